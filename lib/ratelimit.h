@@ -1,0 +1,56 @@
+/*
+ * ratelimit.h: a client-side request budget per (system, key) shared by ALL mlc
+ * processes on the machine, so that N concurrent `mlc` runs together stay under
+ * the server's limit (ShipStation V1 40/min fixed window, V2 200/min, ION 429s).
+ *
+ * The budget lives in a small state file, <state_dir>/ratelimit/<system>-<fp>.state
+ * (mode 0600, directory 0700), guarded by flock(). It holds the current window's
+ * start and used count, what the server last reported (remaining, reset) and a
+ * "blocked until" time set by a 429 Retry-After or by X-Rate-Limit-Remaining: 0
+ * with X-Rate-Limit-Reset. Timestamps are CLOCK_REALTIME milliseconds, because
+ * the processes that share the file share only the wall clock. A corrupt or
+ * truncated state file is reset, never fatal.
+ *
+ * Not here: HTTP, retries and backoff (lib/backoff), the API key itself (the
+ * caller passes a fingerprint, e.g. a hash prefix; the key is never stored),
+ * printing. An mlc_ratelimit is not thread-safe: one per thread.
+ *
+ * Ownership: mlc_ratelimit_open() stores a new object in *out which the caller
+ * releases with mlc_ratelimit_close() (NULL-safe). Strings passed in are copied.
+ */
+#ifndef MLC_RATELIMIT_H
+#define MLC_RATELIMIT_H
+
+#include "error.h"
+
+typedef struct mlc_ratelimit mlc_ratelimit;
+
+/* system: short name such as "shipstation-v1", "shipstation-v2", "ion"
+ * ([A-Za-z0-9._-] only); key_fingerprint: likewise, never the key itself.
+ * limit > 0 requests per window_seconds > 0. Creates state_dir/ratelimit if
+ * needed. Errors: MLC_ERR_USAGE (bad arguments), MLC_ERR_IO, MLC_ERR_NOMEM. */
+mlc_err mlc_ratelimit_open(const char *state_dir, const char *system,
+                           const char *key_fingerprint, int limit, int window_seconds,
+                           mlc_ratelimit **out, mlc_error *err);
+
+/* Blocks (sleeps, never spins) until a request slot is free, then takes it.
+ * Call once before each request. Errors: MLC_ERR_IO (state file unusable). */
+mlc_err mlc_ratelimit_acquire(mlc_ratelimit *rl, mlc_error *err);
+
+/* Reconciles the shared budget with a response. Header values are raw strings
+ * or NULL: limit = X-Rate-Limit-Limit, remaining = X-Rate-Limit-Remaining,
+ * reset = X-Rate-Limit-Reset (seconds until the window resets), retry_after =
+ * Retry-After (delta seconds or HTTP-date). A 429 blocks every process until
+ * Retry-After (or, without it, until the window ends). Never fails; bad header
+ * values are ignored. */
+void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit,
+                           const char *remaining, const char *reset,
+                           const char *retry_after);
+
+/* Requests still available in the current window (0 while blocked), for `mlc ping`.
+ * Returns -1 if the state file cannot be read. */
+int mlc_ratelimit_remaining(mlc_ratelimit *rl);
+
+void mlc_ratelimit_close(mlc_ratelimit *rl);
+
+#endif
