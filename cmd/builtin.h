@@ -1,0 +1,27 @@
+/*
+ * builtin.h: the table of mlc subcommands (git's builtin table is the model).
+ *
+ * Each subcommand lives in cmd/<name>.c as
+ *     int cmd_<name>(int argc, char **argv, mlc_ctx *ctx);
+ * argv[0] is the subcommand name; shared options (--config, --profile,
+ * --log-format, -q, -v) are already removed and applied to ctx by cmd/mlc.c.
+ * It returns an exit code from the table in error.h / mlc(1).
+ *
+ * To add a subcommand: write cmd/<name>.c, add one MLC_BUILTIN line below (kept
+ * in alphabetical order), write man/mlc-<name>.1. Nothing else.
+ * Not here: option parsing helpers (cmd/cmd.h) or any library logic.
+ */
+#ifndef MLC_BUILTIN_H
+#define MLC_BUILTIN_H
+
+#include "ctx.h"
+
+/* X-macro: MLC_BUILTIN(name-as-typed, c-identifier, one-line summary) */
+#define MLC_BUILTINS(MLC_BUILTIN) \
+    MLC_BUILTIN("version", version, "print mlc's version")
+
+#define MLC_DECLARE(name, id, summary) int cmd_##id(int argc, char **argv, mlc_ctx *ctx);
+MLC_BUILTINS(MLC_DECLARE)
+#undef MLC_DECLARE
+
+#endif

@@ -1,0 +1,39 @@
+/*
+ * ctx.h: the mlc context, the one place that holds per-run state: the log, the
+ * configuration and chosen profile, and the lazily opened store. Subcommands get
+ * one from cmd/mlc.c; library code receives what it needs from it. There is no
+ * global mutable state outside it.
+ *
+ * Not here: argv parsing (cmd/), any network client (they are built from the
+ * context by their own modules, e.g. mlc_m3_new(ctx, ...)).
+ * Ownership: mlc_ctx_new() returns a context freed by mlc_ctx_free(), which also
+ * frees the config, store and log it opened. Pointers returned by getters are
+ * owned by the context.
+ */
+#ifndef MLC_CTX_H
+#define MLC_CTX_H
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+
+typedef struct mlc_ctx mlc_ctx;
+struct mlc_store;
+
+typedef struct mlc_ctx_opts {
+    const char *config_path;   /* --config, or NULL */
+    const char *profile;       /* --profile, or NULL */
+    mlc_log_format log_format;
+    mlc_log_level log_level;
+} mlc_ctx_opts;
+
+mlc_ctx *mlc_ctx_new(const mlc_ctx_opts *opts);
+void mlc_ctx_free(mlc_ctx *ctx);
+
+mlc_log *mlc_ctx_log(mlc_ctx *ctx);
+/* Loads the config on first use; later calls return the same one. */
+mlc_err mlc_ctx_config(mlc_ctx *ctx, const mlc_config **out, mlc_error *err);
+/* Opens (and migrates) the profile's store on first use. */
+mlc_err mlc_ctx_store(mlc_ctx *ctx, struct mlc_store **out, mlc_error *err);
+
+#endif

@@ -1,0 +1,69 @@
+/*
+ * error.h: the one error enum of libmlc and the message buffer that goes with it.
+ *
+ * Every fallible libmlc function returns an mlc_err and, when given a non-NULL
+ * mlc_error *, fills its message with what went wrong and where (file:line,
+ * record line number, HTTP status...). Messages never contain secrets: callers
+ * must not format credentials into them.
+ *
+ * Not here: printing (that is lib/log and the tool), exit codes policy beyond the
+ * single mapping table mlc_err_exit_code().
+ */
+#ifndef MLC_ERROR_H
+#define MLC_ERROR_H
+
+#include <stddef.h>
+
+typedef enum mlc_err {
+    MLC_OK = 0,
+    MLC_ERR_USAGE,      /* bad command-line use                              -> 64 */
+    MLC_ERR_INPUT,      /* bad input data (JSON line, payload, file content) -> 65 */
+    MLC_ERR_CONFIG,     /* configuration or credentials missing/invalid      -> 78 */
+    MLC_ERR_IO,         /* local file or stream failure                      -> 74 */
+    MLC_ERR_NOMEM,      /* allocation failed                                 -> 71 */
+    MLC_ERR_STORE,      /* SQLite state failure                              -> 74 */
+    MLC_ERR_BUSY,       /* store locked beyond busy timeout                  -> 75 */
+    MLC_ERR_CRYPTO,     /* vault: wrong key, tampered bytes, OpenSSL failure -> 78 */
+    MLC_ERR_AUTH,       /* remote refused our credentials                    -> 78 */
+    MLC_ERR_UNAVAILABLE,/* remote unreachable / DNS / TLS / refused          -> 69 */
+    MLC_ERR_TRANSIENT,  /* 429, 5xx, timeout, reset: retry later             -> 75 */
+    MLC_ERR_REMOTE,     /* remote answered with a permanent error (4xx, NOK) -> 1  */
+    MLC_ERR_NOTFOUND,   /* the thing asked for does not exist                -> 1  */
+    MLC_ERR_EOF,        /* end of a stream (not an error for readers)        -> 0  */
+    MLC_ERR_PIPE,       /* stdout closed by the reader (EPIPE)               -> 0  */
+    MLC_ERR__COUNT
+} mlc_err;
+
+#define MLC_ERROR_MSG_MAX 512
+
+typedef struct mlc_error {
+    mlc_err code;
+    char msg[MLC_ERROR_MSG_MAX];
+} mlc_error;
+
+/* Sets e (if non-NULL) and returns code, so `return mlc_error_set(e, ...)` works. */
+mlc_err mlc_error_set(mlc_error *e, mlc_err code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Prefixes an existing message: "ctx: old message". Returns e->code. */
+mlc_err mlc_error_prefix(mlc_error *e, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void mlc_error_clear(mlc_error *e);
+
+const char *mlc_err_name(mlc_err code);   /* "input", "config", ... */
+int mlc_err_exit_code(mlc_err code);      /* sysexits-style, table in mlc(1) */
+
+/* Exit codes, documented in man/mlc.1. */
+enum {
+    MLC_EXIT_OK = 0,
+    MLC_EXIT_FAILED = 1,      /* some records failed or were rejected */
+    MLC_EXIT_USAGE = 64,
+    MLC_EXIT_DATAERR = 65,
+    MLC_EXIT_UNAVAILABLE = 69,
+    MLC_EXIT_SOFTWARE = 70,
+    MLC_EXIT_OSERR = 71,
+    MLC_EXIT_IOERR = 74,
+    MLC_EXIT_TEMPFAIL = 75,
+    MLC_EXIT_CONFIG = 78
+};
+
+#endif
