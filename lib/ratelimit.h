@@ -15,6 +15,10 @@
  * caller passes a fingerprint, e.g. a hash prefix; the key is never stored),
  * printing. An mlc_ratelimit is not thread-safe: one per thread.
  *
+ * Each process (or thread) opens its own limiter: do not use one across fork(),
+ * since the flock() would then be shared. All users of one (system, key) should
+ * pass the same limit and window.
+ *
  * Ownership: mlc_ratelimit_open() stores a new object in *out which the caller
  * releases with mlc_ratelimit_close() (NULL-safe). Strings passed in are copied.
  */
@@ -50,6 +54,11 @@ void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit
 /* Requests still available in the current window (0 while blocked), for `mlc ping`.
  * Returns -1 if the state file cannot be read. */
 int mlc_ratelimit_remaining(mlc_ratelimit *rl);
+
+/* Optional safety margin (default 0, 0): keep reserve_requests of the limit unused
+ * and add extra_ms to the window, e.g. for clock skew or long network latency.
+ * Returns MLC_ERR_USAGE on negative values. */
+mlc_err mlc_ratelimit_set_margin(mlc_ratelimit *rl, int reserve_requests, long extra_ms);
 
 void mlc_ratelimit_close(mlc_ratelimit *rl);
 
