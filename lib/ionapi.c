@@ -1,0 +1,730 @@
+/*
+ * ionapi.c: .ionapi parsing and the ION OAuth2 token life cycle (see ionapi.h):
+ * password grant, refresh grant, revoke, encrypted cache in the vault with a
+ * cross-process lock so concurrent runs log in once.
+ * Not here: M3 calls, vault crypto, HTTP plumbing.
+ */
+#include "ionapi.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+#include <strings.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#define LOGIN_LOCK_TIMEOUT_S 90
+
+struct mlc_ionapi {
+    char *ti, *cn, *ci, *cs, *iu, *pu, *ot, *oa, *or_, *saak, *sask;
+    char *token_url, *revoke_url, *api_base;
+    char fingerprint[9];
+    /* session */
+    mlc_http *http;
+    mlc_vault *vault;
+    mlc_log *log;
+    long margin_s;
+    char *access_token, *refresh_token, *token_type;
+    char *auth_header;
+    long long expires_at, refresh_at;
+    int invalid;
+    int logins, refreshes;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void wipe_str(char **s)
+{
+    if (*s) {
+        OPENSSL_cleanse(*s, strlen(*s));
+        free(*s);
+        *s = NULL;
+    }
+}
+
+static void wipe_delete(cJSON *j)
+{
+    if (!j)
+        return;
+    for (cJSON *c = j->child; c; c = c->next)
+        if (c->valuestring)
+            OPENSSL_cleanse(c->valuestring, strlen(c->valuestring));
+    cJSON_Delete(j);
+}
+
+static long long now_s(void) { return (long long)time(NULL); }
+
+char *mlc_ionapi_join_url(const char *a, const char *b)
+{
+    if (!a || !b)
+        return NULL;
+    size_t la = strlen(a);
+    while (la > 0 && a[la - 1] == '/')
+        la--;
+    while (*b == '/')
+        b++;
+    size_t n = la + 1 + strlen(b) + 1;
+    char *out = malloc(n);
+    if (out)
+        snprintf(out, n, "%.*s/%s", (int)la, a, b);
+    return out;
+}
+
+/* ---- parsing ------------------------------------------------------------ */
+
+static const char *const required_keys[] = {"ti", "ci", "cs", "iu", "pu", "ot"};
+
+static mlc_err take_str(const cJSON *obj, const char *key, int required, const char *name,
+                        char **dst, mlc_error *err)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!v || cJSON_IsNull(v)) {
+        if (required)
+            return mlc_error_set(err, MLC_ERR_CONFIG, "%s: missing required key \"%s\"", name, key);
+        return MLC_OK;
+    }
+    if (!cJSON_IsString(v) || !v->valuestring)
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: key \"%s\" must be a string", name, key);
+    const char *s = v->valuestring;
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n > 0 && isspace((unsigned char)s[n - 1]))
+        n--;
+    if (n == 0) {
+        if (required)
+            return mlc_error_set(err, MLC_ERR_CONFIG, "%s: key \"%s\" is empty", name, key);
+        return MLC_OK;
+    }
+    *dst = strndup(s, n);
+    return *dst ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+}
+
+static void compute_fingerprint(mlc_ionapi *ion)
+{
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    size_t n = strlen(ion->ti) + strlen(ion->ci) + (ion->saak ? strlen(ion->saak) : 0) + 3;
+    char *buf = malloc(n);
+    memset(ion->fingerprint, '0', 8);
+    ion->fingerprint[8] = '\0';
+    if (!buf)
+        return;
+    snprintf(buf, n, "%s\n%s\n%s", ion->ti, ion->ci, ion->saak ? ion->saak : "");
+    SHA256((const unsigned char *)buf, strlen(buf), md);
+    OPENSSL_cleanse(buf, n);
+    free(buf);
+    for (int i = 0; i < 4; i++)
+        snprintf(ion->fingerprint + 2 * i, 3, "%02x", md[i]);
+}
+
+mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **out,
+                             mlc_error *err)
+{
+    if (!name)
+        name = ".ionapi";
+    if (!cJSON_IsObject(obj))
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: not a JSON object", name);
+    mlc_ionapi *ion = calloc(1, sizeof *ion);
+    if (!ion)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    mlc_err rc = MLC_OK;
+    /* report the first missing required key, in the documented order */
+    for (size_t i = 0; !rc && i < sizeof required_keys / sizeof *required_keys; i++) {
+        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, required_keys[i]);
+        if (!v || cJSON_IsNull(v))
+            rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: missing required key \"%s\"", name,
+                               required_keys[i]);
+    }
+    if (!rc)
+        rc = take_str(obj, "ti", 1, name, &ion->ti, err);
+    if (!rc)
+        rc = take_str(obj, "ci", 1, name, &ion->ci, err);
+    if (!rc)
+        rc = take_str(obj, "cs", 1, name, &ion->cs, err);
+    if (!rc)
+        rc = take_str(obj, "iu", 1, name, &ion->iu, err);
+    if (!rc)
+        rc = take_str(obj, "pu", 1, name, &ion->pu, err);
+    if (!rc)
+        rc = take_str(obj, "ot", 1, name, &ion->ot, err);
+    if (!rc)
+        rc = take_str(obj, "cn", 0, name, &ion->cn, err);
+    if (!rc)
+        rc = take_str(obj, "oa", 0, name, &ion->oa, err);
+    if (!rc)
+        rc = take_str(obj, "or", 0, name, &ion->or_, err);
+    if (!rc)
+        rc = take_str(obj, "saak", 0, name, &ion->saak, err);
+    if (!rc)
+        rc = take_str(obj, "sask", 0, name, &ion->sask, err);
+    if (!rc && (!ion->saak) != (!ion->sask))
+        rc = mlc_error_set(err, MLC_ERR_CONFIG,
+                           "%s: has \"%s\" but not \"%s\" (service account keys come in pairs)",
+                           name, ion->saak ? "saak" : "sask", ion->saak ? "sask" : "saak");
+    if (!rc) {
+        ion->token_url = mlc_ionapi_join_url(ion->pu, ion->ot);
+        ion->revoke_url = ion->or_ ? mlc_ionapi_join_url(ion->pu, ion->or_) : NULL;
+        ion->api_base = mlc_ionapi_join_url(ion->iu, ion->ti);
+        if (!ion->token_url || !ion->api_base || (ion->or_ && !ion->revoke_url))
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    if (!rc && strncmp(ion->pu, "https://", 8) != 0 && strncmp(ion->pu, "http://", 7) != 0)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: \"pu\" is not an http(s) URL", name);
+    if (!rc && strncmp(ion->iu, "https://", 8) != 0 && strncmp(ion->iu, "http://", 7) != 0)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: \"iu\" is not an http(s) URL", name);
+    if (rc) {
+        mlc_ionapi_free(ion);
+        return rc;
+    }
+    compute_fingerprint(ion);
+    *out = ion;
+    return MLC_OK;
+}
+
+mlc_err mlc_ionapi_parse(const char *text, size_t len, const char *name, mlc_ionapi **out,
+                         mlc_error *err)
+{
+    if (!name)
+        name = ".ionapi";
+    if (len > MLC_IONAPI_MAX_FILE)
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: too large (%zu bytes; an .ionapi file is "
+                             "under 1 MiB)", name, len);
+    /* binary data: NUL bytes or control characters other than whitespace */
+    size_t start = 0;
+    if (len >= 3 && (unsigned char)text[0] == 0xEF && (unsigned char)text[1] == 0xBB &&
+        (unsigned char)text[2] == 0xBF)
+        start = 3; /* UTF-8 BOM, as some Windows tools write */
+    for (size_t i = start; i < len; i++) {
+        unsigned char ch = (unsigned char)text[i];
+        if (ch == 0 || (ch < 0x20 && ch != '\n' && ch != '\r' && ch != '\t'))
+            return mlc_error_set(err, MLC_ERR_CONFIG,
+                                 "%s: binary data (byte %zu), not an .ionapi JSON file", name, i);
+    }
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(text + start, len - start, &end, 0);
+    if (!root) {
+        size_t off = end && end >= text ? (size_t)(end - text) : 0;
+        /* line number of the error, never the text (it may hold a secret) */
+        int line = 1;
+        for (size_t i = 0; i < off && i < len; i++)
+            line += text[i] == '\n';
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: not valid JSON (near line %d)", name, line);
+    }
+    mlc_err rc = cJSON_IsObject(root)
+                     ? mlc_ionapi_from_json(root, name, out, err)
+                     : mlc_error_set(err, MLC_ERR_CONFIG, "%s: not a JSON object", name);
+    /* wipe parsed secrets before freeing */
+    wipe_delete(root);
+    return rc;
+}
+
+mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: %s", path, strerror(errno));
+    char *buf = malloc(MLC_IONAPI_MAX_FILE + 2);
+    if (!buf) {
+        fclose(f);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    size_t n = fread(buf, 1, MLC_IONAPI_MAX_FILE + 1, f);
+    int rerr = ferror(f);
+    fclose(f);
+    mlc_err rc;
+    if (rerr)
+        rc = mlc_error_set(err, MLC_ERR_IO, "%s: read error", path);
+    else if (n > MLC_IONAPI_MAX_FILE)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG,
+                           "%s: too large (over 1 MiB; an .ionapi file is a few hundred bytes)",
+                           path);
+    else
+        rc = mlc_ionapi_parse(buf, n, path, out, err);
+    OPENSSL_cleanse(buf, n);
+    free(buf);
+    return rc;
+}
+
+cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    struct {
+        const char *k;
+        const char *v;
+    } kv[] = {{"ti", ion->ti}, {"cn", ion->cn},     {"ci", ion->ci},     {"cs", ion->cs},
+              {"iu", ion->iu}, {"pu", ion->pu},     {"oa", ion->oa},     {"ot", ion->ot},
+              {"or", ion->or_}, {"saak", ion->saak}, {"sask", ion->sask}};
+    for (size_t i = 0; i < sizeof kv / sizeof *kv; i++)
+        if (kv[i].v && !cJSON_AddStringToObject(o, kv[i].k, kv[i].v)) {
+            cJSON_Delete(o);
+            return NULL;
+        }
+    return o;
+}
+
+static void clear_token(mlc_ionapi *ion)
+{
+    wipe_str(&ion->access_token);
+    wipe_str(&ion->refresh_token);
+    wipe_str(&ion->auth_header);
+    free(ion->token_type);
+    ion->token_type = NULL;
+    ion->expires_at = ion->refresh_at = 0;
+}
+
+void mlc_ionapi_free(mlc_ionapi *ion)
+{
+    if (!ion)
+        return;
+    clear_token(ion);
+    wipe_str(&ion->cs);
+    wipe_str(&ion->sask);
+    wipe_str(&ion->saak);
+    free(ion->ti);
+    free(ion->cn);
+    free(ion->ci);
+    free(ion->iu);
+    free(ion->pu);
+    free(ion->ot);
+    free(ion->oa);
+    free(ion->or_);
+    free(ion->token_url);
+    free(ion->revoke_url);
+    free(ion->api_base);
+    free(ion);
+}
+
+const char *mlc_ionapi_tenant(const mlc_ionapi *ion) { return ion->ti; }
+const char *mlc_ionapi_client_id(const mlc_ionapi *ion) { return ion->ci; }
+const char *mlc_ionapi_app_name(const mlc_ionapi *ion) { return ion->cn ? ion->cn : ""; }
+const char *mlc_ionapi_token_url(const mlc_ionapi *ion) { return ion->token_url; }
+const char *mlc_ionapi_revoke_url(const mlc_ionapi *ion) { return ion->revoke_url; }
+const char *mlc_ionapi_api_base(const mlc_ionapi *ion) { return ion->api_base; }
+const char *mlc_ionapi_fingerprint(const mlc_ionapi *ion) { return ion->fingerprint; }
+int mlc_ionapi_has_service_account(const mlc_ionapi *ion) { return ion->saak && ion->sask; }
+long long mlc_ionapi_token_expiry(const mlc_ionapi *ion) { return ion->access_token ? ion->expires_at : 0; }
+int mlc_ionapi_login_count(const mlc_ionapi *ion) { return ion->logins; }
+int mlc_ionapi_refresh_count(const mlc_ionapi *ion) { return ion->refreshes; }
+
+void mlc_ionapi_register_secrets(const mlc_ionapi *ion, mlc_log *log)
+{
+    if (!log)
+        return;
+    mlc_log_secret(log, ion->cs);
+    mlc_log_secret(log, ion->sask);
+    mlc_log_secret(log, ion->saak);
+    mlc_log_secret(log, ion->access_token);
+    mlc_log_secret(log, ion->refresh_token);
+}
+
+void mlc_ionapi_attach(mlc_ionapi *ion, mlc_http *http, mlc_vault *vault, mlc_log *log,
+                       long margin_s)
+{
+    ion->http = http;
+    ion->vault = vault;
+    ion->log = log;
+    ion->margin_s = margin_s >= 0 ? margin_s : 300;
+    mlc_ionapi_register_secrets(ion, log);
+}
+
+/* ---- token state -------------------------------------------------------- */
+
+static int token_fresh(const mlc_ionapi *ion)
+{
+    return ion->access_token && !ion->invalid && now_s() < ion->refresh_at;
+}
+
+static mlc_err set_token(mlc_ionapi *ion, const char *access, const char *refresh,
+                         const char *type, long long expires_at, long long refresh_at,
+                         mlc_error *err)
+{
+    char *a = strdup(access);
+    char *r = refresh && *refresh ? strdup(refresh) : NULL;
+    char *t = strdup(type && *type ? type : "Bearer");
+    size_t hn = strlen(access) + 64;
+    char *h = malloc(hn);
+    if (!a || !t || !h || (refresh && *refresh && !r)) {
+        free(a);
+        free(r);
+        free(t);
+        free(h);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    /* ION answers token_type "Bearer"; normalise the case of the scheme */
+    snprintf(h, hn, "Authorization: %s %s", strcasecmp(t, "bearer") == 0 ? "Bearer" : t, a);
+    /* keep a refresh token we already had if the refresh response did not rotate it */
+    if (!r && ion->refresh_token) {
+        r = ion->refresh_token;
+        ion->refresh_token = NULL;
+    }
+    clear_token(ion);
+    ion->access_token = a;
+    ion->refresh_token = r;
+    ion->token_type = t;
+    ion->auth_header = h;
+    ion->expires_at = expires_at;
+    ion->refresh_at = refresh_at;
+    ion->invalid = 0;
+    mlc_log_secret(ion->log, a);
+    mlc_log_secret(ion->log, r);
+    return MLC_OK;
+}
+
+/* Cached token from the vault if it belongs to these credentials and is fresh
+ * (and, when avoid is given, differs from the token known to be rejected). */
+static int load_cached(mlc_ionapi *ion, const char *avoid)
+{
+    if (!ion->vault)
+        return 0;
+    const cJSON *e = mlc_vault_get(ion->vault, MLC_IONAPI_TOKEN_ENTRY);
+    if (!cJSON_IsObject(e))
+        return 0;
+    const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(e, "access_token");
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(e, "refresh_token");
+    const cJSON *tt = cJSON_GetObjectItemCaseSensitive(e, "token_type");
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(e, "expires_at");
+    const cJSON *ra = cJSON_GetObjectItemCaseSensitive(e, "refresh_at");
+    if (!cJSON_IsString(fp) || strcmp(fp->valuestring, ion->fingerprint) != 0 ||
+        !cJSON_IsString(at) || !cJSON_IsNumber(ex) || !cJSON_IsNumber(ra))
+        return 0;
+    /* adopt its refresh token even if the access token is stale */
+    if (cJSON_IsString(rt) && (!ion->refresh_token || strcmp(ion->refresh_token, rt->valuestring))) {
+        wipe_str(&ion->refresh_token);
+        ion->refresh_token = strdup(rt->valuestring);
+        mlc_log_secret(ion->log, ion->refresh_token);
+    }
+    if (avoid && strcmp(avoid, at->valuestring) == 0)
+        return 0;
+    if (now_s() >= (long long)ra->valuedouble)
+        return 0;
+    return set_token(ion, at->valuestring, cJSON_IsString(rt) ? rt->valuestring : NULL,
+                     cJSON_IsString(tt) ? tt->valuestring : NULL, (long long)ex->valuedouble,
+                     (long long)ra->valuedouble, NULL) == MLC_OK;
+}
+
+static void store_cached(mlc_ionapi *ion)
+{
+    if (!ion->vault || !ion->access_token)
+        return;
+    cJSON *e = cJSON_CreateObject();
+    if (!e)
+        return;
+    cJSON_AddStringToObject(e, "fingerprint", ion->fingerprint);
+    cJSON_AddStringToObject(e, "tenant", ion->ti);
+    cJSON_AddStringToObject(e, "access_token", ion->access_token);
+    if (ion->refresh_token)
+        cJSON_AddStringToObject(e, "refresh_token", ion->refresh_token);
+    cJSON_AddStringToObject(e, "token_type", ion->token_type ? ion->token_type : "Bearer");
+    cJSON_AddNumberToObject(e, "expires_at", (double)ion->expires_at);
+    cJSON_AddNumberToObject(e, "refresh_at", (double)ion->refresh_at);
+    cJSON_AddNumberToObject(e, "obtained_at", (double)now_s());
+    mlc_error err = {0};
+    if (mlc_vault_set(ion->vault, MLC_IONAPI_TOKEN_ENTRY, e, &err) != MLC_OK ||
+        mlc_vault_save(ion->vault, &err) != MLC_OK) {
+        if (ion->log)
+            mlc_log_warn(ion->log, "token not cached: %s", err.msg);
+    }
+}
+
+/* Appends "&key=value" (url-encoded) to a growing buffer. */
+static int form_add(char **buf, size_t *len, const char *key, const char *value)
+{
+    char *ev = mlc_http_urlencode(value ? value : "");
+    if (!ev)
+        return -1;
+    size_t add = strlen(key) + strlen(ev) + 2;
+    char *nb = realloc(*buf, *len + add + 1);
+    if (!nb) {
+        OPENSSL_cleanse(ev, strlen(ev));
+        free(ev);
+        return -1;
+    }
+    *buf = nb;
+    *len += (size_t)snprintf(nb + *len, add + 1, "%s%s=%s", *len ? "&" : "", key, ev);
+    OPENSSL_cleanse(ev, strlen(ev));
+    free(ev);
+    return 0;
+}
+
+/* Error from a token endpoint response, without echoing secrets. */
+static mlc_err token_error(mlc_ionapi *ion, const mlc_http_response *resp, const char *what,
+                           mlc_error *err)
+{
+    char code[64] = "", desc[200] = "";
+    cJSON *j = cJSON_ParseWithLength(resp->body, resp->body_len);
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(j, "error");
+    const cJSON *d = cJSON_GetObjectItemCaseSensitive(j, "error_description");
+    if (cJSON_IsString(e))
+        snprintf(code, sizeof code, "%s", e->valuestring);
+    if (cJSON_IsString(d))
+        snprintf(desc, sizeof desc, ": %s", d->valuestring);
+    cJSON_Delete(j);
+    mlc_log_redact(ion->log, desc);
+    mlc_log_redact(ion->log, code);
+    if (mlc_http_status_transient(resp->status))
+        return mlc_error_set(err, MLC_ERR_TRANSIENT, "ION %s: token endpoint answered HTTP %ld",
+                             what, resp->status);
+    if (strcmp(code, "invalid_client") == 0 || resp->status == 401)
+        return mlc_error_set(err, MLC_ERR_AUTH,
+                             "ION %s refused for tenant %s: client id/secret (ci/cs) rejected "
+                             "(HTTP %ld %s%s); re-download the .ionapi file",
+                             what, ion->ti, resp->status, code[0] ? code : "", desc);
+    if (strcmp(code, "invalid_grant") == 0)
+        return mlc_error_set(err, MLC_ERR_AUTH,
+                             "ION %s refused for tenant %s: service account keys (saak/sask) or "
+                             "refresh token rejected (HTTP %ld invalid_grant%s); is the app a "
+                             "Backend Service with a service account?",
+                             what, ion->ti, resp->status, desc);
+    return mlc_error_set(err, resp->status >= 400 && resp->status < 500 ? MLC_ERR_AUTH
+                                                                         : MLC_ERR_REMOTE,
+                         "ION %s refused for tenant %s: HTTP %ld %s%s", what, ion->ti,
+                         resp->status, code, desc);
+}
+
+/* grant: "password" or "refresh_token". */
+static mlc_err token_request(mlc_ionapi *ion, const char *grant, mlc_error *err)
+{
+    if (!ion->http)
+        return mlc_error_set(err, MLC_ERR_USAGE, "ionapi: no http client attached");
+    char *form = NULL;
+    size_t flen = 0;
+    int bad = form_add(&form, &flen, "grant_type", grant);
+    if (strcmp(grant, "password") == 0) {
+        bad |= form_add(&form, &flen, "username", ion->saak);
+        bad |= form_add(&form, &flen, "password", ion->sask);
+    } else {
+        bad |= form_add(&form, &flen, "refresh_token", ion->refresh_token);
+    }
+    bad |= form_add(&form, &flen, "client_id", ion->ci);
+    bad |= form_add(&form, &flen, "client_secret", ion->cs);
+    if (bad) {
+        if (form)
+            OPENSSL_cleanse(form, flen);
+        free(form);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    static const char *const hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
+                                       "Accept: application/json", NULL};
+    mlc_http_request req = {.method = "POST", .url = ion->token_url, .headers = hdrs,
+                            .body = form, .body_len = flen, .form_body = 1,
+                            /* a token request creates nothing that a repeat would double */
+                            .idempotent = 1};
+    mlc_http_response resp;
+    const char *what = strcmp(grant, "password") == 0 ? "login" : "token refresh";
+    long long t0 = now_s();
+    mlc_err rc = mlc_http_do(ion->http, &req, &resp, err);
+    OPENSSL_cleanse(form, flen);
+    free(form);
+    if (rc == MLC_OK && resp.status / 100 != 2)
+        rc = token_error(ion, &resp, what, err);
+    else if (rc == MLC_ERR_TRANSIENT && resp.status)
+        rc = token_error(ion, &resp, what, err);
+    else if (rc)
+        mlc_error_prefix(err, "ION %s", what);
+    if (rc) {
+        if (resp.body)
+            OPENSSL_cleanse(resp.body, resp.body_len);
+        mlc_http_response_free(&resp);
+        return rc;
+    }
+    cJSON *j = cJSON_ParseWithLength(resp.body, resp.body_len);
+    OPENSSL_cleanse(resp.body, resp.body_len);
+    mlc_http_response_free(&resp);
+    const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "access_token");
+    const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "refresh_token");
+    const cJSON *tt = cJSON_GetObjectItemCaseSensitive(j, "token_type");
+    const cJSON *ei = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
+    if (!cJSON_IsString(at) || !at->valuestring[0]) {
+        wipe_delete(j);
+        return mlc_error_set(err, MLC_ERR_REMOTE, "ION %s: response has no access_token", what);
+    }
+    long long lifetime = 3600;
+    if (cJSON_IsNumber(ei) && ei->valuedouble > 0)
+        lifetime = (long long)ei->valuedouble;
+    else if (cJSON_IsString(ei) && atoll(ei->valuestring) > 0)
+        lifetime = atoll(ei->valuestring);
+    long long margin = ion->margin_s;
+    if (margin > lifetime / 4)
+        margin = lifetime / 4;
+    rc = set_token(ion, at->valuestring, cJSON_IsString(rt) ? rt->valuestring : NULL,
+                   cJSON_IsString(tt) ? tt->valuestring : NULL, t0 + lifetime,
+                   t0 + lifetime - margin, err);
+    if (strcmp(grant, "password") == 0)
+        ion->logins++;
+    else
+        ion->refreshes++;
+    if (ion->log)
+        mlc_log_debug(ion->log, "ION %s ok for tenant %s: token valid %lld s%s", what, ion->ti,
+                      lifetime, ion->refresh_token ? " (refresh token issued)" : "");
+    wipe_delete(j);
+    return rc;
+}
+
+/* Refresh if we can, else log in. */
+static mlc_err obtain(mlc_ionapi *ion, mlc_error *err)
+{
+    if (ion->refresh_token) {
+        mlc_error rerr = {0};
+        mlc_err rc = token_request(ion, "refresh_token", &rerr);
+        if (rc == MLC_OK)
+            return MLC_OK;
+        if (rc != MLC_ERR_AUTH) {
+            if (err)
+                *err = rerr;
+            return rc;
+        }
+        if (ion->log)
+            mlc_log_info(ion->log, "refresh token refused; logging in again");
+        wipe_str(&ion->refresh_token);
+    }
+    if (!mlc_ionapi_has_service_account(ion))
+        return mlc_error_set(err, MLC_ERR_CONFIG,
+                             "ION credentials for tenant %s have no service account keys "
+                             "(saak/sask): create the app as a Backend Service with "
+                             "\"Create Service Account\" and download the .ionapi file again",
+                             ion->ti);
+    return token_request(ion, "password", err);
+}
+
+mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error *err)
+{
+    if (token_fresh(ion)) {
+        *header = ion->auth_header;
+        return MLC_OK;
+    }
+    char *rejected = ion->invalid && ion->access_token ? strdup(ion->access_token) : NULL;
+    mlc_err rc;
+    int locked = 0;
+    if (ion->vault) {
+        /* serialise logins across processes; re-read what others cached */
+        mlc_error lerr = {0};
+        if (mlc_vault_lock(ion->vault, LOGIN_LOCK_TIMEOUT_S, &lerr) == MLC_OK) {
+            locked = 1;
+            if (mlc_vault_reload(ion->vault, &lerr) != MLC_OK && ion->log)
+                mlc_log_warn(ion->log, "token cache unreadable: %s", lerr.msg);
+        } else if (ion->log) {
+            mlc_log_warn(ion->log, "%s", lerr.msg);
+        }
+        if (load_cached(ion, rejected)) {
+            if (ion->log)
+                mlc_log_debug(ion->log, "using cached ION token (expires in %lld s)",
+                              ion->expires_at - now_s());
+            rc = MLC_OK;
+            goto done;
+        }
+    }
+    rc = obtain(ion, err);
+    if (rc == MLC_OK)
+        store_cached(ion);
+done:
+    if (locked)
+        mlc_vault_unlock(ion->vault);
+    if (rejected) {
+        OPENSSL_cleanse(rejected, strlen(rejected));
+        free(rejected);
+    }
+    if (rc == MLC_OK)
+        *header = ion->auth_header;
+    return rc;
+}
+
+void mlc_ionapi_invalidate(mlc_ionapi *ion) { ion->invalid = 1; }
+
+static mlc_err revoke_one(mlc_ionapi *ion, const char *token, const char *hint, mlc_error *err)
+{
+    char *form = NULL;
+    size_t flen = 0;
+    int bad = form_add(&form, &flen, "token", token);
+    bad |= form_add(&form, &flen, "token_type_hint", hint);
+    /* Basic ci:cs */
+    size_t un = strlen(ion->ci) + strlen(ion->cs) + 2;
+    char *up = malloc(un);
+    unsigned char *b64 = malloc(4 * ((un + 2) / 3) + 1);
+    char *auth = malloc(4 * ((un + 2) / 3) + 32);
+    mlc_err rc = MLC_OK;
+    if (bad || !up || !b64 || !auth) {
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    snprintf(up, un, "%s:%s", ion->ci, ion->cs);
+    EVP_EncodeBlock(b64, (const unsigned char *)up, (int)strlen(up));
+    sprintf(auth, "Authorization: Basic %s", (char *)b64);
+    mlc_log_secret(ion->log, (char *)b64);
+    const char *hdrs[] = {"Content-Type: application/x-www-form-urlencoded",
+                          "Accept: application/json", auth, NULL};
+    mlc_http_request req = {.method = "POST", .url = ion->revoke_url, .headers = hdrs,
+                            .body = form, .body_len = flen, .form_body = 1, .idempotent = 1};
+    mlc_http_response resp;
+    rc = mlc_http_do(ion->http, &req, &resp, err);
+    if (rc == MLC_OK && resp.status / 100 != 2)
+        rc = token_error(ion, &resp, "token revocation", err);
+    mlc_http_response_free(&resp);
+out:
+    if (form)
+        OPENSSL_cleanse(form, flen);
+    free(form);
+    if (up)
+        OPENSSL_cleanse(up, strlen(up));
+    free(up);
+    if (b64)
+        OPENSSL_cleanse(b64, strlen((char *)b64));
+    free(b64);
+    if (auth)
+        OPENSSL_cleanse(auth, strlen(auth));
+    free(auth);
+    return rc;
+}
+
+mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
+{
+    mlc_err rc = MLC_OK;
+    int locked = 0;
+    if (ion->vault) {
+        mlc_error lerr = {0};
+        if (mlc_vault_lock(ion->vault, LOGIN_LOCK_TIMEOUT_S, &lerr) == MLC_OK) {
+            locked = 1;
+            mlc_vault_reload(ion->vault, &lerr);
+        }
+        const cJSON *e = mlc_vault_get(ion->vault, MLC_IONAPI_TOKEN_ENTRY);
+        const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
+        if (cJSON_IsString(fp) && strcmp(fp->valuestring, ion->fingerprint) == 0 &&
+            !ion->access_token) {
+            const cJSON *at = cJSON_GetObjectItemCaseSensitive(e, "access_token");
+            const cJSON *rt = cJSON_GetObjectItemCaseSensitive(e, "refresh_token");
+            if (cJSON_IsString(at))
+                set_token(ion, at->valuestring, cJSON_IsString(rt) ? rt->valuestring : NULL,
+                          NULL, 0, 0, NULL);
+        }
+    }
+    if (ion->access_token || ion->refresh_token) {
+        if (!ion->revoke_url) {
+            if (ion->log)
+                mlc_log_warn(ion->log, "the .ionapi file has no \"or\" (revoke path): token not "
+                                       "revoked, it expires on its own");
+        } else if (!ion->http) {
+            rc = mlc_error_set(err, MLC_ERR_USAGE, "ionapi: no http client attached");
+        } else {
+            if (ion->refresh_token)
+                rc = revoke_one(ion, ion->refresh_token, "refresh_token", err);
+            if (rc == MLC_OK && ion->access_token)
+                rc = revoke_one(ion, ion->access_token, "access_token", err);
+        }
+    }
+    clear_token(ion);
+    if (ion->vault) {
+        mlc_error verr = {0};
+        if (mlc_vault_remove(ion->vault, MLC_IONAPI_TOKEN_ENTRY, &verr) == MLC_OK &&
+            mlc_vault_save(ion->vault, &verr) != MLC_OK && rc == MLC_OK)
+            rc = mlc_error_set(err, verr.code, "%s", verr.msg);
+        if (locked)
+            mlc_vault_unlock(ion->vault);
+    }
+    return rc;
+}

@@ -1,0 +1,95 @@
+/*
+ * ionapi.h: Infor ION API credentials (.ionapi files) and the OAuth2 token that
+ * goes with them.
+ *
+ * Parsing is lenient: the file is JSON; ti ci cs iu pu ot are required, saak and
+ * sask are needed for the service-account (password) grant, oa/or/cn and unknown
+ * keys are accepted.  Non-JSON, binary data, files over 1 MiB and missing or
+ * non-string keys are refused with an error that names the file and the key and
+ * never shows a value.  URLs: token = pu + ot and revoke = pu + or, joined with
+ * exactly one '/'; API base = iu + "/" + ti.
+ *
+ * Tokens: password grant (form POST to the token URL, client_id/client_secret in
+ * the body), refresh_token grant when a refresh token was issued (falling back to
+ * a new login if it is refused), revoke (Basic ci:cs, RFC 7009 form).  The token
+ * is cached in the vault entry "cloudsuite.token" (when a vault is attached) so
+ * separate processes reuse it; logins are serialised across processes with the
+ * vault lock so a burst of cron jobs logs in once.  A token is refreshed when it
+ * has less than the margin left (min(margin, lifetime/4)).  Every secret and
+ * token is registered with the log.
+ *
+ * Not here: M3 calls (lib/m3 uses mlc_ionapi_authorization() and calls
+ * mlc_ionapi_invalidate() + retries once on a 401), the vault format.
+ * Ownership: mlc_ionapi_parse()/mlc_ionapi_load()/mlc_ionapi_from_json() return
+ * an object freed by mlc_ionapi_free() (which wipes the secrets).  http, vault
+ * and log given to mlc_ionapi_attach() are borrowed and must outlive it.  Strings
+ * returned by getters live as long as the object (the authorization header until
+ * the next token change).
+ */
+#ifndef MLC_IONAPI_H
+#define MLC_IONAPI_H
+
+#include "error.h"
+#include "http.h"
+#include "log.h"
+#include "vault.h"
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct mlc_ionapi mlc_ionapi;
+
+#define MLC_IONAPI_MAX_FILE (1u << 20)
+#define MLC_IONAPI_VAULT_ENTRY "cloudsuite"
+#define MLC_IONAPI_TOKEN_ENTRY "cloudsuite.token"
+
+/* text: the file contents (need not be NUL-terminated); name: for messages. */
+mlc_err mlc_ionapi_parse(const char *text, size_t len, const char *name, mlc_ionapi **out,
+                         mlc_error *err);
+mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err);
+/* From a JSON object (the vault entry), validated like a file. */
+mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **out,
+                             mlc_error *err);
+/* The credentials as a JSON object (for the vault). Caller owns. */
+cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion);
+void mlc_ionapi_free(mlc_ionapi *ion);
+
+const char *mlc_ionapi_tenant(const mlc_ionapi *ion);      /* ti */
+const char *mlc_ionapi_client_id(const mlc_ionapi *ion);   /* ci (not a secret) */
+const char *mlc_ionapi_app_name(const mlc_ionapi *ion);    /* cn, or "" */
+const char *mlc_ionapi_token_url(const mlc_ionapi *ion);   /* pu + ot */
+const char *mlc_ionapi_revoke_url(const mlc_ionapi *ion);  /* pu + or, or NULL */
+const char *mlc_ionapi_api_base(const mlc_ionapi *ion);    /* iu + "/" + ti */
+int mlc_ionapi_has_service_account(const mlc_ionapi *ion); /* saak and sask present */
+/* First 8 hex digits of SHA-256 over ti, ci and saak: identifies the credentials. */
+const char *mlc_ionapi_fingerprint(const mlc_ionapi *ion);
+
+/* a + b with exactly one '/' between them. Caller frees. */
+char *mlc_ionapi_join_url(const char *a, const char *b);
+
+/* Registers cs, sask, saak (and later tokens) with log. */
+void mlc_ionapi_register_secrets(const mlc_ionapi *ion, mlc_log *log);
+
+/* Attaches what the token functions need. vault may be NULL (no cache);
+ * margin_s: refresh this long before expiry (config cloudsuite.token_margin). */
+void mlc_ionapi_attach(mlc_ionapi *ion, mlc_http *http, mlc_vault *vault, mlc_log *log,
+                       long margin_s);
+
+/* A valid token, from memory, the vault cache, a refresh or a login (in that
+ * order); *header is "Authorization: Bearer ...", owned by ion.  Errors:
+ * MLC_ERR_AUTH (credentials refused), MLC_ERR_CONFIG (no service account keys),
+ * MLC_ERR_UNAVAILABLE / MLC_ERR_TRANSIENT (token endpoint). */
+mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error *err);
+/* Marks the current token as rejected (after a 401): the next
+ * mlc_ionapi_authorization() refreshes it, unless another process already did. */
+void mlc_ionapi_invalidate(mlc_ionapi *ion);
+/* Revokes the refresh and access tokens (if the file has `or`) and removes the
+ * cached token from the vault.  MLC_OK also when there was nothing to revoke. */
+mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err);
+
+/* Expiry (epoch seconds) of the token held, 0 if none. */
+long long mlc_ionapi_token_expiry(const mlc_ionapi *ion);
+/* Password-grant logins / refresh grants this object performed (diagnostics, tests). */
+int mlc_ionapi_login_count(const mlc_ionapi *ion);
+int mlc_ionapi_refresh_count(const mlc_ionapi *ion);
+
+#endif

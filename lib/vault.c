@@ -1,0 +1,751 @@
+/*
+ * vault.c: encrypted credential store (see vault.h): AES-256-GCM + scrypt with
+ * OpenSSL EVP, atomic 0600 writes, permission checks, inter-process lock and
+ * merge-on-save, passphrase from env / key file / terminal.
+ * Not here: what the entries mean (ionapi, shipstation, cmd/creds).
+ */
+#include "vault.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC "MLCVAULT"
+#define MAGIC_LEN 8
+#define SALT_LEN 16
+#define NONCE_LEN 12
+#define TAG_LEN 16
+#define HDR_LEN (MAGIC_LEN + 4 + SALT_LEN + NONCE_LEN)
+#define KEY_LEN 32
+#define DEFAULT_LOG2N 15
+#define MAX_VAULT_BYTES (16u << 20)
+
+struct mlc_vault {
+    char *path;
+    char *lockpath;
+    char *pass;
+    int log2n;
+    cJSON *root;
+    cJSON *dirty;   /* names changed by this process: {"name": true (set) | false (removed)} */
+    int lockfd;
+    int lockdepth;
+    mlc_log *log;
+};
+
+/* ---- helpers ------------------------------------------------------------ */
+
+static void wipe_free(void *p, size_t n)
+{
+    if (p) {
+        OPENSSL_cleanse(p, n);
+        free(p);
+    }
+}
+
+static void wipe_json(cJSON *j)
+{
+    for (cJSON *c = j; c; c = c->next) {
+        if (c->valuestring)
+            OPENSSL_cleanse(c->valuestring, strlen(c->valuestring));
+        if (c->child)
+            wipe_json(c->child);
+    }
+}
+
+static void delete_json(cJSON *j)
+{
+    if (j) {
+        wipe_json(j->child);
+        if (j->valuestring)
+            OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
+        cJSON_Delete(j);
+    }
+}
+
+/* Entry members whose values are secrets (tenant names, URLs are not: masking
+ * them would make every log line useless). */
+static const char *secret_keys[] = {"cs", "sask", "saak", "access_token", "refresh_token",
+                                    "api_key", "v2_key", "v1_key", "v1_secret", "key",
+                                    "secret", "password", "passphrase"};
+
+static int is_secret_key(const char *k)
+{
+    for (size_t i = 0; k && i < sizeof secret_keys / sizeof *secret_keys; i++)
+        if (strcmp(k, secret_keys[i]) == 0)
+            return 1;
+    return 0;
+}
+
+static void register_secrets(mlc_log *log, const cJSON *j)
+{
+    if (!log)
+        return;
+    for (const cJSON *c = j; c; c = c->next) {
+        if (cJSON_IsString(c) && c->valuestring && is_secret_key(c->string))
+            mlc_log_secret(log, c->valuestring);
+        if (c->child)
+            register_secrets(log, c->child);
+    }
+}
+
+static int derive_key(const char *pass, const unsigned char *salt, int log2n, int r, int p,
+                      unsigned char key[KEY_LEN])
+{
+    if (log2n < 10 || log2n > 22 || r < 1 || r > 32 || p < 1 || p > 16)
+        return 0;
+    uint64_t N = (uint64_t)1 << log2n;
+    uint64_t maxmem = 128ull * N * (uint64_t)r * (uint64_t)p + (64ull << 20);
+    return EVP_PBE_scrypt(pass, strlen(pass), salt, SALT_LEN, N, (uint64_t)r, (uint64_t)p,
+                          maxmem, key, KEY_LEN) == 1;
+}
+
+mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
+                       unsigned char **out, size_t *outlen, mlc_error *err)
+{
+    int log2n = scrypt_log2n > 0 ? scrypt_log2n : DEFAULT_LOG2N;
+    size_t total = HDR_LEN + len + TAG_LEN;
+    unsigned char *buf = malloc(total);
+    unsigned char key[KEY_LEN];
+    if (!buf)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    memcpy(buf, MAGIC, MAGIC_LEN);
+    buf[8] = 1;
+    buf[9] = (unsigned char)log2n;
+    buf[10] = 8;
+    buf[11] = 1;
+    unsigned char *salt = buf + 12, *nonce = salt + SALT_LEN;
+    if (RAND_bytes(salt, SALT_LEN) != 1 || RAND_bytes(nonce, NONCE_LEN) != 1) {
+        free(buf);
+        return mlc_error_set(err, MLC_ERR_CRYPTO, "vault: no randomness (RAND_bytes failed)");
+    }
+    if (!derive_key(passphrase, salt, log2n, 8, 1, key)) {
+        free(buf);
+        return mlc_error_set(err, MLC_ERR_CRYPTO, "vault: scrypt key derivation failed");
+    }
+    mlc_err rc = MLC_OK;
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n = 0, f = 0;
+    if (!c || EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) != 1 ||
+        EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) != 1 ||
+        EVP_EncryptUpdate(c, NULL, &n, buf, HDR_LEN) != 1 ||
+        EVP_EncryptUpdate(c, buf + HDR_LEN, &n, (const unsigned char *)plain, (int)len) != 1 ||
+        EVP_EncryptFinal_ex(c, buf + HDR_LEN + n, &f) != 1 ||
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, buf + HDR_LEN + len) != 1)
+        rc = mlc_error_set(err, MLC_ERR_CRYPTO, "vault: encryption failed");
+    EVP_CIPHER_CTX_free(c);
+    OPENSSL_cleanse(key, sizeof key);
+    if (rc) {
+        free(buf);
+        return rc;
+    }
+    *out = buf;
+    *outlen = total;
+    return MLC_OK;
+}
+
+mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passphrase,
+                         const char *name, char **out, size_t *outlen, mlc_error *err)
+{
+    if (!name)
+        name = "vault";
+    if (len < HDR_LEN + TAG_LEN || memcmp(buf, MAGIC, MAGIC_LEN) != 0)
+        return mlc_error_set(err, MLC_ERR_CRYPTO, "%s: not an mlc vault (bad header)", name);
+    if (buf[8] != 1)
+        return mlc_error_set(err, MLC_ERR_CRYPTO, "%s: unsupported vault version %d", name, buf[8]);
+    unsigned char key[KEY_LEN];
+    const unsigned char *salt = buf + 12, *nonce = salt + SALT_LEN;
+    if (!derive_key(passphrase, salt, buf[9], buf[10], buf[11], key))
+        return mlc_error_set(err, MLC_ERR_CRYPTO,
+                             "%s: cannot derive key (bad or tampered header parameters)", name);
+    size_t clen = len - HDR_LEN - TAG_LEN;
+    char *plain = malloc(clen + 1);
+    if (!plain) {
+        OPENSSL_cleanse(key, sizeof key);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int n = 0, f = 0, ok = 0;
+    unsigned char tag[TAG_LEN];
+    memcpy(tag, buf + len - TAG_LEN, TAG_LEN);
+    if (c && EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, NONCE_LEN, NULL) == 1 &&
+        EVP_DecryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
+        EVP_DecryptUpdate(c, NULL, &n, buf, HDR_LEN) == 1 &&
+        EVP_DecryptUpdate(c, (unsigned char *)plain, &n, buf + HDR_LEN, (int)clen) == 1 &&
+        EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, TAG_LEN, tag) == 1 &&
+        EVP_DecryptFinal_ex(c, (unsigned char *)plain + n, &f) == 1)
+        ok = 1;
+    EVP_CIPHER_CTX_free(c);
+    OPENSSL_cleanse(key, sizeof key);
+    if (!ok) {
+        wipe_free(plain, clen + 1);
+        return mlc_error_set(err, MLC_ERR_CRYPTO,
+                             "%s: cannot decrypt: wrong vault key, or the file was modified "
+                             "(authentication tag mismatch)",
+                             name);
+    }
+    plain[clen] = '\0';
+    *out = plain;
+    *outlen = clen;
+    return MLC_OK;
+}
+
+mlc_err mlc_vault_check_private(const char *path, const char *what, mlc_error *err)
+{
+    struct stat st;
+    if (stat(path, &st) != 0)
+        return mlc_error_set(err, errno == ENOENT ? MLC_ERR_NOTFOUND : MLC_ERR_IO,
+                             "%s %s: %s", what, path, strerror(errno));
+    if (!S_ISREG(st.st_mode))
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s %s: not a regular file", what, path);
+    if (st.st_uid != geteuid())
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s %s: owned by uid %u, not by you (%u)", what,
+                             path, (unsigned)st.st_uid, (unsigned)geteuid());
+    if (st.st_mode & 077)
+        return mlc_error_set(err, MLC_ERR_CONFIG,
+                             "%s %s: permissions %04o are too open (group/world accessible); "
+                             "run: chmod 600 %s",
+                             what, path, (unsigned)(st.st_mode & 07777), path);
+    return MLC_OK;
+}
+
+/* Reads a whole small file; *out NUL-terminated. */
+static mlc_err read_file(const char *path, size_t max, const char *what, unsigned char **out,
+                         size_t *outlen, mlc_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mlc_error_set(err, errno == ENOENT ? MLC_ERR_NOTFOUND : MLC_ERR_IO, "%s %s: %s",
+                             what, path, strerror(errno));
+    struct stat st;
+    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
+        close(fd);
+        return mlc_error_set(err, MLC_ERR_INPUT, "%s %s: larger than %zu bytes", what, path, max);
+    }
+    size_t cap = (size_t)st.st_size + 1, len = 0;
+    unsigned char *buf = malloc(cap);
+    if (!buf) {
+        close(fd);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    for (;;) {
+        if (len + 1 >= cap) {
+            if (cap > max + 1) {
+                wipe_free(buf, cap);
+                close(fd);
+                return mlc_error_set(err, MLC_ERR_INPUT, "%s %s: larger than %zu bytes", what,
+                                     path, max);
+            }
+            unsigned char *nb = malloc(cap * 2);
+            if (!nb) {
+                wipe_free(buf, cap);
+                close(fd);
+                return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            }
+            memcpy(nb, buf, len);
+            wipe_free(buf, cap);
+            buf = nb;
+            cap *= 2;
+        }
+        ssize_t r = read(fd, buf + len, cap - 1 - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0) {
+            int e = errno;
+            wipe_free(buf, cap);
+            close(fd);
+            return mlc_error_set(err, MLC_ERR_IO, "%s %s: %s", what, path, strerror(e));
+        }
+        if (r == 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    buf[len] = '\0';
+    *out = buf;
+    *outlen = len;
+    return MLC_OK;
+}
+
+/* ---- passphrase --------------------------------------------------------- */
+
+static char *prompt_tty(const char *prompt)
+{
+    int fd = open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        return NULL;
+    struct termios old, noecho;
+    if (tcgetattr(fd, &old) != 0) {
+        close(fd);
+        return NULL;
+    }
+    noecho = old;
+    noecho.c_lflag &= ~(tcflag_t)(ECHO | ECHOE | ECHOK | ECHONL);
+    noecho.c_lflag |= ICANON;
+    if (write(fd, prompt, strlen(prompt)) < 0) {
+        close(fd);
+        return NULL;
+    }
+    tcsetattr(fd, TCSAFLUSH, &noecho);
+    char buf[1024];
+    size_t n = 0;
+    for (;;) {
+        char ch;
+        ssize_t r = read(fd, &ch, 1);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0 || ch == '\n' || ch == '\r')
+            break;
+        if (n + 1 < sizeof buf)
+            buf[n++] = ch;
+    }
+    buf[n] = '\0';
+    tcsetattr(fd, TCSAFLUSH, &old);
+    if (write(fd, "\n", 1) < 0) { /* nothing to do */
+    }
+    close(fd);
+    char *s = strdup(buf);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return s;
+}
+
+void mlc_vault_passphrase_free(char *pass)
+{
+    if (pass)
+        wipe_free(pass, strlen(pass));
+}
+
+mlc_err mlc_vault_passphrase(const char *env_key, const char *env_file, int allow_prompt,
+                             int confirm, char **out, mlc_error *err)
+{
+    const char *v = env_key ? getenv(env_key) : NULL;
+    if (v && *v) {
+        *out = strdup(v);
+        return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    const char *f = env_file ? getenv(env_file) : NULL;
+    if (f && *f) {
+        mlc_err rc = mlc_vault_check_private(f, "key file", err);
+        if (rc)
+            return rc == MLC_ERR_NOTFOUND ? mlc_error_set(err, MLC_ERR_CONFIG,
+                                                          "%s=%s: no such file", env_file, f)
+                                          : rc;
+        unsigned char *buf;
+        size_t len;
+        rc = read_file(f, 64 * 1024, "key file", &buf, &len, err);
+        if (rc)
+            return rc;
+        while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
+            buf[--len] = '\0';
+        if (len == 0 || memchr(buf, '\0', len)) {
+            wipe_free(buf, len + 1);
+            return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: empty or binary", f);
+        }
+        *out = (char *)buf;
+        return MLC_OK;
+    }
+    if (allow_prompt && isatty(STDIN_FILENO)) {
+        char *p = prompt_tty(confirm ? "New vault passphrase: " : "Vault passphrase: ");
+        if (p && confirm) {
+            char *q = prompt_tty("Repeat passphrase: ");
+            int same = q && strcmp(p, q) == 0;
+            mlc_vault_passphrase_free(q);
+            if (!same) {
+                mlc_vault_passphrase_free(p);
+                return mlc_error_set(err, MLC_ERR_CONFIG, "passphrases do not match");
+            }
+        }
+        if (p && *p) {
+            *out = p;
+            return MLC_OK;
+        }
+        mlc_vault_passphrase_free(p);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "no vault passphrase given");
+    }
+    return mlc_error_set(err, MLC_ERR_CONFIG,
+                         "no vault key: set %s or %s (a file readable only by you)%s",
+                         env_key ? env_key : "MLC_VAULT_KEY",
+                         env_file ? env_file : "MLC_VAULT_KEY_FILE",
+                         allow_prompt ? ", or run on a terminal" : "");
+}
+
+char *mlc_vault_path(const mlc_config *cfg)
+{
+    const char *v = cfg ? mlc_config_str(cfg, "vault") : NULL;
+    if (v && *v)
+        return mlc_config_file(cfg, "vault");
+    char *dir = mlc_config_state_dir(cfg);
+    if (!dir)
+        return NULL;
+    const char *prof = cfg ? mlc_config_profile(cfg) : NULL;
+    if (!prof || !*prof)
+        prof = "default";
+    size_t n = strlen(dir) + strlen(prof) + 16;
+    char *p = malloc(n);
+    if (p)
+        snprintf(p, n, "%s/%s.vault", dir, prof);
+    free(dir);
+    return p;
+}
+
+/* ---- open/load/save ----------------------------------------------------- */
+
+static mlc_err load(mlc_vault *v, int create, mlc_error *err)
+{
+    mlc_err rc = mlc_vault_check_private(v->path, "vault", err);
+    if (rc == MLC_ERR_NOTFOUND && create) {
+        delete_json(v->root);
+        v->root = cJSON_CreateObject();
+        return v->root ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    if (rc)
+        return rc;
+    unsigned char *buf;
+    size_t len;
+    rc = read_file(v->path, MAX_VAULT_BYTES, "vault", &buf, &len, err);
+    if (rc)
+        return rc;
+    char *plain;
+    size_t plen;
+    rc = mlc_vault_unseal(buf, len, v->pass, v->path, &plain, &plen, err);
+    if (rc == MLC_OK)
+        v->log2n = buf[9];
+    free(buf);
+    if (rc)
+        return rc;
+    cJSON *root = cJSON_ParseWithLength(plain, plen);
+    wipe_free(plain, plen + 1);
+    if (!root || !cJSON_IsObject(root)) {
+        delete_json(root);
+        return mlc_error_set(err, MLC_ERR_CRYPTO, "vault %s: decrypted contents are not a JSON object",
+                             v->path);
+    }
+    delete_json(v->root);
+    v->root = root;
+    register_secrets(v->log, root->child);
+    return MLC_OK;
+}
+
+static int mkdir_p(const char *dir)
+{
+    char tmp[4096];
+    if (snprintf(tmp, sizeof tmp, "%s", dir) >= (int)sizeof tmp)
+        return -1;
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    if (mkdir(tmp, 0700) != 0 && errno != EEXIST)
+        return -1;
+    return 0;
+}
+
+static char *dir_of(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    if (!slash)
+        return strdup(".");
+    if (slash == path)
+        return strdup("/");
+    return strndup(path, (size_t)(slash - path));
+}
+
+mlc_err mlc_vault_open(const char *path, const char *passphrase, int create, mlc_log *log,
+                       mlc_vault **out, mlc_error *err)
+{
+    if (!path || !passphrase || !*passphrase)
+        return mlc_error_set(err, MLC_ERR_CONFIG, "vault: no path or empty passphrase");
+    mlc_vault *v = calloc(1, sizeof *v);
+    if (!v)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    v->lockfd = -1;
+    v->log = log;
+    v->log2n = DEFAULT_LOG2N;
+    v->path = strdup(path);
+    v->pass = strdup(passphrase);
+    v->dirty = cJSON_CreateObject();
+    size_t ln = strlen(path) + 6;
+    v->lockpath = malloc(ln);
+    if (!v->path || !v->pass || !v->dirty || !v->lockpath) {
+        mlc_vault_free(v);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    snprintf(v->lockpath, ln, "%s.lock", path);
+    mlc_log_secret(log, passphrase);
+    mlc_err rc = load(v, create, err);
+    if (rc) {
+        mlc_vault_free(v);
+        return rc;
+    }
+    *out = v;
+    return MLC_OK;
+}
+
+void mlc_vault_free(mlc_vault *v)
+{
+    if (!v)
+        return;
+    if (v->lockfd >= 0)
+        close(v->lockfd);
+    delete_json(v->root);
+    cJSON_Delete(v->dirty);
+    if (v->pass)
+        wipe_free(v->pass, strlen(v->pass));
+    free(v->path);
+    free(v->lockpath);
+    free(v);
+}
+
+const char *mlc_vault_file(const mlc_vault *v) { return v->path; }
+const cJSON *mlc_vault_entries(const mlc_vault *v) { return v->root; }
+
+const cJSON *mlc_vault_get(const mlc_vault *v, const char *name)
+{
+    return cJSON_GetObjectItemCaseSensitive(v->root, name);
+}
+
+static void mark_dirty(mlc_vault *v, const char *name, int set)
+{
+    cJSON_DeleteItemFromObjectCaseSensitive(v->dirty, name);
+    cJSON_AddBoolToObject(v->dirty, name, set);
+}
+
+mlc_err mlc_vault_set(mlc_vault *v, const char *name, cJSON *value, mlc_error *err)
+{
+    if (!value)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    register_secrets(v->log, value);
+    cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(v->root, name);
+    delete_json(old);
+    if (!cJSON_AddItemToObject(v->root, name, value)) {
+        delete_json(value);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    mark_dirty(v, name, 1);
+    return MLC_OK;
+}
+
+mlc_err mlc_vault_remove(mlc_vault *v, const char *name, mlc_error *err)
+{
+    cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(v->root, name);
+    mark_dirty(v, name, 0);
+    if (!old)
+        return mlc_error_set(err, MLC_ERR_NOTFOUND, "vault %s: no entry '%s'", v->path, name);
+    delete_json(old);
+    return MLC_OK;
+}
+
+mlc_err mlc_vault_lock(mlc_vault *v, int timeout_s, mlc_error *err)
+{
+    if (v->lockdepth > 0) {
+        v->lockdepth++;
+        return MLC_OK;
+    }
+    char *dir = dir_of(v->path);
+    if (!dir || mkdir_p(dir) != 0) {
+        int e = errno;
+        free(dir);
+        return mlc_error_set(err, MLC_ERR_IO, "vault directory for %s: %s", v->path, strerror(e));
+    }
+    free(dir);
+    int fd = open(v->lockpath, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)
+        return mlc_error_set(err, MLC_ERR_IO, "vault lock %s: %s", v->lockpath, strerror(errno));
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        if (errno != EWOULDBLOCK && errno != EINTR) {
+            int e = errno;
+            close(fd);
+            return mlc_error_set(err, MLC_ERR_IO, "vault lock %s: %s", v->lockpath, strerror(e));
+        }
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (now.tv_sec - start.tv_sec >= timeout_s) {
+            close(fd);
+            return mlc_error_set(err, MLC_ERR_BUSY, "vault %s is locked by another process",
+                                 v->path);
+        }
+        struct timespec ts = {0, 50 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    v->lockfd = fd;
+    v->lockdepth = 1;
+    return MLC_OK;
+}
+
+void mlc_vault_unlock(mlc_vault *v)
+{
+    if (v->lockdepth <= 0)
+        return;
+    if (--v->lockdepth == 0) {
+        flock(v->lockfd, LOCK_UN);
+        close(v->lockfd);
+        v->lockfd = -1;
+    }
+}
+
+mlc_err mlc_vault_reload(mlc_vault *v, mlc_error *err)
+{
+    mlc_err rc = load(v, 1, err);
+    if (rc == MLC_OK) {
+        cJSON_Delete(v->dirty);
+        v->dirty = cJSON_CreateObject();
+    }
+    return rc;
+}
+
+static mlc_err write_atomic(const char *path, const unsigned char *buf, size_t len,
+                            mlc_error *err)
+{
+    char *dir = dir_of(path);
+    if (!dir)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    if (mkdir_p(dir) != 0) {
+        int e = errno;
+        free(dir);
+        return mlc_error_set(err, MLC_ERR_IO, "vault directory for %s: %s", path, strerror(e));
+    }
+    size_t tn = strlen(path) + 32;
+    char *tmp = malloc(tn);
+    if (!tmp) {
+        free(dir);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    snprintf(tmp, tn, "%s.tmp.%ld", path, (long)getpid());
+    mlc_err rc = MLC_OK;
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+        rc = mlc_error_set(err, MLC_ERR_IO, "vault %s: cannot create %s: %s", path, tmp,
+                           strerror(errno));
+        goto out;
+    }
+    fchmod(fd, 0600);
+    size_t off = 0;
+    while (off < len) {
+        ssize_t w = write(fd, buf + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0) {
+            rc = mlc_error_set(err, MLC_ERR_IO, "vault %s: write: %s", tmp, strerror(errno));
+            break;
+        }
+        off += (size_t)w;
+    }
+    if (!rc && fsync(fd) != 0)
+        rc = mlc_error_set(err, MLC_ERR_IO, "vault %s: fsync: %s", tmp, strerror(errno));
+    if (close(fd) != 0 && !rc)
+        rc = mlc_error_set(err, MLC_ERR_IO, "vault %s: close: %s", tmp, strerror(errno));
+    if (!rc && rename(tmp, path) != 0)
+        rc = mlc_error_set(err, MLC_ERR_IO, "vault %s: rename: %s", path, strerror(errno));
+    if (rc) {
+        unlink(tmp);
+        goto out;
+    }
+    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (dfd >= 0) {
+        fsync(dfd);
+        close(dfd);
+    }
+out:
+    free(tmp);
+    free(dir);
+    return rc;
+}
+
+static mlc_err write_root(mlc_vault *v, const cJSON *root, mlc_error *err)
+{
+    char *plain = cJSON_PrintUnformatted(root);
+    if (!plain)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    size_t plen = strlen(plain);
+    unsigned char *sealed;
+    size_t slen;
+    mlc_err rc = mlc_vault_seal(plain, plen, v->pass, v->log2n, &sealed, &slen, err);
+    wipe_free(plain, plen);
+    if (rc)
+        return rc;
+    rc = write_atomic(v->path, sealed, slen, err);
+    free(sealed);
+    return rc;
+}
+
+mlc_err mlc_vault_save(mlc_vault *v, mlc_error *err)
+{
+    mlc_err rc = mlc_vault_lock(v, 30, err);
+    if (rc)
+        return rc;
+    /* merge: the file as it is now, plus this process's changes */
+    cJSON *mine = v->root;
+    v->root = NULL;
+    rc = load(v, 1, err);
+    if (rc) {
+        delete_json(v->root);
+        v->root = mine;
+        mlc_vault_unlock(v);
+        return rc;
+    }
+    cJSON *d;
+    cJSON_ArrayForEach(d, v->dirty)
+    {
+        cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(v->root, d->string);
+        delete_json(old);
+        if (cJSON_IsTrue(d)) {
+            cJSON *val = cJSON_DetachItemFromObjectCaseSensitive(mine, d->string);
+            if (val)
+                cJSON_AddItemToObject(v->root, d->string, val);
+        }
+    }
+    delete_json(mine);
+    rc = write_root(v, v->root, err);
+    if (rc == MLC_OK) {
+        cJSON_Delete(v->dirty);
+        v->dirty = cJSON_CreateObject();
+    }
+    mlc_vault_unlock(v);
+    return rc;
+}
+
+mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, mlc_error *err)
+{
+    if (!new_passphrase || !*new_passphrase)
+        return mlc_error_set(err, MLC_ERR_CONFIG, "empty new vault key");
+    mlc_err rc = mlc_vault_lock(v, 30, err);
+    if (rc)
+        return rc;
+    /* take in the current file (under the old key), apply our changes, then switch keys */
+    rc = mlc_vault_save(v, err);
+    if (rc == MLC_OK) {
+        char *np = strdup(new_passphrase);
+        if (!np) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        } else {
+            char *old = v->pass;
+            v->pass = np;
+            mlc_log_secret(v->log, np);
+            rc = write_root(v, v->root, err);
+            if (rc) {
+                v->pass = old;
+                wipe_free(np, strlen(np));
+            } else {
+                wipe_free(old, strlen(old));
+            }
+        }
+    }
+    mlc_vault_unlock(v);
+    return rc;
+}
