@@ -13,9 +13,9 @@ PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 CHECK_LIBS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 
-CFLAGS   ?= -O2 -g
+OPT      ?= -O2 -g
 # snprintf truncation is how messages are bounded on purpose: that warning stays off.
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -fPIC -Ilib $(SAN)
+CFLAGS   += $(OPT) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Werror -Wno-format-truncation -fPIC -Ilib $(SAN)
 CPPFLAGS += -DMLC_VERSION=\"$(VERSION)\"
 LDFLAGS  += $(SAN)
 
@@ -74,7 +74,7 @@ check: all $(TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
 asan:
-	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" CFLAGS="-O1 -g" unit
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" unit
 
 demo: all
 	@sh examples/demo.sh $(BUILD)

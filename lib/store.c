@@ -1,0 +1,831 @@
+/*
+ * store.c: the SQLite implementation of lib/store.h.
+ * Not here: any decision about what to do with the state; only its keeping.
+ */
+#include "store.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+struct mlc_store {
+    sqlite3 *db;
+    char path[PATH_MAX];
+};
+
+/* Migrations: append only; index i upgrades version i to i+1. */
+static const char *migrations[] = {
+    "CREATE TABLE cursor(stream TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "CREATE TABLE seen(ns TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY(ns, key));"
+    "CREATE TABLE link(po TEXT PRIMARY KEY, order_key TEXT NOT NULL UNIQUE, shipstation_id TEXT,"
+    "  api TEXT NOT NULL, hash TEXT, status TEXT NOT NULL DEFAULT 'open', updated_at TEXT NOT NULL);"
+    "CREATE INDEX link_ssid ON link(shipstation_id);"
+    "CREATE TABLE receipt(id INTEGER PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, shipment_id TEXT NOT NULL,"
+    "  po TEXT NOT NULL, line INTEGER NOT NULL, subline INTEGER NOT NULL DEFAULT 0, qty REAL NOT NULL,"
+    "  route TEXT NOT NULL, tracking TEXT, carrier TEXT, ship_date TEXT, state TEXT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at INTEGER NOT NULL DEFAULT 0, last_error TEXT,"
+    "  has_before INTEGER NOT NULL DEFAULT 0, rvqa_before REAL, shipment_json TEXT,"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "CREATE INDEX receipt_state ON receipt(state, next_attempt_at);"
+    "CREATE INDEX receipt_po ON receipt(po);"
+    "CREATE TABLE audit(id INTEGER PRIMARY KEY, receipt_id INTEGER NOT NULL DEFAULT 0, at TEXT NOT NULL,"
+    "  event TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX audit_receipt ON audit(receipt_id);"
+    "CREATE TABLE rejected(id INTEGER PRIMARY KEY, at TEXT NOT NULL, command TEXT NOT NULL, source TEXT,"
+    "  lineno INTEGER, reason TEXT NOT NULL, line TEXT);"
+    "CREATE TABLE inbox(id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, resource_type TEXT,"
+    "  resource_url TEXT, body TEXT, processed_at TEXT);",
+};
+#define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
+
+static mlc_err db_error(mlc_store *st, mlc_error *err, const char *what)
+{
+    int code = sqlite3_errcode(st->db);
+    mlc_err e = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? MLC_ERR_BUSY : MLC_ERR_STORE;
+    return mlc_error_set(err, e, "%s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db),
+                         e == MLC_ERR_BUSY ? " (another mlc process holds the lock)" : "");
+}
+
+void mlc_store_now(char out[32])
+{
+    struct timespec ts;
+    struct tm tm;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    gmtime_r(&ts.tv_sec, &tm);
+    strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static mlc_err exec(mlc_store *st, const char *sql, mlc_error *err)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+        int code = sqlite3_errcode(st->db);
+        mlc_err e = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? MLC_ERR_BUSY : MLC_ERR_STORE;
+        mlc_error_set(err, e, "%s: %s%s", st->path, msg ? msg : "error",
+                      e == MLC_ERR_BUSY ? " (another mlc process holds the lock)" : "");
+        sqlite3_free(msg);
+        return e;
+    }
+    return MLC_OK;
+}
+
+static int mkdirs(const char *path)
+{
+    char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s", path);
+    for (char *p = buf + 1; *p; p++) {
+        if (*p == '/') {
+            *p = '\0';
+            if (mkdir(buf, 0700) && errno != EEXIST)
+                return -1;
+            *p = '/';
+        }
+    }
+    return 0;
+}
+
+int mlc_store_schema_version(mlc_store *st)
+{
+    sqlite3_stmt *s;
+    int v = -1;
+    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            v = sqlite3_column_int(s, 0);
+        sqlite3_finalize(s);
+    }
+    return v;
+}
+
+static mlc_err migrate(mlc_store *st, mlc_error *err)
+{
+    mlc_err rc = exec(st, "BEGIN IMMEDIATE", err);
+    if (rc)
+        return rc;
+    int v = mlc_store_schema_version(st);
+    if (v > NMIGRATIONS) {
+        mlc_store_rollback(st);
+        return mlc_error_set(err, MLC_ERR_STORE, "%s: schema version %d is newer than this mlc (%d)", st->path, v,
+                             NMIGRATIONS);
+    }
+    for (; v < NMIGRATIONS; v++) {
+        char sql[64];
+        if ((rc = exec(st, migrations[v], err)) != MLC_OK) {
+            mlc_store_rollback(st);
+            return rc;
+        }
+        snprintf(sql, sizeof sql, "PRAGMA user_version=%d", v + 1);
+        if ((rc = exec(st, sql, err)) != MLC_OK) {
+            mlc_store_rollback(st);
+            return rc;
+        }
+    }
+    return exec(st, "COMMIT", err);
+}
+
+mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error *err)
+{
+    mlc_store *st = calloc(1, sizeof *st);
+    mlc_err rc;
+    *out = NULL;
+    if (!st)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    snprintf(st->path, sizeof st->path, "%s", path);
+    if (mkdirs(path)) {
+        rc = mlc_error_set(err, MLC_ERR_STORE, "%s: cannot create directory: %s", path, strerror(errno));
+        free(st);
+        return rc;
+    }
+    mode_t old = umask(077);
+    int src = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
+    umask(old);
+    if (src != SQLITE_OK) {
+        rc = mlc_error_set(err, MLC_ERR_STORE, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
+        sqlite3_close(st->db);
+        free(st);
+        return rc;
+    }
+    sqlite3_busy_timeout(st->db, busy_ms > 0 ? busy_ms : 10000);
+    if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)) ||
+        (rc = migrate(st, err))) {
+        mlc_store_close(st);
+        return rc;
+    }
+    *out = st;
+    return MLC_OK;
+}
+
+void mlc_store_close(mlc_store *st)
+{
+    if (!st)
+        return;
+    sqlite3_close(st->db);
+    free(st);
+}
+
+mlc_err mlc_store_begin(mlc_store *st, mlc_error *err) { return exec(st, "BEGIN IMMEDIATE", err); }
+mlc_err mlc_store_commit(mlc_store *st, mlc_error *err) { return exec(st, "COMMIT", err); }
+void mlc_store_rollback(mlc_store *st) { sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL); }
+
+/* ---- small statement helpers ---- */
+
+static mlc_err prep(mlc_store *st, const char *sql, sqlite3_stmt **s, mlc_error *err)
+{
+    if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
+        return db_error(st, err, "prepare");
+    return MLC_OK;
+}
+
+static void bind_text(sqlite3_stmt *s, int i, const char *v)
+{
+    if (v)
+        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, i);
+}
+
+/* Steps a statement expecting DONE, then finalizes it. */
+static mlc_err run(mlc_store *st, sqlite3_stmt *s, mlc_error *err, const char *what)
+{
+    int rc = sqlite3_step(s);
+    mlc_err e = MLC_OK;
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+        e = db_error(st, err, what);
+    sqlite3_finalize(s);
+    return e;
+}
+
+static char *col_dup(sqlite3_stmt *s, int i)
+{
+    const unsigned char *t = sqlite3_column_text(s, i);
+    return t ? strdup((const char *)t) : NULL;
+}
+
+/* ---- cursors ---- */
+
+mlc_err mlc_store_cursor_get(mlc_store *st, const char *stream, char **value, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *value = NULL;
+    mlc_err rc = prep(st, "SELECT value FROM cursor WHERE stream=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, stream);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *value = col_dup(s, 0);
+    else if (r != SQLITE_DONE)
+        rc = db_error(st, err, "read cursor");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_cursor_set(mlc_store *st, const char *stream, const char *value, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "INSERT INTO cursor(stream,value,updated_at) VALUES(?,?,?) "
+                          "ON CONFLICT(stream) DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, stream);
+    bind_text(s, 2, value);
+    bind_text(s, 3, now);
+    return run(st, s, err, "write cursor");
+}
+
+/* ---- rejected ---- */
+
+mlc_err mlc_store_reject(mlc_store *st, const char *command, const char *source, unsigned long lineno,
+                         const char *reason, const char *line, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "INSERT INTO rejected(at,command,source,lineno,reason,line) VALUES(?,?,?,?,?,?)", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, now);
+    bind_text(s, 2, command);
+    bind_text(s, 3, source);
+    sqlite3_bind_int64(s, 4, (sqlite3_int64)lineno);
+    bind_text(s, 5, reason);
+    /* Keep the raw line as a blob-safe text: invalid UTF-8 is stored as is. */
+    if (line)
+        sqlite3_bind_blob(s, 6, line, (int)strlen(line), SQLITE_TRANSIENT);
+    else
+        sqlite3_bind_null(s, 6);
+    return run(st, s, err, "record rejected line");
+}
+
+long mlc_store_rejected_count(mlc_store *st)
+{
+    sqlite3_stmt *s;
+    long n = -1;
+    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM rejected", -1, &s, NULL) == SQLITE_OK) {
+        if (sqlite3_step(s) == SQLITE_ROW)
+            n = (long)sqlite3_column_int64(s, 0);
+        sqlite3_finalize(s);
+    }
+    return n;
+}
+
+/* ---- seen hashes ---- */
+
+mlc_err mlc_store_seen_get(mlc_store *st, const char *ns, const char *key, char **hash, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *hash = NULL;
+    mlc_err rc = prep(st, "SELECT hash FROM seen WHERE ns=? AND key=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    bind_text(s, 2, key);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW)
+        *hash = col_dup(s, 0);
+    else if (r != SQLITE_DONE)
+        rc = db_error(st, err, "read hash");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_seen_check(mlc_store *st, const char *ns, const char *key, const char *hash, int *changed,
+                             mlc_error *err)
+{
+    char *old = NULL;
+    mlc_err rc = mlc_store_seen_get(st, ns, key, &old, err);
+    if (rc)
+        return rc;
+    *changed = !old || strcmp(old, hash) != 0;
+    free(old);
+    return MLC_OK;
+}
+
+mlc_err mlc_store_seen_set(mlc_store *st, const char *ns, const char *key, const char *hash, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "INSERT INTO seen(ns,key,hash,updated_at) VALUES(?,?,?,?) ON CONFLICT(ns,key) "
+                          "DO UPDATE SET hash=excluded.hash, updated_at=excluded.updated_at",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    bind_text(s, 2, key);
+    bind_text(s, 3, hash);
+    bind_text(s, 4, now);
+    return run(st, s, err, "write hash");
+}
+
+/* ---- links ---- */
+
+void mlc_store_link_free(mlc_store_link *l)
+{
+    if (!l)
+        return;
+    free(l->po);
+    free(l->order_key);
+    free(l->shipstation_id);
+    free(l->api);
+    free(l->hash);
+    free(l->status);
+    free(l);
+}
+
+static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_store_link **out, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    mlc_err rc = prep(st, sql, &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, arg);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        mlc_store_link *l = calloc(1, sizeof *l);
+        if (!l) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        } else {
+            l->po = col_dup(s, 0);
+            l->order_key = col_dup(s, 1);
+            l->shipstation_id = col_dup(s, 2);
+            l->api = col_dup(s, 3);
+            l->hash = col_dup(s, 4);
+            l->status = col_dup(s, 5);
+            *out = l;
+        }
+    } else if (r == SQLITE_DONE) {
+        rc = MLC_ERR_NOTFOUND;
+    } else {
+        rc = db_error(st, err, "read link");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+#define LINK_COLS "SELECT po,order_key,shipstation_id,api,hash,status FROM link "
+
+mlc_err mlc_store_link_get(mlc_store *st, const char *po, mlc_store_link **out, mlc_error *err)
+{
+    return link_query(st, LINK_COLS "WHERE po=?", po, out, err);
+}
+
+mlc_err mlc_store_link_by_key(mlc_store *st, const char *order_key, mlc_store_link **out, mlc_error *err)
+{
+    return link_query(st, LINK_COLS "WHERE order_key=?", order_key, out, err);
+}
+
+mlc_err mlc_store_link_by_shipstation_id(mlc_store *st, const char *ssid, mlc_store_link **out, mlc_error *err)
+{
+    return link_query(st, LINK_COLS "WHERE shipstation_id=?", ssid, out, err);
+}
+
+mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st,
+                      "INSERT INTO link(po,order_key,shipstation_id,api,hash,status,updated_at) VALUES(?,?,?,?,?,?,?) "
+                      "ON CONFLICT(po) DO UPDATE SET order_key=excluded.order_key,"
+                      " shipstation_id=coalesce(excluded.shipstation_id, link.shipstation_id), api=excluded.api,"
+                      " hash=excluded.hash, status=excluded.status, updated_at=excluded.updated_at",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, l->po);
+    bind_text(s, 2, l->order_key);
+    bind_text(s, 3, l->shipstation_id);
+    bind_text(s, 4, l->api ? l->api : "v2");
+    bind_text(s, 5, l->hash);
+    bind_text(s, 6, l->status ? l->status : "open");
+    bind_text(s, 7, now);
+    return run(st, s, err, "write link");
+}
+
+/* ---- inbox ---- */
+
+mlc_err mlc_store_inbox_add(mlc_store *st, const char *resource_type, const char *resource_url, const char *body,
+                            mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "INSERT INTO inbox(received_at,resource_type,resource_url,body) VALUES(?,?,?,?)", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, now);
+    bind_text(s, 2, resource_type);
+    bind_text(s, 3, resource_url);
+    bind_text(s, 4, body);
+    return run(st, s, err, "store webhook");
+}
+
+mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item **items, size_t *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *items = NULL;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT id,resource_type,resource_url,body FROM inbox WHERE processed_at IS NULL "
+                          "ORDER BY id LIMIT ?",
+                      &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+    mlc_store_inbox_item *arr = max ? calloc(max, sizeof *arr) : NULL;
+    if (max && !arr) {
+        sqlite3_finalize(s);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+        arr[*n].id = sqlite3_column_int64(s, 0);
+        arr[*n].resource_type = col_dup(s, 1);
+        arr[*n].resource_url = col_dup(s, 2);
+        arr[*n].body = col_dup(s, 3);
+        (*n)++;
+    }
+    if (r != SQLITE_DONE && r != SQLITE_ROW)
+        rc = db_error(st, err, "read inbox");
+    sqlite3_finalize(s);
+    *items = arr;
+    return rc;
+}
+
+void mlc_store_inbox_free(mlc_store_inbox_item *items, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(items[i].resource_type);
+        free(items[i].resource_url);
+        free(items[i].body);
+    }
+    free(items);
+}
+
+mlc_err mlc_store_inbox_done(mlc_store *st, int64_t id, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "UPDATE inbox SET processed_at=? WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, now);
+    sqlite3_bind_int64(s, 2, id);
+    return run(st, s, err, "mark webhook done");
+}
+
+/* ---- receipts ---- */
+
+static const char *state_names[MLC_RECEIPT__COUNT] = {
+    "pending", "in_flight", "posted", "queued", "exhausted", "needs_review", "voided",
+};
+
+const char *mlc_receipt_state_name(mlc_receipt_state s)
+{
+    return (int)s >= 0 && s < MLC_RECEIPT__COUNT ? state_names[s] : "unknown";
+}
+
+int mlc_receipt_state_parse(const char *s, mlc_receipt_state *out)
+{
+    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
+        if (strcmp(s, state_names[i]) == 0) {
+            *out = (mlc_receipt_state)i;
+            return 0;
+        }
+    return -1;
+}
+
+void mlc_store_receipt_free(mlc_store_receipt *r)
+{
+    if (!r)
+        return;
+    free(r->idem_key);
+    free(r->shipment_id);
+    free(r->po);
+    free(r->route);
+    free(r->tracking);
+    free(r->carrier);
+    free(r->ship_date);
+    free(r->last_error);
+    free(r->shipment_json);
+    free(r->created_at);
+    free(r->updated_at);
+    free(r);
+}
+
+void mlc_store_receipts_free(mlc_store_receipt **rs, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        mlc_store_receipt_free(rs[i]);
+    free(rs);
+}
+
+#define RECEIPT_COLS                                                                                           \
+    "SELECT id,idem_key,shipment_id,po,line,subline,qty,route,tracking,carrier,ship_date,state,attempts,"     \
+    "next_attempt_at,last_error,has_before,rvqa_before,shipment_json,created_at,updated_at FROM receipt "
+
+static mlc_store_receipt *receipt_row(sqlite3_stmt *s)
+{
+    mlc_store_receipt *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    r->id = sqlite3_column_int64(s, 0);
+    r->idem_key = col_dup(s, 1);
+    r->shipment_id = col_dup(s, 2);
+    r->po = col_dup(s, 3);
+    r->line = sqlite3_column_int(s, 4);
+    r->subline = sqlite3_column_int(s, 5);
+    r->qty = sqlite3_column_double(s, 6);
+    r->route = col_dup(s, 7);
+    r->tracking = col_dup(s, 8);
+    r->carrier = col_dup(s, 9);
+    r->ship_date = col_dup(s, 10);
+    const char *state = (const char *)sqlite3_column_text(s, 11);
+    if (!state || mlc_receipt_state_parse(state, &r->state))
+        r->state = MLC_RECEIPT_NEEDS_REVIEW;
+    r->attempts = sqlite3_column_int(s, 12);
+    r->next_attempt_at = sqlite3_column_int64(s, 13);
+    r->last_error = col_dup(s, 14);
+    r->has_before = sqlite3_column_int(s, 15);
+    r->rvqa_before = sqlite3_column_double(s, 16);
+    r->shipment_json = col_dup(s, 17);
+    r->created_at = col_dup(s, 18);
+    r->updated_at = col_dup(s, 19);
+    return r;
+}
+
+mlc_err mlc_store_receipt_add(mlc_store *st, mlc_store_receipt *r, int *created, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    *created = 0;
+    mlc_err rc = prep(st,
+                      "INSERT INTO receipt(idem_key,shipment_id,po,line,subline,qty,route,tracking,carrier,ship_date,"
+                      "state,shipment_json,created_at,updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,'pending',?,?,?) "
+                      "ON CONFLICT(idem_key) DO NOTHING",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, r->idem_key);
+    bind_text(s, 2, r->shipment_id);
+    bind_text(s, 3, r->po);
+    sqlite3_bind_int(s, 4, r->line);
+    sqlite3_bind_int(s, 5, r->subline);
+    sqlite3_bind_double(s, 6, r->qty);
+    bind_text(s, 7, r->route);
+    bind_text(s, 8, r->tracking);
+    bind_text(s, 9, r->carrier);
+    bind_text(s, 10, r->ship_date);
+    bind_text(s, 11, r->shipment_json);
+    bind_text(s, 12, now);
+    bind_text(s, 13, now);
+    if ((rc = run(st, s, err, "add receipt")) != MLC_OK)
+        return rc;
+    *created = sqlite3_changes(st->db) > 0;
+    if (*created) {
+        r->id = sqlite3_last_insert_rowid(st->db);
+        r->state = MLC_RECEIPT_PENDING;
+        return MLC_OK;
+    }
+    if ((rc = prep(st, "SELECT id, state FROM receipt WHERE idem_key=?", &s, err)) != MLC_OK)
+        return rc;
+    bind_text(s, 1, r->idem_key);
+    if (sqlite3_step(s) == SQLITE_ROW) {
+        r->id = sqlite3_column_int64(s, 0);
+        const char *state = (const char *)sqlite3_column_text(s, 1);
+        if (!state || mlc_receipt_state_parse(state, &r->state))
+            r->state = MLC_RECEIPT_NEEDS_REVIEW;
+    } else {
+        rc = db_error(st, err, "find receipt");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_receipt_get(mlc_store *st, int64_t id, mlc_store_receipt **out, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    mlc_err rc = prep(st, RECEIPT_COLS "WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, id);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        *out = receipt_row(s);
+        if (!*out)
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    } else if (r == SQLITE_DONE) {
+        rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "no receipt with id %lld", (long long)id);
+    } else {
+        rc = db_error(st, err, "read receipt");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state state, int attempts,
+                                 int64_t next_attempt_at, const char *last_error, int has_before,
+                                 double rvqa_before, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st,
+                      "UPDATE receipt SET state=?1, attempts=?2, next_attempt_at=?3, last_error=?4, updated_at=?5,"
+                      " has_before=CASE WHEN ?7 < 0 THEN has_before ELSE ?7 END,"
+                      " rvqa_before=CASE WHEN ?7 < 0 THEN rvqa_before ELSE ?8 END WHERE id=?6",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, mlc_receipt_state_name(state));
+    sqlite3_bind_int(s, 2, attempts);
+    sqlite3_bind_int64(s, 3, next_attempt_at);
+    bind_text(s, 4, last_error);
+    bind_text(s, 5, now);
+    sqlite3_bind_int(s, 7, has_before);
+    sqlite3_bind_double(s, 8, rvqa_before);
+    sqlite3_bind_int64(s, 6, id);
+    return run(st, s, err, "update receipt");
+}
+
+mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, double rvqa_before, int *claimed,
+                                mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32], in[256] = "";
+    mlc_store_now(now);
+    *claimed = 0;
+    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
+        if (from_mask & (1u << i)) {
+            size_t len = strlen(in);
+            snprintf(in + len, sizeof in - len, "%s'%s'", len ? "," : "", state_names[i]);
+        }
+    if (!*in)
+        return MLC_OK;
+    char sql[512];
+    snprintf(sql, sizeof sql,
+             "UPDATE receipt SET state='in_flight', has_before=1, rvqa_before=?, updated_at=? "
+             "WHERE id=? AND state IN (%s)",
+             in);
+    mlc_err rc = prep(st, sql, &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_double(s, 1, rvqa_before);
+    bind_text(s, 2, now);
+    sqlite3_bind_int64(s, 3, id);
+    if ((rc = run(st, s, err, "claim receipt")) == MLC_OK)
+        *claimed = sqlite3_changes(st->db) > 0;
+    return rc;
+}
+
+mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f, mlc_store_receipt ***out,
+                               size_t *n, mlc_error *err)
+{
+    char sql[1024], in[256] = "";
+    sqlite3_stmt *s;
+    *out = NULL;
+    *n = 0;
+    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
+        if (f->state_mask & (1u << i)) {
+            size_t len = strlen(in);
+            snprintf(in + len, sizeof in - len, "%s'%s'", len ? "," : "", state_names[i]);
+        }
+    snprintf(sql, sizeof sql, RECEIPT_COLS "WHERE 1=1%s%s%s%s%s%s%s ORDER BY id%s", *in ? " AND state IN (" : "", in,
+             *in ? ")" : "", f->po ? " AND po=:po" : "", f->shipment_id ? " AND shipment_id=:sid" : "",
+             f->since ? " AND updated_at>=:since" : "", f->due_only ? " AND next_attempt_at<=:now" : "",
+             f->limit ? " LIMIT :limit" : "");
+    mlc_err rc = prep(st, sql, &s, err);
+    if (rc)
+        return rc;
+    if (f->po)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":po"), f->po);
+    if (f->shipment_id)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":sid"), f->shipment_id);
+    if (f->since)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":since"), f->since);
+    if (f->due_only)
+        sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":now"), (sqlite3_int64)time(NULL));
+    if (f->limit)
+        sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"), (sqlite3_int64)f->limit);
+    size_t cap = 0;
+    mlc_store_receipt **arr = NULL;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            mlc_store_receipt **na = realloc(arr, nc * sizeof *na);
+            if (!na) {
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                break;
+            }
+            arr = na;
+            cap = nc;
+        }
+        if (!(arr[*n] = receipt_row(s))) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        (*n)++;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_error(st, err, "list receipts");
+    sqlite3_finalize(s);
+    if (rc) {
+        mlc_store_receipts_free(arr, *n);
+        *n = 0;
+        return rc;
+    }
+    *out = arr;
+    return MLC_OK;
+}
+
+mlc_err mlc_store_receipt_counts(mlc_store *st, long counts[MLC_RECEIPT__COUNT], mlc_error *err)
+{
+    sqlite3_stmt *s;
+    memset(counts, 0, sizeof(long) * MLC_RECEIPT__COUNT);
+    mlc_err rc = prep(st, "SELECT state, count(*) FROM receipt GROUP BY state", &s, err);
+    if (rc)
+        return rc;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        mlc_receipt_state state;
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        if (name && !mlc_receipt_state_parse(name, &state))
+            counts[state] = (long)sqlite3_column_int64(s, 1);
+    }
+    sqlite3_finalize(s);
+    return MLC_OK;
+}
+
+/* ---- audit ---- */
+
+mlc_err mlc_store_audit(mlc_store *st, int64_t receipt_id, const char *event, const char *detail, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "INSERT INTO audit(receipt_id,at,event,detail) VALUES(?,?,?,?)", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, receipt_id);
+    bind_text(s, 2, now);
+    bind_text(s, 3, event);
+    bind_text(s, 4, detail);
+    return run(st, s, err, "write audit");
+}
+
+mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_entry **out, size_t *n,
+                             mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT id,receipt_id,at,event,detail FROM audit WHERE receipt_id=? ORDER BY id", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, receipt_id);
+    size_t cap = 0;
+    mlc_store_audit_entry *arr = NULL;
+    while (sqlite3_step(s) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            mlc_store_audit_entry *na = realloc(arr, nc * sizeof *na);
+            if (!na) {
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                break;
+            }
+            arr = na;
+            cap = nc;
+        }
+        arr[*n].id = sqlite3_column_int64(s, 0);
+        arr[*n].receipt_id = sqlite3_column_int64(s, 1);
+        arr[*n].at = col_dup(s, 2);
+        arr[*n].event = col_dup(s, 3);
+        arr[*n].detail = col_dup(s, 4);
+        (*n)++;
+    }
+    sqlite3_finalize(s);
+    *out = arr;
+    return rc;
+}
+
+void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(e[i].at);
+        free(e[i].event);
+        free(e[i].detail);
+    }
+    free(e);
+}

@@ -1,0 +1,169 @@
+/*
+ * store.h: mlc's durable state in one SQLite file per profile
+ * ($XDG_STATE_HOME/mlc/<profile>.db by default): WAL, busy timeout, versioned
+ * migrations, safe for several mlc processes at once.
+ *
+ * Tables (see DESIGN.md "State"): cursor (per stream), po_seen (content hash per
+ * PO for change detection), link (PO <-> ShipStation), receipt (the exactly-once
+ * ledger and retry queue), audit (append-only trail), rejected (bad input),
+ * inbox (webhook notifications), item_seen (item sync hashes).
+ *
+ * All SQL of mlc lives here, behind functions named for what they do, so that
+ * another backend can follow. Not here: HTTP, JSON records, policy (when to
+ * retry is lib/backoff's and the caller's; the store only records it).
+ *
+ * Ownership: mlc_store_open() returns a store closed by mlc_store_close().
+ * Strings returned through out-parameters are malloc'd and freed by the caller
+ * unless said otherwise. Struct results are freed with their _free function.
+ */
+#ifndef MLC_STORE_H
+#define MLC_STORE_H
+
+#include "error.h"
+#include <stddef.h>
+#include <stdint.h>
+
+typedef struct mlc_store mlc_store;
+
+#define MLC_STORE_SCHEMA_VERSION 1
+
+/* path: database file (its directory is created 0700). busy_ms: how long to wait
+ * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
+mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error *err);
+void mlc_store_close(mlc_store *st);
+int mlc_store_schema_version(mlc_store *st);
+
+/* Explicit transactions (IMMEDIATE: takes the write lock at once). Nesting is not supported. */
+mlc_err mlc_store_begin(mlc_store *st, mlc_error *err);
+mlc_err mlc_store_commit(mlc_store *st, mlc_error *err);
+void mlc_store_rollback(mlc_store *st);
+
+/* Current time as RFC 3339 UTC (writes at most 32 bytes). */
+void mlc_store_now(char out[32]);
+
+/* ---- cursors: one opaque string per stream ("pull-pos", "pull-shipments:v2"...) ---- */
+mlc_err mlc_store_cursor_get(mlc_store *st, const char *stream, char **value, mlc_error *err); /* *value NULL if none */
+mlc_err mlc_store_cursor_set(mlc_store *st, const char *stream, const char *value, mlc_error *err);
+
+/* ---- rejected input ---- */
+mlc_err mlc_store_reject(mlc_store *st, const char *command, const char *source, unsigned long lineno,
+                         const char *reason, const char *line, mlc_error *err);
+long mlc_store_rejected_count(mlc_store *st);
+
+/* ---- seen-content hashes (pull-pos "po", sync-items "item:m3"/"item:ss") ---- */
+/* *changed = 1 if key is new or its hash differs (nothing is written). */
+mlc_err mlc_store_seen_check(mlc_store *st, const char *ns, const char *key, const char *hash, int *changed,
+                             mlc_error *err);
+mlc_err mlc_store_seen_set(mlc_store *st, const char *ns, const char *key, const char *hash, mlc_error *err);
+/* Looks up the hash only (*hash NULL if none). */
+mlc_err mlc_store_seen_get(mlc_store *st, const char *ns, const char *key, char **hash, mlc_error *err);
+
+/* ---- links: PO <-> ShipStation ---- */
+typedef struct mlc_store_link {
+    char *po;
+    char *order_key;        /* mlc's idempotency key (external_shipment_id / orderKey) */
+    char *shipstation_id;   /* se-... or V1 orderId, NULL until known */
+    char *api;              /* "v2" / "v1" */
+    char *hash;             /* content hash of the payload last sent */
+    char *status;           /* open / cancelled / shipped */
+} mlc_store_link;
+void mlc_store_link_free(mlc_store_link *l);
+/* MLC_ERR_NOTFOUND if no link (no message set). */
+mlc_err mlc_store_link_get(mlc_store *st, const char *po, mlc_store_link **out, mlc_error *err);
+mlc_err mlc_store_link_by_key(mlc_store *st, const char *order_key, mlc_store_link **out, mlc_error *err);
+mlc_err mlc_store_link_by_shipstation_id(mlc_store *st, const char *ssid, mlc_store_link **out, mlc_error *err);
+mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *err);
+
+/* ---- webhook inbox ---- */
+mlc_err mlc_store_inbox_add(mlc_store *st, const char *resource_type, const char *resource_url, const char *body,
+                            mlc_error *err);
+typedef struct mlc_store_inbox_item {
+    int64_t id;
+    char *resource_type;
+    char *resource_url;
+    char *body;
+} mlc_store_inbox_item;
+/* Up to max unprocessed items, oldest first; *n set. Free with mlc_store_inbox_free. */
+mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item **items, size_t *n, mlc_error *err);
+void mlc_store_inbox_free(mlc_store_inbox_item *items, size_t n);
+mlc_err mlc_store_inbox_done(mlc_store *st, int64_t id, mlc_error *err);
+
+/* ---- receipt ledger (exactly-once protocol, DESIGN.md) ---- */
+typedef enum {
+    MLC_RECEIPT_PENDING,
+    MLC_RECEIPT_IN_FLIGHT,
+    MLC_RECEIPT_POSTED,
+    MLC_RECEIPT_QUEUED,        /* transient failure, waiting for next_attempt_at */
+    MLC_RECEIPT_EXHAUSTED,
+    MLC_RECEIPT_NEEDS_REVIEW,
+    MLC_RECEIPT_VOIDED,        /* shipment voided before posting */
+    MLC_RECEIPT__COUNT
+} mlc_receipt_state;
+const char *mlc_receipt_state_name(mlc_receipt_state s);
+int mlc_receipt_state_parse(const char *s, mlc_receipt_state *out);
+
+typedef struct mlc_store_receipt {
+    int64_t id;
+    char *idem_key;           /* shipment_id/po/line/subline */
+    char *shipment_id;
+    char *po;
+    int line, subline;
+    double qty;
+    char *route;              /* po_receipt / goods_receipt */
+    char *tracking;           /* delivery note text */
+    char *carrier;
+    char *ship_date;          /* RFC 3339 */
+    mlc_receipt_state state;
+    int attempts;
+    int64_t next_attempt_at;  /* unix seconds, 0 = now */
+    char *last_error;
+    int has_before;           /* rvqa_before valid */
+    double rvqa_before;       /* PO line received qty read before the post */
+    char *shipment_json;      /* the original shipment record */
+    char *created_at, *updated_at;
+} mlc_store_receipt;
+void mlc_store_receipt_free(mlc_store_receipt *r);
+void mlc_store_receipts_free(mlc_store_receipt **rs, size_t n);
+
+/* Inserts a pending receipt (fields of r: idem_key, shipment_id, po, line, subline,
+ * qty, route, tracking, carrier, ship_date, shipment_json). *created = 0 and
+ * r->id set to the existing row if the idem_key is already known. */
+mlc_err mlc_store_receipt_add(mlc_store *st, mlc_store_receipt *r, int *created, mlc_error *err);
+mlc_err mlc_store_receipt_get(mlc_store *st, int64_t id, mlc_store_receipt **out, mlc_error *err);
+/* Moves a receipt to a state; attempts/next_attempt/last_error/rvqa_before updated
+ * as given (has_before < 0 leaves rvqa_before alone). */
+mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state state, int attempts,
+                                 int64_t next_attempt_at, const char *last_error, int has_before,
+                                 double rvqa_before, mlc_error *err);
+/* Atomically claims a receipt for posting: moves it from one of the states in
+ * `from` to IN_FLIGHT with rvqa_before recorded, only if it is still in one of
+ * them. *claimed = 0 if another process got it first. */
+mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, double rvqa_before, int *claimed,
+                                mlc_error *err);
+
+typedef struct mlc_store_receipt_filter {
+    unsigned state_mask;      /* bit (1u << state); 0 = all */
+    const char *po;           /* NULL = any */
+    const char *shipment_id;  /* NULL = any */
+    const char *since;        /* RFC 3339, updated_at >= since; NULL = any */
+    int due_only;             /* only next_attempt_at <= now */
+    size_t limit;             /* 0 = no limit */
+} mlc_store_receipt_filter;
+mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f, mlc_store_receipt ***out,
+                               size_t *n, mlc_error *err);
+/* Counts per state into counts[MLC_RECEIPT__COUNT]. */
+mlc_err mlc_store_receipt_counts(mlc_store *st, long counts[MLC_RECEIPT__COUNT], mlc_error *err);
+
+/* ---- audit trail (append-only) ---- */
+/* receipt_id may be 0 for events not tied to a receipt. detail: JSON text or plain text,
+ * never secrets (callers pass it through mlc_log_redact). */
+mlc_err mlc_store_audit(mlc_store *st, int64_t receipt_id, const char *event, const char *detail, mlc_error *err);
+typedef struct mlc_store_audit_entry {
+    int64_t id, receipt_id;
+    char *at, *event, *detail;
+} mlc_store_audit_entry;
+mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_entry **out, size_t *n,
+                             mlc_error *err);
+void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n);
+
+#endif

@@ -1,0 +1,146 @@
+/* test_config.c: lib/config: profiles, schema defaults, errors with file:line:column. */
+#include "config.h"
+#include "testutil.h"
+
+#include <stdlib.h>
+
+static const char good[] =
+    "default_profile: acme\n"
+    "profiles:\n"
+    "  acme:\n"
+    "    cloudsuite:\n"
+    "      cono: 100\n"
+    "      divi: \"AAA\"\n"
+    "      programs:\n"
+    "        po_receipt: CMS100MI/Custom\n"
+    "    mapping:\n"
+    "      order_types: {PP1: po_receipt, PP3: goods_receipt}\n"
+    "      warehouses:\n"
+    "        WH1:\n"
+    "          warehouse_id: se-1\n"
+    "          ship_to: {name: Dock 1, city: Austin, country: US}\n"
+    "  other:\n"
+    "    shipstation: {api: v1}\n";
+
+static mlc_config *load(const char *text, const char *profile, mlc_error *e)
+{
+    mlc_config *c = NULL;
+    mlc_config_load_string(text, strlen(text), "/etc/mlc/test.yaml", profile, &c, e);
+    return c;
+}
+
+START_TEST(values_defaults_and_profiles)
+{
+    mlc_error e;
+    unsetenv("MLC_PROFILE");
+    mlc_config *c = load(good, NULL, &e);
+    ck_assert_msg(c != NULL, "%s", e.msg);
+    ck_assert_str_eq(mlc_config_profile(c), "acme");
+    ck_assert_int_eq(mlc_config_int(c, "cloudsuite.cono"), 100);
+    ck_assert_str_eq(mlc_config_str(c, "cloudsuite.divi"), "AAA");
+    ck_assert_str_eq(mlc_config_str(c, "cloudsuite.programs.po_receipt"), "CMS100MI/Custom");
+    ck_assert_str_eq(mlc_config_str(c, "cloudsuite.programs.po_line"), "PPS200MI/GetLine"); /* default */
+    ck_assert_str_eq(mlc_config_str(c, "shipstation.api"), "v2");
+    ck_assert_str_eq(mlc_config_str(c, "mapping.order_types.PP3"), "goods_receipt");
+    ck_assert_ptr_null(mlc_config_str(c, "mapping.order_types.ZZZ"));
+    ck_assert_str_eq(mlc_config_str(c, "mapping.warehouses.WH1.ship_to.city"), "Austin");
+    const mlc_config_node *w = mlc_config_node_at(c, "mapping.warehouses");
+    ck_assert_uint_eq(mlc_config_node_count(w), 1);
+    ck_assert_str_eq(mlc_config_node_key(mlc_config_node_child(w, 0)), "WH1");
+    char *f = mlc_config_file(c, "mapping.warehouses.WH1.warehouse_id");
+    ck_assert_str_eq(f, "/etc/mlc/se-1");
+    free(f);
+    mlc_config_free(c);
+
+    c = load(good, "other", &e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(mlc_config_str(c, "shipstation.api"), "v1");
+    ck_assert_int_eq(mlc_config_int(c, "shipstation.rate_limit_v1"), 40);
+    mlc_config_free(c);
+
+    setenv("MLC_PROFILE", "other", 1);
+    c = load(good, NULL, &e);
+    ck_assert_str_eq(mlc_config_profile(c), "other");
+    mlc_config_free(c);
+    unsetenv("MLC_PROFILE");
+}
+END_TEST
+
+START_TEST(unknown_key_names_file_line_column_and_key)
+{
+    mlc_error e;
+    const char *bad = "profiles:\n  p:\n    cloudsuite:\n      cono: 1\n      conoo: 2\n";
+    ck_assert_ptr_null(load(bad, NULL, &e));
+    ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
+    ck_assert_msg(strstr(e.msg, "/etc/mlc/test.yaml:5:7: unknown key 'profiles.p.cloudsuite.conoo'") != NULL,
+                  "%s", e.msg);
+    ck_assert_ptr_null(load("profile:\n  x: 1\n", NULL, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "test.yaml:1:1: unknown key 'profile'"));
+}
+END_TEST
+
+START_TEST(tab_and_syntax_errors_have_positions)
+{
+    mlc_error e;
+    ck_assert_ptr_null(load("profiles:\n\tp: {}\n", NULL, &e));
+    ck_assert_msg(strstr(e.msg, "test.yaml:2:") != NULL, "%s", e.msg);
+    ck_assert_ptr_null(load("profiles: [\n", NULL, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "test.yaml:"));
+}
+END_TEST
+
+START_TEST(type_errors_and_duplicates)
+{
+    mlc_error e;
+    ck_assert_ptr_null(load("profiles:\n  p:\n    cloudsuite: {cono: abc}\n", NULL, &e));
+    ck_assert_msg(strstr(e.msg, "'profiles.p.cloudsuite.cono' must be an integer, not 'abc'") != NULL, "%s", e.msg);
+    ck_assert_ptr_null(load("profiles:\n  p:\n    cloudsuite: 5\n", NULL, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "must be a map"));
+    ck_assert_ptr_null(load("profiles:\n  p: {}\n  p: {}\n", NULL, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "duplicate key 'p'"));
+    ck_assert_ptr_null(load("profiles:\n  a: {}\n  b: {}\n", NULL, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "choose one with --profile"));
+    ck_assert_ptr_null(load(good, "nope", &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "no profile named 'nope'"));
+}
+END_TEST
+
+START_TEST(files_missing_and_binary)
+{
+    mlc_error e;
+    mlc_config *c = NULL;
+    char *d = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/none.yaml", d);
+    ck_assert_int_eq(mlc_config_load(path, NULL, &c, &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "No such file"));
+    snprintf(path, sizeof path, "%s/bin.yaml", d);
+    tu_write(path, "a\0b", 3);
+    ck_assert_int_eq(mlc_config_load(path, NULL, &c, &e), MLC_ERR_CONFIG);
+    snprintf(path, sizeof path, "%s/ok.yaml", d);
+    tu_write(path, good, strlen(good));
+    ck_assert_int_eq(mlc_config_load(path, NULL, &c, &e), MLC_OK);
+    ck_assert_str_eq(mlc_config_dir(c), d);
+    setenv("MLC_STATE_DIR", "/var/lib/x", 1);
+    char *sd = mlc_config_state_dir(c);
+    ck_assert_str_eq(sd, "/var/lib/x");
+    free(sd);
+    unsetenv("MLC_STATE_DIR");
+    mlc_config_free(c);
+    free(d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("config");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, values_defaults_and_profiles);
+    tcase_add_test(tc, unknown_key_names_file_line_column_and_key);
+    tcase_add_test(tc, tab_and_syntax_errors_have_positions);
+    tcase_add_test(tc, type_errors_and_duplicates);
+    tcase_add_test(tc, files_missing_and_binary);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(suite)

@@ -1,0 +1,225 @@
+/* test_store.c: lib/store: migrations, cursors, links, the receipt ledger, audit,
+ * two writer processes at once, and a locked database. */
+#include "store.h"
+#include "testutil.h"
+
+#include <sqlite3.h>
+#include <sys/wait.h>
+
+static mlc_store *open_tmp(char **dir_out, char *path, size_t cap)
+{
+    char *d = tu_tmpdir();
+    mlc_store *st = NULL;
+    mlc_error e;
+    snprintf(path, cap, "%s/sub/p.db", d);
+    ck_assert_msg(mlc_store_open(path, 0, &st, &e) == MLC_OK, "%s", e.msg);
+    *dir_out = d;
+    return st;
+}
+
+START_TEST(migrates_and_reopens)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    ck_assert_int_eq(mlc_store_schema_version(st), MLC_STORE_SCHEMA_VERSION);
+    ck_assert_int_eq(mlc_store_cursor_set(st, "pull-pos", "2026-11-01T00:00:00Z", &e), MLC_OK);
+    mlc_store_close(st);
+    ck_assert_int_eq(mlc_store_open(path, 0, &st, &e), MLC_OK);
+    char *v;
+    ck_assert_int_eq(mlc_store_cursor_get(st, "pull-pos", &v, &e), MLC_OK);
+    ck_assert_str_eq(v, "2026-11-01T00:00:00Z");
+    free(v);
+    ck_assert_int_eq(mlc_store_cursor_get(st, "nope", &v, &e), MLC_OK);
+    ck_assert_ptr_null(v);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+START_TEST(links_seen_and_rejected)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    mlc_store_link l = {.po = "1000123", .order_key = "mlc:100:1000123", .api = "v2", .hash = "h1"}, *got;
+    ck_assert_int_eq(mlc_store_link_get(st, "1000123", &got, &e), MLC_ERR_NOTFOUND);
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    l.shipstation_id = "se-5";
+    l.hash = "h2";
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    l.shipstation_id = NULL; /* a later put without id keeps the known id */
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_link_by_shipstation_id(st, "se-5", &got, &e), MLC_OK);
+    ck_assert_str_eq(got->po, "1000123");
+    ck_assert_str_eq(got->hash, "h2");
+    ck_assert_str_eq(got->status, "open");
+    mlc_store_link_free(got);
+    int changed;
+    ck_assert_int_eq(mlc_store_seen_check(st, "po", "1000123", "abc", &changed, &e), MLC_OK);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_int_eq(mlc_store_seen_set(st, "po", "1000123", "abc", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_seen_check(st, "po", "1000123", "abc", &changed, &e), MLC_OK);
+    ck_assert_int_eq(changed, 0);
+    ck_assert_int_eq(mlc_store_seen_check(st, "po", "1000123", "abd", &changed, &e), MLC_OK);
+    ck_assert_int_eq(changed, 1);
+    ck_assert_int_eq(mlc_store_reject(st, "push-shipments", "stdin", 7, "invalid JSON", "{\"x\xff", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_rejected_count(st), 1);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+START_TEST(receipt_ledger_duplicate_claim_and_audit)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    mlc_store_receipt r = {.idem_key = "se-1/1000123/10/0", .shipment_id = "se-1", .po = "1000123", .line = 10,
+                           .qty = 5, .route = "po_receipt", .tracking = "1Z999"};
+    int created;
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r, &created, &e), MLC_OK);
+    ck_assert_int_eq(created, 1);
+    int64_t id = r.id;
+    mlc_store_receipt dup = r;
+    ck_assert_int_eq(mlc_store_receipt_add(st, &dup, &created, &e), MLC_OK);
+    ck_assert_int_eq(created, 0);
+    ck_assert_int_eq(dup.id, id);
+    ck_assert_int_eq(dup.state, MLC_RECEIPT_PENDING);
+
+    int claimed;
+    unsigned from = 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED;
+    ck_assert_int_eq(mlc_store_receipt_claim(st, id, from, 3.0, &claimed, &e), MLC_OK);
+    ck_assert_int_eq(claimed, 1);
+    ck_assert_int_eq(mlc_store_receipt_claim(st, id, from, 3.0, &claimed, &e), MLC_OK);
+    ck_assert_int_eq(claimed, 0); /* already in flight: nobody else may post it */
+
+    mlc_store_receipt *got;
+    ck_assert_int_eq(mlc_store_receipt_get(st, id, &got, &e), MLC_OK);
+    ck_assert_int_eq(got->state, MLC_RECEIPT_IN_FLIGHT);
+    ck_assert_int_eq(got->has_before, 1);
+    ck_assert(got->rvqa_before == 3.0);
+    mlc_store_receipt_free(got);
+
+    ck_assert_int_eq(mlc_store_receipt_update(st, id, MLC_RECEIPT_QUEUED, 1, 0, "HTTP 503", -1, 0, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_receipt_get(st, id, &got, &e), MLC_OK);
+    ck_assert_int_eq(got->state, MLC_RECEIPT_QUEUED);
+    ck_assert(got->rvqa_before == 3.0); /* kept */
+    ck_assert_str_eq(got->last_error, "HTTP 503");
+    mlc_store_receipt_free(got);
+
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_QUEUED, .due_only = 1};
+    mlc_store_receipt **list;
+    size_t n;
+    ck_assert_int_eq(mlc_store_receipt_list(st, &f, &list, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 1);
+    mlc_store_receipts_free(list, n);
+    f.po = "other";
+    ck_assert_int_eq(mlc_store_receipt_list(st, &f, &list, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 0);
+    mlc_store_receipts_free(list, n);
+
+    ck_assert_int_eq(mlc_store_audit(st, id, "attempt", "{\"status\":503}", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_audit(st, id, "posted", "{}", &e), MLC_OK);
+    mlc_store_audit_entry *a;
+    ck_assert_int_eq(mlc_store_audit_list(st, id, &a, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(a[0].event, "attempt");
+    ck_assert_str_eq(a[1].event, "posted");
+    mlc_store_audit_free(a, n);
+    long counts[MLC_RECEIPT__COUNT];
+    ck_assert_int_eq(mlc_store_receipt_counts(st, counts, &e), MLC_OK);
+    ck_assert_int_eq(counts[MLC_RECEIPT_QUEUED], 1);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+static void writer_child(const char *path, int who)
+{
+    mlc_store *st;
+    mlc_error e;
+    if (mlc_store_open(path, 20000, &st, &e))
+        _exit(10);
+    for (int i = 0; i < 300; i++) {
+        char key[64];
+        snprintf(key, sizeof key, "s%d/po/%d/0", who, i);
+        mlc_store_receipt r = {.idem_key = key, .shipment_id = "s", .po = "po", .line = i, .qty = 1,
+                               .route = "po_receipt"};
+        int created;
+        if (mlc_store_receipt_add(st, &r, &created, &e) || !created)
+            _exit(11);
+        /* both processes also race on the same keys: exactly one must win each */
+        snprintf(key, sizeof key, "shared/po/%d/0", i);
+        r.idem_key = key;
+        if (mlc_store_receipt_add(st, &r, &created, &e))
+            _exit(12);
+        if (mlc_store_audit(st, r.id, "race", created ? "won" : "lost", &e))
+            _exit(13);
+    }
+    mlc_store_close(st);
+    _exit(0);
+}
+
+START_TEST(two_processes_write_at_once)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    pid_t a = fork();
+    if (a == 0)
+        writer_child(path, 1);
+    pid_t b = fork();
+    if (b == 0)
+        writer_child(path, 2);
+    int sa, sb;
+    waitpid(a, &sa, 0);
+    waitpid(b, &sb, 0);
+    ck_assert_int_eq(WEXITSTATUS(sa), 0);
+    ck_assert_int_eq(WEXITSTATUS(sb), 0);
+    long counts[MLC_RECEIPT__COUNT];
+    mlc_error e;
+    ck_assert_int_eq(mlc_store_receipt_counts(st, counts, &e), MLC_OK);
+    ck_assert_int_eq(counts[MLC_RECEIPT_PENDING], 900); /* 300 + 300 own + 300 shared */
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+START_TEST(locked_database_gives_busy)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_store_close(st);
+    sqlite3 *other;
+    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    mlc_error e;
+    mlc_err rc = mlc_store_open(path, 200, &st, &e);
+    if (rc == MLC_OK) {
+        /* WAL readers may open; the first write must then report busy */
+        rc = mlc_store_cursor_set(st, "x", "y", &e);
+        mlc_store_close(st);
+    }
+    ck_assert_int_eq(rc, MLC_ERR_BUSY);
+    ck_assert_ptr_nonnull(strstr(e.msg, "another mlc process holds the lock"));
+    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+    sqlite3_close(other);
+    free(d);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("core");
+    tcase_set_timeout(tc, 60);
+    tcase_add_test(tc, migrates_and_reopens);
+    tcase_add_test(tc, links_seen_and_rejected);
+    tcase_add_test(tc, receipt_ledger_duplicate_claim_and_audit);
+    tcase_add_test(tc, two_processes_write_at_once);
+    tcase_add_test(tc, locked_database_gives_busy);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(suite)
