@@ -130,6 +130,17 @@ START_TEST(files_missing_and_binary)
 }
 END_TEST
 
+START_TEST(shipped_example_config_loads)
+{
+    mlc_config *c = NULL;
+    mlc_error e;
+    ck_assert_msg(mlc_config_load("examples/mlc.yaml", NULL, &c, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_str_eq(mlc_config_profile(c), "acme");
+    ck_assert_str_eq(mlc_config_str(c, "mapping.order_types.PP3"), "goods_receipt");
+    mlc_config_free(c);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("config");
@@ -139,6 +150,7 @@ static Suite *suite(void)
     tcase_add_test(tc, tab_and_syntax_errors_have_positions);
     tcase_add_test(tc, type_errors_and_duplicates);
     tcase_add_test(tc, files_missing_and_binary);
+    tcase_add_test(tc, shipped_example_config_loads);
     suite_add_tcase(s, tc);
     return s;
 }
