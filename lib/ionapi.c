@@ -249,6 +249,38 @@ mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err)
     return rc;
 }
 
+mlc_err mlc_ionapi_resolve(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out,
+                           char **source, mlc_error *err)
+{
+    const cJSON *e = vault ? mlc_vault_get(vault, MLC_IONAPI_VAULT_ENTRY) : NULL;
+    if (e) {
+        char name[600];
+        snprintf(name, sizeof name, "vault %s entry \"%s\"", mlc_vault_file(vault),
+                 MLC_IONAPI_VAULT_ENTRY);
+        const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "ionapi");
+        mlc_err rc = mlc_ionapi_from_json(inner ? inner : e, name, out, err);
+        if (rc == MLC_OK && source)
+            *source = strdup("vault");
+        return rc;
+    }
+    char *path = cfg ? mlc_config_file(cfg, "cloudsuite.ionapi") : NULL;
+    if (!path)
+        return mlc_error_set(err, MLC_ERR_CONFIG,
+                             "no CloudSuite credentials: run `mlc creds add cloudsuite --ionapi "
+                             "FILE`, or set cloudsuite.ionapi in %s",
+                             cfg ? mlc_config_path(cfg) : "the config");
+    mlc_err rc = mlc_vault_check_private(path, ".ionapi file", err);
+    if (rc == MLC_ERR_NOTFOUND)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "cloudsuite.ionapi: %s: no such file", path);
+    if (rc == MLC_OK)
+        rc = mlc_ionapi_load(path, out, err);
+    if (rc == MLC_OK && source)
+        *source = path;
+    else
+        free(path);
+    return rc;
+}
+
 cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion)
 {
     cJSON *o = cJSON_CreateObject();

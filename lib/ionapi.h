@@ -29,6 +29,7 @@
 #ifndef MLC_IONAPI_H
 #define MLC_IONAPI_H
 
+#include "config.h"
 #include "error.h"
 #include "http.h"
 #include "log.h"
@@ -49,6 +50,12 @@ mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err);
 /* From a JSON object (the vault entry), validated like a file. */
 mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **out,
                              mlc_error *err);
+/* The profile's credentials: vault entry "cloudsuite" if vault has one, else the
+ * file named by config cloudsuite.ionapi (relative to the config file's dir; it
+ * must not be group/world readable).  *source (caller frees) is "vault" or the
+ * path.  MLC_ERR_CONFIG with a how-to if there are none. */
+mlc_err mlc_ionapi_resolve(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out,
+                           char **source, mlc_error *err);
 /* The credentials as a JSON object (for the vault). Caller owns. */
 cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion);
 void mlc_ionapi_free(mlc_ionapi *ion);

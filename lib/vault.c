@@ -399,6 +399,37 @@ char *mlc_vault_path(const mlc_config *cfg)
     return p;
 }
 
+int mlc_vault_key_available(void)
+{
+    const char *k = getenv("MLC_VAULT_KEY"), *f = getenv("MLC_VAULT_KEY_FILE");
+    return (k && *k) || (f && *f);
+}
+
+mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, mlc_vault **out,
+                               mlc_error *err)
+{
+    char *path = mlc_vault_path(cfg);
+    if (!path)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    struct stat st;
+    if (stat(path, &st) != 0 && errno == ENOENT && !(flags & MLC_VAULT_CREATE)) {
+        mlc_err rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "no vault at %s", path);
+        free(path);
+        return rc;
+    }
+    char *pass = NULL;
+    mlc_err rc = mlc_vault_passphrase("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE",
+                                      (flags & MLC_VAULT_PROMPT) != 0, 0, &pass, err);
+    if (rc == MLC_OK) {
+        rc = mlc_vault_open(path, pass, (flags & MLC_VAULT_CREATE) != 0, log, out, err);
+        mlc_vault_passphrase_free(pass);
+    } else if (err) {
+        mlc_error_prefix(err, "vault %s", path);
+    }
+    free(path);
+    return rc;
+}
+
 /* ---- open/load/save ----------------------------------------------------- */
 
 static mlc_err load(mlc_vault *v, int create, mlc_error *err)

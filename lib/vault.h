@@ -49,6 +49,16 @@ typedef struct mlc_vault mlc_vault;
  * <state_dir>/<profile>.vault). Caller frees; NULL on ENOMEM. */
 char *mlc_vault_path(const mlc_config *cfg);
 
+/* Opens the profile's vault (mlc_vault_path) with the key from MLC_VAULT_KEY /
+ * MLC_VAULT_KEY_FILE / a terminal prompt (if flags has MLC_VAULT_PROMPT).
+ * Missing file: MLC_ERR_NOTFOUND unless MLC_VAULT_CREATE (then an empty vault,
+ * written on the first save).  No key: MLC_ERR_CONFIG. */
+enum { MLC_VAULT_CREATE = 1, MLC_VAULT_PROMPT = 2 };
+mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, mlc_vault **out,
+                               mlc_error *err);
+/* 1 if a vault key is available without prompting (MLC_VAULT_KEY or _FILE set). */
+int mlc_vault_key_available(void);
+
 /* Passphrase from env var env_key (e.g. "MLC_VAULT_KEY"), else the file named by
  * env_file ("MLC_VAULT_KEY_FILE"), else a prompt on /dev/tty if allow_prompt and
  * there is one (confirm: ask twice, for new keys).  MLC_ERR_CONFIG if none. */
