@@ -28,7 +28,11 @@
  *    without any timing header blocks for one window (at most 60 s), after which
  *    the caller's backoff takes over.
  *  - Safety margin (mlc_ratelimit_set_margin): reserve some requests and/or add
- *    milliseconds to the window; 0 by default, since the log above is exact.
+ *    milliseconds to the window and to every server-given wait (Reset,
+ *    Retry-After); 0 by default, since the log above is exact.
+ *  - Sleeping on CLOCK_REALTIME to an absolute time means a wall-clock step
+ *    backwards during a wait lengthens that wait by the step; entries dated in
+ *    the future are clamped to "now" when next read.
  *
  * All timestamps are CLOCK_REALTIME milliseconds (processes share only the wall
  * clock); sleeps are clock_nanosleep(CLOCK_REALTIME, TIMER_ABSTIME) to the exact
@@ -359,7 +363,8 @@ static void state_normalize(const mlc_ratelimit *rl, rl_state *st, int64_t now, 
         st->e[k++] = e;
     }
     st->n = k;
-    qsort(st->e, st->n, sizeof *st->e, cmp_ts_desc);
+    if (st->n > 1)
+        qsort(st->e, st->n, sizeof *st->e, cmp_ts_desc);
     if (st->blocked_until && st->blocked_until <= now) {
         st->blocked_until = 0;
         *dirty = 1;
@@ -685,7 +690,9 @@ void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit
     if (parse_count(remaining, &rem) != 0)
         rem = -1;
     int64_t reset_ms = parse_seconds_ms(reset);
-    int64_t reset_at = reset_ms >= 0 ? now + reset_ms : -1;
+    /* The margin also covers the server's rounding of X-Rate-Limit-Reset (whole
+     * seconds, rounding direction undocumented). */
+    int64_t reset_at = reset_ms >= 0 ? now + reset_ms + rl->margin_ms : -1;
 
     if (rem >= 0) {
         /* Without a reset header, assume the server's window ends within one of ours. */
@@ -708,6 +715,8 @@ void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit
 
     if (http_status == 429 || http_status == 503) {
         int64_t until = parse_retry_after(retry_after, now);
+        if (until >= 0)
+            until += rl->margin_ms;
         if (until < 0 && http_status == 429)
             until = reset_at > now ? reset_at
                                    : now + (w < RL_NO_TIMING_BLOCK_MS ? w : RL_NO_TIMING_BLOCK_MS);

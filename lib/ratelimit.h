@@ -44,9 +44,11 @@ mlc_err mlc_ratelimit_acquire(mlc_ratelimit *rl, mlc_error *err);
 /* Reconciles the shared budget with a response. Header values are raw strings
  * or NULL: limit = X-Rate-Limit-Limit, remaining = X-Rate-Limit-Remaining,
  * reset = X-Rate-Limit-Reset (seconds until the window resets), retry_after =
- * Retry-After (delta seconds or HTTP-date). A 429 blocks every process until
- * Retry-After (or, without it, until the window ends). Never fails; bad header
- * values are ignored. */
+ * Retry-After (delta seconds or HTTP-date; also honoured on 503). A 429 blocks
+ * every process until Retry-After, else until X-Rate-Limit-Reset, else for one
+ * window (at most 60 s). Remaining 0 with a Reset blocks every process until the
+ * reset. Fractional seconds are accepted (scaled clocks in tests). Call it after
+ * every attempt that got an HTTP response. Never fails; bad values are ignored. */
 void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit,
                            const char *remaining, const char *reset,
                            const char *retry_after);
@@ -56,7 +58,8 @@ void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit
 int mlc_ratelimit_remaining(mlc_ratelimit *rl);
 
 /* Optional safety margin (default 0, 0): keep reserve_requests of the limit unused
- * and add extra_ms to the window, e.g. for clock skew or long network latency.
+ * and add extra_ms to the window and to every wait the server asks for (Reset,
+ * Retry-After), e.g. for clock skew, latency or whole-second rounding.
  * Returns MLC_ERR_USAGE on negative values. */
 mlc_err mlc_ratelimit_set_margin(mlc_ratelimit *rl, int reserve_requests, long extra_ms);
 

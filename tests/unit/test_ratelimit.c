@@ -431,6 +431,33 @@ START_TEST(test_v1_reconcile)
 }
 END_TEST
 
+/* A 429 without any timing header blocks for one window; the margin lengthens
+ * server-given waits. */
+START_TEST(test_429_without_headers_and_margin)
+{
+    char *dir = make_dir();
+    mlc_ratelimit *rl = open_rl(dir, LIMIT, 1);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    int64_t t0 = now_ms();
+    mlc_ratelimit_observe(rl, 429, NULL, NULL, NULL, NULL);
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), 0);
+    int r;
+    pid_t p = spawn_acquirer(dir, LIMIT, 1, &r);
+    int64_t t = reap_acquirer(p, r);
+    ck_assert_int_ge(t, t0 + 1000);
+
+    ck_assert_int_eq(mlc_ratelimit_set_margin(rl, 0, 500), MLC_OK);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    t0 = now_ms();
+    mlc_ratelimit_observe(rl, 429, NULL, NULL, NULL, "1");
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    ck_assert_int_ge(now_ms(), t0 + 1500);
+    mlc_ratelimit_close(rl);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 static void write_file(const char *path, const char *data, size_t n)
 {
     int fd = open(path, O_WRONLY | O_TRUNC | O_CREAT, 0600);
@@ -559,6 +586,7 @@ int main(void)
     tcase_add_test(tc, test_v1_remaining_zero_blocks_until_reset);
     tcase_add_test(tc, test_429_retry_after_blocks_others);
     tcase_add_test(tc, test_429_http_date);
+    tcase_add_test(tc, test_429_without_headers_and_margin);
     tcase_add_test(tc, test_single_process_rate);
     tcase_add_test(tc, test_four_processes_rate);
     tcase_add_test(tc, test_single_process_v1_server);
