@@ -1,0 +1,414 @@
+/*
+ * map.c: mapping rules: PO records to ShipStation payloads, order types to
+ * receipt routes (see map.h).
+ * Not here: any I/O.
+ */
+#include "map.h"
+
+#include <math.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dates.h"
+
+struct mlc_map {
+    const mlc_config *cfg;
+    mlc_route default_route;
+};
+
+static int parse_route(const char *s, mlc_route *r)
+{
+    if (s && strcmp(s, "po_receipt") == 0)
+        *r = MLC_ROUTE_PO_RECEIPT;
+    else if (s && strcmp(s, "goods_receipt") == 0)
+        *r = MLC_ROUTE_GOODS_RECEIPT;
+    else
+        return -1;
+    return 0;
+}
+
+const char *mlc_map_route_name(mlc_route r) { return r == MLC_ROUTE_GOODS_RECEIPT ? "goods_receipt" : "po_receipt"; }
+
+mlc_err mlc_map_new(const mlc_config *cfg, mlc_map **out, mlc_error *err)
+{
+    mlc_map *m = calloc(1, sizeof *m);
+    *out = NULL;
+    if (!m)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    m->cfg = cfg;
+    if (parse_route(mlc_config_str(cfg, "mapping.default_route"), &m->default_route)) {
+        free(m);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: mapping.default_route must be po_receipt or goods_receipt",
+                             mlc_config_path(cfg));
+    }
+    const mlc_config_node *types = mlc_config_node_at(cfg, "mapping.order_types");
+    for (size_t i = 0; i < mlc_config_node_count(types); i++) {
+        const mlc_config_node *t = mlc_config_node_child(types, i);
+        mlc_route r;
+        if (parse_route(mlc_config_node_value(t), &r)) {
+            free(m);
+            return mlc_error_set(err, MLC_ERR_CONFIG,
+                                 "%s:%d: mapping.order_types.%s must be po_receipt or goods_receipt",
+                                 mlc_config_path(cfg), mlc_config_node_line(t), mlc_config_node_key(t));
+        }
+    }
+    *out = m;
+    return MLC_OK;
+}
+
+void mlc_map_free(mlc_map *map) { free(map); }
+
+void mlc_map_order_key(long long cono, const char *po, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "mlc-%lld-%s", cono, po);
+}
+
+int mlc_map_parse_order_key(const char *key, long long *cono, char po[32])
+{
+    int n = 0;
+    if (!key || sscanf(key, "mlc-%lld-%31[^/ ]%n", cono, po, &n) != 2 || key[n] != '\0')
+        return -1;
+    return 0;
+}
+
+void mlc_map_line_key(const char *po, int line, int subline, char *buf, size_t cap)
+{
+    snprintf(buf, cap, "%s/%d/%d", po, line, subline);
+}
+
+int mlc_map_parse_line_key(const char *key, char po[32], int *line, int *subline)
+{
+    int n = 0;
+    if (!key || sscanf(key, "%31[^/]/%d/%d%n", po, line, subline, &n) != 3 || key[n] != '\0')
+        return -1;
+    return 0;
+}
+
+mlc_route mlc_map_route(const mlc_map *map, const char *order_type)
+{
+    char path[128];
+    mlc_route r;
+    if (order_type && *order_type) {
+        snprintf(path, sizeof path, "mapping.order_types.%s", order_type);
+        if (!strchr(order_type, '.') && !parse_route(mlc_config_str(map->cfg, path), &r))
+            return r;
+    }
+    return map->default_route;
+}
+
+/* ---- record access ---- */
+
+static const char *str_at(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static int num_at(const cJSON *o, const char *name, double *out)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    if (!cJSON_IsNumber(v))
+        return -1;
+    *out = v->valuedouble;
+    return 0;
+}
+
+mlc_err mlc_map_check_po(const cJSON *po, mlc_error *err)
+{
+    const char *kind = str_at(po, "kind");
+    double d;
+    if (!kind || strcmp(kind, "purchase_order") != 0)
+        return mlc_error_set(err, MLC_ERR_INPUT, "not a purchase_order record");
+    if (!str_at(po, "po"))
+        return mlc_error_set(err, MLC_ERR_INPUT, "missing field 'po'");
+    if (strlen(str_at(po, "po")) > 30 || strchr(str_at(po, "po"), '/'))
+        return mlc_error_set(err, MLC_ERR_INPUT, "field 'po' is not a PO number");
+    if (num_at(po, "cono", &d) || d < 0 || d > 999 || d != floor(d))
+        return mlc_error_set(err, MLC_ERR_INPUT, "field 'cono' must be an integer 0-999");
+    if (!str_at(po, "warehouse"))
+        return mlc_error_set(err, MLC_ERR_INPUT, "missing field 'warehouse'");
+    const cJSON *sup = cJSON_GetObjectItemCaseSensitive(po, "supplier");
+    if (!cJSON_IsObject(sup) || !str_at(sup, "id"))
+        return mlc_error_set(err, MLC_ERR_INPUT, "missing field 'supplier.id'");
+    const cJSON *lines = cJSON_GetObjectItemCaseSensitive(po, "lines");
+    if (!cJSON_IsArray(lines))
+        return mlc_error_set(err, MLC_ERR_INPUT, "missing array 'lines'");
+    int i = 0;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, lines)
+    {
+        double line, q;
+        if (!cJSON_IsObject(l) || num_at(l, "line", &line) || line != floor(line) || line < 0)
+            return mlc_error_set(err, MLC_ERR_INPUT, "lines[%d]: 'line' must be an integer", i);
+        if (!str_at(l, "item"))
+            return mlc_error_set(err, MLC_ERR_INPUT, "lines[%d]: missing 'item'", i);
+        if (num_at(l, "qty_ordered", &q) || q < 0)
+            return mlc_error_set(err, MLC_ERR_INPUT, "lines[%d]: 'qty_ordered' must be a number >= 0", i);
+        i++;
+    }
+    return MLC_OK;
+}
+
+/* ---- addresses ---- */
+
+static const char *cfg_at(const mlc_config *cfg, const char *base, const char *field)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s.%s", base, field);
+    return mlc_config_str(cfg, path);
+}
+
+/* Copies a configured address into V2 (v1 = 0) or V1 (v1 = 1) field names.
+ * Returns the name of the first missing required field, or NULL. */
+static const char *address(const mlc_config *cfg, const char *base, int v1, cJSON *out)
+{
+    static const struct {
+        const char *cfg, *v2, *v1;
+        int required;
+    } fields[] = {
+        {"name", "name", "name", 1},
+        {"company", "company_name", "company", 0},
+        {"street1", "address_line1", "street1", 1},
+        {"street2", "address_line2", "street2", 0},
+        {"street3", "address_line3", "street3", 0},
+        {"city", "city_locality", "city", 1},
+        {"state", "state_province", "state", 1},
+        {"postal_code", "postal_code", "postalCode", 1},
+        {"country", "country_code", "country", 1},
+        {"phone", "phone", "phone", 1},
+        {"email", "email", NULL, 0},
+    };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        const char *v = cfg_at(cfg, base, fields[i].cfg);
+        if (!v || !*v) {
+            if (fields[i].required && !(v1 && strcmp(fields[i].cfg, "phone") == 0))
+                return fields[i].cfg;
+            continue;
+        }
+        if (v1 && !fields[i].v1)
+            continue;
+        cJSON_AddStringToObject(out, v1 ? fields[i].v1 : fields[i].v2, v);
+    }
+    const char *res = cfg_at(cfg, base, "residential");
+    int is_res = res && (!strcmp(res, "true") || !strcmp(res, "yes"));
+    if (v1)
+        cJSON_AddBoolToObject(out, "residential", is_res);
+    else
+        cJSON_AddStringToObject(out, "address_residential_indicator", is_res ? "yes" : "no");
+    return NULL;
+}
+
+static int warehouse_known(const mlc_config *cfg, const char *whlo, char *base, size_t cap)
+{
+    snprintf(base, cap, "mapping.warehouses.%s", whlo);
+    return !strchr(whlo, '.') && mlc_config_node_at(cfg, base) != NULL;
+}
+
+static int supplier_known(const mlc_config *cfg, const char *suno, char *base, size_t cap)
+{
+    snprintf(base, cap, "mapping.suppliers.%s", suno);
+    return !strchr(suno, '.') && mlc_config_node_at(cfg, base) != NULL;
+}
+
+static const char *supplier_or_default(const mlc_config *cfg, const char *sup_base, const char *field)
+{
+    char path[256];
+    const char *v = cfg_at(cfg, sup_base, field);
+    if (v)
+        return v;
+    snprintf(path, sizeof path, "mapping.defaults.%s", field);
+    return mlc_config_str(cfg, path);
+}
+
+/* Adds the open lines of the PO as items. Returns the number added, -1 on error. */
+static int add_items(const cJSON *po, const char *puno, int v1, cJSON *items, mlc_error *err)
+{
+    const cJSON *l;
+    int n = 0;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(po, "lines"))
+    {
+        double line = 0, sub = 0, ordered = 0, received = 0;
+        num_at(l, "line", &line);
+        num_at(l, "subline", &sub);
+        num_at(l, "qty_ordered", &ordered);
+        num_at(l, "qty_received", &received);
+        double open = ordered - received;
+        if (open <= 0)
+            continue;
+        if (open != floor(open)) {
+            mlc_error_set(err, MLC_ERR_INPUT,
+                          "line %d: open quantity %g is fractional; ShipStation takes whole quantities", (int)line,
+                          open);
+            return -1;
+        }
+        char key[80];
+        mlc_map_line_key(puno, (int)line, (int)sub, key, sizeof key);
+        const char *item = str_at(l, "item"), *desc = str_at(l, "description");
+        cJSON *it = cJSON_CreateObject();
+        if (v1) {
+            cJSON_AddStringToObject(it, "lineItemKey", key);
+            cJSON_AddStringToObject(it, "sku", item);
+            cJSON_AddStringToObject(it, "name", desc ? desc : item);
+            cJSON_AddNumberToObject(it, "quantity", open);
+        } else {
+            cJSON_AddStringToObject(it, "name", desc ? desc : item);
+            cJSON_AddStringToObject(it, "sku", item);
+            cJSON_AddNumberToObject(it, "quantity", open);
+            cJSON_AddStringToObject(it, "external_order_id", puno);
+            cJSON_AddStringToObject(it, "external_order_item_id", key);
+        }
+        cJSON_AddItemToArray(items, it);
+        n++;
+    }
+    return n;
+}
+
+typedef struct po_parts {
+    const char *puno, *whlo, *suno, *supplier_name;
+    long long cono;
+    char key[64], wh_base[160], sup_base[160];
+} po_parts;
+
+static mlc_err po_parts_get(const mlc_map *map, const cJSON *po, po_parts *p, mlc_error *err)
+{
+    mlc_err rc = mlc_map_check_po(po, err);
+    if (rc)
+        return rc;
+    const cJSON *sup = cJSON_GetObjectItemCaseSensitive(po, "supplier");
+    double cono = 0;
+    num_at(po, "cono", &cono);
+    p->cono = (long long)cono;
+    p->puno = str_at(po, "po");
+    p->whlo = str_at(po, "warehouse");
+    p->suno = str_at(sup, "id");
+    p->supplier_name = str_at(sup, "name");
+    mlc_map_order_key(p->cono, p->puno, p->key, sizeof p->key);
+    if (!warehouse_known(map->cfg, p->whlo, p->wh_base, sizeof p->wh_base))
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' is not in mapping.warehouses", p->puno,
+                             p->whlo);
+    if (!supplier_known(map->cfg, p->suno, p->sup_base, sizeof p->sup_base))
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' has no address in mapping.suppliers",
+                             p->puno, p->suno);
+    return MLC_OK;
+}
+
+static void add_tags(cJSON *o, const po_parts *p, const char *k1, const char *k2, const char *k3)
+{
+    char buf[96];
+    snprintf(buf, sizeof buf, "PO:%s", p->puno);
+    cJSON_AddStringToObject(o, k1, buf);
+    snprintf(buf, sizeof buf, "SUNO:%s", p->suno);
+    cJSON_AddStringToObject(o, k2, buf);
+    snprintf(buf, sizeof buf, "WHLO:%s", p->whlo);
+    cJSON_AddStringToObject(o, k3, buf);
+}
+
+mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err)
+{
+    po_parts p;
+    char base[200];
+    *out = NULL;
+    mlc_err rc = po_parts_get(map, po, &p, err);
+    if (rc)
+        return rc;
+    cJSON *s = cJSON_CreateObject();
+    cJSON_AddStringToObject(s, "external_shipment_id", p.key);
+    const char *carrier = supplier_or_default(map->cfg, p.sup_base, "carrier_id");
+    const char *service = supplier_or_default(map->cfg, p.sup_base, "service_code");
+    if (carrier)
+        cJSON_AddStringToObject(s, "carrier_id", carrier);
+    if (service)
+        cJSON_AddStringToObject(s, "service_code", service);
+    cJSON_AddStringToObject(s, "shipment_status", "pending");
+    cJSON *to = cJSON_AddObjectToObject(s, "ship_to");
+    snprintf(base, sizeof base, "%s.ship_to", p.wh_base);
+    const char *missing = address(map->cfg, base, 0, to);
+    if (missing) {
+        cJSON_Delete(s);
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' ship_to lacks '%s'", p.puno, p.whlo, missing);
+    }
+    cJSON *from = cJSON_AddObjectToObject(s, "ship_from");
+    snprintf(base, sizeof base, "%s.ship_from", p.sup_base);
+    if ((missing = address(map->cfg, base, 0, from)) != NULL) {
+        cJSON_Delete(s);
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks '%s'", p.puno, p.suno,
+                             missing);
+    }
+    cJSON *items = cJSON_AddArrayToObject(s, "items");
+    if (add_items(po, p.puno, 0, items, err) < 0) {
+        cJSON_Delete(s);
+        return mlc_error_prefix(err, "PO %s", p.puno);
+    }
+    add_tags(cJSON_AddObjectToObject(s, "advanced_options"), &p, "custom_field1", "custom_field2", "custom_field3");
+    *out = s;
+    return MLC_OK;
+}
+
+mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err)
+{
+    po_parts p;
+    char base[200], date[32];
+    *out = NULL;
+    mlc_err rc = po_parts_get(map, po, &p, err);
+    if (rc)
+        return rc;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "orderNumber", p.puno);
+    cJSON_AddStringToObject(o, "orderKey", p.key);
+    time_t when;
+    const char *changed = str_at(po, "changed_at");
+    if (!changed || mlc_dates_parse_rfc3339(changed, &when))
+        when = 0;
+    mlc_dates_format_pacific(when, date);
+    cJSON_AddStringToObject(o, "orderDate", date);
+    cJSON_AddStringToObject(o, "orderStatus", "awaiting_shipment");
+    cJSON *bill = cJSON_AddObjectToObject(o, "billTo");
+    cJSON_AddStringToObject(bill, "name", p.supplier_name ? p.supplier_name : p.suno);
+    cJSON *to = cJSON_AddObjectToObject(o, "shipTo");
+    snprintf(base, sizeof base, "%s.ship_to", p.wh_base);
+    const char *missing = address(map->cfg, base, 1, to);
+    if (missing) {
+        cJSON_Delete(o);
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' ship_to lacks '%s'", p.puno, p.whlo, missing);
+    }
+    snprintf(base, sizeof base, "%s.ship_from.name", p.sup_base);
+    if (!mlc_config_str(map->cfg, base)) {
+        cJSON_Delete(o);
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks 'name'", p.puno, p.suno);
+    }
+    cJSON *items = cJSON_AddArrayToObject(o, "items");
+    if (add_items(po, p.puno, 1, items, err) < 0) {
+        cJSON_Delete(o);
+        return mlc_error_prefix(err, "PO %s", p.puno);
+    }
+    const char *carrier = supplier_or_default(map->cfg, p.sup_base, "carrier_code");
+    const char *service = supplier_or_default(map->cfg, p.sup_base, "service_code");
+    if (carrier)
+        cJSON_AddStringToObject(o, "carrierCode", carrier);
+    if (service)
+        cJSON_AddStringToObject(o, "serviceCode", service);
+    cJSON *adv = cJSON_AddObjectToObject(o, "advancedOptions");
+    const char *wid = cfg_at(map->cfg, p.wh_base, "v1_warehouse_id");
+    if (wid)
+        cJSON_AddNumberToObject(adv, "warehouseId", strtod(wid, NULL));
+    long long store = mlc_config_int(map->cfg, "shipstation.store_id");
+    if (store)
+        cJSON_AddNumberToObject(adv, "storeId", (double)store);
+    add_tags(adv, &p, "customField1", "customField2", "customField3");
+    *out = o;
+    return MLC_OK;
+}
+
+void mlc_map_hash(const cJSON *j, char out[65])
+{
+    unsigned char md[32];
+    unsigned int n = 0;
+    char *s = cJSON_PrintUnformatted(j);
+    EVP_Digest(s ? s : "", s ? strlen(s) : 0, md, &n, EVP_sha256(), NULL);
+    free(s);
+    for (unsigned i = 0; i < 32; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}

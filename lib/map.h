@@ -1,0 +1,62 @@
+/*
+ * map.h: the mapping rules of a profile (mlc.yaml `mapping:`), applied to records.
+ *
+ *  - purchase_order record -> ShipStation V2 create_shipment_request or V1 Order:
+ *    warehouse (WHLO) -> ship_to address and ShipStation warehouse; supplier (SUNO)
+ *    -> ship_from address and carrier/service defaults; the PO number and line keys
+ *    travel in external_shipment_id / orderKey (mlc's idempotency key), custom fields
+ *    and item keys ("PUNO/PNLI/PNLS"), so a shipment can always be traced back.
+ *  - PO order type (ORTY) -> receipt route (po_receipt | goods_receipt).
+ *
+ * An inbound shipment goes from the supplier (ship_from) to our warehouse
+ * (ship_to). V2's warehouse_id means "ship from", so it is NOT set; the M3
+ * warehouse is carried in custom_field3 instead. V1 orders have no per-order
+ * ship-from: the supplier travels in billTo and customField2.
+ *
+ * Not here: talking to either system (lib/shipstation, lib/m3), storing links.
+ * Ownership: mlc_map_new() -> mlc_map_free(); payloads returned are the caller's
+ * (cJSON_Delete). The map borrows the config, which must outlive it.
+ */
+#ifndef MLC_MAP_H
+#define MLC_MAP_H
+
+#include "config.h"
+#include "error.h"
+#include <cjson/cJSON.h>
+#include <stddef.h>
+
+typedef struct mlc_map mlc_map;
+
+typedef enum { MLC_ROUTE_PO_RECEIPT, MLC_ROUTE_GOODS_RECEIPT } mlc_route;
+
+/* Checks the mapping section (routes, address completeness of what is mapped). */
+mlc_err mlc_map_new(const mlc_config *cfg, mlc_map **out, mlc_error *err);
+void mlc_map_free(mlc_map *map);
+
+/* mlc's idempotency key for a PO: "mlc-<cono>-<po>" (at most 50 chars). */
+void mlc_map_order_key(long long cono, const char *po, char *buf, size_t cap);
+/* Parses an order key back; returns 0 on success. po must hold 32 bytes. */
+int mlc_map_parse_order_key(const char *key, long long *cono, char po[32]);
+/* Item key of a PO line: "PUNO/PNLI/PNLS". */
+void mlc_map_line_key(const char *po, int line, int subline, char *buf, size_t cap);
+int mlc_map_parse_line_key(const char *key, char po[32], int *line, int *subline);
+
+/* Route for an M3 order type (default mapping.default_route). */
+mlc_route mlc_map_route(const mlc_map *map, const char *order_type);
+const char *mlc_map_route_name(mlc_route r);
+
+/* Validates a purchase_order record's shape (kind, po, cono, warehouse, supplier.id,
+ * lines[] with line, item, qty_ordered). MLC_ERR_INPUT naming the field. */
+mlc_err mlc_map_check_po(const cJSON *po, mlc_error *err);
+
+/* PO record -> V2 create_shipment_request (one element of "shipments").
+ * MLC_ERR_INPUT with the reason if it cannot be mapped (unknown warehouse, supplier
+ * without an address, missing fields). */
+mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err);
+/* PO record -> V1 Order for createorders. */
+mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err);
+
+/* Hex SHA-256 of the compact JSON of j (out: 65 bytes). */
+void mlc_map_hash(const cJSON *j, char out[65]);
+
+#endif

@@ -1,0 +1,165 @@
+/* test_map.c: lib/map: PO records to V2/V1 payloads, routes, keys, rejections. */
+#include "map.h"
+#include "testutil.h"
+
+static const char cfg_text[] =
+    "profiles:\n"
+    "  p:\n"
+    "    shipstation: {store_id: 77}\n"
+    "    mapping:\n"
+    "      order_types: {PP1: po_receipt, PP3: goods_receipt}\n"
+    "      warehouses:\n"
+    "        WH1:\n"
+    "          warehouse_id: se-1001\n"
+    "          v1_warehouse_id: 1001\n"
+    "          ship_to: {name: Receiving, company: Acme, street1: 1 Dock Rd, city: Austin, state: TX,\n"
+    "                    postal_code: \"78701\", country: US, phone: \"5125550100\"}\n"
+    "        WH2:\n"
+    "          ship_to: {name: Receiving, street1: 2 Dock Rd, city: Austin, state: TX, country: US}\n"
+    "      suppliers:\n"
+    "        SUP1:\n"
+    "          ship_from: {name: Shipping, company: Widgets, street1: 9 Mill St, city: Dallas, state: TX,\n"
+    "                      postal_code: \"75201\", country: US, phone: \"2145550100\"}\n"
+    "          carrier_id: se-2001\n"
+    "          carrier_code: ups\n"
+    "      defaults: {service_code: ups_ground}\n";
+
+static const char po_text[] =
+    "{\"kind\":\"purchase_order\",\"cono\":100,\"divi\":\"AAA\",\"po\":\"1000123\",\"order_type\":\"PP3\","
+    "\"supplier\":{\"id\":\"SUP1\",\"name\":\"Widgets Inc\"},\"warehouse\":\"WH1\",\"status\":\"20\","
+    "\"changed_at\":\"2026-11-27T00:00:00Z\",\"lines\":["
+    "{\"line\":10,\"subline\":0,\"item\":\"A1\",\"description\":\"Bolt\",\"qty_ordered\":5,\"qty_received\":2},"
+    "{\"line\":20,\"subline\":0,\"item\":\"B2\",\"qty_ordered\":3,\"qty_received\":3}]}";
+
+static mlc_config *cfg;
+static mlc_map *map;
+
+static void setup(void)
+{
+    mlc_error e;
+    ck_assert_int_eq(mlc_config_load_string(cfg_text, strlen(cfg_text), "t.yaml", NULL, &cfg, &e), MLC_OK);
+    ck_assert_int_eq(mlc_map_new(cfg, &map, &e), MLC_OK);
+}
+
+static void teardown(void)
+{
+    mlc_map_free(map);
+    mlc_config_free(cfg);
+}
+
+START_TEST(v2_payload_carries_po_keys_and_open_quantities)
+{
+    cJSON *po = cJSON_Parse(po_text), *s;
+    mlc_error e;
+    ck_assert_msg(mlc_map_po_to_v2(map, po, &s, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_str_eq(cJSON_GetObjectItem(s, "external_shipment_id")->valuestring, "mlc-100-1000123");
+    ck_assert_str_eq(cJSON_GetObjectItem(s, "carrier_id")->valuestring, "se-2001");
+    ck_assert_str_eq(cJSON_GetObjectItem(s, "service_code")->valuestring, "ups_ground"); /* default */
+    cJSON *to = cJSON_GetObjectItem(s, "ship_to"), *from = cJSON_GetObjectItem(s, "ship_from");
+    ck_assert_str_eq(cJSON_GetObjectItem(to, "address_line1")->valuestring, "1 Dock Rd");
+    ck_assert_str_eq(cJSON_GetObjectItem(to, "address_residential_indicator")->valuestring, "no");
+    ck_assert_str_eq(cJSON_GetObjectItem(from, "city_locality")->valuestring, "Dallas");
+    ck_assert_ptr_null(cJSON_GetObjectItem(s, "warehouse_id")); /* would mean "ship from" */
+    cJSON *items = cJSON_GetObjectItem(s, "items");
+    ck_assert_int_eq(cJSON_GetArraySize(items), 1); /* line 20 fully received */
+    cJSON *it = cJSON_GetArrayItem(items, 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(it, "external_order_item_id")->valuestring, "1000123/10/0");
+    ck_assert_int_eq(cJSON_GetObjectItem(it, "quantity")->valueint, 3);
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "advanced_options"), "custom_field1")->valuestring,
+                     "PO:1000123");
+    char h1[65], h2[65];
+    mlc_map_hash(s, h1);
+    mlc_map_hash(s, h2);
+    ck_assert_str_eq(h1, h2);
+    ck_assert_uint_eq(strlen(h1), 64);
+    cJSON_Delete(s);
+    cJSON_Delete(po);
+}
+END_TEST
+
+START_TEST(v1_payload)
+{
+    cJSON *po = cJSON_Parse(po_text), *o;
+    mlc_error e;
+    ck_assert_msg(mlc_map_po_to_v1(map, po, &o, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "orderKey")->valuestring, "mlc-100-1000123");
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "orderDate")->valuestring, "2026-11-26 16:00:00");
+    ck_assert_str_eq(cJSON_GetObjectItem(o, "carrierCode")->valuestring, "ups");
+    cJSON *adv = cJSON_GetObjectItem(o, "advancedOptions");
+    ck_assert_int_eq(cJSON_GetObjectItem(adv, "warehouseId")->valueint, 1001);
+    ck_assert_int_eq(cJSON_GetObjectItem(adv, "storeId")->valueint, 77);
+    cJSON *it = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "items"), 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(it, "lineItemKey")->valuestring, "1000123/10/0");
+    cJSON_Delete(o);
+    cJSON_Delete(po);
+}
+END_TEST
+
+START_TEST(unmappable_pos_are_rejected_with_reasons)
+{
+    mlc_error e;
+    cJSON *po = cJSON_Parse(po_text), *s = NULL;
+    cJSON_ReplaceItemInObject(po, "warehouse", cJSON_CreateString("WH9"));
+    ck_assert_int_eq(mlc_map_po_to_v2(map, po, &s, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "warehouse 'WH9' is not in mapping.warehouses"));
+    cJSON_ReplaceItemInObject(po, "warehouse", cJSON_CreateString("WH2"));
+    ck_assert_int_eq(mlc_map_po_to_v2(map, po, &s, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "ship_to lacks 'postal_code'"));
+    cJSON_ReplaceItemInObject(po, "warehouse", cJSON_CreateString("WH1"));
+    cJSON_ReplaceItemInObject(cJSON_GetObjectItem(po, "supplier"), "id", cJSON_CreateString("SUP2"));
+    ck_assert_int_eq(mlc_map_po_to_v2(map, po, &s, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "supplier 'SUP2' has no address"));
+    cJSON_DeleteItemFromObject(po, "lines");
+    ck_assert_int_eq(mlc_map_po_to_v2(map, po, &s, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "missing array 'lines'"));
+    ck_assert_ptr_null(s);
+    cJSON_Delete(po);
+    po = cJSON_Parse("{\"kind\":\"purchase_order\",\"po\":\"1\",\"cono\":\"100\"}");
+    ck_assert_int_eq(mlc_map_check_po(po, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "cono"));
+    cJSON_Delete(po);
+}
+END_TEST
+
+START_TEST(routes_and_keys)
+{
+    ck_assert_int_eq(mlc_map_route(map, "PP3"), MLC_ROUTE_GOODS_RECEIPT);
+    ck_assert_int_eq(mlc_map_route(map, "PP1"), MLC_ROUTE_PO_RECEIPT);
+    ck_assert_int_eq(mlc_map_route(map, "ZZ"), MLC_ROUTE_PO_RECEIPT);
+    ck_assert_int_eq(mlc_map_route(map, NULL), MLC_ROUTE_PO_RECEIPT);
+    long long cono;
+    char po[32];
+    int line, sub;
+    ck_assert_int_eq(mlc_map_parse_order_key("mlc-100-1000123", &cono, po), 0);
+    ck_assert_int_eq(cono, 100);
+    ck_assert_str_eq(po, "1000123");
+    ck_assert_int_ne(mlc_map_parse_order_key("other-100-1", &cono, po), 0);
+    ck_assert_int_eq(mlc_map_parse_line_key("1000123/20/1", po, &line, &sub), 0);
+    ck_assert_int_eq(line, 20);
+    ck_assert_int_eq(sub, 1);
+    ck_assert_int_ne(mlc_map_parse_line_key("1000123/x/1", po, &line, &sub), 0);
+    mlc_config *bad;
+    mlc_map *m2;
+    mlc_error e;
+    const char *t = "profiles:\n  p:\n    mapping:\n      order_types: {PP1: receipt}\n";
+    ck_assert_int_eq(mlc_config_load_string(t, strlen(t), "b.yaml", NULL, &bad, &e), MLC_OK);
+    ck_assert_int_eq(mlc_map_new(bad, &m2, &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "b.yaml:4: mapping.order_types.PP1"));
+    mlc_config_free(bad);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("map");
+    TCase *tc = tcase_create("core");
+    tcase_add_checked_fixture(tc, setup, teardown);
+    tcase_add_test(tc, v2_payload_carries_po_keys_and_open_quantities);
+    tcase_add_test(tc, v1_payload);
+    tcase_add_test(tc, unmappable_pos_are_rejected_with_reasons);
+    tcase_add_test(tc, routes_and_keys);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(suite)
