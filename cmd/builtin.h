@@ -18,6 +18,8 @@
 
 /* X-macro: MLC_BUILTIN(name-as-typed, c-identifier, one-line summary) */
 #define MLC_BUILTINS(MLC_BUILTIN) \
+    MLC_BUILTIN("creds", creds, "add, list, remove credentials in the encrypted vault") \
+    MLC_BUILTIN("ping", ping, "log in to CloudSuite and ShipStation and make one cheap read") \
     MLC_BUILTIN("version", version, "print mlc's version")
 
 #define MLC_DECLARE(name, id, summary) int cmd_##id(int argc, char **argv, mlc_ctx *ctx);
