@@ -50,6 +50,8 @@ static const setting schema[] = {
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
     {"cloudsuite.bulk_size", T_INT, "100"},
+    {"cloudsuite.po_changed_from_field", T_STR, "FLMD"},  /* for a non-EXPORTMI po_changed list */
+    {"cloudsuite.po_changed_po_field", T_STR, "PUNO"},
     /* Program/transaction names: defaults follow a standard M3 (DESIGN.md). */
     {"cloudsuite.programs.po_changed", T_STR, "EXPORTMI/Select"},
     {"cloudsuite.programs.po_head", T_STR, "PPS200MI/GetHead"},

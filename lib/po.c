@@ -1,0 +1,329 @@
+/*
+ * po.c: M3 purchase orders -> purchase_order records (see po.h).
+ * Not here: deciding what to emit (cmd/pull_pos.c with lib/store).
+ */
+#include "po.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "dates.h"
+#include "map.h"
+
+void mlc_po_changes_free(mlc_po_change *c) { free(c); }
+
+static int valid_po_number(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > 10)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+              s[i] == '-' || s[i] == '_'))
+            return 0;
+    return 1;
+}
+
+static void trim(char *s)
+{
+    char *p = s;
+    while (*p == ' ')
+        p++;
+    memmove(s, p, strlen(p) + 1);
+    size_t n = strlen(s);
+    while (n && s[n - 1] == ' ')
+        s[--n] = '\0';
+}
+
+/* Adds (po, day) to the list, keeping the latest day per PO. */
+static int add_change(mlc_po_change **arr, size_t *n, size_t *cap, const char *po, const char *day)
+{
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp((*arr)[i].po, po) == 0) {
+            if (strcmp(day, (*arr)[i].day) > 0)
+                snprintf((*arr)[i].day, sizeof (*arr)[i].day, "%s", day);
+            return 0;
+        }
+    if (*n == *cap) {
+        size_t nc = *cap ? *cap * 2 : 64;
+        mlc_po_change *na = realloc(*arr, nc * sizeof *na);
+        if (!na)
+            return -1;
+        *arr = na;
+        *cap = nc;
+    }
+    snprintf((*arr)[*n].po, sizeof (*arr)[*n].po, "%s", po);
+    snprintf((*arr)[*n].day, sizeof (*arr)[*n].day, "%s", day);
+    (*n)++;
+    return 0;
+}
+
+static int cmp_change(const void *a, const void *b)
+{
+    return strcmp(((const mlc_po_change *)a)->po, ((const mlc_po_change *)b)->po);
+}
+
+/* One EXPORTMI/Select over a table: rows "PUNO;LMDT". */
+static mlc_err export_select(mlc_m3 *m3, const char *pgm, const char *table, const char *prefix, const char *from,
+                             mlc_po_change **arr, size_t *n, size_t *cap, mlc_error *err)
+{
+    char q[256];
+    snprintf(q, sizeof q, "%sPUNO, %sLMDT from %s where %sLMDT >= %s", prefix, prefix, table, prefix, from);
+    mlc_m3_field in[] = {{"QERY", q}, {"SEPC", ";"}, {"HDRS", "0"}};
+    mlc_m3_result *r = NULL;
+    mlc_err rc = mlc_m3_execute(m3, pgm, in, 3, 0, &r, err);
+    if (rc) {
+        mlc_m3_result_free(r);
+        return mlc_error_prefix(err, "listing changed POs (%s on %s)", pgm, table);
+    }
+    for (size_t i = 0; i < mlc_m3_result_count(r); i++) {
+        const char *repl = mlc_m3_result_get(r, i, "REPL");
+        char row[128], *sep;
+        if (!repl)
+            continue;
+        snprintf(row, sizeof row, "%s", repl);
+        if (!(sep = strchr(row, ';')))
+            continue;
+        *sep = '\0';
+        char *day = sep + 1;
+        trim(row);
+        trim(day);
+        time_t t;
+        if (!valid_po_number(row) || mlc_dates_parse_m3(day, &t)) {
+            mlc_m3_result_free(r);
+            return mlc_error_set(err, MLC_ERR_REMOTE, "%s on %s: unexpected row %zu '%.60s'", pgm, table, i, repl);
+        }
+        if (add_change(arr, n, cap, row, day)) {
+            mlc_m3_result_free(r);
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+    }
+    mlc_m3_result_free(r);
+    return MLC_OK;
+}
+
+/* A configured list transaction: from-date in, PO numbers out. */
+static mlc_err custom_list(mlc_m3 *m3, const mlc_config *cfg, const char *pgm, const char *from,
+                           mlc_po_change **arr, size_t *n, size_t *cap, mlc_error *err)
+{
+    const char *from_field = mlc_config_str(cfg, "cloudsuite.po_changed_from_field");
+    const char *po_field = mlc_config_str(cfg, "cloudsuite.po_changed_po_field");
+    mlc_m3_field in[] = {{from_field, from}};
+    mlc_m3_result *r = NULL;
+    mlc_err rc = mlc_m3_execute(m3, pgm, in, 1, 0, &r, err);
+    if (rc) {
+        mlc_m3_result_free(r);
+        return mlc_error_prefix(err, "listing changed POs (%s)", pgm);
+    }
+    for (size_t i = 0; i < mlc_m3_result_count(r); i++) {
+        const char *po = mlc_m3_result_get(r, i, po_field);
+        const char *day = mlc_m3_result_get(r, i, "LMDT");
+        if (!po || !valid_po_number(po))
+            continue;
+        if (add_change(arr, n, cap, po, day ? day : "")) {
+            mlc_m3_result_free(r);
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+    }
+    mlc_m3_result_free(r);
+    return MLC_OK;
+}
+
+mlc_err mlc_po_changed(mlc_m3 *m3, const mlc_config *cfg, const char *from_day, mlc_po_change **out, size_t *n,
+                       char max_day[9], mlc_error *err)
+{
+    const char *pgm = mlc_config_str(cfg, "cloudsuite.programs.po_changed");
+    mlc_po_change *arr = NULL;
+    size_t cap = 0;
+    mlc_err rc;
+    time_t t;
+    *out = NULL;
+    *n = 0;
+    max_day[0] = '\0';
+    if (mlc_dates_parse_m3(from_day, &t))
+        return mlc_error_set(err, MLC_ERR_USAGE, "'%s' is not a yyyyMMdd day", from_day);
+    if (strncmp(pgm, "EXPORTMI/", 9) == 0) {
+        rc = export_select(m3, pgm, "MPHEAD", "IA", from_day, &arr, n, &cap, err);
+        if (!rc)
+            rc = export_select(m3, pgm, "MPLINE", "IB", from_day, &arr, n, &cap, err);
+    } else {
+        rc = custom_list(m3, cfg, pgm, from_day, &arr, n, &cap, err);
+    }
+    if (rc) {
+        free(arr);
+        *n = 0;
+        return rc;
+    }
+    for (size_t i = 0; i < *n; i++)
+        if (strcmp(arr[i].day, max_day) > 0)
+            snprintf(max_day, 9, "%s", arr[i].day);
+    if (*n)
+        qsort(arr, *n, sizeof *arr, cmp_change);
+    *out = arr;
+    return MLC_OK;
+}
+
+/* ---- one PO ---- */
+
+static void add_num(cJSON *o, const char *name, const char *v)
+{
+    cJSON_AddNumberToObject(o, name, v && *v ? strtod(v, NULL) : 0);
+}
+
+static void add_str_or_null(cJSON *o, const char *name, const char *v)
+{
+    if (v && *v)
+        cJSON_AddStringToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+static void add_day(cJSON *o, const char *name, const char *m3day)
+{
+    time_t t;
+    char buf[32];
+    if (m3day && !mlc_dates_parse_m3(m3day, &t)) {
+        mlc_dates_format_rfc3339(t, buf);
+        cJSON_AddStringToObject(o, name, buf);
+    } else {
+        cJSON_AddNullToObject(o, name);
+    }
+}
+
+static mlc_err lookup_day(mlc_m3 *m3, const mlc_config *cfg, const char *po, char day[9], mlc_error *err)
+{
+    const char *pgm = mlc_config_str(cfg, "cloudsuite.programs.po_changed");
+    char q[160];
+    day[0] = '\0';
+    if (strncmp(pgm, "EXPORTMI/", 9) != 0)
+        return MLC_OK; /* a custom list cannot be asked for one PO: changed_at stays null */
+    snprintf(q, sizeof q, "IAPUNO, IALMDT from MPHEAD where IAPUNO = '%s'", po);
+    mlc_m3_field in[] = {{"QERY", q}, {"SEPC", ";"}, {"HDRS", "0"}};
+    mlc_m3_result *r = NULL;
+    mlc_err rc = mlc_m3_execute(m3, pgm, in, 3, 1, &r, err);
+    if (!rc && mlc_m3_result_count(r) > 0) {
+        const char *repl = mlc_m3_result_get(r, 0, "REPL");
+        const char *sep = repl ? strchr(repl, ';') : NULL;
+        if (sep) {
+            snprintf(day, 9, "%s", sep + 1);
+            trim(day);
+        }
+    }
+    mlc_m3_result_free(r);
+    return rc;
+}
+
+mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
+                     mlc_error *err)
+{
+    mlc_m3_field in[] = {{"PUNO", po}};
+    mlc_m3_result *head = NULL, *lines = NULL;
+    char known_day[9] = "";
+    mlc_err rc;
+    *out = NULL;
+    if (!valid_po_number(po))
+        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' is not a PO number", po);
+    rc = mlc_m3_execute(m3, mlc_config_str(cfg, "cloudsuite.programs.po_head"), in, 1, 1, &head, err);
+    if (rc == MLC_ERR_REMOTE && head && mlc_m3_result_count(head) == 0) {
+        mlc_error_set(err, MLC_ERR_NOTFOUND, "PO %s: %s", po, mlc_m3_result_message(head));
+        mlc_m3_result_free(head);
+        return MLC_ERR_NOTFOUND;
+    }
+    if (rc || mlc_m3_result_count(head) == 0) {
+        mlc_m3_result_free(head);
+        if (!rc)
+            return mlc_error_set(err, MLC_ERR_NOTFOUND, "PO %s: no head returned", po);
+        return mlc_error_prefix(err, "PO %s head", po);
+    }
+    rc = mlc_m3_execute(m3, mlc_config_str(cfg, "cloudsuite.programs.po_lines"), in, 1, 0, &lines, err);
+    if (rc) {
+        mlc_m3_result_free(head);
+        mlc_m3_result_free(lines);
+        return mlc_error_prefix(err, "PO %s lines", po);
+    }
+    if (!day || !*day) {
+        if ((rc = lookup_day(m3, cfg, po, known_day, err)) != MLC_OK) {
+            mlc_m3_result_free(head);
+            mlc_m3_result_free(lines);
+            return mlc_error_prefix(err, "PO %s change date", po);
+        }
+        day = known_day;
+    }
+    const char *cono = mlc_m3_result_get(head, 0, "CONO");
+    const char *divi = mlc_m3_result_get(head, 0, "DIVI");
+    cJSON *rec = cJSON_CreateObject();
+    cJSON_AddStringToObject(rec, "kind", "purchase_order");
+    cJSON_AddNumberToObject(rec, "cono", cono && *cono ? strtod(cono, NULL) : (double)mlc_m3_cono(m3));
+    add_str_or_null(rec, "divi", divi && *divi ? divi : mlc_m3_divi(m3));
+    cJSON_AddStringToObject(rec, "po", po);
+    add_str_or_null(rec, "order_type", mlc_m3_result_get(head, 0, "ORTY"));
+    cJSON *sup = cJSON_AddObjectToObject(rec, "supplier");
+    add_str_or_null(sup, "id", mlc_m3_result_get(head, 0, "SUNO"));
+    cJSON_AddNullToObject(sup, "name"); /* GetHead has no supplier name; CRS620MI is not called */
+    add_str_or_null(rec, "warehouse", mlc_m3_result_get(head, 0, "WHLO"));
+    cJSON_AddNullToObject(rec, "status");
+    cJSON_AddNullToObject(rec, "status_high");
+    add_day(rec, "changed_at", day);
+    cJSON *arr = cJSON_AddArrayToObject(rec, "lines");
+    char lo[3] = "", hi[3] = "";
+    for (size_t i = 0; i < mlc_m3_result_count(lines); i++) {
+        cJSON *l = cJSON_CreateObject();
+        const char *pusl = mlc_m3_result_get(lines, i, "PUSL"), *pust = mlc_m3_result_get(lines, i, "PUST");
+        add_num(l, "line", mlc_m3_result_get(lines, i, "PNLI"));
+        add_num(l, "subline", mlc_m3_result_get(lines, i, "PNLS"));
+        add_str_or_null(l, "item", mlc_m3_result_get(lines, i, "ITNO"));
+        add_str_or_null(l, "description", mlc_m3_result_get(lines, i, "ITDS"));
+        add_num(l, "qty_ordered", mlc_m3_result_get(lines, i, "ORQA"));
+        add_num(l, "qty_received", mlc_m3_result_get(lines, i, "RVQA"));
+        add_str_or_null(l, "unit", mlc_m3_result_get(lines, i, "PUUN"));
+        add_day(l, "due_date", mlc_m3_result_get(lines, i, "DWDT"));
+        add_str_or_null(l, "status", pusl);
+        cJSON_AddItemToArray(arr, l);
+        if (pusl && *pusl && (!*lo || strcmp(pusl, lo) < 0))
+            snprintf(lo, sizeof lo, "%s", pusl);
+        if (pust && *pust && strcmp(pust, hi) > 0)
+            snprintf(hi, sizeof hi, "%s", pust);
+    }
+    if (*lo)
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, "status", cJSON_CreateString(lo));
+    if (*hi)
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, "status_high", cJSON_CreateString(hi));
+    mlc_m3_result_free(head);
+    mlc_m3_result_free(lines);
+    *out = rec;
+    return MLC_OK;
+}
+
+void mlc_po_hash(const cJSON *record, char out[65])
+{
+    cJSON *copy = cJSON_Duplicate(record, 1);
+    if (copy)
+        cJSON_DeleteItemFromObjectCaseSensitive(copy, "changed_at");
+    mlc_map_hash(copy ? copy : record, out);
+    cJSON_Delete(copy);
+}
+
+int mlc_po_parse_statuses(const char *s, int *lo, int *hi)
+{
+    int a, b, n = 0;
+    if (!s)
+        return -1;
+    if (sscanf(s, "%d-%d%n", &a, &b, &n) == 2 && s[n] == '\0' && a >= 0 && b <= 99 && a <= b) {
+        *lo = a;
+        *hi = b;
+        return 0;
+    }
+    if (sscanf(s, "%d%n", &a, &n) == 1 && s[n] == '\0' && a >= 0 && a <= 99) {
+        *lo = *hi = a;
+        return 0;
+    }
+    return -1;
+}
+
+int mlc_po_status(const cJSON *record)
+{
+    const cJSON *s = cJSON_GetObjectItemCaseSensitive(record, "status");
+    return cJSON_IsString(s) ? atoi(s->valuestring) : -1;
+}

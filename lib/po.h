@@ -1,0 +1,53 @@
+/*
+ * po.h: CloudSuite purchase orders as mlc sees them: which POs changed since a
+ * day, and one PO (head + lines) as a `purchase_order` record (DESIGN.md).
+ *
+ * "Changed since" has no standard M3 transaction. The default,
+ * cloudsuite.programs.po_changed = EXPORTMI/Select, queries MPHEAD (IALMDT) and
+ * MPLINE (IBLMDT) for change dates >= the day; any other configured program is
+ * called as a list transaction with the from-date in field
+ * cloudsuite.po_changed_from_field and the PO number read from
+ * cloudsuite.po_changed_po_field (e.g. a CMS100MI custom list). M3 change dates
+ * are days, so callers poll with an overlap and drop unchanged POs by the
+ * record's content hash (mlc_po_hash, which ignores changed_at).
+ *
+ * Status: M3's PO head has no status in PPS200MI/GetHead, so the record's
+ * `status` is the lowest line status (PUSL) and `status_high` the highest (PUST).
+ *
+ * Not here: cursors and hashes (lib/store, the caller), ShipStation.
+ * Ownership: lists and records returned are the caller's (mlc_po_changes_free,
+ * cJSON_Delete).
+ */
+#ifndef MLC_PO_H
+#define MLC_PO_H
+
+#include "config.h"
+#include "error.h"
+#include "m3.h"
+#include <cjson/cJSON.h>
+
+typedef struct mlc_po_change {
+    char po[32];
+    char day[9];   /* latest change day seen for this PO (yyyyMMdd), or "" */
+} mlc_po_change;
+
+/* POs changed on or after from_day (yyyyMMdd), sorted by PO number, unique.
+ * *max_day: the latest change day seen (or "" if none). */
+mlc_err mlc_po_changed(mlc_m3 *m3, const mlc_config *cfg, const char *from_day, mlc_po_change **out, size_t *n,
+                       char max_day[9], mlc_error *err);
+void mlc_po_changes_free(mlc_po_change *c);
+
+/* One PO as a purchase_order record. day: its change day if known (else it is
+ * looked up). MLC_ERR_NOTFOUND if M3 does not know the PO. */
+mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
+                     mlc_error *err);
+
+/* Content hash of a purchase_order record without changed_at (out: 65 bytes). */
+void mlc_po_hash(const cJSON *record, char out[65]);
+
+/* Parses "15-50" (or "20") into a range of two-digit statuses; 0 on success. */
+int mlc_po_parse_statuses(const char *s, int *lo, int *hi);
+/* The lowest status of the record as an integer, -1 if absent. */
+int mlc_po_status(const cJSON *record);
+
+#endif
