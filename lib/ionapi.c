@@ -634,6 +634,12 @@ mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error
     char *rejected = ion->invalid && ion->access_token ? strdup(ion->access_token) : NULL;
     mlc_err rc;
     int locked = 0;
+    /* the vault as loaded at open time may already hold a fresh token: no lock,
+     * no re-read (each re-read costs a key derivation) */
+    if (ion->vault && load_cached(ion, rejected)) {
+        rc = MLC_OK;
+        goto done;
+    }
     if (ion->vault) {
         /* serialise logins across processes; re-read what others cached */
         mlc_error lerr = {0};
