@@ -21,6 +21,7 @@
     MLC_BUILTIN("creds", creds, "add, list, remove credentials in the encrypted vault") \
     MLC_BUILTIN("ping", ping, "log in to CloudSuite and ShipStation and make one cheap read") \
     MLC_BUILTIN("pull-pos", pull_pos, "emit CloudSuite purchase orders changed since the last run") \
+    MLC_BUILTIN("push-shipments", push_shipments, "create or update ShipStation inbound shipments from POs") \
     MLC_BUILTIN("version", version, "print mlc's version")
 
 #define MLC_DECLARE(name, id, summary) int cmd_##id(int argc, char **argv, mlc_ctx *ctx);

@@ -61,16 +61,28 @@ mlc_err mlc_map_new(const mlc_config *cfg, mlc_map **out, mlc_error *err)
 
 void mlc_map_free(mlc_map *map) { free(map); }
 
-void mlc_map_order_key(long long cono, const char *po, char *buf, size_t cap)
+void mlc_map_order_key(long long cono, const char *po, int rev, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "mlc-%lld-%s", cono, po);
+    if (rev > 1)
+        snprintf(buf, cap, "mlc-%lld-%s.r%d", cono, po, rev);
+    else
+        snprintf(buf, cap, "mlc-%lld-%s", cono, po);
 }
 
-int mlc_map_parse_order_key(const char *key, long long *cono, char po[32])
+int mlc_map_parse_order_key(const char *key, long long *cono, char po[32], int *rev)
 {
-    int n = 0;
-    if (!key || sscanf(key, "mlc-%lld-%31[^/ ]%n", cono, po, &n) != 2 || key[n] != '\0')
+    int n = 0, r = 1;
+    if (!key || sscanf(key, "mlc-%lld-%31[^./ ]%n", cono, po, &n) != 2)
         return -1;
+    if (key[n] == '.') {
+        int m = 0;
+        if (sscanf(key + n, ".r%d%n", &r, &m) != 1 || key[n + m] != '\0' || r < 2)
+            return -1;
+    } else if (key[n] != '\0') {
+        return -1;
+    }
+    if (rev)
+        *rev = r;
     return 0;
 }
 
@@ -285,7 +297,7 @@ static mlc_err po_parts_get(const mlc_map *map, const cJSON *po, po_parts *p, ml
     p->whlo = str_at(po, "warehouse");
     p->suno = str_at(sup, "id");
     p->supplier_name = str_at(sup, "name");
-    mlc_map_order_key(p->cono, p->puno, p->key, sizeof p->key);
+    mlc_map_order_key(p->cono, p->puno, 1, p->key, sizeof p->key);
     if (!warehouse_known(map->cfg, p->whlo, p->wh_base, sizeof p->wh_base))
         return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' is not in mapping.warehouses", p->puno,
                              p->whlo);

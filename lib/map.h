@@ -33,10 +33,13 @@ typedef enum { MLC_ROUTE_PO_RECEIPT, MLC_ROUTE_GOODS_RECEIPT } mlc_route;
 mlc_err mlc_map_new(const mlc_config *cfg, mlc_map **out, mlc_error *err);
 void mlc_map_free(mlc_map *map);
 
-/* mlc's idempotency key for a PO: "mlc-<cono>-<po>" (at most 50 chars). */
-void mlc_map_order_key(long long cono, const char *po, char *buf, size_t cap);
-/* Parses an order key back; returns 0 on success. po must hold 32 bytes. */
-int mlc_map_parse_order_key(const char *key, long long *cono, char po[32]);
+/* mlc's idempotency key for a PO: "mlc-<cono>-<po>" (at most 50 chars); from
+ * revision 2 on "mlc-<cono>-<po>.r<rev>". V2 has no shipment update (the spec has
+ * GET and cancel only), so a changed PO is cancelled and re-created under the
+ * next revision; V1 upserts by orderKey and stays at revision 1. */
+void mlc_map_order_key(long long cono, const char *po, int rev, char *buf, size_t cap);
+/* Parses an order key back; returns 0 on success. po must hold 32 bytes; rev may be NULL. */
+int mlc_map_parse_order_key(const char *key, long long *cono, char po[32], int *rev);
 /* Item key of a PO line: "PUNO/PNLI/PNLS". */
 void mlc_map_line_key(const char *po, int line, int subline, char *buf, size_t cap);
 int mlc_map_parse_line_key(const char *key, char po[32], int *line, int *subline);
