@@ -1,0 +1,452 @@
+/*
+ * test_ionapi.c: unit tests of lib/ionapi: lenient parsing (each missing key,
+ * invalid JSON, binary garbage, huge file, wrong types; no secret in any error),
+ * URL joining, and the token life cycle against the stub server: password grant
+ * form, cache in the vault reused by a second instance, refresh before expiry,
+ * refused refresh falling back to a login, invalid_grant / invalid_client,
+ * revoke.
+ */
+#include "ionapi.h"
+#include "stubserver.h"
+#include "testutil.h"
+
+#include <curl/curl.h>
+#include <sys/stat.h>
+
+#define CS "CLIENTSECRET_zz9"
+#define SASK "SASKSECRET_qq7"
+#define SAAK "TENANT_X#SAAKKEY_ww3"
+
+static char *ionapi_text(const char *skip, const char *pu, const char *iu)
+{
+    const char *keys[][2] = {{"ti", "TENANT_X"}, {"cn", "app"},     {"ci", "TENANT_X~cid"},
+                             {"cs", CS},         {"iu", iu},        {"pu", pu},
+                             {"oa", "authorization.oauth2"},       {"ot", "token.oauth2"},
+                             {"or", "revoke_token.oauth2"},        {"saak", SAAK},
+                             {"sask", SASK},     {"ev", "U1"},      {"v", "1.0"}};
+    char *buf = malloc(4096);
+    strcpy(buf, "{");
+    int first = 1;
+    for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
+        if (skip && strcmp(skip, keys[i][0]) == 0)
+            continue;
+        char item[512];
+        snprintf(item, sizeof item, "%s\n  \"%s\": \"%s\"", first ? "" : ",", keys[i][0],
+                 keys[i][1]);
+        strcat(buf, item);
+        first = 0;
+    }
+    strcat(buf, "\n}\n");
+    return buf;
+}
+
+static void assert_no_secret(const char *msg)
+{
+    ck_assert_msg(!strstr(msg, CS) && !strstr(msg, SASK) && !strstr(msg, "SAAKKEY"),
+                  "secret in error: %s", msg);
+}
+
+START_TEST(parses_valid_file)
+{
+    char *t = ionapi_text(NULL, "https://sso.example.com/TENANT_X/as/", "https://ion.example.com");
+    mlc_ionapi *ion = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "x.ionapi", &ion, &err), MLC_OK);
+    ck_assert_str_eq(mlc_ionapi_tenant(ion), "TENANT_X");
+    ck_assert_str_eq(mlc_ionapi_token_url(ion), "https://sso.example.com/TENANT_X/as/token.oauth2");
+    ck_assert_str_eq(mlc_ionapi_revoke_url(ion),
+                     "https://sso.example.com/TENANT_X/as/revoke_token.oauth2");
+    ck_assert_str_eq(mlc_ionapi_api_base(ion), "https://ion.example.com/TENANT_X");
+    ck_assert(mlc_ionapi_has_service_account(ion));
+    ck_assert_uint_eq(strlen(mlc_ionapi_fingerprint(ion)), 8);
+    /* round trip through JSON (the vault form) keeps the identity */
+    cJSON *j = mlc_ionapi_to_json(ion);
+    mlc_ionapi *ion2 = NULL;
+    ck_assert_int_eq(mlc_ionapi_from_json(j, "vault", &ion2, &err), MLC_OK);
+    ck_assert_str_eq(mlc_ionapi_fingerprint(ion), mlc_ionapi_fingerprint(ion2));
+    cJSON_Delete(j);
+    mlc_ionapi_free(ion2);
+    mlc_ionapi_free(ion);
+    free(t);
+}
+END_TEST
+
+START_TEST(each_missing_key)
+{
+    const char *req[] = {"ti", "ci", "cs", "iu", "pu", "ot"};
+    for (size_t i = 0; i < 6; i++) {
+        char *t = ionapi_text(req[i], "https://s/x/as/", "https://i");
+        mlc_ionapi *ion = NULL;
+        mlc_error err = {0};
+        ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "cust.ionapi", &ion, &err), MLC_ERR_CONFIG);
+        ck_assert_ptr_null(ion);
+        char want[64];
+        snprintf(want, sizeof want, "\"%s\"", req[i]);
+        ck_assert_msg(strstr(err.msg, want), "message does not name %s: %s", req[i], err.msg);
+        ck_assert_ptr_nonnull(strstr(err.msg, "cust.ionapi"));
+        assert_no_secret(err.msg);
+        free(t);
+    }
+    /* saak without sask */
+    char *t = ionapi_text("sask", "https://s/x/as/", "https://i");
+    mlc_ionapi *ion = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "f", &ion, &err), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "sask"));
+    assert_no_secret(err.msg);
+    free(t);
+    /* neither: parses, but cannot log in */
+    char *t2 = strdup("{\"ti\":\"T\",\"ci\":\"c\",\"cs\":\"" CS "\",\"iu\":\"https://i\","
+                      "\"pu\":\"https://p\",\"ot\":\"token.oauth2\"}");
+    ck_assert_int_eq(mlc_ionapi_parse(t2, strlen(t2), "f", &ion, &err), MLC_OK);
+    ck_assert(!mlc_ionapi_has_service_account(ion));
+    mlc_ionapi_free(ion);
+    free(t2);
+}
+END_TEST
+
+START_TEST(invalid_json)
+{
+    const char *bad[] = {"", "{", "{\"ti\": \"x\",}", "[1,2]", "\"string\"", "ti=x\nci=y",
+                         "{\"ti\":\"T\",\"ci\":\"c\",\"cs\":\"" CS "\" \"iu\":1}"};
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        mlc_ionapi *ion = NULL;
+        mlc_error err = {0};
+        ck_assert_int_eq(mlc_ionapi_parse(bad[i], strlen(bad[i]), "b.ionapi", &ion, &err),
+                         MLC_ERR_CONFIG);
+        ck_assert_ptr_nonnull(strstr(err.msg, "b.ionapi"));
+        assert_no_secret(err.msg);
+    }
+    /* a key of the wrong type */
+    const char *wt = "{\"ti\":5,\"ci\":\"c\",\"cs\":\"s\",\"iu\":\"https://i\",\"pu\":\"https://p\","
+                     "\"ot\":\"t\"}";
+    mlc_ionapi *ion = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_parse(wt, strlen(wt), "w", &ion, &err), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "\"ti\""));
+}
+END_TEST
+
+START_TEST(binary_garbage)
+{
+    unsigned char junk[600];
+    unsigned long long x = 88172645463325252ull;
+    for (size_t i = 0; i < sizeof junk; i++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        junk[i] = (unsigned char)x;
+    }
+    junk[3] = 0;
+    mlc_ionapi *ion = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_parse((char *)junk, sizeof junk, "g.ionapi", &ion, &err),
+                     MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "binary"));
+    /* valid JSON with a NUL inside is binary too */
+    char *t = ionapi_text(NULL, "https://p/", "https://i");
+    t[10] = '\0';
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t + 11) + 11, "g", &ion, &err), MLC_ERR_CONFIG);
+    free(t);
+}
+END_TEST
+
+START_TEST(huge_file)
+{
+    char *dir = tu_tmpdir();
+    char path[512];
+    snprintf(path, sizeof path, "%s/huge.ionapi", dir);
+    size_t n = (1u << 20) + 100;
+    char *big = malloc(n);
+    memset(big, ' ', n);
+    char *t = ionapi_text(NULL, "https://p/", "https://i");
+    memcpy(big, t, strlen(t)); /* valid JSON followed by 1 MiB of spaces */
+    tu_write(path, big, n);
+    mlc_ionapi *ion = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_load(path, &ion, &err), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1 MiB"));
+    ck_assert_int_eq(mlc_ionapi_parse(big, n, "h", &ion, &err), MLC_ERR_CONFIG);
+    /* the same content under the limit loads */
+    tu_write(path, t, strlen(t));
+    ck_assert_int_eq(mlc_ionapi_load(path, &ion, &err), MLC_OK);
+    mlc_ionapi_free(ion);
+    ck_assert_int_eq(mlc_ionapi_load("/nonexistent/x.ionapi", &ion, &err), MLC_ERR_CONFIG);
+    free(t);
+    free(big);
+    free(dir);
+}
+END_TEST
+
+START_TEST(url_join_one_slash)
+{
+    const char *cases[][3] = {{"https://h/T/as/", "token.oauth2", "https://h/T/as/token.oauth2"},
+                              {"https://h/T/as", "token.oauth2", "https://h/T/as/token.oauth2"},
+                              {"https://h/T/as/", "/token.oauth2", "https://h/T/as/token.oauth2"},
+                              {"https://h/T/as//", "//token.oauth2", "https://h/T/as/token.oauth2"},
+                              {"https://h/T/as", "/token.oauth2", "https://h/T/as/token.oauth2"}};
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        char *u = mlc_ionapi_join_url(cases[i][0], cases[i][1]);
+        ck_assert_str_eq(u, cases[i][2]);
+        free(u);
+    }
+    /* and the API base: iu with a trailing slash */
+    char *t = ionapi_text(NULL, "https://p/T/as", "https://ion.example.com/");
+    mlc_ionapi *ion = NULL;
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "f", &ion, NULL), MLC_OK);
+    ck_assert_str_eq(mlc_ionapi_api_base(ion), "https://ion.example.com/TENANT_X");
+    ck_assert_str_eq(mlc_ionapi_token_url(ion), "https://p/T/as/token.oauth2");
+    mlc_ionapi_free(ion);
+    free(t);
+}
+END_TEST
+
+/* ---- token life cycle against the stub ---------------------------------- */
+
+typedef struct fixture {
+    stub_server *s;
+    mlc_http *http;
+    mlc_ionapi *ion;
+    char *dir;
+    char vault_path[512];
+} fixture;
+
+static void fx_init(fixture *f)
+{
+    f->s = stub_start();
+    char pu[128];
+    snprintf(pu, sizeof pu, "%s/TENANT_X/as/", f->s->base);
+    char *t = ionapi_text(NULL, pu, f->s->base);
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "t", &f->ion, NULL), MLC_OK);
+    free(t);
+    mlc_http_opts o = {.timeout_s = 5, .max_attempts = 1};
+    ck_assert_int_eq(mlc_http_new(&o, &f->http, NULL), MLC_OK);
+    f->dir = tu_tmpdir();
+    snprintf(f->vault_path, sizeof f->vault_path, "%s/v.vault", f->dir);
+}
+
+static void fx_free(fixture *f)
+{
+    mlc_ionapi_free(f->ion);
+    mlc_http_free(f->http);
+    stub_stop(f->s);
+    free(f->dir);
+}
+
+static mlc_ionapi *second_instance(fixture *f)
+{
+    char pu[128];
+    snprintf(pu, sizeof pu, "%s/TENANT_X/as/", f->s->base);
+    char *t = ionapi_text(NULL, pu, f->s->base);
+    mlc_ionapi *ion = NULL;
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "t", &ion, NULL), MLC_OK);
+    free(t);
+    return ion;
+}
+
+START_TEST(password_grant_and_cache)
+{
+    fixture f;
+    fx_init(&f);
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_one_abcdef\",\"token_type\":\"bearer\","
+                                        "\"expires_in\":7200,\"refresh_token\":\"RT_one_abcdef\"}"});
+    mlc_vault *v = NULL;
+    ck_assert_int_eq(mlc_vault_open(f.vault_path, "k", 1, NULL, &v, NULL), MLC_OK);
+    mlc_ionapi_attach(f.ion, f.http, v, NULL, 300);
+    const char *h = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, &err), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_one_abcdef");
+    ck_assert_int_eq(stub_count(f.s), 1);
+    stub_req *r = &f.s->reqs[0];
+    ck_assert_str_eq(r->method, "POST");
+    ck_assert_str_eq(r->url, "/TENANT_X/as/token.oauth2");
+    ck_assert_ptr_nonnull(strstr(r->body, "grant_type=password"));
+    ck_assert_ptr_nonnull(strstr(r->body, "username=TENANT_X%23SAAKKEY_ww3"));
+    ck_assert_ptr_nonnull(strstr(r->body, "password=" SASK));
+    ck_assert_ptr_nonnull(strstr(r->body, "client_id=TENANT_X~cid"));
+    ck_assert_ptr_nonnull(strstr(r->body, "client_secret=" CS));
+    ck_assert_ptr_nonnull(strstr(r->headers, "application/x-www-form-urlencoded"));
+    ck_assert_int_eq(mlc_ionapi_login_count(f.ion), 1);
+    long long exp = mlc_ionapi_token_expiry(f.ion);
+    ck_assert(exp >= (long long)time(NULL) + 7190 && exp <= (long long)time(NULL) + 7200);
+    /* again: from memory */
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, &err), MLC_OK);
+    ck_assert_int_eq(stub_count(f.s), 1);
+    mlc_vault_free(v);
+
+    /* a second process (new vault handle, new ionapi) reuses the cached token */
+    mlc_vault *v2 = NULL;
+    ck_assert_int_eq(mlc_vault_open(f.vault_path, "k", 0, NULL, &v2, NULL), MLC_OK);
+    mlc_ionapi *ion2 = second_instance(&f);
+    mlc_ionapi_attach(ion2, f.http, v2, NULL, 300);
+    ck_assert_int_eq(mlc_ionapi_authorization(ion2, &h, &err), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_one_abcdef");
+    ck_assert_int_eq(stub_count(f.s), 1);
+    ck_assert_int_eq(mlc_ionapi_login_count(ion2), 0);
+    /* the cached token is encrypted: not in clear in the vault file */
+    FILE *fp = fopen(f.vault_path, "rb");
+    char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf, fp);
+    fclose(fp);
+    ck_assert_ptr_null(memmem(buf, n, "AT_one", 6));
+    mlc_ionapi_free(ion2);
+    mlc_vault_free(v2);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(refresh_before_expiry)
+{
+    fixture f;
+    fx_init(&f);
+    /* lifetime 2 s: the margin shrinks to lifetime/4 = 0 s */
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_short_1234\",\"expires_in\":2,"
+                                        "\"refresh_token\":\"RT_short_1234\"}"});
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_refreshed_1234\",\"expires_in\":7200}"});
+    mlc_ionapi_attach(f.ion, f.http, NULL, NULL, 300);
+    const char *h = NULL;
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_short_1234");
+    sleep(2);
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_refreshed_1234");
+    ck_assert_int_eq(stub_count(f.s), 2);
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[1].body, "grant_type=refresh_token"));
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[1].body, "refresh_token=RT_short_1234"));
+    ck_assert_int_eq(mlc_ionapi_login_count(f.ion), 1);
+    ck_assert_int_eq(mlc_ionapi_refresh_count(f.ion), 1);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(margin_applies)
+{
+    fixture f;
+    fx_init(&f);
+    /* 1000 s lifetime, margin 300 s: still fresh now; margin 999 -> capped at 250 */
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_m_123456\",\"expires_in\":1000}"});
+    mlc_ionapi_attach(f.ion, f.http, NULL, NULL, 300);
+    const char *h = NULL;
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_int_eq(stub_count(f.s), 1);
+    /* invalidate (a 401): no refresh token, so a new login */
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_m2_123456\",\"expires_in\":1000}"});
+    mlc_ionapi_invalidate(f.ion);
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_m2_123456");
+    ck_assert_int_eq(mlc_ionapi_login_count(f.ion), 2);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(refused_refresh_falls_back_to_login)
+{
+    fixture f;
+    fx_init(&f);
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_a_123456\",\"expires_in\":3600,"
+                                        "\"refresh_token\":\"RT_a_123456\"}"});
+    stub_push(f.s, (stub_reply){.status = 400, .body = "{\"error\":\"invalid_grant\"}"});
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_b_123456\",\"expires_in\":3600}"});
+    mlc_ionapi_attach(f.ion, f.http, NULL, NULL, 300);
+    const char *h = NULL;
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    mlc_ionapi_invalidate(f.ion);
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_b_123456");
+    ck_assert_int_eq(stub_count(f.s), 3);
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[2].body, "grant_type=password"));
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(wrong_secret_and_wrong_client)
+{
+    fixture f;
+    fx_init(&f);
+    stub_push(f.s, (stub_reply){.status = 400,
+                                .body = "{\"error\":\"invalid_grant\",\"error_description\":"
+                                        "\"bad user " SASK "\"}"});
+    stub_push(f.s, (stub_reply){.status = 401, .body = "{\"error\":\"invalid_client\"}"});
+    mlc_log *log = mlc_log_new(NULL, MLC_LOG_TEXT, MLC_LOG_ERROR);
+    mlc_ionapi_attach(f.ion, f.http, NULL, log, 300);
+    const char *h = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, &err), MLC_ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(err.msg, "saak/sask"));
+    assert_no_secret(err.msg);
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, &err), MLC_ERR_AUTH);
+    ck_assert_ptr_nonnull(strstr(err.msg, "ci/cs"));
+    assert_no_secret(err.msg);
+    mlc_log_free(log);
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(revoke_tokens)
+{
+    fixture f;
+    fx_init(&f);
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"access_token\":\"AT_r_123456\",\"expires_in\":3600,"
+                                        "\"refresh_token\":\"RT_r_123456\"}"});
+    mlc_vault *v = NULL;
+    ck_assert_int_eq(mlc_vault_open(f.vault_path, "k", 1, NULL, &v, NULL), MLC_OK);
+    mlc_ionapi_attach(f.ion, f.http, v, NULL, 300);
+    const char *h = NULL;
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, NULL), MLC_OK);
+    ck_assert_ptr_nonnull(mlc_vault_get(v, MLC_IONAPI_TOKEN_ENTRY));
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_revoke(f.ion, &err), MLC_OK);
+    ck_assert_int_eq(stub_count(f.s), 3);
+    ck_assert_str_eq(f.s->reqs[1].url, "/TENANT_X/as/revoke_token.oauth2");
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[1].body, "token=RT_r_123456"));
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[1].body, "token_type_hint=refresh_token"));
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[1].headers, "Basic "));
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[2].body, "token_type_hint=access_token"));
+    ck_assert_ptr_null(mlc_vault_get(v, MLC_IONAPI_TOKEN_ENTRY));
+    ck_assert_int_eq(mlc_ionapi_token_expiry(f.ion), 0);
+    mlc_vault_free(v);
+    fx_free(&f);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("ionapi");
+    TCase *tc = tcase_create("ionapi");
+    tcase_set_timeout(tc, 30);
+    tcase_add_test(tc, parses_valid_file);
+    tcase_add_test(tc, each_missing_key);
+    tcase_add_test(tc, invalid_json);
+    tcase_add_test(tc, binary_garbage);
+    tcase_add_test(tc, huge_file);
+    tcase_add_test(tc, url_join_one_slash);
+    tcase_add_test(tc, password_grant_and_cache);
+    tcase_add_test(tc, refresh_before_expiry);
+    tcase_add_test(tc, margin_applies);
+    tcase_add_test(tc, refused_refresh_falls_back_to_login);
+    tcase_add_test(tc, wrong_secret_and_wrong_client);
+    tcase_add_test(tc, revoke_tokens);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
