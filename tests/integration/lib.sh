@@ -1,0 +1,76 @@
+# tests/integration/lib.sh: shared helpers for the integration tests (POSIX sh).
+# Source it from a test_*.sh; it starts mlc-sim in a temporary directory, points
+# mlc at it (MLC_CONFIG), and prints TAP-like lines that tests/run.sh counts:
+#   ok N - name   /   not ok N - name
+# Not here: assertions about any one command (the test files hold those).
+
+BUILD=${MLC_BUILD:-build}
+MLC="$PWD/$BUILD/mlc"
+SIM_BIN="$PWD/$BUILD/mlc-sim"
+T_N=0
+T_FAILED=0
+SIM_PID=
+SIM_DIR=
+
+t_ok() { T_N=$((T_N + 1)); echo "ok $T_N - $1"; }
+t_fail() {
+  T_N=$((T_N + 1)); T_FAILED=$((T_FAILED + 1)); echo "not ok $T_N - $1"
+  [ -n "${2:-}" ] && printf '%s\n' "$2" | sed 's/^/#   /'
+  return 0
+}
+# check NAME CMD...: passes when CMD exits 0.
+check() { _t_name=$1; shift; if _t_out=$("$@" 2>&1); then t_ok "$_t_name"; else t_fail "$_t_name" "$_t_out"; fi; }
+# check_eq NAME EXPECTED ACTUAL
+check_eq() { if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "expected [$2], got [$3]"; fi; }
+
+t_skip_all() { echo "skip: $1"; exit 77; }
+
+sim_stop() {
+  if [ -n "$SIM_PID" ]; then
+    kill "$SIM_PID" 2>/dev/null
+    _t_i=0; while kill -0 "$SIM_PID" 2>/dev/null && [ $_t_i -lt 50 ]; do sleep 0.1; _t_i=$((_t_i + 1)); done
+    kill -9 "$SIM_PID" 2>/dev/null
+    SIM_PID=
+  fi
+}
+
+t_cleanup() { sim_stop; [ -n "$SIM_DIR" ] && [ -z "${KEEP:-}" ] && rm -rf "$SIM_DIR"; }
+trap t_cleanup EXIT INT TERM
+
+# sim_start [mlc-sim options...]: starts the sandbox; sets SIM_DIR, SIM_URL, MLC_CONFIG.
+sim_start() {
+  [ -x "$SIM_BIN" ] || t_skip_all "no $SIM_BIN"
+  SIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlc-it.XXXXXX")
+  "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR" "$@" >"$SIM_DIR/sim.out" 2>"$SIM_DIR/sim.err" &
+  SIM_PID=$!
+  _t_i=0
+  while ! grep -q '^mlc-sim ready' "$SIM_DIR/sim.out" 2>/dev/null; do
+    _t_i=$((_t_i + 1))
+    if [ $_t_i -gt 100 ] || ! kill -0 "$SIM_PID" 2>/dev/null; then
+      echo "mlc-sim did not start:"; cat "$SIM_DIR/sim.err"; exit 1
+    fi
+    sleep 0.1
+  done
+  SIM_URL=$(sed -n 's/^mlc-sim ready url=\([^ ]*\).*/\1/p' "$SIM_DIR/sim.out")
+  MLC_CONFIG="$SIM_DIR/mlc.yaml"
+  MLC_STATE_DIR="$SIM_DIR/state"
+  export MLC_CONFIG MLC_STATE_DIR SIM_URL SIM_DIR
+  unset MLC_PROFILE MLC_VAULT_KEY MLC_VAULT_KEY_FILE
+}
+
+# admin METHOD PATH [JSON]: calls the sim's admin API, prints the body.
+admin() {
+  if [ -n "${3:-}" ]; then
+    curl -sS -X "$1" -H 'Content-Type: application/json' --data "$3" "$SIM_URL/admin/$2"
+  else
+    curl -sS -X "$1" "$SIM_URL/admin/$2"
+  fi
+}
+
+# state JQ: runs a jq filter over GET /admin/state.
+state() { admin GET state | jq -r "$1"; }
+
+t_done() {
+  echo "# $T_N checks, $T_FAILED failed"
+  [ "$T_FAILED" -eq 0 ] && [ "$T_N" -gt 0 ]
+}
