@@ -169,6 +169,10 @@ void v1_error(sim_resp *rs, int status, const char *msg);
 void v1_modelstate(sim_resp *rs, const char *key, const char *msg);
 int ratelimit_take(const char *key, int limit, int *remaining, int *reset_s);
 
+/* sim_v2.c helpers for sim_ship.c */
+cJSON *v2_shipment_new(const cJSON *in);
+void v2_label_void(cJSON *l);
+
 /* sim_ship.c */
 int ship_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
 int void_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
@@ -177,7 +181,8 @@ int deliver_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
 /* sim_webhook.c */
 int webhook_start(void);
 void webhook_stop(void);
-void webhook_fire(const char *system, const char *event, const char *resource_url);
+/* resource_path starts with '/', the sim's URL is prefixed; data (may be NULL) is taken */
+void webhook_fire(const char *system, const char *event, const char *resource_path, cJSON *data);
 
 /* sim_faults.c */
 typedef struct { char kind[16]; long ms; } sim_fault;

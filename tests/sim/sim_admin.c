@@ -6,7 +6,7 @@
  * Not here: shipping itself (sim_ship.c), fault rules (sim_faults.c), webhook delivery
  * (sim_webhook.c).
  */
-#include "sim.h"
+#include "sim_list.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -50,6 +50,7 @@ static int h_seed(sim_req *rq, sim_resp *rs)
     cJSON_Delete(SIM->counts);
     SIM->counts = cJSON_CreateObject();
     SIM->logins = SIM->refreshes = SIM->n429 = 0;
+    ratelimit_reset();
     cJSON *j = cJSON_CreateObject();
     jset_bool(j, "ok", 1);
     resp_json(rs, 200, j);

@@ -1,0 +1,177 @@
+/*
+ * sim_list.c: what the list endpoints of both ShipStation APIs share: the fixed-window
+ * rate limiter per key (virtual time), sorting and slicing a filtered list into a page,
+ * and the V2 "links" object rebuilt from the request's own query.
+ *
+ * Not here: which filters a list takes or its envelope (sim_v2.c, sim_v1.c).
+ */
+#include "sim_list.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- rate limit: fixed windows of 60 virtual seconds ---- */
+
+static struct {
+    char key[80];
+    double start;
+    int used;
+} WIN[32];
+
+int ratelimit_take(const char *key, int limit, int *remaining, int *reset_s)
+{
+    double now = sim_now();
+    int slot = -1;
+    for (int i = 0; i < 32; i++) {
+        if (strcmp(WIN[i].key, key) == 0) {
+            slot = i;
+            break;
+        }
+        if (slot < 0 && !WIN[i].key[0])
+            slot = i;
+    }
+    if (slot < 0)
+        slot = 0;
+    if (strcmp(WIN[slot].key, key) != 0 || now - WIN[slot].start >= 60.0 || now < WIN[slot].start) {
+        snprintf(WIN[slot].key, sizeof WIN[slot].key, "%s", key);
+        WIN[slot].start = now;
+        WIN[slot].used = 0;
+    }
+    double left_virtual = 60.0 - (now - WIN[slot].start);
+    int reset = (int)ceil(left_virtual / SIM->time_scale);
+    *reset_s = reset < 1 ? 1 : reset;
+    if (WIN[slot].used >= limit) {
+        *remaining = 0;
+        return 0;
+    }
+    WIN[slot].used++;
+    *remaining = limit - WIN[slot].used;
+    return 1;
+}
+
+void ratelimit_reset(void) { memset(WIN, 0, sizeof WIN); }
+
+/* ---- sorting and paging ---- */
+
+static const char *SORT_KEY;
+static int SORT_DESC;
+
+static int cmp_items(const void *a, const void *b)
+{
+    const cJSON *x = *(const cJSON *const *)a, *y = *(const cJSON *const *)b;
+    double kx = jnum(x, SORT_KEY, 0), ky = jnum(y, SORT_KEY, 0);
+    int c = kx < ky ? -1 : kx > ky;
+    if (c == 0) {
+        double ix = jnum(x, "_seq", 0), iy = jnum(y, "_seq", 0);
+        c = ix < iy ? -1 : ix > iy;
+    }
+    return SORT_DESC ? -c : c;
+}
+
+void list_sort(cJSON **items, size_t n, const char *key, int desc)
+{
+    SORT_KEY = key;
+    SORT_DESC = desc;
+    if (n > 1)
+        qsort(items, n, sizeof items[0], cmp_items);
+}
+
+cJSON *list_page(cJSON **items, size_t n, long page, long size, long *pages)
+{
+    cJSON *a = cJSON_CreateArray();
+    *pages = n == 0 ? 0 : (long)((n + (size_t)size - 1) / (size_t)size);
+    size_t from = (size_t)(page - 1) * (size_t)size;
+    for (size_t i = from; i < n && i < from + (size_t)size; i++)
+        cJSON_AddItemToArray(a, jclean_copy(items[i]));
+    return a;
+}
+
+/* ---- V2 links ---- */
+
+typedef struct qs {
+    sbuf b;
+} qs;
+
+static void url_encode(sbuf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (isalnum(c) || c == '-' || c == '_' || c == '.' || c == '~')
+            sb_addn(b, (const char *)&c, 1);
+        else
+            sb_printf(b, "%%%02X", c);
+    }
+}
+
+static enum MHD_Result add_arg(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    (void)kind;
+    qs *q = cls;
+    if (strcmp(k, "page") == 0)
+        return MHD_YES;
+    sb_add(&q->b, q->b.n ? "&" : "?");
+    url_encode(&q->b, k);
+    sb_add(&q->b, "=");
+    url_encode(&q->b, v ? v : "");
+    return MHD_YES;
+}
+
+static cJSON *href(sim_req *rq, const char *query, long page)
+{
+    cJSON *l = cJSON_CreateObject();
+    char *u;
+    if (asprintf(&u, "%s%s%s%spage=%ld", SIM->base_url, rq->path, query, query[0] ? "&" : "?", page) < 0)
+        return l;
+    jset_str(l, "href", u);
+    free(u);
+    return l;
+}
+
+cJSON *v2_links(sim_req *rq, long page, long pages)
+{
+    qs q = {{0}};
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, add_arg, &q);
+    const char *query = q.b.s ? q.b.s : "";
+    cJSON *links = cJSON_CreateObject();
+    jset(links, "first", href(rq, query, 1));
+    jset(links, "last", href(rq, query, pages > 0 ? pages : 1));
+    jset(links, "prev", page > 1 ? href(rq, query, page - 1) : cJSON_CreateObject());
+    jset(links, "next", page < pages ? href(rq, query, page + 1) : cJSON_CreateObject());
+    free(q.b.s);
+    return links;
+}
+
+int parse_long_arg(const char *v, long min, long max, long *out)
+{
+    if (!v)
+        return 1;
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (!*v || *end || n < min || n > max)
+        return 0;
+    *out = n;
+    return 1;
+}
+
+int path_split(const char *path, char seg[][96], int max)
+{
+    int n = 0;
+    const char *p = path;
+    while (*p == '/')
+        p++;
+    while (*p && n < max) {
+        size_t l = strcspn(p, "/");
+        if (l >= 96)
+            return -1;
+        memcpy(seg[n], p, l);
+        seg[n][l] = 0;
+        n++;
+        p += l;
+        while (*p == '/')
+            p++;
+    }
+    return *p ? -1 : n;
+}
