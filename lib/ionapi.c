@@ -104,16 +104,27 @@ static mlc_err take_str(const cJSON *obj, const char *key, int required, const c
     return *dst ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
 }
 
+/* Over everything that identifies the credentials, secrets included, so that a
+ * changed secret also invalidates a cached token. 32 bits of SHA-256 reveal
+ * nothing usable about the secrets. */
 static void compute_fingerprint(mlc_ionapi *ion)
 {
     unsigned char md[SHA256_DIGEST_LENGTH];
-    size_t n = strlen(ion->ti) + strlen(ion->ci) + (ion->saak ? strlen(ion->saak) : 0) + 3;
+    const char *parts[] = {ion->ti, ion->ci, ion->cs, ion->pu, ion->ot,
+                           ion->saak ? ion->saak : "", ion->sask ? ion->sask : ""};
+    size_t n = 1;
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++)
+        n += strlen(parts[i]) + 1;
     char *buf = malloc(n);
     memset(ion->fingerprint, '0', 8);
     ion->fingerprint[8] = '\0';
     if (!buf)
         return;
-    snprintf(buf, n, "%s\n%s\n%s", ion->ti, ion->ci, ion->saak ? ion->saak : "");
+    buf[0] = '\0';
+    for (size_t i = 0; i < sizeof parts / sizeof *parts; i++) {
+        strcat(buf, parts[i]);
+        strcat(buf, "\n");
+    }
     SHA256((const unsigned char *)buf, strlen(buf), md);
     OPENSSL_cleanse(buf, n);
     free(buf);

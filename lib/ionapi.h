@@ -67,7 +67,8 @@ const char *mlc_ionapi_token_url(const mlc_ionapi *ion);   /* pu + ot */
 const char *mlc_ionapi_revoke_url(const mlc_ionapi *ion);  /* pu + or, or NULL */
 const char *mlc_ionapi_api_base(const mlc_ionapi *ion);    /* iu + "/" + ti */
 int mlc_ionapi_has_service_account(const mlc_ionapi *ion); /* saak and sask present */
-/* First 8 hex digits of SHA-256 over ti, ci and saak: identifies the credentials. */
+/* First 8 hex digits of SHA-256 over ti, ci, cs, pu, ot, saak, sask: identifies
+ * the credentials (a cached token belongs to exactly these). */
 const char *mlc_ionapi_fingerprint(const mlc_ionapi *ion);
 
 /* a + b with exactly one '/' between them. Caller frees. */
