@@ -1,0 +1,133 @@
+#!/bin/sh
+# tests/integration/test_creds.sh: `mlc creds` against mlc-sim: add (file and
+# stdin), list (text and --json, no secrets), use from the vault alone, wrong vault
+# key, loose permissions, tampered bytes, rotate-key, rm (revokes the token),
+# malformed .ionapi files (each missing key, invalid JSON, binary garbage, huge),
+# and no secret in any stdout, stderr or state file.
+. "$(dirname "$0")/lib.sh"
+
+OUT=$(mktemp -d "${TMPDIR:-/tmp}/mlc-creds-out.XXXXXX")
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/mlc-creds-work.XXXXXX")
+n=0
+run() {
+  n=$((n + 1)); _name=$1; shift
+  "$MLC" "$@" >"$OUT/$n.$_name.out" 2>"$OUT/$n.$_name.err" </dev/null; RC=$?
+  O=$(cat "$OUT/$n.$_name.out"); E=$(cat "$OUT/$n.$_name.err")
+}
+run_in() { # run_in NAME FILE ARGS...: stdin from FILE
+  n=$((n + 1)); _name=$1; _in=$2; shift 2
+  "$MLC" "$@" >"$OUT/$n.$_name.out" 2>"$OUT/$n.$_name.err" <"$_in"; RC=$?
+  O=$(cat "$OUT/$n.$_name.out"); E=$(cat "$OUT/$n.$_name.err")
+}
+has() { case "$2" in *"$1"*) return 0 ;; esac; return 1; }
+check_has() { if has "$2" "$3"; then t_ok "$1"; else t_fail "$1" "no [$2] in: $3"; fi; }
+
+sim_start
+export MLC_VAULT_KEY="creds-it-key-$$"
+VAULT="$SIM_DIR/state/sim.vault"
+ION="$SIM_DIR/tenant.ionapi"
+{ jq -r '.cs, .sask, .saak' "$ION"; cat "$SIM_DIR/shipstation-v2.key"; echo; tr ':' '\n' <"$SIM_DIR/shipstation-v1.key"; echo; echo "$MLC_VAULT_KEY"; } >"$WORK/secrets"
+
+# --- add ---------------------------------------------------------------------
+run add_cs creds add cloudsuite --ionapi "$ION"
+check_eq "add cloudsuite: exit 0" "0" "$RC"
+check_eq "vault created with mode 600" "600" "$(stat -c %a "$VAULT" 2>/dev/null)"
+run add_ss creds add shipstation --v1-key-file "$SIM_DIR/shipstation-v1.key"
+check_eq "add shipstation V1 from a file: exit 0" "0" "$RC"
+run_in add_ss_stdin "$SIM_DIR/shipstation-v2.key" creds add shipstation --v2-key-file -
+check_eq "add shipstation V2 from stdin: exit 0" "0" "$RC"
+run add_noarg creds add shipstation
+check_eq "add shipstation without a key file: usage (64)" "64" "$RC"
+
+# --- list --------------------------------------------------------------------
+run list creds list
+check_eq "list: exit 0" "0" "$RC"
+check_has "list: tenant shown" "$(jq -r .ti "$ION")" "$O"
+run list_json creds list --json
+check_eq "list --json: cloudsuite from the vault" "vault" \
+  "$(printf '%s\n' "$O" | jq -r 'select(.name=="cloudsuite") | .source')"
+check_eq "list --json: both ShipStation fingerprints" "8 8" \
+  "$(printf '%s\n' "$O" | jq -r 'select(.name=="shipstation") | "\(.v2_key|length) \(.v1_key|length)"')"
+
+# --- the vault alone is enough: a config without any credential file ---------
+sed -e '/^ *ionapi:/d' -e '/api_key_file:/d' -e '/v1_key_file:/d' "$SIM_DIR/mlc.yaml" >"$SIM_DIR/vault-only.yaml"
+MLC_CONFIG="$SIM_DIR/vault-only.yaml"; export MLC_CONFIG
+run ping_vault ping
+check_eq "ping with credentials from the vault only: exit 0" "0" "$RC"
+[ "$RC" = 0 ] || printf '%s\n%s\n' "$O" "$E" | sed 's/^/#   /'
+run ping_vault2 ping
+check_eq "token cached in the vault: 1 login for 2 runs" "1" "$(state .counters.logins)"
+run list_after creds list --json
+check_eq "list --json: token expiry after use" "true" \
+  "$(printf '%s\n' "$O" | jq -r 'select(.name=="cloudsuite") | .token_valid')"
+
+# --- wrong key, loose permissions, tampered bytes ------------------------------
+MLC_VAULT_KEY=wrong-key-entirely "$MLC" creds list >"$OUT/wrongkey.out" 2>"$OUT/wrongkey.err" </dev/null; rc=$?
+check_eq "wrong vault key: exit 78" "78" "$rc"
+check_has "wrong vault key: clear message" "wrong vault key" "$(cat "$OUT/wrongkey.err")"
+chmod 644 "$VAULT"
+run loose creds list
+check_eq "group/world-readable vault refused: exit 78" "78" "$RC"
+check_has "loose vault: says chmod 600" "chmod 600" "$E"
+chmod 600 "$VAULT"
+cp "$VAULT" "$WORK/vault.bak"
+size=$(stat -c %s "$VAULT")
+printf '\001' | dd of="$VAULT" bs=1 seek=$((size / 2)) conv=notrunc 2>/dev/null
+run tampered creds list
+check_eq "tampered vault: exit 78" "78" "$RC"
+check_has "tampered vault: detected, not garbage" "modified" "$E"
+cp "$WORK/vault.bak" "$VAULT"; chmod 600 "$VAULT"
+
+# --- rotate-key --------------------------------------------------------------
+MLC_VAULT_NEW_KEY="rotated-key-$$" "$MLC" creds rotate-key >"$OUT/rot.out" 2>"$OUT/rot.err" </dev/null; rc=$?
+check_eq "rotate-key: exit 0" "0" "$rc"
+run old_key creds list
+check_eq "old key no longer opens the vault" "78" "$RC"
+echo "rotated-key-$$" >>"$WORK/secrets"
+MLC_VAULT_KEY="rotated-key-$$"; export MLC_VAULT_KEY
+run new_key ping
+check_eq "new key: ping still ok, no new login" "0 1" "$RC $(state .counters.logins)"
+
+# --- rm ----------------------------------------------------------------------
+before=$(state '.counters.requests["ION revoke 200"] // 0')
+run rm_cs creds rm cloudsuite
+check_eq "rm cloudsuite: exit 0" "0" "$RC"
+check_eq "rm cloudsuite: token revoked at the token server" "1" \
+  "$(( $(state '.counters.requests["ION revoke 200"] // 0') - before > 0 ? 1 : 0 ))"
+run list_rm creds list --json
+check_eq "rm cloudsuite: gone from list" "" "$(printf '%s\n' "$O" | jq -r 'select(.name=="cloudsuite") | .name')"
+run ping_rm ping
+check_eq "ping without cloudsuite credentials: exit 78" "78" "$RC"
+run rm_ss creds rm shipstation
+check_eq "rm shipstation: exit 0" "0" "$RC"
+run rm_again creds rm shipstation
+check_eq "rm of an absent entry fails" "1" "$RC"
+
+# --- malformed .ionapi files -------------------------------------------------
+for k in ti ci cs iu pu ot; do
+  jq "del(.$k)" "$ION" >"$WORK/missing-$k.ionapi"
+  run "missing_$k" creds add cloudsuite --ionapi "$WORK/missing-$k.ionapi"
+  if [ "$RC" = 78 ] && has "\"$k\"" "$E"; then t_ok "missing key $k: exit 78 naming it"
+  else t_fail "missing key $k: exit 78 naming it" "rc $RC: $E"; fi
+done
+printf '{"ti": "x", "ci": ' >"$WORK/invalid.ionapi"
+run invalid creds add cloudsuite --ionapi "$WORK/invalid.ionapi"
+check_eq "invalid JSON: exit 78" "78" "$RC"
+head -c 4096 /dev/urandom >"$WORK/garbage.ionapi"
+run garbage creds add cloudsuite --ionapi "$WORK/garbage.ionapi"
+check_eq "binary garbage: exit 78" "78" "$RC"
+{ cat "$ION"; head -c 1100000 /dev/zero | tr '\0' ' '; } >"$WORK/huge.ionapi"
+run huge creds add cloudsuite --ionapi "$WORK/huge.ionapi"
+check_eq "huge file: exit 78" "78" "$RC"
+run secret_argv creds add shipstation --api-key "abc123secret"
+check_eq "a key on the command line is refused (usage)" "64" "$RC"
+
+# --- nothing secret anywhere -------------------------------------------------
+hits=""
+while IFS= read -r s; do
+  [ ${#s} -ge 6 ] || continue
+  grep -rqF -- "$s" "$OUT" "$SIM_DIR/state" && hits="$hits ${s%"${s#????}"}..."
+done <"$WORK/secrets"
+check_eq "no secret in any stdout, stderr or state file" "" "$hits"
+rm -rf "$OUT" "$WORK"
+t_done
