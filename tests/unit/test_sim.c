@@ -1,0 +1,1102 @@
+/*
+ * test_sim.c: check tests of mlc-sim itself. Each test starts build/mlc-sim (MLC_BUILD,
+ * default "build") as a child with --listen 127.0.0.1:0 --dir <mkdtemp>, reads its ready
+ * line, talks to it with libcurl as a client of the real APIs would, and stops it with
+ * SIGTERM (it must exit 0). Webhook tests run a small libmicrohttpd receiver.
+ *
+ * Not here: tests of mlc against the sim (tests/integration).
+ */
+#include <check.h>
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+#include <microhttpd.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- the sim as a child process ---- */
+
+static pid_t SIM_PID;
+static char DIR_[256], URL[128], V2KEY[128], V1KEY[256], CI[128], CS[128], SAAK[128], SASK[128];
+static char M3[256];
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    size_t got = fread(s, 1, (size_t)n, f);
+    s[got] = 0;
+    fclose(f);
+    return s;
+}
+
+static void read_line_file(const char *name, char *out, size_t n)
+{
+    char p[512];
+    snprintf(p, sizeof p, "%s/%s", DIR_, name);
+    char *s = slurp(p);
+    ck_assert_ptr_nonnull(s);
+    s[strcspn(s, "\n")] = 0;
+    snprintf(out, n, "%s", s);
+    free(s);
+}
+
+static void ionapi_field(cJSON *j, const char *k, char *out, size_t n)
+{
+    cJSON *v = cJSON_GetObjectItem(j, k);
+    ck_assert_msg(cJSON_IsString(v), "tenant.ionapi lacks %s", k);
+    snprintf(out, n, "%s", v->valuestring);
+}
+
+static void sim_start_args(const char *const *extra)
+{
+    const char *build = getenv("MLC_BUILD") ? getenv("MLC_BUILD") : "build";
+    char bin[512];
+    snprintf(bin, sizeof bin, "%s/mlc-sim", build);
+    snprintf(DIR_, sizeof DIR_, "/tmp/mlc-sim-test.XXXXXX");
+    ck_assert_ptr_nonnull(mkdtemp(DIR_));
+    int fd[2];
+    ck_assert_int_eq(pipe(fd), 0);
+    SIM_PID = fork();
+    ck_assert_int_ge(SIM_PID, 0);
+    if (SIM_PID == 0) {
+        const char *argv[24] = {bin, "--listen", "127.0.0.1:0", "--dir", DIR_};
+        int n = 5;
+        for (int i = 0; extra && extra[i] && n < 22; i++)
+            argv[n++] = extra[i];
+        argv[n] = NULL;
+        dup2(fd[1], 1);
+        close(fd[0]);
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    close(fd[1]);
+    FILE *f = fdopen(fd[0], "r");
+    char line[512] = "";
+    ck_assert_msg(fgets(line, sizeof line, f) != NULL, "mlc-sim printed no ready line (is %s built?)", bin);
+    fclose(f);
+    ck_assert_msg(strncmp(line, "mlc-sim ready url=", 18) == 0, "bad ready line: %s", line);
+    sscanf(line + 18, "%127s", URL);
+    read_line_file("shipstation-v2.key", V2KEY, sizeof V2KEY);
+    read_line_file("shipstation-v1.key", V1KEY, sizeof V1KEY);
+    char p[512];
+    snprintf(p, sizeof p, "%s/tenant.ionapi", DIR_);
+    char *txt = slurp(p);
+    cJSON *j = cJSON_Parse(txt);
+    free(txt);
+    ionapi_field(j, "ci", CI, sizeof CI);
+    ionapi_field(j, "cs", CS, sizeof CS);
+    ionapi_field(j, "saak", SAAK, sizeof SAAK);
+    ionapi_field(j, "sask", SASK, sizeof SASK);
+    cJSON_Delete(j);
+    snprintf(M3, sizeof M3, "%s/SIMTENANT_TST/M3/m3api-rest/v2/execute", URL);
+}
+
+static void sim_start(void) { sim_start_args(NULL); }
+
+static void sim_stop(void)
+{
+    if (SIM_PID <= 0)
+        return;
+    kill(SIM_PID, SIGTERM);
+    int st = 0;
+    waitpid(SIM_PID, &st, 0);
+    SIM_PID = 0;
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", DIR_);
+    if (system(cmd) != 0)
+        fprintf(stderr, "cannot remove %s\n", DIR_);
+    ck_assert_msg(WIFEXITED(st) && WEXITSTATUS(st) == 0, "mlc-sim did not exit 0 on SIGTERM (status %d)", st);
+}
+
+/* ---- HTTP ---- */
+
+typedef struct resp {
+    long status;
+    int curl_rc;
+    char *body;
+    size_t len;
+    char headers[4096];
+    cJSON *json;
+} resp;
+
+static size_t on_body(char *p, size_t s, size_t n, void *u)
+{
+    resp *r = u;
+    char *nb = realloc(r->body, r->len + s * n + 1);
+    memcpy(nb + r->len, p, s * n);
+    r->body = nb;
+    r->len += s * n;
+    r->body[r->len] = 0;
+    return s * n;
+}
+
+static size_t on_header(char *p, size_t s, size_t n, void *u)
+{
+    resp *r = u;
+    size_t used = strlen(r->headers);
+    if (used + s * n + 1 < sizeof r->headers) {
+        memcpy(r->headers + used, p, s * n);
+        r->headers[used + s * n] = 0;
+    }
+    return s * n;
+}
+
+/* auth: "bearer:TOKEN", "v2", "v1", "basic:user:pass" or NULL */
+static resp http(const char *method, const char *url, const char *auth, const char *ctype, const char *body,
+                 size_t body_len)
+{
+    resp r = {0};
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    char line[1200];
+    if (auth && strncmp(auth, "bearer:", 7) == 0) {
+        snprintf(line, sizeof line, "Authorization: Bearer %s", auth + 7);
+        h = curl_slist_append(h, line);
+    } else if (auth && strcmp(auth, "v2") == 0) {
+        snprintf(line, sizeof line, "api-key: %s", V2KEY);
+        h = curl_slist_append(h, line);
+    } else if (auth && strcmp(auth, "v1") == 0) {
+        curl_easy_setopt(c, CURLOPT_USERPWD, V1KEY);
+    } else if (auth && strncmp(auth, "basic:", 6) == 0) {
+        curl_easy_setopt(c, CURLOPT_USERPWD, auth + 6);
+    }
+    if (ctype) {
+        snprintf(line, sizeof line, "Content-Type: %s", ctype);
+        h = curl_slist_append(h, line);
+    }
+    h = curl_slist_append(h, "Expect:");
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    if (body) {
+        curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body_len);
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
+    r.curl_rc = (int)curl_easy_perform(c);
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r.status);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    r.json = r.body ? cJSON_Parse(r.body) : NULL;
+    return r;
+}
+
+static void rfree(resp *r)
+{
+    free(r->body);
+    cJSON_Delete(r->json);
+}
+
+static resp get(const char *auth, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static resp get(const char *auth, const char *fmt, ...)
+{
+    char url[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(url, sizeof url, fmt, ap);
+    va_end(ap);
+    return http("GET", url, auth, NULL, NULL, 0);
+}
+
+static resp post_json(const char *method, const char *auth, const char *url, const char *json)
+{
+    return http(method, url, auth, "application/json", json, strlen(json));
+}
+
+static resp admin(const char *method, const char *path, const char *json)
+{
+    char url[512];
+    snprintf(url, sizeof url, "%s/admin/%s", URL, path);
+    return json ? post_json(method, NULL, url, json) : http(method, url, NULL, NULL, NULL, 0);
+}
+
+static const char *js(cJSON *o, const char *path)
+{
+    /* dotted path with [n] indexes, e.g. "results[0].records[1].RVQA" */
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", path);
+    cJSON *cur = o;
+    for (char *save = NULL, *t = strtok_r(buf, ".", &save); t && cur; t = strtok_r(NULL, ".", &save)) {
+        char *br = strchr(t, '[');
+        if (br)
+            *br = 0;
+        if (*t)
+            cur = cJSON_GetObjectItem(cur, t);
+        while (br && cur) {
+            cur = cJSON_GetArrayItem(cur, atoi(br + 1));
+            br = strchr(br + 1, '[');
+        }
+    }
+    static char out[4][4096];
+    static int k;
+    k = (k + 1) % 4;
+    if (cJSON_IsString(cur))
+        snprintf(out[k], sizeof out[k], "%s", cur->valuestring);
+    else if (cur) {
+        char *p = cJSON_PrintUnformatted(cur);
+        snprintf(out[k], sizeof out[k], "%s", p);
+        free(p);
+    } else
+        snprintf(out[k], sizeof out[k], "<missing>");
+    return out[k];
+}
+
+static double jnum_at(cJSON *o, const char *path) { return atof(js(o, path)); }
+
+static void token(char *out, size_t n, char *refresh, size_t rn)
+{
+    char body[1024];
+    snprintf(body, sizeof body, "grant_type=password&username=%s&password=%s&client_id=%s&client_secret=%s", SAAK,
+             SASK, CI, CS);
+    char url[300];
+    snprintf(url, sizeof url, "%s/SIMTENANT_TST/as/token.oauth2", URL);
+    /* the keys contain '#' and '~': encode the body properly */
+    CURL *c = curl_easy_init();
+    char *e1 = curl_easy_escape(c, SAAK, 0), *e2 = curl_easy_escape(c, SASK, 0), *e3 = curl_easy_escape(c, CI, 0),
+         *e4 = curl_easy_escape(c, CS, 0);
+    snprintf(body, sizeof body, "grant_type=password&username=%s&password=%s&client_id=%s&client_secret=%s", e1,
+             e2, e3, e4);
+    curl_free(e1);
+    curl_free(e2);
+    curl_free(e3);
+    curl_free(e4);
+    curl_easy_cleanup(c);
+    resp r = http("POST", url, NULL, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 200);
+    snprintf(out, n, "bearer:%s", js(r.json, "access_token"));
+    if (refresh)
+        snprintf(refresh, rn, "%s", js(r.json, "refresh_token"));
+    rfree(&r);
+}
+
+/* ---- webhook receiver ---- */
+
+static char HOOK_BODY[8][2048];
+static int HOOK_N;
+
+static enum MHD_Result hook(void *cls, struct MHD_Connection *c, const char *url, const char *m, const char *v,
+                            const char *data, size_t *size, void **ctx)
+{
+    (void)cls;
+    (void)url;
+    (void)m;
+    (void)v;
+    if (!*ctx) {
+        *ctx = (void *)1;
+        HOOK_BODY[HOOK_N % 8][0] = 0;
+        return MHD_YES;
+    }
+    if (*size) {
+        size_t used = strlen(HOOK_BODY[HOOK_N % 8]);
+        if (used + *size < sizeof HOOK_BODY[0]) {
+            memcpy(HOOK_BODY[HOOK_N % 8] + used, data, *size);
+            HOOK_BODY[HOOK_N % 8][used + *size] = 0;
+        }
+        *size = 0;
+        return MHD_YES;
+    }
+    __atomic_add_fetch(&HOOK_N, 1, __ATOMIC_SEQ_CST);
+    struct MHD_Response *r = MHD_create_response_from_buffer(0, (void *)"", MHD_RESPMEM_PERSISTENT);
+    enum MHD_Result ret = MHD_queue_response(c, 200, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static struct MHD_Daemon *hook_start(int *port)
+{
+    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, hook, NULL,
+                                            MHD_OPTION_END);
+    ck_assert_ptr_nonnull(d);
+    *port = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)->port;
+    return d;
+}
+
+static int wait_hooks(int n, int ms)
+{
+    for (int i = 0; i < ms / 20 && __atomic_load_n(&HOOK_N, __ATOMIC_SEQ_CST) < n; i++)
+        usleep(20000);
+    return __atomic_load_n(&HOOK_N, __ATOMIC_SEQ_CST);
+}
+
+/* ---- fixtures ---- */
+
+static void setup(void) { sim_start(); }
+static void teardown(void) { sim_stop(); }
+
+/* ================= files and process ================= */
+
+START_TEST(test_files_written)
+{
+    struct stat st;
+    const char *secret[] = {"tenant.ionapi", "shipstation-v2.key", "shipstation-v1.key", "mlc.yaml"};
+    for (int i = 0; i < 4; i++) {
+        char p[512];
+        snprintf(p, sizeof p, "%s/%s", DIR_, secret[i]);
+        ck_assert_int_eq(stat(p, &st), 0);
+        ck_assert_int_eq(st.st_mode & 0777, 0600);
+    }
+    char p[512];
+    snprintf(p, sizeof p, "%s/sim.json", DIR_);
+    char *s = slurp(p);
+    cJSON *j = cJSON_Parse(s);
+    free(s);
+    ck_assert_str_eq(js(j, "url"), URL);
+    ck_assert_str_eq(js(j, "ti"), "SIMTENANT_TST");
+    ck_assert_int_eq((int)jnum_at(j, "pid"), SIM_PID);
+    cJSON_Delete(j);
+    snprintf(p, sizeof p, "%s/mlc.yaml", DIR_);
+    s = slurp(p);
+    ck_assert_ptr_nonnull(strstr(s, "default_profile: sim"));
+    ck_assert_ptr_nonnull(strstr(s, "        PP1: po_receipt"));
+    ck_assert_ptr_nonnull(strstr(s, "        WH1:\n          warehouse_id: se-1001"));
+    ck_assert_ptr_null(strstr(s, "WH9"));
+    ck_assert_ptr_nonnull(strstr(s, "SUP011:"));
+    ck_assert_ptr_null(strstr(s, "SUP012"));
+    free(s);
+    snprintf(p, sizeof p, "%s/tenant.ionapi", DIR_);
+    s = slurp(p);
+    j = cJSON_Parse(s);
+    free(s);
+    char pu[200];
+    snprintf(pu, sizeof pu, "%s/SIMTENANT_TST/as/", URL);
+    ck_assert_str_eq(js(j, "pu"), pu);
+    ck_assert_str_eq(js(j, "iu"), URL);
+    ck_assert_str_eq(js(j, "ot"), "token.oauth2");
+    ck_assert_str_eq(js(j, "or"), "revoke_token.oauth2");
+    cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(test_refuses_non_loopback)
+{
+    const char *build = getenv("MLC_BUILD") ? getenv("MLC_BUILD") : "build";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/mlc-sim --listen 0.0.0.0:0 --dir /tmp/mlc-sim-never 2>/dev/null", build);
+    int st = system(cmd);
+    ck_assert(WIFEXITED(st) && WEXITSTATUS(st) == 64);
+}
+END_TEST
+
+START_TEST(test_gen_seed_matches_default)
+{
+    const char *build = getenv("MLC_BUILD") ? getenv("MLC_BUILD") : "build";
+    char cmd[512];
+    snprintf(cmd, sizeof cmd, "%s/mlc-sim --gen-seed 50 | cmp -s - tests/sim/seed-default.json", build);
+    if (access("tests/sim/seed-default.json", R_OK) != 0)
+        return; /* not run from the source tree */
+    ck_assert_int_eq(system(cmd), 0);
+}
+END_TEST
+
+/* ================= ION ================= */
+
+START_TEST(test_ion_grants_and_errors)
+{
+    char url[300], body[1200], at[1200], rt[200];
+    snprintf(url, sizeof url, "%s/SIMTENANT_TST/as/token.oauth2", URL);
+    token(at, sizeof at, rt, sizeof rt);
+    /* wrong sask -> 400 invalid_grant, client in Basic */
+    char basic[300];
+    snprintf(basic, sizeof basic, "basic:%s:%s", CI, CS);
+    snprintf(body, sizeof body, "grant_type=password&username=x&password=y");
+    resp r = http("POST", url, basic, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(js(r.json, "error"), "invalid_grant");
+    rfree(&r);
+    snprintf(basic, sizeof basic, "basic:%s:wrong", CI);
+    r = http("POST", url, basic, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_str_eq(js(r.json, "error"), "invalid_client");
+    rfree(&r);
+    /* refresh */
+    snprintf(basic, sizeof basic, "basic:%s:%s", CI, CS);
+    snprintf(body, sizeof body, "grant_type=refresh_token&refresh_token=%s", rt);
+    r = http("POST", url, basic, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq((int)jnum_at(r.json, "expires_in"), 7200);
+    char at2[1200];
+    snprintf(at2, sizeof at2, "bearer:%s", js(r.json, "access_token"));
+    rfree(&r);
+    r = get(at2, "%s/GENERAL/GetUserInfo", M3);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].ZDCONO"), "100");
+    rfree(&r);
+    /* revoke the refresh token: grant and access token go */
+    char rurl[300];
+    snprintf(rurl, sizeof rurl, "%s/SIMTENANT_TST/as/revoke_token.oauth2", URL);
+    snprintf(body, sizeof body, "token=%s&token_type_hint=refresh_token", rt);
+    r = http("POST", rurl, basic, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at2, "%s/GENERAL/GetUserInfo", M3);
+    ck_assert_int_eq(r.status, 401);
+    rfree(&r);
+    snprintf(body, sizeof body, "grant_type=refresh_token&refresh_token=%s", rt);
+    r = http("POST", url, basic, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(js(r.json, "error"), "invalid_grant");
+    rfree(&r);
+    r = admin("GET", "state", NULL);
+    ck_assert_int_eq((int)jnum_at(r.json, "counters.logins"), 1);
+    ck_assert_int_eq((int)jnum_at(r.json, "counters.refreshes"), 1);
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_ion_token_expires_on_virtual_clock)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/GENERAL/GetCurrentUser", M3);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = admin("POST", "clock", "{\"advance_seconds\":7201}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/GENERAL/GetCurrentUser", M3);
+    ck_assert_int_eq(r.status, 401);
+    rfree(&r);
+    r = get("bearer:nonsense", "%s/GENERAL/GetCurrentUser", M3);
+    ck_assert_int_eq(r.status, 401);
+    rfree(&r);
+}
+END_TEST
+
+/* ================= M3 ================= */
+
+START_TEST(test_m3_get_shapes_and_errors)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003", M3);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].PUNO"), "2000003   "); /* blank-padded to 10 */
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfFailedTransactions"), 0);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/LstLine;maxrecs=1;returncols=PNLI,ORQA?PUNO=2000003&righttrim=true", M3);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 1);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].PNLI"), "10");
+    ck_assert_str_eq(js(r.json, "results[0].records[0].PUNO"), "<missing>");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/NoSuchThing?PUNO=2000003", M3);
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead", M3);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "MandatoryInputFieldNotFound");
+    ck_assert_str_eq(js(r.json, "results[0].errorField"), "PUNO");
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfFailedTransactions"), 1);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=12345678901", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "InputFieldTooLong");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead;cono=200?PUNO=2000003", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorCode"), "XAU0008");
+    ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].errorMessage"), "Not authorized for company 200"));
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003&CONO=300", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorCode"), "XAU0008");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=9999999&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "ServerReturnedNOK");
+    rfree(&r);
+}
+END_TEST
+
+static resp receipt(const char *at, const char *puno, int pnli, const char *qty, const char *sudo)
+{
+    return get(at, "%s/PPS001MI/Receipt?TRDT=20261120&RESP=MLC&PUNO=%s&PNLI=%d&PNLS=0&RVQA=%s&SUDO=%s", M3, puno,
+               pnli, qty, sudo);
+}
+
+START_TEST(test_m3_receipts_change_state)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = admin("POST", "po", "{\"PUNO\":\"2900001\",\"SUNO\":\"SUP001\",\"WHLO\":\"WH1\",\"ORTY\":\"PP1\","
+                                 "\"lines\":[{\"PNLI\":10,\"ITNO\":\"ITM00001\",\"ORQA\":10},"
+                                 "{\"PNLI\":20,\"ITNO\":\"ITM00002\",\"ORQA\":4,\"PUSL\":\"85\",\"PUST\":\"85\"}]}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/MMS200MI/GetItmWhsBal?WHLO=WH1&ITNO=ITM00001", M3);
+    double before = jnum_at(r.json, "results[0].records[0].STQT");
+    rfree(&r);
+    r = receipt(at, "2900001", 10, "4", "1ZTRACK1");
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetLine?PUNO=2900001&PNLI=10&PNLS=0&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].RVQA"), "4");
+    ck_assert_str_eq(js(r.json, "results[0].records[0].PUSL"), "50");
+    rfree(&r);
+    r = receipt(at, "2900001", 10, "7", "X"); /* 6 open */
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "ServerReturnedNOK");
+    ck_assert_str_eq(js(r.json, "results[0].errorField"), "RVQA");
+    rfree(&r);
+    r = receipt(at, "2900001", 10, "6", "1ZTRACK2");
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetLine?PUNO=2900001&PNLI=10&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].PUSL"), "75");
+    rfree(&r);
+    r = receipt(at, "2900001", 20, "1", "X"); /* closed line */
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "ServerReturnedNOK");
+    rfree(&r);
+    r = get(at, "%s/MMS200MI/GetItmWhsBal?WHLO=WH1&ITNO=ITM00001", M3);
+    ck_assert_int_eq((int)jnum_at(r.json, "results[0].records[0].STQT"), (int)before + 10);
+    rfree(&r);
+    r = admin("GET", "state", NULL);
+    cJSON *recs = cJSON_GetObjectItem(cJSON_GetObjectItem(r.json, "m3"), "receipts");
+    ck_assert_int_eq(cJSON_GetArraySize(recs), 2);
+    ck_assert_str_eq(js(recs, "[1].SUDO"), "1ZTRACK2");
+    ck_assert_str_eq(js(recs, "[1].route"), "PPS001MI");
+    ck_assert_int_eq((int)jnum_at(r.json, "counters.requests.M3 PPS001MI/Receipt OK"), 2);
+    rfree(&r);
+    /* reopen the closed line through admin, then receive it via MHS850MI */
+    r = admin("POST", "po", "{\"PUNO\":\"2900001\",\"lines\":[{\"PNLI\":20,\"RVQA\":0,\"reopen\":true}]}");
+    rfree(&r);
+    r = get(at, "%s/MHS850MI/AddPOReceipt?WHLO=WH1&E0PA=WMS&E065=WMS&SUNO=SUP001&SUTY=0&RIDN=2900001&RIDL=20"
+                "&QTY=4&SUDO=DN9",
+            M3);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    ck_assert_str_ne(js(r.json, "results[0].records[0].MSGN"), "<missing>");
+    rfree(&r);
+    r = admin("GET", "state", NULL);
+    ck_assert_str_eq(js(r.json, "m3.receipts[2].route"), "MHS850MI");
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_m3_exportmi_and_bulk)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/EXPORTMI/Select?QERY=IAPUNO,%%20IALMDT%%20from%%20MPHEAD%%20where%%20IALMDT%%20%%3E%%3D%%2020261101"
+                     "%%20and%%20IAPUNO%%20%%3D%%20%%272000003%%27&righttrim=true&maxrecs=0",
+                 M3);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].records[0].REPL"), "2000003;2026"));
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select?QERY=IAPUNO%%20from%%20MPHEAD%%20where%%20IALMDT%%20%%3E%%2020261101", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "ServerReturnedNOK");
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select?QERY=IBPUNO,IBPNLI%%20from%%20MPLINE&SEPC=|&maxrecs=3", M3);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 3);
+    ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].records[0].REPL"), "2000001|10"));
+    rfree(&r);
+    /* default maxrecs is 100 */
+    r = get(at, "%s/EXPORTMI/Select?QERY=IBPUNO%%20from%%20MPLINE", M3);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 100);
+    rfree(&r);
+    r = post_json("POST", at, M3,
+                  "{\"program\":\"PPS200MI\",\"cono\":100,\"transactions\":["
+                  "{\"transaction\":\"GetHead\",\"record\":{\"PUNO\":\"2000003\"}},"
+                  "{\"transaction\":\"GetHead\",\"record\":{\"PUNO\":\"nope\"}},"
+                  "{\"transaction\":\"Bogus\",\"record\":{}}]}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfFailedTransactions"), 2);
+    ck_assert_str_eq(js(r.json, "results[2].errorType"), "TransactionNotFound");
+    rfree(&r);
+    r = post_json("POST", at, M3, "{\"program\":");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_m3_items)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/MMS200MI/AddItmBasic?ITNO=NEW1&ITDS=New%%20item", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "MandatoryInputFieldNotFound");
+    rfree(&r);
+    r = get(at, "%s/MMS200MI/AddItmBasic?ITNO=NEW1&ITDS=New&STAT=20&RESP=MLC&UNMS=EA&ITTY=FG&MABU=2&PRVG=X", M3);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    rfree(&r);
+    r = admin("POST", "clock", "{\"advance_seconds\":172800}");
+    rfree(&r);
+    token(at, sizeof at, NULL, 0); /* two virtual days: the old token expired */
+    r = get(at, "%s/MMS200MI/UpdItmBasic?ITNO=ITM00005&ITDS=Renamed", M3);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    rfree(&r);
+    r = get(at, "%s/MMS200MI/LstItmByChgDate?FLMD=20261122&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].ITNO"), "ITM00005");
+    ck_assert_str_eq(js(r.json, "results[0].records[0].ITDS"), "Renamed");
+    rfree(&r);
+    r = get(at, "%s/MMS200MI/GetItmBasic?ITNO=NOPE", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "ServerReturnedNOK");
+    rfree(&r);
+}
+END_TEST
+
+/* ================= ShipStation V2 ================= */
+
+static const char *SHIP_TO = "{\"name\":\"Receiving\",\"phone\":\"775-555-0101\",\"company_name\":\"Reno DC\","
+                             "\"address_line1\":\"1200 Logistics Way\",\"city_locality\":\"Reno\","
+                             "\"state_province\":\"NV\",\"postal_code\":\"89502\",\"country_code\":\"US\"}";
+
+static resp v2_create(const char *ext, int qty)
+{
+    char body[2048], url[300];
+    snprintf(body, sizeof body,
+             "{\"shipments\":[{\"external_shipment_id\":\"%s\",\"warehouse_id\":\"se-1001\",\"carrier_id\":\"se-2001\","
+             "\"ship_to\":%s,\"items\":[{\"sku\":\"ITM00001\",\"name\":\"x\",\"quantity\":%d}],"
+             "\"packages\":[{\"weight\":{\"value\":2,\"unit\":\"pound\"}}]}]}",
+             ext, SHIP_TO, qty);
+    snprintf(url, sizeof url, "%s/v2/shipments", URL);
+    return post_json("POST", "v2", url, body);
+}
+
+START_TEST(test_v2_shipments_flow)
+{
+    resp r = get(NULL, "%s/v2/shipments", URL);
+    ck_assert_int_eq(r.status, 401);
+    ck_assert_str_eq(js(r.json, "errors[0].error_code"), "unauthorized");
+    ck_assert_str_ne(js(r.json, "request_id"), "<missing>");
+    rfree(&r);
+    r = v2_create("PO-1", 10);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "has_errors"), "false");
+    char id[64];
+    snprintf(id, sizeof id, "%s", js(r.json, "shipments[0].shipment_id"));
+    ck_assert(strncmp(id, "se-", 3) == 0);
+    ck_assert_str_eq(js(r.json, "shipments[0].shipment_status"), "pending");
+    rfree(&r);
+    r = v2_create("PO-1", 3); /* duplicate external id */
+    ck_assert_str_eq(js(r.json, "has_errors"), "true");
+    ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "shipments"), 0), "errors")), 0);
+    rfree(&r);
+    r = v2_create("PO-2", 4);
+    rfree(&r);
+    r = get("v2", "%s/v2/shipments?page_size=1&sort_dir=asc", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 2);
+    ck_assert_int_eq((int)jnum_at(r.json, "pages"), 2);
+    ck_assert_str_eq(js(r.json, "links.prev"), "{}");
+    ck_assert_ptr_nonnull(strstr(js(r.json, "links.next.href"), "page=2"));
+    ck_assert_str_eq(js(r.json, "shipments[0].shipment_id"), id);
+    rfree(&r);
+    r = get("v2", "%s/v2/shipments/external_shipment_id/PO-1", URL);
+    ck_assert_str_eq(js(r.json, "shipment_id"), id);
+    rfree(&r);
+    char body[256];
+    snprintf(body, sizeof body, "{\"ids\":[\"%s\"]}", id);
+    r = admin("POST", "ship", body);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "shipped[0].carrier_code"), "ups");
+    rfree(&r);
+    r = get("v2", "%s/v2/shipments/%s", URL, id);
+    ck_assert_str_eq(js(r.json, "shipment_status"), "label_purchased");
+    rfree(&r);
+    r = get("v2", "%s/v2/labels?shipment_id=%s", URL, id);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    ck_assert(strncmp(js(r.json, "labels[0].tracking_number"), "1Z", 2) == 0);
+    ck_assert_str_eq(js(r.json, "labels[0].voided"), "false");
+    char label[64];
+    snprintf(label, sizeof label, "%s", js(r.json, "labels[0].label_id"));
+    rfree(&r);
+    char url[300];
+    snprintf(url, sizeof url, "%s/v2/shipments/%s/cancel", URL, id);
+    r = http("PUT", url, "v2", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 400); /* live label */
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/v2/labels/%s/void", URL, label);
+    r = http("PUT", url, "v2", NULL, NULL, 0);
+    ck_assert_str_eq(js(r.json, "approved"), "true");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/v2/shipments/%s/cancel", URL, id);
+    r = http("PUT", url, "v2", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 204);
+    rfree(&r);
+    r = get("v2", "%s/v2/shipments?shipment_status=nonsense", URL);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(js(r.json, "errors[0].error_type"), "validation");
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_v2_partial_ship_splits)
+{
+    resp r = v2_create("PO-9", 9);
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true,\"fraction\":0.5}");
+    rfree(&r);
+    r = get("v2", "%s/v2/shipments?sort_dir=asc", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 2);
+    ck_assert_str_eq(js(r.json, "shipments[0].items[0].quantity"), "4");
+    ck_assert_str_eq(js(r.json, "shipments[1].items[0].quantity"), "5");
+    ck_assert_str_eq(js(r.json, "shipments[1].shipment_status"), "pending");
+    ck_assert_str_eq(js(r.json, "shipments[1].shipment_number"), "PO-9");
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_v2_webhook_delivery)
+{
+    int port;
+    struct MHD_Daemon *d = hook_start(&port);
+    char body[300], url[300];
+    snprintf(body, sizeof body, "{\"event\":\"label_created_v2\",\"url\":\"http://127.0.0.1:%d/hook\"}", port);
+    snprintf(url, sizeof url, "%s/v2/environment/webhooks", URL);
+    resp r = post_json("POST", "v2", url, body);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = post_json("POST", "v2", url, "{\"event\":\"nonsense\",\"url\":\"http://x/\"}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = v2_create("PO-W", 1);
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true}");
+    rfree(&r);
+    ck_assert_int_ge(wait_hooks(1, 3000), 1);
+    cJSON *p = cJSON_Parse(HOOK_BODY[0]);
+    ck_assert_str_eq(js(p, "resource_type"), "LABEL_CREATED_V2");
+    char res[400];
+    snprintf(res, sizeof res, "%s", js(p, "resource_url"));
+    cJSON_Delete(p);
+    r = get("v2", "%s", res);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_ne(js(r.json, "tracking_number"), "<missing>");
+    rfree(&r);
+    MHD_stop_daemon(d);
+}
+END_TEST
+
+START_TEST(test_v2_rate_limit)
+{
+    resp r;
+    int n429 = 0, n200 = 0;
+    char retry[64] = "";
+    for (int i = 0; i < 205; i++) {
+        r = get("v2", "%s/v2/warehouses", URL);
+        if (r.status == 429) {
+            n429++;
+            char *h = strcasestr(r.headers, "Retry-After:");
+            if (h)
+                snprintf(retry, sizeof retry, "%.10s", h + 12);
+        } else if (r.status == 200)
+            n200++;
+        rfree(&r);
+    }
+    ck_assert_int_eq(n200, 200);
+    ck_assert_int_eq(n429, 5);
+    ck_assert_int_ge(atoi(retry), 1);
+    r = admin("GET", "state", NULL);
+    ck_assert_int_eq((int)jnum_at(r.json, "counters.rate_limited"), 5);
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_v2_inventory)
+{
+    char url[300];
+    snprintf(url, sizeof url, "%s/v2/inventory", URL);
+    resp r = post_json("POST", "v2", url,
+                       "{\"transaction_type\":\"adjust\",\"sku\":\"ITM00001\",\"quantity\":40,"
+                       "\"inventory_location_id\":\"se-4001\"}");
+    ck_assert_int_eq(r.status, 204);
+    rfree(&r);
+    r = post_json("POST", "v2", url,
+                  "{\"transaction_type\":\"decrement\",\"sku\":\"ITM00001\",\"quantity\":41,"
+                  "\"inventory_location_id\":\"se-4001\"}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = post_json("POST", "v2", url, "{\"transaction_type\":\"increment\",\"sku\":\"ITM00001\"}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = get("v2", "%s/v2/inventory?sku=ITM00001&inventory_location_id=se-4001", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "inventory[0].on_hand"), 40);
+    ck_assert_int_eq((int)jnum_at(r.json, "inventory[0].available"), 40);
+    rfree(&r);
+    r = get("v2", "%s/v2/products?sku=ITM00002", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    rfree(&r);
+}
+END_TEST
+
+/* ================= ShipStation V1 ================= */
+
+static const char *ORDER =
+    "{\"orderNumber\":\"PO-2000004\",\"orderKey\":\"mlc-2000004\",\"orderDate\":\"2026-11-20 06:00:00\","
+    "\"orderStatus\":\"awaiting_shipment\",\"billTo\":{\"name\":\"Reno DC\"},"
+    "\"shipTo\":{\"name\":\"Receiving\",\"street1\":\"1 A\",\"city\":\"Reno\",\"state\":\"NV\","
+    "\"postalCode\":\"89502\",\"country\":\"US\"},"
+    "\"items\":[{\"lineItemKey\":\"10\",\"sku\":\"ITM00010\",\"name\":\"x\",\"quantity\":4}],"
+    "\"advancedOptions\":{\"warehouseId\":1001}}";
+
+START_TEST(test_v1_orders)
+{
+    char url[300];
+    snprintf(url, sizeof url, "%s/orders/createorder", URL);
+    resp r = post_json("POST", "v1", url, ORDER);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_ptr_nonnull(strcasestr(r.headers, "X-Rate-Limit-Limit: 40"));
+    ck_assert_ptr_nonnull(strcasestr(r.headers, "X-Rate-Limit-Remaining: 39"));
+    ck_assert_str_eq(js(r.json, "orderDate"), "2026-11-20T06:00:00.0000000");
+    double id = jnum_at(r.json, "orderId");
+    rfree(&r);
+    r = post_json("POST", "v1", url, ORDER); /* upsert: same order */
+    ck_assert_int_eq((int)jnum_at(r.json, "orderId"), (int)id);
+    rfree(&r);
+    r = post_json("POST", "v1", url, "[1]");
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(js(r.json, "Message"), "The request is invalid.");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/orders/createorders", URL);
+    r = post_json("POST", "v1", url, ORDER);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_ne(js(r.json, "ModelState"), "<missing>");
+    rfree(&r);
+    char *many = malloc(200000);
+    strcpy(many, "[");
+    for (int i = 0; i < 101; i++) {
+        strcat(many, i ? "," : "");
+        strcat(many, ORDER);
+    }
+    strcat(many, "]");
+    r = post_json("POST", "v1", url, many);
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    free(many);
+    r = post_json("POST", "v1", url, "[{\"orderNumber\":\"X\"}]");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "hasErrors"), "true");
+    ck_assert_str_eq(js(r.json, "results[0].success"), "false");
+    rfree(&r);
+    r = get("v1", "%s/orders?modifyDateStart=2026-11-20%%2005:59:00&orderStatus=awaiting_shipment", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    ck_assert_int_eq((int)jnum_at(r.json, "pages"), 1);
+    rfree(&r);
+    r = get("v1", "%s/orders?modifyDateStart=2026-11-20%%2007:00:00", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 0);
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true}");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/orders/createorder", URL);
+    r = post_json("POST", "v1", url, ORDER);
+    ck_assert_int_eq(r.status, 400); /* shipped orders refuse updates */
+    rfree(&r);
+    r = get(NULL, "%s/orders", URL);
+    ck_assert_int_eq(r.status, 401);
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_v1_shipments_and_webhook)
+{
+    int port;
+    struct MHD_Daemon *d = hook_start(&port);
+    char url[300], body[300];
+    snprintf(url, sizeof url, "%s/webhooks/subscribe", URL);
+    snprintf(body, sizeof body, "{\"target_url\":\"http://127.0.0.1:%d/h\",\"event\":\"SHIP_NOTIFY\"}", port);
+    resp r = post_json("POST", "v1", url, body);
+    ck_assert_int_ge(r.status, 200);
+    ck_assert_int_lt(r.status, 300);
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/orders/createorder", URL);
+    r = post_json("POST", "v1", url, ORDER);
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true}");
+    rfree(&r);
+    ck_assert_int_ge(wait_hooks(1, 3000), 1);
+    cJSON *p = cJSON_Parse(HOOK_BODY[0]);
+    ck_assert_str_eq(js(p, "resource_type"), "SHIP_NOTIFY");
+    char res[400];
+    snprintf(res, sizeof res, "%s", js(p, "resource_url"));
+    cJSON_Delete(p);
+    r = get("v1", "%s", res);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    ck_assert_str_eq(js(r.json, "shipments[0].shipmentItems"), "null");
+    rfree(&r);
+    r = get("v1", "%s/shipments?includeShipmentItems=true&createDateStart=2026-11-20%%2000:00:00", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "shipments[0].shipmentItems[0].quantity"), 4);
+    ck_assert_int_eq((int)strlen(js(r.json, "shipments[0].createDate")), 27);
+    rfree(&r);
+    r = admin("POST", "void", "{\"ids\":[600001]}");
+    rfree(&r);
+    r = get("v1", "%s/shipments?voidDateStart=2026-11-20%%2000:00:00", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    ck_assert_str_eq(js(r.json, "shipments[0].voided"), "true");
+    rfree(&r);
+    MHD_stop_daemon(d);
+}
+END_TEST
+
+START_TEST(test_v1_rate_limit_window)
+{
+    sim_stop();
+    const char *args[] = {"--time-scale", "60", NULL};
+    sim_start_args(args);
+    int n429 = 0;
+    resp r;
+    for (int i = 0; i < 41; i++) {
+        r = get("v1", "%s/products?pageSize=1", URL);
+        if (r.status == 429) {
+            n429++;
+            ck_assert_ptr_nonnull(strcasestr(r.headers, "X-Rate-Limit-Remaining: 0"));
+        }
+        rfree(&r);
+    }
+    ck_assert_int_eq(n429, 1);
+    usleep(1100000); /* 60 virtual seconds */
+    r = get("v1", "%s/products?pageSize=1", URL);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+}
+END_TEST
+
+/* ================= faults and hostile input ================= */
+
+START_TEST(test_faults_429_500_reset_commit_drop)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = admin("POST", "faults",
+                   "{\"rules\":[{\"match\":\"GET /v2/warehouses\",\"kind\":\"429\",\"next\":1},"
+                   "{\"match\":\"M3 PPS200MI/GetHead\",\"kind\":\"500\",\"next\":1},"
+                   "{\"match\":\"GET /v2/carriers\",\"kind\":\"reset\",\"next\":1},"
+                   "{\"match\":\"M3 PPS001MI/Receipt\",\"kind\":\"commit_drop\",\"next\":1}]}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get("v2", "%s/v2/warehouses", URL);
+    ck_assert_int_eq(r.status, 429);
+    ck_assert_ptr_nonnull(strcasestr(r.headers, "Retry-After:"));
+    rfree(&r);
+    r = get("v2", "%s/v2/warehouses", URL);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003", M3);
+    ck_assert_int_eq(r.status, 500);
+    rfree(&r);
+    r = get("v2", "%s/v2/carriers", URL);
+    ck_assert_int_ne(r.curl_rc, 0);
+    rfree(&r);
+    r = receipt(at, "2000003", 20, "1", "DROP1");
+    ck_assert_int_ne(r.curl_rc, 0); /* no answer ... */
+    rfree(&r);
+    r = admin("GET", "state", NULL);  /* ... but the receipt was applied */
+    ck_assert_str_eq(js(r.json, "m3.receipts[0].SUDO"), "DROP1");
+    rfree(&r);
+    r = admin("DELETE", "faults", NULL);
+    rfree(&r);
+}
+END_TEST
+
+static void outcome_run(char *out, int n)
+{
+    resp r = admin("POST", "faults", "{\"seed\":42,\"rules\":[{\"match\":\"*\",\"kind\":\"503\",\"probability\":0.5}]}");
+    rfree(&r);
+    for (int i = 0; i < n; i++) {
+        r = get("v2", "%s/v2/warehouses", URL);
+        out[i] = r.status == 503 ? 'x' : '.';
+        rfree(&r);
+    }
+    out[n] = 0;
+}
+
+START_TEST(test_faults_reproducible)
+{
+    char a[33], b[33];
+    outcome_run(a, 32);
+    outcome_run(b, 32);
+    ck_assert_str_eq(a, b);
+    ck_assert_ptr_nonnull(strchr(a, 'x'));
+    ck_assert_ptr_nonnull(strchr(a, '.'));
+}
+END_TEST
+
+START_TEST(test_hostile_input)
+{
+    size_t big = 11u * 1024 * 1024;
+    char *blob = malloc(big);
+    memset(blob, 'a', big);
+    char url[300];
+    snprintf(url, sizeof url, "%s/v2/shipments", URL);
+    resp r = http("POST", url, "v2", "application/json", blob, big);
+    ck_assert(r.status == 413 || r.curl_rc != 0);
+    rfree(&r);
+    free(blob);
+    r = post_json("POST", "v2", url, "{\"shipments\": [ {");
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_ne(js(r.json, "request_id"), "<missing>");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/orders/createorder", URL);
+    r = post_json("POST", "v1", url, "\x01\x02garbage");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = get(NULL, "%s/no/such/%%00path", URL);
+    ck_assert_int_eq(r.status, 404);
+    rfree(&r);
+    r = admin("POST", "seed", "[not json");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = get("v2", "%s/v2/warehouses", URL); /* still alive */
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("mlc-sim");
+    TCase *t = tcase_create("sim");
+    tcase_add_checked_fixture(t, setup, teardown);
+    tcase_set_timeout(t, 30);
+    tcase_add_test(t, test_files_written);
+    tcase_add_test(t, test_ion_grants_and_errors);
+    tcase_add_test(t, test_ion_token_expires_on_virtual_clock);
+    tcase_add_test(t, test_m3_get_shapes_and_errors);
+    tcase_add_test(t, test_m3_receipts_change_state);
+    tcase_add_test(t, test_m3_exportmi_and_bulk);
+    tcase_add_test(t, test_m3_items);
+    tcase_add_test(t, test_v2_shipments_flow);
+    tcase_add_test(t, test_v2_partial_ship_splits);
+    tcase_add_test(t, test_v2_webhook_delivery);
+    tcase_add_test(t, test_v2_rate_limit);
+    tcase_add_test(t, test_v2_inventory);
+    tcase_add_test(t, test_v1_orders);
+    tcase_add_test(t, test_v1_shipments_and_webhook);
+    tcase_add_test(t, test_v1_rate_limit_window);
+    tcase_add_test(t, test_faults_429_500_reset_commit_drop);
+    tcase_add_test(t, test_faults_reproducible);
+    tcase_add_test(t, test_hostile_input);
+    suite_add_tcase(s, t);
+    TCase *p = tcase_create("process");
+    tcase_add_test(p, test_refuses_non_loopback);
+    tcase_add_test(p, test_gen_seed_matches_default);
+    suite_add_tcase(s, p);
+    return s;
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    SRunner *sr = srunner_create(suite());
+    srunner_run_all(sr, CK_NORMAL);
+    int failed = srunner_ntests_failed(sr);
+    srunner_free(sr);
+    curl_global_cleanup();
+    return failed ? 1 : 0;
+}
