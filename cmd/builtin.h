@@ -20,6 +20,7 @@
 #define MLC_BUILTINS(MLC_BUILTIN) \
     MLC_BUILTIN("creds", creds, "add, list, remove credentials in the encrypted vault") \
     MLC_BUILTIN("ping", ping, "log in to CloudSuite and ShipStation and make one cheap read") \
+    MLC_BUILTIN("post-receipts", post_receipts, "post goods receipts to CloudSuite for shipped PO lines, exactly once") \
     MLC_BUILTIN("pull-pos", pull_pos, "emit CloudSuite purchase orders changed since the last run") \
     MLC_BUILTIN("push-shipments", push_shipments, "create or update ShipStation inbound shipments from POs") \
     MLC_BUILTIN("version", version, "print mlc's version")

@@ -50,6 +50,12 @@ static const setting schema[] = {
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
     {"cloudsuite.bulk_size", T_INT, "100"},
+    {"cloudsuite.bulk_read_size", T_INT, "1000"},   /* transactions per bulk read (GetLine) */
+    /* MHS850MI/AddPOReceipt header values. [UNVERIFIED] which values a tenant's
+     * WMS interface expects: the research names the fields, not their values. */
+    {"cloudsuite.whs_partner", T_STR, "MLC"},        /* E0PA */
+    {"cloudsuite.whs_message_type", T_STR, "WMS"},   /* E065 */
+    {"cloudsuite.whs_supplier_type", T_STR, "0"},    /* SUTY */
     {"cloudsuite.po_changed_from_field", T_STR, "FLMD"},  /* for a non-EXPORTMI po_changed list */
     {"cloudsuite.po_changed_po_field", T_STR, "PUNO"},
     /* Program/transaction names: defaults follow a standard M3 (DESIGN.md). */

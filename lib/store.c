@@ -660,6 +660,17 @@ mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state st
     return run(st, s, err, "update receipt");
 }
 
+mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "UPDATE receipt SET route=? WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, route);
+    sqlite3_bind_int64(s, 2, id);
+    return run(st, s, err, "set receipt route");
+}
+
 mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, double rvqa_before, int *claimed,
                                 mlc_error *err)
 {

@@ -135,6 +135,8 @@ mlc_err mlc_store_receipt_get(mlc_store *st, int64_t id, mlc_store_receipt **out
 mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state state, int attempts,
                                  int64_t next_attempt_at, const char *last_error, int has_before,
                                  double rvqa_before, mlc_error *err);
+/* Sets the receipt route once it is known. */
+mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err);
 /* Atomically claims a receipt for posting: moves it from one of the states in
  * `from` to IN_FLIGHT with rvqa_before recorded, only if it is still in one of
  * them. *claimed = 0 if another process got it first. */

@@ -1,0 +1,43 @@
+/*
+ * receipt_out.c: builds `receipt` records from ledger rows (see receipt_out.h).
+ */
+#include "receipt_out.h"
+
+#include <time.h>
+
+#include "dates.h"
+
+static void add_str(cJSON *o, const char *name, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+cJSON *receipt_record(const mlc_store_receipt *row, const char *status)
+{
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "kind", "receipt");
+    cJSON_AddNumberToObject(o, "receipt_id", (double)row->id);
+    add_str(o, "shipment_id", row->shipment_id);
+    add_str(o, "po", row->po);
+    cJSON_AddNumberToObject(o, "line", row->line);
+    cJSON_AddNumberToObject(o, "subline", row->subline);
+    cJSON_AddNumberToObject(o, "qty", row->qty);
+    add_str(o, "route", row->route);
+    add_str(o, "status", status ? status : mlc_receipt_state_name(row->state));
+    cJSON_AddNumberToObject(o, "attempts", row->attempts);
+    add_str(o, "tracking_number", row->tracking);
+    add_str(o, "carrier", row->carrier);
+    if (row->next_attempt_at > 0) {
+        char buf[32];
+        mlc_dates_format_rfc3339((time_t)row->next_attempt_at, buf);
+        cJSON_AddStringToObject(o, "next_attempt_at", buf);
+    } else {
+        cJSON_AddNullToObject(o, "next_attempt_at");
+    }
+    add_str(o, "last_error", row->last_error);
+    add_str(o, "updated_at", row->updated_at);
+    return o;
+}

@@ -1,0 +1,933 @@
+/*
+ * receipt.c: the exactly-once receipt protocol (see receipt.h).
+ * Not here: SQL (lib/store), the M3 wire format (lib/m3), record output (cmd/).
+ */
+#include "receipt.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "backoff.h"
+#include "dates.h"
+#include "map.h"
+
+#define SUDO_MAX 20   /* M3 delivery note number length */
+#define BREF_MAX 20
+
+typedef struct po_head {
+    char po[32], orty[8], whlo[8], suno[16];
+    int known;
+} po_head;
+
+struct mlc_receipt {
+    mlc_m3 *m3;
+    mlc_store *st;
+    const mlc_config *cfg;
+    mlc_log *log;
+    mlc_map *map;
+    mlc_backoff *bo;
+    int lock_fd;
+    int max_attempts;
+    size_t bulk, bulk_read;
+    po_head *heads;
+    size_t nheads, capheads;
+    mlc_receipt_stats stats;
+};
+
+/* What M3 said about one PO line. */
+typedef struct line_state {
+    int ok;          /* read succeeded */
+    double rvqa, orqa;
+    char msg[200];   /* M3's message when !ok */
+} line_state;
+
+const mlc_receipt_stats *mlc_receipt_stats_get(const mlc_receipt *r) { return &r->stats; }
+
+/* ------------------------------------------------------------------ setup */
+
+static mlc_err take_lock(mlc_receipt *r, const char *path, mlc_error *err)
+{
+    r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (r->lock_fd < 0)
+        return mlc_error_set(err, MLC_ERR_IO, "%s: %s", path, strerror(errno));
+    if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        mlc_log_info(r->log, "another mlc is posting receipts for this profile: waiting for it");
+        if (flock(r->lock_fd, LOCK_EX) != 0)
+            return mlc_error_set(err, MLC_ERR_IO, "%s: lock: %s", path, strerror(errno));
+    }
+    return MLC_OK;
+}
+
+mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_log *log, const char *lock_path,
+                        mlc_receipt **out, mlc_error *err)
+{
+    mlc_receipt *r = calloc(1, sizeof *r);
+    mlc_err rc;
+    *out = NULL;
+    if (!r)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    r->m3 = m3;
+    r->st = st;
+    r->cfg = cfg;
+    r->log = log;
+    r->lock_fd = -1;
+    r->max_attempts = (int)mlc_config_int(cfg, "receipts.max_attempts");
+    r->bulk = (size_t)mlc_config_int(cfg, "cloudsuite.bulk_size");
+    r->bulk_read = (size_t)mlc_config_int(cfg, "cloudsuite.bulk_read_size");
+    if (r->bulk < 1)
+        r->bulk = 1;
+    if (r->bulk_read < r->bulk)
+        r->bulk_read = r->bulk;
+    if (strcmp(mlc_config_str(cfg, "receipts.post_at"), "ship") != 0) {
+        free(r);
+        return mlc_error_set(err, MLC_ERR_CONFIG,
+                             "%s: receipts.post_at: only 'ship' is implemented (posting at delivery is not yet)",
+                             mlc_config_path(cfg));
+    }
+    r->bo = mlc_backoff_new(mlc_config_int(cfg, "receipts.base_ms"), mlc_config_int(cfg, "receipts.cap_ms"),
+                            r->max_attempts, 0);
+    if (!r->bo || (rc = mlc_map_new(cfg, &r->map, err)) != MLC_OK ||
+        (lock_path && (rc = take_lock(r, lock_path, err)) != MLC_OK)) {
+        rc = r->bo ? (err ? err->code : MLC_ERR_CONFIG) : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        mlc_receipt_free(r);
+        return rc;
+    }
+    *out = r;
+    return MLC_OK;
+}
+
+void mlc_receipt_free(mlc_receipt *r)
+{
+    if (!r)
+        return;
+    if (r->lock_fd >= 0)
+        close(r->lock_fd); /* releases the flock */
+    mlc_backoff_free(r->bo);
+    mlc_map_free(r->map);
+    free(r->heads);
+    free(r);
+}
+
+/* ------------------------------------------------------------------ helpers */
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static void fmt_qty(double q, char *buf, size_t cap)
+{
+    if (q == floor(q) && fabs(q) < 1e15)
+        snprintf(buf, cap, "%.0f", q);
+    else
+        snprintf(buf, cap, "%.6g", q);
+}
+
+static void audit(mlc_receipt *r, int64_t id, const char *event, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+static void audit(mlc_receipt *r, int64_t id, const char *event, const char *fmt, ...)
+{
+    char detail[2048];
+    va_list ap;
+    mlc_error e;
+    va_start(ap, fmt);
+    vsnprintf(detail, sizeof detail, fmt, ap);
+    va_end(ap);
+    mlc_log_redact(r->log, detail);
+    if (mlc_store_audit(r->st, id, event, detail, &e))
+        mlc_log_error(r->log, "audit: %s", e.msg);
+}
+
+/* JSON-escapes s into buf (for audit details). */
+static const char *jesc(const char *s, char *buf, size_t cap)
+{
+    cJSON *str = cJSON_CreateString(s ? s : "");
+    char *p = str ? cJSON_PrintUnformatted(str) : NULL;
+    snprintf(buf, cap, "%s", p ? p : "\"\"");
+    free(p);
+    cJSON_Delete(str);
+    return buf;
+}
+
+static void report(mlc_receipt *r, mlc_receipt_cb cb, void *ud, int64_t id, const char *status)
+{
+    mlc_store_receipt *row = NULL;
+    mlc_error e;
+    if (!cb)
+        return;
+    if (mlc_store_receipt_get(r->st, id, &row, &e) == MLC_OK) {
+        cb(ud, row, status);
+        mlc_store_receipt_free(row);
+    } else {
+        mlc_log_error(r->log, "%s", e.msg);
+    }
+}
+
+static int64_t now_s(void) { return (int64_t)time(NULL); }
+
+static void set_state(mlc_receipt *r, const mlc_store_receipt *row, mlc_receipt_state st, int attempts,
+                      int64_t next, const char *msg)
+{
+    mlc_error e;
+    if (mlc_store_receipt_update(r->st, row->id, st, attempts, next, msg, -1, 0, &e))
+        mlc_log_error(r->log, "receipt %lld: %s", (long long)row->id, e.msg);
+}
+
+/* A transient failure: queue with backoff, or exhausted when attempts ran out. */
+static const char *retry_later(mlc_receipt *r, const mlc_store_receipt *row, int attempts, const char *why)
+{
+    char esc[600];
+    if (attempts >= r->max_attempts) {
+        set_state(r, row, MLC_RECEIPT_EXHAUSTED, attempts, 0, why);
+        audit(r, row->id, "exhausted", "{\"attempts\":%d,\"error\":%s}", attempts, jesc(why, esc, sizeof esc));
+        r->stats.exhausted++;
+        return "exhausted";
+    }
+    long ms = mlc_backoff_delay_ms(r->bo, attempts - 1 < 0 ? 0 : attempts - 1);
+    int64_t next = now_s() + (ms + 999) / 1000;
+    set_state(r, row, MLC_RECEIPT_QUEUED, attempts, next, why);
+    audit(r, row->id, "queued", "{\"attempts\":%d,\"next_attempt_at\":%lld,\"error\":%s}", attempts,
+          (long long)next, jesc(why, esc, sizeof esc));
+    r->stats.queued++;
+    return "queued";
+}
+
+/* ------------------------------------------------------------------ accept */
+
+/* po_line: "PO/line/sub" or a line number (subline 0, PO from the record). */
+static int item_line(const cJSON *item, const char *rec_po, char po[32], int *line, int *sub)
+{
+    const cJSON *pl = cJSON_GetObjectItemCaseSensitive(item, "po_line");
+    if (cJSON_IsString(pl))
+        return mlc_map_parse_line_key(pl->valuestring, po, line, sub);
+    if (cJSON_IsNumber(pl) && rec_po && pl->valuedouble == floor(pl->valuedouble) && pl->valuedouble >= 0) {
+        snprintf(po, 32, "%s", rec_po);
+        *line = (int)pl->valuedouble;
+        *sub = 0;
+        return 0;
+    }
+    return -1;
+}
+
+typedef struct agg_line {
+    char po[32];
+    int line, sub;
+    double qty;
+} agg_line;
+
+static mlc_err check_shipment(const cJSON *s, mlc_error *err)
+{
+    const char *kind = jstr(s, "kind");
+    if (!kind || strcmp(kind, "shipment") != 0)
+        return mlc_error_set(err, MLC_ERR_INPUT, "not a shipment record");
+    const char *id = jstr(s, "shipment_id");
+    if (!id)
+        return mlc_error_set(err, MLC_ERR_INPUT, "missing field 'shipment_id'");
+    if (strlen(id) > 64 || strchr(id, '/'))
+        return mlc_error_set(err, MLC_ERR_INPUT, "field 'shipment_id' is not a shipment id");
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items");
+    if (!cJSON_IsArray(items))
+        return mlc_error_set(err, MLC_ERR_INPUT, "missing array 'items'");
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(s, "voided");
+    if (v && !cJSON_IsBool(v) && !cJSON_IsNull(v))
+        return mlc_error_set(err, MLC_ERR_INPUT, "field 'voided' must be true or false");
+    return MLC_OK;
+}
+
+static mlc_err aggregate(const cJSON *s, agg_line **out, size_t *n, mlc_error *err)
+{
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(s, "items"), *it;
+    size_t cap = (size_t)cJSON_GetArraySize(items) + 1, i = 0;
+    agg_line *arr = calloc(cap, sizeof *arr);
+    *n = 0;
+    if (!arr)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    cJSON_ArrayForEach(it, items)
+    {
+        const cJSON *q = cJSON_GetObjectItemCaseSensitive(it, "qty");
+        char po[32];
+        int line, sub;
+        if (!cJSON_IsObject(it) || !cJSON_IsNumber(q) || q->valuedouble < 0 || !isfinite(q->valuedouble)) {
+            free(arr);
+            return mlc_error_set(err, MLC_ERR_INPUT, "items[%zu]: 'qty' must be a number >= 0", i);
+        }
+        if (item_line(it, jstr(s, "po"), po, &line, &sub)) {
+            free(arr);
+            return mlc_error_set(err, MLC_ERR_INPUT, "items[%zu]: 'po_line' must be \"PO/line/subline\" or a line number",
+                                 i);
+        }
+        i++;
+        if (q->valuedouble == 0)
+            continue;
+        size_t k;
+        for (k = 0; k < *n; k++)
+            if (!strcmp(arr[k].po, po) && arr[k].line == line && arr[k].sub == sub)
+                break;
+        if (k == *n) {
+            snprintf(arr[k].po, sizeof arr[k].po, "%s", po);
+            arr[k].line = line;
+            arr[k].sub = sub;
+            (*n)++;
+        }
+        arr[k].qty += q->valuedouble;
+    }
+    *out = arr;
+    return MLC_OK;
+}
+
+static void handle_void(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void *ud)
+{
+    mlc_store_receipt_filter f = {.shipment_id = jstr(s, "shipment_id")};
+    mlc_store_receipt **rows = NULL;
+    size_t n = 0;
+    mlc_error e;
+    if (mlc_store_receipt_list(r->st, &f, &rows, &n, &e)) {
+        mlc_log_error(r->log, "%s", e.msg);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        mlc_store_receipt *row = rows[i];
+        switch (row->state) {
+        case MLC_RECEIPT_PENDING:
+        case MLC_RECEIPT_QUEUED:
+        case MLC_RECEIPT_EXHAUSTED:
+            set_state(r, row, MLC_RECEIPT_VOIDED, row->attempts, 0, "label voided before the receipt was posted");
+            audit(r, row->id, "voided", "{\"before_post\":true}");
+            r->stats.voided++;
+            report(r, cb, ud, row->id, "voided");
+            break;
+        case MLC_RECEIPT_POSTED:
+            if (strcmp(mlc_config_str(r->cfg, "receipts.void_after_receipt"), "review") == 0) {
+                set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0,
+                          "label voided after the receipt was posted: reverse it in M3 if the goods did not come");
+                r->stats.needs_review++;
+                report(r, cb, ud, row->id, "needs_review");
+            }
+            audit(r, row->id, "voided_after_post", "{\"policy\":\"%s\"}",
+                  mlc_config_str(r->cfg, "receipts.void_after_receipt"));
+            break;
+        default:
+            audit(r, row->id, "voided_ignored", "{\"state\":\"%s\"}", mlc_receipt_state_name(row->state));
+            break;
+        }
+    }
+    mlc_store_receipts_free(rows, n);
+}
+
+mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    mlc_err rc = check_shipment(s, err);
+    if (rc)
+        return rc;
+    if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "voided"))) {
+        handle_void(r, s, cb, ud);
+        return MLC_OK;
+    }
+    agg_line *lines = NULL;
+    size_t n = 0;
+    if ((rc = aggregate(s, &lines, &n, err)) != MLC_OK)
+        return rc;
+    char *json = cJSON_PrintUnformatted(s);
+    const char *sid = jstr(s, "shipment_id"), *otype = jstr(s, "order_type");
+    for (size_t i = 0; i < n && !rc; i++) {
+        char key[160];
+        snprintf(key, sizeof key, "%s/%s/%d/%d", sid, lines[i].po, lines[i].line, lines[i].sub);
+        mlc_store_receipt row = {
+            .idem_key = key,
+            .shipment_id = (char *)sid,
+            .po = lines[i].po,
+            .line = lines[i].line,
+            .subline = lines[i].sub,
+            .qty = lines[i].qty,
+            .route = otype ? (char *)mlc_map_route_name(mlc_map_route(r->map, otype)) : "unknown",
+            .tracking = (char *)jstr(s, "tracking_number"),
+            .carrier = (char *)jstr(s, "carrier"),
+            .ship_date = (char *)jstr(s, "ship_date"),
+            .shipment_json = json,
+        };
+        int created;
+        if ((rc = mlc_store_receipt_add(r->st, &row, &created, err)) != MLC_OK)
+            break;
+        if (created) {
+            r->stats.accepted++;
+            char src[64];
+            audit(r, row.id, "accepted", "{\"source\":%s,\"shipment\":%s}",
+                  jesc(jstr(s, "source") ? jstr(s, "source") : "stdin", src, sizeof src), json ? json : "null");
+        } else {
+            r->stats.duplicates++;
+            audit(r, row.id, "duplicate", "{\"source\":\"%s\"}", jstr(s, "source") ? jstr(s, "source") : "stdin");
+            report(r, cb, ud, row.id, "duplicate");
+        }
+    }
+    free(json);
+    free(lines);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ M3 reads */
+
+static po_head *head_slot(mlc_receipt *r, const char *po)
+{
+    for (size_t i = 0; i < r->nheads; i++)
+        if (!strcmp(r->heads[i].po, po))
+            return &r->heads[i];
+    if (r->nheads == r->capheads) {
+        size_t nc = r->capheads ? r->capheads * 2 : 64;
+        po_head *nh = realloc(r->heads, nc * sizeof *nh);
+        if (!nh)
+            return NULL;
+        r->heads = nh;
+        r->capheads = nc;
+    }
+    po_head *h = &r->heads[r->nheads++];
+    memset(h, 0, sizeof *h);
+    snprintf(h->po, sizeof h->po, "%s", po);
+    return h;
+}
+
+/* Fills po heads (ORTY, WHLO, SUNO) for rows that need them, in one bulk read. */
+static mlc_err load_heads(mlc_receipt *r, mlc_store_receipt **rows, size_t n, mlc_error *err)
+{
+    mlc_m3_record *recs = calloc(n ? n : 1, sizeof *recs);
+    mlc_m3_field *fields = calloc(n ? n : 1, sizeof *fields);
+    po_head **want = calloc(n ? n : 1, sizeof *want);
+    size_t k = 0;
+    mlc_err rc = MLC_OK;
+    if (!recs || !fields || !want) {
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        po_head *h = head_slot(r, rows[i]->po);
+        if (!h) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            goto out;
+        }
+        if (h->known)
+            continue;
+        size_t j;
+        for (j = 0; j < k; j++)
+            if (want[j] == h)
+                break;
+        if (j < k)
+            continue;
+        want[k] = h;
+        fields[k] = (mlc_m3_field){"PUNO", h->po};
+        recs[k] = (mlc_m3_record){&fields[k], 1};
+        k++;
+    }
+    if (k == 0)
+        goto out;
+    mlc_m3_result *res = NULL;
+    r->stats.m3_calls++;
+    rc = mlc_m3_bulk(r->m3, mlc_config_str(r->cfg, "cloudsuite.programs.po_head"), recs, k, 1, &res, err);
+    if (rc == MLC_OK || (rc == MLC_ERR_REMOTE && res)) {
+        rc = MLC_OK;
+        for (size_t j = 0; j < k && j < mlc_m3_result_tx_count(res); j++) {
+            if (!mlc_m3_result_tx_ok(res, j) || mlc_m3_result_tx_record_count(res, j) == 0)
+                continue;
+            const char *v;
+            if ((v = mlc_m3_result_tx_get(res, j, 0, "ORTY")))
+                snprintf(want[j]->orty, sizeof want[j]->orty, "%s", v);
+            if ((v = mlc_m3_result_tx_get(res, j, 0, "WHLO")))
+                snprintf(want[j]->whlo, sizeof want[j]->whlo, "%s", v);
+            if ((v = mlc_m3_result_tx_get(res, j, 0, "SUNO")))
+                snprintf(want[j]->suno, sizeof want[j]->suno, "%s", v);
+            want[j]->known = 1;
+        }
+    }
+    mlc_m3_result_free(res);
+out:
+    free(recs);
+    free(fields);
+    free(want);
+    return rc;
+}
+
+/* Reads RVQA/ORQA of each row's PO line in bulk calls of bulk_read. */
+static mlc_err read_lines(mlc_receipt *r, mlc_store_receipt **rows, size_t n, line_state *out, mlc_error *err)
+{
+    const char *pgm = mlc_config_str(r->cfg, "cloudsuite.programs.po_line");
+    for (size_t base = 0; base < n; base += r->bulk_read) {
+        size_t k = n - base < r->bulk_read ? n - base : r->bulk_read;
+        mlc_m3_record *recs = calloc(k, sizeof *recs);
+        mlc_m3_field *fields = calloc(k * 3, sizeof *fields);
+        char (*nums)[2][16] = calloc(k, sizeof *nums);
+        if (!recs || !fields || !nums) {
+            free(recs);
+            free(fields);
+            free(nums);
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < k; i++) {
+            mlc_store_receipt *row = rows[base + i];
+            snprintf(nums[i][0], sizeof nums[i][0], "%d", row->line);
+            snprintf(nums[i][1], sizeof nums[i][1], "%d", row->subline);
+            fields[3 * i] = (mlc_m3_field){"PUNO", row->po};
+            fields[3 * i + 1] = (mlc_m3_field){"PNLI", nums[i][0]};
+            fields[3 * i + 2] = (mlc_m3_field){"PNLS", nums[i][1]};
+            recs[i] = (mlc_m3_record){&fields[3 * i], 3};
+        }
+        mlc_m3_result *res = NULL;
+        r->stats.m3_calls++;
+        mlc_err rc = mlc_m3_bulk(r->m3, pgm, recs, k, 1, &res, err);
+        free(recs);
+        free(fields);
+        free(nums);
+        if (rc != MLC_OK && !(rc == MLC_ERR_REMOTE && res && mlc_m3_result_tx_count(res) == k)) {
+            mlc_m3_result_free(res);
+            return rc; /* call-level failure: nothing decided */
+        }
+        for (size_t i = 0; i < k; i++) {
+            line_state *ls = &out[base + i];
+            memset(ls, 0, sizeof *ls);
+            if (!mlc_m3_result_tx_ok(res, i) || mlc_m3_result_tx_record_count(res, i) == 0) {
+                const char *m = mlc_m3_result_tx_message(res, i);
+                snprintf(ls->msg, sizeof ls->msg, "%s", m && *m ? m : "PO line not found");
+                continue;
+            }
+            const char *rv = mlc_m3_result_tx_get(res, i, 0, "RVQA");
+            const char *oq = mlc_m3_result_tx_get(res, i, 0, "ORQA");
+            ls->ok = rv != NULL;
+            ls->rvqa = rv ? strtod(rv, NULL) : 0;
+            ls->orqa = oq ? strtod(oq, NULL) : 0;
+            if (!ls->ok)
+                snprintf(ls->msg, sizeof ls->msg, "GetLine returned no RVQA");
+        }
+        mlc_m3_result_free(res);
+    }
+    return MLC_OK;
+}
+
+/* ------------------------------------------------------------------ reconcile */
+
+static int qeq(double a, double b) { return fabs(a - b) < 1e-6; }
+
+/* Decides an in_flight row from a fresh reading of its line. */
+static const char *reconcile_row(mlc_receipt *r, mlc_store_receipt *row, const line_state *now, const char *why)
+{
+    char esc[600];
+    if (!now->ok) {
+        char msg[300];
+        snprintf(msg, sizeof msg, "cannot re-read the PO line to reconcile: %s", now->msg);
+        set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
+        audit(r, row->id, "needs_review", "{\"error\":%s}", jesc(msg, esc, sizeof esc));
+        r->stats.needs_review++;
+        return "needs_review";
+    }
+    double delta = now->rvqa - row->rvqa_before;
+    if (qeq(delta, row->qty)) {
+        set_state(r, row, MLC_RECEIPT_POSTED, row->attempts, 0, NULL);
+        audit(r, row->id, "posted",
+              "{\"reconciled\":true,\"rvqa_before\":%g,\"rvqa_now\":%g,\"after\":%s}", row->rvqa_before, now->rvqa,
+              jesc(why, esc, sizeof esc));
+        r->stats.posted++;
+        return "posted";
+    }
+    if (qeq(delta, 0)) {
+        audit(r, row->id, "not_applied", "{\"rvqa_before\":%g,\"rvqa_now\":%g,\"after\":%s}", row->rvqa_before,
+              now->rvqa, jesc(why, esc, sizeof esc));
+        return retry_later(r, row, row->attempts, why);
+    }
+    char msg[300];
+    snprintf(msg, sizeof msg,
+             "received quantity moved from %g to %g, neither 0 nor %g: cannot tell whether this receipt was posted",
+             row->rvqa_before, now->rvqa, row->qty);
+    set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
+    audit(r, row->id, "needs_review", "{\"error\":%s}", jesc(msg, esc, sizeof esc));
+    r->stats.needs_review++;
+    return "needs_review";
+}
+
+static mlc_err reconcile_rows(mlc_receipt *r, mlc_store_receipt **rows, size_t n, const char *why,
+                              mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    if (n == 0)
+        return MLC_OK;
+    line_state *ls = calloc(n, sizeof *ls);
+    if (!ls)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    mlc_err rc = read_lines(r, rows, n, ls, err);
+    if (rc == MLC_OK)
+        for (size_t i = 0; i < n; i++)
+            report(r, cb, ud, rows[i]->id, reconcile_row(r, rows[i], &ls[i], why));
+    /* else: rows stay in_flight; the next run reconciles them */
+    free(ls);
+    return rc;
+}
+
+mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_IN_FLIGHT};
+    mlc_store_receipt **rows = NULL;
+    size_t n = 0;
+    mlc_err rc = mlc_store_receipt_list(r->st, &f, &rows, &n, err);
+    if (rc)
+        return rc;
+    if (n)
+        mlc_log_info(r->log, "reconciling %zu receipts left in flight by an earlier run", n);
+    for (size_t i = 0; i < n; i++) {
+        if (!rows[i]->has_before) {
+            /* cannot happen through the protocol; never guess */
+            set_state(r, rows[i], MLC_RECEIPT_NEEDS_REVIEW, rows[i]->attempts, 0, "in flight without a reading");
+            report(r, cb, ud, rows[i]->id, "needs_review");
+        }
+    }
+    rc = reconcile_rows(r, rows, n, "recovery after an interrupted run", cb, ud, err);
+    mlc_store_receipts_free(rows, n);
+    return rc;
+}
+
+/* ------------------------------------------------------------------ posting */
+
+typedef struct post_tx {
+    mlc_store_receipt *row;
+    mlc_m3_field f[16];
+    size_t nf;
+    char qty[32], line[16], sub[16], trdt[9], sudo[SUDO_MAX + 1], bref[BREF_MAX + 1];
+} post_tx;
+
+static void tx_add(post_tx *t, const char *name, const char *value)
+{
+    if (value && *value && t->nf < 16)
+        t->f[t->nf++] = (mlc_m3_field){name, value};
+}
+
+static void build_tx(mlc_receipt *r, post_tx *t, const po_head *h, int goods)
+{
+    time_t when;
+    t->nf = 0;
+    fmt_qty(t->row->qty, t->qty, sizeof t->qty);
+    snprintf(t->line, sizeof t->line, "%d", t->row->line);
+    snprintf(t->sub, sizeof t->sub, "%d", t->row->subline);
+    if (!t->row->ship_date || mlc_dates_parse_rfc3339(t->row->ship_date, &when))
+        when = time(NULL);
+    mlc_dates_format_m3(when, t->trdt);
+    snprintf(t->sudo, sizeof t->sudo, "%s", t->row->tracking ? t->row->tracking : "");
+    snprintf(t->bref, sizeof t->bref, "%s", t->row->carrier ? t->row->carrier : "");
+    if (!goods) {
+        tx_add(t, "TRDT", t->trdt);
+        tx_add(t, "RESP", mlc_config_str(r->cfg, "cloudsuite.responsible"));
+        tx_add(t, "PUNO", t->row->po);
+        tx_add(t, "PNLI", t->line);
+        tx_add(t, "PNLS", t->sub);
+        tx_add(t, "RVQA", t->qty);
+        tx_add(t, "SUDO", t->sudo);
+        tx_add(t, "BREF", t->bref);
+    } else {
+        tx_add(t, "WHLO", h->whlo);
+        tx_add(t, "E0PA", mlc_config_str(r->cfg, "cloudsuite.whs_partner"));
+        tx_add(t, "E065", mlc_config_str(r->cfg, "cloudsuite.whs_message_type"));
+        tx_add(t, "SUNO", h->suno);
+        tx_add(t, "SUTY", mlc_config_str(r->cfg, "cloudsuite.whs_supplier_type"));
+        tx_add(t, "RIDN", t->row->po);
+        tx_add(t, "RIDL", t->line);
+        tx_add(t, "RIDX", t->sub);
+        tx_add(t, "QTY", t->qty);
+        tx_add(t, "SUDO", t->sudo);
+        tx_add(t, "GEDT", t->trdt);
+    }
+}
+
+/* Posts claimed rows of one route in bulk chunks; decides each row. */
+static mlc_err post_route(mlc_receipt *r, post_tx *txs, size_t n, int goods, mlc_receipt_cb cb, void *ud,
+                          mlc_error *err)
+{
+    const char *pgm = mlc_config_str(r->cfg, goods ? "cloudsuite.programs.whs_receipt" : "cloudsuite.programs.po_receipt");
+    mlc_err worst = MLC_OK;
+    for (size_t base = 0; base < n; base += r->bulk) {
+        size_t k = n - base < r->bulk ? n - base : r->bulk;
+        mlc_m3_record *recs = calloc(k, sizeof *recs);
+        if (!recs)
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        for (size_t i = 0; i < k; i++) {
+            post_tx *t = &txs[base + i];
+            recs[i] = (mlc_m3_record){t->f, t->nf};
+            char esc[64];
+            audit(r, t->row->id, "attempt",
+                  "{\"attempt\":%d,\"program\":\"%s\",\"po\":\"%s\",\"line\":%d,\"subline\":%d,\"qty\":%s,"
+                  "\"rvqa_before\":%g,\"delivery_note\":%s}",
+                  t->row->attempts + 1, pgm, t->row->po, t->row->line, t->row->subline, t->qty, t->row->rvqa_before,
+                  jesc(t->sudo, esc, sizeof esc));
+        }
+        mlc_m3_result *res = NULL;
+        mlc_error e;
+        r->stats.m3_calls++;
+        mlc_err rc = mlc_m3_bulk(r->m3, pgm, recs, k, 0, &res, &e);
+        free(recs);
+        int per_tx = (rc == MLC_OK || rc == MLC_ERR_REMOTE) && res && mlc_m3_result_tx_count(res) == k;
+        if (per_tx) {
+            for (size_t i = 0; i < k; i++) {
+                mlc_store_receipt *row = txs[base + i].row;
+                int attempts = row->attempts + 1;
+                char esc[600];
+                const char *status;
+                if (mlc_m3_result_tx_ok(res, i)) {
+                    set_state(r, row, MLC_RECEIPT_POSTED, attempts, 0, NULL);
+                    audit(r, row->id, "posted", "{\"attempts\":%d,\"program\":\"%s\"}", attempts, pgm);
+                    r->stats.posted++;
+                    status = "posted";
+                } else if (mlc_m3_result_tx_not_processed(res, i)) {
+                    row->attempts = attempts;
+                    status = retry_later(r, row, attempts, "not processed: M3 stopped the bulk call early");
+                } else {
+                    char msg[400];
+                    const char *code = mlc_m3_result_tx_code(res, i);
+                    snprintf(msg, sizeof msg, "M3 refused the receipt%s%s%s: %s", code && *code ? " (" : "",
+                             code ? code : "", code && *code ? ")" : "", mlc_m3_result_tx_message(res, i));
+                    set_state(r, row, MLC_RECEIPT_EXHAUSTED, attempts, 0, msg);
+                    audit(r, row->id, "exhausted", "{\"attempts\":%d,\"permanent\":true,\"error\":%s}", attempts,
+                          jesc(msg, esc, sizeof esc));
+                    r->stats.exhausted++;
+                    status = "exhausted";
+                }
+                report(r, cb, ud, row->id, status);
+            }
+        } else {
+            /* No per-transaction answer: the call may or may not have been applied
+             * (timeout, reset, lost response). Read the lines again to decide. */
+            mlc_store_receipt **rows = calloc(k, sizeof *rows);
+            for (size_t i = 0; rows && i < k; i++) {
+                rows[i] = txs[base + i].row;
+                rows[i]->attempts++;
+                char esc[600];
+                audit(r, rows[i]->id, "call_failed", "{\"error\":%s}", jesc(e.msg, esc, sizeof esc));
+                mlc_store_receipt_update(r->st, rows[i]->id, MLC_RECEIPT_IN_FLIGHT, rows[i]->attempts, 0, e.msg, -1,
+                                         0, err);
+            }
+            mlc_log_warn(r->log, "%s: %s; reconciling %zu receipts", pgm, e.msg, k);
+            mlc_err rr = rows ? reconcile_rows(r, rows, k, e.msg, cb, ud, err) : MLC_ERR_NOMEM;
+            free(rows);
+            if (rr)
+                worst = rr;
+            else if (rc == MLC_ERR_TRANSIENT || rc == MLC_ERR_UNAVAILABLE)
+                worst = worst ? worst : MLC_ERR_TRANSIENT;
+        }
+        mlc_m3_result_free(res);
+    }
+    return worst;
+}
+
+/* Picks at most one row per PO line, resolves routes, reads the lines, claims
+ * and posts. Rows not picked stay due for the next round. */
+static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, unsigned from_mask, mlc_receipt_cb cb,
+                          void *ud, size_t *handled, mlc_error *err)
+{
+    mlc_store_receipt **pick = calloc(n, sizeof *pick);
+    line_state *ls = calloc(n, sizeof *ls);
+    post_tx *txs = calloc(n, sizeof *txs);
+    size_t np = 0, nt = 0;
+    mlc_err rc = MLC_OK;
+    *handled = 0;
+    if (!pick || !ls || !txs) {
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        size_t j;
+        for (j = 0; j < np; j++)
+            if (!strcmp(pick[j]->po, rows[i]->po) && pick[j]->line == rows[i]->line &&
+                pick[j]->subline == rows[i]->subline)
+                break;
+        if (j == np)
+            pick[np++] = rows[i];
+    }
+    if ((rc = load_heads(r, pick, np, err)) != MLC_OK)
+        goto out;
+    if ((rc = read_lines(r, pick, np, ls, err)) != MLC_OK)
+        goto out; /* nothing claimed: rows stay due */
+    for (size_t i = 0; i < np; i++) {
+        mlc_store_receipt *row = pick[i];
+        po_head *h = head_slot(r, row->po);
+        char esc[600];
+        (*handled)++;
+        if (!ls[i].ok) {
+            char msg[300];
+            snprintf(msg, sizeof msg, "PO line %s/%d/%d cannot be read: %s", row->po, row->line, row->subline,
+                     ls[i].msg);
+            set_state(r, row, MLC_RECEIPT_EXHAUSTED, row->attempts, 0, msg);
+            audit(r, row->id, "exhausted", "{\"permanent\":true,\"error\":%s}", jesc(msg, esc, sizeof esc));
+            r->stats.exhausted++;
+            report(r, cb, ud, row->id, "exhausted");
+            continue;
+        }
+        if (!strcmp(row->route, "unknown")) {
+            if (!h || !h->known) {
+                set_state(r, row, MLC_RECEIPT_EXHAUSTED, row->attempts, 0, "PO head cannot be read: route unknown");
+                r->stats.exhausted++;
+                report(r, cb, ud, row->id, "exhausted");
+                continue;
+            }
+            const char *route = mlc_map_route_name(mlc_map_route(r->map, h->orty));
+            mlc_store_receipt_set_route(r->st, row->id, route, err);
+            free(row->route);
+            row->route = strdup(route);
+        }
+        double open = ls[i].orqa - ls[i].rvqa;
+        if (row->qty > open + 1e-9 && !strcmp(mlc_config_str(r->cfg, "receipts.over_shipment"), "cap")) {
+            if (open <= 0) {
+                set_state(r, row, MLC_RECEIPT_EXHAUSTED, row->attempts, 0, "nothing open on the PO line (capped)");
+                audit(r, row->id, "exhausted", "{\"capped_to\":0}");
+                r->stats.exhausted++;
+                report(r, cb, ud, row->id, "exhausted");
+                continue;
+            }
+            audit(r, row->id, "capped", "{\"shipped\":%g,\"open\":%g}", row->qty, open);
+            row->qty = open; /* the ledger keeps the shipped qty; M3 gets the open qty */
+        }
+        int claimed = 0;
+        if ((rc = mlc_store_receipt_claim(r->st, row->id, from_mask, ls[i].rvqa, &claimed, err)) != MLC_OK)
+            goto out;
+        if (!claimed)
+            continue;
+        row->has_before = 1;
+        row->rvqa_before = ls[i].rvqa;
+        txs[nt++].row = row;
+    }
+    /* Two routes: po_receipt rows first, then goods_receipt rows. */
+    for (int goods = 0; goods <= 1 && !rc; goods++) {
+        post_tx *sel = calloc(nt ? nt : 1, sizeof *sel);
+        size_t ns = 0;
+        if (!sel) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (size_t i = 0; i < nt; i++) {
+            int is_goods = !strcmp(txs[i].row->route, "goods_receipt");
+            if (is_goods != goods)
+                continue;
+            sel[ns].row = txs[i].row;
+            build_tx(r, &sel[ns], head_slot(r, txs[i].row->po), goods);
+            ns++;
+        }
+        if (goods && ns) {
+            /* the warehouse route needs WHLO/SUNO from the head */
+            mlc_store_receipt **need = calloc(ns, sizeof *need);
+            for (size_t i = 0; need && i < ns; i++)
+                need[i] = sel[i].row;
+            if (need)
+                load_heads(r, need, ns, err);
+            free(need);
+            for (size_t i = 0; i < ns; i++)
+                build_tx(r, &sel[i], head_slot(r, sel[i].row->po), goods);
+        }
+        mlc_err pr = ns ? post_route(r, sel, ns, goods, cb, ud, err) : MLC_OK;
+        if (pr && !rc)
+            rc = pr;
+        free(sel);
+    }
+out:
+    free(pick);
+    free(ls);
+    free(txs);
+    return rc;
+}
+
+static mlc_err post_loop(mlc_receipt *r, mlc_store_receipt_filter *f, unsigned from_mask, mlc_receipt_cb cb,
+                         void *ud, mlc_error *err)
+{
+    mlc_err worst = MLC_OK;
+    for (int round = 0; round < 10000; round++) {
+        mlc_store_receipt **rows = NULL;
+        size_t n = 0, handled = 0;
+        mlc_err rc = mlc_store_receipt_list(r->st, f, &rows, &n, err);
+        if (rc)
+            return rc;
+        if (n == 0) {
+            mlc_store_receipts_free(rows, n);
+            break;
+        }
+        rc = post_batch(r, rows, n, from_mask, cb, ud, &handled, err);
+        mlc_store_receipts_free(rows, n);
+        if (rc) {
+            /* a read failed: nothing more can be decided now */
+            if (rc == MLC_ERR_TRANSIENT || rc == MLC_ERR_UNAVAILABLE)
+                mlc_log_warn(r->log, "CloudSuite unavailable (%s): receipts stay queued", err ? err->msg : "");
+            return rc;
+        }
+        if (handled == 0)
+            break;
+    }
+    return worst;
+}
+
+mlc_err mlc_receipt_post_due(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED,
+                                  .due_only = 1,
+                                  .limit = r->bulk_read};
+    return post_loop(r, &f, 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED, cb, ud, err);
+}
+
+mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int force, const char *reason,
+                           int dry_run, mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    char esc[600];
+    for (size_t i = 0; i < n; i++) {
+        mlc_store_receipt *row = NULL;
+        mlc_error e;
+        if (mlc_store_receipt_get(r->st, ids[i], &row, &e) != MLC_OK) {
+            mlc_log_error(r->log, "%s", e.msg);
+            continue;
+        }
+        const char *skip = NULL;
+        switch (row->state) {
+        case MLC_RECEIPT_POSTED: skip = "posted"; break;
+        case MLC_RECEIPT_VOIDED: skip = "voided"; break;
+        case MLC_RECEIPT_IN_FLIGHT: skip = "in flight"; break;
+        case MLC_RECEIPT_NEEDS_REVIEW:
+            if (!force)
+                skip = "needs_review (check CloudSuite, then replay with --force --reason)";
+            break;
+        default: break;
+        }
+        if (skip) {
+            mlc_log_info(r->log, "receipt %lld: %s: nothing to replay", (long long)row->id, skip);
+            cb(ud, row, mlc_receipt_state_name(row->state));
+        } else if (dry_run) {
+            cb(ud, row, "would_replay");
+        } else {
+            /* Due now, attempts start again: the operator fixed the cause. */
+            mlc_store_receipt_update(r->st, row->id, MLC_RECEIPT_QUEUED, 0, 0, row->last_error, -1, 0, &e);
+            audit(r, row->id, force && row->state == MLC_RECEIPT_NEEDS_REVIEW ? "replay_forced" : "replay",
+                  "{\"from\":\"%s\",\"reason\":%s}", mlc_receipt_state_name(row->state),
+                  jesc(reason ? reason : "", esc, sizeof esc));
+        }
+        mlc_store_receipt_free(row);
+    }
+    if (dry_run)
+        return MLC_OK;
+    /* Post exactly the replayed rows (queued and due now), through the same path. */
+    mlc_err worst = MLC_OK;
+    for (size_t i = 0; i < n; i++) {
+        mlc_store_receipt *row = NULL;
+        mlc_error e;
+        if (mlc_store_receipt_get(r->st, ids[i], &row, &e) != MLC_OK)
+            continue;
+        int due = row->state == MLC_RECEIPT_QUEUED && row->next_attempt_at == 0;
+        mlc_store_receipt_free(row);
+        if (!due)
+            continue;
+        mlc_store_receipt **one = calloc(1, sizeof *one);
+        size_t handled;
+        if (!one || mlc_store_receipt_get(r->st, ids[i], &one[0], &e) != MLC_OK) {
+            free(one);
+            continue;
+        }
+        mlc_err rc = post_batch(r, one, 1, 1u << MLC_RECEIPT_QUEUED, cb, ud, &handled, err);
+        mlc_store_receipts_free(one, 1);
+        if (rc && !worst)
+            worst = rc;
+    }
+    return worst;
+}

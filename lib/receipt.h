@@ -1,0 +1,70 @@
+/*
+ * receipt.h: goods receipts to CloudSuite, exactly once (DESIGN.md "Exactly-once
+ * receipts"). The engine behind post-receipts and replay.
+ *
+ *  accept:  a shipment record becomes one ledger row per PO line, `pending`, under
+ *           the idempotency key shipment_id/po/line/subline; a second sighting is
+ *           reported `duplicate` and never posted. A voided shipment voids its
+ *           unposted rows (a posted one goes to needs_review, or is only noted in
+ *           the audit, as receipts.void_after_receipt says).
+ *  post:    due rows (pending, and queued whose time has come) are handled in
+ *           batches: the PO lines' received quantity (RVQA) is read first (bulk
+ *           PPS200MI/GetLine), each row is claimed `in_flight` with that value,
+ *           then posted in bulk (PPS001MI/Receipt or MHS850MI/AddPOReceipt by the
+ *           PO's order type); `posted` on success, `exhausted` with M3's message
+ *           on a NOK (permanent: not retried blindly), and on a transient failure
+ *           or lost response the lines are read again: RVQA grown by exactly the
+ *           quantity means posted, unchanged means not posted (queued with backoff
+ *           and full jitter; `exhausted` after receipts.max_attempts), anything
+ *           else `needs_review`.
+ *  recover: in_flight rows left by a crashed run are reconciled the same way
+ *           before anything is posted.
+ * Only one poster per profile runs at a time (a lock file next to the store),
+ * so an in_flight row always belongs to a dead process. At most one row per PO
+ * line is in flight at once, so a reading of RVQA always decides.
+ * Every step is in the audit trail, with the original shipment JSON.
+ *
+ * Not here: reading shipments from ShipStation (lib/shipment), printing records.
+ * Ownership: mlc_receipt_new() -> mlc_receipt_free(); m3, store, config and log
+ * are borrowed. Rows passed to the callback are valid only during the call.
+ */
+#ifndef MLC_RECEIPT_H
+#define MLC_RECEIPT_H
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "m3.h"
+#include "store.h"
+#include <cjson/cJSON.h>
+
+typedef struct mlc_receipt mlc_receipt;
+
+/* status: "posted", "duplicate", "queued", "exhausted", "needs_review", "voided",
+ * "pending" (not yet posted, e.g. waiting for another row of the same line). */
+typedef void (*mlc_receipt_cb)(void *ud, const mlc_store_receipt *row, const char *status);
+
+/* lock_path: the poster lock file (NULL: no lock, for tests of a single process). */
+mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_log *log, const char *lock_path,
+                        mlc_receipt **out, mlc_error *err);
+void mlc_receipt_free(mlc_receipt *r);
+
+/* MLC_ERR_INPUT (message names the field) for a malformed shipment record. */
+mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *shipment, mlc_receipt_cb cb, void *ud, mlc_error *err);
+mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err);
+/* Posts everything due. Returns MLC_ERR_TRANSIENT if M3 could not be reached for
+ * some rows (they stay queued), MLC_OK otherwise (outcomes via cb). */
+mlc_err mlc_receipt_post_due(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err);
+/* Operator replay: makes the rows due now and posts them through the same path.
+ * exhausted rows are replayed; needs_review only with force (reason recorded);
+ * posted rows are left alone and reported "posted". dry_run: report only. */
+mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int force, const char *reason,
+                           int dry_run, mlc_receipt_cb cb, void *ud, mlc_error *err);
+
+/* Counters of this engine's run. */
+typedef struct mlc_receipt_stats {
+    long accepted, duplicates, posted, queued, exhausted, needs_review, voided, m3_calls;
+} mlc_receipt_stats;
+const mlc_receipt_stats *mlc_receipt_stats_get(const mlc_receipt *r);
+
+#endif
