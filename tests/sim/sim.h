@@ -13,6 +13,10 @@
 #ifndef MLC_SIM_H
 #define MLC_SIM_H
 
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE /* strcasestr, asprintf, timegm; the Makefile also passes it */
+#endif
+
 #include <cjson/cJSON.h>
 #include <microhttpd.h>
 #include <pthread.h>

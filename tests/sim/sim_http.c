@@ -11,6 +11,7 @@
 
 #include <netinet/in.h>
 #include <arpa/inet.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -188,6 +189,16 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     return dispatch(rq);
 }
 
+/* MHD's own messages; the deliberate drops (reset, timeout, commit_drop) are not news */
+static void mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    if (!strstr(msg, "Application reported internal error"))
+        fputs(msg, stderr);
+}
+
 int sim_http_start(struct MHD_Daemon **d, const char *host, int port, int *bound_port)
 {
     struct sockaddr_in sa;
@@ -198,8 +209,9 @@ int sim_http_start(struct MHD_Daemon **d, const char *host, int port, int *bound
         return -1;
     *d = MHD_start_daemon(MHD_USE_THREAD_PER_CONNECTION | MHD_USE_INTERNAL_POLLING_THREAD |
                               MHD_USE_ERROR_LOG,
-                          0, NULL, NULL, on_request, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_CONNECTION_TIMEOUT,
+                          0, NULL, NULL, on_request, NULL, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL,
+                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed,
+                          NULL, MHD_OPTION_CONNECTION_TIMEOUT,
                           (unsigned int)300, MHD_OPTION_END);
     if (!*d)
         return -1;

@@ -6,6 +6,9 @@
  *
  * Not here: tests of mlc against the sim (tests/integration).
  */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
 #include <check.h>
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
