@@ -30,17 +30,6 @@
 #define DEFAULT_LOG2N 15
 #define MAX_VAULT_BYTES (16u << 20)
 
-struct mlc_vault {
-    char *path;
-    char *lockpath;
-    char *pass;
-    int log2n;
-    cJSON *root;
-    cJSON *dirty;   /* names changed by this process: {"name": true (set) | false (removed)} */
-    int lockfd;
-    int lockdepth;
-    mlc_log *log;
-};
 
 /* ---- helpers ------------------------------------------------------------ */
 
@@ -109,8 +98,72 @@ static int derive_key(const char *pass, const unsigned char *salt, int log2n, in
                           maxmem, key, KEY_LEN) == 1;
 }
 
+/* The derived key of the last salt/parameters seen, so that re-reading and
+ * re-writing a vault in one process costs one scrypt, not one per operation.
+ * Every write still uses a fresh random nonce. */
+typedef struct key_cache {
+    int valid;
+    unsigned char params[3]; /* log2n, r, p */
+    unsigned char salt[SALT_LEN];
+    unsigned char key[KEY_LEN];
+} key_cache;
+
+struct mlc_vault {
+    char *path;
+    char *lockpath;
+    char *pass;
+    int log2n;
+    cJSON *root;
+    cJSON *dirty;   /* names changed by this process: {"name": true (set) | false (removed)} */
+    int lockfd;
+    int lockdepth;
+    mlc_log *log;
+    key_cache kc;
+};
+
+static void kc_clear(key_cache *kc)
+{
+    if (kc)
+        OPENSSL_cleanse(kc, sizeof *kc);
+}
+
+static int kc_match(const key_cache *kc, const unsigned char *params, const unsigned char *salt)
+{
+    return kc && kc->valid && memcmp(kc->params, params, 3) == 0 &&
+           CRYPTO_memcmp(kc->salt, salt, SALT_LEN) == 0;
+}
+
+static void kc_store(key_cache *kc, const unsigned char *params, const unsigned char *salt,
+                     const unsigned char *key)
+{
+    if (!kc)
+        return;
+    memcpy(kc->params, params, 3);
+    memcpy(kc->salt, salt, SALT_LEN);
+    memcpy(kc->key, key, KEY_LEN);
+    kc->valid = 1;
+}
+
+static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
+                       key_cache *kc, unsigned char **out, size_t *outlen, mlc_error *err);
+static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passphrase,
+                         const char *name, key_cache *kc, char **out, size_t *outlen,
+                         mlc_error *err);
+
 mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
                        unsigned char **out, size_t *outlen, mlc_error *err)
+{
+    return seal_kc(plain, len, passphrase, scrypt_log2n, NULL, out, outlen, err);
+}
+
+mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passphrase,
+                         const char *name, char **out, size_t *outlen, mlc_error *err)
+{
+    return unseal_kc(buf, len, passphrase, name, NULL, out, outlen, err);
+}
+
+static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
+                       key_cache *kc, unsigned char **out, size_t *outlen, mlc_error *err)
 {
     int log2n = scrypt_log2n > 0 ? scrypt_log2n : DEFAULT_LOG2N;
     size_t total = HDR_LEN + len + TAG_LEN;
@@ -124,13 +177,21 @@ mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, in
     buf[10] = 8;
     buf[11] = 1;
     unsigned char *salt = buf + 12, *nonce = salt + SALT_LEN;
-    if (RAND_bytes(salt, SALT_LEN) != 1 || RAND_bytes(nonce, NONCE_LEN) != 1) {
+    int reuse = kc && kc->valid && kc->params[0] == buf[9] && kc->params[1] == buf[10] &&
+                kc->params[2] == buf[11];
+    if (reuse)
+        memcpy(salt, kc->salt, SALT_LEN);
+    if ((!reuse && RAND_bytes(salt, SALT_LEN) != 1) || RAND_bytes(nonce, NONCE_LEN) != 1) {
         free(buf);
         return mlc_error_set(err, MLC_ERR_CRYPTO, "vault: no randomness (RAND_bytes failed)");
     }
-    if (!derive_key(passphrase, salt, log2n, 8, 1, key)) {
+    if (reuse) {
+        memcpy(key, kc->key, KEY_LEN);
+    } else if (!derive_key(passphrase, salt, log2n, 8, 1, key)) {
         free(buf);
         return mlc_error_set(err, MLC_ERR_CRYPTO, "vault: scrypt key derivation failed");
+    } else {
+        kc_store(kc, buf + 9, salt, key);
     }
     mlc_err rc = MLC_OK;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
@@ -154,8 +215,9 @@ mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, in
     return MLC_OK;
 }
 
-mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passphrase,
-                         const char *name, char **out, size_t *outlen, mlc_error *err)
+static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passphrase,
+                         const char *name, key_cache *kc, char **out, size_t *outlen,
+                         mlc_error *err)
 {
     if (!name)
         name = "vault";
@@ -165,7 +227,10 @@ mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passp
         return mlc_error_set(err, MLC_ERR_CRYPTO, "%s: unsupported vault version %d", name, buf[8]);
     unsigned char key[KEY_LEN];
     const unsigned char *salt = buf + 12, *nonce = salt + SALT_LEN;
-    if (!derive_key(passphrase, salt, buf[9], buf[10], buf[11], key))
+    int cached = kc_match(kc, buf + 9, salt);
+    if (cached)
+        memcpy(key, kc->key, KEY_LEN);
+    else if (!derive_key(passphrase, salt, buf[9], buf[10], buf[11], key))
         return mlc_error_set(err, MLC_ERR_CRYPTO,
                              "%s: cannot derive key (bad or tampered header parameters)", name);
     size_t clen = len - HDR_LEN - TAG_LEN;
@@ -187,6 +252,8 @@ mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passp
         EVP_DecryptFinal_ex(c, (unsigned char *)plain + n, &f) == 1)
         ok = 1;
     EVP_CIPHER_CTX_free(c);
+    if (ok && !cached)
+        kc_store(kc, buf + 9, salt, key);
     OPENSSL_cleanse(key, sizeof key);
     if (!ok) {
         wipe_free(plain, clen + 1);
@@ -449,7 +516,7 @@ static mlc_err load(mlc_vault *v, int create, mlc_error *err)
         return rc;
     char *plain;
     size_t plen;
-    rc = mlc_vault_unseal(buf, len, v->pass, v->path, &plain, &plen, err);
+    rc = unseal_kc(buf, len, v->pass, v->path, &v->kc, &plain, &plen, err);
     if (rc == MLC_OK)
         v->log2n = buf[9];
     free(buf);
@@ -535,6 +602,7 @@ void mlc_vault_free(mlc_vault *v)
         close(v->lockfd);
     delete_json(v->root);
     cJSON_Delete(v->dirty);
+    kc_clear(&v->kc);
     if (v->pass)
         wipe_free(v->pass, strlen(v->pass));
     free(v->path);
@@ -706,7 +774,7 @@ static mlc_err write_root(mlc_vault *v, const cJSON *root, mlc_error *err)
     size_t plen = strlen(plain);
     unsigned char *sealed;
     size_t slen;
-    mlc_err rc = mlc_vault_seal(plain, plen, v->pass, v->log2n, &sealed, &slen, err);
+    mlc_err rc = seal_kc(plain, plen, v->pass, v->log2n, &v->kc, &sealed, &slen, err);
     wipe_free(plain, plen);
     if (rc)
         return rc;
@@ -766,15 +834,19 @@ mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, mlc_error *err
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         } else {
             char *old = v->pass;
+            key_cache oldkc = v->kc;
             v->pass = np;
+            kc_clear(&v->kc); /* new key: new salt */
             mlc_log_secret(v->log, np);
             rc = write_root(v, v->root, err);
             if (rc) {
                 v->pass = old;
+                v->kc = oldkc;
                 wipe_free(np, strlen(np));
             } else {
                 wipe_free(old, strlen(old));
             }
+            kc_clear(&oldkc);
         }
     }
     mlc_vault_unlock(v);
