@@ -252,6 +252,30 @@ START_TEST(rekey)
 }
 END_TEST
 
+START_TEST(save_after_foreign_rekey_fails_cleanly)
+{
+    char *dir = tu_tmpdir();
+    char *p = path_in(dir, "fr.vault");
+    make_vault(p, "old");
+    mlc_vault *a = NULL, *b = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_vault_open(p, "old", 0, NULL, &a, &err), MLC_OK);
+    ck_assert_int_eq(mlc_vault_open(p, "old", 0, NULL, &b, &err), MLC_OK);
+    ck_assert_int_eq(mlc_vault_rekey(b, "new", &err), MLC_OK);
+    mlc_vault_set(a, "late", cJSON_CreateString("x"), &err);
+    /* a still holds the old key: it must not overwrite the re-keyed file */
+    ck_assert_int_eq(mlc_vault_save(a, &err), MLC_ERR_CRYPTO);
+    mlc_vault_free(a);
+    mlc_vault_free(b);
+    ck_assert_int_eq(mlc_vault_open(p, "new", 0, NULL, &a, &err), MLC_OK);
+    ck_assert_ptr_null(mlc_vault_get(a, "late"));
+    ck_assert_ptr_nonnull(mlc_vault_get(a, "shipstation"));
+    mlc_vault_free(a);
+    free(p);
+    free(dir);
+}
+END_TEST
+
 START_TEST(passphrase_sources)
 {
     char *dir = tu_tmpdir();
@@ -321,6 +345,7 @@ static Suite *suite(void)
     tcase_add_test(tc, atomic_write);
     tcase_add_test(tc, concurrent_writers_merge);
     tcase_add_test(tc, rekey);
+    tcase_add_test(tc, save_after_foreign_rekey_fails_cleanly);
     tcase_add_test(tc, passphrase_sources);
     tcase_add_test(tc, seal_unseal);
     suite_add_tcase(s, tc);
