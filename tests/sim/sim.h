@@ -144,6 +144,7 @@ int sim_http_start(struct MHD_Daemon **d, const char *host, int port, int *bound
 /* sim_state.c */
 int state_load(cJSON *seed, char *err, size_t errlen); /* takes seed */
 cJSON *state_dump(void);
+cJSON *state_meta(void); /* clock, counters, faults */
 cJSON *m3_find_po(const char *puno);
 cJSON *m3_find_line(cJSON *po, long pnli, long pnls);
 cJSON *m3_find_item(const char *itno);

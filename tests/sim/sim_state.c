@@ -113,9 +113,9 @@ int state_load(cJSON *seed, char *err, size_t errlen)
     return 0;
 }
 
-cJSON *state_dump(void)
+cJSON *state_meta(void)
 {
-    cJSON *d = jclean_copy(SIM->st);
+    cJSON *d = cJSON_CreateObject();
     char now[40];
     fmt_rfc3339(sim_now(), now);
     jset_str(d, "clock", now);
@@ -125,6 +125,15 @@ cJSON *state_dump(void)
     jset_num(c, "refreshes", (double)SIM->refreshes);
     jset_num(c, "rate_limited", (double)SIM->n429);
     jset(d, "faults", faults_dump());
+    return d;
+}
+
+cJSON *state_dump(void)
+{
+    cJSON *d = jclean_copy(SIM->st), *meta = state_meta(), *m;
+    while ((m = meta->child))
+        jset(d, m->string, cJSON_DetachItemViaPointer(meta, m));
+    cJSON_Delete(meta);
     return d;
 }
 

@@ -13,6 +13,8 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <microhttpd.h>
+#include <pthread.h>
+#include <stdarg.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -1061,6 +1063,192 @@ START_TEST(test_hostile_input)
 }
 END_TEST
 
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+typedef struct slow_call {
+    char url[300];
+    resp r;
+    double secs;
+} slow_call;
+
+static void *slow_get(void *arg)
+{
+    slow_call *c = arg;
+    double t0 = now_s();
+    c->r = get("v2", "%s", c->url);
+    c->secs = now_s() - t0;
+    return NULL;
+}
+
+START_TEST(test_faults_latency_timeout_token_expiry)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = admin("POST", "faults",
+                   "{\"rules\":[{\"match\":\"GET /v2/warehouses\",\"kind\":\"latency\",\"ms\":300,\"next\":1},"
+                   "{\"match\":\"GET /v2/carriers\",\"kind\":\"timeout\",\"ms\":1200,\"next\":1},"
+                   "{\"match\":\"M3 GENERAL/*\",\"kind\":\"token_expiry\",\"next\":1},"
+                   "{\"match\":\"M3 PPS200MI/GetLine\",\"kind\":\"503\",\"next\":1}]}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    double t0 = now_s();
+    r = get("v2", "%s/v2/warehouses", URL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(now_s() - t0 >= 0.29);
+    rfree(&r);
+    slow_call c;
+    snprintf(c.url, sizeof c.url, "%s/v2/carriers", URL);
+    pthread_t th;
+    pthread_create(&th, NULL, slow_get, &c);
+    usleep(100000);
+    t0 = now_s();
+    r = get("v2", "%s/v2/warehouses", URL); /* served while the other is held */
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(now_s() - t0 < 0.5);
+    rfree(&r);
+    pthread_join(th, NULL);
+    ck_assert_int_ne(c.r.curl_rc, 0);
+    ck_assert(c.secs >= 1.1);
+    rfree(&c.r);
+    r = get(at, "%s/GENERAL/GetUserInfo", M3);
+    ck_assert_int_eq(r.status, 401);
+    rfree(&r);
+    r = get(at, "%s/GENERAL/GetUserInfo", M3); /* only once */
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetLine?PUNO=2000003&PNLI=10", M3);
+    ck_assert_int_eq(r.status, 503);
+    rfree(&r);
+    r = admin("GET", "state?path=counters.requests", NULL);
+    ck_assert_int_eq((int)jnum_at(r.json, "GET /v2/carriers timeout"), 1);
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_webhook_duplicates_and_loss)
+{
+    int port;
+    struct MHD_Daemon *d = hook_start(&port);
+    char body[300], url[300];
+    snprintf(body, sizeof body, "{\"event\":\"fulfillment_shipped_v2\",\"url\":\"http://127.0.0.1:%d/hook\"}", port);
+    snprintf(url, sizeof url, "%s/v2/environment/webhooks", URL);
+    resp r = post_json("POST", "v2", url, body);
+    rfree(&r);
+    r = admin("POST", "webhooks", "{\"duplicate_probability\":1,\"delay_ms\":100}");
+    rfree(&r);
+    r = v2_create("PO-D", 1);
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true}");
+    rfree(&r);
+    ck_assert_int_eq(wait_hooks(2, 3000), 2);
+    cJSON *p = cJSON_Parse(HOOK_BODY[1]);
+    ck_assert_str_eq(js(p, "resource_type"), "FULFILLMENT_SHIPPED_V2");
+    ck_assert_ptr_nonnull(strstr(js(p, "resource_url"), "/v2/labels?shipment_id=se-"));
+    cJSON_Delete(p);
+    r = admin("POST", "webhooks", "{\"duplicate_probability\":0,\"loss_probability\":1}");
+    rfree(&r);
+    r = v2_create("PO-E", 1);
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true}");
+    rfree(&r);
+    usleep(300000);
+    ck_assert_int_eq(__atomic_load_n(&HOOK_N, __ATOMIC_SEQ_CST), 2);
+    r = admin("GET", "state?path=shipstation.webhook_deliveries", NULL);
+    ck_assert_str_eq(js(r.json, "[2].status"), "lost");
+    rfree(&r);
+    MHD_stop_daemon(d);
+}
+END_TEST
+
+START_TEST(test_v2_update_pending_only)
+{
+    resp r = v2_create("PO-U", 2);
+    char id[64], url[300], body[2048];
+    snprintf(id, sizeof id, "%s", js(r.json, "shipments[0].shipment_id"));
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/v2/shipments/%s", URL, id);
+    snprintf(body, sizeof body,
+             "{\"external_shipment_id\":\"PO-U\",\"warehouse_id\":\"se-1002\",\"ship_to\":%s,"
+             "\"items\":[{\"sku\":\"ITM00001\",\"quantity\":3}]}", SHIP_TO);
+    r = post_json("PUT", "v2", url, body);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "warehouse_id"), "se-1002");
+    ck_assert_str_eq(js(r.json, "items[0].quantity"), "3");
+    rfree(&r);
+    r = admin("POST", "ship", "{\"all\":true}");
+    rfree(&r);
+    r = post_json("PUT", "v2", url, body);
+    ck_assert_int_eq(r.status, 400);
+    ck_assert_str_eq(js(r.json, "errors[0].error_type"), "business_rules");
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_v1_pacific_dst)
+{
+    resp r = admin("POST", "clock", "{\"set\":\"2026-07-01T19:30:00Z\"}");
+    rfree(&r);
+    char url[300];
+    snprintf(url, sizeof url, "%s/orders/createorder", URL);
+    r = post_json("POST", "v1", url, ORDER);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert(strncmp(js(r.json, "modifyDate"), "2026-07-01T12:30:00", 19) == 0); /* PDT, UTC-7 */
+    rfree(&r);
+    r = get("v1", "%s/orders?modifyDateStart=2026-07-01%%2012:29:00&modifyDateEnd=2026-07-01%%2012:31:00", URL);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    rfree(&r);
+    r = admin("POST", "clock", "{\"set\":\"2026-12-01T19:30:00Z\"}");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/orders/createorder", URL);
+    r = post_json("POST", "v1", url, ORDER);
+    ck_assert(strncmp(js(r.json, "modifyDate"), "2026-12-01T11:30:00", 19) == 0); /* PST, UTC-8 */
+    rfree(&r);
+    r = get("v1", "%s/orders?modifyDateStart=2026-13-45%%2000:00:00", URL);
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_m3_advise_and_goods_receipt_state)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/PPS001MI/AdviseLine?PUNO=2000003&PNLI=10&ADQA=2&SUDO=ASN1", M3);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetLine?PUNO=2000003&PNLI=10&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].TNQA"), "2");
+    ck_assert_int_ge(atoi(js(r.json, "results[0].records[0].PUSL")), 35);
+    rfree(&r);
+    r = admin("GET", "state?path=m3.advices", NULL);
+    ck_assert_str_eq(js(r.json, "[0].SUDO"), "ASN1");
+    rfree(&r);
+}
+END_TEST
+
+START_TEST(test_token_lifetime_time_scale)
+{
+    sim_stop();
+    const char *args[] = {"--time-scale", "60", "--token-lifetime", "60", NULL};
+    sim_start_args(args);
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/GENERAL/GetUserInfo", M3);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    usleep(1200000); /* 72 virtual seconds */
+    r = get(at, "%s/GENERAL/GetUserInfo", M3);
+    ck_assert_int_eq(r.status, 401);
+    rfree(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mlc-sim");
@@ -1085,6 +1273,12 @@ static Suite *suite(void)
     tcase_add_test(t, test_faults_429_500_reset_commit_drop);
     tcase_add_test(t, test_faults_reproducible);
     tcase_add_test(t, test_hostile_input);
+    tcase_add_test(t, test_faults_latency_timeout_token_expiry);
+    tcase_add_test(t, test_webhook_duplicates_and_loss);
+    tcase_add_test(t, test_v2_update_pending_only);
+    tcase_add_test(t, test_v1_pacific_dst);
+    tcase_add_test(t, test_m3_advise_and_goods_receipt_state);
+    tcase_add_test(t, test_token_lifetime_time_scale);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("process");
     tcase_add_test(p, test_refuses_non_loopback);
