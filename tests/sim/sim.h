@@ -97,6 +97,7 @@ extern sim_t *SIM;
 
 /* sim_util.c */
 const char *jstr(const cJSON *o, const char *k);
+const char *jstrs(const cJSON *o, const char *k); /* "" instead of NULL */
 double jnum(const cJSON *o, const char *k, double def);
 int jbool(const cJSON *o, const char *k, int def);
 cJSON *jarr(cJSON *o, const char *k);   /* array member, created if missing */

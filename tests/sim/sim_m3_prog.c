@@ -194,7 +194,7 @@ static void pps001_receipt(m3_ctx *c)
     if (!l)
         return;
     const char *whlo = m3_in(c, "WHLO");
-    if (whlo && strcmp(whlo, jstr(po, "WHLO") ? jstr(po, "WHLO") : "") != 0) {
+    if (whlo && strcmp(whlo, jstrs(po, "WHLO") ? jstrs(po, "WHLO") : "") != 0) {
         m3_nok(c, "WWH0103", "WHLO", "Warehouse %s is not the warehouse of purchase order %s", whlo,
                jstr(po, "PUNO"));
         return;
@@ -247,12 +247,12 @@ static void mhs850_addporeceipt(m3_ctx *c)
     cJSON *po = po_or_nok(c, m3_in(c, "RIDN"));
     if (!po)
         return;
-    if (strcmp(m3_in(c, "WHLO"), jstr(po, "WHLO") ? jstr(po, "WHLO") : "") != 0) {
+    if (strcmp(m3_in(c, "WHLO"), jstrs(po, "WHLO") ? jstrs(po, "WHLO") : "") != 0) {
         m3_nok(c, "WWH0103", "WHLO", "Warehouse %s is not the warehouse of purchase order %s", m3_in(c, "WHLO"),
                jstr(po, "PUNO"));
         return;
     }
-    if (strcmp(m3_in(c, "SUNO"), jstr(po, "SUNO") ? jstr(po, "SUNO") : "") != 0) {
+    if (strcmp(m3_in(c, "SUNO"), jstrs(po, "SUNO") ? jstrs(po, "SUNO") : "") != 0) {
         m3_nok(c, "WSU0103", "SUNO", "Supplier %s is not the supplier of purchase order %s", m3_in(c, "SUNO"),
                jstr(po, "PUNO"));
         return;

@@ -172,13 +172,13 @@ static void carrier_of(cJSON *s, const char **id, const char **code)
     cJSON *c = find_by(cars, "carrier_id", jstr(s, "carrier_id"));
     if (!c)
         c = cJSON_GetArrayItem(cars, 0);
-    *id = c ? jstr(c, "carrier_id") : "se-0";
-    *code = c ? jstr(c, "carrier_code") : "ups";
+    *id = c ? jstrs(c, "carrier_id") : "se-0";
+    *code = c && jstr(c, "carrier_code") ? jstr(c, "carrier_code") : "ups";
 }
 
 static void v2_ship(cJSON *s, double fraction, int voided, cJSON *out)
 {
-    const char *st = jstr(s, "shipment_status");
+    const char *st = jstrs(s, "shipment_status");
     if (strcmp(st, "pending") && strcmp(st, "processing")) {
         skip(out, jstr(s, "shipment_id"), "shipment is not pending");
         return;
@@ -321,7 +321,7 @@ static void v1_ship(cJSON *o, double fraction, int voided, const char *batch, cJ
 {
     char idbuf[24];
     snprintf(idbuf, sizeof idbuf, "%.0f", jnum(o, "orderId", 0));
-    if (strcmp(jstr(o, "orderStatus"), "awaiting_shipment") != 0) {
+    if (strcmp(jstrs(o, "orderStatus"), "awaiting_shipment") != 0) {
         skip(out, idbuf, "order is not awaiting_shipment");
         return;
     }
@@ -383,13 +383,13 @@ int ship_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
         int n = cJSON_GetArraySize(jarr(v2(), "shipments"));
         for (int i = 0; i < n; i++) { /* split rests are appended: ship only the existing ones */
             cJSON *s = cJSON_GetArrayItem(jarr(v2(), "shipments"), i);
-            if (!strcmp(jstr(s, "shipment_status"), "pending") || !strcmp(jstr(s, "shipment_status"), "processing"))
+            if (!strcmp(jstrs(s, "shipment_status"), "pending") || !strcmp(jstrs(s, "shipment_status"), "processing"))
                 v2_ship(s, fraction, voided, out);
         }
         n = cJSON_GetArraySize(jarr(v1(), "orders"));
         for (int i = 0; i < n; i++) {
             cJSON *o = cJSON_GetArrayItem(jarr(v1(), "orders"), i);
-            if (!strcmp(jstr(o, "orderStatus"), "awaiting_shipment")) {
+            if (!strcmp(jstrs(o, "orderStatus"), "awaiting_shipment")) {
                 v1_ship(o, fraction, voided, batch, out);
                 v1_count++;
             }
@@ -436,7 +436,7 @@ int void_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
             snprintf(id, sizeof id, "%s", cJSON_IsString(e) ? e->valuestring : "");
         cJSON *l;
         cJSON_ArrayForEach(l, jarr(v2(), "labels")) {
-            if (jbool(l, "voided", 0) || (strcmp(jstr(l, "label_id"), id) && strcmp(jstr(l, "shipment_id"), id)))
+            if (jbool(l, "voided", 0) || (strcmp(jstrs(l, "label_id"), id) && strcmp(jstrs(l, "shipment_id"), id)))
                 continue;
             v2_label_void(l);
             cJSON_AddItemToArray(jarr(out, "voided"), cJSON_CreateString(jstr(l, "label_id")));
@@ -467,11 +467,11 @@ int deliver_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
     }
     jarr(out, "delivered");
     cJSON_ArrayForEach(l, jarr(v2(), "labels")) {
-        if (jbool(l, "voided", 0) || !strcmp(jstr(l, "tracking_status"), "delivered"))
+        if (jbool(l, "voided", 0) || !strcmp(jstrs(l, "tracking_status"), "delivered"))
             continue;
         int want = all;
-        cJSON_ArrayForEach(e, ids) if (cJSON_IsString(e) && (!strcmp(e->valuestring, jstr(l, "label_id")) ||
-                                                             !strcmp(e->valuestring, jstr(l, "shipment_id")))) want = 1;
+        cJSON_ArrayForEach(e, ids) if (cJSON_IsString(e) && (!strcmp(e->valuestring, jstrs(l, "label_id")) ||
+                                                             !strcmp(e->valuestring, jstrs(l, "shipment_id")))) want = 1;
         if (!want)
             continue;
         jset_str(l, "tracking_status", "delivered");

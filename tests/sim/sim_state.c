@@ -131,8 +131,11 @@ cJSON *state_meta(void)
 cJSON *state_dump(void)
 {
     cJSON *d = jclean_copy(SIM->st), *meta = state_meta(), *m;
-    while ((m = meta->child))
-        jset(d, m->string, cJSON_DetachItemViaPointer(meta, m));
+    while ((m = meta->child)) {
+        char key[32]; /* jset frees the item's own key before copying it */
+        snprintf(key, sizeof key, "%s", m->string);
+        jset(d, key, cJSON_DetachItemViaPointer(meta, m));
+    }
     cJSON_Delete(meta);
     return d;
 }

@@ -21,6 +21,12 @@ const char *jstr(const cJSON *o, const char *k)
     return cJSON_IsString(v) ? v->valuestring : NULL;
 }
 
+const char *jstrs(const cJSON *o, const char *k)
+{
+    const char *s = jstr(o, k);
+    return s ? s : "";
+}
+
 double jnum(const cJSON *o, const char *k, double def)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);

@@ -177,11 +177,11 @@ static int h_orders_list(sim_req *rq, sim_resp *rs)
         double c = jnum(o, "_created", 0), m = jnum(o, "_modified", 0), od = jnum(o, "_order", 0);
         if (c < cs || c > ce || m < ms || m > me || od < os || od > oe)
             continue;
-        if (st && strcmp(st, jstr(o, "orderStatus")) != 0)
+        if (st && strcmp(st, jstrs(o, "orderStatus")) != 0)
             continue;
-        if (num && !str_has_prefix(jstr(o, "orderNumber"), num))
+        if (num && !str_has_prefix(jstrs(o, "orderNumber"), num))
             continue;
-        if (name && !strcasestr(jstr(cJSON_GetObjectItem(o, "shipTo"), "name") ?: "", name))
+        if (name && !strcasestr(jstrs(cJSON_GetObjectItem(o, "shipTo"), "name"), name))
             continue;
         if (store && jnum(cJSON_GetObjectItem(o, "advancedOptions"), "storeId", -1) != atof(store))
             continue;
@@ -367,9 +367,9 @@ static cJSON *upsert(const cJSON *in, char *msg, size_t ml)
 {
     cJSON *arr = jarr(v1(), "orders"), *old = NULL, *e;
     const char *key = jstr(in, "orderKey");
-    cJSON_ArrayForEach(e, arr) if (key && jstr(e, "orderKey") && strcmp(key, jstr(e, "orderKey")) == 0) old = e;
+    cJSON_ArrayForEach(e, arr) if (key && jstrs(e, "orderKey") && strcmp(key, jstrs(e, "orderKey")) == 0) old = e;
     if (old) {
-        const char *st = jstr(old, "orderStatus");
+        const char *st = jstrs(old, "orderStatus");
         if (strcmp(st, "shipped") == 0 || strcmp(st, "cancelled") == 0) {
             snprintf(msg, ml, "Order %s is %s and can no longer be updated.", jstr(old, "orderNumber"), st);
             return NULL;
@@ -486,9 +486,9 @@ static int h_shipments_list(sim_req *rq, sim_resp *rs)
             continue;
         if (void_filter && (v < 0 || v < vs || v > ve))
             continue;
-        if ((oid && jnum(s, "orderId", -1) != atof(oid)) || (onum && strcmp(onum, jstr(s, "orderNumber"))) ||
-            (tn && strcmp(tn, jstr(s, "trackingNumber"))) || (cc && strcmp(cc, jstr(s, "carrierCode"))) ||
-            (batch && strcmp(batch, jstr(s, "_batch") ?: "")))
+        if ((oid && jnum(s, "orderId", -1) != atof(oid)) || (onum && strcmp(onum, jstrs(s, "orderNumber"))) ||
+            (tn && strcmp(tn, jstrs(s, "trackingNumber"))) || (cc && strcmp(cc, jstrs(s, "carrierCode"))) ||
+            (batch && strcmp(batch, jstrs(s, "_batch"))))
             continue;
         items[n++] = s;
     }
@@ -550,7 +550,7 @@ static int h_products_list(sim_req *rq, sim_resp *rs)
     cJSON **items = malloc(sizeof(cJSON *) * (size_t)(cJSON_GetArraySize(arr) + 1));
     size_t n = 0;
     cJSON_ArrayForEach(p, arr) {
-        if ((sku && strcmp(sku, jstr(p, "sku"))) || (name && !strcasestr(jstr(p, "name") ?: "", name)) ||
+        if ((sku && strcmp(sku, jstrs(p, "sku"))) || (name && !strcasestr(jstrs(p, "name"), name)) ||
             (!inactive && !jbool(p, "active", 1)))
             continue;
         items[n++] = p;

@@ -167,7 +167,7 @@ static const char *const SHIPMENT_STATUS[] = {"pending", "processing", "label_pu
 
 static int in_list(const char *v, const char *const *l)
 {
-    for (; *l; l++)
+    for (; v && *l; l++)
         if (strcmp(v, *l) == 0)
             return 1;
     return 0;
@@ -191,13 +191,13 @@ static int h_shipments_list(sim_req *rq, sim_resp *rs)
         double c = jnum(s, "_created", 0), m = jnum(s, "_modified", 0);
         if (c < a.c_start || c > a.c_end || m < a.m_start || m > a.m_end)
             continue;
-        if (st && strcmp(st, jstr(s, "shipment_status")) != 0)
+        if (st && strcmp(st, jstrs(s, "shipment_status")) != 0)
             continue;
-        if (ext && (!jstr(s, "external_shipment_id") || strcmp(ext, jstr(s, "external_shipment_id")) != 0))
+        if (ext && (!jstrs(s, "external_shipment_id") || strcmp(ext, jstrs(s, "external_shipment_id")) != 0))
             continue;
-        if (num && (!jstr(s, "shipment_number") || strcmp(num, jstr(s, "shipment_number")) != 0))
+        if (num && (!jstrs(s, "shipment_number") || strcmp(num, jstrs(s, "shipment_number")) != 0))
             continue;
-        if (name && !strcasestr(jstr(cJSON_GetObjectItem(s, "ship_to"), "name") ?: "", name))
+        if (name && !strcasestr(jstrs(cJSON_GetObjectItem(s, "ship_to"), "name"), name))
             continue;
         items[n++] = s;
     }
@@ -504,7 +504,7 @@ static int h_shipment_update(sim_req *rq, sim_resp *rs)
     cJSON *b = body_object(rq, rs);
     if (!b)
         return 0;
-    if (strcmp(jstr(s, "shipment_status"), "pending") != 0) {
+    if (strcmp(jstrs(s, "shipment_status"), "pending") != 0) {
         v2_error(rs, 400, "business_rules", "invalid_status", "Shipment %s is %s and cannot be updated", SEG[2],
                  jstr(s, "shipment_status"));
         cJSON_Delete(b);
@@ -590,8 +590,8 @@ static int h_labels_list(sim_req *rq, sim_resp *rs)
         double c = jnum(l, "_created", 0);
         if (c < a.c_start || c > a.c_end)
             continue;
-        if ((sid && strcmp(sid, jstr(l, "shipment_id"))) || (st && strcmp(st, jstr(l, "status"))) ||
-            (tn && strcmp(tn, jstr(l, "tracking_number"))) || (car && strcmp(car, jstr(l, "carrier_id"))))
+        if ((sid && strcmp(sid, jstrs(l, "shipment_id"))) || (st && strcmp(st, jstrs(l, "status"))) ||
+            (tn && strcmp(tn, jstrs(l, "tracking_number"))) || (car && strcmp(car, jstrs(l, "carrier_id"))))
             continue;
         items[n++] = l;
     }
@@ -625,7 +625,7 @@ void v2_label_void(cJSON *l)
     jset_num(s, "_modified", sim_now());
     cJSON_ArrayForEach(o, jarr(v2(), "labels")) {
         const char *sid = jstr(o, "shipment_id");
-        if (sid && strcmp(sid, jstr(s, "shipment_id")) == 0 && !jbool(o, "voided", 0))
+        if (sid && strcmp(sid, jstrs(s, "shipment_id")) == 0 && !jbool(o, "voided", 0))
             return;
     }
     jset_str(s, "shipment_status", "pending"); /* no live label left: the shipment can be labelled again */
@@ -704,9 +704,9 @@ static int h_products(sim_req *rq, sim_resp *rs)
     cJSON **items = malloc(sizeof(cJSON *) * (size_t)(cJSON_GetArraySize(arr) + 1));
     size_t n = 0;
     cJSON_ArrayForEach(p, arr) {
-        if (sku && strcmp(sku, jstr(p, "sku")) != 0)
+        if (sku && strcmp(sku, jstrs(p, "sku")) != 0)
             continue;
-        if (name && !strcasestr(jstr(p, "name") ?: "", name))
+        if (name && !strcasestr(jstrs(p, "name"), name))
             continue;
         if (act && jbool(p, "active", 1) != (strcmp(act, "true") == 0))
             continue;
@@ -745,8 +745,8 @@ static int h_inventory_get(sim_req *rq, sim_resp *rs)
     cJSON **items = malloc(sizeof(cJSON *) * (size_t)(cJSON_GetArraySize(arr) + 1));
     size_t n = 0;
     cJSON_ArrayForEach(e, arr) {
-        if ((sku && strcmp(sku, jstr(e, "sku"))) || (wh && strcmp(wh, jstr(e, "inventory_warehouse_id") ?: "")) ||
-            (loc && strcmp(loc, jstr(e, "inventory_location_id") ?: "")))
+        if ((sku && strcmp(sku, jstrs(e, "sku"))) || (wh && strcmp(wh, jstrs(e, "inventory_warehouse_id"))) ||
+            (loc && strcmp(loc, jstrs(e, "inventory_location_id"))))
             continue;
         items[n++] = e;
     }
@@ -899,7 +899,7 @@ static int h_webhook_create(sim_req *rq, sim_resp *rs)
     else {
         cJSON *w;
         cJSON_ArrayForEach(w, jarr(v2(), "webhooks")) {
-            if (strcmp(jstr(w, "event"), ev) == 0 && strcmp(jstr(w, "url"), url) == 0) {
+            if (strcmp(jstrs(w, "event"), ev) == 0 && strcmp(jstrs(w, "url"), url) == 0) {
                 v2_error(rs, 409, "validation", "invalid_field_value", "A webhook for %s at this url already exists", ev);
                 cJSON_Delete(b);
                 return 0;

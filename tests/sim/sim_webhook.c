@@ -236,7 +236,7 @@ void webhook_fire(const char *system, const char *event, const char *resource_pa
     } else {
         snprintf(type, sizeof type, "%s", event);
         cJSON_ArrayForEach(w, cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "v1"), "webhooks"))
-            if (jstr(w, "HookType") && strcmp(jstr(w, "HookType"), event) == 0)
+            if (jstrs(w, "HookType") && strcmp(jstrs(w, "HookType"), event) == 0)
                 fire_one(jstr(w, "Url"), NULL, type, res, data);
     }
     cJSON_Delete(data);

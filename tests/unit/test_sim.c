@@ -1249,6 +1249,59 @@ START_TEST(test_token_lifetime_time_scale)
 }
 END_TEST
 
+START_TEST(test_hostile_seed)
+{
+    resp r = admin("POST", "seed",
+                   "{\"clock\":\"2026-11-20T14:00:00Z\",\"m3\":{\"pos\":[{\"PUNO\":\"1\",\"lines\":[{\"PNLI\":10}]}],"
+                   "\"items\":[{\"ITNO\":\"I\"}],\"warehouses\":[{\"WHLO\":\"W\"}]},"
+                   "\"shipstation\":{\"carriers\":[{\"carrier_id\":\"c\"}],\"products\":[{\"sku\":\"a\"}],"
+                   "\"inventory\":[{\"sku\":\"a\"}],\"warehouses\":[{\"warehouse_id\":\"w\"}],"
+                   "\"v2\":{\"shipments\":[{},{\"shipment_id\":\"se-1\",\"shipment_status\":\"pending\"}],"
+                   "\"labels\":[{}],\"webhooks\":[{}]},"
+                   "\"v1\":{\"orders\":[{},{\"orderId\":5,\"orderStatus\":\"awaiting_shipment\"}],"
+                   "\"shipments\":[{}],\"webhooks\":[{}]}}}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    const char *v2paths[] = {"/v2/shipments", "/v2/shipments?shipment_status=pending&external_shipment_id=x",
+                             "/v2/labels?shipment_id=se-1", "/v2/products?name=x", "/v2/inventory?sku=a",
+                             "/v2/warehouses", "/v2/carriers", "/v2/environment/webhooks",
+                             "/v2/shipments/external_shipment_id/x"};
+    for (size_t i = 0; i < sizeof v2paths / sizeof v2paths[0]; i++) {
+        r = get("v2", "%s%s", URL, v2paths[i]);
+        ck_assert_msg(r.status > 0 && r.status < 500, "%s: %ld", v2paths[i], r.status);
+        rfree(&r);
+    }
+    const char *v1paths[] = {"/orders?orderNumber=x&customerName=y", "/shipments?includeShipmentItems=true",
+                             "/products?name=x", "/webhooks", "/orders/5"};
+    for (size_t i = 0; i < sizeof v1paths / sizeof v1paths[0]; i++) {
+        r = get("v1", "%s%s", URL, v1paths[i]);
+        ck_assert_msg(r.status > 0 && r.status < 500, "%s: %ld", v1paths[i], r.status);
+        rfree(&r);
+    }
+    r = admin("POST", "ship", "{\"all\":true,\"fraction\":0.5}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = admin("POST", "void", "{\"ids\":[\"se-1\",5,\"\"]}");
+    rfree(&r);
+    r = admin("POST", "deliver", "{\"all\":true}");
+    rfree(&r);
+    r = get(at, "%s/PPS001MI/Receipt?TRDT=20261120&RESP=X&PUNO=1&PNLI=10&PNLS=0&RVQA=1", M3);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select?QERY=IBPUNO,IBORQA%%20from%%20MPLINE", M3);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/MMS200MI/GetItmWhsBal?WHLO=W&ITNO=I", M3);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = admin("GET", "state", NULL);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mlc-sim");
@@ -1279,6 +1332,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_v1_pacific_dst);
     tcase_add_test(t, test_m3_advise_and_goods_receipt_state);
     tcase_add_test(t, test_token_lifetime_time_scale);
+    tcase_add_test(t, test_hostile_seed);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("process");
     tcase_add_test(p, test_refuses_non_loopback);
