@@ -166,6 +166,7 @@ static int h_orders_list(sim_req *rq, sim_resp *rs)
         return 0;
     const char *st = req_arg(rq, "orderStatus"), *num = req_arg(rq, "orderNumber");
     const char *name = req_arg(rq, "customerName"), *store = req_arg(rq, "storeId");
+    const char *batch = req_arg(rq, "importBatch");
     if (st && !in_list(st, STATUSES)) {
         v1_modelstate(rs, "orderStatus", "The value is not valid for orderStatus.");
         return 0;
@@ -184,6 +185,8 @@ static int h_orders_list(sim_req *rq, sim_resp *rs)
         if (name && !strcasestr(jstrs(cJSON_GetObjectItem(o, "shipTo"), "name"), name))
             continue;
         if (store && jnum(cJSON_GetObjectItem(o, "advancedOptions"), "storeId", -1) != atof(store))
+            continue;
+        if (batch && strcmp(batch, jstrs(o, "_batch")) != 0)
             continue;
         items[n++] = o;
     }
@@ -362,8 +365,20 @@ static cJSON *build_order(const cJSON *in, const cJSON *old)
     return o;
 }
 
-/* upsert; returns the stored order or NULL with msg set */
-static cJSON *upsert(const cJSON *in, char *msg, size_t ml)
+/* ORDER_NOTIFY: orders created together share one import batch and one payload */
+static void notify_created(const char *batch, int created)
+{
+    char res[160];
+    if (!created)
+        return;
+    snprintf(res, sizeof res, "/orders?importBatch=%s", batch);
+    webhook_fire("v1", "ORDER_NOTIFY", res, NULL);
+    webhook_fire("v1", "ITEM_ORDER_NOTIFY", res, NULL);
+}
+
+/* upsert; returns the stored order or NULL with msg set; *created counts new orders
+ * that notify (not awaiting_payment) */
+static cJSON *upsert(const cJSON *in, char *msg, size_t ml, const char *batch, int *created)
 {
     cJSON *arr = jarr(v1(), "orders"), *old = NULL, *e;
     const char *key = jstr(in, "orderKey");
@@ -378,8 +393,13 @@ static cJSON *upsert(const cJSON *in, char *msg, size_t ml)
     cJSON *o = build_order(in, old);
     if (old)
         cJSON_ReplaceItemViaPointer(arr, old, o);
-    else
+    else {
         cJSON_AddItemToArray(arr, o);
+        if (strcmp(jstrs(o, "orderStatus"), "awaiting_payment") != 0) {
+            jset_str(o, "_batch", batch);
+            (*created)++;
+        }
+    }
     return o;
 }
 
@@ -394,7 +414,11 @@ static int h_createorder(sim_req *rq, sim_resp *rs)
         v1_modelstate(rs, "apiOrder", "The request body is not valid JSON.");
     } else {
         const char *why = validate_order(b, "apiOrder", key, sizeof key, 0);
-        cJSON *o = why ? NULL : upsert(b, msg, sizeof msg);
+        char batch[37];
+        int created = 0;
+        make_uuid(batch);
+        cJSON *o = why ? NULL : upsert(b, msg, sizeof msg, batch, &created);
+        notify_created(batch, created);
         if (why)
             v1_modelstate(rs, key, why);
         else if (!o)
@@ -421,12 +445,14 @@ static int h_createorders(sim_req *rq, sim_resp *rs)
         return 0;
     }
     cJSON *out = cJSON_CreateObject(), *res = cJSON_CreateArray();
-    int has_errors = 0, i = 0;
+    int has_errors = 0, i = 0, created = 0;
+    char batch[37];
+    make_uuid(batch);
     cJSON_ArrayForEach(o, b) {
         char key[160], msg[200], p[32];
         snprintf(p, sizeof p, "apiOrders[%d]", i++);
         const char *why = cJSON_IsObject(o) ? validate_order(o, p, key, sizeof key, 1) : "each order must be an object";
-        cJSON *stored = why ? NULL : upsert(o, msg, sizeof msg);
+        cJSON *stored = why ? NULL : upsert(o, msg, sizeof msg, batch, &created);
         cJSON *r = cJSON_CreateObject();
         if (why)
             snprintf(msg, sizeof msg, "%s: %s", why ? key : "", why);
@@ -439,6 +465,7 @@ static int h_createorders(sim_req *rq, sim_resp *rs)
         has_errors |= stored == NULL;
         cJSON_AddItemToArray(res, r);
     }
+    notify_created(batch, created);
     jset_bool(out, "hasErrors", has_errors);
     jset(out, "results", res);
     cJSON_Delete(b);

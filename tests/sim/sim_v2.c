@@ -266,7 +266,15 @@ static void check_items(const cJSON *items, cJSON *errs)
         add_err(errs, "%s must be an array", "items");
         return;
     }
+    static const char *const KEYS[] = {"name", "sales_order_id", "sales_order_item_id", "quantity", "sku",
+                                       "bundle_sku", "external_order_id", "external_order_item_id", "asin",
+                                       "order_source_code", "item_id", "allocation_status", "image_url", "weight",
+                                       "unit_price", "tax_amount", "shipping_amount", "inventory_location",
+                                       "options", "product_id", "fullfilment_sku", "upc", NULL};
     cJSON_ArrayForEach(it, items) {
+        const cJSON *f;
+        cJSON_ArrayForEach(f, it) if (f->string && !in_list(f->string, KEYS))
+            add_err(errs, "items: %s is not a known field", f->string);
         const cJSON *q = cJSON_GetObjectItem(it, "quantity");
         if (!cJSON_IsObject(it) || (q && (!cJSON_IsNumber(q) || q->valuedouble < 0 ||
                                           q->valuedouble != (double)(long)q->valuedouble)))
@@ -287,7 +295,14 @@ static void check_packages(const cJSON *pk, cJSON *errs)
         add_err(errs, "%s must be a non-empty array", "packages");
         return;
     }
+    static const char *const KEYS[] = {"shipment_package_id", "package_id", "package_code", "package_name",
+                                       "weight", "dimensions", "insured_value", "label_messages",
+                                       "external_package_id", "tracking_number", "content_description",
+                                       "products", NULL};
     cJSON_ArrayForEach(p, pk) {
+        const cJSON *f;
+        cJSON_ArrayForEach(f, p) if (f->string && !in_list(f->string, KEYS))
+            add_err(errs, "packages: %s is not a known field", f->string);
         const cJSON *w = cJSON_GetObjectItem(p, "weight");
         const char *u = jstr(w, "unit");
         if (!cJSON_IsObject(w) || jnum(w, "value", -1) <= 0 || !u || !in_list(u, UNITS))
