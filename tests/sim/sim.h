@@ -40,6 +40,7 @@ typedef struct sim_req {
     int nkeys;
     int (*handler)(struct sim_req *, struct sim_resp *);
     char system;       /* 'I' ION, 'M' M3, '2' V2, '1' V1, 'A' admin, '?' none */
+    char fault[16];    /* a fault the handler carries out itself (m3_partial) */
 } sim_req;
 
 typedef struct sim_resp {

@@ -224,6 +224,27 @@ static int h_faults(sim_req *rq, sim_resp *rs)
     return 0;
 }
 
+/* M3 behaviour switches: {"v2_response_shape":"v1"|"v2"} */
+static int h_m3(sim_req *rq, sim_resp *rs)
+{
+    cJSON *b = body_json(rq, rs);
+    if (!b)
+        return 0;
+    const char *shape = jstr(b, "v2_response_shape");
+    cJSON *m3 = cJSON_GetObjectItem(SIM->st, "m3");
+    if (shape && strcmp(shape, "v1") && strcmp(shape, "v2")) {
+        admin_error(rs, 400, "v2_response_shape must be v1 or v2");
+    } else {
+        if (shape)
+            jset_str(m3, "v2_response_shape", shape);
+        cJSON *j = cJSON_CreateObject();
+        jset_str(j, "v2_response_shape", jstr(m3, "v2_response_shape") ? jstr(m3, "v2_response_shape") : "v2");
+        resp_json(rs, 200, j);
+    }
+    cJSON_Delete(b);
+    return 0;
+}
+
 static int h_webhooks(sim_req *rq, sim_resp *rs)
 {
     cJSON *b = body_json(rq, rs);
@@ -252,7 +273,7 @@ static const struct {
     {"POST", "/admin/ship", h_ship},      {"POST", "/admin/void", h_void},
     {"POST", "/admin/deliver", h_deliver}, {"POST", "/admin/faults", h_faults},
     {"DELETE", "/admin/faults", h_faults}, {"GET", "/admin/faults", h_faults},
-    {"POST", "/admin/webhooks", h_webhooks},
+    {"POST", "/admin/webhooks", h_webhooks},   {"POST", "/admin/m3", h_m3},
 };
 
 sim_handler route_admin(sim_req *rq)

@@ -122,6 +122,10 @@ static enum MHD_Result dispatch(sim_req *rq)
         fires = faults_pick(rq, &f);
         pthread_mutex_unlock(&SIM->mu);
     }
+    if (fires && strcmp(f.kind, "m3_partial") == 0) {
+        snprintf(rq->fault, sizeof rq->fault, "%s", f.kind);
+        fires = 0;
+    }
     if (fires && strcmp(f.kind, "latency") == 0) {
         sleep_ms(f.ms > 0 ? f.ms : 200);
         fires = 0;

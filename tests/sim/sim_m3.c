@@ -281,8 +281,19 @@ static void pad_msg(char *out, size_t n, const char *msg, int trim)
 
 /* ---- one transaction ---- */
 
+/* the m3_partial fault: a list that returns some records, then fails (KB 2159861) */
+static void partial_failure(m3_ctx *c)
+{
+    int n = cJSON_GetArraySize(c->records);
+    if (c->nok || n < 1)
+        return;
+    for (int keep = (n + 1) / 2; cJSON_GetArraySize(c->records) > keep;)
+        cJSON_DeleteItemFromArray(c->records, keep);
+    m3_nok(c, "CPF9898", "", "Transaction %s ended abnormally after %d records", c->trn, (n + 1) / 2);
+}
+
 static cJSON *run_one(const char *pgm, const char *trn, cJSON *in, const m3_opts *o, const char *cols,
-                      int *ok)
+                      int *ok, int partial)
 {
     m3_ctx c = {0};
     c.pgm = pgm;
@@ -294,15 +305,18 @@ static cJSON *run_one(const char *pgm, const char *trn, cJSON *in, const m3_opts
     m3_fn fn = m3_program(pgm, trn);
     if (!cat || !fn)
         err_type(&c, "TransactionNotFound", "", "Transaction %s/%s does not exist", pgm, trn);
-    else if (validate_inputs(&c, cat) && authorised(&c, o))
+    else if (validate_inputs(&c, cat) && authorised(&c, o)) {
         fn(&c);
+        if (partial)
+            partial_failure(&c);
+    }
     char label[96];
     snprintf(label, sizeof label, "M3 %s/%s", pgm, trn);
     count_add(label, c.nok ? "NOK" : "OK");
     cJSON *res = cJSON_CreateObject();
     jset_str(res, "transaction", trn);
     cJSON *recs = cJSON_AddArrayToObject(res, "records");
-    if (!c.nok) {
+    if (!c.nok || partial) {
         cJSON *r;
         cJSON_ArrayForEach(r, c.records)
             cJSON_AddItemToArray(recs, format_record(r, cJSON_GetObjectItem(cat, "o"), o, cols));
@@ -382,13 +396,64 @@ static void parse_matrix(char *seg, m3_opts *o)
 }
 
 static const char *EXEC = "/" SIM_TENANT "/M3/m3api-rest/v2/execute";
+static const char *EXEC_V1 = "/" SIM_TENANT "/M3/m3api-rest/execute";
+
+/* the v1 shape (MIRecord/NameValue, or a bare error object) of one v2 result */
+static cJSON *v1_shape(cJSON *res, const char *pgm, const char *trn)
+{
+    cJSON *recs = cJSON_GetObjectItem(res, "records"), *r, *f;
+    const char *type = jstr(res, "errorType");
+    cJSON *err = NULL;
+    if (type) {
+        err = cJSON_CreateObject();
+        jset_str(err, "@type", type);
+        jset(err, "@code", cJSON_Duplicate(cJSON_GetObjectItem(res, "errorCode"), 1));
+        jset(err, "@cfg", cJSON_CreateNull());
+        jset(err, "@field", cJSON_Duplicate(cJSON_GetObjectItem(res, "errorField"), 1));
+        jset_str(err, "Message", jstr(res, "errorMessage"));
+        if (cJSON_GetArraySize(recs) == 0)
+            return err;
+    }
+    cJSON *out = cJSON_CreateObject(), *fields = cJSON_CreateArray(), *mi = cJSON_CreateArray();
+    jset_str(out, "Program", pgm);
+    jset_str(out, "Transaction", trn);
+    cJSON *cat = cat_entry(pgm, trn);
+    cJSON_ArrayForEach(f, cJSON_GetObjectItem(cat, "o")) {
+        cJSON *d = cJSON_CreateObject();
+        jset_str(d, "@name", cJSON_GetArrayItem(f, 0)->valuestring);
+        jset_str(d, "@type", cJSON_GetArrayItem(f, 1)->valuestring);
+        jset_num(d, "@length", cJSON_GetArrayItem(f, 2)->valuedouble);
+        cJSON_AddItemToArray(fields, d);
+    }
+    cJSON *meta = cJSON_AddObjectToObject(out, "Metadata");
+    jset(meta, "Field", fields);
+    int i = 0;
+    cJSON_ArrayForEach(r, recs) {
+        cJSON *row = cJSON_CreateObject(), *nv = cJSON_CreateArray();
+        jset_num(row, "RowIndex", i++);
+        cJSON_ArrayForEach(f, r) {
+            cJSON *p = cJSON_CreateObject();
+            jset_str(p, "Name", f->string);
+            jset_str(p, "Value", f->valuestring);
+            cJSON_AddItemToArray(nv, p);
+        }
+        jset(row, "NameValue", nv);
+        cJSON_AddItemToArray(mi, row);
+    }
+    jset(out, "MIRecord", mi);
+    if (err)
+        jset(out, "ErrorMessage", err);
+    return out;
+}
 
 static int h_get(sim_req *rq, sim_resp *rs)
 {
     if (!ion_bearer_ok(rq, rs))
         return 0;
+    int v1 = str_has_prefix(rq->path, EXEC_V1) ||
+             strcmp(jstrs(cJSON_GetObjectItem(SIM->st, "m3"), "v2_response_shape"), "v1") == 0;
     char pgm[32] = "", trn[64] = "";
-    char *spec = xstrdup(rq->path + strlen(EXEC) + 1);
+    char *spec = xstrdup(rq->path + strlen(str_has_prefix(rq->path, EXEC_V1) ? EXEC_V1 : EXEC) + 1);
     char *semi = strchr(spec, ';');
     m3_opts o = {.maxrecs = 100};
     if (semi) {
@@ -411,9 +476,14 @@ static int h_get(sim_req *rq, sim_resp *rs)
     MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_arg, &a);
     int ok;
     cJSON *results = cJSON_CreateArray();
-    cJSON_AddItemToArray(results, run_one(pgm, trn, in, &o, o.returncols, &ok));
+    cJSON_AddItemToArray(results, run_one(pgm, trn, in, &o, o.returncols, &ok, rq->fault[0] != 0));
     cJSON_Delete(in);
-    resp_json(rs, 200, envelope(results, ok, !ok));
+    if (v1) {
+        cJSON *one = v1_shape(cJSON_GetArrayItem(results, 0), pgm, trn);
+        cJSON_Delete(results);
+        resp_json(rs, 200, one);
+    } else
+        resp_json(rs, 200, envelope(results, ok, !ok));
     return 0;
 }
 
@@ -496,7 +566,7 @@ static int h_bulk(sim_req *rq, sim_resp *rs)
         cJSON *in = record_of(cJSON_GetObjectItem(t, "record"), &bad);
         char cols[512];
         selected_cols(t, cols, sizeof cols, o.returncols);
-        cJSON *res = run_one(pgm, trn ? trn : "", in, &o, cols, &ok);
+        cJSON *res = run_one(pgm, trn ? trn : "", in, &o, cols, &ok, rq->fault[0] != 0);
         cJSON_Delete(in);
         cJSON_AddItemToArray(results, res);
         ok ? nok++ : nfail++;
@@ -509,6 +579,15 @@ static int h_bulk(sim_req *rq, sim_resp *rs)
 sim_handler route_m3(sim_req *rq)
 {
     size_t el = strlen(EXEC);
+    if (str_has_prefix(rq->path, EXEC_V1) && rq->path[strlen(EXEC_V1)] == '/' && strcmp(rq->method, "GET") == 0) {
+        char spec[96];
+        rq->system = 'M';
+        snprintf(spec, sizeof spec, "%s", rq->path + strlen(EXEC_V1) + 1);
+        spec[strcspn(spec, ";")] = 0;
+        snprintf(rq->label, sizeof rq->label, "M3 GET v1");
+        snprintf(rq->keys[rq->nkeys++], sizeof rq->keys[0], "M3 %s", spec);
+        return h_get;
+    }
     if (!str_has_prefix(rq->path, EXEC))
         return NULL;
     rq->system = 'M';

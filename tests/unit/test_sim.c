@@ -1302,6 +1302,35 @@ START_TEST(test_hostile_seed)
 }
 END_TEST
 
+START_TEST(test_m3_v1_shape_and_partial)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = get(at, "%s/SIMTENANT_TST/M3/m3api-rest/execute/PPS200MI/GetHead?PUNO=2000003", URL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "Program"), "PPS200MI");
+    ck_assert_str_eq(js(r.json, "MIRecord[0].NameValue[1].Name"), "PUNO");
+    ck_assert_str_eq(js(r.json, "Metadata.Field[1].@name"), "PUNO");
+    rfree(&r);
+    r = admin("POST", "m3", "{\"v2_response_shape\":\"v1\"}");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=nope", M3);
+    ck_assert_str_eq(js(r.json, "@type"), "ServerReturnedNOK");
+    ck_assert_str_ne(js(r.json, "Message"), "<missing>");
+    rfree(&r);
+    r = admin("POST", "m3", "{\"v2_response_shape\":\"v2\"}");
+    rfree(&r);
+    r = admin("POST", "faults", "{\"rules\":[{\"match\":\"M3 PPS200MI/LstLine\",\"kind\":\"m3_partial\",\"next\":1}]}");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/LstLine?PUNO=2000003", M3);
+    ck_assert_int_gt(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 0);
+    ck_assert_str_eq(js(r.json, "results[0].errorCode"), "CPF9898");
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfFailedTransactions"), 1);
+    rfree(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mlc-sim");
@@ -1333,6 +1362,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_m3_advise_and_goods_receipt_state);
     tcase_add_test(t, test_token_lifetime_time_scale);
     tcase_add_test(t, test_hostile_seed);
+    tcase_add_test(t, test_m3_v1_shape_and_partial);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("process");
     tcase_add_test(p, test_refuses_non_loopback);
