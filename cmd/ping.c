@@ -272,7 +272,7 @@ int cmd_ping(int argc, char **argv, mlc_ctx *ctx)
             return cmd_fail(ctx, &err);
         if (vrc != MLC_ERR_CONFIG)
             return cmd_fail(ctx, &err);
-        mlc_log_info(log, "%s; using the credential files of the config", err.msg);
+        mlc_log_debug(log, "%s; using the credential files of the config", err.msg);
         vault = NULL;
     }
     mlc_err a = ping_cloudsuite(ctx, cfg, vault, json);

@@ -622,7 +622,7 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
         } else if (rc == MLC_ERR_NOTFOUND) {
             vault = NULL;
         } else if (rc == MLC_ERR_CONFIG && mlc_config_str(cfg, "cloudsuite.ionapi")) {
-            mlc_log_info(log, "%s; using cloudsuite.ionapi without a token cache", verr.msg);
+            mlc_log_debug(log, "%s", verr.msg);
             vault = NULL;
         } else {
             if (err)
@@ -630,6 +630,10 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
             return rc;
         }
     }
+    if (!vault)
+        mlc_log_warn(log, "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE): the ION token "
+                          "cannot be cached, so every run logs in again (Infor allows about "
+                          "1,000 logins a day)");
     mlc_ionapi *ion = NULL;
     char *source = NULL;
     rc = mlc_ionapi_resolve(cfg, vault, &ion, &source, err);

@@ -70,6 +70,8 @@ admin DELETE faults >/dev/null
 # without a vault key the token cannot be cached, but ping works from the files
 ( unset MLC_VAULT_KEY; "$MLC" ping >"$OUT/nokey.out" 2>"$OUT/nokey.err" </dev/null ); rc=$?
 check_eq "no vault key: still works from the config's files (existing vault unreadable)" "0" "$rc"
+case "$(cat "$OUT/nokey.err")" in *"no vault key"*"logs in"*) t_ok "no vault key: warns that every run logs in" ;;
+  *) t_fail "no vault key: warns that every run logs in" "$(cat "$OUT/nokey.err")" ;; esac
 
 # loose key file: refused
 chmod 644 "$SIM_DIR/shipstation-v2.key"
