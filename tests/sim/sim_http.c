@@ -62,6 +62,30 @@ static enum MHD_Result send_resp(sim_req *rq, sim_resp *rs)
     return ret;
 }
 
+static ssize_t cut_body(void *cls, uint64_t pos, char *buf, size_t max)
+{
+    (void)cls;
+    (void)pos;
+    (void)buf;
+    (void)max;
+    return MHD_CONTENT_READER_END_WITH_ERROR;
+}
+
+/* commit_drop: the status line and headers go out, the body never does, so the client
+ * sees a broken answer (libcurl: "transfer closed with N bytes remaining") and, having
+ * received bytes, does not silently resend the request */
+static enum MHD_Result send_cut(sim_req *rq, sim_resp *rs)
+{
+    size_t len = rs->body ? strlen(rs->body) : 0;
+    struct MHD_Response *r = MHD_create_response_from_callback(len + 64, 1024, cut_body, NULL, NULL);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", rs->ctype ? rs->ctype : "application/json");
+    enum MHD_Result ret = MHD_queue_response(rq->conn, (unsigned)rs->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static sim_handler route(sim_req *rq)
 {
     sim_handler h;
@@ -94,7 +118,11 @@ static enum MHD_Result finish(sim_req *rq, sim_resp *rs, const char *status_word
     if (rs->status == 429)
         SIM->n429++;
     pthread_mutex_unlock(&SIM->mu);
-    enum MHD_Result ret = (rs->drop || status_word) ? MHD_NO : send_resp(rq, rs);
+    enum MHD_Result ret;
+    if (status_word && strcmp(status_word, "commit_drop") == 0)
+        ret = send_cut(rq, rs);
+    else
+        ret = (rs->drop || status_word) ? MHD_NO : send_resp(rq, rs);
     free(rs->body);
     return ret;
 }
@@ -137,13 +165,14 @@ static enum MHD_Result dispatch(sim_req *rq)
         return finish(rq, &rs, "timeout");
     }
     pthread_mutex_lock(&SIM->mu);
-    if (fires && strcmp(f.kind, "commit_drop") != 0)
+    int commit = fires && (strcmp(f.kind, "commit_drop") == 0 || strcmp(f.kind, "commit_reset") == 0);
+    if (fires && !commit)
         fault_answer(rq, &rs, f.kind);
     else
         h(rq, &rs);
     pthread_mutex_unlock(&SIM->mu);
-    if (fires && strcmp(f.kind, "commit_drop") == 0)
-        return finish(rq, &rs, "commit_drop");
+    if (commit)
+        return finish(rq, &rs, f.kind);
     return finish(rq, &rs, NULL);
 }
 
@@ -199,7 +228,7 @@ static void mhd_log(void *cls, const char *fmt, va_list ap)
     (void)cls;
     char msg[512];
     vsnprintf(msg, sizeof msg, fmt, ap);
-    if (!strstr(msg, "Application reported internal error"))
+    if (!strstr(msg, "Application reported internal error") && !strstr(msg, "application reported error generating"))
         fputs(msg, stderr);
 }
 
