@@ -65,7 +65,6 @@ typedef struct mlc_http_response {
     int attempts;            /* how many attempts were made */
 } mlc_http_response;
 
-struct mlc_http_response;
 /* Called before each attempt (e.g. mlc_ratelimit_acquire). A non-OK return aborts
  * the request with that error. */
 typedef mlc_err (*mlc_http_before_fn)(void *ud, mlc_error *err);
