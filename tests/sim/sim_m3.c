@@ -597,8 +597,15 @@ sim_handler route_m3(sim_req *rq)
         const char *pgm = jstr(b, "program");
         cJSON *t;
         cJSON_ArrayForEach(t, cJSON_GetObjectItem(b, "transactions")) {
-            if (rq->nkeys < 8 && pgm && jstr(t, "transaction"))
-                snprintf(rq->keys[rq->nkeys++], sizeof rq->keys[0], "M3 %s/%s", pgm, jstr(t, "transaction"));
+            char key[96];
+            if (!pgm || !jstr(t, "transaction"))
+                continue;
+            snprintf(key, sizeof key, "M3 %s/%s", pgm, jstr(t, "transaction"));
+            int seen = 0;
+            for (int i = 0; i < rq->nkeys; i++)
+                seen |= strcmp(rq->keys[i], key) == 0;
+            if (!seen && rq->nkeys < 8)
+                snprintf(rq->keys[rq->nkeys++], sizeof rq->keys[0], "%s", key);
         }
         cJSON_Delete(b);
         return h_bulk;

@@ -382,7 +382,9 @@ static cJSON *upsert(const cJSON *in, char *msg, size_t ml, const char *batch, i
 {
     cJSON *arr = jarr(v1(), "orders"), *old = NULL, *e;
     const char *key = jstr(in, "orderKey");
-    cJSON_ArrayForEach(e, arr) if (key && jstrs(e, "orderKey") && strcmp(key, jstrs(e, "orderKey")) == 0) old = e;
+    cJSON_ArrayForEach(e, arr) if (key && strcmp(key, jstrs(e, "orderKey")) == 0) old = e;
+    if (!key && cJSON_IsNumber(cJSON_GetObjectItem(in, "orderId"))) /* an update by orderId */
+        old = find_num(arr, "orderId", jnum(in, "orderId", -1));
     if (old) {
         const char *st = jstrs(old, "orderStatus");
         if (strcmp(st, "shipped") == 0 || strcmp(st, "cancelled") == 0) {
