@@ -23,6 +23,7 @@
 #define HTTP_DEFAULT_TIMEOUT 65
 #define HTTP_DEFAULT_CONNECT 10
 #define HTTP_DEFAULT_MAX_BODY ((size_t)64 << 20)
+#define HTTP_MAX_RETRY_AFTER_MS (300L * 1000) /* longer waits are left to the caller */
 
 struct mlc_http {
     CURL *curl;
@@ -577,6 +578,12 @@ mlc_err mlc_http_do(mlc_http *h, const mlc_http_request *req, mlc_http_response 
         }
         long delay = mlc_backoff_delay_ms(h->backoff, attempt);
         long ra = retry_after_ms(resp);
+        if (ra > HTTP_MAX_RETRY_AFTER_MS) {
+            /* not worth holding a run for: let the caller's queue retry later */
+            if (err)
+                mlc_error_prefix(err, "server asks to retry after %ld s", ra / 1000);
+            return rc;
+        }
         if (ra > delay)
             delay = ra;
         if (h->log)

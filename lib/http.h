@@ -16,7 +16,8 @@
  * still filled in); DNS failure, connection refused and TLS failures are
  * MLC_ERR_UNAVAILABLE.  Idempotent requests (GET/HEAD, or idempotent=1) are
  * retried on transient failures with exponential backoff and full jitter
- * (lib/backoff), waiting at least Retry-After when the server sends it;
+ * (lib/backoff), waiting at least Retry-After when the server sends it (a
+ * Retry-After over 5 minutes ends the retries: the caller's queue takes over);
  * non-idempotent requests are never retried here.
  *
  * curl_global_init() must have been called once by the tool (cmd/mlc.c, or the

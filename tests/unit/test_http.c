@@ -155,6 +155,28 @@ START_TEST(get_retried_on_transient)
 }
 END_TEST
 
+START_TEST(long_retry_after_not_slept)
+{
+    stub_server *s = stub_start();
+    s->fallback.status = 503;
+    s->fallback.headers = "Retry-After: 3600\n";
+    mlc_http *h = new_http(5, 5, 0, NULL);
+    char url[128];
+    snprintf(url, sizeof url, "%s/r", s->base);
+    mlc_http_request req = {.method = "GET", .url = url};
+    mlc_http_response resp;
+    mlc_error err = {0};
+    time_t t0 = time(NULL);
+    ck_assert_int_eq(mlc_http_do(h, &req, &resp, &err), MLC_ERR_TRANSIENT);
+    ck_assert(time(NULL) - t0 < 5);
+    ck_assert_int_eq(stub_count(s), 1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "3600"));
+    mlc_http_response_free(&resp);
+    mlc_http_free(h);
+    stub_stop(s);
+}
+END_TEST
+
 START_TEST(gives_up_after_max_attempts)
 {
     stub_server *s = stub_start();
@@ -383,6 +405,7 @@ static Suite *suite(void)
     tcase_add_test(tc, redact_form);
     tcase_add_test(tc, headers_captured_and_sent);
     tcase_add_test(tc, get_retried_on_transient);
+    tcase_add_test(tc, long_retry_after_not_slept);
     tcase_add_test(tc, gives_up_after_max_attempts);
     tcase_add_test(tc, post_not_retried_unless_idempotent);
     tcase_add_test(tc, permanent_4xx_is_ok_and_not_retried);
