@@ -85,6 +85,8 @@ typedef struct sim {
     int nrules;
     uint64_t fault_rng;
     long timeout_ms;
+    /* per-minute limits (POST /admin/limits); 0 = no limit */
+    int lim_v2, lim_v1, lim_logins;
     /* webhooks */
     long wh_delay_ms;
     double wh_dup_p, wh_loss_p;

@@ -224,6 +224,25 @@ static int h_faults(sim_req *rq, sim_resp *rs)
     return 0;
 }
 
+/* {"v2_per_minute":200,"v1_per_minute":40,"ion_logins_per_minute":0}; 0 = unlimited */
+static int h_limits(sim_req *rq, sim_resp *rs)
+{
+    cJSON *b = body_json(rq, rs);
+    if (!b)
+        return 0;
+    SIM->lim_v2 = (int)jnum(b, "v2_per_minute", SIM->lim_v2);
+    SIM->lim_v1 = (int)jnum(b, "v1_per_minute", SIM->lim_v1);
+    SIM->lim_logins = (int)jnum(b, "ion_logins_per_minute", SIM->lim_logins);
+    cJSON_Delete(b);
+    ratelimit_reset();
+    cJSON *j = cJSON_CreateObject();
+    jset_num(j, "v2_per_minute", SIM->lim_v2);
+    jset_num(j, "v1_per_minute", SIM->lim_v1);
+    jset_num(j, "ion_logins_per_minute", SIM->lim_logins);
+    resp_json(rs, 200, j);
+    return 0;
+}
+
 /* M3 behaviour switches: {"v2_response_shape":"v1"|"v2"} */
 static int h_m3(sim_req *rq, sim_resp *rs)
 {
@@ -274,6 +293,7 @@ static const struct {
     {"POST", "/admin/deliver", h_deliver}, {"POST", "/admin/faults", h_faults},
     {"DELETE", "/admin/faults", h_faults}, {"GET", "/admin/faults", h_faults},
     {"POST", "/admin/webhooks", h_webhooks},   {"POST", "/admin/m3", h_m3},
+    {"POST", "/admin/limits", h_limits},
 };
 
 sim_handler route_admin(sim_req *rq)

@@ -127,6 +127,12 @@ static int h_token(sim_req *rq, sim_resp *rs)
             oauth_error(rs, 400, "invalid_grant", "Invalid resource owner credentials");
             return 0;
         }
+        int rem, reset;
+        if (SIM->lim_logins > 0 && !ratelimit_take("ion-login", SIM->lim_logins, &rem, &reset)) {
+            oauth_error(rs, 429, "too_many_requests", "Service account authentication quota exceeded");
+            resp_header(rs, "Retry-After", "%d", reset);
+            return 0;
+        }
         SIM->logins++;
         cJSON *g = cJSON_CreateObject();
         char r[80];

@@ -169,6 +169,8 @@ static void init_sim(sim_t *s, const opts *o)
     SIM = s;
     pthread_mutex_init(&s->mu, NULL);
     s->time_scale = o->scale;
+    s->lim_v2 = 200;
+    s->lim_v1 = 40;
     s->token_lifetime = o->lifetime;
     s->refresh_lifetime = o->lifetime * 12 > 86400 ? o->lifetime * 12 : 86400;
     s->fault_rng = o->fault_seed;

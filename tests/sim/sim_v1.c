@@ -65,8 +65,10 @@ static int v1_gate(sim_req *rq, sim_resp *rs)
         resp_header(rs, "WWW-Authenticate", "Basic realm=\"ShipStation\"");
         return 0;
     }
-    int ok = ratelimit_take("v1", 40, &rem, &reset);
-    resp_header(rs, "X-Rate-Limit-Limit", "40");
+    int ok = SIM->lim_v1 <= 0 || ratelimit_take("v1", SIM->lim_v1, &rem, &reset);
+    if (SIM->lim_v1 <= 0)
+        rem = 1000000, reset = 60;
+    resp_header(rs, "X-Rate-Limit-Limit", "%d", SIM->lim_v1 > 0 ? SIM->lim_v1 : 1000000);
     resp_header(rs, "X-Rate-Limit-Remaining", "%d", rem);
     resp_header(rs, "X-Rate-Limit-Reset", "%d", reset);
     if (!ok) {

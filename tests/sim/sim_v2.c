@@ -70,7 +70,7 @@ static int v2_gate(sim_req *rq, sim_resp *rs)
         return 0;
     }
     int rem, reset;
-    if (!ratelimit_take("v2", 200, &rem, &reset)) {
+    if (SIM->lim_v2 > 0 && !ratelimit_take("v2", SIM->lim_v2, &rem, &reset)) {
         v2_error(rs, 429, "system", "rate_limit_exceeded",
                  "You have exceeded the rate limit. Please see the Retry-After header.");
         resp_header(rs, "Retry-After", "%d", reset);

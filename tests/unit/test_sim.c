@@ -1331,6 +1331,38 @@ START_TEST(test_m3_v1_shape_and_partial)
 }
 END_TEST
 
+START_TEST(test_admin_limits)
+{
+    resp r = admin("POST", "limits", "{\"v2_per_minute\":3,\"ion_logins_per_minute\":2}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    int codes[4];
+    for (int i = 0; i < 4; i++) {
+        r = get("v2", "%s/v2/warehouses", URL);
+        codes[i] = (int)r.status;
+        rfree(&r);
+    }
+    ck_assert_int_eq(codes[2], 200);
+    ck_assert_int_eq(codes[3], 429);
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    token(at, sizeof at, NULL, 0);
+    char url[300], body[1200];
+    snprintf(url, sizeof url, "%s/SIMTENANT_TST/as/token.oauth2", URL);
+    char basic[300];
+    snprintf(basic, sizeof basic, "basic:%s:%s", CI, CS);
+    CURL *c = curl_easy_init();
+    char *u = curl_easy_escape(c, SAAK, 0), *p = curl_easy_escape(c, SASK, 0);
+    snprintf(body, sizeof body, "grant_type=password&username=%s&password=%s", u, p);
+    curl_free(u);
+    curl_free(p);
+    curl_easy_cleanup(c);
+    r = http("POST", url, basic, "application/x-www-form-urlencoded", body, strlen(body));
+    ck_assert_int_eq(r.status, 429);
+    rfree(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mlc-sim");
@@ -1363,6 +1395,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_token_lifetime_time_scale);
     tcase_add_test(t, test_hostile_seed);
     tcase_add_test(t, test_m3_v1_shape_and_partial);
+    tcase_add_test(t, test_admin_limits);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("process");
     tcase_add_test(p, test_refuses_non_loopback);
