@@ -474,14 +474,17 @@ int deliver_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
                                                              !strcmp(e->valuestring, jstrs(l, "shipment_id")))) want = 1;
         if (!want)
             continue;
+        char t[40];
+        fmt_rfc3339(sim_now(), t);
         jset_str(l, "tracking_status", "delivered");
+        jset_str(l, "delivered_at", t);
         cJSON *d = cJSON_CreateObject();
         jset_str(d, "tracking_number", jstr(l, "tracking_number"));
         jset_str(d, "status_code", "DE");
         jset_str(d, "carrier_code", jstr(l, "carrier_code"));
         jset_str(d, "status_description", "Delivered");
         char res[120];
-        snprintf(res, sizeof res, "/v2/labels/%s", jstr(l, "label_id"));
+        snprintf(res, sizeof res, "/v2/labels/%s/track", jstr(l, "label_id"));
         webhook_fire("v2", "track_event_v2", res, d);
         cJSON_AddItemToArray(jarr(out, "delivered"), cJSON_CreateString(jstr(l, "label_id")));
     }

@@ -667,6 +667,35 @@ static int h_label_void(sim_req *rq, sim_resp *rs)
     return 0;
 }
 
+/* GET /v2/labels/{id}/track: status codes AC (accepted), IT (in transit), DE (delivered) */
+static int h_label_track(sim_req *rq, sim_resp *rs)
+{
+    (void)rq;
+    cJSON *l = find_by(jarr(v2(), "labels"), "label_id", SEG[2]);
+    if (!l) {
+        not_found(rs, "Label", SEG[2]);
+        return 0;
+    }
+    int delivered = strcmp(jstrs(l, "tracking_status"), "delivered") == 0;
+    cJSON *t = cJSON_CreateObject(), *events = cJSON_CreateArray(), *e = cJSON_CreateObject();
+    jset_str(t, "tracking_number", jstrs(l, "tracking_number"));
+    jset_str(t, "status_code", delivered ? "DE" : "IT");
+    jset_str(t, "status_description", delivered ? "Delivered" : "In Transit");
+    jset_str(t, "carrier_code", jstrs(l, "carrier_code"));
+    jset_str(t, "carrier_status_code", delivered ? "D" : "I");
+    jset_str(t, "carrier_status_description", delivered ? "Delivered" : "In transit");
+    jset_str(t, "ship_date", jstrs(l, "ship_date"));
+    jset(t, "estimated_delivery_date", cJSON_CreateNull());
+    jset(t, "actual_delivery_date", delivered ? cJSON_CreateString(jstrs(l, "delivered_at")) : cJSON_CreateNull());
+    jset_str(e, "occurred_at", jstrs(l, "ship_date"));
+    jset_str(e, "description", "Shipment picked up");
+    jset_str(e, "status_code", "IT");
+    cJSON_AddItemToArray(events, e);
+    jset(t, "events", events);
+    resp_json(rs, 200, t);
+    return 0;
+}
+
 /* ---- warehouses, carriers, products ---- */
 
 static cJSON *public_warehouse(const cJSON *w)
@@ -987,6 +1016,7 @@ static const v2_route ROUTES[] = {
     {"GET", "/v2/labels", h_labels_list},
     {"GET", "/v2/labels/{id}", h_label_get},
     {"PUT", "/v2/labels/{id}/void", h_label_void},
+    {"GET", "/v2/labels/{id}/track", h_label_track},
     {"GET", "/v2/warehouses", h_warehouses},
     {"GET", "/v2/warehouses/{id}", h_warehouse_get},
     {"GET", "/v2/carriers", h_carriers},

@@ -785,6 +785,12 @@ START_TEST(test_v2_webhook_delivery)
     ck_assert_int_eq(r.status, 200);
     ck_assert_str_ne(js(r.json, "tracking_number"), "<missing>");
     rfree(&r);
+    r = admin("POST", "deliver", "{\"all\":true}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get("v2", "%s/track", res);
+    ck_assert_str_eq(js(r.json, "status_code"), "DE");
+    rfree(&r);
     MHD_stop_daemon(d);
 }
 END_TEST
