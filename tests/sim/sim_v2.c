@@ -84,7 +84,10 @@ static cJSON *body_object(sim_req *rq, sim_resp *rs)
     cJSON *b = rq->body ? cJSON_Parse(rq->body) : NULL;
     if (!cJSON_IsObject(b)) {
         cJSON_Delete(b);
-        v2_error(rs, 400, "validation", "invalid_field_value", "The request body is not a valid JSON object");
+        if (!rq->body || !rq->body_len)
+            v2_error(rs, 400, "validation", "request_body_required", "A request body is required");
+        else
+            v2_error(rs, 400, "validation", "invalid_object", "The request body is not a valid JSON object");
         return NULL;
     }
     return b;
@@ -944,7 +947,8 @@ static int h_webhook_create(sim_req *rq, sim_resp *rs)
         cJSON *w;
         cJSON_ArrayForEach(w, jarr(v2(), "webhooks")) {
             if (strcmp(jstrs(w, "event"), ev) == 0 && strcmp(jstrs(w, "url"), url) == 0) {
-                v2_error(rs, 409, "validation", "invalid_field_value", "A webhook for %s at this url already exists", ev);
+                v2_error(rs, 409, "validation", "webhook_event_type_conflict",
+                         "A webhook for %s at this url already exists", ev);
                 cJSON_Delete(b);
                 return 0;
             }
@@ -997,7 +1001,7 @@ static int gated(sim_req *rq, sim_resp *rs)
 
 static int h_unknown(sim_req *rq, sim_resp *rs)
 {
-    v2_error(rs, 404, "validation", "not_found", "No route for %s %s", rq->method, rq->path);
+    v2_error(rs, 404, "validation", "unspecified", "No route for %s %s", rq->method, rq->path);
     return 0;
 }
 
