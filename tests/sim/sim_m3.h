@@ -29,4 +29,27 @@ void m3_nok(m3_ctx *c, const char *code, const char *field, const char *fmt, ...
 const char *m3_in(m3_ctx *c, const char *field); /* NULL if absent or blank */
 int m3_room(m3_ctx *c);                           /* 0 when maxrecs is reached */
 
+/* sim_m3_prog.c: shared by the programs */
+cJSON *m3_state(void);                 /* state.m3 */
+void m3_today(char out[12]);           /* the virtual date, yyyyMMdd */
+double m3_qty(const char *s);
+cJSON *m3_raw_with_company(const cJSON *o); /* copy without lines/balances, plus CONO/DIVI */
+int m3_line_closed(cJSON *l);          /* status 85+ or finish-marked */
+
+/* the programs */
+void pps200_gethead(m3_ctx *c);
+void pps200_lstline(m3_ctx *c);
+void pps200_getline(m3_ctx *c);
+void pps001_receipt(m3_ctx *c);
+void pps001_adviseline(m3_ctx *c);
+void mhs850_addporeceipt(m3_ctx *c);
+void mms200_lstitmbychgdate(m3_ctx *c);
+void mms200_getitmbasic(m3_ctx *c);
+void mms200_additmbasic(m3_ctx *c);
+void mms200_upditmbasic(m3_ctx *c);
+void mms200_getitmwhsbal(m3_ctx *c);
+void general_getuserinfo(m3_ctx *c);
+void general_getcurrentuser(m3_ctx *c);
+void exportmi_select(m3_ctx *c);
+
 #endif
