@@ -93,6 +93,7 @@ typedef struct sim {
     uint64_t wh_rng;
     /* ids and misc */
     uint64_t misc_rng;
+    int log_requests;
     volatile int stopping;
 } sim_t;
 

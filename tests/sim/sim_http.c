@@ -117,6 +117,8 @@ static enum MHD_Result finish(sim_req *rq, sim_resp *rs, const char *status_word
     count_add(rq->label, status_word ? status_word : st);
     if (rs->status == 429)
         SIM->n429++;
+    if (SIM->log_requests) /* the path only: queries may carry values, never credentials */
+        fprintf(stderr, "mlc-sim: %s %s -> %s\n", rq->method, rq->path, status_word ? status_word : st);
     pthread_mutex_unlock(&SIM->mu);
     enum MHD_Result ret;
     if (status_word && strcmp(status_word, "commit_drop") == 0)

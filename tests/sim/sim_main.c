@@ -22,7 +22,7 @@ sim_t *SIM;
 static void usage(FILE *f)
 {
     fprintf(f, "usage: mlc-sim --listen 127.0.0.1:PORT --dir DIR [--seed FILE] [--time-scale N]\n"
-               "               [--token-lifetime SECONDS] [--fault-seed N]\n"
+               "               [--token-lifetime SECONDS] [--fault-seed N] [--log-requests]\n"
                "       mlc-sim --gen-seed N\n"
                "See mlc-sim(1).\n");
 }
@@ -103,6 +103,7 @@ typedef struct opts {
     double scale;
     long lifetime;
     unsigned long long fault_seed;
+    int log_requests;
 } opts;
 
 static int parse_opts(int argc, char **argv, opts *o)
@@ -119,6 +120,10 @@ static int parse_opts(int argc, char **argv, opts *o)
         }
         if (strcmp(a, "--gen-seed") == 0 && v)
             exit(gen_seed(v));
+        if (strcmp(a, "--log-requests") == 0) {
+            o->log_requests = 1;
+            continue;
+        }
         if (!v) {
             fprintf(stderr, "mlc-sim: %s: missing value or unknown option\n", a);
             return -1;
@@ -169,6 +174,7 @@ static void init_sim(sim_t *s, const opts *o)
     SIM = s;
     pthread_mutex_init(&s->mu, NULL);
     s->time_scale = o->scale;
+    s->log_requests = o->log_requests;
     s->lim_v2 = 200;
     s->lim_v1 = 40;
     s->token_lifetime = o->lifetime;
