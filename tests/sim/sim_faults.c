@@ -115,14 +115,13 @@ int faults_pick(sim_req *rq, sim_fault *f)
         sim_fault_rule *r = &SIM->rules[i];
         if (!matches(r, rq))
             continue;
-        int fire = 0;
-        if (next_given[i]) {
-            if (r->next > 0) {
-                r->next--;
-                fire = 1;
-            }
-        } else
-            fire = rng_unit(&SIM->fault_rng) < r->probability;
+        /* next alone: the next N matches; probability alone: every match with p;
+         * both: each of the next N matches with p */
+        if (next_given[i] && r->next <= 0)
+            continue;
+        if (next_given[i])
+            r->next--;
+        int fire = r->probability > 0 ? rng_unit(&SIM->fault_rng) < r->probability : 1;
         if (fire) {
             snprintf(f->kind, sizeof f->kind, "%s", r->kind);
             f->ms = r->ms;
