@@ -166,6 +166,8 @@ static enum MHD_Result dispatch(sim_req *rq)
         sleep_ms(f.ms > 0 ? f.ms : SIM->timeout_ms);
         return finish(rq, &rs, "timeout");
     }
+    if (fires && f.ms > 0 && strcmp(f.kind, "commit_drop") && strcmp(f.kind, "commit_reset"))
+        sleep_ms(f.ms); /* e.g. a 504 after the gateway's 60 s */
     pthread_mutex_lock(&SIM->mu);
     int commit = fires && (strcmp(f.kind, "commit_drop") == 0 || strcmp(f.kind, "commit_reset") == 0);
     if (fires && !commit)
