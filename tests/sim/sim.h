@@ -114,6 +114,8 @@ cJSON *jclean_copy(const cJSON *o);          /* deep copy without "_"-keys */
 uint64_t rng_next(uint64_t *s);
 double rng_unit(uint64_t *s);
 long next_id(const char *counter);           /* state id counters */
+long fresh_id(const char *counter, long base, cJSON *arr, const char *key);
+void fresh_se_id(char *out, size_t n, const char *counter, long base, cJSON *arr, const char *key);
 void make_uuid(char out[37]);
 void resp_json(sim_resp *rs, int status, cJSON *j); /* takes j */
 void resp_text(sim_resp *rs, int status, const char *ctype, const char *text);

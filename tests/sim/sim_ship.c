@@ -125,7 +125,7 @@ static cJSON *v2_label(cJSON *s, const char *carrier_id, const char *carrier_cod
 {
     cJSON *l = cJSON_CreateObject(), *cost = cJSON_CreateObject();
     char id[32], tn[40], t[40], url[160];
-    snprintf(id, sizeof id, "se-%ld", 9000000 + next_id("v2_label"));
+    fresh_se_id(id, sizeof id, "v2_label", 9000000, jarr(v2(), "labels"), "label_id");
     tracking_number(carrier_code, tn, sizeof tn);
     fmt_rfc3339(now, t);
     jset_str(l, "label_id", id);
@@ -222,7 +222,7 @@ static void v1_split_rest(cJSON *o, cJSON *rest_items)
 {
     cJSON *n = jclean_copy(o);
     char key[64], t[40];
-    long id = 400000 + next_id("v1_order");
+    long id = fresh_id("v1_order", 400000, jarr(v1(), "orders"), "orderId");
     double now = sim_now();
     fmt_pacific(now, t);
     unique_suffix(jarr(v1(), "orders"), "orderKey", jstr(o, "orderKey") ? jstr(o, "orderKey") : "order", key,
@@ -263,7 +263,7 @@ static cJSON *v1_shipment(cJSON *o, const char *batch, double now)
     fmt_pacific(now, t);
     snprintf(shipdate, sizeof shipdate, "%.10s", t);
     tracking_number(carrier, tn, sizeof tn);
-    jset_num(s, "shipmentId", (double)(600000 + next_id("v1_shipment")));
+    jset_num(s, "shipmentId", (double)fresh_id("v1_shipment", 600000, jarr(v1(), "shipments"), "shipmentId"));
     jset_num(s, "orderId", jnum(o, "orderId", 0));
     jset_str(s, "orderKey", jstr(o, "orderKey"));
     jset(s, "userId", cJSON_CreateNull());

@@ -119,6 +119,31 @@ long next_id(const char *counter)
     return v;
 }
 
+/* an id not yet used in arr[key]: seeds may carry ids the counters never issued */
+long fresh_id(const char *counter, long base, cJSON *arr, const char *key)
+{
+    for (;;) {
+        long id = base + next_id(counter);
+        const cJSON *e;
+        int used = 0;
+        cJSON_ArrayForEach(e, arr) if (jnum(e, key, -1) == (double)id) used = 1;
+        if (!used)
+            return id;
+    }
+}
+
+void fresh_se_id(char *out, size_t n, const char *counter, long base, cJSON *arr, const char *key)
+{
+    for (;;) {
+        snprintf(out, n, "se-%ld", base + next_id(counter));
+        const cJSON *e;
+        int used = 0;
+        cJSON_ArrayForEach(e, arr) if (strcmp(jstrs(e, key), out) == 0) used = 1;
+        if (!used)
+            return;
+    }
+}
+
 void make_uuid(char out[37])
 {
     uint64_t a = rng_next(&SIM->misc_rng), b = rng_next(&SIM->misc_rng);

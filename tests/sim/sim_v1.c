@@ -343,7 +343,7 @@ static int h_subscribe(sim_req *rq, sim_resp *rs)
         cJSON_Delete(b);
         return 0;
     }
-    long id = 50000 + next_id("v1_webhook");
+    long id = fresh_id("v1_webhook", 50000, jarr(v1_root(), "webhooks"), "WebHookID");
     cJSON *w = cJSON_CreateObject();
     jset_bool(w, "IsLabelAPIHook", 0);
     jset_num(w, "WebHookID", (double)id);

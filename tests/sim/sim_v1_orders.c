@@ -200,7 +200,7 @@ static cJSON *build_order(const cJSON *in, const cJSON *old)
     } else {
         char key[40];
         make_uuid(key);
-        jset_num(o, "orderId", (double)(400000 + next_id("v1_order")));
+        jset_num(o, "orderId", (double)fresh_id("v1_order", 400000, jarr(v1_root(), "orders"), "orderId"));
         if (!jstr(in, "orderKey"))
             jset_str(o, "orderKey", key);
         jset_str(o, "createDate", t);

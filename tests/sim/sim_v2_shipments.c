@@ -264,7 +264,7 @@ cJSON *v2_shipment_new(const cJSON *in)
 {
     cJSON *n = cJSON_Duplicate(in, 1);
     char id[32];
-    snprintf(id, sizeof id, "se-%ld", 5000000 + next_id("v2_shipment"));
+    fresh_se_id(id, sizeof id, "v2_shipment", 5000000, jarr(v2_root(), "shipments"), "shipment_id");
     cJSON_DeleteItemFromObject(n, "validate_address");
     cJSON_DeleteItemFromObject(n, "create_sales_order");
     jset_str(n, "shipment_id", id);

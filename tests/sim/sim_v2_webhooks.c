@@ -58,7 +58,7 @@ int v2_h_webhook_create(sim_req *rq, sim_resp *rs)
             }
         }
         char id[32];
-        snprintf(id, sizeof id, "se-%ld", 7000 + next_id("v2_webhook"));
+        fresh_se_id(id, sizeof id, "v2_webhook", 7000, jarr(v2_root(), "webhooks"), "webhook_id");
         w = cJSON_CreateObject();
         jset_str(w, "webhook_id", id);
         jset_str(w, "url", url);

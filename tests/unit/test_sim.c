@@ -1305,6 +1305,17 @@ START_TEST(test_hostile_seed)
     r = admin("GET", "state", NULL);
     ck_assert_int_eq(r.status, 200);
     rfree(&r);
+    /* ids the seed already uses are not issued again */
+    r = admin("POST", "seed", "{\"clock\":\"2026-11-20T14:00:00Z\",\"shipstation\":{\"carriers\":[{\"carrier_id\":"
+                              "\"se-2001\",\"carrier_code\":\"ups\"}],\"warehouses\":"
+                              "[{\"warehouse_id\":\"se-1001\"}],\"v2\":{\"shipments\":[{\"shipment_id\":"
+                              "\"se-5000001\",\"shipment_status\":\"pending\"}]}}}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = v2_create("PO-NEW", 1);
+    ck_assert_str_eq(js(r.json, "has_errors"), "false");
+    ck_assert_str_ne(js(r.json, "shipments[0].shipment_id"), "se-5000001");
+    rfree(&r);
 }
 END_TEST
 
