@@ -24,6 +24,7 @@
 #include <stdint.h>
 
 #define SIM_MAX_BODY (10u * 1024u * 1024u)
+#define SIM_MAX_ADMIN_BODY (1024u * 1024u * 1024u) /* seeds for benchmarks are big */
 #define SIM_TENANT "SIMTENANT_TST"
 
 /* ---- one request and its answer ---- */
@@ -35,6 +36,7 @@ typedef struct sim_req {
     char *body;        /* NUL-terminated, may be NULL */
     size_t body_len;
     int too_big;
+    size_t max_body;
     char label[160];   /* counting label, e.g. "GET /v2/shipments/{id}" */
     char keys[8][96];  /* fault-match keys besides label, e.g. "M3 PPS001MI/Receipt" */
     int nkeys;

@@ -196,8 +196,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         rq->path = xstrdup(url);
         rq->system = '?';
         *con_cls = rq;
+        rq->max_body = str_has_prefix(url, "/admin/") ? SIM_MAX_ADMIN_BODY : SIM_MAX_BODY;
         const char *cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length");
-        if (cl && strtoull(cl, NULL, 10) > SIM_MAX_BODY) {
+        if (cl && strtoull(cl, NULL, 10) > rq->max_body) {
             rq->too_big = 1;
             return dispatch(rq);
         }
@@ -205,7 +206,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (*upload_data_size) {
         if (!rq->too_big) {
-            if (rq->body_len + *upload_data_size > SIM_MAX_BODY) {
+            if (rq->body_len + *upload_data_size > rq->max_body) {
                 rq->too_big = 1;
                 free(rq->body);
                 rq->body = NULL;
