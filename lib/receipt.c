@@ -395,12 +395,13 @@ static po_head *head_slot(mlc_receipt *r, const char *po)
     return h;
 }
 
-/* Fills po heads (ORTY, WHLO, SUNO) for rows that need them, in one bulk read. */
+/* Fills po heads (ORTY, WHLO, SUNO) for rows that need them, in one bulk read.
+ * Heads are kept by index: head_slot() may move the array. */
 static mlc_err load_heads(mlc_receipt *r, mlc_store_receipt **rows, size_t n, mlc_error *err)
 {
     mlc_m3_record *recs = calloc(n ? n : 1, sizeof *recs);
     mlc_m3_field *fields = calloc(n ? n : 1, sizeof *fields);
-    po_head **want = calloc(n ? n : 1, sizeof *want);
+    size_t *want = calloc(n ? n : 1, sizeof *want);
     size_t k = 0;
     mlc_err rc = MLC_OK;
     if (!recs || !fields || !want) {
@@ -413,37 +414,40 @@ static mlc_err load_heads(mlc_receipt *r, mlc_store_receipt **rows, size_t n, ml
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
             goto out;
         }
+        size_t idx = (size_t)(h - r->heads), j;
         if (h->known)
             continue;
-        size_t j;
         for (j = 0; j < k; j++)
-            if (want[j] == h)
+            if (want[j] == idx)
                 break;
-        if (j < k)
-            continue;
-        want[k] = h;
-        fields[k] = (mlc_m3_field){"PUNO", h->po};
-        recs[k] = (mlc_m3_record){&fields[k], 1};
-        k++;
+        if (j == k)
+            want[k++] = idx;
     }
     if (k == 0)
         goto out;
+    for (size_t j = 0; j < k; j++) {
+        fields[j] = (mlc_m3_field){"PUNO", r->heads[want[j]].po};
+        recs[j] = (mlc_m3_record){&fields[j], 1};
+    }
     mlc_m3_result *res = NULL;
     r->stats.m3_calls++;
     rc = mlc_m3_bulk(r->m3, mlc_config_str(r->cfg, "cloudsuite.programs.po_head"), recs, k, 1, &res, err);
     if (rc == MLC_OK || (rc == MLC_ERR_REMOTE && res)) {
         rc = MLC_OK;
         for (size_t j = 0; j < k && j < mlc_m3_result_tx_count(res); j++) {
+            po_head *h = &r->heads[want[j]];
+            const char *v;
             if (!mlc_m3_result_tx_ok(res, j) || mlc_m3_result_tx_record_count(res, j) == 0)
                 continue;
-            const char *v;
+            if ((v = mlc_m3_result_tx_get(res, j, 0, "PUNO")) && strcmp(v, h->po) != 0)
+                continue; /* an answer for another PO: never trust it */
             if ((v = mlc_m3_result_tx_get(res, j, 0, "ORTY")))
-                snprintf(want[j]->orty, sizeof want[j]->orty, "%s", v);
+                snprintf(h->orty, sizeof h->orty, "%s", v);
             if ((v = mlc_m3_result_tx_get(res, j, 0, "WHLO")))
-                snprintf(want[j]->whlo, sizeof want[j]->whlo, "%s", v);
+                snprintf(h->whlo, sizeof h->whlo, "%s", v);
             if ((v = mlc_m3_result_tx_get(res, j, 0, "SUNO")))
-                snprintf(want[j]->suno, sizeof want[j]->suno, "%s", v);
-            want[j]->known = 1;
+                snprintf(h->suno, sizeof h->suno, "%s", v);
+            h->known = 1;
         }
     }
     mlc_m3_result_free(res);
@@ -710,8 +714,8 @@ static mlc_err post_route(mlc_receipt *r, post_tx *txs, size_t n, int goods, mlc
             free(rows);
             if (rr)
                 worst = rr;
-            else if (rc == MLC_ERR_TRANSIENT || rc == MLC_ERR_UNAVAILABLE)
-                worst = worst ? worst : MLC_ERR_TRANSIENT;
+            else if ((rc == MLC_ERR_TRANSIENT || rc == MLC_ERR_UNAVAILABLE) && !worst)
+                worst = mlc_error_set(err, MLC_ERR_TRANSIENT, "%s", e.msg);
         }
         mlc_m3_result_free(res);
     }

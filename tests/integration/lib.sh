@@ -34,7 +34,7 @@ sim_stop() {
   fi
 }
 
-t_cleanup() { sim_stop; [ -n "$SIM_DIR" ] && [ -z "${KEEP:-}" ] && rm -rf "$SIM_DIR"; }
+t_cleanup() { [ -n "${KEEP:-}" ] && [ -n "$SIM_PID" ] && echo "kept: $SIM_URL $SIM_DIR" && exit; sim_stop; [ -n "$SIM_DIR" ] && rm -rf "$SIM_DIR"; }
 trap t_cleanup EXIT INT TERM
 
 # sim_start [mlc-sim options...]: starts the sandbox; sets SIM_DIR, SIM_URL, MLC_CONFIG.
@@ -73,4 +73,26 @@ state() { admin GET state | jq -r "$1"; }
 t_done() {
   echo "# $T_N checks, $T_FAILED failed"
   [ "$T_FAILED" -eq 0 ] && [ "$T_N" -gt 0 ]
+}
+
+# sim_config_under SECTION LINE: adds LINE (indented 6) under the profile's
+# existing SECTION (e.g. cloudsuite) of mlc.yaml.
+sim_config_under() { sed -i "s/^    $1:\$/&\\n      $2/" "$MLC_CONFIG"; }
+
+# sim_config_add YAML_LINES: appends settings to the sim profile of mlc.yaml
+# (4-space indent = a key of the profile), e.g. sim_config_add "    receipts: {base_ms: 1}"
+sim_config_add() { printf '%s\n' "$@" >>"$MLC_CONFIG"; }
+
+# shipments_from_pos FRACTION: shipment records for the open lines of every PO
+# that pull-pos emits (qty = ceil(open * FRACTION)), as ShipStation would report them.
+shipments_from_pos() {
+  "$MLC" pull-pos --no-cursor --status 0-74 | jq -c --argjson f "${1:-1}" '
+    .po as $po
+    | {kind: "shipment", shipment_id: ("se-t" + $po), order_key: ("mlc-100-" + $po), po: $po,
+       order_type: .order_type, tracking_number: ("1ZTEST" + $po), carrier: "ups", service: "ups_ground",
+       ship_date: "2026-11-20T10:00:00Z", voided: false, source: "poll",
+       items: [.lines[] | select(.qty_ordered > .qty_received)
+               | {sku: .item, qty: (((.qty_ordered - .qty_received) * $f) | ceil),
+                  po_line: "\($po)/\(.line)/\(.subline)"}]}
+    | select(.items | length > 0)'
 }

@@ -1,0 +1,129 @@
+#!/bin/sh
+# test_post_receipts.sh: mlc post-receipts against mlc-sim: every shipped line
+# received exactly once with its tracking number; duplicates not posted; M3
+# refusals exhausted with M3's message; 20% faults of every kind (429, 5xx,
+# resets, commit-then-drop) and 50 kill -9 at random points: nothing lost,
+# nothing twice.
+. tests/integration/lib.sh
+sim_start --fault-seed 7
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}"
+DB="$MLC_STATE_DIR/sim.db"
+
+shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
+lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+check "the seed gives shipments to post" test "$lines" -gt 20
+
+# once-per-line checks over the sim's own record of receipts
+exactly_once() {
+  state '[.m3.receipts[] | "\(.PUNO)/\(.PNLI)/\(.PNLS)"] | group_by(.) | map(length) | max // 0'
+}
+received() { state '.m3.receipts | length'; }
+
+"$MLC" -v post-receipts <"$SIM_DIR/ship.jsonl" >"$SIM_DIR/out1.jsonl" 2>"$SIM_DIR/err1"; rc=$?
+check_eq "happy path exits 0" 0 "$rc"
+check_eq "one receipt record per shipped line, all posted" "$lines" "$(jq -r 'select(.status == "posted") | .receipt_id' "$SIM_DIR/out1.jsonl" | wc -l)"
+check_eq "M3 recorded every line" "$lines" "$(received)"
+check_eq "no line received twice" 1 "$(exactly_once)"
+check_eq "delivery notes carry the tracking numbers" 0 \
+  "$(state '[.m3.receipts[] | select(.SUDO != ("1ZTEST" + .PUNO))] | length')"
+check_eq "quantities are the shipped ones" \
+  "$(jq '[.items[].qty] | add' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')" \
+  "$(state '[.m3.receipts[].RVQA] | add')"
+check_eq "both routes used (PPS001MI and MHS850MI)" 2 "$(state '[.m3.receipts[].route] | unique | length')"
+calls=$(sed -n 's/.* \([0-9]*\) M3 calls.*/\1/p' "$SIM_DIR/err1")
+check "bulk: far fewer M3 calls than receipts (${calls:-?} for $lines)" test "${calls:-999}" -le 10
+
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >"$SIM_DIR/out2.jsonl" 2>/dev/null; rc=$?
+check_eq "a rerun of the same shipments exits 0" 0 "$rc"
+check_eq "every line reported duplicate" "$lines" "$(jq -r 'select(.status == "duplicate") | .receipt_id' "$SIM_DIR/out2.jsonl" | wc -l)"
+check_eq "and nothing more posted" "$lines" "$(received)"
+
+# over-shipment: M3 refuses, the receipt is exhausted with M3's message, not retried
+po=$(head -n 1 "$SIM_DIR/ship.jsonl" | jq -r .po)
+pl=$(head -n 1 "$SIM_DIR/ship.jsonl" | jq -r '.items[0].po_line')
+echo "{\"kind\":\"shipment\",\"shipment_id\":\"se-over\",\"po\":\"$po\",\"items\":[{\"sku\":\"x\",\"qty\":5,\"po_line\":\"$pl\"}]}" \
+  | "$MLC" post-receipts >"$SIM_DIR/out3.jsonl" 2>/dev/null; rc=$?
+check_eq "over-shipment exits 1" 1 "$rc"
+check_eq "over-shipment is exhausted" exhausted "$(jq -r .status "$SIM_DIR/out3.jsonl")"
+check "with M3's message" grep -q "more than the remaining" "$SIM_DIR/out3.jsonl"
+check_eq "and nothing was posted" "$lines" "$(received)"
+
+# bad input: reported with line numbers, kept in the store, the rest goes on
+printf '%s\n' 'not json' '{"kind":"shipment","shipment_id":"se-x","items":[{"qty":1}]}' '{"kind":"note"}' \
+  | "$MLC" post-receipts >"$SIM_DIR/out4.jsonl" 2>"$SIM_DIR/err4"; rc=$?
+check_eq "bad input exits 1" 1 "$rc"
+check "names line 1" grep -q "stdin:1:1: invalid JSON" "$SIM_DIR/err4"
+check "names line 2 and the field" grep -q "stdin:2: items\[0\]: 'po_line'" "$SIM_DIR/err4"
+check_eq "other kinds pass through" note "$(jq -r .kind "$SIM_DIR/out4.jsonl")"
+check_eq "rejected lines are kept" 2 "$(sqlite3 "$DB" "select count(*) from rejected where command='post-receipts'")"
+
+# ---- faults: 20% of every kind on the receipt and read calls ----
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 11
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}"
+sim_config_under cloudsuite "bulk_size: 4"
+sim_config_under cloudsuite "bulk_read_size: 8"
+DB="$MLC_STATE_DIR/sim.db"
+shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
+lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+rules=""
+for m in "M3 PPS001MI/Receipt" "M3 MHS850MI/AddPOReceipt" "M3 PPS200MI/GetLine"; do
+  for k in 429 500 503 reset commit_drop; do
+    rules="$rules{\"match\":\"$m\",\"kind\":\"$k\",\"probability\":0.04},"
+  done
+done
+admin POST faults "{\"seed\":11,\"rules\":[${rules%,}]}" >/dev/null
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>"$SIM_DIR/errf"
+i=0
+while [ $i -lt 60 ]; do
+  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight')")
+  [ "$left" = 0 ] && break
+  sleep 0.05
+  "$MLC" post-receipts </dev/null >/dev/null 2>>"$SIM_DIR/errf"
+  i=$((i + 1))
+done
+check_eq "with faults: the queue drains" 0 "$left"
+sqlite3 "$DB" "select receipt_id, event, detail from audit where receipt_id in (select id from receipt where state != 'posted')" | cut -c1-250 | sed "s/^/# /"
+[ -n "${STOP_AFTER_FAULTS:-}" ] && exit 0
+check_eq "with faults: every line posted" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "with faults: M3 has every line" "$lines" "$(received)"
+check_eq "with faults: no line twice" 1 "$(exactly_once)"
+check "faults really fired" test "$(state '[.counters.requests | to_entries[] | select(.key | test(" (429|500|503)$")) | .value] | add // 0')" -gt 0
+check "retries were audited" test "$(sqlite3 "$DB" "select count(*) from audit where event in ('queued','not_applied','call_failed')")" -gt 0
+
+# ---- kill -9 at random points, 50 runs ----
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 5
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 100}"
+sim_config_under cloudsuite "bulk_size: 5"
+sim_config_under cloudsuite "bulk_read_size: 10"
+DB="$MLC_STATE_DIR/sim.db"
+shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
+lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+admin POST faults '{"seed":5,"rules":[{"match":"M3 *","kind":"latency","probability":1,"ms":15},{"match":"M3 PPS001MI/Receipt","kind":"commit_drop","probability":0.1}]}' >/dev/null
+n=0
+while [ $n -lt 50 ]; do
+  "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.0$(awk -v s=$n 'BEGIN{srand(s); printf "%02d", int(rand()*90)+5}')"
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  n=$((n + 1))
+done
+admin DELETE faults >/dev/null
+i=0
+while [ $i -lt 40 ]; do
+  "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>>"$SIM_DIR/errk"
+  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight')")
+  [ "$left" = 0 ] && break
+  i=$((i + 1))
+done
+review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
+check_eq "after 50 kill -9: the queue drains" 0 "$left"
+check_eq "after 50 kill -9: no line twice in M3" 1 "$(exactly_once)"
+check_eq "after 50 kill -9: nothing lost (posted + needs_review = lines)" "$lines" \
+  "$(sqlite3 "$DB" "select count(*) from receipt where state in ('posted','needs_review')")"
+check_eq "after 50 kill -9: M3 received exactly what the ledger says was posted" \
+  "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")" "$(received)"
+echo "# kill -9 runs left $review receipts for review"
+t_done
