@@ -198,6 +198,11 @@ void webhook_stop(void);
 /* resource_path starts with '/', the sim's URL is prefixed; data (may be NULL) is taken */
 void webhook_fire(const char *system, const char *event, const char *resource_path, cJSON *data);
 
+/* sim_sign.c: V2 webhook signatures */
+const char *sign_jwks(void);
+int sign_webhook(const char *body, char *kid, size_t kl, char *ts, size_t tl, char **sig);
+void sign_free(void);
+
 /* sim_faults.c */
 typedef struct { char kind[16]; long ms; } sim_fault;
 int faults_pick(sim_req *rq, sim_fault *f); /* 1 = a fault fires */

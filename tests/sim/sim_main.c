@@ -205,6 +205,7 @@ static void free_sim(sim_t *s)
     cJSON_Delete(s->tokens);
     cJSON_Delete(s->counts);
     m3_catalogue_free();
+    sign_free();
     pthread_mutex_destroy(&s->mu);
 }
 

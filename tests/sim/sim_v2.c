@@ -222,8 +222,21 @@ static int pattern_match(const char *pattern, char seg[][96], int n)
     return 1;
 }
 
+/* GET /jwks: the public key of the webhook signatures (no credentials) */
+static int v2_h_jwks(sim_req *rq, sim_resp *rs)
+{
+    (void)rq;
+    resp_text(rs, 200, "application/json", sign_jwks());
+    return 0;
+}
+
 sim_handler route_v2(sim_req *rq)
 {
+    if (strcmp(rq->path, "/jwks") == 0 && strcmp(rq->method, "GET") == 0) {
+        rq->system = '2';
+        snprintf(rq->label, sizeof rq->label, "GET /jwks");
+        return v2_h_jwks;
+    }
     if (strcmp(rq->path, "/v2") != 0 && !str_has_prefix(rq->path, "/v2/"))
         return NULL;
     rq->system = '2';

@@ -2,7 +2,8 @@
  * sim_webhook.c: webhook delivery. webhook_fire() (called with the state mutex held)
  * finds the subscriptions for an event (V1 SHIP_NOTIFY & co, V2 *_v2 events and the
  * spec's short names), decides loss and duplicates from a seeded PRNG and queues thin
- * {"resource_url","resource_type"} payloads; one worker thread POSTs them with libcurl
+ * {"resource_url","resource_type"} payloads (V2 ones signed, sim_sign.c); one worker
+ * thread POSTs them with libcurl
  * after the configured delay, never holding the state mutex while it does, and logs
  * every attempt in shipstation.webhook_deliveries.
  *
@@ -21,6 +22,7 @@ typedef struct delivery {
     struct delivery *next;
     double due; /* real time */
     char *url, *body, *headers; /* headers: JSON array of {key,value} or NULL */
+    int sign;                   /* V2: x-shipengine-rsa-sha256-* headers */
     char resource_type[40];
     char resource_url[300];
 } delivery;
@@ -62,6 +64,16 @@ static long post(const delivery *d)
         }
     }
     cJSON_Delete(hdrs);
+    char kid[64], ts[40], line[900], *sig = NULL;
+    if (d->sign && sign_webhook(d->body, kid, sizeof kid, ts, sizeof ts, &sig) == 0) {
+        snprintf(line, sizeof line, "x-shipengine-rsa-sha256-key-id: %s", kid);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof line, "x-shipengine-rsa-sha256-signature: %s", sig);
+        h = curl_slist_append(h, line);
+        snprintf(line, sizeof line, "x-shipengine-timestamp: %s", ts);
+        h = curl_slist_append(h, line);
+        free(sig);
+    }
     curl_easy_setopt(c, CURLOPT_URL, d->url);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, d->body);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
@@ -172,11 +184,12 @@ void webhook_stop(void)
 }
 
 static void enqueue(const char *url, const char *body, const cJSON *headers, const char *type, const char *res,
-                    double delay_s)
+                    double delay_s, int sign)
 {
     delivery *d = calloc(1, sizeof *d);
     if (!d)
         return;
+    d->sign = sign;
     d->url = xstrdup(url);
     d->body = xstrdup(body);
     d->headers = headers ? cJSON_PrintUnformatted(headers) : NULL;
@@ -199,7 +212,8 @@ static int v2_covers(const char *sub, const char *ev)
            (strcasecmp(sub, "batch") == 0 && strcmp(ev, "batch_processed_v2") == 0);
 }
 
-static void fire_one(const char *url, const cJSON *headers, const char *type, const char *res, const cJSON *data)
+static void fire_one(const char *url, const cJSON *headers, const char *type, const char *res, const cJSON *data,
+                     int sign)
 {
     if (rng_unit(&SIM->wh_rng) < SIM->wh_loss_p) {
         log_delivery(url, type, res, "lost", -1);
@@ -213,9 +227,9 @@ static void fire_one(const char *url, const cJSON *headers, const char *type, co
     char *body = cJSON_PrintUnformatted(p);
     cJSON_Delete(p);
     double delay = (double)SIM->wh_delay_ms / 1000.0;
-    enqueue(url, body, headers, type, res, delay);
+    enqueue(url, body, headers, type, res, delay, sign);
     if (rng_unit(&SIM->wh_rng) < SIM->wh_dup_p)
-        enqueue(url, body, headers, type, res, delay + 0.05);
+        enqueue(url, body, headers, type, res, delay + 0.05, sign);
     free(body);
 }
 
@@ -232,12 +246,12 @@ void webhook_fire(const char *system, const char *event, const char *resource_pa
         type[i] = 0;
         cJSON_ArrayForEach(w, cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "v2"), "webhooks"))
             if (jstr(w, "event") && v2_covers(jstr(w, "event"), event))
-                fire_one(jstr(w, "url"), cJSON_GetObjectItem(w, "headers"), type, res, data);
+                fire_one(jstr(w, "url"), cJSON_GetObjectItem(w, "headers"), type, res, data, 1);
     } else {
         snprintf(type, sizeof type, "%s", event);
         cJSON_ArrayForEach(w, cJSON_GetObjectItem(cJSON_GetObjectItem(ss, "v1"), "webhooks"))
             if (jstrs(w, "HookType") && strcmp(jstrs(w, "HookType"), event) == 0)
-                fire_one(jstr(w, "Url"), NULL, type, res, data);
+                fire_one(jstr(w, "Url"), NULL, type, res, data, 0);
     }
     cJSON_Delete(data);
 }

@@ -13,6 +13,9 @@
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 #include <microhttpd.h>
+#include <openssl/bn.h>
+#include <openssl/evp.h>
+#include <openssl/param_build.h>
 #include <pthread.h>
 #include <stdarg.h>
 
@@ -295,6 +298,7 @@ static void token(char *out, size_t n, char *refresh, size_t rn)
 /* ---- webhook receiver ---- */
 
 static char HOOK_BODY[8][2048];
+static char HOOK_SIG[8][700], HOOK_TS[8][64];
 static int HOOK_N;
 
 static enum MHD_Result hook(void *cls, struct MHD_Connection *c, const char *url, const char *m, const char *v,
@@ -307,6 +311,10 @@ static enum MHD_Result hook(void *cls, struct MHD_Connection *c, const char *url
     if (!*ctx) {
         *ctx = (void *)1;
         HOOK_BODY[HOOK_N % 8][0] = 0;
+        const char *sig = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-shipengine-rsa-sha256-signature");
+        const char *ts = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-shipengine-timestamp");
+        snprintf(HOOK_SIG[HOOK_N % 8], sizeof HOOK_SIG[0], "%s", sig ? sig : "");
+        snprintf(HOOK_TS[HOOK_N % 8], sizeof HOOK_TS[0], "%s", ts ? ts : "");
         return MHD_YES;
     }
     if (*size) {
@@ -758,6 +766,56 @@ START_TEST(test_v2_partial_ship_splits)
 }
 END_TEST
 
+static BIGNUM *b64url_bn(const char *s)
+{
+    char buf[1024];
+    size_t n = strlen(s), i;
+    for (i = 0; i < n && i < sizeof buf - 4; i++)
+        buf[i] = s[i] == '-' ? '+' : s[i] == '_' ? '/' : s[i];
+    while (i % 4)
+        buf[i++] = '=';
+    buf[i] = 0;
+    unsigned char raw[800];
+    int len = EVP_DecodeBlock(raw, (unsigned char *)buf, (int)i);
+    while (i > 0 && buf[i - 1] == '=') {
+        len--;
+        i--;
+    }
+    return BN_bin2bn(raw, len, NULL);
+}
+
+/* checks a delivery's signature against the sim's /jwks, as a receiver would */
+static int signature_ok(const char *ts, const char *sig, const char *body)
+{
+    resp r = get(NULL, "%s/jwks", URL);
+    BIGNUM *n = b64url_bn(js(r.json, "keys[0].n")), *e = b64url_bn(js(r.json, "keys[0].e"));
+    rfree(&r);
+    OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
+    OSSL_PARAM_BLD_push_BN(bld, "n", n);
+    OSSL_PARAM_BLD_push_BN(bld, "e", e);
+    OSSL_PARAM *params = OSSL_PARAM_BLD_to_param(bld);
+    EVP_PKEY_CTX *pc = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    EVP_PKEY *key = NULL;
+    EVP_PKEY_fromdata_init(pc);
+    EVP_PKEY_fromdata(pc, &key, EVP_PKEY_PUBLIC_KEY, params);
+    unsigned char raw[600];
+    int sl = EVP_DecodeBlock(raw, (const unsigned char *)sig, (int)strlen(sig));
+    size_t pad = strlen(sig) >= 2 ? (sig[strlen(sig) - 1] == '=') + (sig[strlen(sig) - 2] == '=') : 0;
+    char msg[2200];
+    snprintf(msg, sizeof msg, "%s.%s", ts, body);
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = key && EVP_DigestVerifyInit(md, NULL, EVP_sha256(), NULL, key) == 1 &&
+             EVP_DigestVerify(md, raw, (size_t)sl - pad, (unsigned char *)msg, strlen(msg)) == 1;
+    EVP_MD_CTX_free(md);
+    EVP_PKEY_free(key);
+    EVP_PKEY_CTX_free(pc);
+    OSSL_PARAM_free(params);
+    OSSL_PARAM_BLD_free(bld);
+    BN_free(n);
+    BN_free(e);
+    return ok;
+}
+
 START_TEST(test_v2_webhook_delivery)
 {
     int port;
@@ -776,6 +834,7 @@ START_TEST(test_v2_webhook_delivery)
     r = admin("POST", "ship", "{\"all\":true}");
     rfree(&r);
     ck_assert_int_ge(wait_hooks(1, 3000), 1);
+    ck_assert_msg(signature_ok(HOOK_TS[0], HOOK_SIG[0], HOOK_BODY[0]), "bad webhook signature");
     cJSON *p = cJSON_Parse(HOOK_BODY[0]);
     ck_assert_str_eq(js(p, "resource_type"), "LABEL_CREATED_V2");
     char res[400];
