@@ -382,6 +382,15 @@ static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const cha
     return MHD_YES;
 }
 
+/* bulk: query parameters are control options only (matched case-insensitively) */
+static enum MHD_Result collect_control(void *cls, enum MHD_ValueKind kind, const char *k, const char *v)
+{
+    (void)kind;
+    if (is_control(k))
+        set_control(cls, k, v ? v : "");
+    return MHD_YES;
+}
+
 static void parse_matrix(char *seg, m3_opts *o)
 {
     char *save = NULL;
@@ -551,12 +560,7 @@ static int h_bulk(sim_req *rq, sim_resp *rs)
         return 0;
     }
     m3_opts o = {.maxrecs = 100};
-    get_args a = {&o, NULL};
-    (void)a;
-    const char *q;
-    for (int i = 0; CONTROLS[i]; i++)
-        if ((q = req_arg(rq, CONTROLS[i])))
-            set_control(&o, CONTROLS[i], q);
+    MHD_get_connection_values(rq->conn, MHD_GET_ARGUMENT_KIND, collect_control, &o);
     body_options(b, &o);
     cJSON *results = cJSON_CreateArray(), *t;
     int nok = 0, nfail = 0;
