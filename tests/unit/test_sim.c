@@ -1439,6 +1439,97 @@ START_TEST(test_admin_limits)
 }
 END_TEST
 
+START_TEST(test_v1_products_and_hooks)
+{
+    char url[300];
+    resp r = get("v1", "%s/products/10000003", URL);
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "sku"), "ITM00003");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/products/10000003", URL);
+    r = post_json("PUT", "v1", url, "{\"productId\":10000003,\"sku\":\"ITM00003\",\"name\":\"Renamed\",\"weightOz\":32}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "success"), "true");
+    rfree(&r);
+    r = get("v1", "%s/products/10000003", URL);
+    ck_assert_str_eq(js(r.json, "name"), "Renamed");
+    ck_assert_str_eq(js(r.json, "price"), "0"); /* left out: the whole resource is replaced */
+    rfree(&r);
+    r = get("v2", "%s/v2/products?sku=ITM00003", URL);
+    ck_assert_str_eq(js(r.json, "products[0].weight.value"), "2");
+    rfree(&r);
+    r = post_json("PUT", "v1", url, "{\"sku\":\"ITM00003\"}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    /* ORDER_NOTIFY on creation, webhook list and delete */
+    int port;
+    struct MHD_Daemon *d = hook_start(&port);
+    char body[300];
+    snprintf(url, sizeof url, "%s/webhooks/subscribe", URL);
+    snprintf(body, sizeof body, "{\"target_url\":\"http://127.0.0.1:%d/o\",\"event\":\"ORDER_NOTIFY\"}", port);
+    r = post_json("POST", "v1", url, body);
+    double id = jnum_at(r.json, "id");
+    rfree(&r);
+    r = post_json("POST", "v1", url, "{\"target_url\":\"ftp://x\",\"event\":\"SHIP_NOTIFY\"}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/orders/createorders", URL);
+    char many[4096];
+    snprintf(many, sizeof many, "[%s]", ORDER);
+    r = post_json("POST", "v1", url, many);
+    rfree(&r);
+    ck_assert_int_ge(wait_hooks(1, 3000), 1);
+    cJSON *p = cJSON_Parse(HOOK_BODY[0]);
+    ck_assert_str_eq(js(p, "resource_type"), "ORDER_NOTIFY");
+    char res[400];
+    snprintf(res, sizeof res, "%s", js(p, "resource_url"));
+    cJSON_Delete(p);
+    ck_assert_str_eq(HOOK_SIG[0], ""); /* V1 is not signed */
+    r = get("v1", "%s", res);
+    ck_assert_int_eq((int)jnum_at(r.json, "total"), 1);
+    rfree(&r);
+    r = get("v1", "%s/webhooks", URL);
+    ck_assert_str_eq(js(r.json, "webhooks[0].HookType"), "ORDER_NOTIFY");
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/webhooks/%.0f", URL, id);
+    r = http("DELETE", url, "v1", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = http("DELETE", url, "v1", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 404);
+    rfree(&r);
+    MHD_stop_daemon(d);
+}
+END_TEST
+
+START_TEST(test_v2_webhooks_crud)
+{
+    char url[300];
+    snprintf(url, sizeof url, "%s/v2/environment/webhooks", URL);
+    resp r = post_json("POST", "v2", url, "{\"event\":\"track\",\"url\":\"http://127.0.0.1:9/x\"}");
+    ck_assert_int_eq(r.status, 200);
+    char id[64];
+    snprintf(id, sizeof id, "%s", js(r.json, "webhook_id"));
+    rfree(&r);
+    r = post_json("POST", "v2", url, "{\"event\":\"track\",\"url\":\"http://127.0.0.1:9/x\"}");
+    ck_assert_int_eq(r.status, 409);
+    rfree(&r);
+    r = post_json("POST", "v2", url, "{\"event\":\"track\",\"url\":\"http://127.0.0.1:9/y\",\"color\":\"red\"}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = get("v2", "%s/v2/environment/webhooks", URL);
+    ck_assert_int_eq(cJSON_GetArraySize(r.json), 1);
+    rfree(&r);
+    snprintf(url, sizeof url, "%s/v2/environment/webhooks/%s", URL, id);
+    r = http("DELETE", url, "v2", NULL, NULL, 0);
+    ck_assert_int_eq(r.status, 204);
+    rfree(&r);
+    r = get("v2", "%s/v2/environment/webhooks/%s", URL, id);
+    ck_assert_int_eq(r.status, 404);
+    rfree(&r);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("mlc-sim");
@@ -1472,6 +1563,8 @@ static Suite *suite(void)
     tcase_add_test(t, test_hostile_seed);
     tcase_add_test(t, test_m3_v1_shape_and_partial);
     tcase_add_test(t, test_admin_limits);
+    tcase_add_test(t, test_v1_products_and_hooks);
+    tcase_add_test(t, test_v2_webhooks_crud);
     suite_add_tcase(s, t);
     TCase *p = tcase_create("process");
     tcase_add_test(p, test_refuses_non_loopback);
