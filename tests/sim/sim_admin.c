@@ -243,21 +243,26 @@ static int h_limits(sim_req *rq, sim_resp *rs)
     return 0;
 }
 
-/* M3 behaviour switches: {"v2_response_shape":"v1"|"v2"} */
+/* M3 behaviour switches: {"v2_response_shape":"v1"|"v2","unknown_fields":"refuse"|"ignore"} */
 static int h_m3(sim_req *rq, sim_resp *rs)
 {
     cJSON *b = body_json(rq, rs);
     if (!b)
         return 0;
-    const char *shape = jstr(b, "v2_response_shape");
+    const char *shape = jstr(b, "v2_response_shape"), *unk = jstr(b, "unknown_fields");
     cJSON *m3 = cJSON_GetObjectItem(SIM->st, "m3");
     if (shape && strcmp(shape, "v1") && strcmp(shape, "v2")) {
         admin_error(rs, 400, "v2_response_shape must be v1 or v2");
+    } else if (unk && strcmp(unk, "refuse") && strcmp(unk, "ignore")) {
+        admin_error(rs, 400, "unknown_fields must be refuse or ignore");
     } else {
         if (shape)
             jset_str(m3, "v2_response_shape", shape);
+        if (unk)
+            jset_str(m3, "unknown_fields", unk);
         cJSON *j = cJSON_CreateObject();
         jset_str(j, "v2_response_shape", jstr(m3, "v2_response_shape") ? jstr(m3, "v2_response_shape") : "v2");
+        jset_str(j, "unknown_fields", jstr(m3, "unknown_fields") ? jstr(m3, "unknown_fields") : "refuse");
         resp_json(rs, 200, j);
     }
     cJSON_Delete(b);

@@ -1396,6 +1396,14 @@ START_TEST(test_m3_v1_shape_and_partial)
     rfree(&r);
     r = admin("POST", "m3", "{\"v2_response_shape\":\"v2\"}");
     rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003&ZZZZ=1", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorField"), "ZZZZ");
+    rfree(&r);
+    r = admin("POST", "m3", "{\"unknown_fields\":\"ignore\"}");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003&ZZZZ=1", M3);
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
+    rfree(&r);
     r = admin("POST", "faults", "{\"rules\":[{\"match\":\"M3 PPS200MI/LstLine\",\"kind\":\"m3_partial\",\"next\":1}]}");
     rfree(&r);
     r = get(at, "%s/PPS200MI/LstLine?PUNO=2000003", M3);
