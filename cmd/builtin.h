@@ -22,6 +22,7 @@
     MLC_BUILTIN("ping", ping, "log in to CloudSuite and ShipStation and make one cheap read") \
     MLC_BUILTIN("post-receipts", post_receipts, "post goods receipts to CloudSuite for shipped PO lines, exactly once") \
     MLC_BUILTIN("pull-pos", pull_pos, "emit CloudSuite purchase orders changed since the last run") \
+    MLC_BUILTIN("pull-shipments", pull_shipments, "emit ShipStation shipments that shipped or were voided") \
     MLC_BUILTIN("push-shipments", push_shipments, "create or update ShipStation inbound shipments from POs") \
     MLC_BUILTIN("version", version, "print mlc's version")
 

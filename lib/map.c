@@ -307,15 +307,42 @@ static mlc_err po_parts_get(const mlc_map *map, const cJSON *po, po_parts *p, ml
     return MLC_OK;
 }
 
-static void add_tags(cJSON *o, const po_parts *p, const char *k1, const char *k2, const char *k3)
+/* PO, supplier, order type and warehouse travel in the custom fields as
+ * space-separated KEY:VALUE tokens, so shipments can be traced (and routed)
+ * without asking M3 (mlc_map_parse_tags reads them back). */
+static void add_tags(cJSON *o, const po_parts *p, const cJSON *po, const char *k1, const char *k2, const char *k3)
 {
-    char buf[96];
+    char buf[160];
+    const char *orty = str_at(po, "order_type");
     snprintf(buf, sizeof buf, "PO:%s", p->puno);
     cJSON_AddStringToObject(o, k1, buf);
-    snprintf(buf, sizeof buf, "SUNO:%s", p->suno);
+    snprintf(buf, sizeof buf, "SUNO:%s%s%s", p->suno, orty ? " ORTY:" : "", orty ? orty : "");
     cJSON_AddStringToObject(o, k2, buf);
     snprintf(buf, sizeof buf, "WHLO:%s", p->whlo);
     cJSON_AddStringToObject(o, k3, buf);
+}
+
+int mlc_map_parse_tags(const char *const fields[], size_t n, const char *key, char *out, size_t cap)
+{
+    size_t klen = strlen(key);
+    for (size_t i = 0; i < n; i++) {
+        const char *f = fields[i];
+        while (f && *f) {
+            while (*f == ' ')
+                f++;
+            size_t len = strcspn(f, " ");
+            if (len > klen && strncmp(f, key, klen) == 0 && f[klen] == ':') {
+                size_t vlen = len - klen - 1;
+                if (vlen == 0 || vlen >= cap)
+                    return -1;
+                memcpy(out, f + klen + 1, vlen);
+                out[vlen] = '\0';
+                return 0;
+            }
+            f += len;
+        }
+    }
+    return -1;
 }
 
 mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err)
@@ -354,7 +381,7 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
         cJSON_Delete(s);
         return mlc_error_prefix(err, "PO %s", p.puno);
     }
-    add_tags(cJSON_AddObjectToObject(s, "advanced_options"), &p, "custom_field1", "custom_field2", "custom_field3");
+    add_tags(cJSON_AddObjectToObject(s, "advanced_options"), &p, po, "custom_field1", "custom_field2", "custom_field3");
     *out = s;
     return MLC_OK;
 }
@@ -409,7 +436,7 @@ mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
     long long store = mlc_config_int(map->cfg, "shipstation.store_id");
     if (store)
         cJSON_AddNumberToObject(adv, "storeId", (double)store);
-    add_tags(adv, &p, "customField1", "customField2", "customField3");
+    add_tags(adv, &p, po, "customField1", "customField2", "customField3");
     *out = o;
     return MLC_OK;
 }

@@ -59,6 +59,9 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
 /* PO record -> V1 Order for createorders. */
 mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err);
 
+/* Reads KEY:VALUE tokens (PO, SUNO, ORTY, WHLO) back from custom fields; 0 if found. */
+int mlc_map_parse_tags(const char *const fields[], size_t n, const char *key, char *out, size_t cap);
+
 /* Hex SHA-256 of the compact JSON of j (out: 65 bytes). */
 void mlc_map_hash(const cJSON *j, char out[65]);
 

@@ -67,6 +67,18 @@ START_TEST(v2_payload_carries_po_keys_and_open_quantities)
     ck_assert_int_eq(cJSON_GetObjectItem(it, "quantity")->valueint, 3);
     ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "advanced_options"), "custom_field1")->valuestring,
                      "PO:1000123");
+    cJSON *adv = cJSON_GetObjectItem(s, "advanced_options");
+    const char *f[3] = {cJSON_GetObjectItem(adv, "custom_field1")->valuestring,
+                        cJSON_GetObjectItem(adv, "custom_field2")->valuestring,
+                        cJSON_GetObjectItem(adv, "custom_field3")->valuestring};
+    char tag[32];
+    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "ORTY", tag, sizeof tag), 0);
+    ck_assert_str_eq(tag, "PP3");
+    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "WHLO", tag, sizeof tag), 0);
+    ck_assert_str_eq(tag, "WH1");
+    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "SUNO", tag, sizeof tag), 0);
+    ck_assert_str_eq(tag, "SUP1");
+    ck_assert_int_ne(mlc_map_parse_tags(f, 3, "NOPE", tag, sizeof tag), 0);
     char h1[65], h2[65];
     mlc_map_hash(s, h1);
     mlc_map_hash(s, h2);

@@ -1,0 +1,489 @@
+/*
+ * shipment.c: ShipStation shipments -> shipment records (see shipment.h).
+ * Not here: receipts, cursors, printing.
+ */
+#include "shipment.h"
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dates.h"
+#include "map.h"
+
+#define PAGE_SIZE 100
+
+struct mlc_shipment {
+    mlc_ss *ss;
+    mlc_store *st;
+    const mlc_config *cfg;
+    mlc_log *log;
+    mlc_shipment_stats stats;
+};
+
+const mlc_shipment_stats *mlc_shipment_stats_get(const mlc_shipment *s) { return &s->stats; }
+
+mlc_err mlc_shipment_new(mlc_ss *ss, mlc_store *st, const mlc_config *cfg, mlc_log *log, mlc_shipment **out,
+                         mlc_error *err)
+{
+    mlc_shipment *s = calloc(1, sizeof *s);
+    *out = NULL;
+    if (!s)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    s->ss = ss;
+    s->st = st;
+    s->cfg = cfg;
+    s->log = log;
+    *out = s;
+    return MLC_OK;
+}
+
+void mlc_shipment_free(mlc_shipment *s) { free(s); }
+
+/* ------------------------------------------------------------ conversions */
+
+static const char *jstr(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+static void add_str(cJSON *o, const char *name, const char *v)
+{
+    if (v && *v)
+        cJSON_AddStringToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
+/* Normalises a time to RFC 3339 UTC seconds; pacific: the value is V1 naive time. */
+static void add_time(cJSON *o, const char *name, const char *v, int pacific)
+{
+    time_t t;
+    char buf[32], tmp[40];
+    int ok = 0;
+    if (v && pacific) {
+        ok = mlc_dates_parse_pacific(v, &t) == 0;
+        if (!ok && strlen(v) == 10) { /* a bare date: Pacific midnight */
+            snprintf(tmp, sizeof tmp, "%s 00:00:00", v);
+            ok = mlc_dates_parse_pacific(tmp, &t) == 0;
+        }
+    } else if (v) {
+        ok = mlc_dates_parse_rfc3339(v, &t) == 0;
+    }
+    if (ok) {
+        mlc_dates_format_rfc3339(t, buf);
+        cJSON_AddStringToObject(o, name, buf);
+    } else {
+        cJSON_AddNullToObject(o, name);
+    }
+}
+
+/* PO and tags from the key and custom fields; 0 if the shipment is one of mlc's. */
+static int mlc_identity(const char *key, const cJSON *adv, const char *f1, const char *f2, const char *f3,
+                        char po[32], char orty[16], char whlo[16], char suno[16])
+{
+    long long cono;
+    if (mlc_map_parse_order_key(key, &cono, po, NULL) != 0)
+        return -1;
+    const char *fields[3] = {jstr(adv, f1), jstr(adv, f2), jstr(adv, f3)};
+    if (mlc_map_parse_tags(fields, 3, "ORTY", orty, 16))
+        orty[0] = '\0';
+    if (mlc_map_parse_tags(fields, 3, "WHLO", whlo, 16))
+        whlo[0] = '\0';
+    if (mlc_map_parse_tags(fields, 3, "SUNO", suno, 16))
+        suno[0] = '\0';
+    return 0;
+}
+
+static cJSON *record_head(const char *id, const char *key, const char *po, const char *orty, const char *whlo,
+                          const char *suno)
+{
+    cJSON *r = cJSON_CreateObject();
+    cJSON_AddStringToObject(r, "kind", "shipment");
+    cJSON_AddStringToObject(r, "shipment_id", id);
+    cJSON_AddStringToObject(r, "order_key", key);
+    cJSON_AddStringToObject(r, "po", po);
+    add_str(r, "order_type", orty);
+    add_str(r, "warehouse", whlo);
+    add_str(r, "supplier", suno);
+    return r;
+}
+
+static void add_item(cJSON *items, const char *sku, double qty, const char *key)
+{
+    char po[32];
+    int line, sub;
+    if (!key || mlc_map_parse_line_key(key, po, &line, &sub) != 0)
+        return; /* not a line mlc created: nothing to receive */
+    cJSON *it = cJSON_CreateObject();
+    add_str(it, "sku", sku);
+    cJSON_AddNumberToObject(it, "qty", qty);
+    cJSON_AddStringToObject(it, "po_line", key);
+    cJSON_AddItemToArray(items, it);
+}
+
+mlc_err mlc_shipment_from_v2(const cJSON *sh, const cJSON *labels, const char *source, cJSON **out, mlc_error *err)
+{
+    char po[32], orty[16], whlo[16], suno[16];
+    const char *id = jstr(sh, "shipment_id"), *key = jstr(sh, "external_shipment_id");
+    *out = NULL;
+    if (!cJSON_IsObject(sh) || !id)
+        return mlc_error_set(err, MLC_ERR_REMOTE, "V2 shipment without shipment_id");
+    if (!key || mlc_identity(key, cJSON_GetObjectItem(sh, "advanced_options"), "custom_field1", "custom_field2",
+                             "custom_field3", po, orty, whlo, suno))
+        return MLC_OK;
+    const cJSON *l, *live = NULL, *dead = NULL;
+    cJSON_ArrayForEach(l, labels)
+    {
+        const char *st = jstr(l, "status");
+        if (cJSON_IsTrue(cJSON_GetObjectItem(l, "voided")) || (st && !strcmp(st, "voided")))
+            dead = l;
+        else if (jstr(l, "tracking_number") && (!st || !strcmp(st, "completed")))
+            live = l;
+    }
+    const cJSON *lab = live ? live : dead;
+    if (!lab)
+        return MLC_OK; /* no label yet: not shipped */
+    cJSON *r = record_head(id, key, po, orty, whlo, suno);
+    add_str(r, "tracking_number", jstr(lab, "tracking_number"));
+    add_str(r, "carrier", jstr(lab, "carrier_code"));
+    add_str(r, "service", jstr(lab, "service_code") ? jstr(lab, "service_code") : jstr(sh, "service_code"));
+    add_time(r, "ship_date", jstr(lab, "ship_date") ? jstr(lab, "ship_date") : jstr(sh, "ship_date"), 0);
+    cJSON_AddBoolToObject(r, "voided", live == NULL);
+    cJSON_AddStringToObject(r, "source", source);
+    cJSON *items = cJSON_AddArrayToObject(r, "items");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(sh, "items"))
+    {
+        const cJSON *q = cJSON_GetObjectItem(it, "quantity");
+        if (cJSON_IsNumber(q))
+            add_item(items, jstr(it, "sku"), q->valuedouble, jstr(it, "external_order_item_id"));
+    }
+    *out = r;
+    return MLC_OK;
+}
+
+mlc_err mlc_shipment_from_v1(const cJSON *sh, const char *source, cJSON **out, mlc_error *err)
+{
+    char po[32], orty[16], whlo[16], suno[16], id[48];
+    const cJSON *sid = cJSON_GetObjectItem(sh, "shipmentId");
+    const char *key = jstr(sh, "orderKey");
+    *out = NULL;
+    if (!cJSON_IsObject(sh) || !cJSON_IsNumber(sid))
+        return mlc_error_set(err, MLC_ERR_REMOTE, "V1 shipment without shipmentId");
+    if (!key || mlc_identity(key, cJSON_GetObjectItem(sh, "advancedOptions"), "customField1", "customField2",
+                             "customField3", po, orty, whlo, suno))
+        return MLC_OK;
+    snprintf(id, sizeof id, "v1-%.0f", sid->valuedouble);
+    cJSON *r = record_head(id, key, po, orty, whlo, suno);
+    add_str(r, "tracking_number", jstr(sh, "trackingNumber"));
+    add_str(r, "carrier", jstr(sh, "carrierCode"));
+    add_str(r, "service", jstr(sh, "serviceCode"));
+    add_time(r, "ship_date", jstr(sh, "shipDate") ? jstr(sh, "shipDate") : jstr(sh, "createDate"), 1);
+    cJSON_AddBoolToObject(r, "voided", cJSON_IsTrue(cJSON_GetObjectItem(sh, "voided")));
+    cJSON_AddStringToObject(r, "source", source);
+    cJSON *items = cJSON_AddArrayToObject(r, "items");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(sh, "shipmentItems"))
+    {
+        const cJSON *q = cJSON_GetObjectItem(it, "quantity");
+        if (cJSON_IsNumber(q))
+            add_item(items, jstr(it, "sku"), q->valuedouble, jstr(it, "lineItemKey"));
+    }
+    *out = r;
+    return MLC_OK;
+}
+
+/* ------------------------------------------------------------ emitting */
+
+/* Emits the record unless its content is unchanged since it was last emitted. */
+static mlc_err emit_if_changed(mlc_shipment *s, cJSON *rec, mlc_shipment_emit emit, void *ud, mlc_error *err)
+{
+    char hash[65];
+    int changed = 1;
+    cJSON *copy = cJSON_Duplicate(rec, 1);
+    if (!copy) {
+        cJSON_Delete(rec);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    cJSON_DeleteItemFromObjectCaseSensitive(copy, "source");
+    mlc_map_hash(copy, hash);
+    cJSON_Delete(copy);
+    char id[80];
+    snprintf(id, sizeof id, "%s", cJSON_GetObjectItem(rec, "shipment_id")->valuestring);
+    mlc_err rc = mlc_store_seen_check(s->st, "shipment", id, hash, &changed, err);
+    if (rc || !changed) {
+        if (!rc)
+            s->stats.unchanged++;
+        cJSON_Delete(rec);
+        return rc;
+    }
+    if ((rc = emit(ud, rec)) != MLC_OK)
+        return rc;
+    s->stats.emitted++;
+    return mlc_store_seen_set(s->st, "shipment", id, hash, err);
+}
+
+static int seen_before(mlc_shipment *s, const char *id)
+{
+    char *h = NULL;
+    mlc_error e;
+    if (mlc_store_seen_get(s->st, "shipment", id, &h, &e) != MLC_OK)
+        return 0;
+    int yes = h != NULL;
+    free(h);
+    return yes;
+}
+
+/* ------------------------------------------------------------ V2 */
+
+static mlc_err v2_labels(mlc_shipment *s, const char *shipment_id, mlc_ss_response *resp, const cJSON **labels,
+                         mlc_error *err)
+{
+    char path[160];
+    char *esc = curl_easy_escape(NULL, shipment_id, 0);
+    if (!esc)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "/v2/labels?shipment_id=%s&page_size=%d", esc, PAGE_SIZE);
+    curl_free(esc);
+    s->stats.api_calls++;
+    mlc_err rc = mlc_ss_request(s->ss, MLC_SS_V2, "GET", path, NULL, 1, resp, err);
+    *labels = rc ? NULL : cJSON_GetObjectItem(resp->json, "labels");
+    return rc;
+}
+
+static mlc_err v2_one(mlc_shipment *s, const cJSON *sh, const char *source, mlc_shipment_emit emit, void *ud,
+                      mlc_error *err)
+{
+    const char *id = jstr(sh, "shipment_id"), *status = jstr(sh, "shipment_status");
+    long long cono;
+    char po[32];
+    s->stats.seen++;
+    if (!id || !jstr(sh, "external_shipment_id") ||
+        mlc_map_parse_order_key(jstr(sh, "external_shipment_id"), &cono, po, NULL) != 0) {
+        s->stats.skipped++;
+        return MLC_OK;
+    }
+    /* Labels are read for shipped shipments, and for ones reported before (a void). */
+    if (!(status && !strcmp(status, "label_purchased")) && !seen_before(s, id)) {
+        s->stats.skipped++;
+        return MLC_OK;
+    }
+    mlc_ss_response lr = {0};
+    const cJSON *labels = NULL;
+    mlc_err rc = v2_labels(s, id, &lr, &labels, err);
+    cJSON *rec = NULL;
+    if (!rc)
+        rc = mlc_shipment_from_v2(sh, labels, source, &rec, err);
+    mlc_ss_response_free(&lr);
+    if (!rc && rec)
+        rc = emit_if_changed(s, rec, emit, ud, err);
+    else if (!rc)
+        s->stats.skipped++;
+    return rc;
+}
+
+static mlc_err poll_v2(mlc_shipment *s, time_t since, time_t *latest, mlc_shipment_emit emit, void *ud,
+                       mlc_error *err)
+{
+    char from[32], path[160];
+    mlc_dates_format_rfc3339(since, from);
+    snprintf(path, sizeof path, "/v2/shipments?modified_at_start=%s&sort_by=modified_at&sort_dir=asc", from);
+    for (int page = 1;; page++) {
+        mlc_ss_response resp = {0};
+        const cJSON *items, *sh;
+        int more = 0;
+        s->stats.api_calls++;
+        mlc_err rc = mlc_ss_list_page(s->ss, MLC_SS_V2, path, "shipments", page, PAGE_SIZE, &resp, &items, &more, err);
+        if (rc) {
+            mlc_ss_response_free(&resp);
+            return rc;
+        }
+        cJSON_ArrayForEach(sh, items)
+        {
+            time_t t;
+            if (jstr(sh, "modified_at") && !mlc_dates_parse_rfc3339(jstr(sh, "modified_at"), &t) && t > *latest)
+                *latest = t;
+            if ((rc = v2_one(s, sh, "poll", emit, ud, err)) != MLC_OK) {
+                mlc_ss_response_free(&resp);
+                return rc;
+            }
+        }
+        mlc_ss_response_free(&resp);
+        if (!more)
+            return MLC_OK;
+    }
+}
+
+/* ------------------------------------------------------------ V1 */
+
+static mlc_err v1_list(mlc_shipment *s, const char *path, const char *source, time_t *latest, mlc_shipment_emit emit,
+                       void *ud, mlc_error *err)
+{
+    for (int page = 1;; page++) {
+        mlc_ss_response resp = {0};
+        const cJSON *items, *sh;
+        int more = 0;
+        s->stats.api_calls++;
+        mlc_err rc = mlc_ss_list_page(s->ss, MLC_SS_V1, path, "shipments", page, PAGE_SIZE, &resp, &items, &more, err);
+        if (rc) {
+            mlc_ss_response_free(&resp);
+            return rc;
+        }
+        cJSON_ArrayForEach(sh, items)
+        {
+            time_t t;
+            const char *ts[2] = {jstr(sh, "createDate"), jstr(sh, "voidDate")};
+            for (int i = 0; latest && i < 2; i++)
+                if (ts[i] && !mlc_dates_parse_pacific(ts[i], &t) && t > *latest)
+                    *latest = t;
+            cJSON *rec = NULL;
+            s->stats.seen++;
+            rc = mlc_shipment_from_v1(sh, source, &rec, err);
+            if (!rc && rec)
+                rc = emit_if_changed(s, rec, emit, ud, err);
+            else if (!rc)
+                s->stats.skipped++;
+            if (rc) {
+                mlc_ss_response_free(&resp);
+                return rc;
+            }
+        }
+        mlc_ss_response_free(&resp);
+        if (!more)
+            return MLC_OK;
+    }
+}
+
+static mlc_err poll_v1(mlc_shipment *s, time_t since, time_t *latest, mlc_shipment_emit emit, void *ud,
+                       mlc_error *err)
+{
+    char from[32], path[200];
+    mlc_dates_format_pacific(since, from);
+    char *esc = curl_easy_escape(NULL, from, 0);
+    if (!esc)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "/shipments?createDateStart=%s&includeShipmentItems=true&sortBy=CreateDate&sortDir=ASC",
+             esc);
+    mlc_err rc = v1_list(s, path, "poll", latest, emit, ud, err);
+    if (!rc) {
+        /* Voids do not change createDate: ask for them on their own. */
+        snprintf(path, sizeof path, "/shipments?voidDateStart=%s&includeShipmentItems=true", esc);
+        rc = v1_list(s, path, "poll", latest, emit, ud, err);
+    }
+    curl_free(esc);
+    return rc;
+}
+
+mlc_err mlc_shipment_poll(mlc_shipment *s, mlc_ss_version v, time_t since, time_t *latest, mlc_shipment_emit emit,
+                          void *ud, mlc_error *err)
+{
+    return v == MLC_SS_V1 ? poll_v1(s, since, latest, emit, ud, err) : poll_v2(s, since, latest, emit, ud, err);
+}
+
+/* ------------------------------------------------------------ webhook inbox */
+
+/* V1 resources are shipment lists; make sure they carry the items. Caller frees. */
+static char *with_items(const char *url)
+{
+    size_t n = strlen(url) + 40;
+    char *u = malloc(n);
+    if (!u)
+        return NULL;
+    const char *p = strstr(url, "includeShipmentItems=");
+    if (p) {
+        snprintf(u, n, "%.*sincludeShipmentItems=true%s", (int)(p - url), url,
+                 p + strcspn(p, "&"));
+    } else {
+        snprintf(u, n, "%s%sincludeShipmentItems=true", url, strchr(url, '?') ? "&" : "?");
+    }
+    return u;
+}
+
+static mlc_err drain_v2(mlc_shipment *s, const char *url, mlc_shipment_emit emit, void *ud, mlc_error *err)
+{
+    mlc_ss_response resp = {0};
+    s->stats.api_calls++;
+    mlc_err rc = mlc_ss_request(s->ss, MLC_SS_V2, "GET", url, NULL, 1, &resp, err);
+    if (rc) {
+        mlc_ss_response_free(&resp);
+        return rc;
+    }
+    /* A label, a list of labels, a shipment, or a list of shipments. */
+    const cJSON *list = cJSON_GetObjectItem(resp.json, "labels");
+    if (!list)
+        list = cJSON_GetObjectItem(resp.json, "shipments");
+    cJSON *single = NULL;
+    if (!list && cJSON_IsObject(resp.json)) {
+        single = cJSON_CreateArray();
+        cJSON_AddItemReferenceToArray(single, resp.json);
+        list = single;
+    }
+    const cJSON *o;
+    cJSON_ArrayForEach(o, list)
+    {
+        const char *sid = jstr(o, "shipment_id");
+        if (!sid)
+            continue;
+        if (jstr(o, "external_shipment_id") && cJSON_GetObjectItem(o, "items")) {
+            rc = v2_one(s, o, "webhook", emit, ud, err); /* already a shipment */
+        } else {
+            char path[160];
+            char *esc = curl_easy_escape(NULL, sid, 0);
+            if (!esc) {
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                break;
+            }
+            snprintf(path, sizeof path, "/v2/shipments/%s", esc);
+            curl_free(esc);
+            mlc_ss_response sr = {0};
+            s->stats.api_calls++;
+            rc = mlc_ss_request(s->ss, MLC_SS_V2, "GET", path, NULL, 1, &sr, err);
+            if (!rc)
+                rc = v2_one(s, sr.json, "webhook", emit, ud, err);
+            mlc_ss_response_free(&sr);
+        }
+        if (rc)
+            break;
+    }
+    cJSON_Delete(single);
+    mlc_ss_response_free(&resp);
+    return rc;
+}
+
+mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err)
+{
+    mlc_store_inbox_item *items = NULL;
+    size_t n = 0;
+    mlc_err rc = mlc_store_inbox_pending(s->st, max, &items, &n, err);
+    if (rc)
+        return rc;
+    for (size_t i = 0; i < n && !rc; i++) {
+        const char *url = items[i].resource_url;
+        mlc_error ce;
+        s->stats.inbox++;
+        if (!url || !*url) {
+            mlc_log_warn(s->log, "webhook %lld (%s) has no resource_url: nothing to fetch",
+                         (long long)items[i].id, items[i].resource_type ? items[i].resource_type : "?");
+        } else if (mlc_ss_has(s->ss, MLC_SS_V2) && mlc_ss_check_url(s->ss, MLC_SS_V2, url, &ce) == MLC_OK &&
+                   strstr(url, "/v2/")) {
+            rc = drain_v2(s, url, emit, ud, err);
+        } else if (mlc_ss_has(s->ss, MLC_SS_V1) && mlc_ss_check_url(s->ss, MLC_SS_V1, url, &ce) == MLC_OK) {
+            char *u = with_items(url);
+            rc = u ? v1_list(s, u, "webhook", NULL, emit, ud, err) : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            free(u);
+        } else {
+            /* never send the key anywhere else */
+            s->stats.refused_urls++;
+            mlc_log_warn(s->log, "webhook %lld: refused resource_url (not the configured ShipStation host)",
+                         (long long)items[i].id);
+            mlc_store_audit(s->st, 0, "webhook_refused", items[i].resource_type, err);
+        }
+        if (!rc)
+            rc = mlc_store_inbox_done(s->st, items[i].id, err);
+    }
+    mlc_store_inbox_free(items, n);
+    return rc;
+}

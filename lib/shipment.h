@@ -1,0 +1,61 @@
+/*
+ * shipment.h: ShipStation shipments as mlc sees them: `shipment` records
+ * (DESIGN.md) for inbound shipments that shipped or were voided, from
+ *   - V2 polling: GET /v2/shipments?modified_at_start= (sorted by modified_at),
+ *     then GET /v2/labels?shipment_id= for tracking number and carrier;
+ *   - V1 polling: GET /shipments?createDateStart= (and voidDateStart= for voids)
+ *     with includeShipmentItems=true; V1 dates are naive Pacific time, converted
+ *     to UTC here (lib/dates);
+ *   - the webhook inbox (lib/store) filled by `mlc webhook serve`: each
+ *     notification's resource_url is fetched only if its scheme and host are the
+ *     configured ShipStation host (mlc_ss_check_url), so the key never leaves.
+ * Only shipments mlc created are reported: their key parses as mlc's order key.
+ * Each record carries its PO, the PO lines (item keys "PO/line/subline"), and the
+ * order type, warehouse and supplier read back from the custom fields.
+ * A record is emitted again only when its content changed (content hash in the
+ * store), so overlapping polls and duplicate webhooks do not repeat it.
+ *
+ * Not here: receipts (lib/receipt), cursors' policy (cmd/pull_shipments.c).
+ * Ownership: mlc_shipment_new() -> mlc_shipment_free(); ss, store, config and
+ * log are borrowed. Records handed to the emit callback belong to the callback.
+ */
+#ifndef MLC_SHIPMENT_H
+#define MLC_SHIPMENT_H
+
+#include "config.h"
+#include "error.h"
+#include "log.h"
+#include "shipstation.h"
+#include "store.h"
+#include <cjson/cJSON.h>
+#include <time.h>
+
+typedef struct mlc_shipment mlc_shipment;
+
+/* Returns MLC_OK to go on; anything else stops the poll (e.g. MLC_ERR_PIPE). */
+typedef mlc_err (*mlc_shipment_emit)(void *ud, cJSON *record);
+
+mlc_err mlc_shipment_new(mlc_ss *ss, mlc_store *st, const mlc_config *cfg, mlc_log *log, mlc_shipment **out,
+                         mlc_error *err);
+void mlc_shipment_free(mlc_shipment *s);
+
+/* Polls shipments modified (V2) or created/voided (V1) at or after since;
+ * *latest: the latest change time seen (unchanged if none). */
+mlc_err mlc_shipment_poll(mlc_shipment *s, mlc_ss_version v, time_t since, time_t *latest, mlc_shipment_emit emit,
+                          void *ud, mlc_error *err);
+/* Drains the webhook inbox (up to max notifications). */
+mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err);
+
+/* Pure conversions (tested on their own). labels: the V2 labels of the shipment
+ * (array, may be NULL). *out NULL (and MLC_OK) when the shipment is not one of
+ * mlc's or has not shipped. */
+mlc_err mlc_shipment_from_v2(const cJSON *shipment, const cJSON *labels, const char *source, cJSON **out,
+                             mlc_error *err);
+mlc_err mlc_shipment_from_v1(const cJSON *shipment, const char *source, cJSON **out, mlc_error *err);
+
+typedef struct mlc_shipment_stats {
+    long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls;
+} mlc_shipment_stats;
+const mlc_shipment_stats *mlc_shipment_stats_get(const mlc_shipment *s);
+
+#endif
