@@ -453,6 +453,19 @@ static mlc_err drain_v2(mlc_shipment *s, const char *url, mlc_shipment_emit emit
     return rc;
 }
 
+/* A URL with userinfo (user@host) is refused outright: it is the classic way to
+ * make a URL look like one host while it goes to another. */
+static int has_userinfo(const char *url)
+{
+    CURLU *u = curl_url();
+    char *user = NULL;
+    int bad = !u || curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
+              curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_OK;
+    curl_free(user);
+    curl_url_cleanup(u);
+    return bad;
+}
+
 mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err)
 {
     mlc_store_inbox_item *items = NULL;
@@ -467,6 +480,10 @@ mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit 
         if (!url || !*url) {
             mlc_log_warn(s->log, "webhook %lld (%s) has no resource_url: nothing to fetch",
                          (long long)items[i].id, items[i].resource_type ? items[i].resource_type : "?");
+        } else if (has_userinfo(url)) {
+            s->stats.refused_urls++;
+            mlc_log_warn(s->log, "webhook %lld: refused resource_url (user information in the URL)",
+                         (long long)items[i].id);
         } else if (mlc_ss_has(s->ss, MLC_SS_V2) && mlc_ss_check_url(s->ss, MLC_SS_V2, url, &ce) == MLC_OK &&
                    strstr(url, "/v2/")) {
             rc = drain_v2(s, url, emit, ud, err);

@@ -1,0 +1,358 @@
+/*
+ * webhook.c: `mlc webhook serve` (a libmicrohttpd listener that stores ShipStation
+ * notifications in the inbox and answers fast) and `mlc webhook subscribe`
+ * (registers the listener's URL at ShipStation). See man/mlc-webhook.1.
+ * Not here: checking and storing a notification (lib/webhook), fetching its
+ * resource (pull-shipments, lib/shipment).
+ */
+#include "builtin.h"
+#include "cmd.h"
+#include "shipstation.h"
+#include "store.h"
+#include "webhook.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+static const char usage[] =
+    "usage: mlc webhook serve [--listen ADDR:PORT]\n"
+    "       mlc webhook subscribe --url BASE_URL [--event EVENT]... [--api v1|v2]\n"
+    "\n"
+    "serve: receives ShipStation webhooks (V1 SHIP_NOTIFY, V2 fulfillment/label events),\n"
+    "checks them (secret path token, size, V2 signature when a public key is configured)\n"
+    "and stores them in the state database's inbox; `mlc pull-shipments` fetches them.\n"
+    "Prints one line 'mlc webhook listening url=...' (without the token) and runs until\n"
+    "SIGTERM or SIGINT.\n"
+    "\n"
+    "subscribe: registers BASE_URL followed by the secret token at ShipStation (the token\n"
+    "is read from shipstation.webhook_secret_file, never from the command line).\n"
+    "\n"
+    "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any)\n"
+    "  --url BASE_URL      public URL of the listener, e.g. https://hooks.example.com\n"
+    "  --event EVENT       event to subscribe (default: SHIP_NOTIFY on v1,\n"
+    "                      fulfillment_shipped_v2 on v2); repeatable\n"
+    "  --api V             v2 or v1 (default: shipstation.api)\n"
+    "  -h, --help          this help\n";
+
+/* ---- small file helpers ---- */
+
+/* Reads a small secret/key file; refuses group- or world-readable secrets. */
+static char *read_small(const char *path, int secret, mlc_error *err)
+{
+    struct stat st;
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        mlc_error_set(err, MLC_ERR_CONFIG, "%s: %s", path, strerror(errno));
+        return NULL;
+    }
+    if (fstat(fileno(f), &st) == 0 && secret && (st.st_mode & 077)) {
+        fclose(f);
+        mlc_error_set(err, MLC_ERR_CONFIG, "%s: readable by group or others: chmod 600 it", path);
+        return NULL;
+    }
+    char *buf = calloc(1, 65537);
+    size_t n = buf ? fread(buf, 1, 65536, f) : 0;
+    fclose(f);
+    if (!buf) {
+        mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        return NULL;
+    }
+    buf[n] = '\0';
+    if (secret)
+        while (n && (buf[n - 1] == '\n' || buf[n - 1] == '\r' || buf[n - 1] == ' '))
+            buf[--n] = '\0';
+    return buf;
+}
+
+static char *config_file_text(const mlc_config *cfg, const char *key, int secret, mlc_error *err, int *missing)
+{
+    char *path = mlc_config_file(cfg, key);
+    *missing = path == NULL;
+    if (!path)
+        return NULL;
+    char *text = read_small(path, secret, err);
+    free(path);
+    return text;
+}
+
+/* ---- serve ---- */
+
+typedef struct conn_body {
+    char *buf;
+    size_t len;
+    int too_big;
+} conn_body;
+
+typedef struct server {
+    mlc_webhook *wh;
+    mlc_log *log;
+} server;
+
+static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *msg)
+{
+    char body[256];
+    snprintf(body, sizeof body, "{\"status\":%d,\"message\":\"%s\"}\n", status, msg);
+    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_COPY);
+    if (!r)
+        return MHD_NO;
+    MHD_add_response_header(r, "Content-Type", "application/json");
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
+                                  const char *version, const char *data, size_t *size, void **con_cls)
+{
+    server *sv = cls;
+    conn_body *b = *con_cls;
+    (void)version;
+    if (!b) {
+        b = calloc(1, sizeof *b);
+        if (!b)
+            return MHD_NO;
+        *con_cls = b;
+        return MHD_YES;
+    }
+    if (*size) {
+        if (!b->too_big) {
+            if (b->len + *size > MLC_WEBHOOK_MAX_BODY) {
+                b->too_big = 1;
+            } else {
+                char *nb = realloc(b->buf, b->len + *size + 1);
+                if (!nb)
+                    return MHD_NO;
+                b->buf = nb;
+                memcpy(b->buf + b->len, data, *size);
+                b->len += *size;
+                b->buf[b->len] = '\0';
+            }
+        }
+        *size = 0;
+        return MHD_YES;
+    }
+    mlc_webhook_request rq = {
+        .method = method,
+        .path = url,
+        .body = b->buf,
+        .body_len = b->too_big ? MLC_WEBHOOK_MAX_BODY + 1 : b->len,
+        .sig_key_id = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-shipengine-rsa-sha256-key-id"),
+        .signature = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-shipengine-rsa-sha256-signature"),
+        .timestamp = MHD_lookup_connection_value(c, MHD_HEADER_KIND, "x-shipengine-timestamp"),
+        .now = time(NULL),
+    };
+    char msg[160];
+    int status = mlc_webhook_handle(sv->wh, &rq, msg, sizeof msg);
+    if (status == 200)
+        mlc_log_info(sv->log, "webhook stored (%zu bytes)", b->len);
+    else
+        mlc_log_warn(sv->log, "webhook refused: %d %s", status, msg);
+    return reply(c, status, msg);
+}
+
+static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
+{
+    (void)cls;
+    (void)c;
+    (void)toe;
+    conn_body *b = *con_cls;
+    if (b) {
+        free(b->buf);
+        free(b);
+        *con_cls = NULL;
+    }
+}
+
+static int parse_listen(const char *s, struct sockaddr_in *sa)
+{
+    char host[64];
+    int port, n = 0;
+    memset(sa, 0, sizeof *sa);
+    if (sscanf(s, "%63[^:]:%d%n", host, &port, &n) != 2 || s[n] || port < 0 || port > 65535)
+        return -1;
+    sa->sin_family = AF_INET;
+    sa->sin_port = htons((unsigned short)port);
+    return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
+}
+
+static int serve(mlc_ctx *ctx, const char *listen)
+{
+    const mlc_config *cfg;
+    mlc_store *st;
+    mlc_error e;
+    struct sockaddr_in sa;
+    if (parse_listen(listen, &sa))
+        return cmd_usage_error(usage, "--listen needs IPv4ADDR:PORT, not '%s'", listen);
+    if (mlc_ctx_config(ctx, &cfg, &e) || mlc_ctx_store(ctx, &st, &e))
+        return cmd_fail(ctx, &e);
+    int missing_token, missing_key;
+    char *token = config_file_text(cfg, "shipstation.webhook_secret_file", 1, &e, &missing_token);
+    if (!token && !missing_token)
+        return cmd_fail(ctx, &e);
+    char *key = config_file_text(cfg, "shipstation.webhook_public_key_file", 0, &e, &missing_key);
+    if (!key && !missing_key) {
+        free(token);
+        return cmd_fail(ctx, &e);
+    }
+    if (!token)
+        mlc_log_warn(mlc_ctx_log(ctx), "no shipstation.webhook_secret_file: anyone who can reach the listener can "
+                                       "store notifications (they are only hints: nothing is fetched off-host)");
+    server sv = {.log = mlc_ctx_log(ctx)};
+    mlc_err rc = mlc_webhook_new(st, sv.log, token, key, &sv.wh, &e);
+    free(key);
+    if (token) {
+        memset(token, 0, strlen(token));
+        free(token);
+    }
+    if (rc)
+        return cmd_fail(ctx, &e);
+    /* Block the stop signals before MHD starts its thread, then wait for them here. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+    if (!d) {
+        mlc_webhook_free(sv.wh);
+        mlc_error_set(&e, MLC_ERR_UNAVAILABLE, "cannot listen on %s", listen);
+        return cmd_fail(ctx, &e);
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
+    char host[INET_ADDRSTRLEN];
+    inet_ntop(AF_INET, &sa.sin_addr, host, sizeof host);
+    printf("mlc webhook listening url=http://%s:%u/\n", host, info ? info->port : 0);
+    fflush(stdout);
+    int sig = 0;
+    sigwait(&set, &sig);
+    MHD_stop_daemon(d);
+    mlc_webhook_free(sv.wh);
+    mlc_log_info(mlc_ctx_log(ctx), "stopped by signal %d", sig);
+    return 0;
+}
+
+/* ---- subscribe ---- */
+
+static int subscribe(mlc_ctx *ctx, const char *base, const char **events, int nevents, const char *api)
+{
+    const mlc_config *cfg;
+    mlc_ss *ss = NULL;
+    mlc_error e;
+    int missing, rc = 0;
+    if (mlc_ctx_config(ctx, &cfg, &e))
+        return cmd_fail(ctx, &e);
+    if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://127.", 11) != 0 &&
+        strncmp(base, "http://localhost", 16) != 0)
+        return cmd_usage_error(usage, "--url must be https (plain http only for loopback)");
+    char *token = config_file_text(cfg, "shipstation.webhook_secret_file", 1, &e, &missing);
+    if (!token && !missing)
+        return cmd_fail(ctx, &e);
+    if (mlc_ss_new(ctx, NULL, &ss, &e)) {
+        free(token);
+        return cmd_fail(ctx, &e);
+    }
+    mlc_log_secret(mlc_ctx_log(ctx), token);
+    mlc_ss_version v = !strcmp(api ? api : mlc_config_str(cfg, "shipstation.api"), "v1") ? MLC_SS_V1 : MLC_SS_V2;
+    size_t blen = strlen(base);
+    char target[1024];
+    snprintf(target, sizeof target, "%s%s%s", base, blen && base[blen - 1] == '/' ? "" : "/", token ? token : "");
+    const char *def = v == MLC_SS_V1 ? "SHIP_NOTIFY" : "fulfillment_shipped_v2";
+    for (int i = 0; i < (nevents ? nevents : 1) && !rc; i++) {
+        const char *ev = nevents ? events[i] : def;
+        cJSON *body = cJSON_CreateObject();
+        if (v == MLC_SS_V1) {
+            cJSON_AddStringToObject(body, "target_url", target);
+            cJSON_AddStringToObject(body, "event", ev);
+            long long store = mlc_config_int(cfg, "shipstation.store_id");
+            if (store)
+                cJSON_AddNumberToObject(body, "store_id", (double)store);
+            cJSON_AddStringToObject(body, "friendly_name", "mlc");
+        } else {
+            cJSON_AddStringToObject(body, "event", ev);
+            cJSON_AddStringToObject(body, "url", target);
+        }
+        mlc_ss_response resp = {0};
+        mlc_err er = mlc_ss_request(ss, v, "POST", v == MLC_SS_V1 ? "/webhooks/subscribe" : "/v2/environment/webhooks",
+                                    body, 0, &resp, &e);
+        cJSON_Delete(body);
+        if (er) {
+            rc = cmd_fail(ctx, &e);
+        } else {
+            /* V1 answers {"id":..} or {"WebHookID":..} (sources disagree); V2 {"webhook_id":..} */
+            const cJSON *id = cJSON_GetObjectItem(resp.json, v == MLC_SS_V1 ? "id" : "webhook_id");
+            if (!id && v == MLC_SS_V1)
+                id = cJSON_GetObjectItem(resp.json, "WebHookID");
+            cJSON *out = cJSON_CreateObject();
+            cJSON_AddStringToObject(out, "kind", "webhook_subscription");
+            cJSON_AddStringToObject(out, "event", ev);
+            cJSON_AddStringToObject(out, "api", v == MLC_SS_V1 ? "v1" : "v2");
+            if (cJSON_IsNumber(id))
+                cJSON_AddNumberToObject(out, "webhook_id", id->valuedouble);
+            else if (cJSON_IsString(id))
+                cJSON_AddStringToObject(out, "webhook_id", id->valuestring);
+            char *s = cJSON_PrintUnformatted(out);
+            printf("%s\n", s ? s : "{}");
+            free(s);
+            cJSON_Delete(out);
+        }
+        mlc_ss_response_free(&resp);
+    }
+    if (token) {
+        memset(token, 0, strlen(token));
+        free(token);
+    }
+    mlc_ss_free(ss);
+    return rc;
+}
+
+int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
+{
+    static const struct option longopts[] = {{"listen", required_argument, 0, 'l'},
+                                             {"url", required_argument, 0, 'u'},
+                                             {"event", required_argument, 0, 'e'},
+                                             {"api", required_argument, 0, 'a'},
+                                             {"help", no_argument, 0, 'h'},
+                                             {0, 0, 0, 0}};
+    const char *listen = "127.0.0.1:8080", *url = NULL, *api = NULL, *events[8];
+    int nevents = 0, c;
+    if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
+        return argc < 2 ? cmd_usage_error(usage, "webhook needs serve or subscribe") : cmd_help(usage);
+    const char *sub = argv[1];
+    optind = 0;
+    while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'l': listen = optarg; break;
+        case 'u': url = optarg; break;
+        case 'a':
+            if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
+                return cmd_usage_error(usage, "--api must be v1 or v2");
+            api = optarg;
+            break;
+        case 'e':
+            if (nevents == 8)
+                return cmd_usage_error(usage, "at most 8 --event");
+            events[nevents++] = optarg;
+            break;
+        case 'h': return cmd_help(usage);
+        default: return cmd_usage_error(usage, "unknown option");
+        }
+    }
+    if (!strcmp(sub, "serve"))
+        return serve(ctx, listen);
+    if (!strcmp(sub, "subscribe")) {
+        if (!url)
+            return cmd_usage_error(usage, "subscribe needs --url");
+        return subscribe(ctx, url, events, nevents, api);
+    }
+    return cmd_usage_error(usage, "unknown webhook command '%s' (serve or subscribe)", sub);
+}

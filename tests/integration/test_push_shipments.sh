@@ -1,0 +1,86 @@
+#!/bin/sh
+# test_push_shipments.sh: mlc pull-pos | mlc push-shipments against mlc-sim, V2 and V1:
+# one shipment per PO, reruns push nothing, a changed PO is updated exactly once,
+# kill -9 between the create call and the link write and commit-then-drop on the
+# create call still leave exactly one shipment per PO; unmappable POs rejected.
+. tests/integration/lib.sh
+sim_start
+DB="$MLC_STATE_DIR/sim.db"
+
+"$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
+npos=$(wc -l <"$SIM_DIR/pos.jsonl")
+"$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib.jsonl" 2>"$SIM_DIR/err"; rc=$?
+mapped=$(jq -r 'select(.kind == "inbound_shipment") | .po' "$SIM_DIR/ib.jsonl" | sort -u | wc -l)
+check_eq "exit 1: some POs cannot be mapped" 1 "$rc"
+check "the unmapped warehouse is named with its line" grep -q "stdin:[0-9]*: PO [0-9]*: warehouse 'WH9' is not in mapping.warehouses" "$SIM_DIR/err"
+check "the unmapped supplier is named" grep -q "has no address in mapping.suppliers" "$SIM_DIR/err"
+check_eq "rejected POs are kept in the store" "$((npos - mapped))" "$(sqlite3 "$DB" "select count(*) from rejected where command='push-shipments'")"
+check_eq "every mapped PO created once" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib.jsonl" | wc -l)"
+check_eq "ShipStation has exactly one shipment per PO" "$mapped" \
+  "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .external_shipment_id] | unique | length')"
+check_eq "and no more" "$mapped" "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled")] | length')"
+check_eq "PO lines travel as item keys" 0 \
+  "$(state '[.shipstation.v2.shipments[].items[] | select((.external_order_item_id // "") | test("^[0-9A-Za-z]+/[0-9]+/[0-9]+$") | not)] | length')"
+calls=$(state '.counters.requests["POST /v2/shipments 200"] // 0')
+check "bulk: one create call for all ($calls)" test "$calls" -eq 1
+
+"$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib2.jsonl" 2>/dev/null
+check_eq "a rerun reports every PO unchanged" "$mapped" "$(jq -r 'select(.action == "unchanged") | .po' "$SIM_DIR/ib2.jsonl" | wc -l)"
+check_eq "and costs no create call" "$calls" "$(state '.counters.requests["POST /v2/shipments 200"] // 0')"
+
+# a PO changed in CloudSuite is updated exactly once
+po=$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib.jsonl" | head -n 1)
+admin POST po "{\"PUNO\":\"$po\",\"lines\":[{\"PNLI\":10,\"ORQA\":\"777\"}]}" >/dev/null
+"$MLC" pull-pos 2>/dev/null | "$MLC" push-shipments >"$SIM_DIR/ib3.jsonl" 2>/dev/null
+check_eq "the changed PO is updated" "updated $po" "$(jq -r '"\(.action) \(.po)"' "$SIM_DIR/ib3.jsonl")"
+check_eq "its old shipment is cancelled, one live shipment remains" 1 \
+  "$(state "[.shipstation.v2.shipments[] | select(.items[0].external_order_id == \"$po\" and .shipment_status != \"cancelled\")] | length")"
+check_eq "with the new quantity" 777 \
+  "$(state "[.shipstation.v2.shipments[] | select(.items[0].external_order_id == \"$po\" and .shipment_status != \"cancelled\") | .items[] | select(.external_order_item_id == \"$po/10/0\") | .quantity][0]")"
+"$MLC" pull-pos --po "$po" 2>/dev/null | "$MLC" push-shipments >"$SIM_DIR/ib4.jsonl" 2>/dev/null
+check_eq "and not again" unchanged "$(jq -r .action "$SIM_DIR/ib4.jsonl")"
+
+# kill -9 between the create call and the link write: the create is slowed down
+# in the sim and the process killed while it waits; the rerun must not duplicate
+sim_stop; rm -rf "$SIM_DIR"
+sim_start
+"$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
+admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"latency","next":1,"ms":800}]}' >/dev/null
+"$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >/dev/null 2>&1 &
+pid=$!
+sleep 0.4; kill -9 $pid; wait $pid 2>/dev/null
+sleep 0.6
+live() { state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled")] | length'; }
+check_eq "the killed run's create reached ShipStation" "$mapped" "$(live)"
+"$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib5.jsonl" 2>/dev/null
+check_eq "after kill -9, the rerun links them without creating" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib5.jsonl" | wc -l)"
+check_eq "exactly one shipment per PO after kill -9" "$mapped" "$(live)"
+check_eq "every link has its ShipStation id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
+
+# commit-then-drop on the create call: applied, response lost
+sim_stop; rm -rf "$SIM_DIR"
+sim_start
+sim_config_add "    retry: {base_ms: 10, cap_ms: 50}"
+"$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
+admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"commit_drop","next":1}]}' >/dev/null
+"$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib6.jsonl" 2>/dev/null
+check_eq "after commit-then-drop every PO is reported created" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib6.jsonl" | wc -l)"
+check_eq "exactly one shipment per PO after commit-then-drop" "$mapped" "$(live)"
+
+# V1: createorders upserts by orderKey, at most 100 a call
+sim_stop; rm -rf "$SIM_DIR"
+sim_start
+"$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
+"$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1.jsonl" 2>/dev/null
+check_eq "V1: every mapped PO created" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/v1.jsonl" | wc -l)"
+check_eq "V1: one order per PO" "$mapped" "$(state '[.shipstation.v1.orders[].orderKey] | unique | length')"
+"$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1b.jsonl" 2>/dev/null
+check_eq "V1: a rerun changes nothing" "$mapped" "$(jq -r 'select(.action == "unchanged") | .po' "$SIM_DIR/v1b.jsonl" | wc -l)"
+check_eq "V1: still one order per PO" "$mapped" "$(state '.shipstation.v1.orders | length')"
+
+# --dry-run calls nothing
+before=$(state '[.counters.requests | to_entries[] | select(.key | test("^(POST|PUT)")) | .value] | add // 0')
+"$MLC" push-shipments --dry-run <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/dry.jsonl" 2>/dev/null
+check_eq "--dry-run prints one request per mapped PO" "$mapped" "$(jq -r 'select(.kind == "shipstation_request") | .body.external_shipment_id' "$SIM_DIR/dry.jsonl" | wc -l)"
+check_eq "--dry-run sends nothing" "$before" "$(state '[.counters.requests | to_entries[] | select(.key | test("^(POST|PUT)")) | .value] | add // 0')"
+t_done
