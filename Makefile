@@ -119,3 +119,11 @@ clean-hardening:
 	rm -rf $(FUZZ_DIR)
 
 -include $(FUZZ_LIB_OBJ:.o=.d)
+
+# format: clang-format -i (style in .clang-format) over the C sources; generated
+# files (tests/sim/sim_catalogue.c, from gen-catalogue.py) are left alone.
+CLANG_FORMAT ?= clang-format
+FORMAT_SRC = $(filter-out tests/sim/sim_catalogue.c,$(sort $(wildcard lib/*.[ch] cmd/*.[ch] tests/unit/*.[ch] \
+             tests/sim/*.[ch] fuzz/*.c)))
+format:
+	$(CLANG_FORMAT) -i $(FORMAT_SRC)
