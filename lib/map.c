@@ -5,6 +5,7 @@
  */
 #include "map.h"
 
+#include <limits.h>
 #include <math.h>
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -152,9 +153,11 @@ mlc_err mlc_map_check_po(const cJSON *po, mlc_error *err)
     const cJSON *l;
     cJSON_ArrayForEach(l, lines)
     {
-        double line, q;
-        if (!cJSON_IsObject(l) || num_at(l, "line", &line) || line != floor(line) || line < 0)
+        double line, sub, q;
+        if (!cJSON_IsObject(l) || num_at(l, "line", &line) || line != floor(line) || line < 0 || line > INT_MAX)
             return mlc_error_set(err, MLC_ERR_INPUT, "lines[%d]: 'line' must be an integer", i);
+        if (!num_at(l, "subline", &sub) && (sub != floor(sub) || sub < 0 || sub > INT_MAX))
+            return mlc_error_set(err, MLC_ERR_INPUT, "lines[%d]: 'subline' must be an integer", i);
         if (!str_at(l, "item"))
             return mlc_error_set(err, MLC_ERR_INPUT, "lines[%d]: missing 'item'", i);
         if (num_at(l, "qty_ordered", &q) || q < 0)

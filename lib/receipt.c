@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -210,7 +211,8 @@ static int item_line(const cJSON *item, const char *rec_po, char po[32], int *li
     const cJSON *pl = cJSON_GetObjectItemCaseSensitive(item, "po_line");
     if (cJSON_IsString(pl))
         return mlc_map_parse_line_key(pl->valuestring, po, line, sub);
-    if (cJSON_IsNumber(pl) && rec_po && pl->valuedouble == floor(pl->valuedouble) && pl->valuedouble >= 0) {
+    if (cJSON_IsNumber(pl) && rec_po && pl->valuedouble == floor(pl->valuedouble) && pl->valuedouble >= 0 &&
+        pl->valuedouble <= INT_MAX) {
         snprintf(po, 32, "%s", rec_po);
         *line = (int)pl->valuedouble;
         *sub = 0;

@@ -170,6 +170,30 @@ START_TEST(routes_and_keys)
 }
 END_TEST
 
+START_TEST(line_numbers_beyond_int_are_rejected)
+{
+    /* found by fuzz/fuzz_jsonl: an integral line or subline too big for an int
+     * passed the check and was converted to int (undefined) by the mapping. */
+    mlc_error e;
+    cJSON *s = NULL, *po = cJSON_Parse(po_text);
+    cJSON *l0 = cJSON_GetArrayItem(cJSON_GetObjectItem(po, "lines"), 0);
+    cJSON_ReplaceItemInObject(l0, "line", cJSON_CreateNumber(4.3e46));
+    ck_assert_int_eq(mlc_map_check_po(po, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "'line' must be an integer"));
+    ck_assert_int_eq(mlc_map_po_to_v2(map, po, &s, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_null(s);
+    cJSON_ReplaceItemInObject(l0, "line", cJSON_CreateNumber(10));
+    cJSON_ReplaceItemInObject(l0, "subline", cJSON_CreateNumber(1e30));
+    ck_assert_int_eq(mlc_map_check_po(po, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "'subline' must be an integer"));
+    cJSON_ReplaceItemInObject(l0, "subline", cJSON_CreateNumber(0.5));
+    ck_assert_int_eq(mlc_map_check_po(po, &e), MLC_ERR_INPUT);
+    cJSON_ReplaceItemInObject(l0, "subline", cJSON_CreateNumber(2147483647));
+    ck_assert_int_eq(mlc_map_check_po(po, &e), MLC_OK);
+    cJSON_Delete(po);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("map");
@@ -179,6 +203,7 @@ static Suite *suite(void)
     tcase_add_test(tc, v1_payload);
     tcase_add_test(tc, unmappable_pos_are_rejected_with_reasons);
     tcase_add_test(tc, routes_and_keys);
+    tcase_add_test(tc, line_numbers_beyond_int_are_rejected);
     suite_add_tcase(s, tc);
     return s;
 }
