@@ -7,6 +7,7 @@
 #include "m3.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,7 +193,7 @@ static char *scalar_str(const cJSON *v)
     if (cJSON_IsNumber(v)) {
         char buf[64];
         double d = v->valuedouble;
-        if (d == (double)(long long)d)
+        if (fabs(d) < 9.2e18 && d == (double)(long long)d) /* the cast is undefined out of range */
             snprintf(buf, sizeof buf, "%lld", (long long)d);
         else
             snprintf(buf, sizeof buf, "%.15g", d);

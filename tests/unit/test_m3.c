@@ -162,6 +162,21 @@ START_TEST(bare_v1_error)
 }
 END_TEST
 
+START_TEST(v2_numbers_beyond_long_long)
+{
+    /* found by fuzz/fuzz_m3: a numeric value beyond long long was cast to it
+     * (undefined behaviour; aborts under make asan). */
+    const char *b = "{\"results\":[{\"transaction\":\"LstLine\",\"records\":[{\"ORQA\":33333333333333333330,"
+                    "\"RVQA\":2,\"CAQA\":-1e300,\"IVQA\":2.5}]}]}";
+    mlc_m3_result *r = parse_ok(b);
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "ORQA"), "3.33333333333333e+19");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "RVQA"), "2");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "CAQA"), "-1e+300");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "IVQA"), "2.5");
+    mlc_m3_result_free(r);
+}
+END_TEST
+
 START_TEST(unrecognised_bodies)
 {
     const char *bad[] = {"", "not json", "[1]", "{\"foo\":1}", "<html>502</html>"};
@@ -389,6 +404,7 @@ static Suite *suite(void)
     tcase_add_test(tc, v1_records_and_partial_failure);
     tcase_add_test(tc, bare_v1_error);
     tcase_add_test(tc, unrecognised_bodies);
+    tcase_add_test(tc, v2_numbers_beyond_long_long);
     tcase_add_test(tc, url_building);
     tcase_add_test(tc, transaction_table);
     tcase_add_test(tc, company_only_where_defined);
