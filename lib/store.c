@@ -831,6 +831,61 @@ mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_
     return rc;
 }
 
+/* The audit of every receipt of a shipment and/or a PO, oldest first (by audit id,
+ * which is insertion order). Used by `mlc audit --shipment/--po`. */
+mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const char *po,
+                                 mlc_store_audit_entry **out, size_t *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char sql[512];
+    *out = NULL;
+    *n = 0;
+    if (!shipment_id && !po)
+        return mlc_error_set(err, MLC_ERR_USAGE, "audit: a shipment id or a PO is needed");
+    snprintf(sql, sizeof sql,
+             "SELECT a.id,a.receipt_id,a.at,a.event,a.detail FROM audit a JOIN receipt r ON r.id=a.receipt_id "
+             "WHERE 1=1%s%s ORDER BY a.id",
+             shipment_id ? " AND r.shipment_id=:sid" : "", po ? " AND r.po=:po" : "");
+    mlc_err rc = prep(st, sql, &s, err);
+    if (rc)
+        return rc;
+    if (shipment_id)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":sid"), shipment_id);
+    if (po)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":po"), po);
+    size_t cap = 0;
+    mlc_store_audit_entry *arr = NULL;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            mlc_store_audit_entry *na = realloc(arr, nc * sizeof *na);
+            if (!na) {
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                break;
+            }
+            arr = na;
+            cap = nc;
+        }
+        arr[*n].id = sqlite3_column_int64(s, 0);
+        arr[*n].receipt_id = sqlite3_column_int64(s, 1);
+        arr[*n].at = col_dup(s, 2);
+        arr[*n].event = col_dup(s, 3);
+        arr[*n].detail = col_dup(s, 4);
+        (*n)++;
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_error(st, err, "list audit");
+    sqlite3_finalize(s);
+    if (rc) {
+        mlc_store_audit_free(arr, *n);
+        *n = 0;
+        return rc;
+    }
+    *out = arr;
+    return MLC_OK;
+}
+
 void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n)
 {
     for (size_t i = 0; i < n; i++) {

@@ -166,6 +166,10 @@ typedef struct mlc_store_audit_entry {
 } mlc_store_audit_entry;
 mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_entry **out, size_t *n,
                              mlc_error *err);
+/* The audit of every receipt of a shipment and/or a PO (NULL = any; at least one
+ * must be given, else MLC_ERR_USAGE), oldest first. */
+mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const char *po,
+                                 mlc_store_audit_entry **out, size_t *n, mlc_error *err);
 void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n);
 
 #endif

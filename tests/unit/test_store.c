@@ -1,4 +1,5 @@
-/* test_store.c: lib/store: migrations, cursors, links, the receipt ledger, audit,
+/* test_store.c: lib/store: migrations, cursors, links, the receipt ledger, audit
+ * (per receipt, per shipment and per PO),
  * two writer processes at once, and a locked database. */
 #include "store.h"
 #include "testutil.h"
@@ -208,6 +209,58 @@ START_TEST(locked_database_gives_busy)
 }
 END_TEST
 
+START_TEST(audit_by_shipment_and_po)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    mlc_store_receipt a = {.idem_key = "se-1/P1/10/0", .shipment_id = "se-1", .po = "P1", .line = 10, .qty = 1,
+                           .route = "po_receipt"};
+    mlc_store_receipt b = {.idem_key = "se-2/P1/20/0", .shipment_id = "se-2", .po = "P1", .line = 20, .qty = 2,
+                           .route = "po_receipt"};
+    mlc_store_receipt c = {.idem_key = "se-2/P2/10/0", .shipment_id = "se-2", .po = "P2", .line = 10, .qty = 3,
+                           .route = "po_receipt"};
+    int created;
+    ck_assert_int_eq(mlc_store_receipt_add(st, &a, &created, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_receipt_add(st, &b, &created, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_receipt_add(st, &c, &created, &e), MLC_OK);
+    /* interleaved, so "oldest first" is checked across receipts */
+    ck_assert_int_eq(mlc_store_audit(st, c.id, "accepted", "{}", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_audit(st, a.id, "accepted", "{}", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_audit(st, b.id, "accepted", "{}", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_audit(st, 0, "unrelated", NULL, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_audit(st, a.id, "posted", "{}", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_audit(st, c.id, "exhausted", "{}", &e), MLC_OK);
+
+    mlc_store_audit_entry *l;
+    size_t n;
+    ck_assert_int_eq(mlc_store_audit_list_for(st, NULL, "P1", &l, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(l[0].receipt_id == a.id && !strcmp(l[0].event, "accepted"));
+    ck_assert(l[1].receipt_id == b.id);
+    ck_assert(l[2].receipt_id == a.id && !strcmp(l[2].event, "posted"));
+    ck_assert(l[0].id < l[1].id && l[1].id < l[2].id);
+    mlc_store_audit_free(l, n);
+
+    ck_assert_int_eq(mlc_store_audit_list_for(st, "se-2", NULL, &l, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert(l[0].receipt_id == c.id && l[1].receipt_id == b.id && l[2].receipt_id == c.id);
+    ck_assert_str_eq(l[2].event, "exhausted");
+    mlc_store_audit_free(l, n);
+
+    ck_assert_int_eq(mlc_store_audit_list_for(st, "se-2", "P2", &l, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 2);
+    mlc_store_audit_free(l, n);
+
+    ck_assert_int_eq(mlc_store_audit_list_for(st, "se-nope", NULL, &l, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 0);
+    mlc_store_audit_free(l, n);
+    ck_assert_int_eq(mlc_store_audit_list_for(st, NULL, NULL, &l, &n, &e), MLC_ERR_USAGE);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("store");
@@ -216,6 +269,7 @@ static Suite *suite(void)
     tcase_add_test(tc, migrates_and_reopens);
     tcase_add_test(tc, links_seen_and_rejected);
     tcase_add_test(tc, receipt_ledger_duplicate_claim_and_audit);
+    tcase_add_test(tc, audit_by_shipment_and_po);
     tcase_add_test(tc, two_processes_write_at_once);
     tcase_add_test(tc, locked_database_gives_busy);
     suite_add_tcase(s, tc);
