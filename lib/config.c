@@ -104,6 +104,7 @@ static const setting schema[] = {
     {"mapping.warehouses.*.warehouse_id", T_STR, NULL},
     {"mapping.warehouses.*.v1_warehouse_id", T_INT, NULL},
     {"mapping.warehouses.*.inventory_warehouse_id", T_STR, NULL},
+    {"mapping.warehouses.*.inventory_location_id", T_STR, NULL},
     ADDRESS("mapping.warehouses.*.ship_to"),
     ADDRESS("mapping.suppliers.*.ship_from"),
     {"mapping.suppliers.*.carrier_id", T_STR, NULL},
@@ -116,6 +117,8 @@ static const setting schema[] = {
     {"mapping.items.owners.*", T_STR, NULL},       /* cloudsuite | shipstation | newest */
     {"mapping.items.create_in_m3", T_BOOL, "false"},
     {"mapping.items.new_item.*", T_STR, NULL},
+    {"mapping.items.weight_unit", T_STR, "kg"},     /* M3 GRWE unit: kg | g | lb | oz */
+    {"mapping.items.length_unit", T_STR, "cm"},     /* M3 ILEN/IWID/IHEI unit: cm | mm | m | in */
 };
 
 struct mlc_config_node {
