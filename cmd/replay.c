@@ -145,7 +145,8 @@ static mlc_err read_stdin(replay_run *p, mlc_store *st, mlc_error *err)
         const char *kind = mlc_jsonl_kind(rec);
         if (kind && !strcmp(kind, "receipt")) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "receipt_id");
-            if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble != (double)(int64_t)id->valuedouble) {
+            if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9007199254740992.0 ||
+                id->valuedouble != (double)(int64_t)id->valuedouble) {
                 char msg[128];
                 snprintf(msg, sizeof msg, "stdin:%lu: receipt record without a valid 'receipt_id'", lineno);
                 p->rejected++;

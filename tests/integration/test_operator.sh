@@ -107,12 +107,14 @@ check_eq "audit without a target is a usage error" 64 "$rc"
 check_eq "audit with an id and --po is a usage error" 64 "$rc"
 
 # ---- replay: dry run, before the fix, after the fix ----
-before=$(ledger)
+calls() { state '[.counters.requests | to_entries[] | select(.key | test("^(ION|M3) ")) | .value] | add'; }
+before=$(ledger); calls0=$(calls)
 "$MLC" queue --state exhausted | "$MLC" replay --dry-run >"$O/d.jsonl" 2>/dev/null; rc=$?
 check_eq "--dry-run exits 0" 0 "$rc"
 check_eq "--dry-run reports what it would replay" "would_replay would_replay" "$(jq -r .status "$O/d.jsonl" | xargs)"
 check_eq "--dry-run changes nothing in the ledger or the audit" "$before" "$(ledger)"
 check_eq "--dry-run posts nothing" "$base" "$(received)"
+check_eq "--dry-run makes no call to CloudSuite at all" "$calls0" "$(calls)"
 
 "$MLC" replay "$B" >"$O/r0.jsonl" 2>/dev/null; rc=$?
 check_eq "replay before the cause is fixed: still exhausted, exit 1" "1 exhausted" "$rc $(jq -r .status "$O/r0.jsonl")"
@@ -206,12 +208,12 @@ check "naming it" grep -q "'abc' is not a receipt id" "$O/e"
 check_eq "ids and --exhausted together: usage error" 64 "$rc"
 "$MLC" replay --po "$po1" >/dev/null 2>&1; rc=$?
 check_eq "--po alone: usage error" 64 "$rc"
-printf '%s\n' 'garbage' '{"kind":"receipt"}' '{"kind":"note","x":1}' | "$MLC" replay >"$O/g.jsonl" 2>"$O/e"; rc=$?
+printf '%s\n' 'garbage' '{"kind":"receipt"}' '{"kind":"note","x":1}' '{"kind":"receipt","receipt_id":1e300}' | "$MLC" replay >"$O/g.jsonl" 2>"$O/e"; rc=$?
 check_eq "bad stdin lines exit 1" 1 "$rc"
 check "with line numbers" grep -q "stdin:1:" "$O/e"
 check "and the field" grep -q "stdin:2: receipt record without a valid 'receipt_id'" "$O/e"
 check_eq "other kinds pass through" note "$(jq -r .kind "$O/g.jsonl")"
-check_eq "bad lines are kept in the store" 2 "$(sqlite3 "$DB" "select count(*) from rejected where command='replay'")"
+check_eq "bad lines are kept in the store" 3 "$(sqlite3 "$DB" "select count(*) from rejected where command='replay'")"
 check_eq "after all that, no PO line was received twice by mistake" 1 \
   "$(state "[.m3.receipts[] | select(.PUNO != \"$po4\") | \"\(.PUNO)/\(.PNLI)/\(.PNLS)/\(.RVQA)\"] | group_by(.) | map(length) | max")"
 t_done
