@@ -110,6 +110,7 @@ cJSON *jarr(cJSON *o, const char *k);   /* array member, created if missing */
 cJSON *jobj(cJSON *o, const char *k);   /* object member, created if missing */
 void jset_str(cJSON *o, const char *k, const char *v);
 void jset_num(cJSON *o, const char *k, double v);
+void jset_num_front(cJSON *o, const char *k, double v);
 void jset_bool(cJSON *o, const char *k, int v);
 void jset(cJSON *o, const char *k, cJSON *v); /* replaces */
 cJSON *jclean_copy(const cJSON *o);          /* deep copy without "_"-keys */
@@ -154,6 +155,12 @@ int sim_http_start(struct MHD_Daemon **d, const char *host, int port, int *bound
 int state_load(cJSON *seed, char *err, size_t errlen); /* takes seed */
 cJSON *state_dump(void);
 cJSON *state_meta(void); /* clock, counters, faults */
+void state_index_reset(void); /* also on exit */
+/* indexed lookups in big arrays (see sim_state.c for the rules); NULL = absent */
+cJSON *state_lookup(cJSON *arr, const char *field, const char *key);
+cJSON *state_lookup_num(cJSON *arr, const char *field, double v);
+void state_index_forget(cJSON *arr); /* after deleting an element or changing a key */
+void jreplace_inplace(cJSON *dst, cJSON *src); /* dst takes src's members; src is freed */
 cJSON *m3_find_po(const char *puno);
 cJSON *m3_find_line(cJSON *po, long pnli, long pnls);
 cJSON *m3_find_item(const char *itno);

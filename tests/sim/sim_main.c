@@ -201,6 +201,7 @@ static void init_sim(sim_t *s, const opts *o)
 
 static void free_sim(sim_t *s)
 {
+    state_index_reset();
     cJSON_Delete(s->st);
     cJSON_Delete(s->tokens);
     cJSON_Delete(s->counts);

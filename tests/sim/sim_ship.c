@@ -19,23 +19,9 @@ static cJSON *ss(void) { return cJSON_GetObjectItem(SIM->st, "shipstation"); }
 static cJSON *v2(void) { return jobj(ss(), "v2"); }
 static cJSON *v1(void) { return jobj(ss(), "v1"); }
 
-static cJSON *find_by(cJSON *arr, const char *k, const char *v)
-{
-    cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
-        const char *s = jstr(e, k);
-        if (s && v && strcmp(s, v) == 0)
-            return e;
-    }
-    return NULL;
-}
+static cJSON *find_by(cJSON *arr, const char *k, const char *v) { return state_lookup(arr, k, v); }
 
-static cJSON *find_num(cJSON *arr, const char *k, double v)
-{
-    cJSON *e;
-    cJSON_ArrayForEach(e, arr) if (jnum(e, k, -1) == v) return e;
-    return NULL;
-}
+static cJSON *find_num(cJSON *arr, const char *k, double v) { return state_lookup_num(arr, k, v); }
 
 static void tracking_number(const char *carrier, char *out, size_t n)
 {
@@ -160,8 +146,8 @@ static cJSON *v2_label(cJSON *s, const char *carrier_id, const char *carrier_cod
     jset(l, "label_download", dl);
     jset(l, "packages", cJSON_Duplicate(cJSON_GetObjectItem(s, "packages"), 1));
     jset(l, "ship_to", cJSON_Duplicate(cJSON_GetObjectItem(s, "ship_to"), 1));
-    jset_num(l, "_created", now);
-    jset_num(l, "_seq", (double)next_id("seq"));
+    jset_num_front(l, "_created", now);
+    jset_num_front(l, "_seq", (double)next_id("seq"));
     cJSON_AddItemToArray(jarr(v2(), "labels"), l);
     return l;
 }
@@ -197,7 +183,7 @@ static void v2_ship(cJSON *s, double fraction, int voided, cJSON *out)
     jset_str(s, "shipment_status", "label_purchased");
     jset_str(s, "ship_date", t);
     jset_str(s, "modified_at", t);
-    jset_num(s, "_modified", now);
+    jset_num_front(s, "_modified", now);
     if (!jstr(s, "carrier_id"))
         jset_str(s, "carrier_id", cid);
     snprintf(res, sizeof res, "/v2/labels/%s", jstr(l, "label_id"));
@@ -237,9 +223,9 @@ static void v1_split_rest(cJSON *o, cJSON *rest_items)
     jset_bool(adv, "mergedOrSplit", 1);
     jset_num(adv, "parentId", jnum(o, "orderId", 0));
     jset_bool(jobj(o, "advancedOptions"), "mergedOrSplit", 1);
-    jset_num(n, "_created", now);
-    jset_num(n, "_modified", now);
-    jset_num(n, "_seq", (double)next_id("seq"));
+    jset_num_front(n, "_created", now);
+    jset_num_front(n, "_modified", now);
+    jset_num_front(n, "_seq", (double)next_id("seq"));
     cJSON_AddItemToArray(jarr(v1(), "orders"), n);
 }
 
@@ -294,9 +280,9 @@ static cJSON *v1_shipment(cJSON *o, const char *batch, double now)
     jset(s, "labelData", cJSON_CreateNull());
     jset(s, "formData", cJSON_CreateNull());
     jset_str(s, "_batch", batch);
-    jset_num(s, "_created", now);
-    jset_num(s, "_ship", now);
-    jset_num(s, "_seq", (double)next_id("seq"));
+    jset_num_front(s, "_created", now);
+    jset_num_front(s, "_ship", now);
+    jset_num_front(s, "_seq", (double)next_id("seq"));
     cJSON_AddItemToArray(jarr(v1(), "shipments"), s);
     return s;
 }
@@ -308,12 +294,12 @@ void v1_shipment_void(cJSON *s)
     fmt_pacific(now, t);
     jset_bool(s, "voided", 1);
     jset_str(s, "voidDate", t);
-    jset_num(s, "_void", now);
+    jset_num_front(s, "_void", now);
     cJSON *o = find_num(jarr(v1(), "orders"), "orderId", jnum(s, "orderId", -1));
     if (o) {
         jset_str(o, "orderStatus", "awaiting_shipment");
         jset_str(o, "modifyDate", t);
-        jset_num(o, "_modified", now);
+        jset_num_front(o, "_modified", now);
     }
 }
 
@@ -337,7 +323,7 @@ static void v1_ship(cJSON *o, double fraction, int voided, const char *batch, cJ
     jset_str(o, "orderStatus", "shipped");
     jset_str(o, "shipDate", jstr(s, "shipDate"));
     jset_str(o, "modifyDate", t);
-    jset_num(o, "_modified", now);
+    jset_num_front(o, "_modified", now);
     if (voided)
         v1_shipment_void(s);
     cJSON *r = cJSON_CreateObject();
@@ -380,15 +366,17 @@ int ship_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
     jarr(out, "skipped");
     int v1_count = 0;
     if (all) {
-        int n = cJSON_GetArraySize(jarr(v2(), "shipments"));
-        for (int i = 0; i < n; i++) { /* split rests are appended: ship only the existing ones */
-            cJSON *s = cJSON_GetArrayItem(jarr(v2(), "shipments"), i);
+        /* split rests are appended while we walk: ship only what existed at the start */
+        cJSON *arr = jarr(v2(), "shipments"), *last = arr->child ? arr->child->prev : NULL;
+        for (cJSON *s = arr->child, *next; s; s = next) {
+            next = s == last ? NULL : s->next;
             if (!strcmp(jstrs(s, "shipment_status"), "pending") || !strcmp(jstrs(s, "shipment_status"), "processing"))
                 v2_ship(s, fraction, voided, out);
         }
-        n = cJSON_GetArraySize(jarr(v1(), "orders"));
-        for (int i = 0; i < n; i++) {
-            cJSON *o = cJSON_GetArrayItem(jarr(v1(), "orders"), i);
+        arr = jarr(v1(), "orders");
+        last = arr->child ? arr->child->prev : NULL;
+        for (cJSON *o = arr->child, *next; o; o = next) {
+            next = o == last ? NULL : o->next;
             if (!strcmp(jstrs(o, "orderStatus"), "awaiting_shipment")) {
                 v1_ship(o, fraction, voided, batch, out);
                 v1_count++;

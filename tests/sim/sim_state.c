@@ -107,6 +107,7 @@ int state_load(cJSON *seed, char *err, size_t errlen)
         return -1;
     }
     jobj(seed, "_ids");
+    state_index_reset();
     cJSON_Delete(SIM->st);
     SIM->st = seed;
     clock_set(t);
@@ -155,8 +156,161 @@ static cJSON *find_by(cJSON *arr, const char *k, const char *v)
 
 static cJSON *m3(void) { return cJSON_GetObjectItem(SIM->st, "m3"); }
 
-cJSON *m3_find_po(const char *puno) { return find_by(cJSON_GetObjectItem(m3(), "pos"), "PUNO", puno); }
-cJSON *m3_find_item(const char *itno) { return find_by(cJSON_GetObjectItem(m3(), "items"), "ITNO", itno); }
+/* Indexes key -> element for the big arrays (100k POs, shipments, orders): one per
+ * (array, field), built on first use and kept in step by indexing what was appended
+ * since (cJSON keeps the tail at child->prev). Elements of indexed arrays are changed in
+ * place and never replaced; code that deletes an element or changes a key in place calls
+ * state_index_forget(). A seed replacing the state drops them all. Numeric keys are
+ * indexed by their "%.0f" text. */
+typedef struct index {
+    cJSON *arr;
+    char field[32];
+    cJSON *tail;
+    char **keys;
+    cJSON **vals;
+    size_t cap, used;
+} index_t;
+
+#define NIX 32
+static index_t IX[NIX];
+
+static size_t hash(const char *s)
+{
+    size_t h = 1469598103934665603ULL;
+    for (; *s; s++)
+        h = (h ^ (unsigned char)*s) * 1099511628211ULL;
+    return h;
+}
+
+static void index_free(index_t *ix)
+{
+    for (size_t i = 0; i < ix->cap; i++)
+        free(ix->keys[i]);
+    free(ix->keys);
+    free(ix->vals);
+    memset(ix, 0, sizeof *ix);
+}
+
+static int key_of(const cJSON *e, const char *field, char *out, size_t n)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(e, field);
+    if (cJSON_IsString(v))
+        snprintf(out, n, "%s", v->valuestring);
+    else if (cJSON_IsNumber(v))
+        snprintf(out, n, "%.0f", v->valuedouble);
+    else
+        return 0;
+    return 1;
+}
+
+static cJSON *index_get(index_t *ix, const char *key)
+{
+    if (!ix->cap)
+        return NULL;
+    char now[128];
+    size_t i = hash(key) & (ix->cap - 1);
+    for (; ix->keys[i]; i = (i + 1) & (ix->cap - 1))
+        if (strcmp(ix->keys[i], key) == 0)
+            return key_of(ix->vals[i], ix->field, now, sizeof now) && strcmp(now, key) == 0 ? ix->vals[i] : NULL;
+    return NULL;
+}
+
+static void index_put(index_t *ix, const char *key, cJSON *v);
+
+static void index_grow(index_t *ix)
+{
+    index_t old = *ix;
+    ix->cap = old.cap ? old.cap * 2 : 256;
+    ix->used = 0;
+    ix->keys = calloc(ix->cap, sizeof *ix->keys);
+    ix->vals = calloc(ix->cap, sizeof *ix->vals);
+    if (!ix->keys || !ix->vals)
+        abort();
+    for (size_t i = 0; i < old.cap; i++)
+        if (old.keys[i]) {
+            index_put(ix, old.keys[i], old.vals[i]);
+            free(old.keys[i]);
+        }
+    free(old.keys);
+    free(old.vals);
+}
+
+/* the first element with a key keeps it */
+static void index_put(index_t *ix, const char *key, cJSON *v)
+{
+    if ((ix->used + 1) * 2 > ix->cap)
+        index_grow(ix);
+    size_t i = hash(key) & (ix->cap - 1);
+    while (ix->keys[i] && strcmp(ix->keys[i], key) != 0)
+        i = (i + 1) & (ix->cap - 1);
+    if (ix->keys[i])
+        return;
+    ix->keys[i] = xstrdup(key);
+    ix->vals[i] = v;
+    ix->used++;
+}
+
+static index_t *index_for(cJSON *arr, const char *field)
+{
+    index_t *free_slot = NULL;
+    for (int i = 0; i < NIX; i++) {
+        if (IX[i].arr == arr && strcmp(IX[i].field, field) == 0)
+            return &IX[i];
+        if (!IX[i].arr && !free_slot)
+            free_slot = &IX[i];
+    }
+    if (!free_slot || strlen(field) >= sizeof free_slot->field)
+        return NULL;
+    free_slot->arr = arr;
+    snprintf(free_slot->field, sizeof free_slot->field, "%s", field);
+    return free_slot;
+}
+
+static void index_sync(index_t *ix)
+{
+    cJSON *last = ix->arr->child ? ix->arr->child->prev : NULL;
+    if (ix->tail == last)
+        return;
+    char key[128];
+    for (cJSON *e = ix->tail ? ix->tail->next : ix->arr->child; e; e = e->next)
+        if (key_of(e, ix->field, key, sizeof key))
+            index_put(ix, key, e);
+    ix->tail = last;
+}
+
+cJSON *state_lookup(cJSON *arr, const char *field, const char *key)
+{
+    if (!cJSON_IsArray(arr) || !key)
+        return NULL;
+    index_t *ix = index_for(arr, field);
+    if (!ix)
+        return find_by(arr, field, key);
+    index_sync(ix);
+    return index_get(ix, key);
+}
+
+cJSON *state_lookup_num(cJSON *arr, const char *field, double v)
+{
+    char key[64];
+    snprintf(key, sizeof key, "%.0f", v);
+    return state_lookup(arr, field, key);
+}
+
+void state_index_forget(cJSON *arr)
+{
+    for (int i = 0; i < NIX; i++)
+        if (IX[i].arr == arr)
+            index_free(&IX[i]);
+}
+
+void state_index_reset(void)
+{
+    for (int i = 0; i < NIX; i++)
+        index_free(&IX[i]);
+}
+
+cJSON *m3_find_po(const char *puno) { return state_lookup(cJSON_GetObjectItem(m3(), "pos"), "PUNO", puno); }
+cJSON *m3_find_item(const char *itno) { return state_lookup(cJSON_GetObjectItem(m3(), "items"), "ITNO", itno); }
 cJSON *m3_find_whs(const char *whlo) { return find_by(cJSON_GetObjectItem(m3(), "warehouses"), "WHLO", whlo); }
 
 cJSON *m3_find_line(cJSON *po, long pnli, long pnls)

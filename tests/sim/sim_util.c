@@ -83,7 +83,36 @@ void jset_str(cJSON *o, const char *k, const char *v)
 }
 
 void jset_num(cJSON *o, const char *k, double v) { jset(o, k, cJSON_CreateNumber(v)); }
+
+/* internal "_" numbers (times, sequence) sit first, so list filters find them at once */
+void jset_num_front(cJSON *o, const char *k, double v)
+{
+    cJSON *it = cJSON_GetObjectItemCaseSensitive(o, k);
+    if (it && cJSON_IsNumber(it))
+        cJSON_SetNumberValue(it, v);
+    else {
+        cJSON_DeleteItemFromObjectCaseSensitive(o, k);
+        it = cJSON_AddNumberToObject(o, k, v);
+    }
+    if (it && o->child != it) {
+        cJSON_DetachItemViaPointer(o, it);
+        cJSON_InsertItemInArray(o, 0, it);
+    }
+}
 void jset_bool(cJSON *o, const char *k, int v) { jset(o, k, cJSON_CreateBool(v)); }
+
+void jreplace_inplace(cJSON *dst, cJSON *src)
+{
+    cJSON *c;
+    while ((c = dst->child))
+        cJSON_Delete(cJSON_DetachItemViaPointer(dst, c));
+    while ((c = src->child)) {
+        char key[128]; /* the add frees the item's key before copying it */
+        snprintf(key, sizeof key, "%s", c->string ? c->string : "");
+        cJSON_AddItemToObject(dst, key, cJSON_DetachItemViaPointer(src, c));
+    }
+    cJSON_Delete(src);
+}
 
 cJSON *jclean_copy(const cJSON *o)
 {
@@ -124,10 +153,7 @@ long fresh_id(const char *counter, long base, cJSON *arr, const char *key)
 {
     for (;;) {
         long id = base + next_id(counter);
-        const cJSON *e;
-        int used = 0;
-        cJSON_ArrayForEach(e, arr) if (jnum(e, key, -1) == (double)id) used = 1;
-        if (!used)
+        if (!state_lookup_num(arr, key, (double)id))
             return id;
     }
 }
@@ -136,10 +162,7 @@ void fresh_se_id(char *out, size_t n, const char *counter, long base, cJSON *arr
 {
     for (;;) {
         snprintf(out, n, "se-%ld", base + next_id(counter));
-        const cJSON *e;
-        int used = 0;
-        cJSON_ArrayForEach(e, arr) if (strcmp(jstrs(e, key), out) == 0) used = 1;
-        if (!used)
+        if (!state_lookup(arr, key, out))
             return;
     }
 }

@@ -35,12 +35,7 @@ void v1_modelstate(sim_resp *rs, const char *key, const char *msg)
     resp_json(rs, 400, j);
 }
 
-cJSON *v1_find_num(cJSON *arr, const char *k, double v)
-{
-    cJSON *e;
-    cJSON_ArrayForEach(e, arr) if (jnum(e, k, -1) == v) return e;
-    return NULL;
-}
+cJSON *v1_find_num(cJSON *arr, const char *k, double v) { return state_lookup_num(arr, k, v); }
 
 int v1_in_list(const char *v, const char *const *l)
 {
@@ -303,6 +298,7 @@ static int h_product_put(sim_req *rq, sim_resp *rs)
     char t[40];
     fmt_rfc3339(sim_now(), t);
     jset_str(p, "sku", jstr(b, "sku"));
+    state_index_forget(jarr(v1_ss(), "products")); /* the sku may have changed */
     jset_str(p, "name", jstr(b, "name"));
     cJSON *price = jobj(p, "price"), *dim = jobj(p, "dimensions"), *w = jobj(p, "weight");
     jset_num(price, "amount", jnum(b, "price", 0));
@@ -387,6 +383,7 @@ static int h_webhook_delete(sim_req *rq, sim_resp *rs)
         return 0;
     }
     cJSON_Delete(cJSON_DetachItemViaPointer(arr, w));
+    state_index_forget(arr);
     resp_text(rs, 200, "application/json", "");
     return 0;
 }

@@ -195,8 +195,8 @@ static cJSON *build_order(const cJSON *in, const cJSON *old)
         jset_num(o, "orderId", jnum(old, "orderId", 0));
         jset_str(o, "orderKey", jstr(old, "orderKey"));
         jset_str(o, "createDate", jstr(old, "createDate"));
-        jset_num(o, "_created", jnum(old, "_created", now));
-        jset_num(o, "_seq", jnum(old, "_seq", 0));
+        jset_num_front(o, "_created", jnum(old, "_created", now));
+        jset_num_front(o, "_seq", jnum(old, "_seq", 0));
     } else {
         char key[40];
         make_uuid(key);
@@ -204,13 +204,13 @@ static cJSON *build_order(const cJSON *in, const cJSON *old)
         if (!jstr(in, "orderKey"))
             jset_str(o, "orderKey", key);
         jset_str(o, "createDate", t);
-        jset_num(o, "_created", now);
-        jset_num(o, "_seq", (double)next_id("seq"));
+        jset_num_front(o, "_created", now);
+        jset_num_front(o, "_seq", (double)next_id("seq"));
     }
     jset_str(o, "orderDate", o_t);
     jset_str(o, "modifyDate", t);
-    jset_num(o, "_modified", now);
-    jset_num(o, "_order", od);
+    jset_num_front(o, "_modified", now);
+    jset_num_front(o, "_order", od);
     jset(o, "billTo", norm_address(cJSON_GetObjectItem(in, "billTo")));
     jset(o, "shipTo", norm_address(cJSON_GetObjectItem(in, "shipTo")));
     jset(o, "items", norm_items(cJSON_GetObjectItem(in, "items"), t));
@@ -245,9 +245,9 @@ static void notify_created(const char *batch, int created)
  * that notify (not awaiting_payment) */
 static cJSON *upsert(const cJSON *in, char *msg, size_t ml, const char *batch, int *created)
 {
-    cJSON *arr = jarr(v1_root(), "orders"), *old = NULL, *e;
+    cJSON *arr = jarr(v1_root(), "orders");
     const char *key = jstr(in, "orderKey");
-    cJSON_ArrayForEach(e, arr) if (key && strcmp(key, jstrs(e, "orderKey")) == 0) old = e;
+    cJSON *old = key ? state_lookup(arr, "orderKey", key) : NULL;
     if (!key && cJSON_IsNumber(cJSON_GetObjectItem(in, "orderId"))) /* an update by orderId */
         old = v1_find_num(arr, "orderId", jnum(in, "orderId", -1));
     if (old) {
@@ -258,9 +258,10 @@ static cJSON *upsert(const cJSON *in, char *msg, size_t ml, const char *batch, i
         }
     }
     cJSON *o = build_order(in, old);
-    if (old)
-        cJSON_ReplaceItemViaPointer(arr, old, o);
-    else {
+    if (old) {
+        jreplace_inplace(old, o); /* elements of indexed arrays stay where they are */
+        o = old;
+    } else {
         cJSON_AddItemToArray(arr, o);
         if (strcmp(jstrs(o, "orderStatus"), "awaiting_payment") != 0) {
             jset_str(o, "_batch", batch);

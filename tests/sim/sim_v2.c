@@ -43,16 +43,7 @@ void v2_bad_field(sim_resp *rs, const char *fmt, const char *what)
     v2_error(rs, 400, "validation", "invalid_field_value", fmt, what);
 }
 
-cJSON *v2_find_by(cJSON *arr, const char *k, const char *v)
-{
-    cJSON *e;
-    cJSON_ArrayForEach(e, arr) {
-        const char *s = jstr(e, k);
-        if (s && v && strcmp(s, v) == 0)
-            return e;
-    }
-    return NULL;
-}
+cJSON *v2_find_by(cJSON *arr, const char *k, const char *v) { return state_lookup(arr, k, v); }
 
 void v2_not_found(sim_resp *rs, const char *what, const char *id)
 {

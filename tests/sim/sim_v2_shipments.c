@@ -255,9 +255,9 @@ static void fill_defaults(cJSON *n, double now)
     cJSON *to = cJSON_GetObjectItem(n, "ship_to");
     if (to && !jstr(to, "address_residential_indicator"))
         jset_str(to, "address_residential_indicator", "unknown");
-    jset_num(n, "_created", now);
-    jset_num(n, "_modified", now);
-    jset_num(n, "_seq", (double)next_id("seq"));
+    jset_num_front(n, "_created", now);
+    jset_num_front(n, "_modified", now);
+    jset_num_front(n, "_seq", (double)next_id("seq"));
 }
 
 cJSON *v2_shipment_new(const cJSON *in)
@@ -394,10 +394,11 @@ int v2_h_shipment_update(sim_req *rq, sim_resp *rs)
     cJSON *n = b;
     fill_defaults(n, sim_now());
     jset_str(n, "created_at", created_at);
-    jset_num(n, "_created", created);
-    jset_num(n, "_seq", seq);
-    cJSON_ReplaceItemViaPointer(jarr(v2_root(), "shipments"), s, n);
-    resp_json(rs, 200, jclean_copy(n));
+    jset_num_front(n, "_created", created);
+    jset_num_front(n, "_seq", seq);
+    jreplace_inplace(s, n); /* elements of indexed arrays stay where they are */
+    state_index_forget(jarr(v2_root(), "shipments")); /* external_shipment_id may have changed */
+    resp_json(rs, 200, jclean_copy(s));
     return 0;
 }
 
@@ -419,7 +420,7 @@ int v2_h_shipment_cancel(sim_req *rq, sim_resp *rs)
     fmt_rfc3339(sim_now(), t);
     jset_str(s, "shipment_status", "cancelled");
     jset_str(s, "modified_at", t);
-    jset_num(s, "_modified", sim_now());
+    jset_num_front(s, "_modified", sim_now());
     resp_text(rs, 204, NULL, NULL);
     return 0;
 }
@@ -478,7 +479,7 @@ void v2_label_void(cJSON *l)
     if (!s)
         return;
     jset_str(s, "modified_at", t);
-    jset_num(s, "_modified", sim_now());
+    jset_num_front(s, "_modified", sim_now());
     cJSON_ArrayForEach(o, jarr(v2_root(), "labels")) {
         const char *sid = jstr(o, "shipment_id");
         if (sid && strcmp(sid, jstrs(s, "shipment_id")) == 0 && !jbool(o, "voided", 0))

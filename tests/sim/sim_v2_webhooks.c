@@ -85,6 +85,7 @@ int v2_h_webhook_one(sim_req *rq, sim_resp *rs)
     }
     if (strcmp(rq->method, "DELETE") == 0) {
         cJSON_Delete(cJSON_DetachItemViaPointer(arr, w));
+        state_index_forget(arr);
         resp_text(rs, 204, NULL, NULL);
     } else
         resp_json(rs, 200, jclean_copy(w));
