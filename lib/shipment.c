@@ -266,8 +266,10 @@ static mlc_err v2_one(mlc_shipment *s, const cJSON *sh, const char *source, mlc_
         s->stats.skipped++;
         return MLC_OK;
     }
-    /* Labels are read for shipped shipments, and for ones reported before (a void). */
-    if (!(status && !strcmp(status, "label_purchased")) && !seen_before(s, id)) {
+    /* Labels are read for shipped shipments, for ones reported before (a void
+     * since), and for any a webhook pointed at; a poll does not spend a call on
+     * every pending shipment. */
+    if (!(status && !strcmp(status, "label_purchased")) && strcmp(source, "webhook") != 0 && !seen_before(s, id)) {
         s->stats.skipped++;
         return MLC_OK;
     }
