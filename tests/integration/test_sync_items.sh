@@ -135,6 +135,26 @@ check_eq "create_in_m3: SKU-D created" "created 0" "$(rec "$out" SKU-D to-clouds
 check_eq "with name, weight (8 oz in kg), length (4 in in cm) and the configured mandatory fields" "Gadget D 0.2268 10.16 FG P1" \
   "$(item SKU-D '"\(.ITDS) \(.GRWE) \(.ILEN) \(.ITTY) \(.PRVG)"')"
 
+# ---- faults: a ShipStation 500 that outlasts the retries, a dropped inventory answer
+admin GET state | jq 'del(.counters, .faults)
+  | (.m3.items[] | select(.ITNO == "SKU-B")) |= (.ITDS = "Widget B2" | .LMDT = "20261120" | .balances.WH1 = 11)' \
+  >"$SIM_DIR/seed4.json"
+curl -sf -X POST --data @"$SIM_DIR/seed4.json" "$SIM_URL/admin/seed" >/dev/null
+sim_config_add "    retry: {base_ms: 1, cap_ms: 5, max_attempts: 3}"
+admin POST faults '{"rules":[{"match":"PUT /products/{id}","kind":"500","next":20},
+  {"match":"POST /v2/inventory","kind":"commit_drop","next":1}]}' >/dev/null
+out=$("$MLC" sync-items 2>"$SIM_DIR/err"); rc=$?
+check_eq "PUT failing with 500 after the retries: exit 75" 75 "$rc"
+check_eq "SKU-B to ShipStation skipped, with the reason" "skipped true" \
+  "$(rec "$out" SKU-B to-shipstation '"\(.action) \(.reason | test("500|[Ss]erver"))"')"
+check_eq "the product is unchanged" "Widget B" "$(product SKU-B .name)"
+check_eq "stock set exactly although the answer was dropped" 11 "$(onhand SKU-B se-4001)"
+admin DELETE faults >/dev/null
+out=$("$MLC" sync-items 2>"$SIM_DIR/err"); rc=$?
+check_eq "the next run does the update" "updated 0 Widget B2" \
+  "$(rec "$out" SKU-B to-shipstation .action) $rc $(product SKU-B .name)"
+check_eq "and then nothing more" 0 "$("$MLC" sync-items 2>/dev/null | grep -c '"action":"\(updated\|created\)"')"
+
 # ---- usage
 "$MLC" sync-items --direction sideways >/dev/null 2>&1; rc=$?
 check_eq "bad --direction is a usage error" 64 "$rc"
