@@ -882,32 +882,11 @@ static void level_set(item_whs *w, const char *sku, const char *loc, double q)
     cJSON_AddItemToArray(w->levels, e);
 }
 
-static void stock_one(mlc_item *it, const char *itno, const char *sku, item_whs *w, int dry_run,
-                      mlc_item_stock *s)
+/* ShipStation side of one warehouse, once s->m3_qty is known. */
+static void stock_one(mlc_item *it, const char *sku, item_whs *w, int dry_run, mlc_item_stock *s)
 {
     mlc_error e;
-    memset(s, 0, sizeof *s);
-    snprintf(s->warehouse, sizeof s->warehouse, "%s", w->whlo);
-    snprintf(s->location, sizeof s->location, "%s", w->location);
-    const char *pgm = program(it, "cloudsuite.programs.item_balance");
-    mlc_m3_field in[] = {{"WHLO", w->whlo}, {"ITNO", itno}};
-    mlc_m3_result *r = NULL;
-    mlc_err rc = mlc_m3_execute(it->m3, pgm, in, 2, 1, &r, &e);
-    if (rc == MLC_ERR_REMOTE && r) {
-        s->action = MLC_STOCK_REPORTED;
-        snprintf(s->reason, sizeof s->reason, "M3 %s: %s", pgm, mlc_m3_result_message(r));
-        mlc_m3_result_free(r);
-        return;
-    }
-    if (rc || mlc_m3_result_count(r) == 0) {
-        s->action = rc ? MLC_STOCK_FAILED : MLC_STOCK_REPORTED;
-        s->err = rc;
-        snprintf(s->reason, sizeof s->reason, "%s", rc ? e.msg : "M3 returned no balance");
-        mlc_m3_result_free(r);
-        return;
-    }
-    s->m3_qty = num_of(mlc_m3_result_get(r, 0, "STQT"));
-    mlc_m3_result_free(r);
+    mlc_err rc;
     rc = ss_on_hand(it, sku, w, &s->ss_qty, s->location, sizeof s->location, &e);
     if (rc) {
         s->action = rc == MLC_ERR_NOTFOUND || rc == MLC_ERR_REMOTE ? MLC_STOCK_REPORTED : MLC_STOCK_FAILED;
@@ -959,20 +938,84 @@ static void stock_one(mlc_item *it, const char *itno, const char *sku, item_whs 
     s->action = MLC_STOCK_ADJUSTED;
 }
 
+/* M3 on-hand of the SKU in every mapped warehouse: one bulk read (GetItmWhsBal per
+ * warehouse).  Fills out[i].m3_qty, or marks out[i] reported/failed; returns the
+ * number of warehouses with a balance. */
+static size_t m3_balances(mlc_item *it, const char *itno, mlc_item_stock *out)
+{
+    mlc_error e;
+    const char *pgm = program(it, "cloudsuite.programs.item_balance");
+    mlc_m3_field *fields = calloc(2 * it->nwhs, sizeof *fields);
+    mlc_m3_record *recs = calloc(it->nwhs, sizeof *recs);
+    size_t ok = 0;
+    if (!fields || !recs) {
+        free(fields);
+        free(recs);
+        for (size_t i = 0; i < it->nwhs; i++) {
+            out[i].action = MLC_STOCK_FAILED;
+            out[i].err = MLC_ERR_NOMEM;
+            snprintf(out[i].reason, sizeof out[i].reason, "out of memory");
+        }
+        return 0;
+    }
+    for (size_t i = 0; i < it->nwhs; i++) {
+        fields[2 * i] = (mlc_m3_field){"WHLO", it->whs[i].whlo};
+        fields[2 * i + 1] = (mlc_m3_field){"ITNO", itno};
+        recs[i] = (mlc_m3_record){&fields[2 * i], 2};
+    }
+    mlc_m3_result *r = NULL;
+    mlc_err rc = mlc_m3_bulk(it->m3, pgm, recs, it->nwhs, 1, &r, &e);
+    free(fields);
+    free(recs);
+    if (rc != MLC_OK && !(rc == MLC_ERR_REMOTE && r && mlc_m3_result_tx_count(r) == it->nwhs)) {
+        for (size_t i = 0; i < it->nwhs; i++) { /* call-level failure */
+            out[i].action = MLC_STOCK_FAILED;
+            out[i].err = rc;
+            snprintf(out[i].reason, sizeof out[i].reason, "M3 %s: %s", pgm, e.msg);
+        }
+        mlc_m3_result_free(r);
+        return 0;
+    }
+    for (size_t i = 0; i < it->nwhs; i++) {
+        const char *q = mlc_m3_result_tx_ok(r, i) ? mlc_m3_result_tx_get(r, i, 0, "STQT") : NULL;
+        if (!q) { /* e.g. the item is not stocked in that warehouse */
+            const char *m = mlc_m3_result_tx_message(r, i);
+            out[i].action = MLC_STOCK_REPORTED;
+            snprintf(out[i].reason, sizeof out[i].reason, "M3 %s %s: %s", pgm, it->whs[i].whlo,
+                     m && *m ? m : "no balance");
+            continue;
+        }
+        out[i].m3_qty = num_of(q);
+        out[i].action = MLC_STOCK_UNCHANGED;
+        ok++;
+    }
+    mlc_m3_result_free(r);
+    return ok;
+}
+
 void mlc_item_stock_sync(mlc_item *it, const char *sku, int dry_run, mlc_item_stock *out)
 {
     mlc_error e;
     const char *itno;
-    mlc_err rc = itno_of(it, sku, &itno, &e);
+    if (it->nwhs == 0)
+        return;
     for (size_t i = 0; i < it->nwhs; i++) {
-        if (rc) {
-            memset(&out[i], 0, sizeof out[i]);
-            snprintf(out[i].warehouse, sizeof out[i].warehouse, "%s", it->whs[i].whlo);
+        memset(&out[i], 0, sizeof out[i]);
+        snprintf(out[i].warehouse, sizeof out[i].warehouse, "%s", it->whs[i].whlo);
+        snprintf(out[i].location, sizeof out[i].location, "%s", it->whs[i].location);
+    }
+    mlc_err rc = itno_of(it, sku, &itno, &e);
+    if (rc) {
+        for (size_t i = 0; i < it->nwhs; i++) {
             out[i].action = rc == MLC_ERR_NOTFOUND ? MLC_STOCK_REPORTED : MLC_STOCK_FAILED;
             out[i].err = rc;
             snprintf(out[i].reason, sizeof out[i].reason, "%s", e.msg);
-            continue;
         }
-        stock_one(it, itno, sku, &it->whs[i], dry_run, &out[i]);
+        return;
     }
+    if (m3_balances(it, itno, out) == 0)
+        return;
+    for (size_t i = 0; i < it->nwhs; i++)
+        if (out[i].action == MLC_STOCK_UNCHANGED)
+            stock_one(it, sku, &it->whs[i], dry_run, &out[i]);
 }

@@ -151,8 +151,9 @@ typedef struct mlc_item_stock {
 /* Number of warehouses mapped for stock (mapping.warehouses.<WHLO> with an
  * inventory_location_id or inventory_warehouse_id). */
 size_t mlc_item_stock_warehouses(const mlc_item *it);
-/* For each mapped warehouse: GetItmWhsBal, GET /v2/inventory, and (unless dry_run)
- * POST /v2/inventory adjust when on-hand differs.  out has room for
+/* For each mapped warehouse: GetItmWhsBal (one bulk request for all of them), the
+ * warehouse's GET /v2/inventory levels (read once per mlc_item), and (unless
+ * dry_run) POST /v2/inventory adjust when on-hand differs.  out has room for
  * mlc_item_stock_warehouses() entries.  Per-warehouse problems are in out[i]. */
 void mlc_item_stock_sync(mlc_item *it, const char *sku, int dry_run, mlc_item_stock *out);
 

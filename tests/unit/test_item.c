@@ -316,11 +316,14 @@ START_TEST(put_whole_resource)
 END_TEST
 
 #define TOKEN (stub_reply){.status = 200, .body = "{\"access_token\":\"AT_1\",\"expires_in\":3600}"}
-#define BAL(q)                                                                                               \
+/* one bulk answer: GetItmWhsBal for WH1 and WH9 */
+#define BALS(q1, q2)                                                                                         \
     (stub_reply)                                                                                             \
     {                                                                                                        \
-        .status = 200, .body = "{\"results\":[{\"transaction\":\"GetItmWhsBal\",\"records\":[{\"ITNO\":\"S1\"," \
-                               "\"WHLO\":\"WH1\",\"STQT\":\"" q "\"}]}]}"                                      \
+        .status = 200, .body = "{\"results\":[{\"transaction\":\"GetItmWhsBal\",\"records\":[{\"ITNO\":\"S1\","     \
+                               "\"WHLO\":\"WH1\",\"STQT\":\"" q1 "\"}]},{\"transaction\":\"GetItmWhsBal\","       \
+                               "\"records\":[{\"ITNO\":\"S1\",\"WHLO\":\"WH9\",\"STQT\":\"" q2 "\"}]}],"           \
+                               "\"nrOfSuccessfullTransactions\":2,\"nrOfFailedTransactions\":0}"           \
     }
 
 START_TEST(stock_adjust_exact)
@@ -329,8 +332,7 @@ START_TEST(stock_adjust_exact)
     fx_init(&f, "      warehouses:\n        WH1: {inventory_location_id: se-4001}\n"
                 "        WH9: {inventory_location_id: se-4999}\n");
     stub_push(f.ms, TOKEN);
-    stub_push(f.ms, BAL("40"));
-    stub_push(f.ms, BAL("3"));
+    stub_push(f.ms, BALS("40", "3"));
     stub_push(f.ss_srv, (stub_reply){.status = 200,
                                      .body = "{\"inventory\":[{\"sku\":\"S1\",\"on_hand\":35,\"inventory_location_id\":"
                                              "\"se-4001\"},{\"sku\":\"S2\",\"on_hand\":5,\"inventory_location_id\":"
@@ -359,21 +361,24 @@ START_TEST(stock_adjust_exact)
     ck_assert_double_eq(cJSON_GetObjectItem(b, "quantity")->valuedouble, 40);
     cJSON_Delete(b);
     /* the same SKU again: levels are cached and now equal -> no request to ShipStation */
-    stub_push(f.ms, BAL("40"));
-    stub_push(f.ms, BAL("0"));
+    stub_push(f.ms, BALS("40", "0"));
     stub_push(f.ss_srv, (stub_reply){.status = 204});
     mlc_item_stock_sync(f.it, "S1", 0, st);
     ck_assert_int_eq(st[0].action, MLC_STOCK_UNCHANGED);
     ck_assert_int_eq(st[1].action, MLC_STOCK_UNCHANGED); /* 0 on hand, none at the location */
     ck_assert_int_eq(f.ss_srv->nreqs, 4);
     /* fractional M3 on-hand goes as whole units, said in the reason; dry run posts nothing */
-    stub_push(f.ms, BAL("7.5"));
-    stub_push(f.ms, BAL("0"));
+    stub_push(f.ms, BALS("7.5", "0"));
     mlc_item_stock_sync(f.it, "S2", 1, st);
     ck_assert_int_eq(st[0].action, MLC_STOCK_ADJUSTED);
     ck_assert_int_eq(st[0].qty, 7);
     ck_assert_msg(strstr(st[0].reason, "7.5") != NULL, "%s", st[0].reason);
     ck_assert_int_eq(f.ss_srv->nreqs, 4);
+    /* M3: the token, then one bulk read per SKU */
+    ck_assert_int_eq(f.ms->nreqs, 4);
+    ck_assert_str_eq(f.ms->reqs[1].method, "POST");
+    ck_assert_msg(strstr(f.ms->reqs[1].body, "\"WH9\"") && strstr(f.ms->reqs[1].body, "GetItmWhsBal"), "%s",
+                  f.ms->reqs[1].body);
     fx_free(&f);
 }
 END_TEST
