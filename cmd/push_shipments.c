@@ -196,8 +196,14 @@ static void flush_v2(push_run *r)
         free(payloads);
         if (rc == MLC_OK) {
             for (size_t i = 0; i < r->nbatch; i++) {
+                mlc_inbound_result found;
+                mlc_error fe;
                 if (res[i].ok) {
                     settle(r, &r->batch[i], &res[i]);
+                } else if (mlc_inbound_v2_find(r->ss, r->batch[i].key, &found, &fe) == MLC_OK) {
+                    /* refused because it already exists (an earlier run's create
+                     * that we never heard back from): link it */
+                    settle(r, &r->batch[i], &found);
                 } else {
                     mlc_error re;
                     mlc_error_set(&re, MLC_ERR_REMOTE, "ShipStation refused the shipment: %s", res[i].error);
