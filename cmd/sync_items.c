@@ -400,12 +400,9 @@ static void sync_sku(sync_run *r, const char *sku)
         if (plan.to_ss) {
             mlc_item_values target = ss;
             copy_fields(&target, &m3, plan.to_ss);
-            if (!mlc_item_can_write_products(r->it)) {
-                m3_pending = 1;
-                s.action = "skipped";
+            if (!mlc_item_can_write_products(r->it)) { /* a setup limit, warned once: not a failure */
+                m3_pending = reported = 1;
                 add_reason(&s, "%s", "product fields differ but V2 products are read-only: add V1 credentials");
-                add_fields(s.fields, plan.to_ss);
-                failed = 1;
             } else if (r->o.dry_run || mlc_item_product_update(r->it, &target, plan.to_ss, &e) == MLC_OK) {
                 add_fields(s.fields, plan.to_ss);
                 ss = target;
@@ -598,6 +595,9 @@ int cmd_sync_items(int argc, char **argv, mlc_ctx *ctx)
         mlc_m3_free(r.m3);
         return cmd_fail(ctx, &e);
     }
+    if (r.o.to_ss && !mlc_item_can_write_products(r.it))
+        mlc_log_warn(r.log, "no ShipStation V1 credentials: product fields are compared, not written "
+                            "(V2 products are read-only); stock is still synced");
     r.w = mlc_jsonl_writer_new(stdout);
     if (!r.w)
         rc = MLC_EXIT_OSERR;

@@ -155,6 +155,20 @@ check_eq "the next run does the update" "updated 0 Widget B2" \
   "$(rec "$out" SKU-B to-shipstation .action) $rc $(product SKU-B .name)"
 check_eq "and then nothing more" 0 "$("$MLC" sync-items 2>/dev/null | grep -c '"action":"\(updated\|created\)"')"
 
+# ---- without V1 credentials: products listed with V2, differences reported, stock still synced
+sed -i '/v1_key_file/d' "$MLC_CONFIG"
+admin GET state | jq 'del(.counters, .faults)
+  | (.m3.items[] | select(.ITNO == "SKU-A")) |= (.ITDS = "Widget A3" | .balances.WH1 = 13)' >"$SIM_DIR/seed5.json"
+curl -sf -X POST --data @"$SIM_DIR/seed5.json" "$SIM_URL/admin/seed" >/dev/null
+out=$("$MLC" sync-items --sku SKU-A --direction to-shipstation 2>"$SIM_DIR/err"); rc=$?
+check_eq "V2 only: updated (stock), exit 0, the product name left alone" "updated 0 Widget A2" \
+  "$(rec "$out" SKU-A to-shipstation .action) $rc $(product SKU-A .name)"
+check_eq "V2 only: the reason says why" true "$(rec "$out" SKU-A to-shipstation '.reason | test("read-only")')"
+check_eq "V2 only: products read from /v2/products, no PUT" "1 0" \
+  "$(counter 'GET /v2/products 200') $(counter 'PUT /products/{id} 200')"
+check_eq "V2 only: stock still set" 13 "$(onhand SKU-A se-4001)"
+check "V2 only: warned once" grep -q "V1 credentials" "$SIM_DIR/err"
+
 # ---- usage
 "$MLC" sync-items --direction sideways >/dev/null 2>&1; rc=$?
 check_eq "bad --direction is a usage error" 64 "$rc"
