@@ -1,7 +1,8 @@
 /*
  * sim_state.c: the sim's state, kept as one cJSON tree in the seed format (see the SEED
  * section of mlc-sim(1)): loading and checking a seed, dumping the whole state for
- * GET /admin/state, and lookups of M3 records (POs, lines, items, warehouses).
+ * GET /admin/state, the key indexes that keep lookups in big arrays (100k POs, shipments,
+ * orders) fast, and lookups of M3 records (POs, lines, items, warehouses).
  *
  * Not here: how any API changes the state (each system's file).
  */
