@@ -512,7 +512,7 @@ static int num(const cJSON *o, const char *k)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
     if (cJSON_IsNumber(v))
-        return (int)v->valuedouble;
+        return v->valueint; /* cJSON clamps it to int; casting valuedouble is undefined out of range */
     if (cJSON_IsString(v) && isdigit((unsigned char)v->valuestring[0]))
         return atoi(v->valuestring);
     return -1;

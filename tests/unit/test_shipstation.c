@@ -8,6 +8,7 @@
 #include "shipstation.h"
 #include "stubserver.h"
 #include "testutil.h"
+#include <limits.h>
 
 #include <curl/curl.h>
 
@@ -194,6 +195,14 @@ START_TEST(page_info)
     j = cJSON_Parse("{\"items\":[],\"links\":{\"next\":{\"href\":\"/v2/x?page=2\"}}}");
     mlc_ss_page_info(j, &page, &pages, &total, &next);
     ck_assert_int_eq(page, -1);
+    ck_assert_int_eq(next, 1);
+    cJSON_Delete(j);
+    /* found by fuzz/fuzz_shipstation: numbers beyond int were cast to int (undefined) */
+    j = cJSON_Parse("{\"orders\":[],\"total\":5e54,\"page\":1,\"pages\":1e10}");
+    mlc_ss_page_info(j, &page, &pages, &total, &next);
+    ck_assert_int_eq(page, 1);
+    ck_assert_int_eq(pages, INT_MAX);
+    ck_assert_int_eq(total, INT_MAX);
     ck_assert_int_eq(next, 1);
     cJSON_Delete(j);
 }
