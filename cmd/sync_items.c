@@ -156,7 +156,7 @@ static void add_reason(side_result *s, const char *fmt, const char *arg)
 
 static void emit(sync_run *r, const char *sku, side_result *s)
 {
-    mlc_error e;
+    mlc_error e = {0};
     cJSON *rec = cJSON_CreateObject();
     cJSON_AddStringToObject(rec, "kind", "item");
     cJSON_AddStringToObject(rec, "sku", sku);
@@ -207,7 +207,7 @@ static void add_fields(cJSON *arr, unsigned mask)
 
 static int prev_get(sync_run *r, const char *ns, const char *sku, mlc_item_values *out)
 {
-    mlc_error e;
+    mlc_error e = {0};
     char *s = NULL;
     if (mlc_store_seen_get(r->st, ns, sku, &s, &e) != MLC_OK) {
         note_failure(r, &e);
@@ -220,7 +220,7 @@ static int prev_get(sync_run *r, const char *ns, const char *sku, mlc_item_value
 
 static void prev_set(sync_run *r, const char *ns, const mlc_item_values *v)
 {
-    mlc_error e;
+    mlc_error e = {0};
     if (r->o.dry_run)
         return;
     char *s = mlc_item_values_encode(v);
@@ -288,7 +288,7 @@ static void sync_stock(sync_run *r, const char *sku, side_result *s, int *change
             add_reason(s, "%s", st[i].reason);
             break;
         case MLC_STOCK_FAILED: {
-            mlc_error e;
+            mlc_error e = {0};
             mlc_error_set(&e, st[i].err ? st[i].err : MLC_ERR_REMOTE, "%s: stock %s: %s", sku, st[i].warehouse,
                           st[i].reason);
             note_failure(r, &e);
@@ -310,7 +310,7 @@ static void copy_fields(mlc_item_values *dst, const mlc_item_values *src, unsign
 
 static void sync_ss_only(sync_run *r, const char *sku, const mlc_item_values *ss)
 {
-    mlc_error e;
+    mlc_error e = {0};
     if (!r->o.to_m3)
         return; /* reported by the to-cloudsuite direction */
     side_result s;
@@ -354,7 +354,7 @@ static void sync_m3_only(sync_run *r, const char *sku, const mlc_item_values *m3
 
 static void sync_sku(sync_run *r, const char *sku)
 {
-    mlc_error e;
+    mlc_error e = {0};
     mlc_item_values m3, ss, m3p, ssp;
     mlc_err rc = mlc_item_m3_get(r->it, sku, &m3, &e);
     int have_m3 = rc == MLC_OK;
@@ -501,14 +501,16 @@ static int product_candidates(sync_run *r, sku_set *set)
 
 static int run(sync_run *r)
 {
-    mlc_error e;
+    mlc_error e = {0};
     char from[9] = "", max_day[9] = "";
     sku_set set = {0};
     if (mlc_item_products_load(r->it, &e))
         return cmd_fail(r->ctx, &e);
     if (r->o.sku) {
-        if (set_add(&set, r->o.sku))
+        if (set_add(&set, r->o.sku)) {
+            set_free(&set);
             return MLC_EXIT_OSERR;
+        }
     } else {
         if (r->o.to_ss) {
             if (r->o.since) {
@@ -546,7 +548,8 @@ static int run(sync_run *r)
         }
         mlc_log_info(r->log, "%zu of %zu ShipStation products changed", set.n - before,
                      mlc_item_product_count(r->it));
-        qsort(set.v, set.n, sizeof *set.v, cmp_str);
+        if (set.n > 1)
+            qsort(set.v, set.n, sizeof *set.v, cmp_str);
         size_t u = 0;
         for (size_t i = 0; i < set.n; i++) {
             if (u && strcmp(set.v[u - 1], set.v[i]) == 0) {
@@ -576,7 +579,7 @@ static int run(sync_run *r)
 int cmd_sync_items(int argc, char **argv, mlc_ctx *ctx)
 {
     sync_run r = {.ctx = ctx, .log = mlc_ctx_log(ctx)};
-    mlc_error e;
+    mlc_error e = {0};
     int rc = parse_opts(argc, argv, &r.o);
     if (rc)
         return rc < 0 ? cmd_help(usage) : rc;

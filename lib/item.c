@@ -478,6 +478,7 @@ mlc_err mlc_item_m3_changed(mlc_item *it, const char *from_day, char ***skus, si
 /* When the SKU is not ITNO: one full listing maps SKU -> ITNO. */
 static mlc_err itno_of(mlc_item *it, const char *sku, const char **itno, mlc_error *err)
 {
+    *itno = sku;
     if (strcmp(it->sku_field, "ITNO") == 0) {
         *itno = sku;
         return MLC_OK;
@@ -512,7 +513,8 @@ static mlc_err itno_of(mlc_item *it, const char *sku, const char **itno, mlc_err
             *itno = it->skumap[i].itno;
             return MLC_OK;
         }
-    return mlc_error_set(err, MLC_ERR_NOTFOUND, "no M3 item has %s %s", it->sku_field, sku);
+    mlc_error_set(err, MLC_ERR_NOTFOUND, "no M3 item has %s %s", it->sku_field, sku);
+    return MLC_ERR_NOTFOUND;
 }
 
 mlc_err mlc_item_m3_get(mlc_item *it, const char *sku, mlc_item_values *out, mlc_error *err)
@@ -885,7 +887,7 @@ static void level_set(item_whs *w, const char *sku, const char *loc, double q)
 /* ShipStation side of one warehouse, once s->m3_qty is known. */
 static void stock_one(mlc_item *it, const char *sku, item_whs *w, int dry_run, mlc_item_stock *s)
 {
-    mlc_error e;
+    mlc_error e = {0};
     mlc_err rc;
     rc = ss_on_hand(it, sku, w, &s->ss_qty, s->location, sizeof s->location, &e);
     if (rc) {
@@ -943,7 +945,7 @@ static void stock_one(mlc_item *it, const char *sku, item_whs *w, int dry_run, m
  * number of warehouses with a balance. */
 static size_t m3_balances(mlc_item *it, const char *itno, mlc_item_stock *out)
 {
-    mlc_error e;
+    mlc_error e = {0};
     const char *pgm = program(it, "cloudsuite.programs.item_balance");
     mlc_m3_field *fields = calloc(2 * it->nwhs, sizeof *fields);
     mlc_m3_record *recs = calloc(it->nwhs, sizeof *recs);
@@ -995,7 +997,7 @@ static size_t m3_balances(mlc_item *it, const char *itno, mlc_item_stock *out)
 
 void mlc_item_stock_sync(mlc_item *it, const char *sku, int dry_run, mlc_item_stock *out)
 {
-    mlc_error e;
+    mlc_error e = {0};
     const char *itno;
     if (it->nwhs == 0)
         return;
