@@ -460,6 +460,8 @@ static mlc_err attempt_once(mlc_http *h, const mlc_http_request *req, mlc_http_r
     struct curl_slist *hdrs = NULL;
     rx r = {.resp = resp, .max_body = h->max_body};
 
+    const char *method = req->method ? req->method : "GET";
+    int idempotent = req->idempotent || !strcmp(method, "GET") || !strcmp(method, "HEAD");
     curl_easy_reset(c); /* keeps the connection cache */
     curl_easy_setopt(c, CURLOPT_URL, req->url);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
@@ -477,6 +479,11 @@ static mlc_err attempt_once(mlc_http *h, const mlc_http_request *req, mlc_http_r
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
+    /* libcurl silently re-sends a request whose reused connection died before any
+     * response byte: harmless for reads, a double post for a receipt the server
+     * already applied. Non-idempotent requests therefore never ride on a reused
+     * connection, so a failure reaches the caller (who reconciles) instead. */
+    curl_easy_setopt(c, CURLOPT_FRESH_CONNECT, idempotent ? 0L : 1L);
     curl_easy_setopt(c, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)h->max_body);
 
     for (const char *const *hp = req->headers; hp && *hp; hp++) {

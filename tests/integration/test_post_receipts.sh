@@ -68,8 +68,8 @@ shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
 lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
 rules=""
 for m in "M3 PPS001MI/Receipt" "M3 MHS850MI/AddPOReceipt" "M3 PPS200MI/GetLine"; do
-  for k in 429 500 503 reset commit_drop; do
-    rules="$rules{\"match\":\"$m\",\"kind\":\"$k\",\"probability\":0.04},"
+  for k in 429 500 503 reset commit_drop commit_reset; do
+    rules="$rules{\"match\":\"$m\",\"kind\":\"$k\",\"probability\":0.035},"
   done
 done
 admin POST faults "{\"seed\":11,\"rules\":[${rules%,}]}" >/dev/null
