@@ -1,3 +1,115 @@
 #!/bin/sh
-# examples/demo.sh: the sandbox demo behind `make demo` (issue 10).
-echo "make demo: not yet: the sandbox demo lands with issue 10."
+# examples/demo.sh: the sandbox demo behind `make demo`. Starts mlc-sim (a local
+# CloudSuite + ShipStation) on a free loopback port in a temporary directory and
+# runs the real job the way the README tells users to schedule it:
+#   mlc ping; mlc pull-pos | mlc push-shipments; ships some orders in the sim (full,
+#   partial, voided label); mlc pull-shipments | mlc post-receipts with faults on;
+#   mlc sync-items; mlc queue; a replay of an exhausted receipt once its cause is
+#   fixed. Ends with a short summary and stops the sim; nothing is left running.
+# Usage: sh examples/demo.sh [BUILD_DIR]      (KEEP=1 keeps the temporary directory)
+# Not here: anything a user needs in production (see examples/mlc.yaml, crontab).
+set -u
+BUILD=${1:-build}
+MLC="$PWD/$BUILD/mlc"
+SIM="$PWD/$BUILD/mlc-sim"
+for b in "$MLC" "$SIM"; do [ -x "$b" ] || { echo "demo: $b is missing: run make" >&2; exit 1; }; done
+for t in jq curl; do command -v $t >/dev/null || { echo "demo: needs $t (sh mk/deps.sh installs it)" >&2; exit 1; }; done
+
+DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlc-demo.XXXXXX")
+SIM_PID=
+cleanup() {
+  [ -n "$SIM_PID" ] && kill "$SIM_PID" 2>/dev/null && wait "$SIM_PID" 2>/dev/null
+  [ -z "${KEEP:-}" ] && rm -rf "$DIR"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+run() { printf '$ %s\n' "$*"; }
+
+step "Starting the sandbox (mlc-sim) in $DIR"
+"$SIM" --listen 127.0.0.1:0 --dir "$DIR" >"$DIR/sim.out" 2>"$DIR/sim.err" &
+SIM_PID=$!
+i=0
+while ! grep -q '^mlc-sim ready' "$DIR/sim.out" 2>/dev/null; do
+  i=$((i + 1)); [ $i -gt 100 ] && { echo "demo: mlc-sim did not start" >&2; cat "$DIR/sim.err" >&2; exit 1; }
+  sleep 0.1
+done
+URL=$(sed -n 's/^mlc-sim ready url=\([^ ]*\).*/\1/p' "$DIR/sim.out")
+admin() { curl -sS -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"} "$URL/admin/$2"; }
+echo "CloudSuite (ION + M3) and ShipStation (V1 + V2) answer at $URL"
+echo "profile: $DIR/mlc.yaml (written by the sim: .ionapi and ShipStation key files beside it)"
+export MLC_CONFIG="$DIR/mlc.yaml"
+# The vault key encrypts the cached ION token, so runs reuse one login.
+head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/vault.key"; chmod 600 "$DIR/vault.key"
+export MLC_VAULT_KEY_FILE="$DIR/vault.key"
+printf '    receipts: {base_ms: 200, cap_ms: 1000, max_attempts: 6}\n' >>"$MLC_CONFIG"
+
+step "1. Are both systems reachable?"
+run mlc ping
+"$MLC" ping || exit 1
+
+step "2. Purchase orders to inbound shipments"
+run "mlc pull-pos | mlc push-shipments"
+"$MLC" pull-pos 2>"$DIR/pull-pos.err" | "$MLC" push-shipments >"$DIR/inbound.jsonl" 2>"$DIR/push.err"
+npos=$(jq -r 'select(.kind == "inbound_shipment") | .po' "$DIR/inbound.jsonl" | sort -u | wc -l)
+echo "$npos POs are now inbound shipments in ShipStation; rejected (kept in the store, see below):"
+sed 's/^/   /' "$DIR/push.err"
+head -n 2 "$DIR/inbound.jsonl" | sed 's/^/   /'
+run "mlc pull-pos | mlc push-shipments    # again: nothing changed, no API call"
+again=$("$MLC" pull-pos 2>/dev/null | "$MLC" push-shipments 2>/dev/null | wc -l)
+echo "   $again records"
+
+step "3. The warehouse ships: three in full, one partly, one with a voided label"
+ids=$(jq -r 'select(.action == "created") | .shipstation_id' "$DIR/inbound.jsonl")
+set -- $ids
+admin POST ship "{\"ids\":[\"$1\",\"$2\",\"$3\"]}" | jq -c '.shipped[] | {shipment_id, tracking_number, carrier_code}'
+admin POST ship "{\"ids\":[\"$4\"],\"fraction\":0.5}" | jq -c '.shipped[] | {shipment_id, partial: true}'
+admin POST ship "{\"ids\":[\"$5\"],\"void\":true}" | jq -c '.shipped[] | {shipment_id, voided}'
+closed=$(admin GET state | jq -r ".shipstation.v2.shipments[] | select(.shipment_id == \"$3\") | .items[0].external_order_item_id")
+closed_po=${closed%%/*}; closed_line=${closed#*/}; closed_line=${closed_line%%/*}
+admin POST po "{\"PUNO\":\"$closed_po\",\"lines\":[{\"PNLI\":$closed_line,\"PUSL\":\"85\",\"PUST\":\"85\"}]}" >/dev/null
+echo "PO $closed_po line $closed_line was closed in CloudSuite meanwhile: its receipt will be refused"
+
+step "4. Shipments to goods receipts, with CloudSuite failing now and then"
+admin POST faults '{"seed":42,"rules":[{"match":"M3 PPS001MI/Receipt","kind":"503","next":1},{"match":"M3 MHS850MI/AddPOReceipt","kind":"commit_drop","next":1}]}' >/dev/null
+echo "faults on: the next PO receipt call answers 503, the next warehouse receipt is applied but its answer lost"
+run "mlc pull-shipments | mlc post-receipts"
+"$MLC" pull-shipments 2>/dev/null | "$MLC" -v post-receipts >"$DIR/receipts.jsonl" 2>"$DIR/post.err"
+jq -r '"   receipt \(.receipt_id): PO \(.po) line \(.line) qty \(.qty) via \(.route): \(.status)"' "$DIR/receipts.jsonl"
+grep -E "accepted|reconcil" "$DIR/post.err" | sed 's/^/   /'
+admin DELETE faults >/dev/null
+sleep 1.2
+run "mlc post-receipts </dev/null    # the next cron run retries what is due"
+"$MLC" post-receipts </dev/null >"$DIR/retry.jsonl" 2>/dev/null
+jq -r '"   receipt \(.receipt_id): \(.status) after \(.attempts) attempts"' "$DIR/retry.jsonl"
+
+step "5. Item master and stock, both ways"
+run "mlc sync-items"
+"$MLC" sync-items >"$DIR/items.jsonl" 2>"$DIR/items.err"
+echo "   $(wc -l <"$DIR/items.jsonl") item records: $(jq -r .action "$DIR/items.jsonl" | sort | uniq -c | awk '{printf "%s %s, ", $1, $2}')"
+
+step "6. The operator's view"
+run "mlc queue --state exhausted,needs_review,queued --table"
+"$MLC" queue --state exhausted,needs_review,queued --table
+ex=$("$MLC" queue --state exhausted | jq -r .receipt_id | head -n 1)
+if [ -n "$ex" ]; then
+  run "mlc audit $ex --table"
+  "$MLC" audit "$ex" --table
+  echo "The cause is fixed in CloudSuite: PO $closed_po line $closed_line reopened"
+  admin POST po "{\"PUNO\":\"$closed_po\",\"lines\":[{\"PNLI\":$closed_line,\"PUSL\":\"35\",\"PUST\":\"35\"}]}" >/dev/null
+  run "mlc queue --state exhausted | mlc replay"
+  "$MLC" queue --state exhausted | "$MLC" replay | jq -r '"   receipt \(.receipt_id): \(.status)"'
+fi
+
+step "Summary"
+st=$(admin GET state)
+posted=$("$MLC" queue --state posted | wc -l)
+left=$("$MLC" queue --state pending,queued,in_flight,exhausted,needs_review | wc -l)
+retries=$("$MLC" queue | jq -s '[.[] | select(.attempts > 1)] | length')
+echo "POs synced to ShipStation:        $npos"
+echo "shipments shipped in the sandbox: 5 (3 full, 1 partial, 1 voided)"
+echo "goods receipts posted:            $posted (M3 recorded $(printf '%s' "$st" | jq '.m3.receipts | length'), each PO line once)"
+echo "receipts that needed a retry:     $retries"
+echo "left for an operator:             $left"
+echo "ION logins:                       $(printf '%s' "$st" | jq '.counters.logins')"

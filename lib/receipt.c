@@ -800,13 +800,15 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
         row->rvqa_before = ls[i].rvqa;
         txs[nt++].row = row;
     }
-    /* Two routes: po_receipt rows first, then goods_receipt rows. */
-    for (int goods = 0; goods <= 1 && !rc; goods++) {
+    /* Two routes: po_receipt rows first, then goods_receipt rows. Every claimed
+     * row is posted (or reconciled) now, even when the other route failed:
+     * a claimed row is never left in flight on purpose. */
+    for (int goods = 0; goods <= 1; goods++) {
         post_tx *sel = calloc(nt ? nt : 1, sizeof *sel);
         size_t ns = 0;
         if (!sel) {
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-            break;
+            break; /* claimed rows stay in flight: the next run reconciles them */
         }
         for (size_t i = 0; i < nt; i++) {
             int is_goods = !strcmp(txs[i].row->route, "goods_receipt");

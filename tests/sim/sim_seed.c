@@ -9,6 +9,8 @@
  */
 #include "sim.h"
 
+#include <math.h>
+
 #include <stdio.h>
 #include <string.h>
 
@@ -153,7 +155,11 @@ static void gen_items(cJSON *m3, cJSON *ss, int nitems)
         jset_num(dim, "width", (double)rnd(2, 30));
         jset_num(dim, "height", (double)rnd(1, 20));
         jset_str(dim, "unit", "inch");
-        jset(it, "dimensions", dim);
+        /* M3 keeps dimensions in its own fields (here in cm, mlc's default
+         * mapping.items.length_unit); ShipStation products get the same in inches. */
+        jset_num(it, "ILEN", round(jnum(dim, "length", 0) * 254.0) / 100.0);
+        jset_num(it, "IWID", round(jnum(dim, "width", 0) * 254.0) / 100.0);
+        jset_num(it, "IHEI", round(jnum(dim, "height", 0) * 254.0) / 100.0);
         for (int w = 0; w < 3; w++)
             jset_num(bal, WHS[w][0], (double)rnd(0, 500));
         jset(it, "balances", bal);
@@ -168,7 +174,7 @@ static void gen_items(cJSON *m3, cJSON *ss, int nitems)
         jset_num(wt, "value", kg * 2.2046);
         jset_str(wt, "unit", "pound");
         jset(p, "weight", wt);
-        jset(p, "dimensions", cJSON_Duplicate(dim, 1));
+        jset(p, "dimensions", dim);
         jset_bool(p, "active", 1);
         jset_str(p, "create_date", "2026-01-15T17:00:00.000Z");
         jset_str(p, "modify_date", "2026-10-01T17:00:00.000Z");
