@@ -40,6 +40,7 @@ admin() { curl -sS -X "$1" ${3:+-H 'Content-Type: application/json' --data "$3"}
 echo "CloudSuite (ION + M3) and ShipStation (V1 + V2) answer at $URL"
 echo "profile: $DIR/mlc.yaml (written by the sim: .ionapi and ShipStation key files beside it)"
 export MLC_CONFIG="$DIR/mlc.yaml"
+unset MLC_STATE_DIR MLC_PROFILE MLC_VAULT_KEY  # the sandbox profile's own state and key
 # The vault key encrypts the cached ION token, so runs reuse one login.
 head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/vault.key"; chmod 600 "$DIR/vault.key"
 export MLC_VAULT_KEY_FILE="$DIR/vault.key"

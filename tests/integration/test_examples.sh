@@ -1,0 +1,67 @@
+#!/bin/sh
+# test_examples.sh: every example is exercised: the crontab lines and the systemd
+# ExecStart commands run against mlc-sim (paths swapped for the sandbox's), the CI
+# script runs, and the sandbox demo (make demo) runs to its summary.
+# (examples/mlc.yaml is loaded and validated by tests/unit/test_config.c.)
+. tests/integration/lib.sh
+sim_start
+mkdir -p "$SIM_DIR/log" "$SIM_DIR/bin"
+printf 'demo-vault-key-%s\n' "$$" >"$SIM_DIR/vault.key"; chmod 600 "$SIM_DIR/vault.key"
+export MLC_VAULT_KEY_FILE="$SIM_DIR/vault.key"
+ln -s "$MLC" "$SIM_DIR/bin/mlc"
+PATH="$SIM_DIR/bin:$PATH"; export PATH
+sandbox() { sed -e "s#/var/log/mlc#$SIM_DIR/log#g" -e 's#| mail [^|]*$#>/dev/null#'; }
+
+# the CI script
+MLC="$MLC" OUT="$SIM_DIR" sh examples/ci-run.sh >"$SIM_DIR/ci.out" 2>"$SIM_DIR/ci.err"; rc=$?
+check_eq "ci-run.sh fails on rejected input (two seed POs cannot be mapped)" 1 "$rc"
+check "and says why on stderr" grep -q "not in mapping.warehouses" "$SIM_DIR/ci.err"
+check "ci-run.sh prints its summary" grep -q "for an operator: 0" "$SIM_DIR/ci.out"
+check "ci-run.sh wrote the ping report" jq -e . "$SIM_DIR/ping.json"
+
+# crontab: the five time fields, then the command
+grep -Ev '^(#|[A-Z_]+=|$)' examples/crontab | awk '{ $1 = $2 = $3 = $4 = $5 = ""; sub(/^ +/, ""); print }' \
+  | sandbox >"$SIM_DIR/cron.cmds"
+# a PO changes in CloudSuite, so the cron pipeline has something to carry
+chg=$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/inbound.jsonl" | head -n 1)
+admin POST po "{\"PUNO\":\"$chg\",\"lines\":[{\"PNLI\":10,\"ORQA\":\"555\"}]}" >/dev/null
+check "the crontab has the three pipelines" test "$(grep -c 'mlc ' "$SIM_DIR/cron.cmds")" -ge 3
+n=0
+while IFS= read -r cmd; do
+  n=$((n + 1))
+  sh -c "$cmd" </dev/null; rc=$?
+  case $rc in 0|1) t_ok "crontab line $n runs: $(printf '%.50s' "$cmd")" ;;
+              *) t_fail "crontab line $n runs" "exit $rc: $cmd" ;; esac
+done <"$SIM_DIR/cron.cmds"
+check "cron carried the changed PO to ShipStation" grep -q "\"po\":\"$chg\".*\"action\":\"updated\"" "$SIM_DIR/log/inbound.jsonl"
+check "cron logged item records" grep -q '"kind":"item"' "$SIM_DIR/log/items.jsonl"
+
+# systemd: the oneshot services' commands, with their declared success codes
+for unit in examples/systemd/mlc-inbound.service examples/systemd/mlc-receipts.service; do
+  [ "$unit" = examples/systemd/mlc-receipts.service ] && admin POST ship '{"all":true}' >/dev/null
+  cmd=$(sed -n 's/^ExecStart=//p' "$unit" | sandbox)
+  ok=$(sed -n 's/^SuccessExitStatus=//p' "$unit")
+  sh -c "$cmd" >"$SIM_DIR/unit.out" 2>/dev/null </dev/null; rc=$?
+  case " 0 $ok " in *" $rc "*) t_ok "$(basename "$unit") runs (exit $rc)" ;;
+                    *) t_fail "$(basename "$unit") runs" "exit $rc not in 0 $ok" ;; esac
+done
+check_eq "the receipts unit posted every shipped line (pushed by cron and the inbound unit)" \
+  "$(state '[.shipstation.v2.shipments[] | select(.shipment_status == "label_purchased") | .items | length] | add')" \
+  "$(state '.m3.receipts | length')"
+for t in examples/systemd/*.timer; do
+  check "$(basename "$t") has OnCalendar and a unit to start" grep -q '^OnCalendar=' "$t"
+  check "$(basename "$t" .timer).service exists" test -f "examples/systemd/$(basename "$t" .timer).service"
+done
+if command -v systemd-analyze >/dev/null 2>&1; then
+  check "systemd-analyze accepts the timers" sh -c "systemd-analyze calendar '*:0/5' >/dev/null"
+fi
+
+# the sandbox demo, as `make demo` runs it
+sh examples/demo.sh "$BUILD" >"$SIM_DIR/demo.out" 2>&1; rc=$?
+check_eq "the demo runs to the end" 0 "$rc"
+check "the demo posts receipts" grep -q "goods receipts posted: *[1-9]" "$SIM_DIR/demo.out"
+check "the demo leaves nothing for an operator" grep -q "left for an operator: *0" "$SIM_DIR/demo.out"
+check "the demo replays the exhausted receipt" grep -q "receipt [0-9]*: posted" "$SIM_DIR/demo.out"
+check "the demo logs in once" grep -q "ION logins: *1$" "$SIM_DIR/demo.out"
+check "the demo leaves no sandbox running" sh -c "! ls -d ${TMPDIR:-/tmp}/mlc-demo.* 2>/dev/null | grep -q ."
+t_done
