@@ -146,3 +146,16 @@ lint: | $(DEPS_OK)
 	@printf '%s\n' $(LINT_SRC) | xargs -r -P2 -n6 sh -c 'sh mk/lint/tidy.sh $(CLANG_TIDY) "$$@" -- $(LINT_CFLAGS)' tidy
 	@printf '%s\n' $(LINT_TSRC) | xargs -r -P2 -n6 sh -c \
 	  'sh mk/lint/tidy.sh $(CLANG_TIDY) --checks=-cert-env33-c,-bugprone-suspicious-missing-comma "$$@" -- $(LINT_CFLAGS)' tidy
+
+# valgrind: every unit test binary under memcheck in one process (CK_FORK=no),
+# failing on any error or definite/possible leak; logs in $(BUILD)/valgrind/.
+VALGRIND ?= valgrind
+valgrind: all $(TEST_BIN)
+	@mkdir -p $(BUILD)/valgrind; fail=0; \
+	for t in $(TEST_BIN); do \
+	  log=$(BUILD)/valgrind/$${t##*/}.log; \
+	  if CK_FORK=no $(VALGRIND) -q --error-exitcode=1 --leak-check=full --track-origins=yes \
+	       --suppressions=mk/lint/valgrind.supp --log-file=$$log $$t >$$log.out 2>&1; then \
+	    echo "valgrind $${t##*/}: ok"; \
+	  else echo "valgrind $${t##*/}: FAILED (see $$log)"; fail=1; fi; \
+	done; exit $$fail
