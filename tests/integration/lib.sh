@@ -25,8 +25,28 @@ check_eq() { if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "expected [$2]
 
 t_skip_all() { echo "skip: $1"; exit 77; }
 
+# secret_scan: every file this run left in the sandbox directory (mlc's outputs,
+# logs, state database and audit trail, webhook inbox...) must be free of the
+# secrets: the .ionapi client secret and service-account keys, the ShipStation
+# keys, the webhook token. Only the files that hold them on purpose are skipped.
+secret_scan() {
+  [ -n "$SIM_DIR" ] && [ -f "$SIM_DIR/tenant.ionapi" ] || return 0
+  _t_sec="$SIM_DIR/.secrets"
+  jq -r '.cs, .saak, .sask' "$SIM_DIR/tenant.ionapi" >"$_t_sec" 2>/dev/null
+  cat "$SIM_DIR/shipstation-v2.key" >>"$_t_sec" 2>/dev/null
+  tr ':' '\n' <"$SIM_DIR/shipstation-v1.key" >>"$_t_sec" 2>/dev/null
+  [ -f "$SIM_DIR/hook.token" ] && cat "$SIM_DIR/hook.token" >>"$_t_sec"
+  _t_hits=$(find "$SIM_DIR" -type f ! -name '*.ionapi*' ! -name 'shipstation-v?.key' ! -name hook.token \
+      ! -name .secrets ! -name 'sim.*' ! -name '*.vault' ! -name 'vault.key' ! -path '*/evil/*' \
+      -exec grep -a -l -F -f "$_t_sec" {} + 2>/dev/null)
+  if [ -z "$_t_hits" ]; then t_ok "no secret in any file this run left ($(find "$SIM_DIR" -type f | wc -l) files)"
+  else t_fail "a secret leaked into a file" "$_t_hits"; fi
+  rm -f "$_t_sec"
+}
+
 sim_stop() {
   if [ -n "$SIM_PID" ]; then
+    secret_scan
     kill "$SIM_PID" 2>/dev/null
     _t_i=0; while kill -0 "$SIM_PID" 2>/dev/null && [ $_t_i -lt 50 ]; do sleep 0.1; _t_i=$((_t_i + 1)); done
     kill -9 "$SIM_PID" 2>/dev/null
@@ -56,6 +76,10 @@ sim_start() {
   MLC_STATE_DIR="$SIM_DIR/state"
   export MLC_CONFIG MLC_STATE_DIR SIM_URL SIM_DIR
   unset MLC_PROFILE MLC_VAULT_KEY MLC_VAULT_KEY_FILE
+  # as in production, a vault key so the ION token is cached between runs
+  head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SIM_DIR/vault.key"
+  chmod 600 "$SIM_DIR/vault.key"
+  MLC_VAULT_KEY_FILE="$SIM_DIR/vault.key"; export MLC_VAULT_KEY_FILE
 }
 
 # admin METHOD PATH [JSON]: calls the sim's admin API, prints the body.
@@ -71,6 +95,7 @@ admin() {
 state() { admin GET state | jq -r "$1"; }
 
 t_done() {
+  sim_stop
   echo "# $T_N checks, $T_FAILED failed"
   [ "$T_FAILED" -eq 0 ] && [ "$T_N" -gt 0 ]
 }

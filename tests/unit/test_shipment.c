@@ -1,0 +1,97 @@
+/* test_shipment.c: lib/shipment conversions: V2 shipment + labels and V1 shipments
+ * (Pacific dates) to shipment records; foreign shipments ignored. */
+#include "shipment.h"
+#include "testutil.h"
+
+static cJSON *v2_shipment(void)
+{
+    return cJSON_Parse(
+        "{\"shipment_id\":\"se-5\",\"external_shipment_id\":\"mlc-100-2000003\",\"shipment_status\":\"label_purchased\","
+        "\"service_code\":\"ups_ground\",\"advanced_options\":{\"custom_field1\":\"PO:2000003\","
+        "\"custom_field2\":\"SUNO:SUP8 ORTY:PP3\",\"custom_field3\":\"WHLO:WH3\"},"
+        "\"items\":[{\"sku\":\"A\",\"quantity\":15,\"external_order_item_id\":\"2000003/10/0\"},"
+        "{\"sku\":\"X\",\"quantity\":1,\"external_order_item_id\":\"someone-else\"}]}");
+}
+
+START_TEST(v2_with_a_live_label)
+{
+    cJSON *s = v2_shipment(), *rec = NULL;
+    cJSON *labels = cJSON_Parse("[{\"label_id\":\"se-9\",\"status\":\"voided\",\"voided\":true,\"tracking_number\":\"OLD\"},"
+                                "{\"label_id\":\"se-10\",\"status\":\"completed\",\"voided\":false,"
+                                "\"tracking_number\":\"1Z9\",\"carrier_code\":\"ups\","
+                                "\"ship_date\":\"2026-11-20T14:00:04.033Z\"}]");
+    mlc_error e;
+    ck_assert_int_eq(mlc_shipment_from_v2(s, labels, "poll", &rec, &e), MLC_OK);
+    ck_assert_ptr_nonnull(rec);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "kind")->valuestring, "shipment");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "po")->valuestring, "2000003");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "order_type")->valuestring, "PP3");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "warehouse")->valuestring, "WH3");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "tracking_number")->valuestring, "1Z9");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "ship_date")->valuestring, "2026-11-20T14:00:04Z");
+    ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(rec, "voided")));
+    cJSON *items = cJSON_GetObjectItem(rec, "items");
+    ck_assert_int_eq(cJSON_GetArraySize(items), 1); /* the foreign line is not received */
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(items, 0), "po_line")->valuestring, "2000003/10/0");
+    cJSON_Delete(rec);
+    cJSON_Delete(labels);
+    cJSON_Delete(s);
+}
+END_TEST
+
+START_TEST(v2_voided_unshipped_and_foreign)
+{
+    cJSON *s = v2_shipment(), *rec = NULL;
+    mlc_error e;
+    cJSON *voided = cJSON_Parse("[{\"status\":\"voided\",\"voided\":true,\"tracking_number\":\"T1\"}]");
+    ck_assert_int_eq(mlc_shipment_from_v2(s, voided, "webhook", &rec, &e), MLC_OK);
+    ck_assert(cJSON_IsTrue(cJSON_GetObjectItem(rec, "voided")));
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "source")->valuestring, "webhook");
+    cJSON_Delete(rec);
+    rec = NULL;
+    ck_assert_int_eq(mlc_shipment_from_v2(s, NULL, "poll", &rec, &e), MLC_OK);
+    ck_assert_ptr_null(rec); /* no label: not shipped */
+    cJSON_ReplaceItemInObject(s, "external_shipment_id", cJSON_CreateString("ORDER-77"));
+    ck_assert_int_eq(mlc_shipment_from_v2(s, voided, "poll", &rec, &e), MLC_OK);
+    ck_assert_ptr_null(rec); /* not one of mlc's */
+    cJSON *bad = cJSON_Parse("{\"external_shipment_id\":\"mlc-100-1\"}");
+    ck_assert_int_eq(mlc_shipment_from_v2(bad, voided, "poll", &rec, &e), MLC_ERR_REMOTE);
+    cJSON_Delete(bad);
+    cJSON_Delete(voided);
+    cJSON_Delete(s);
+}
+END_TEST
+
+START_TEST(v1_pacific_dates_and_items)
+{
+    cJSON *s = cJSON_Parse("{\"shipmentId\":123,\"orderKey\":\"mlc-100-2000004\",\"trackingNumber\":\"9400\","
+                           "\"carrierCode\":\"stamps_com\",\"shipDate\":\"2026-07-01\","
+                           "\"createDate\":\"2026-07-01T05:00:00.0000000\",\"voided\":false,"
+                           "\"advancedOptions\":{\"customField2\":\"SUNO:S ORTY:PP1\"},"
+                           "\"shipmentItems\":[{\"lineItemKey\":\"2000004/20/0\",\"sku\":\"B\",\"quantity\":4}]}");
+    cJSON *rec = NULL;
+    mlc_error e;
+    ck_assert_int_eq(mlc_shipment_from_v1(s, "poll", &rec, &e), MLC_OK);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "shipment_id")->valuestring, "v1-123");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "order_type")->valuestring, "PP1");
+    /* a bare V1 date is Pacific midnight: 07:00Z in summer */
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "ship_date")->valuestring, "2026-07-01T07:00:00Z");
+    cJSON *it = cJSON_GetArrayItem(cJSON_GetObjectItem(rec, "items"), 0);
+    ck_assert_int_eq(cJSON_GetObjectItem(it, "qty")->valueint, 4);
+    cJSON_Delete(rec);
+    cJSON_Delete(s);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("shipment");
+    TCase *tc = tcase_create("core");
+    tcase_add_test(tc, v2_with_a_live_label);
+    tcase_add_test(tc, v2_voided_unshipped_and_foreign);
+    tcase_add_test(tc, v1_pacific_dates_and_items);
+    suite_add_tcase(s, tc);
+    return s;
+}
+
+TU_MAIN(suite)
