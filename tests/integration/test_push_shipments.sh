@@ -45,12 +45,17 @@ check_eq "and not again" unchanged "$(jq -r .action "$SIM_DIR/ib4.jsonl")"
 sim_stop; rm -rf "$SIM_DIR"
 sim_start
 "$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
-admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"latency","next":1,"ms":800}]}' >/dev/null
+admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"latency","next":1,"ms":1500}]}' >/dev/null
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >/dev/null 2>&1 &
 pid=$!
-sleep 0.4; kill -9 $pid; wait $pid 2>/dev/null
-sleep 0.6
+# the intents are written just before the create call: wait for them, then kill
+i=0
+while [ "$(sqlite3 "$MLC_STATE_DIR/sim.db" 'select count(*) from link' 2>/dev/null || echo 0)" -lt "$mapped" ] && [ $i -lt 100 ]; do
+  sleep 0.05; i=$((i + 1))
+done
+sleep 0.5; kill -9 $pid; wait $pid 2>/dev/null
 live() { state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled")] | length'; }
+i=0; while [ "$(live)" -lt "$mapped" ] && [ $i -lt 40 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "the killed run's create reached ShipStation" "$mapped" "$(live)"
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib5.jsonl" 2>/dev/null
 check_eq "after kill -9, the rerun links them without creating" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib5.jsonl" | wc -l)"
