@@ -1,4 +1,371 @@
 #!/bin/sh
-# bench/run.sh: runs mlc's benchmarks (issue 11) and prints one table.
-# Not written yet: this prints so and exits 0, so that `make bench` exists.
-echo "make bench: no benchmarks are written yet (see issue 11)."
+# bench/run.sh BUILD: mlc's benchmarks (issue 11). Each metric is a ratio against a
+# baseline measured in the same run; prints one table (metric, mlc, baseline, ratio,
+# target, met?) and writes bench/results.json. Everything runs against local mlc-sim
+# instances (started and stopped here, by PID) and inputs generated into bench/work/.
+#
+#   sh bench/run.sh build                  # what `make bench` runs
+#   BENCH_ONLY="api logins" sh bench/run.sh build
+#        sections: api ratelimit logins throughput startup (memory comes with throughput)
+#   BENCH_LINES=100000 sh bench/run.sh build   # smaller throughput input (default 1000000)
+#
+# Needs: jq, curl, awk, /usr/bin/time; hyperfine if present (else a loop).
+set -u
+BUILD=${1:-build}
+ROOT=$PWD
+MLC="$ROOT/$BUILD/mlc"
+SIM_BIN="$ROOT/$BUILD/mlc-sim"
+B="$ROOT/bench"
+W="$B/work"
+ONLY=${BENCH_ONLY:-"api ratelimit logins throughput startup"}
+LINES=${BENCH_LINES:-1000000}
+ROWS="$W/rows.jsonl"
+
+for t in jq curl awk; do
+  command -v $t >/dev/null 2>&1 || { echo "bench: '$t' is needed (see mk/packages.txt)" >&2; exit 69; }
+done
+[ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (Debian package 'time')" >&2; exit 69; }
+[ -x "$MLC" ] && [ -x "$SIM_BIN" ] || { echo "bench: build first (make)" >&2; exit 69; }
+
+rm -rf "$W"
+mkdir -p "$W"
+: >"$ROWS"
+SIMS=
+cleanup() { for p in $SIMS; do kill "$p" 2>/dev/null; done; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf 'bench: %s\n' "$*" >&2; }
+now_ms() { date +%s%3N; }
+sleep_until_ms() { _d=$(($1 - $(now_ms))); [ $_d -gt 0 ] && sleep "$(awk "BEGIN{print $_d/1000}")"; return 0; }
+div() { awk -v a="$1" -v b="$2" -v p="${3:-3}" 'BEGIN{ if (b == 0) print "null"; else printf "%.*f\n", p, a / b }'; }
+
+# row METRIC UNIT MLC BASELINE RATIO TARGET MET NOTE   (numbers as JSON, MET true|false|null)
+row() {
+  jq -nc --arg metric "$1" --arg unit "$2" --argjson mlc "$3" --argjson baseline "$4" \
+    --argjson ratio "$5" --arg target "$6" --argjson met "$7" --arg note "$8" \
+    '{metric: $metric, unit: $unit, mlc: $mlc, baseline: $baseline, ratio: $ratio,
+      target: $target, met: $met, note: $note}' >>"$ROWS"
+}
+
+# sim_up NAME [mlc-sim options]: a sim in $W/NAME; sets SIM_URL, SIM_DIR, MLC_CONFIG,
+# MLC_STATE_DIR, MLC_VAULT_KEY (so the ION token is cached as in production)
+sim_up() {
+  SIM_DIR="$W/$1"; shift
+  mkdir -p "$SIM_DIR"
+  "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR" "$@" >"$SIM_DIR/sim.out" 2>"$SIM_DIR/sim.err" &
+  SIM_PID=$!
+  SIMS="$SIMS $SIM_PID"
+  _i=0
+  while ! grep -q '^mlc-sim ready' "$SIM_DIR/sim.out" 2>/dev/null; do
+    _i=$((_i + 1))
+    if [ $_i -gt 300 ] || ! kill -0 "$SIM_PID" 2>/dev/null; then
+      say "mlc-sim did not start"; cat "$SIM_DIR/sim.err" >&2; exit 1
+    fi
+    sleep 0.1
+  done
+  SIM_URL=$(sed -n 's/^mlc-sim ready url=\([^ ]*\).*/\1/p' "$SIM_DIR/sim.out")
+  MLC_CONFIG="$SIM_DIR/mlc.yaml"
+  MLC_STATE_DIR="$SIM_DIR/state"
+  MLC_VAULT_KEY=mlc-bench
+  export MLC_CONFIG MLC_STATE_DIR MLC_VAULT_KEY
+  unset MLC_PROFILE MLC_VAULT_KEY_FILE
+}
+sim_down() {
+  kill "$SIM_PID" 2>/dev/null
+  _i=0; while kill -0 "$SIM_PID" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done
+  kill -9 "$SIM_PID" 2>/dev/null
+}
+# cfg_under SECTION LINE: a setting under the sim profile's SECTION of mlc.yaml
+cfg_under() { sed -i "s/^    $1:\$/&\\n      $2/" "$MLC_CONFIG"; }
+admin() {
+  if [ -n "${3:-}" ]; then
+    curl -sS -X "$1" -H 'Content-Type: application/json' --data "$3" "$SIM_URL/admin/$2"
+  else
+    curl -sS -X "$1" "$SIM_URL/admin/$2"
+  fi
+}
+counters() { admin GET 'state?path=counters' | jq -r "$1"; }
+v2_requests() { counters '[.requests | to_entries[] | select(.key | test("^[A-Z]+ /v2/")) | .value] | add // 0'; }
+m3_calls() { counters '[.requests | to_entries[] | select(.key | test("^M3 (GET|bulk) ")) | .value] | add // 0'; }
+
+# ---------------------------------------------------------------- API efficiency
+bench_api() {
+  say "api: seed of 12000 POs, pull-pos"
+  "$SIM_BIN" --gen-seed 12000 >"$W/seed.json"
+  sim_up api-v2 --seed "$W/seed.json" --time-scale 60
+  cfg_under shipstation "rate_window: 1"
+  t0=$(now_ms)
+  "$MLC" pull-pos --no-cursor >"$W/pos-all.jsonl" 2>"$W/pull-pos.err"
+  t1=$(now_ms)
+  npull=$(wc -l <"$W/pos-all.jsonl")
+  c=$(m3_calls)
+  row "pull-pos: M3 calls per PO ($npull POs)" "calls/PO" "$(div "$c" "$npull" 4)" 2 "$(div "$c" $((2 * npull)))" \
+    "none (informational)" null \
+    "$c M3 calls in $((t1 - t0)) ms; baseline: GetHead + LstLine per PO. PO reads are not bulk yet (bulk GetHead/LstLine at bulk_read_size 1000 would need ~$(( (npull + 999) / 1000 * 2 + 1 )))"
+  # 10,000 POs the mapping accepts (the seed leaves WH9 and SUP012 unmapped on purpose)
+  jq -c 'select(.warehouse != "WH9" and .supplier.id != "SUP012")' "$W/pos-all.jsonl" | head -n 10000 >"$W/pos10k.jsonl"
+  n=$(wc -l <"$W/pos10k.jsonl")
+
+  say "api: V2 push of $n POs (default --batch)"
+  "$MLC" push-shipments --dry-run <"$W/pos10k.jsonl" >"$W/dry10k.jsonl" 2>/dev/null
+  # the sim refuses bodies over 10 MB (the V2 spec sets no maxItems): the fewest calls
+  bytes=$(jq -c .body "$W/dry10k.jsonl" | wc -c)
+  mincalls=$(( (bytes + 20 + 10000000 - 1) / 10000000 ))
+  big=$(( (n + mincalls - 1) / mincalls ))
+  [ $big -gt 1000 ] && big=1000   # push-shipments --batch takes 1-1000
+  /usr/bin/time -f '%M' -o "$W/rss-push.txt" "$MLC" push-shipments <"$W/pos10k.jsonl" >"$W/ib-v2.jsonl" 2>"$W/push-v2.err"
+  calls=$(counters '[.requests | to_entries[] | select(.key | startswith("POST /v2/shipments ")) | .value] | add // 0')
+  created=$(jq -r 'select(.action == "created") | .po' "$W/ib-v2.jsonl" | wc -l)
+  met=$([ "$calls" -le "$mincalls" ] && echo true || echo false)
+  row "V2 creates, $n POs, --batch 100 (default): $calls calls" "calls/PO" "$(div "$calls" "$n" 4)" 1 "$(div "$calls" "$n" 4)" \
+    "fewest allowed: $mincalls calls ($(div "$mincalls" "$n" 4)/PO)" "$met" \
+    "$calls calls, $created created; baseline: one create per PO ($n calls). $bytes bytes of shipments; the V2 spec sets no maxItems, the sim's 10 MB body limit allows $mincalls calls; mlc's --batch stops at 1000 (next row)"
+  sim_down
+  sim_up api-v2-1k --seed "$W/seed.json" --time-scale 60
+  cfg_under shipstation "rate_window: 1"
+  head -n 1000 "$W/pos10k.jsonl" >"$W/pos1k.jsonl"
+  /usr/bin/time -f '%M' -o "$W/rss-push-1k.txt" "$MLC" push-shipments <"$W/pos1k.jsonl" >/dev/null 2>&1
+  sim_down
+
+  say "api: V2 push of $n POs with --batch $big"
+  sim_up api-v2b --seed "$W/seed.json" --time-scale 60
+  cfg_under shipstation "rate_window: 1"
+  "$MLC" push-shipments --batch "$big" <"$W/pos10k.jsonl" >"$W/ib-v2b.jsonl" 2>"$W/push-v2b.err"
+  calls=$(counters '[.requests | to_entries[] | select(.key | startswith("POST /v2/shipments ")) | .value] | add // 0')
+  created=$(jq -r 'select(.action == "created") | .po' "$W/ib-v2b.jsonl" | wc -l)
+  met=$([ "$calls" -le "$mincalls" ] && [ "$created" -eq "$n" ] && echo true || echo false)
+  row "V2 creates, $n POs, --batch $big: $calls calls" "calls/PO" "$(div "$calls" "$n" 4)" 1 "$(div "$calls" "$n" 4)" \
+    "<= $mincalls calls (fewest allowed)" "$met" \
+    "$calls calls, $created created. Limit: push-shipments --batch accepts at most 1000 shipments a call (1.2 MB bodies here); batching by body size up to a configured maximum would reach $mincalls"
+
+  say "api: V1 push of $n POs"
+  MLC_STATE_DIR="$SIM_DIR/state-v1"; export MLC_STATE_DIR
+  "$MLC" push-shipments --api v1 <"$W/pos10k.jsonl" >"$W/ib-v1.jsonl" 2>"$W/push-v1.err"
+  calls=$(counters '[.requests | to_entries[] | select(.key | startswith("POST /orders/createorders ")) | .value] | add // 0')
+  created=$(jq -r 'select(.action == "created") | .po' "$W/ib-v1.jsonl" | wc -l)
+  met=$([ "$calls" -le 105 ] && [ "$created" -eq "$n" ] && echo true || echo false)
+  row "V1 creates, $n POs: $calls calls" "calls/PO" "$(div "$calls" "$n" 4)" 1 "$(div "$calls" "$n" 4)" \
+    "<= 105 calls (0.0105/PO)" "$met" "$calls createorders calls, $created created; baseline: createorder per PO ($n calls)"
+  sim_down
+
+  say "api: post-receipts of ~10000 receipts"
+  sim_up api-m3 --seed "$W/seed.json"
+  # shipments as ShipStation reports them (as tests/integration/lib.sh shipments_from_pos),
+  # for the first POs that hold 10,000 open lines
+  jq -c '.po as $po
+    | {kind: "shipment", shipment_id: ("se-b" + $po), order_key: ("mlc-100-" + $po), po: $po,
+       order_type: .order_type, tracking_number: ("1ZBENCH" + $po), carrier: "ups", service: "ups_ground",
+       ship_date: "2026-11-20T10:00:00Z", voided: false, source: "poll",
+       items: [.lines[] | select(.qty_ordered > .qty_received)
+               | {sku: .item, qty: (.qty_ordered - .qty_received), po_line: "\($po)/\(.line)/\(.subline)"}]}
+    | select(.items | length > 0)' "$W/pos10k.jsonl" |
+    awk -v want=10000 '{ if (n >= want) exit; print; s = $0; k = gsub(/"po_line"/, "", s); n += k }' >"$W/ship10k.jsonl"
+  lines=$(jq '.items | length' "$W/ship10k.jsonl" | awk '{s += $1} END {print s}')
+  c0=$(m3_calls)
+  t0=$(now_ms)
+  /usr/bin/time -f '%M' -o "$W/rss-receipts.txt" "$MLC" post-receipts <"$W/ship10k.jsonl" >"$W/rc.jsonl" 2>"$W/post.err"
+  t1=$(now_ms)
+  calls=$(( $(m3_calls) - c0 ))
+  posted=$(jq -r 'select(.status == "posted") | .receipt_id' "$W/rc.jsonl" | wc -l)
+  detail=$(counters '[.requests | to_entries[] | select(.key | test("^M3 [A-Z0-9]+/")) | "\(.key | sub("^M3 "; "")) \(.value)"] | join(", ")')
+  met=$([ "$calls" -le 110 ] && [ "$posted" -eq "$lines" ] && echo true || echo false)
+  row "M3 calls, $posted receipts posted: $calls calls" "calls/receipt" "$(div "$calls" "$posted" 4)" 1 "$(div "$calls" "$posted" 4)" \
+    "<= 110 calls (0.011/receipt)" "$met" \
+    "$calls M3 HTTP calls (GET + bulk) in $((t1 - t0)) ms for $lines shipped lines of $(wc -l <"$W/ship10k.jsonl") shipments; transactions: $detail; cloudsuite.bulk_size 100 (posts) and bulk_read_size 1000: receipts are handled in rounds of 1000 rows, each with its own reads and a partial last post chunk per route, so the floor at bulk_size 100 is ~115 (101 post calls alone). Baseline: one Receipt call per receipt"
+  sim_down
+
+  say "api: post-receipts again with cloudsuite.bulk_size 250"
+  sim_up api-m3-250 --seed "$W/seed.json"
+  cfg_under cloudsuite "bulk_size: 250"
+  "$MLC" post-receipts <"$W/ship10k.jsonl" >"$W/rc250.jsonl" 2>"$W/post250.err"
+  calls=$(m3_calls)
+  posted=$(jq -r 'select(.status == "posted") | .receipt_id' "$W/rc250.jsonl" | wc -l)
+  met=$([ "$calls" -le 110 ] && [ "$posted" -eq "$lines" ] && echo true || echo false)
+  row "M3 calls, $posted receipts posted, bulk_size 250: $calls calls" "calls/receipt" "$(div "$calls" "$posted" 4)" 1 "$(div "$calls" "$posted" 4)" \
+    "<= 110 calls (0.011/receipt)" "$met" \
+    "configuration only (cloudsuite.bulk_size: 250); the sim accepts bulk requests of any size, a tenant's limit is not documented"
+  sim_down
+  sim_up api-m3-1k --seed "$W/seed.json"
+  awk -v want=1000 '{ if (n >= want) exit; print; s = $0; k = gsub(/"po_line"/, "", s); n += k }' "$W/ship10k.jsonl" >"$W/ship1k.jsonl"
+  /usr/bin/time -f '%M' -o "$W/rss-receipts-1k.txt" "$MLC" post-receipts <"$W/ship1k.jsonl" >/dev/null 2>&1
+  sim_down
+  for what in push receipts; do
+    a=$(cat "$W/rss-$what-1k.txt"); b=$(cat "$W/rss-$what.txt")
+    flat=$(awk -v a="$a" -v b="$b" 'BEGIN{print (b <= 16384 && b - a <= 2048) ? "true" : "false"}')
+    case $what in
+      push) m="peak RSS, push-shipments (V2, real), 10000 vs 1000 POs" ;;
+      receipts) m="peak RSS, post-receipts, ~10000 vs ~1000 receipts" ;;
+    esac
+    row "$m" "KiB" "$b" "$a" "$(div "$b" "$a" 2)" "flat (<= +2 MiB), <= 16384 KiB" "$flat" \
+      "the same runs as the rows above, against mlc-sim"
+  done
+}
+
+# ---------------------------------------------------------------- rate-limit use
+# mlc-sim --time-scale 6: the sim's 60 s windows last 10 s, mlc's shipstation.rate_window
+# is 10; V2 keeps its real limit (200 a window). The backlog: 1500 shipped shipments,
+# each `mlc pull-shipments --no-cursor` run asks for every one's labels (1500+ requests).
+# Counted by the sim over NWIN windows in steady state (after the first window, which
+# holds the runs' start-up: store, list pages, dedupe), from one process and from 4.
+bench_ratelimit() {
+  SCALE=6; WIN=10; LIMIT=200; NWIN=3
+  [ -s "$W/pos10k.jsonl" ] || { say "ratelimit: needs the api section's POs"; return; }
+  sim_up rate --seed "$W/seed.json" --time-scale $SCALE
+  cfg_under shipstation "rate_window: $WIN"
+  head -n 1500 "$W/pos10k.jsonl" | "$MLC" push-shipments >/dev/null 2>&1
+  admin POST ship '{"all":true}' >/dev/null
+  for np in 1 4; do
+    say "ratelimit: $np process(es), $((WIN * (NWIN + 1))) s"
+    sleep $((WIN + 1))
+    r0=$(counters .rate_limited)
+    before=$(v2_requests)
+    pids=
+    i=0; while [ $i -lt $np ]; do
+      i=$((i + 1))
+      "$MLC" pull-shipments --no-cursor --no-webhooks >/dev/null 2>"$W/rate-$np-$i.err" &
+      pids="$pids $!"
+    done
+    i=0; while [ "$(v2_requests)" -le "$before" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+    tf=$(now_ms)
+    sleep_until_ms $((tf + WIN * 1000))
+    t0=$(now_ms); c0=$(v2_requests)
+    sleep_until_ms $((t0 + WIN * NWIN * 1000))
+    c1=$(v2_requests); t1=$(now_ms)
+    alive=0; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+    for p in $pids; do kill "$p" 2>/dev/null; done
+    for p in $pids; do wait "$p" 2>/dev/null; done
+    r429=$(( $(counters .rate_limited) - r0 ))
+    used=$((c1 - c0))
+    # requests per virtual minute, achieved and allowed
+    permin=$(awk -v u=$used -v ms=$((t1 - t0)) -v s=$SCALE 'BEGIN{printf "%.1f", u / (ms / 1000.0 * s) * 60}')
+    ratio=$(div "$permin" $LIMIT 3)
+    met=$(awk -v r="$ratio" -v z=$r429 -v a=$alive -v n=$np 'BEGIN{print (r >= 0.95 && z == 0 && a == n) ? "true" : "false"}')
+    row "ShipStation V2 rate used, $np process(es), backlog" "req/min" "$permin" $LIMIT "$ratio" \
+      ">= 0.95 of allowed, zero 429s" "$met" \
+      "$used requests in $((t1 - t0)) ms real at time-scale $SCALE ($NWIN windows of ${WIN}s); 429s: $r429; runs still busy at the end: $alive of $np"
+  done
+  sim_down
+}
+
+# ---------------------------------------------------------------- logins
+# A real day: cron every minute (1440 runs) with 2 h tokens: 12 token lifetimes, 120
+# runs each. 1440 runs do not fit in a benchmark (a run of `mlc pull-pos | mlc
+# push-shipments` costs ~1 s here, most of it the vault's key derivation), so the day
+# is scaled down consistently in its token lifetimes: 12 lifetimes of 6 runs, i.e. 72
+# runs 1.5 s apart with 9 s tokens (mlc-sim at --time-scale 1, so the lifetime the sim
+# reports is the one it enforces) and cloudsuite.token_margin 1 s (300 s of 7200 in
+# production). A login-per-run client logs in once per run: 72 times (1440 a real day).
+bench_logins() {
+  RUNS=72; TICK_MS=1500; LIFE=9
+  say "logins: $RUNS cron runs of 'mlc pull-pos | mlc push-shipments', every ${TICK_MS} ms, ${LIFE} s tokens"
+  sim_up logins --token-lifetime $LIFE
+  cfg_under cloudsuite "token_margin: 1"
+  start=$(now_ms)
+  i=0; late=0
+  while [ $i -lt $RUNS ]; do
+    tick=$((start + i * TICK_MS))
+    sleep_until_ms $tick
+    [ $(($(now_ms) - tick)) -gt $TICK_MS ] && late=$((late + 1))
+    "$MLC" pull-pos 2>>"$W/logins.err" | "$MLC" push-shipments >/dev/null 2>>"$W/logins.err"
+    i=$((i + 1))
+  done
+  end=$(now_ms)
+  logins=$(counters .logins)
+  refreshes=$(counters .refreshes)
+  e401=$(counters '[.requests | to_entries[] | select(.key | test(" 401$")) | .value] | add // 0')
+  lifetimes=$(( (end - start + LIFE * 1000 - 1) / (LIFE * 1000) ))
+  met=$([ "$logins" -le 12 ] && echo true || echo false)
+  row "ION logins, a scaled day of per-minute cron runs" "logins/day" "$logins" $RUNS "$(div "$logins" $RUNS 4)" \
+    "<= 12 (one per token lifetime)" "$met" \
+    "$RUNS runs in $((end - start)) ms ($lifetimes token lifetimes elapsed), $late runs started late; password grants: $logins, refresh grants: $refreshes, 401 answers: $e401. A real day: $logins password logins vs 1440 for a login-per-run client"
+  sim_down
+}
+
+# ---------------------------------------------------------------- throughput + memory
+bench_throughput() {
+  MLC_CONFIG="$W/bench.yaml"; MLC_STATE_DIR="$W/state"; export MLC_CONFIG MLC_STATE_DIR
+  { printf 'default_profile: bench\nprofiles:\n  bench:\n    state_dir: %s\n    shipstation: {api: v2}\n    mapping: ' "$MLC_STATE_DIR"
+    jq -c . "$B/mapping.json"; } >"$MLC_CONFIG"
+  say "throughput: generating $LINES purchase_order lines"
+  awk -v n="$LINES" -f "$B/gen-pos.awk" >"$W/pos-big.jsonl"
+  awk -v n=1000 -f "$B/gen-pos.awk" >"$W/pos-1k.jsonl"
+  inbytes=$(wc -c <"$W/pos-big.jsonl")
+
+  say "throughput: mlc push-shipments --dry-run"
+  /usr/bin/time -f '%e %U %S %M' -o "$W/t-mlc.txt" "$MLC" push-shipments --dry-run <"$W/pos-big.jsonl" 2>"$W/mlc-dry.err" |
+    tee "$W/mlc-head.jsonl.tmp" | md5sum >"$W/mlc.md5"
+  say "throughput: jq baseline (bench/push-dry-run.jq)"
+  /usr/bin/time -f '%e %U %S %M' -o "$W/t-jq.txt" jq -c --slurpfile map "$B/mapping.json" -f "$B/push-dry-run.jq" "$W/pos-big.jsonl" |
+    md5sum >"$W/jq.md5"
+  head -n 1000 "$W/mlc-head.jsonl.tmp" >"$W/mlc-sample.jsonl"; rm -f "$W/mlc-head.jsonl.tmp"
+  if cmp -s "$W/mlc.md5" "$W/jq.md5"; then agree="outputs byte-identical (md5 of all $LINES records)"
+  else
+    head -n 1000 "$W/pos-big.jsonl" | jq -c --slurpfile map "$B/mapping.json" -f "$B/push-dry-run.jq" >"$W/jq-sample.jsonl"
+    if [ "$(jq -S -c . "$W/mlc-sample.jsonl" | md5sum)" = "$(jq -S -c . "$W/jq-sample.jsonl" | md5sum)" ]; then
+      agree="first 1000 records agree (normalised); the full outputs differ in bytes"
+    else agree="OUTPUTS DISAGREE on the first 1000 records"; fi
+  fi
+  read -r me mu ms mrss <"$W/t-mlc.txt"
+  read -r je ju js jrss <"$W/t-jq.txt"
+  mcpu=$(awk -v a="$mu" -v b="$ms" 'BEGIN{print a + b}')
+  jcpu=$(awk -v a="$ju" -v b="$js" 'BEGIN{print a + b}')
+  mrate=$(awk -v n="$LINES" -v t="$mcpu" 'BEGIN{printf "%.0f", n / t}')
+  jrate=$(awk -v n="$LINES" -v t="$jcpu" 'BEGIN{printf "%.0f", n / t}')
+  ratio=$(div "$mrate" "$jrate" 2)
+  met=$(awk -v r="$ratio" 'BEGIN{print (r >= 5) ? "true" : "false"}')
+  case $agree in *DISAGREE*) met=false ;; esac
+  row "push-shipments --dry-run, $LINES POs" "records/s (CPU)" "$mrate" "$jrate" "$ratio" ">= 5x jq" "$met" \
+    "mlc ${mcpu}s CPU (${me}s wall), jq ${jcpu}s CPU (${je}s wall) on $inbytes bytes; $agree. Rates use user+sys CPU time: the machine is shared"
+  row "parse M3 list responses into purchase_order" "-" null null null ">= 5x jq" null \
+    "skipped: no honest comparison yet. mlc pull-pos's time is dominated by HTTP round trips to the sim (2 M3 calls per PO, see the pull-pos row), jq over saved responses makes none; timing only mlc's parser needs a replay input (e.g. a pull-pos option reading saved M3 responses) or a bench harness linking libmlc's m3 parser"
+
+  say "memory: peak RSS at 1k and $LINES records"
+  /usr/bin/time -f '%M' -o "$W/rss-1k.txt" "$MLC" push-shipments --dry-run <"$W/pos-1k.jsonl" >/dev/null 2>&1
+  r1k=$(cat "$W/rss-1k.txt")
+  flat=$(awk -v a="$r1k" -v b="$mrss" 'BEGIN{print (b <= 16384 && b - a <= 2048) ? "true" : "false"}')
+  row "peak RSS, push-shipments --dry-run, $LINES vs 1000 records" "KiB" "$mrss" "$r1k" "$(div "$mrss" "$r1k" 2)" \
+    "flat (<= +2 MiB), <= 16384 KiB" "$flat" "jq baseline's peak RSS on the same $LINES: ${jrss} KiB"
+  rm -f "$W/pos-big.jsonl"
+}
+
+# ---------------------------------------------------------------- start-up
+bench_startup() {
+  say "startup: mlc --version vs /bin/true"
+  if command -v hyperfine >/dev/null 2>&1; then
+    hyperfine -N --warmup 20 --runs 500 --export-json "$W/startup.json" "$MLC --version" /bin/true >/dev/null 2>&1
+    m=$(jq '.results[0].mean * 1000' "$W/startup.json")
+    t=$(jq '.results[1].mean * 1000' "$W/startup.json")
+    how="hyperfine -N, 500 runs each, mean"
+  else
+    t0=$(now_ms); i=0; while [ $i -lt 500 ]; do "$MLC" --version >/dev/null; i=$((i + 1)); done; t1=$(now_ms)
+    i=0; while [ $i -lt 500 ]; do /bin/true; i=$((i + 1)); done; t2=$(now_ms)
+    m=$(div $((t1 - t0)) 500 3); t=$(div $((t2 - t1)) 500 3)
+    how="shell loop, 500 runs each"
+  fi
+  m=$(printf '%.3f' "$m"); t=$(printf '%.3f' "$t")
+  row "start-up: mlc --version vs /bin/true" "ms" "$m" "$t" "$(div "$m" "$t" 2)" "none set (informational)" null "$how"
+}
+
+for s in $ONLY; do
+  case $s in
+    api) bench_api ;;
+    ratelimit) bench_ratelimit ;;
+    logins) bench_logins ;;
+    throughput|memory) bench_throughput ;;
+    startup) bench_startup ;;
+    *) say "unknown section '$s'" ;;
+  esac
+done
+
+jq -s --arg date "$(date -u +%Y-%m-%dT%H:%M:%SZ)" --arg host "$(uname -srm), $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)" \
+  --arg version "$("$MLC" --version 2>/dev/null)" \
+  '{date: $date, host: $host, mlc: $version, results: .}' "$ROWS" >"$B/results.json"
+
+# the table
+jq -r '.results[] | [.metric, (.mlc // "-" | tostring) + (if .unit != "-" then " " + .unit else "" end),
+       (.baseline // "-" | tostring), (.ratio // "-" | tostring), .target,
+       (if .met == true then "yes" elif .met == false then "NO" else "-" end)] | @tsv' "$B/results.json" |
+  awk -F'\t' 'BEGIN { printf "%-58s %-24s %-10s %-8s %-36s %s\n", "metric", "mlc", "baseline", "ratio", "target", "met?" }
+              { printf "%-58s %-24s %-10s %-8s %-36s %s\n", $1, $2, $3, $4, $5, $6 }'
+echo "notes and details: bench/results.json"
