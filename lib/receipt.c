@@ -326,6 +326,55 @@ static void handle_void(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void 
     mlc_store_receipts_free(rows, n);
 }
 
+/* Optional dispatch advice at ship time (receipts.advise_at_ship): makes the
+ * shipped quantity visible as in transit in M3 before the receipt. Informational:
+ * a failure is logged and audited, never blocks the receipt. */
+static void advise(mlc_receipt *r, mlc_store_receipt *rows, size_t n)
+{
+    if (n == 0 || !mlc_config_bool(r->cfg, "receipts.advise_at_ship"))
+        return;
+    mlc_m3_record *recs = calloc(n, sizeof *recs);
+    mlc_m3_field *f = calloc(n * 5, sizeof *f);
+    char (*num)[3][32] = calloc(n, sizeof *num);
+    if (!recs || !f || !num)
+        goto out;
+    for (size_t i = 0; i < n; i++) {
+        snprintf(num[i][0], sizeof num[i][0], "%d", rows[i].line);
+        snprintf(num[i][1], sizeof num[i][1], "%d", rows[i].subline);
+        fmt_qty(rows[i].qty, num[i][2], sizeof num[i][2]);
+        size_t k = 0;
+        f[5 * i + k++] = (mlc_m3_field){"PUNO", rows[i].po};
+        f[5 * i + k++] = (mlc_m3_field){"PNLI", num[i][0]};
+        f[5 * i + k++] = (mlc_m3_field){"PNLS", num[i][1]};
+        f[5 * i + k++] = (mlc_m3_field){"ADQA", num[i][2]};
+        if (rows[i].tracking && *rows[i].tracking && strlen(rows[i].tracking) <= SUDO_MAX)
+            f[5 * i + k++] = (mlc_m3_field){"SUDO", rows[i].tracking};
+        recs[i] = (mlc_m3_record){&f[5 * i], k};
+    }
+    mlc_m3_result *res = NULL;
+    mlc_error e;
+    r->stats.m3_calls++;
+    mlc_err rc = mlc_m3_bulk(r->m3, mlc_config_str(r->cfg, "cloudsuite.programs.advise"), recs, n, 0, &res, &e);
+    for (size_t i = 0; i < n; i++) {
+        int ok = (rc == MLC_OK || rc == MLC_ERR_REMOTE) && res && i < mlc_m3_result_tx_count(res) &&
+                 mlc_m3_result_tx_ok(res, i);
+        char esc[400];
+        if (ok)
+            audit(r, rows[i].id, "advised", "{\"qty\":%s}", num[i][2]);
+        else
+            audit(r, rows[i].id, "advise_failed", "{\"error\":%s}",
+                  jesc(res && i < mlc_m3_result_tx_count(res) ? mlc_m3_result_tx_message(res, i) : e.msg, esc,
+                       sizeof esc));
+    }
+    if (rc && rc != MLC_ERR_REMOTE)
+        mlc_log_warn(r->log, "dispatch advice not sent (%s): the receipts go on", e.msg);
+    mlc_m3_result_free(res);
+out:
+    free(recs);
+    free(f);
+    free(num);
+}
+
 mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     mlc_err rc = check_shipment(s, err);
@@ -341,6 +390,8 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
         return rc;
     char *json = cJSON_PrintUnformatted(s);
     const char *sid = jstr(s, "shipment_id"), *otype = jstr(s, "order_type");
+    mlc_store_receipt *fresh = calloc(n ? n : 1, sizeof *fresh);
+    size_t nfresh = 0;
     for (size_t i = 0; i < n && !rc; i++) {
         char key[160];
         snprintf(key, sizeof key, "%s/%s/%d/%d", sid, lines[i].po, lines[i].line, lines[i].sub);
@@ -362,6 +413,8 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
             break;
         if (created) {
             r->stats.accepted++;
+            if (fresh)
+                fresh[nfresh++] = row; /* borrowed fields live until the loop ends */
             char src[64];
             audit(r, row.id, "accepted", "{\"source\":%s,\"shipment\":%s}",
                   jesc(jstr(s, "source") ? jstr(s, "source") : "stdin", src, sizeof src), json ? json : "null");
@@ -371,6 +424,9 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
             report(r, cb, ud, row.id, "duplicate");
         }
     }
+    if (!rc && fresh)
+        advise(r, fresh, nfresh);
+    free(fresh);
     free(json);
     free(lines);
     return rc;

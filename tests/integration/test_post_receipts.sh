@@ -57,6 +57,17 @@ check "names line 2 and the field" grep -q "stdin:2: items\[0\]: 'po_line'" "$SI
 check_eq "other kinds pass through" note "$(jq -r .kind "$SIM_DIR/out4.jsonl")"
 check_eq "rejected lines are kept" 2 "$(sqlite3 "$DB" "select count(*) from rejected where command='post-receipts'")"
 
+# dispatch advice at ship time (receipts.advise_at_ship): in transit before the receipt
+sed -i 's/^    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}$/    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50, advise_at_ship: true}/' "$MLC_CONFIG"
+apo=${pl%%/*}; aln=${pl#*/}; aln=${aln%%/*}
+admin POST po "{\"PUNO\":\"$apo\",\"lines\":[{\"PNLI\":$aln,\"ORQA\":\"100000\"}]}" >/dev/null
+adv_before=$(state '.m3.advices | length')
+echo "{\"kind\":\"shipment\",\"shipment_id\":\"se-adv\",\"po\":\"$apo\",\"tracking_number\":\"1ZADV\",\"items\":[{\"sku\":\"x\",\"qty\":1,\"po_line\":\"$pl\"}]}" \
+  | "$MLC" post-receipts >"$SIM_DIR/adv.jsonl" 2>/dev/null
+check_eq "advise_at_ship: one dispatch advice sent" "$((adv_before + 1))" "$(state '.m3.advices | length')"
+check_eq "advise_at_ship: the receipt is posted too" posted "$(jq -r .status "$SIM_DIR/adv.jsonl")"
+check_eq "advise_at_ship: audited" 1 "$(sqlite3 "$DB" "select count(*) from audit where event='advised'")"
+
 # ---- faults: 20% of every kind on the receipt and read calls ----
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 11
