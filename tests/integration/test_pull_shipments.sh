@@ -102,9 +102,13 @@ kill $HOOK_PID $EVIL_PID 2>/dev/null; wait $HOOK_PID $EVIL_PID 2>/dev/null
 # V1 polling: createDate in Pacific time, shipments with items
 sim_stop; rm -rf "$SIM_DIR"
 sim_start
-"$MLC" pull-pos 2>/dev/null | "$MLC" push-shipments --api v1 >"$SIM_DIR/v1.jsonl" 2>/dev/null
+"$MLC" pull-pos 2>/dev/null | "$MLC" -v push-shipments --api v1 >"$SIM_DIR/v1.jsonl" 2>"$SIM_DIR/v1push.err"
+check "V1: orders created" test "$(jq -r 'select(.action == "created")' "$SIM_DIR/v1.jsonl" | jq -s length)" -gt 0
+[ "$T_FAILED" -gt 0 ] && sed 's/^/# /' "$SIM_DIR/v1push.err" | tail -n 20
 admin POST ship '{"all":true}' >/dev/null
-"$MLC" pull-shipments --api v1 >"$SIM_DIR/v1sh.jsonl" 2>/dev/null
+"$MLC" -v pull-shipments --api v1 >"$SIM_DIR/v1sh.jsonl" 2>"$SIM_DIR/v1pull.err"
+check "V1: shipments pulled" test -s "$SIM_DIR/v1sh.jsonl"
+[ -s "$SIM_DIR/v1sh.jsonl" ] || sed 's/^/# /' "$SIM_DIR/v1pull.err" | tail -n 20
 check_eq "V1: every order's shipment reported" "$(jq -r 'select(.action == "created")' "$SIM_DIR/v1.jsonl" | jq -s length)" "$(wc -l <"$SIM_DIR/v1sh.jsonl")"
 check_eq "V1: ship dates converted to UTC" 0 "$(jq -r 'select((.ship_date // "") | test("Z$") | not)' "$SIM_DIR/v1sh.jsonl" | wc -l)"
 "$MLC" post-receipts <"$SIM_DIR/v1sh.jsonl" >/dev/null 2>&1
