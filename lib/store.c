@@ -660,6 +660,17 @@ mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state st
     return run(st, s, err, "update receipt");
 }
 
+/* "'pending','queued'" for a state mask (names come from the table, never input). */
+static void state_in_list(unsigned mask, char *in, size_t cap)
+{
+    in[0] = '\0';
+    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
+        if (mask & (1u << i)) {
+            size_t len = strlen(in);
+            snprintf(in + len, cap - len, "%s'%s'", len ? "," : "", state_names[i]);
+        }
+}
+
 mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err)
 {
     sqlite3_stmt *s;
@@ -678,11 +689,7 @@ mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, d
     char now[32], in[256] = "";
     mlc_store_now(now);
     *claimed = 0;
-    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
-        if (from_mask & (1u << i)) {
-            size_t len = strlen(in);
-            snprintf(in + len, sizeof in - len, "%s'%s'", len ? "," : "", state_names[i]);
-        }
+    state_in_list(from_mask, in, sizeof in);
     if (!*in)
         return MLC_OK;
     char sql[512];
@@ -708,11 +715,7 @@ mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f,
     sqlite3_stmt *s;
     *out = NULL;
     *n = 0;
-    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
-        if (f->state_mask & (1u << i)) {
-            size_t len = strlen(in);
-            snprintf(in + len, sizeof in - len, "%s'%s'", len ? "," : "", state_names[i]);
-        }
+    state_in_list(f->state_mask, in, sizeof in);
     snprintf(sql, sizeof sql, RECEIPT_COLS "WHERE 1=1%s%s%s%s%s%s%s ORDER BY id%s", *in ? " AND state IN (" : "", in,
              *in ? ")" : "", f->po ? " AND po=:po" : "", f->shipment_id ? " AND shipment_id=:sid" : "",
              f->since ? " AND updated_at>=:since" : "", f->due_only ? " AND next_attempt_at<=:now" : "",
@@ -796,65 +799,14 @@ mlc_err mlc_store_audit(mlc_store *st, int64_t receipt_id, const char *event, co
     return run(st, s, err, "write audit");
 }
 
-mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_entry **out, size_t *n,
+/* Steps a prepared audit query (id, receipt_id, at, event, detail) into an array;
+ * finalizes the statement. */
+static mlc_err collect_audit(mlc_store *st, sqlite3_stmt *s, mlc_store_audit_entry **out, size_t *n,
                              mlc_error *err)
 {
-    sqlite3_stmt *s;
-    *out = NULL;
-    *n = 0;
-    mlc_err rc = prep(st, "SELECT id,receipt_id,at,event,detail FROM audit WHERE receipt_id=? ORDER BY id", &s, err);
-    if (rc)
-        return rc;
-    sqlite3_bind_int64(s, 1, receipt_id);
     size_t cap = 0;
     mlc_store_audit_entry *arr = NULL;
-    while (sqlite3_step(s) == SQLITE_ROW) {
-        if (*n == cap) {
-            size_t nc = cap ? cap * 2 : 16;
-            mlc_store_audit_entry *na = realloc(arr, nc * sizeof *na);
-            if (!na) {
-                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-                break;
-            }
-            arr = na;
-            cap = nc;
-        }
-        arr[*n].id = sqlite3_column_int64(s, 0);
-        arr[*n].receipt_id = sqlite3_column_int64(s, 1);
-        arr[*n].at = col_dup(s, 2);
-        arr[*n].event = col_dup(s, 3);
-        arr[*n].detail = col_dup(s, 4);
-        (*n)++;
-    }
-    sqlite3_finalize(s);
-    *out = arr;
-    return rc;
-}
-
-/* The audit of every receipt of a shipment and/or a PO, oldest first (by audit id,
- * which is insertion order). Used by `mlc audit --shipment/--po`. */
-mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const char *po,
-                                 mlc_store_audit_entry **out, size_t *n, mlc_error *err)
-{
-    sqlite3_stmt *s;
-    char sql[512];
-    *out = NULL;
-    *n = 0;
-    if (!shipment_id && !po)
-        return mlc_error_set(err, MLC_ERR_USAGE, "audit: a shipment id or a PO is needed");
-    snprintf(sql, sizeof sql,
-             "SELECT a.id,a.receipt_id,a.at,a.event,a.detail FROM audit a JOIN receipt r ON r.id=a.receipt_id "
-             "WHERE 1=1%s%s ORDER BY a.id",
-             shipment_id ? " AND r.shipment_id=:sid" : "", po ? " AND r.po=:po" : "");
-    mlc_err rc = prep(st, sql, &s, err);
-    if (rc)
-        return rc;
-    if (shipment_id)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":sid"), shipment_id);
-    if (po)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":po"), po);
-    size_t cap = 0;
-    mlc_store_audit_entry *arr = NULL;
+    mlc_err rc = MLC_OK;
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW) {
         if (*n == cap) {
@@ -879,11 +831,49 @@ mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const c
     sqlite3_finalize(s);
     if (rc) {
         mlc_store_audit_free(arr, *n);
+        arr = NULL;
         *n = 0;
-        return rc;
     }
     *out = arr;
-    return MLC_OK;
+    return rc;
+}
+
+mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_entry **out, size_t *n,
+                             mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT id,receipt_id,at,event,detail FROM audit WHERE receipt_id=? ORDER BY id", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, receipt_id);
+    return collect_audit(st, s, out, n, err);
+}
+
+/* The audit of every receipt of a shipment and/or a PO, oldest first (by audit id,
+ * which is insertion order). Used by `mlc audit --shipment/--po`. */
+mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const char *po,
+                                 mlc_store_audit_entry **out, size_t *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char sql[512];
+    *out = NULL;
+    *n = 0;
+    if (!shipment_id && !po)
+        return mlc_error_set(err, MLC_ERR_USAGE, "audit: a shipment id or a PO is needed");
+    snprintf(sql, sizeof sql,
+             "SELECT a.id,a.receipt_id,a.at,a.event,a.detail FROM audit a JOIN receipt r ON r.id=a.receipt_id "
+             "WHERE 1=1%s%s ORDER BY a.id",
+             shipment_id ? " AND r.shipment_id=:sid" : "", po ? " AND r.po=:po" : "");
+    mlc_err rc = prep(st, sql, &s, err);
+    if (rc)
+        return rc;
+    if (shipment_id)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":sid"), shipment_id);
+    if (po)
+        bind_text(s, sqlite3_bind_parameter_index(s, ":po"), po);
+    return collect_audit(st, s, out, n, err);
 }
 
 void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n)
