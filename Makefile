@@ -74,7 +74,7 @@ check: all $(TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
 asan:
-	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" unit
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" unit
 
 demo: all
 	@sh examples/demo.sh $(BUILD)

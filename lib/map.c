@@ -94,9 +94,20 @@ void mlc_map_line_key(const char *po, int line, int subline, char *buf, size_t c
 
 int mlc_map_parse_line_key(const char *key, char po[32], int *line, int *subline)
 {
-    int n = 0;
-    if (!key || sscanf(key, "%31[^/]/%d/%d%n", po, line, subline, &n) != 3 || key[n] != '\0')
+    const char *a, *b;
+    char *end;
+    if (!key || !(a = strchr(key, '/')) || !(b = strchr(a + 1, '/')) || a == key || (size_t)(a - key) >= 32)
         return -1;
+    long l = strtol(a + 1, &end, 10);
+    if (end != b || a[1] < '0' || a[1] > '9' || l < 0 || l > 9999999)
+        return -1;
+    long sl = strtol(b + 1, &end, 10);
+    if (*end != '\0' || b[1] < '0' || b[1] > '9' || sl < 0 || sl > 999999)
+        return -1;
+    memcpy(po, key, (size_t)(a - key));
+    po[a - key] = '\0';
+    *line = (int)l;
+    *subline = (int)sl;
     return 0;
 }
 

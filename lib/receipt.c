@@ -149,15 +149,28 @@ static void audit(mlc_receipt *r, int64_t id, const char *event, const char *fmt
         mlc_log_error(r->log, "audit: %s", e.msg);
 }
 
-/* JSON-escapes s into buf (for audit details). */
+/* JSON-escapes s into buf (for audit details): always a complete JSON string,
+ * the text cut (at a UTF-8 boundary) when it does not fit. */
 static const char *jesc(const char *s, char *buf, size_t cap)
 {
-    cJSON *str = cJSON_CreateString(s ? s : "");
-    char *p = str ? cJSON_PrintUnformatted(str) : NULL;
-    snprintf(buf, cap, "%s", p ? p : "\"\"");
-    free(p);
-    cJSON_Delete(str);
-    return buf;
+    size_t len = s ? strlen(s) : 0;
+    snprintf(buf, cap, "\"\"");
+    for (;;) {
+        char *cut = strndup(s ? s : "", len);
+        cJSON *str = cut ? cJSON_CreateString(cut) : NULL;
+        char *p = str ? cJSON_PrintUnformatted(str) : NULL;
+        int fits = p && strlen(p) < cap;
+        if (fits)
+            snprintf(buf, cap, "%s", p);
+        free(p);
+        cJSON_Delete(str);
+        free(cut);
+        if (fits || len == 0)
+            return buf;
+        len /= 2;
+        while (len > 0 && ((unsigned char)s[len] & 0xC0) == 0x80)
+            len--;
+    }
 }
 
 static void report(mlc_receipt *r, mlc_receipt_cb cb, void *ud, int64_t id, const char *status)
@@ -415,12 +428,14 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
             r->stats.accepted++;
             if (fresh)
                 fresh[nfresh++] = row; /* borrowed fields live until the loop ends */
-            char src[64];
+            char src[96];
             audit(r, row.id, "accepted", "{\"source\":%s,\"shipment\":%s}",
                   jesc(jstr(s, "source") ? jstr(s, "source") : "stdin", src, sizeof src), json ? json : "null");
         } else {
             r->stats.duplicates++;
-            audit(r, row.id, "duplicate", "{\"source\":\"%s\"}", jstr(s, "source") ? jstr(s, "source") : "stdin");
+            char src[96];
+            audit(r, row.id, "duplicate", "{\"source\":%s}",
+                  jesc(jstr(s, "source") ? jstr(s, "source") : "stdin", src, sizeof src));
             report(r, cb, ud, row.id, "duplicate");
         }
     }

@@ -159,6 +159,10 @@ START_TEST(routes_and_keys)
     ck_assert_int_eq(line, 20);
     ck_assert_int_eq(sub, 1);
     ck_assert_int_ne(mlc_map_parse_line_key("1000123/x/1", po, &line, &sub), 0);
+    ck_assert_int_ne(mlc_map_parse_line_key("1000123/-10/0", po, &line, &sub), 0);
+    ck_assert_int_ne(mlc_map_parse_line_key("1000123/99999999999/0", po, &line, &sub), 0);
+    ck_assert_int_ne(mlc_map_parse_line_key("1000123/10/0x", po, &line, &sub), 0);
+    ck_assert_int_ne(mlc_map_parse_line_key("/10/0", po, &line, &sub), 0);
     mlc_config *bad;
     mlc_map *m2;
     mlc_error e;
