@@ -48,11 +48,12 @@ for i in 1 2 3 4; do
   "$MLC" pull-shipments --no-cursor --no-webhooks >"$SIM_DIR/p$i.jsonl" 2>"$SIM_DIR/p$i.err" &
   pids="$pids $!"
 done
-# measured in steady state: from one window after the first request, for NWIN
-# windows (the first window holds start-up: store, pages, dedupe)
+# measured in steady state, aligned with the sim's windows (which start with the
+# first request): from just before the second window opens, for NWIN windows (the
+# first window holds start-up: store, pages, dedupe)
 i=0; while [ "$(v2_requests)" -le "$before" ] && [ $i -lt 200 ]; do sleep 0.05; i=$((i + 1)); done
 tf=$(now_ms)
-sleep_until_ms $((tf + WIN * 1000))
+sleep_until_ms $((tf + WIN * 1000 - 300))
 t0=$(now_ms); c0=$(v2_requests)
 sleep_until_ms $((t0 + WIN * NWIN * 1000))
 c1=$(v2_requests); t1=$(now_ms)
@@ -67,7 +68,11 @@ echo "# 4 processes: $used V2 requests in $((t1 - t0)) ms, allowed $allowed ($pc
 check_eq "4 processes: still a backlog when measured (all 4 running)" 4 "$alive"
 check_eq "4 processes: zero 429s" 0 "$r429"
 check "4 processes: >= 90% of the allowed rate ($used of $allowed = $pct%)" test "$pct" -ge 90
-check "4 processes: never above the allowed rate ($pct%, edges of the interval aside)" test "$pct" -le 105
+# a fixed-window server allows up to one extra window's budget in an interval that
+# straddles window edges; beyond that mlc would be over the limit (the 429 check is
+# the real guard: the sim enforces the limit)
+check "4 processes: at most one window's budget above the interval's share ($used <= $allowed + $LIMIT)" \
+  test "$used" -le $((allowed + LIMIT))
 
 # --- a 429 with Retry-After is honoured (Retry-After = 60 s / SCALE = 3 s) ---
 sleep $((WIN + 1))
