@@ -28,7 +28,7 @@ CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all check unit demo bench fuzz clean help asan deps man
+.PHONY: all check unit demo bench fuzz clean help asan deps man soak
 all: $(BUILD)/mlc $(BUILD)/libmlc.a $(BUILD)/libmlc.so $(BUILD)/mlc-sim
 
 help:
@@ -38,6 +38,7 @@ help:
 	@echo "make asan       unit tests under ASan+UBSan (in build-asan/)"
 	@echo "make demo       run the whole job against a local mlc-sim sandbox"
 	@echo "make bench      benchmarks (bench/), results in bench/results.json"
+	@echo "make soak       soak test: all subcommands under 20% faults (SOAK_ITERATIONS=N)"
 	@echo "make clean      remove build outputs"
 
 deps: $(DEPS_OK)
@@ -75,6 +76,9 @@ check: all $(TEST_BIN)
 
 asan:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" unit
+
+soak: all
+	@sh tests/soak/soak.sh $(SOAK_ITERATIONS)
 
 demo: all
 	@sh examples/demo.sh $(BUILD)
