@@ -10,10 +10,14 @@ OUT=${OUT:-.}
 
 "$MLC" ping --json >"$OUT/ping.json" || exit $?
 
-"$MLC" pull-pos | "$MLC" push-shipments >"$OUT/inbound.jsonl"
+# POSIX sh has no pipefail: each producer's status is kept in a file.
+{ "$MLC" pull-pos; echo $? >"$OUT/pull-pos.rc"; } | "$MLC" push-shipments >"$OUT/inbound.jsonl"
 push=$?
-"$MLC" pull-shipments | "$MLC" post-receipts >"$OUT/receipts.jsonl"
+{ "$MLC" pull-shipments; echo $? >"$OUT/pull-shipments.rc"; } | "$MLC" post-receipts >"$OUT/receipts.jsonl"
 post=$?
+for f in pull-pos pull-shipments; do
+  rc=$(cat "$OUT/$f.rc"); [ "$rc" -eq 0 ] || { echo "ci-run: mlc $f failed ($rc)" >&2; exit "$rc"; }
+done
 
 left=$("$MLC" queue --state exhausted,needs_review | wc -l)
 echo "inbound shipments: $(grep -c '"kind":"inbound_shipment"' "$OUT/inbound.jsonl")," \

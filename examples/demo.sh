@@ -52,7 +52,8 @@ run mlc ping
 
 step "2. Purchase orders to inbound shipments"
 run "mlc pull-pos | mlc push-shipments"
-"$MLC" pull-pos 2>"$DIR/pull-pos.err" | "$MLC" push-shipments >"$DIR/inbound.jsonl" 2>"$DIR/push.err"
+{ "$MLC" pull-pos 2>"$DIR/pull-pos.err"; echo $? >"$DIR/pull-pos.rc"; } | "$MLC" push-shipments >"$DIR/inbound.jsonl" 2>"$DIR/push.err"
+[ "$(cat "$DIR/pull-pos.rc")" = 0 ] || { echo "demo: mlc pull-pos failed:" >&2; cat "$DIR/pull-pos.err" >&2; exit 1; }
 npos=$(jq -r 'select(.kind == "inbound_shipment") | .po' "$DIR/inbound.jsonl" | sort -u | wc -l)
 echo "$npos POs are now inbound shipments in ShipStation; rejected (kept in the store, see below):"
 sed 's/^/   /' "$DIR/push.err"
