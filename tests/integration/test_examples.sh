@@ -65,5 +65,8 @@ check "the demo posts receipts" grep -q "goods receipts posted: *[1-9]" "$SIM_DI
 check "the demo leaves nothing for an operator" grep -q "left for an operator: *0" "$SIM_DIR/demo.out"
 check "the demo replays the exhausted receipt" grep -q "receipt [0-9]*: posted" "$SIM_DIR/demo.out"
 check "the demo logs in once" grep -q "ION logins: *1$" "$SIM_DIR/demo.out"
-check "the demo leaves no sandbox running" sh -c "! ls -d ${TMPDIR:-/tmp}/mlc-demo.* 2>/dev/null | grep -q ."
+demo_dir=$(sed -n 's/.*Starting the sandbox (mlc-sim) in \([^ ]*\).*/\1/p' "$SIM_DIR/demo.out" | head -n 1)
+check "the demo names its sandbox" test -n "$demo_dir"
+check "the demo removes its sandbox" test ! -e "$demo_dir"
+check "the demo leaves no sandbox running" sh -c "! grep -l -a -F '$demo_dir' /proc/[0-9]*/cmdline 2>/dev/null | grep -q ."
 t_done
