@@ -126,12 +126,16 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
         rc = p.w ? cmd_fail(ctx, &e) : MLC_EXIT_OSERR;
         goto out;
     }
+    int deliveries = v == MLC_SS_V2 && !strcmp(mlc_config_str(cfg, "receipts.post_at"), "deliver");
+    mlc_shipment_track_deliveries(sh, deliveries);
     mlc_err er = MLC_OK;
     if (!no_webhooks)
         er = mlc_shipment_drain_inbox(sh, 10000, emit, &p, &e);
     time_t latest = from;
     if (!er)
         er = mlc_shipment_poll(sh, v, from, &latest, emit, &p, &e);
+    if (!er && deliveries)
+        er = mlc_shipment_poll_deliveries(sh, emit, &p, &e);
     if (!er)
         er = mlc_jsonl_writer_flush(p.w, &e);
     if (er == MLC_ERR_PIPE || p.closed) {

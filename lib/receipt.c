@@ -28,7 +28,11 @@ typedef struct po_head {
     int known;
 } po_head;
 
+/* next_attempt_at of a receipt waiting for its shipment's delivery (post_at: deliver) */
+#define WAIT_FOR_DELIVERY ((int64_t)253402300799) /* 9999-12-31T23:59:59Z */
+
 struct mlc_receipt {
+    int at_delivery;   /* receipts.post_at: deliver */
     mlc_m3 *m3;
     mlc_store *st;
     const mlc_config *cfg;
@@ -87,10 +91,17 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
         r->bulk = 1;
     if (r->bulk_read < r->bulk)
         r->bulk_read = r->bulk;
-    if (strcmp(mlc_config_str(cfg, "receipts.post_at"), "ship") != 0) {
+    const char *post_at = mlc_config_str(cfg, "receipts.post_at");
+    if (strcmp(post_at, "ship") != 0 && strcmp(post_at, "deliver") != 0) {
+        free(r);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: receipts.post_at must be ship or deliver, not '%s'",
+                             mlc_config_path(cfg), post_at);
+    }
+    r->at_delivery = strcmp(post_at, "deliver") == 0;
+    if (r->at_delivery && strcmp(mlc_config_str(cfg, "shipstation.api"), "v1") == 0) {
         free(r);
         return mlc_error_set(err, MLC_ERR_CONFIG,
-                             "%s: receipts.post_at: only 'ship' is implemented (posting at delivery is not yet)",
+                             "%s: receipts.post_at: deliver needs ShipStation V2 (V1 reports no delivery)",
                              mlc_config_path(cfg));
     }
     r->bo = mlc_backoff_new(mlc_config_int(cfg, "receipts.base_ms"), mlc_config_int(cfg, "receipts.cap_ms"),
@@ -388,6 +399,22 @@ out:
     free(num);
 }
 
+/* A receipt that waited for delivery becomes due now; 1 if it did wait. */
+static int release_delivered(mlc_receipt *r, int64_t id)
+{
+    mlc_store_receipt *row = NULL;
+    mlc_error e;
+    int waited = 0;
+    if (mlc_store_receipt_get(r->st, id, &row, &e) == MLC_OK && row->state == MLC_RECEIPT_PENDING &&
+        row->next_attempt_at == WAIT_FOR_DELIVERY) {
+        set_state(r, row, MLC_RECEIPT_PENDING, row->attempts, 0, NULL);
+        audit(r, id, "delivered", "{}");
+        waited = 1;
+    }
+    mlc_store_receipt_free(row);
+    return waited;
+}
+
 mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     mlc_err rc = check_shipment(s, err);
@@ -424,7 +451,17 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
         int created;
         if ((rc = mlc_store_receipt_add(r->st, &row, &created, err)) != MLC_OK)
             break;
-        if (created) {
+        int delivered = cJSON_IsTrue(cJSON_GetObjectItem(s, "delivered"));
+        if (created && r->at_delivery && !delivered) {
+            r->stats.accepted++;
+            set_state(r, &row, MLC_RECEIPT_PENDING, 0, WAIT_FOR_DELIVERY, "waiting for delivery");
+            audit(r, row.id, "waiting_for_delivery", "{\"shipment\":%s}", json ? json : "null");
+            report(r, cb, ud, row.id, "pending");
+            if (fresh)
+                fresh[nfresh++] = row;
+        } else if (!created && r->at_delivery && delivered && release_delivered(r, row.id)) {
+            /* due now: post_due reports what becomes of it */
+        } else if (created) {
             r->stats.accepted++;
             if (fresh)
                 fresh[nfresh++] = row; /* borrowed fields live until the loop ends */

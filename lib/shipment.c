@@ -15,6 +15,7 @@
 #define PAGE_SIZE 100
 
 struct mlc_shipment {
+    int track_deliveries;
     mlc_ss *ss;
     mlc_store *st;
     const mlc_config *cfg;
@@ -152,6 +153,8 @@ mlc_err mlc_shipment_from_v2(const cJSON *sh, const cJSON *labels, const char *s
     add_str(r, "service", jstr(lab, "service_code") ? jstr(lab, "service_code") : jstr(sh, "service_code"));
     add_time(r, "ship_date", jstr(lab, "ship_date") ? jstr(lab, "ship_date") : jstr(sh, "ship_date"), 0);
     cJSON_AddBoolToObject(r, "voided", live == NULL);
+    const char *ts = live ? jstr(live, "tracking_status") : NULL;
+    cJSON_AddBoolToObject(r, "delivered", ts && !strcmp(ts, "delivered"));
     cJSON_AddStringToObject(r, "source", source);
     cJSON *items = cJSON_AddArrayToObject(r, "items");
     const cJSON *it;
@@ -220,10 +223,16 @@ static mlc_err emit_if_changed(mlc_shipment *s, cJSON *rec, mlc_shipment_emit em
         cJSON_Delete(rec);
         return rc;
     }
+    int awaiting = s->track_deliveries && cJSON_IsFalse(cJSON_GetObjectItem(rec, "delivered")) &&
+                   !cJSON_IsTrue(cJSON_GetObjectItem(rec, "voided"));
     if ((rc = emit(ud, rec)) != MLC_OK)
         return rc;
     s->stats.emitted++;
-    return mlc_store_seen_set(s->st, "shipment", id, hash, err);
+    if ((rc = mlc_store_seen_set(s->st, "shipment", id, hash, err)) != MLC_OK)
+        return rc;
+    /* shipped, not yet delivered: asked again by mlc_shipment_poll_deliveries */
+    return awaiting ? mlc_store_seen_set(s->st, "awaiting_delivery", id, "1", err)
+                    : mlc_store_seen_delete(s->st, "awaiting_delivery", id, err);
 }
 
 static int seen_before(mlc_shipment *s, const char *id)
@@ -385,6 +394,36 @@ mlc_err mlc_shipment_poll(mlc_shipment *s, mlc_ss_version v, time_t since, time_
     return v == MLC_SS_V1 ? poll_v1(s, since, latest, emit, ud, err) : poll_v2(s, since, latest, emit, ud, err);
 }
 
+void mlc_shipment_track_deliveries(mlc_shipment *s, int on) { s->track_deliveries = on; }
+
+mlc_err mlc_shipment_poll_deliveries(mlc_shipment *s, mlc_shipment_emit emit, void *ud, mlc_error *err)
+{
+    char **ids = NULL;
+    size_t n = 0;
+    mlc_err rc = mlc_store_seen_keys(s->st, "awaiting_delivery", 1000, &ids, &n, err);
+    for (size_t i = 0; !rc && i < n; i++) {
+        char path[160];
+        char *esc = curl_easy_escape(NULL, ids[i], 0);
+        if (!esc) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        snprintf(path, sizeof path, "/v2/shipments/%s", esc);
+        curl_free(esc);
+        mlc_ss_response sr = {0};
+        s->stats.api_calls++;
+        rc = mlc_ss_request(s->ss, MLC_SS_V2, "GET", path, NULL, 1, &sr, err);
+        if (rc == MLC_ERR_NOTFOUND) {
+            rc = mlc_store_seen_delete(s->st, "awaiting_delivery", ids[i], err);
+        } else if (!rc) {
+            rc = v2_one(s, sr.json, "poll", emit, ud, err);
+        }
+        mlc_ss_response_free(&sr);
+    }
+    mlc_store_keys_free(ids, n);
+    return rc;
+}
+
 /* ------------------------------------------------------------ webhook inbox */
 
 /* V1 resources are shipment lists; make sure they carry the items. Caller frees. */
@@ -407,6 +446,14 @@ static char *with_items(const char *url)
 static mlc_err drain_v2(mlc_shipment *s, const char *url, mlc_shipment_emit emit, void *ud, mlc_error *err)
 {
     mlc_ss_response resp = {0};
+    char label_url[2100];
+    /* A tracking event points at /v2/labels/{id}/track, which has no shipment id:
+     * the label itself has. */
+    size_t len = strlen(url);
+    if (len > 6 && len < sizeof label_url && strcmp(url + len - 6, "/track") == 0 && strstr(url, "/v2/labels/")) {
+        snprintf(label_url, sizeof label_url, "%.*s", (int)(len - 6), url);
+        url = label_url;
+    }
     s->stats.api_calls++;
     mlc_err rc = mlc_ss_request(s->ss, MLC_SS_V2, "GET", url, NULL, 1, &resp, err);
     if (rc) {

@@ -43,6 +43,12 @@ void mlc_shipment_free(mlc_shipment *s);
  * *latest: the latest change time seen (unchanged if none). */
 mlc_err mlc_shipment_poll(mlc_shipment *s, mlc_ss_version v, time_t since, time_t *latest, mlc_shipment_emit emit,
                           void *ud, mlc_error *err);
+/* Delivery tracking (receipts.post_at: deliver): records carry "delivered"
+ * (V2 label tracking_status); shipped-but-undelivered shipments are remembered
+ * and mlc_shipment_poll_deliveries() asks ShipStation about each of them again,
+ * since a delivery need not change a shipment's modified_at. */
+void mlc_shipment_track_deliveries(mlc_shipment *s, int on);
+mlc_err mlc_shipment_poll_deliveries(mlc_shipment *s, mlc_shipment_emit emit, void *ud, mlc_error *err);
 /* Drains the webhook inbox (up to max notifications). */
 mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err);
 

@@ -326,6 +326,48 @@ mlc_err mlc_store_seen_set(mlc_store *st, const char *ns, const char *key, const
     return run(st, s, err, "write hash");
 }
 
+mlc_err mlc_store_seen_delete(mlc_store *st, const char *ns, const char *key, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "DELETE FROM seen WHERE ns=? AND key=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    bind_text(s, 2, key);
+    return run(st, s, err, "delete hash");
+}
+
+mlc_err mlc_store_seen_keys(mlc_store *st, const char *ns, size_t max, char ***keys, size_t *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *keys = NULL;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT key FROM seen WHERE ns=? ORDER BY updated_at, key LIMIT ?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    char **arr = calloc(max ? max : 1, sizeof *arr);
+    if (!arr) {
+        sqlite3_finalize(s);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    int r;
+    while (*n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
+        if ((arr[*n] = col_dup(s, 0)) != NULL)
+            (*n)++;
+    sqlite3_finalize(s);
+    *keys = arr;
+    return MLC_OK;
+}
+
+void mlc_store_keys_free(char **keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(keys[i]);
+    free(keys);
+}
+
 /* ---- links ---- */
 
 void mlc_store_link_free(mlc_store_link *l)

@@ -57,6 +57,10 @@ mlc_err mlc_store_seen_check(mlc_store *st, const char *ns, const char *key, con
 mlc_err mlc_store_seen_set(mlc_store *st, const char *ns, const char *key, const char *hash, mlc_error *err);
 /* Looks up the hash only (*hash NULL if none). */
 mlc_err mlc_store_seen_get(mlc_store *st, const char *ns, const char *key, char **hash, mlc_error *err);
+mlc_err mlc_store_seen_delete(mlc_store *st, const char *ns, const char *key, mlc_error *err);
+/* Every key of a namespace (up to max), oldest first; free with mlc_store_keys_free. */
+mlc_err mlc_store_seen_keys(mlc_store *st, const char *ns, size_t max, char ***keys, size_t *n, mlc_error *err);
+void mlc_store_keys_free(char **keys, size_t n);
 
 /* ---- links: PO <-> ShipStation ---- */
 typedef struct mlc_store_link {

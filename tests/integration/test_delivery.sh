@@ -1,0 +1,52 @@
+#!/bin/sh
+# test_delivery.sh: receipts.post_at: deliver against mlc-sim: a shipped line
+# waits (no receipt, optional dispatch advice) until ShipStation reports the
+# delivery, by webhook (TRACK_EVENT_V2) or by asking again about shipments in
+# transit; then it is received exactly once. V1 (no delivery status) is refused.
+. tests/integration/lib.sh
+sim_start
+sim_config_add "    receipts: {post_at: deliver, advise_at_ship: true}"
+DB="$MLC_STATE_DIR/sim.db"
+"$MLC" pull-pos 2>/dev/null | "$MLC" push-shipments >"$SIM_DIR/ib.jsonl" 2>/dev/null
+set -- $(jq -r 'select(.action == "created") | .shipstation_id' "$SIM_DIR/ib.jsonl")
+a=$1; b=$2
+admin POST ship "{\"ids\":[\"$a\",\"$b\"]}" >/dev/null
+"$MLC" pull-shipments 2>/dev/null | "$MLC" post-receipts >"$SIM_DIR/r1.jsonl" 2>/dev/null; rc=$?
+n=$(jq -r 'select(.kind == "receipt")' "$SIM_DIR/r1.jsonl" | jq -s length)
+check_eq "shipped, not delivered: exit 0" 0 "$rc"
+check "shipped lines are recorded" test "$n" -gt 0
+check_eq "all of them waiting" "$n" "$(jq -r 'select(.status == "pending")' "$SIM_DIR/r1.jsonl" | jq -s length)"
+check_eq "nothing received yet" 0 "$(state '.m3.receipts | length')"
+check_eq "but the goods show as in transit (dispatch advice)" "$n" "$(state '.m3.advices | length')"
+check_eq "a second run posts nothing either" 0 "$("$MLC" post-receipts </dev/null 2>/dev/null | wc -l)"
+
+# delivery of the first, found by asking again about shipments in transit
+admin POST deliver "{\"ids\":[\"$a\"]}" >/dev/null
+"$MLC" pull-shipments 2>/dev/null | "$MLC" post-receipts >"$SIM_DIR/r2.jsonl" 2>/dev/null
+na=$(state "[.shipstation.v2.shipments[] | select(.shipment_id == \"$a\") | .items[]] | length")
+check_eq "the delivered shipment's lines are received" "$na" "$(state '.m3.receipts | length')"
+check_eq "and reported posted" "$na" "$(jq -r 'select(.status == "posted")' "$SIM_DIR/r2.jsonl" | jq -s length)"
+check_eq "the other still waits" "$((n - na))" "$(sqlite3 "$DB" "select count(*) from receipt where state='pending'")"
+check_eq "no line twice" 1 "$(state '[.m3.receipts[] | "\(.PUNO)/\(.PNLI)"] | group_by(.) | map(length) | max')"
+
+# delivery of the second, by webhook
+printf 'tok-%s\n' "$$" >"$SIM_DIR/hook.token"; chmod 600 "$SIM_DIR/hook.token"
+sim_config_under shipstation "webhook_secret_file: hook.token"
+"$MLC" webhook serve --listen 127.0.0.1:0 >"$SIM_DIR/hook.out" 2>/dev/null &
+HP=$!
+i=0; while ! grep -q listening "$SIM_DIR/hook.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+"$MLC" webhook subscribe --url "$(sed -n 's/.*url=\(.*\)/\1/p' "$SIM_DIR/hook.out")" --event track_event_v2 >/dev/null 2>&1
+admin POST deliver "{\"ids\":[\"$b\"]}" >/dev/null
+i=0; while [ "$(sqlite3 "$DB" 'select count(*) from inbox')" = 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+kill $HP; wait $HP 2>/dev/null
+check "the tracking webhook arrived" test "$(sqlite3 "$DB" 'select count(*) from inbox')" -gt 0
+"$MLC" pull-shipments --no-cursor 2>/dev/null | "$MLC" post-receipts >"$SIM_DIR/r3.jsonl" 2>/dev/null
+check_eq "every shipped line received once in the end" "$n" "$(state '.m3.receipts | length')"
+check_eq "nothing waits any more" 0 "$(sqlite3 "$DB" "select count(*) from receipt where state != 'posted'")"
+check "the wait is in the audit" test "$(sqlite3 "$DB" "select count(*) from audit where event='delivered'")" -eq "$n"
+
+sed -i 's/^      api: v2$/      api: v1/' "$MLC_CONFIG"
+echo '{"kind":"shipment","shipment_id":"v1-1","po":"1","items":[]}' | "$MLC" post-receipts >/dev/null 2>"$SIM_DIR/v1.err"; rc=$?
+check_eq "post_at deliver with V1 is a configuration error" 78 "$rc"
+check "and says why" grep -q "deliver needs ShipStation V2" "$SIM_DIR/v1.err"
+t_done
