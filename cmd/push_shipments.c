@@ -467,8 +467,9 @@ static int parse_opts(int argc, char **argv, push_run *r, const char **file, con
             *api = optarg;
             break;
         case 'b':
-            if ((n = cmd_parse_count(optarg)) < 1 || n > 1000)
-                return cmd_usage_error(usage, "--batch needs a number 1-1000, not '%s'", optarg);
+            /* V2's spec sets no maximum for the array; the default stays at 100 a call */
+            if ((n = cmd_parse_count(optarg)) < 1 || n > 10000)
+                return cmd_usage_error(usage, "--batch needs a number 1-10000, not '%s'", optarg);
             r->batch_max = (size_t)n;
             break;
         case 'h': return -1;

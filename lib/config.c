@@ -49,7 +49,9 @@ static const setting schema[] = {
     {"cloudsuite.timeout", T_INT, "65"},
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
-    {"cloudsuite.bulk_size", T_INT, "100"},
+    /* 150 transactions per bulk call is what inforion, a public M3 loader, sends
+     * (research: infor.md, "MaxChunk=150"); a tenant's real limit is not documented. */
+    {"cloudsuite.bulk_size", T_INT, "150"},
     {"cloudsuite.bulk_read_size", T_INT, "1000"},   /* transactions per bulk read (GetLine) */
     /* MHS850MI/AddPOReceipt header values. [UNVERIFIED] which values a tenant's
      * WMS interface expects: the research names the fields, not their values. */
