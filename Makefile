@@ -35,7 +35,7 @@ help:
 	@echo "make            build build/mlc, build/libmlc.{a,so}, build/mlc-sim"
 	@echo "make check      run every test (unit, sim, integration); prints a summary"
 	@echo "make unit       unit tests only"
-	@echo "make asan       unit tests under ASan+UBSan (in build-asan/)"
+	@echo "make asan       every test (unit and integration) under ASan+UBSan (in build-asan/)"
 	@echo "make demo       run the whole job against a local mlc-sim sandbox"
 	@echo "make bench      benchmarks (bench/), results in bench/results.json"
 	@echo "make soak       soak test: all subcommands under 20% faults (SOAK_ITERATIONS=N)"
@@ -75,7 +75,7 @@ check: all $(TEST_BIN)
 	@sh tests/run.sh $(BUILD)
 
 asan:
-	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" unit
+	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" check
 
 soak: all
 	@sh tests/soak/soak.sh $(SOAK_ITERATIONS)
