@@ -335,6 +335,9 @@ static enum MHD_Result hook(void *cls, struct MHD_Connection *c, const char *url
 
 static struct MHD_Daemon *hook_start(int *port)
 {
+    /* each test counts its own deliveries (tests may share a process: CK_FORK=no) */
+    __atomic_store_n(&HOOK_N, 0, __ATOMIC_SEQ_CST);
+    memset(HOOK_BODY, 0, sizeof HOOK_BODY);
     struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, hook, NULL,
                                             MHD_OPTION_END);
     ck_assert_ptr_nonnull(d);
