@@ -19,7 +19,7 @@ t_fail() {
   return 0
 }
 # check NAME CMD...: passes when CMD exits 0.
-check() { _t_name=$1; shift; if _t_out=$("$@" 2>&1); then t_ok "$_t_name"; else t_fail "$_t_name" "$_t_out"; fi; }
+check() { _t_name=$1; shift; if _t_out=$("$@" 2>&1); then t_ok "$_t_name"; else t_fail "$_t_name" "$_t_out"; return 1; fi; }
 # check_eq NAME EXPECTED ACTUAL
 check_eq() { if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "expected [$2], got [$3]"; fi; }
 

@@ -12,8 +12,10 @@ sim_config_under shipstation "webhook_secret_file: hook.token"
 sim_config_under shipstation "webhook_public_key_file: jwks.json"
 TOKEN=$(cat "$SIM_DIR/hook.token")
 
-"$MLC" pull-pos 2>/dev/null | "$MLC" push-shipments >"$SIM_DIR/ib.jsonl" 2>/dev/null
+"$MLC" -v pull-pos 2>"$SIM_DIR/pp.err" | "$MLC" -v push-shipments >"$SIM_DIR/ib.jsonl" 2>"$SIM_DIR/ps.err"
 ids=$(jq -r 'select(.action == "created") | .shipstation_id' "$SIM_DIR/ib.jsonl")
+check "POs became shipments to ship" test "$(printf '%s\n' $ids | grep -c .)" -ge 5 \
+  || { sed 's/^/#   pull-pos: /' "$SIM_DIR/pp.err" | tail -n 15; sed 's/^/#   push: /' "$SIM_DIR/ps.err" | tail -n 15; }
 
 "$MLC" webhook serve --listen 127.0.0.1:0 >"$SIM_DIR/hook.out" 2>"$SIM_DIR/hook.err" &
 HOOK_PID=$!
