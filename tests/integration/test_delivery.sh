@@ -7,7 +7,9 @@
 sim_start
 sim_config_add "    receipts: {post_at: deliver, advise_at_ship: true}"
 DB="$MLC_STATE_DIR/sim.db"
-"$MLC" pull-pos 2>/dev/null | "$MLC" push-shipments >"$SIM_DIR/ib.jsonl" 2>/dev/null
+"$MLC" -v pull-pos 2>"$SIM_DIR/pp.err" | "$MLC" -v push-shipments >"$SIM_DIR/ib.jsonl" 2>"$SIM_DIR/ps.err"
+check "POs became shipments" test "$(jq -r 'select(.action == "created")' "$SIM_DIR/ib.jsonl" | jq -s length)" -ge 2 \
+  || { sed 's/^/#   pull-pos: /' "$SIM_DIR/pp.err" | tail -n 15; sed 's/^/#   push: /' "$SIM_DIR/ps.err" | tail -n 15; }
 set -- $(jq -r 'select(.action == "created") | .shipstation_id' "$SIM_DIR/ib.jsonl")
 a=$1; b=$2
 admin POST ship "{\"ids\":[\"$a\",\"$b\"]}" >/dev/null
