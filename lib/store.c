@@ -150,9 +150,20 @@ mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error
         free(st);
         return rc;
     }
-    sqlite3_busy_timeout(st->db, busy_ms > 0 ? busy_ms : 10000);
-    if ((rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err)) ||
-        (rc = migrate(st, err))) {
+    int wait_ms = busy_ms > 0 ? busy_ms : 10000;
+    sqlite3_busy_timeout(st->db, wait_ms);
+    /* Switching a new database to WAL needs a moment alone with it, and SQLite
+     * answers BUSY at once (without its busy handler) when another process is
+     * opening the same new file: two mlc processes of one pipeline starting on a
+     * fresh state directory do exactly that. Retry within the busy timeout. */
+    for (int waited = 0;; waited += 20) {
+        rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
+        if (rc != MLC_ERR_BUSY || waited >= wait_ms)
+            break;
+        struct timespec ts = {0, 20 * 1000000L};
+        nanosleep(&ts, NULL);
+    }
+    if (rc || (rc = migrate(st, err))) {
         mlc_store_close(st);
         return rc;
     }

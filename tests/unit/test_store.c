@@ -261,6 +261,32 @@ START_TEST(audit_by_shipment_and_po)
 }
 END_TEST
 
+/* Two processes of one pipeline (pull-pos | push-shipments) open the same new
+ * database at once: neither may fail with "database is locked". */
+START_TEST(two_processes_open_a_new_database_at_once)
+{
+    char *d = tu_tmpdir();
+    for (int i = 0; i < 60; i++) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/fresh%d/p.db", d, i);
+        pid_t kids[4];
+        for (int k = 0; k < 4; k++) {
+            if ((kids[k] = fork()) == 0) {
+                mlc_store *st;
+                mlc_error e;
+                _exit(mlc_store_open(path, 0, &st, &e) == MLC_OK ? 0 : 1);
+            }
+        }
+        for (int k = 0; k < 4; k++) {
+            int status;
+            waitpid(kids[k], &status, 0);
+            ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "open %d failed in process %d", i, k);
+        }
+    }
+    free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("store");
@@ -272,6 +298,7 @@ static Suite *suite(void)
     tcase_add_test(tc, audit_by_shipment_and_po);
     tcase_add_test(tc, two_processes_write_at_once);
     tcase_add_test(tc, locked_database_gives_busy);
+    tcase_add_test(tc, two_processes_open_a_new_database_at_once);
     suite_add_tcase(s, tc);
     return s;
 }
