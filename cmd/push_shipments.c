@@ -156,7 +156,7 @@ static void settle(push_run *r, pending *p, const mlc_inbound_result *res)
 
 /* After a transient failure the outcome is unknown: look each key up. Returns
  * how many are still unresolved (moved to the front of the batch). */
-static size_t resolve_unknown(push_run *r, mlc_err *last)
+static size_t resolve_unknown(push_run *r)
 {
     size_t left = 0;
     for (size_t i = 0; i < r->nbatch; i++) {
@@ -168,9 +168,7 @@ static size_t resolve_unknown(push_run *r, mlc_err *last)
             settle(r, p, &found);
             cJSON_Delete(p->payload);
         } else {
-            if (rc != MLC_ERR_NOTFOUND)
-                *last = rc;
-            r->batch[left++] = *p;
+            r->batch[left++] = *p; /* not there, or not known yet: create again */
         }
     }
     return left;
@@ -229,8 +227,7 @@ static void flush_v2(push_run *r)
                      r->nbatch, ms);
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
-        mlc_err last = MLC_OK;
-        r->nbatch = resolve_unknown(r, &last);
+        r->nbatch = resolve_unknown(r);
     }
     mlc_backoff_free(bo);
 }

@@ -952,7 +952,6 @@ out:
 static mlc_err post_loop(mlc_receipt *r, mlc_store_receipt_filter *f, unsigned from_mask, mlc_receipt_cb cb,
                          void *ud, mlc_error *err)
 {
-    mlc_err worst = MLC_OK;
     for (int round = 0; round < 10000; round++) {
         mlc_store_receipt **rows = NULL;
         size_t n = 0, handled = 0;
@@ -974,7 +973,7 @@ static mlc_err post_loop(mlc_receipt *r, mlc_store_receipt_filter *f, unsigned f
         if (handled == 0)
             break;
     }
-    return worst;
+    return MLC_OK;
 }
 
 mlc_err mlc_receipt_post_due(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
