@@ -5,8 +5,10 @@
 # (in full, in part, voided) between iterations. Then a fault-free pass and the
 # final check against the sim's own state: every PO pushed once (one live
 # shipment per mapped PO), every shipped line received exactly once (M3's receipts
-# equal the shipped quantities), and the ledger holds nothing but posted, voided
-# and what was replayed.
+# per PO line equal what the warehouse shipped under labels that were not voided,
+# and equal the ledger), items aligned (every M3 on-hand equals ShipStation's at
+# the mapped location, and a new sync plans nothing), and the ledger holds nothing
+# but posted, voided and what was replayed.
 # Usage: sh tests/soak/soak.sh [ITERATIONS]   (make soak; not part of make check)
 # Not here: timing or throughput (bench/).
 set -u
@@ -16,6 +18,8 @@ N=${1:-20}
 sim_start --fault-seed 99 --time-scale 60
 sim_config_add "    receipts: {base_ms: 1, cap_ms: 50, max_attempts: 1000}" "    retry: {base_ms: 5, cap_ms: 50}"
 sim_config_under shipstation "rate_window: 1"
+# stock of every warehouse is synced too (the receipts move M3's balances)
+sed -i 's/^        WH\([1-3]\):$/&\n          inventory_location_id: se-400\1/' "$MLC_CONFIG"
 DB="$MLC_STATE_DIR/sim.db"
 
 rules=""
@@ -34,8 +38,10 @@ while [ $i -lt "$N" ]; do
   a=$!
   ( "$MLC" pull-shipments | "$MLC" post-receipts ) >/dev/null 2>&1 &
   b=$!
+  "$MLC" sync-items >/dev/null 2>&1 &
+  c=$!
   if [ $((i % 4)) = 0 ]; then sleep 0.0$((i % 7 + 1)); kill -9 $b 2>/dev/null; fi
-  wait $a $b 2>/dev/null
+  wait $a $b $c 2>/dev/null
   # the warehouse: a few pending shipments ship each round, some in part, some voided
   ids=$(state '[.shipstation.v2.shipments[] | select(.shipment_status == "pending") | .shipment_id][0:3] | .[]')
   set -- $ids
@@ -56,6 +62,8 @@ while [ $j -lt 30 ]; do
   sleep 0.1; j=$((j + 1))
 done
 "$MLC" replay --exhausted >/dev/null 2>&1
+j=0
+until "$MLC" sync-items --since 1900-01-01 >/dev/null 2>&1 || [ $j -ge 5 ]; do j=$((j + 1)); done
 
 mapped=$(sqlite3 "$DB" "select count(*) from link")
 check "POs were pushed" test "$mapped" -gt 0
@@ -70,6 +78,22 @@ check_eq "the ledger holds only posted, voided or reviewed receipts" 0 \
 m3=$(state '[.m3.receipts[] | {k: "\(.PUNO)/\(.PNLI)/\(.PNLS)", q: (.RVQA|tonumber)}] | group_by(.k) | map({k: .[0].k, q: (map(.q) | add)}) | sort_by(.k) | map("\(.k) \(.q)") | .[]')
 led=$(sqlite3 "$DB" "select po || '/' || line || '/' || subline, sum(qty) from receipt where state='posted' group by 1 order by 1" | awk -F'|' '{printf "%s %g\n", $1, $2}')
 check_eq "every posted line received exactly the posted quantity in M3" "$led" "$(printf '%s\n' "$m3" | awk '{printf "%s %g\n", $1, $2}')"
+# what the warehouse shipped per PO line: items of shipments whose label stands
+shipped=$(state '([.shipstation.v2.labels[] | select(.voided | not) | .shipment_id]) as $live
+  | [.shipstation.v2.shipments[] | select(.shipment_id as $i | $live | index($i)) | .items[]
+     | {k: .external_order_item_id, q: .quantity}] | group_by(.k) | map("\(.[0].k) \(map(.q) | add)") | .[]')
+check "the warehouse shipped something" test -n "$shipped"
+check_eq "every shipped line received exactly once in M3" "$(printf '%s\n' "$shipped" | awk '{printf "%s %g\n", $1, $2}' | sort)" \
+  "$(printf '%s\n' "$m3" | awk '{printf "%s %g\n", $1, $2}' | sort)"
+# items: M3's on-hand in WH1..3 equals ShipStation's at se-4001..3, for every SKU in both
+bal=$(state '.m3.items[] | .ITNO as $i | .balances | to_entries[] | select(.key | test("^WH[1-3]$")) | "\($i) \(.key | ltrimstr("WH")) \(.value)"' | awk '{printf "%s %s %d\n", $1, $2, $3}' | sort)
+inv=$(state '.shipstation.inventory[] | select(.inventory_location_id | test("^se-400[1-3]$")) | "\(.sku) \(.inventory_location_id | ltrimstr("se-400")) \(.on_hand)"' | sort)
+check "M3 has balances in the mapped warehouses" test -n "$bal"
+check_eq "items aligned: every M3 on-hand equals ShipStation's at the mapped location" "$bal" \
+  "$(printf '%s\n' "$bal" | while read -r sku wh q; do printf '%s\n' "$inv" | grep -m1 "^$sku $wh " || echo "$sku $wh none"; done)"
+"$MLC" sync-items --dry-run --since 1900-01-01 >"$SIM_DIR/plan.jsonl" 2>"$SIM_DIR/plan.err"
+check "items aligned: a new sync plans no write" jq -se 'length > 0 and all(.[]; (.action == "unchanged" or .action == "reported")
+  and all(.stock[]?; .action != "adjusted" and .action != "failed"))' "$SIM_DIR/plan.jsonl"
 review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
 echo "# $N iterations; $(sqlite3 "$DB" "select count(*) from receipt where state='posted'") receipts posted, $review for review, $(state '[.counters.requests | to_entries[] | select(.key | test(" (429|500|503)$")) | .value] | add') error answers injected"
 t_done
