@@ -108,9 +108,20 @@ typedef struct pull_run {
     int limited;
 } pull_run;
 
+static int limit_reached(pull_run *r)
+{
+    if (r->opts.limit >= 0 && r->emitted >= r->opts.limit) {
+        r->stop = 1;
+        r->limited = 1;
+    }
+    return r->limited;
+}
+
 static int write_record(pull_run *r, cJSON *rec)
 {
     mlc_error e;
+    if (limit_reached(r))
+        return -1; /* --limit 0 emits nothing */
     mlc_err rc = mlc_jsonl_write(r->w, rec, &e);
     if (rc == MLC_ERR_PIPE) {
         r->stop = 1;
@@ -123,10 +134,7 @@ static int write_record(pull_run *r, cJSON *rec)
         return -1;
     }
     r->emitted++;
-    if (r->opts.limit >= 0 && r->emitted >= r->opts.limit) {
-        r->stop = 1;
-        r->limited = 1;
-    }
+    limit_reached(r);
     return 0;
 }
 
@@ -205,6 +213,7 @@ static int run_poll(pull_run *r)
     if (mlc_po_changed(r->m3, r->cfg, from, &changes, &n, max_day, &e))
         return cmd_fail(r->ctx, &e);
     mlc_log_info(mlc_ctx_log(r->ctx), "%zu POs changed since %s", n, from);
+    limit_reached(r); /* --limit 0: count the changes, fetch none */
     for (size_t i = 0; i < n && !r->stop; i++)
         pull_one(r, &changes[i]);
     mlc_po_changes_free(changes);

@@ -24,6 +24,8 @@ check_eq "and only once" 0 "$("$MLC" pull-pos | wc -l)"
 
 check_eq "--po emits that PO even if unchanged" "$po" "$("$MLC" pull-pos --po "$po" | jq -r .po)"
 check_eq "--no-cursor --limit 2 emits two" 2 "$("$MLC" pull-pos --no-cursor --limit 2 | wc -l)"
+check_eq "--no-cursor --limit 0 emits nothing" 0 "$("$MLC" pull-pos --no-cursor --limit 0 | wc -l)"
+check_eq "--po with --limit 0 emits nothing" 0 "$("$MLC" pull-pos --po "$po" --limit 0 | wc -l)"
 "$MLC" pull-pos --po NOSUCHPO >/dev/null 2>&1; rc=$?
 check_eq "--po of an unknown PO fails with 1" 1 "$rc"
 "$MLC" pull-pos --since yesterday >/dev/null 2>&1; rc=$?
