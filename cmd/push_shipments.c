@@ -55,6 +55,7 @@ typedef struct push_run {
     mlc_ss *ss;
     mlc_map *map;
     mlc_jsonl_writer *w;
+    const char *source; /* input name for messages and rejects: FILE or "stdin" */
     mlc_ss_version api;
     int dry_run;
     size_t batch_max;
@@ -111,9 +112,9 @@ static void emit_result(push_run *r, const char *po, const char *key, const char
 static void reject(push_run *r, unsigned long lineno, const char *reason, const char *line)
 {
     mlc_error e;
-    mlc_log_error(r->log, "stdin:%lu: %s", lineno, reason);
+    mlc_log_error(r->log, "%s:%lu: %s", r->source, lineno, reason);
     r->rejected++;
-    if (r->st && mlc_store_reject(r->st, CMD_NAME, "stdin", lineno, reason, line, &e))
+    if (r->st && mlc_store_reject(r->st, CMD_NAME, r->source, lineno, reason, line, &e))
         mlc_log_error(r->log, "%s", e.msg);
 }
 
@@ -518,7 +519,8 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         return cmd_fail(ctx, &e);
     }
     r.batch = calloc(r.batch_max, sizeof *r.batch);
-    mlc_jsonl_reader *rd = mlc_jsonl_reader_new(in, file ? file : "stdin", 0);
+    r.source = file ? file : "stdin";
+    mlc_jsonl_reader *rd = mlc_jsonl_reader_new(in, r.source, 0);
     r.w = mlc_jsonl_writer_new(stdout);
     if (!r.batch || !rd || !r.w) {
         rc = MLC_EXIT_OSERR;
@@ -532,7 +534,7 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         if (rr == MLC_ERR_INPUT) {
             r.rejected++;
             mlc_log_error(r.log, "%s", e.msg);
-            if (r.st && mlc_store_reject(r.st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), e.msg,
+            if (r.st && mlc_store_reject(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
                                          mlc_jsonl_reader_line(rd), &e))
                 mlc_log_error(r.log, "%s", e.msg);
             continue;

@@ -27,6 +27,10 @@ check "bulk: one create call for all ($calls)" test "$calls" -eq 1
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib2.jsonl" 2>/dev/null
 check_eq "a rerun reports every PO unchanged" "$mapped" "$(jq -r 'select(.action == "unchanged") | .po' "$SIM_DIR/ib2.jsonl" | wc -l)"
 check_eq "and costs no create call" "$calls" "$(state '.counters.requests["POST /v2/shipments 200"] // 0')"
+"$MLC" push-shipments "$SIM_DIR/pos.jsonl" >/dev/null 2>"$SIM_DIR/err-file"
+check "read from FILE: the unmapped PO is named by file and line" grep -q "pos.jsonl:[0-9]*: PO [0-9]*: warehouse 'WH9'" "$SIM_DIR/err-file"
+check_eq "read from FILE: its rejects name the file as their source" "$((npos - mapped))" \
+  "$(sqlite3 "$DB" "select count(*) from rejected where command='push-shipments' and source='$SIM_DIR/pos.jsonl'")"
 
 # a PO changed in CloudSuite is updated exactly once
 po=$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib.jsonl" | head -n 1)
