@@ -120,7 +120,7 @@ fuzz: fuzz-build
 
 clean: clean-hardening
 clean-hardening:
-	rm -rf $(FUZZ_DIR)
+	rm -rf $(FUZZ_DIR) $(VG_DIR)
 
 -include $(FUZZ_LIB_OBJ:.o=.d)
 
@@ -151,15 +151,14 @@ lint: | $(DEPS_OK)
 	@printf '%s\n' $(LINT_TSRC) | xargs -r -P2 -n6 sh -c \
 	  'sh mk/lint/tidy.sh $(CLANG_TIDY) --checks=-cert-env33-c,-bugprone-suspicious-missing-comma "$$@" -- $(LINT_CFLAGS)' tidy
 
-# valgrind: every unit test binary under memcheck in one process (CK_FORK=no),
-# failing on any error or definite/possible leak; logs in $(BUILD)/valgrind/.
+# valgrind: the whole `make check` (unit and integration tests) with every program
+# it starts (mlc, mlc-sim, each unit test in one process, CK_FORK=no) under valgrind
+# memcheck; fails when a test fails or any process had a memory error or a
+# definite/possible leak.  Wrappers and one log per process in $(VG_DIR)/
+# (mk/valgrind-wrap.sh, mk/valgrind-scan.sh).  VG_UNIT_ONLY=1: unit tests only.
 VALGRIND ?= valgrind
+VG_DIR   := build-vg
 valgrind: all $(TEST_BIN)
-	@mkdir -p $(BUILD)/valgrind; fail=0; \
-	for t in $(TEST_BIN); do \
-	  log=$(BUILD)/valgrind/$${t##*/}.log; \
-	  if CK_FORK=no $(VALGRIND) -q --error-exitcode=1 --leak-check=full --track-origins=yes \
-	       --suppressions=mk/lint/valgrind.supp --log-file=$$log $$t >$$log.out 2>&1; then \
-	    echo "valgrind $${t##*/}: ok"; \
-	  else echo "valgrind $${t##*/}: FAILED (see $$log)"; fail=1; fi; \
-	done; exit $$fail
+	@rm -rf $(VG_DIR); VALGRIND=$(VALGRIND) sh mk/valgrind-wrap.sh $(BUILD) $(VG_DIR)
+	@rc=0; sh tests/run.sh $(if $(VG_UNIT_ONLY),--unit-only) $(VG_DIR) || rc=1; \
+	sh mk/valgrind-scan.sh $(VG_DIR) || rc=1; exit $$rc

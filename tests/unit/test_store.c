@@ -274,7 +274,10 @@ START_TEST(two_processes_open_a_new_database_at_once)
             if ((kids[k] = fork()) == 0) {
                 mlc_store *st;
                 mlc_error e;
-                _exit(mlc_store_open(path, 0, &st, &e) == MLC_OK ? 0 : 1);
+                if (mlc_store_open(path, 0, &st, &e) != MLC_OK)
+                    _exit(1);
+                mlc_store_close(st);
+                _exit(0);
             }
         }
         for (int k = 0; k < 4; k++) {
