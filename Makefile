@@ -160,5 +160,5 @@ VALGRIND ?= valgrind
 VG_DIR   := build-vg
 valgrind: all $(TEST_BIN)
 	@rm -rf $(VG_DIR); VALGRIND=$(VALGRIND) sh mk/valgrind-wrap.sh $(BUILD) $(VG_DIR)
-	@rc=0; sh tests/run.sh $(if $(VG_UNIT_ONLY),--unit-only) $(VG_DIR) || rc=1; \
+	@rc=0; MLC_TEST_SLOW=20 sh tests/run.sh $(if $(VG_UNIT_ONLY),--unit-only) $(VG_DIR) || rc=1; \
 	sh mk/valgrind-scan.sh $(VG_DIR) || rc=1; exit $$rc

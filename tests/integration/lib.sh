@@ -23,6 +23,23 @@ check() { _t_name=$1; shift; if _t_out=$("$@" 2>&1); then t_ok "$_t_name"; else 
 # check_eq NAME EXPECTED ACTUAL
 check_eq() { if [ "$2" = "$3" ]; then t_ok "$1"; else t_fail "$1" "expected [$2], got [$3]"; fi; }
 
+# MLC_TEST_SLOW=N stretches every wait_until timeout N times (make valgrind sets it:
+# under memcheck mlc and mlc-sim run many times slower).
+T_SLOW=${MLC_TEST_SLOW:-1}
+# wait_until SECONDS CMD...: runs CMD every 0.1 s until it succeeds; gives up (status
+# 1) after SECONDS x MLC_TEST_SLOW. For waits on something to happen, not for pacing.
+wait_until() {
+  _w_n=$(($1 * 10 * T_SLOW)); shift
+  until "$@"; do
+    _w_n=$((_w_n - 1)); [ "$_w_n" -le 0 ] && return 1
+    sleep 0.1
+  done
+}
+# db_count SQL: prints the single number SQL selects from the state database (0 if
+# there is none yet); at_least N SQL: that number is N or more.
+db_count() { sqlite3 "$MLC_STATE_DIR/sim.db" "$1" 2>/dev/null || echo 0; }
+at_least() { [ "$(db_count "$2")" -ge "$1" ]; }
+
 t_skip_all() { echo "skip: $1"; exit 77; }
 
 # secret_scan: every file this run left in the sandbox directory (mlc's outputs,
@@ -63,14 +80,10 @@ sim_start() {
   SIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlc-it.XXXXXX")
   "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR" "$@" >"$SIM_DIR/sim.out" 2>"$SIM_DIR/sim.err" &
   SIM_PID=$!
-  _t_i=0
-  while ! grep -q '^mlc-sim ready' "$SIM_DIR/sim.out" 2>/dev/null; do
-    _t_i=$((_t_i + 1))
-    if [ $_t_i -gt 100 ] || ! kill -0 "$SIM_PID" 2>/dev/null; then
-      echo "mlc-sim did not start:"; cat "$SIM_DIR/sim.err"; exit 1
-    fi
-    sleep 0.1
-  done
+  sim_ready() { grep -q '^mlc-sim ready' "$SIM_DIR/sim.out" 2>/dev/null || ! kill -0 "$SIM_PID" 2>/dev/null; }
+  if ! wait_until 10 sim_ready || ! kill -0 "$SIM_PID" 2>/dev/null; then
+    echo "mlc-sim did not start:"; cat "$SIM_DIR/sim.err"; exit 1
+  fi
   SIM_URL=$(sed -n 's/^mlc-sim ready url=\([^ ]*\).*/\1/p' "$SIM_DIR/sim.out")
   MLC_CONFIG="$SIM_DIR/mlc.yaml"
   MLC_STATE_DIR="$SIM_DIR/state"

@@ -36,10 +36,10 @@ printf 'tok-%s\n' "$$" >"$SIM_DIR/hook.token"; chmod 600 "$SIM_DIR/hook.token"
 sim_config_under shipstation "webhook_secret_file: hook.token"
 "$MLC" webhook serve --listen 127.0.0.1:0 >"$SIM_DIR/hook.out" 2>/dev/null &
 HP=$!
-i=0; while ! grep -q listening "$SIM_DIR/hook.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 5 grep -q listening "$SIM_DIR/hook.out"
 "$MLC" webhook subscribe --url "$(sed -n 's/.*url=\(.*\)/\1/p' "$SIM_DIR/hook.out")" --event track_event_v2 >/dev/null 2>&1
 admin POST deliver "{\"ids\":[\"$b\"]}" >/dev/null
-i=0; while [ "$(sqlite3 "$DB" 'select count(*) from inbox')" = 0 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 5 at_least 1 'select count(*) from inbox'
 kill $HP; wait $HP 2>/dev/null
 check "the tracking webhook arrived" test "$(sqlite3 "$DB" 'select count(*) from inbox')" -gt 0
 "$MLC" pull-shipments --no-cursor 2>/dev/null | "$MLC" post-receipts >"$SIM_DIR/r3.jsonl" 2>/dev/null

@@ -19,7 +19,7 @@ check "POs became shipments to ship" test "$(printf '%s\n' $ids | grep -c .)" -g
 
 "$MLC" webhook serve --listen 127.0.0.1:0 >"$SIM_DIR/hook.out" 2>"$SIM_DIR/hook.err" &
 HOOK_PID=$!
-i=0; while ! grep -q listening "$SIM_DIR/hook.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 5 grep -q listening "$SIM_DIR/hook.out"
 HOOK_URL=$(sed -n 's/.*url=\(.*\)/\1/p' "$SIM_DIR/hook.out")
 check "webhook serve prints where it listens" test -n "$HOOK_URL"
 check "without the token" sh -c "! grep -q '$TOKEN' '$SIM_DIR/hook.out'"
@@ -34,8 +34,7 @@ void=$(printf '%s\n' $ids | sed -n '5p')
 admin POST ship "{\"ids\":$full}" >/dev/null
 admin POST ship "{\"ids\":[\"$part\"],\"fraction\":0.5}" >/dev/null
 admin POST ship "{\"ids\":[\"$void\"],\"void\":true}" >/dev/null
-i=0
-while [ "$(sqlite3 "$DB" 'select count(*) from inbox' 2>/dev/null || echo 0)" -lt 5 ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 5 at_least 5 'select count(*) from inbox'
 sleep 0.3
 check "signed webhooks were stored (one per shipment, some twice)" test "$(sqlite3 "$DB" 'select count(*) from inbox')" -ge 5
 
@@ -73,7 +72,7 @@ check_eq "M3 still holds the receipts" "$expect" "$(state '.m3.receipts | length
 "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR/evil" >"$SIM_DIR/evil.out" 2>/dev/null &
 EVIL_PID=$!
 mkdir -p "$SIM_DIR/evil"
-i=0; while ! grep -q ready "$SIM_DIR/evil.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 5 grep -q ready "$SIM_DIR/evil.out"
 EVIL=$(sed -n 's/.*url=\([^ ]*\).*/\1/p' "$SIM_DIR/evil.out")
 host=${SIM_URL#http://}; evilhost=${EVIL#http://}
 post_hook() { # path body -> status; unsigned, so V2 signature checking is off for these
@@ -83,7 +82,7 @@ kill $HOOK_PID; wait $HOOK_PID 2>/dev/null
 sed -i '/webhook_public_key_file/d' "$MLC_CONFIG"
 "$MLC" webhook serve --listen 127.0.0.1:0 >"$SIM_DIR/hook2.out" 2>/dev/null &
 HOOK_PID=$!
-i=0; while ! grep -q listening "$SIM_DIR/hook2.out" && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+wait_until 5 grep -q listening "$SIM_DIR/hook2.out"
 HOOK_URL=$(sed -n 's/.*url=\(.*\)/\1/p' "$SIM_DIR/hook2.out")
 check_eq "wrong token: 404" 404 "$(post_hook /nottoken '{"resource_url":"x","resource_type":"SHIP_NOTIFY"}')"
 check_eq "invalid JSON: 400" 400 "$(post_hook "/$TOKEN" '{"resource_url":')"
