@@ -6,7 +6,7 @@
  *  - Local log, the primary rule. The state file holds the time of every request
  *    taken in the last window (one entry per acquire). A new request is allowed
  *    only if fewer than `limit` entries lie in (now - window, now]: a sliding
- *    window log. This guarantees that NO interval of window_seconds contains more
+ *    window log. This guarantees that NO interval of window_ms contains more
  *    than `limit` of our requests, so whatever the server's fixed window is
  *    aligned to (first request, minute boundary, per key...), it never sees more
  *    than `limit` from us, and we still get the full limit per window in steady
@@ -506,7 +506,7 @@ static int64_t parse_retry_after(const char *s, int64_t now)
 /* ---- API --------------------------------------------------------------- */
 
 mlc_err mlc_ratelimit_open(const char *state_dir, const char *system,
-                           const char *key_fingerprint, int limit, int window_seconds,
+                           const char *key_fingerprint, int limit, int window_ms,
                            mlc_ratelimit **out, mlc_error *err)
 {
     if (out)
@@ -516,9 +516,9 @@ mlc_err mlc_ratelimit_open(const char *state_dir, const char *system,
     if (!name_ok(system) || !name_ok(key_fingerprint))
         return mlc_error_set(err, MLC_ERR_USAGE,
                              "ratelimit: system and key fingerprint must be 1-64 of [A-Za-z0-9._-]");
-    if (limit <= 0 || window_seconds <= 0 || window_seconds > 7 * 24 * 3600)
-        return mlc_error_set(err, MLC_ERR_USAGE, "ratelimit: bad limit %d per %d s",
-                             limit, window_seconds);
+    if (limit <= 0 || window_ms <= 0 || window_ms > 7 * 24 * 3600 * 1000)
+        return mlc_error_set(err, MLC_ERR_USAGE, "ratelimit: bad limit %d per %d ms",
+                             limit, window_ms);
 
     size_t dlen = strlen(state_dir) + sizeof "/ratelimit";
     char *dir = malloc(dlen);
@@ -572,7 +572,7 @@ mlc_err mlc_ratelimit_open(const char *state_dir, const char *system,
     rl->fd = fd;
     rl->path = path;
     rl->limit = limit;
-    rl->window_ms = (int64_t)window_seconds * 1000;
+    rl->window_ms = window_ms;
     uint64_t seed = 0;
     if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
         seed = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);

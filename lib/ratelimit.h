@@ -31,10 +31,10 @@ typedef struct mlc_ratelimit mlc_ratelimit;
 
 /* system: short name such as "shipstation-v1", "shipstation-v2", "ion"
  * ([A-Za-z0-9._-] only); key_fingerprint: likewise, never the key itself.
- * limit > 0 requests per window_seconds > 0. Creates state_dir/ratelimit if
+ * limit > 0 requests per window_ms > 0 milliseconds (at most 7 days). Creates state_dir/ratelimit if
  * needed. Errors: MLC_ERR_USAGE (bad arguments), MLC_ERR_IO, MLC_ERR_NOMEM. */
 mlc_err mlc_ratelimit_open(const char *state_dir, const char *system,
-                           const char *key_fingerprint, int limit, int window_seconds,
+                           const char *key_fingerprint, int limit, int window_ms,
                            mlc_ratelimit **out, mlc_error *err);
 
 /* Blocks (sleeps, never spins) until a request slot is free, then takes it.

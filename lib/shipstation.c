@@ -36,7 +36,7 @@ struct mlc_ss {
     mlc_http *http;
     mlc_log *log;
     char *state_dir;
-    int window_s;
+    int window_ms;
     mlc_ss_version preferred;
 };
 
@@ -95,7 +95,7 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
     if (!ss)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     ss->log = o->log;
-    ss->window_s = o->rate_window_s > 0 ? o->rate_window_s : 60;
+    ss->window_ms = o->rate_window_ms > 0 ? o->rate_window_ms : 60000;
     ss->preferred = MLC_SS_V2;
     mlc_err rc = MLC_OK;
     if (o->state_dir && !(ss->state_dir = strdup(o->state_dir)))
@@ -270,6 +270,11 @@ mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
         }
     }
     char *state_dir = mlc_config_state_dir(cfg);
+    double window_s = mlc_config_double(cfg, "shipstation.rate_window");
+    if (!rc && !(window_s >= 0.001 && window_s <= 7 * 24 * 3600))
+        rc = mlc_error_set(err, MLC_ERR_CONFIG,
+                           "shipstation.rate_window: %g is not between 0.001 and 604800 seconds in %s",
+                           window_s, mlc_config_path(cfg));
     if (!rc && !v2 && !v1k)
         rc = mlc_error_set(err, MLC_ERR_CONFIG,
                            "no ShipStation credentials: run `mlc creds add shipstation "
@@ -285,7 +290,7 @@ mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
             .state_dir = state_dir,
             .rate_limit_v2 = (int)mlc_config_int(cfg, "shipstation.rate_limit_v2"),
             .rate_limit_v1 = (int)mlc_config_int(cfg, "shipstation.rate_limit_v1"),
-            .rate_window_s = (int)(mlc_config_double(cfg, "shipstation.rate_window") + 0.5),
+            .rate_window_ms = (int)(window_s * 1000 + 0.5), /* in range: checked above */
             .http = {.timeout_s = (long)mlc_config_int(cfg, "shipstation.timeout"),
                      .retry_base_ms = (long)mlc_config_int(cfg, "retry.base_ms"),
                      .retry_cap_ms = (long)mlc_config_int(cfg, "retry.cap_ms"),
@@ -354,7 +359,7 @@ static mlc_ratelimit *limiter(mlc_ss *ss, mlc_ss_version v)
     if (!a->rl) {
         mlc_error err = {0};
         if (mlc_ratelimit_open(ss->state_dir, v == MLC_SS_V2 ? "shipstation-v2" : "shipstation-v1",
-                               a->fingerprint, a->limit, ss->window_s, &a->rl, &err) != MLC_OK) {
+                               a->fingerprint, a->limit, ss->window_ms, &a->rl, &err) != MLC_OK) {
             a->rl_failed = 1;
             if (ss->log)
                 mlc_log_warn(ss->log, "ShipStation rate limiter unavailable: %s", err.msg);

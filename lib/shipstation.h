@@ -56,7 +56,7 @@ typedef struct mlc_ss_opts {
     const char *v1_key, *v1_secret; /* copied; NULL = no V1 */
     const char *state_dir;        /* rate-limit state; NULL = no shared limiter */
     int rate_limit_v2, rate_limit_v1; /* per window; 0 = 200 / 40 */
-    int rate_window_s;            /* 0 = 60 */
+    int rate_window_ms;           /* 0 = 60000 */
     mlc_http_opts http;           /* timeouts, retries, log */
     mlc_log *log;                 /* borrowed; secrets get registered */
 } mlc_ss_opts;

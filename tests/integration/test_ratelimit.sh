@@ -125,4 +125,10 @@ check_eq "V1: zero 429s with a lower server limit and a partly spent window" 0 "
 need=$(( (calls - 4 + 9) / 10 ))
 check "V1: paced by the server's windows (>= $((need - 1)) full windows: $((t1 - t0)) ms)" \
   test $((t1 - t0)) -ge $(( (need - 1) * WIN * 1000 ))
+
+# a window that is no window is refused, naming the setting
+sed -i "s/^      rate_window: .*/      rate_window: 0/" "$MLC_CONFIG"
+"$MLC" ping >/dev/null 2>"$SIM_DIR/rw.err"; rc=$?
+check_eq "rate_window 0: exit 78" 78 "$rc"
+check "rate_window 0: the message names shipstation.rate_window" grep -q "shipstation.rate_window: 0 is not between" "$SIM_DIR/rw.err"
 t_done

@@ -54,7 +54,7 @@ static mlc_ratelimit *open_rl(const char *dir, int limit, int window_s)
     mlc_ratelimit *rl = NULL;
     mlc_error err;
     mlc_error_clear(&err);
-    mlc_err rc = mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s, &rl, &err);
+    mlc_err rc = mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s * 1000, &rl, &err);
     ck_assert_msg(rc == MLC_OK, "open: %s", err.msg);
     ck_assert_ptr_nonnull(rl);
     return rl;
@@ -114,7 +114,7 @@ static int worker(const char *dir, int limit, int window_s, int64_t deadline, co
                   const server_model *sm)
 {
     mlc_ratelimit *rl = NULL;
-    if (mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s, &rl, NULL))
+    if (mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s * 1000, &rl, NULL))
         return 2;
     FILE *f = fopen(out, "w");
     if (!f)
@@ -240,6 +240,27 @@ START_TEST(test_four_processes_rate)
 }
 END_TEST
 
+/* A window shorter than a second is kept to the millisecond (shipstation.rate_window
+ * of 0.25 used to round to 0 s and fall back to 60 s): with 2 per 250 ms the third
+ * slot comes a window after the first, not at once and not a minute later. */
+START_TEST(test_subsecond_window)
+{
+    char *dir = make_dir();
+    mlc_ratelimit *rl = NULL;
+    mlc_error err;
+    ck_assert_int_eq(mlc_ratelimit_open(dir, "ss", "fp", 2, 250, &rl, &err), MLC_OK);
+    int64_t t0 = now_ms();
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(mlc_ratelimit_acquire(rl, &err), MLC_OK);
+    int64_t took = now_ms() - t0;
+    ck_assert_msg(took >= 240, "third slot after %lld ms, before the 250 ms window passed", (long long)took);
+    ck_assert_msg(took < 5000, "third slot after %lld ms: the window was not 250 ms", (long long)took);
+    mlc_ratelimit_close(rl);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 /* Same against a V1-like server whose fixed window is not aligned with ours and
  * which reports X-Rate-Limit-* on every response: zero 429s, >= 90% used. */
 START_TEST(test_single_process_v1_server)
@@ -261,12 +282,12 @@ START_TEST(test_open_args_and_file)
     char *dir = make_dir();
     mlc_ratelimit *rl = (mlc_ratelimit *)1;
     mlc_error err;
-    ck_assert_int_eq(mlc_ratelimit_open(dir, "../etc", "fp", 40, 60, &rl, &err), MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_ratelimit_open(dir, "../etc", "fp", 40, 60000, &rl, &err), MLC_ERR_USAGE);
     ck_assert_ptr_null(rl);
     ck_assert_int_eq(mlc_ratelimit_open(dir, "ss", "a/b", 40, 60, &rl, &err), MLC_ERR_USAGE);
-    ck_assert_int_eq(mlc_ratelimit_open(dir, "ss", "fp", 0, 60, &rl, &err), MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_ratelimit_open(dir, "ss", "fp", 0, 60000, &rl, &err), MLC_ERR_USAGE);
     ck_assert_int_eq(mlc_ratelimit_open(dir, "ss", "fp", 40, 0, &rl, &err), MLC_ERR_USAGE);
-    ck_assert_int_eq(mlc_ratelimit_open(NULL, "ss", "fp", 40, 60, &rl, &err), MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_ratelimit_open(NULL, "ss", "fp", 40, 60000, &rl, &err), MLC_ERR_USAGE);
 
     /* state_dir may not exist yet */
     char sub[512];
@@ -306,7 +327,7 @@ static pid_t spawn_acquirer(const char *dir, int limit, int window_s, int *rfd)
     if (p == 0) {
         close(fds[0]);
         mlc_ratelimit *rl = NULL;
-        if (mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s, &rl, NULL))
+        if (mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s * 1000, &rl, NULL))
             _exit(2);
         if (mlc_ratelimit_acquire(rl, NULL) != MLC_OK)
             _exit(3);
@@ -587,6 +608,7 @@ int main(void)
     tcase_add_test(tc, test_429_retry_after_blocks_others);
     tcase_add_test(tc, test_429_http_date);
     tcase_add_test(tc, test_429_without_headers_and_margin);
+    tcase_add_test(tc, test_subsecond_window);
     tcase_add_test(tc, test_single_process_rate);
     tcase_add_test(tc, test_four_processes_rate);
     tcase_add_test(tc, test_single_process_v1_server);
