@@ -27,6 +27,8 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 CMD_OBJ  := $(CMD_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ  := $(SIM_SRC:%.c=$(BUILD)/%.o)
 TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(sort $(wildcard bench/*.c))
+BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check unit demo bench fuzz clean help asan deps man soak
 all: $(BUILD)/mlc $(BUILD)/libmlc.a $(BUILD)/libmlc.so $(BUILD)/mlc-sim
@@ -68,6 +70,10 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmlc.a | $(DEPS_OK)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libmlc.a $(PKG_LIBS) $(CHECK_LIBS) -lm
 
+$(BUILD)/bench/%: bench/%.c $(BUILD)/libmlc.a | $(DEPS_OK)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libmlc.a $(PKG_LIBS) -lm
+
 unit: all $(TEST_BIN)
 	@sh tests/run.sh --unit-only $(BUILD)
 
@@ -83,7 +89,7 @@ soak: all
 demo: all
 	@sh examples/demo.sh $(BUILD)
 
-bench: all
+bench: all $(BENCH_BIN)
 	@sh bench/run.sh $(BUILD)
 
 clean:
@@ -137,7 +143,7 @@ format:
 # says why).  tests/ may call system() and build bad inputs by concatenation.
 CPPCHECK    ?= cppcheck
 CLANG_TIDY  ?= clang-tidy
-LINT_SRC     = $(sort $(wildcard lib/*.c cmd/*.c fuzz/*.c))
+LINT_SRC     = $(sort $(wildcard lib/*.c cmd/*.c fuzz/*.c bench/*.c))
 LINT_TSRC    = $(sort $(wildcard tests/unit/*.c tests/sim/*.c))
 LINT_CFLAGS  = -std=c11 -D_GNU_SOURCE $(CPPFLAGS) -Ilib -Itests/unit -Itests/sim $(PKG_CFLAGS) \
                $(shell pkg-config --cflags check 2>/dev/null)
@@ -145,7 +151,7 @@ lint: | $(DEPS_OK)
 	$(CPPCHECK) -q -j2 --std=c11 -D_GNU_SOURCE -Ilib -Itests/unit -Itests/sim \
 	  --enable=warning,portability,performance --library=mk/lint/cppcheck.cfg \
 	  --suppressions-list=mk/lint/cppcheck-suppressions.txt --inline-suppr --error-exitcode=1 \
-	  lib cmd fuzz tests/unit tests/sim
+	  lib cmd fuzz bench tests/unit tests/sim
 	@echo "clang-tidy: lib cmd fuzz tests"
 	@printf '%s\n' $(LINT_SRC) | xargs -r -P2 -n6 sh -c 'sh mk/lint/tidy.sh $(CLANG_TIDY) "$$@" -- $(LINT_CFLAGS)' tidy
 	@printf '%s\n' $(LINT_TSRC) | xargs -r -P2 -n6 sh -c \

@@ -6,7 +6,8 @@
 #
 #   sh bench/run.sh build                  # what `make bench` runs
 #   BENCH_ONLY="api logins" sh bench/run.sh build
-#        sections: api ratelimit logins throughput startup (memory comes with throughput)
+#        sections: api ratelimit logins throughput m3parse startup (memory and m3parse
+#        come with throughput)
 #   BENCH_LINES=100000 sh bench/run.sh build   # smaller throughput input (default 1000000)
 #
 # Needs: jq, curl, awk, /usr/bin/time; hyperfine if present (else a loop).
@@ -15,6 +16,7 @@ BUILD=${1:-build}
 ROOT=$PWD
 MLC="$ROOT/$BUILD/mlc"
 SIM_BIN="$ROOT/$BUILD/mlc-sim"
+B_BIN="$ROOT/$BUILD/bench"   # bench harnesses (bench/*.c, built by make bench)
 B="$ROOT/bench"
 W="$B/work"
 ONLY=${BENCH_ONLY:-"api ratelimit logins throughput startup"}
@@ -25,7 +27,7 @@ for t in jq curl awk; do
   command -v $t >/dev/null 2>&1 || { echo "bench: '$t' is needed (see mk/packages.txt)" >&2; exit 69; }
 done
 [ -x /usr/bin/time ] || { echo "bench: /usr/bin/time is needed (Debian package 'time')" >&2; exit 69; }
-[ -x "$MLC" ] && [ -x "$SIM_BIN" ] || { echo "bench: build first (make)" >&2; exit 69; }
+[ -x "$MLC" ] && [ -x "$SIM_BIN" ] && [ -x "$B_BIN/m3parse" ] || { echo "bench: build first (make bench)" >&2; exit 69; }
 
 rm -rf "$W"
 mkdir -p "$W"
@@ -113,7 +115,7 @@ bench_api() {
   bytes=$(jq -c .body "$W/dry10k.jsonl" | wc -c)
   mincalls=$(( (bytes + 20 + 10000000 - 1) / 10000000 ))
   big=$(( (n + mincalls - 1) / mincalls ))
-  [ $big -gt 1000 ] && big=1000   # push-shipments --batch takes 1-1000
+  [ $big -gt 10000 ] && big=10000   # push-shipments --batch takes 1-10000
   /usr/bin/time -f '%M' -o "$W/rss-push.txt" "$MLC" push-shipments <"$W/pos10k.jsonl" >"$W/ib-v2.jsonl" 2>"$W/push-v2.err"
   calls=$(counters '[.requests | to_entries[] | select(.key | startswith("POST /v2/shipments ")) | .value] | add // 0')
   created=$(jq -r 'select(.action == "created") | .po' "$W/ib-v2.jsonl" | wc -l)
@@ -320,8 +322,6 @@ bench_throughput() {
   case $agree in *DISAGREE*) met=false ;; esac
   row "push-shipments --dry-run, $LINES POs" "records/s (CPU)" "$mrate" "$jrate" "$ratio" ">= 5x jq" "$met" \
     "mlc ${mcpu}s CPU (${me}s wall), jq ${jcpu}s CPU (${je}s wall) on $inbytes bytes; $agree. Rates use user+sys CPU time: the machine is shared"
-  row "parse M3 list responses into purchase_order" "-" null null null ">= 5x jq" null \
-    "skipped: no honest comparison yet. mlc pull-pos's time is dominated by HTTP round trips to the sim (2 M3 calls per PO, see the pull-pos row), jq over saved responses makes none; timing only mlc's parser needs a replay input (e.g. a pull-pos option reading saved M3 responses) or a bench harness linking libmlc's m3 parser"
 
   say "memory: peak RSS at 1k and $LINES records"
   /usr/bin/time -f '%M' -o "$W/rss-1k.txt" "$MLC" push-shipments --dry-run <"$W/pos-1k.jsonl" >/dev/null 2>&1
@@ -330,6 +330,53 @@ bench_throughput() {
   row "peak RSS, push-shipments --dry-run, $LINES vs 1000 records" "KiB" "$mrss" "$r1k" "$(div "$mrss" "$r1k" 2)" \
     "flat (<= +2 MiB), <= 16384 KiB" "$flat" "jq baseline's peak RSS on the same $LINES: ${jrss} KiB"
   rm -f "$W/pos-big.jsonl"
+}
+
+# ---------------------------------------------------------------- M3 parsing
+# The M3 half of pull-pos without the network: saved GetHead + LstLine bodies of the
+# sim's POs (fetched once with curl, as M3 sends them: blank-padded fields), copied
+# M3P_COPIES times, turned into purchase_order records by bench/m3parse.c (libmlc's
+# own parser and record builder) and by bench/m3-to-po.jq; CPU time compared.
+bench_m3parse() {
+  say "m3parse: saving the sim's M3 responses (GetHead + LstLine per PO)"
+  sim_up m3parse
+  ion() { jq -r "$1" "$SIM_DIR/tenant.ionapi"; }
+  tok=$(printf 'user = "%s:%s"\ndata-urlencode = "username=%s"\ndata-urlencode = "password=%s"\n' \
+          "$(ion .ci)" "$(ion .cs)" "$(ion .saak)" "$(ion .sask)" |
+        curl -sS -K - -d grant_type=password "$(ion .pu)$(ion .ot)" | jq -r .access_token)
+  base="$(ion .iu)/$(ion .ti)/M3/m3api-rest/v2/execute"
+  "$MLC" pull-pos --no-cursor --status 00-99 >"$W/m3p-pull.jsonl" 2>"$W/m3p-pull.err"
+  for po in $(jq -r .po "$W/m3p-pull.jsonl"); do
+    printf 'header = "Authorization: Bearer %s"\n' "$tok" | curl -sS -K - "$base/PPS200MI/GetHead;maxrecs=1?PUNO=$po&CONO=100"; echo
+    printf 'header = "Authorization: Bearer %s"\n' "$tok" | curl -sS -K - "$base/PPS200MI/LstLine;maxrecs=0?PUNO=$po&CONO=100"; echo
+  done >"$W/m3p-one.txt"
+  sim_down
+  npo=$(wc -l <"$W/m3p-pull.jsonl")
+  # the harness writes what pull-pos wrote (changed_at aside: pull-pos has it from the change list)
+  "$B_BIN/m3parse" 20261101 <"$W/m3p-one.txt" >"$W/m3p-one.jsonl"
+  if [ "$npo" -gt 0 ] && [ "$(jq -c 'del(.changed_at)' "$W/m3p-one.jsonl" | md5sum)" = "$(jq -c 'del(.changed_at)' "$W/m3p-pull.jsonl" | md5sum)" ]
+  then same="the harness's records equal pull-pos's ($npo POs)"; else same="HARNESS DIFFERS from pull-pos"; fi
+  copies=${M3P_COPIES:-200}
+  i=0; while [ $i -lt "$copies" ]; do cat "$W/m3p-one.txt"; i=$((i + 1)); done >"$W/m3p-big.txt"
+  n=$((npo * copies)); inbytes=$(wc -c <"$W/m3p-big.txt")
+  say "m3parse: libmlc over $n POs"
+  /usr/bin/time -f '%e %U %S %M' -o "$W/t-m3p-mlc.txt" "$B_BIN/m3parse" 20261101 <"$W/m3p-big.txt" | md5sum >"$W/m3p-mlc.md5"
+  say "m3parse: jq baseline (bench/m3-to-po.jq)"
+  /usr/bin/time -f '%e %U %S %M' -o "$W/t-m3p-jq.txt" jq -cn --arg day 20261101 -f "$B/m3-to-po.jq" <"$W/m3p-big.txt" |
+    md5sum >"$W/m3p-jq.md5"
+  if cmp -s "$W/m3p-mlc.md5" "$W/m3p-jq.md5"; then agree="outputs byte-identical"; else agree="OUTPUTS DISAGREE"; fi
+  read -r me mu ms mrss <"$W/t-m3p-mlc.txt"
+  read -r je ju js jrss <"$W/t-m3p-jq.txt"
+  mcpu=$(awk -v a="$mu" -v b="$ms" 'BEGIN{print a + b}')
+  jcpu=$(awk -v a="$ju" -v b="$js" 'BEGIN{print a + b}')
+  mrate=$(awk -v n="$n" -v t="$mcpu" 'BEGIN{printf "%.0f", n / (t > 0 ? t : 0.01)}')
+  jrate=$(awk -v n="$n" -v t="$jcpu" 'BEGIN{printf "%.0f", n / (t > 0 ? t : 0.01)}')
+  ratio=$(div "$mrate" "$jrate" 2)
+  met=$(awk -v r="$ratio" 'BEGIN{print (r >= 5) ? "true" : "false"}')
+  case "$agree$same" in *DISAGREE*|*DIFFERS*) met=false ;; esac
+  row "parse M3 list responses into purchase_order, $n POs" "POs/s (CPU)" "$mrate" "$jrate" "$ratio" ">= 5x jq" "$met" \
+    "mlc ${mcpu}s CPU, jq ${jcpu}s CPU on $inbytes bytes of saved GetHead + LstLine bodies ($npo POs x $copies); $agree; $same. HTTP excluded on both sides (bench/m3parse.c)"
+  rm -f "$W/m3p-big.txt"
 }
 
 # ---------------------------------------------------------------- start-up
@@ -355,7 +402,8 @@ for s in $ONLY; do
     api) bench_api ;;
     ratelimit) bench_ratelimit ;;
     logins) bench_logins ;;
-    throughput|memory) bench_throughput ;;
+    throughput|memory) bench_throughput; bench_m3parse ;;
+    m3parse) bench_m3parse ;;
     startup) bench_startup ;;
     *) say "unknown section '$s'" ;;
   esac

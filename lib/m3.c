@@ -233,22 +233,57 @@ static m3_tx *add_tx(mlc_m3_result *r)
     return t->records ? t : NULL;
 }
 
-/* Adds a flat record object; values right-trimmed strings. */
-static int add_flat_record(m3_tx *t, const cJSON *rec)
+/* Turns a parsed record object into the flat shape in place (every value a
+ * right-trimmed string), so the v2 records need no copy: strings are cut where
+ * their trailing blanks start, other scalars become their text, anything else "". */
+static int flatten_in_place(cJSON *rec)
 {
-    cJSON *o = cJSON_CreateObject();
-    if (!o)
-        return -1;
-    const cJSON *f;
+    cJSON *f;
     cJSON_ArrayForEach(f, rec)
     {
-        if (!f->string)
+        if (cJSON_IsString(f)) {
+            char *v = f->valuestring;
+            size_t n = strlen(v);
+            while (n > 0 && isspace((unsigned char)v[n - 1]))
+                n--;
+            v[n] = '\0';
             continue;
+        }
         char *v = scalar_str(f);
-        cJSON_AddStringToObject(o, f->string, v ? v : "");
+        cJSON *str = cJSON_CreateString(v ? v : "");
         free(v);
+        if (!str)
+            return -1;
+        cJSON *old = f;
+        str->string = old->string; /* the key moves over; old is freed without it */
+        old->string = NULL;
+        f = str; /* the loop goes on from the replacement, which takes old's place */
+        cJSON_ReplaceItemViaPointer(rec, old, str);
     }
-    cJSON_AddItemToArray(t->records, o);
+    return 0;
+}
+
+/* Takes the v2 "records" array out of the parsed response into t->records, in
+ * place: objects are flattened, anything else in the array is dropped. */
+static int take_v2_records(m3_tx *t, cJSON *res)
+{
+    cJSON *recs = cJSON_GetObjectItemCaseSensitive(res, "records");
+    if (!cJSON_IsArray(recs))
+        return 0;
+    cJSON_DetachItemViaPointer(res, recs);
+    cJSON *rec = recs->child;
+    while (rec) {
+        cJSON *next = rec->next;
+        if (!cJSON_IsObject(rec))
+            cJSON_Delete(cJSON_DetachItemViaPointer(recs, rec));
+        else if (flatten_in_place(rec) != 0) {
+            cJSON_Delete(recs);
+            return -1;
+        }
+        rec = next;
+    }
+    cJSON_Delete(t->records);
+    t->records = recs;
     return 0;
 }
 
@@ -270,23 +305,18 @@ static void set_tx_error(m3_tx *t, const cJSON *msg, const cJSON *code, const cJ
     }
 }
 
-static int parse_v2(mlc_m3_result *r, const cJSON *root)
+static int parse_v2(mlc_m3_result *r, cJSON *root)
 {
     const cJSON *results = cJSON_GetObjectItemCaseSensitive(root, "results");
-    const cJSON *res;
+    cJSON *res;
     cJSON_ArrayForEach(res, results)
     {
         m3_tx *t = add_tx(r);
         if (!t)
             return -1;
         t->transaction = scalar_str(cJSON_GetObjectItemCaseSensitive(res, "transaction"));
-        const cJSON *recs = cJSON_GetObjectItemCaseSensitive(res, "records");
-        const cJSON *rec;
-        cJSON_ArrayForEach(rec, recs)
-        {
-            if (cJSON_IsObject(rec) && add_flat_record(t, rec) != 0)
-                return -1;
-        }
+        if (take_v2_records(t, res) != 0)
+            return -1;
         const cJSON *em = cJSON_GetObjectItemCaseSensitive(res, "errorMessage");
         const cJSON *ec = cJSON_GetObjectItemCaseSensitive(res, "errorCode");
         const cJSON *et = cJSON_GetObjectItemCaseSensitive(res, "errorType");

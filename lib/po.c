@@ -215,6 +215,53 @@ static mlc_err lookup_day(mlc_m3 *m3, const mlc_config *cfg, const char *po, cha
     return rc;
 }
 
+cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, const char *po, const char *day,
+                     long long cono, const char *divi)
+{
+    const char *hcono = mlc_m3_result_get(head, 0, "CONO");
+    const char *hdivi = mlc_m3_result_get(head, 0, "DIVI");
+    cJSON *rec = cJSON_CreateObject();
+    if (!rec)
+        return NULL;
+    cJSON_AddStringToObject(rec, "kind", "purchase_order");
+    cJSON_AddNumberToObject(rec, "cono", hcono && *hcono ? strtod(hcono, NULL) : (double)cono);
+    add_str_or_null(rec, "divi", hdivi && *hdivi ? hdivi : divi);
+    cJSON_AddStringToObject(rec, "po", po);
+    add_str_or_null(rec, "order_type", mlc_m3_result_get(head, 0, "ORTY"));
+    cJSON *sup = cJSON_AddObjectToObject(rec, "supplier");
+    add_str_or_null(sup, "id", mlc_m3_result_get(head, 0, "SUNO"));
+    cJSON_AddNullToObject(sup, "name"); /* GetHead has no supplier name; CRS620MI is not called */
+    add_str_or_null(rec, "warehouse", mlc_m3_result_get(head, 0, "WHLO"));
+    cJSON_AddNullToObject(rec, "status");
+    cJSON_AddNullToObject(rec, "status_high");
+    add_day(rec, "changed_at", day);
+    cJSON *arr = cJSON_AddArrayToObject(rec, "lines");
+    char lo[3] = "", hi[3] = "";
+    for (size_t i = 0; i < mlc_m3_result_count(lines); i++) {
+        cJSON *l = cJSON_CreateObject();
+        const char *pusl = mlc_m3_result_get(lines, i, "PUSL"), *pust = mlc_m3_result_get(lines, i, "PUST");
+        add_num(l, "line", mlc_m3_result_get(lines, i, "PNLI"));
+        add_num(l, "subline", mlc_m3_result_get(lines, i, "PNLS"));
+        add_str_or_null(l, "item", mlc_m3_result_get(lines, i, "ITNO"));
+        add_str_or_null(l, "description", mlc_m3_result_get(lines, i, "ITDS"));
+        add_num(l, "qty_ordered", mlc_m3_result_get(lines, i, "ORQA"));
+        add_num(l, "qty_received", mlc_m3_result_get(lines, i, "RVQA"));
+        add_str_or_null(l, "unit", mlc_m3_result_get(lines, i, "PUUN"));
+        add_day(l, "due_date", mlc_m3_result_get(lines, i, "DWDT"));
+        add_str_or_null(l, "status", pusl);
+        cJSON_AddItemToArray(arr, l);
+        if (pusl && *pusl && (!*lo || strcmp(pusl, lo) < 0))
+            snprintf(lo, sizeof lo, "%s", pusl);
+        if (pust && *pust && strcmp(pust, hi) > 0)
+            snprintf(hi, sizeof hi, "%s", pust);
+    }
+    if (*lo)
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, "status", cJSON_CreateString(lo));
+    if (*hi)
+        cJSON_ReplaceItemInObjectCaseSensitive(rec, "status_high", cJSON_CreateString(hi));
+    return rec;
+}
+
 mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
                      mlc_error *err)
 {
@@ -251,49 +298,10 @@ mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const ch
         }
         day = known_day;
     }
-    const char *cono = mlc_m3_result_get(head, 0, "CONO");
-    const char *divi = mlc_m3_result_get(head, 0, "DIVI");
-    cJSON *rec = cJSON_CreateObject();
-    cJSON_AddStringToObject(rec, "kind", "purchase_order");
-    cJSON_AddNumberToObject(rec, "cono", cono && *cono ? strtod(cono, NULL) : (double)mlc_m3_cono(m3));
-    add_str_or_null(rec, "divi", divi && *divi ? divi : mlc_m3_divi(m3));
-    cJSON_AddStringToObject(rec, "po", po);
-    add_str_or_null(rec, "order_type", mlc_m3_result_get(head, 0, "ORTY"));
-    cJSON *sup = cJSON_AddObjectToObject(rec, "supplier");
-    add_str_or_null(sup, "id", mlc_m3_result_get(head, 0, "SUNO"));
-    cJSON_AddNullToObject(sup, "name"); /* GetHead has no supplier name; CRS620MI is not called */
-    add_str_or_null(rec, "warehouse", mlc_m3_result_get(head, 0, "WHLO"));
-    cJSON_AddNullToObject(rec, "status");
-    cJSON_AddNullToObject(rec, "status_high");
-    add_day(rec, "changed_at", day);
-    cJSON *arr = cJSON_AddArrayToObject(rec, "lines");
-    char lo[3] = "", hi[3] = "";
-    for (size_t i = 0; i < mlc_m3_result_count(lines); i++) {
-        cJSON *l = cJSON_CreateObject();
-        const char *pusl = mlc_m3_result_get(lines, i, "PUSL"), *pust = mlc_m3_result_get(lines, i, "PUST");
-        add_num(l, "line", mlc_m3_result_get(lines, i, "PNLI"));
-        add_num(l, "subline", mlc_m3_result_get(lines, i, "PNLS"));
-        add_str_or_null(l, "item", mlc_m3_result_get(lines, i, "ITNO"));
-        add_str_or_null(l, "description", mlc_m3_result_get(lines, i, "ITDS"));
-        add_num(l, "qty_ordered", mlc_m3_result_get(lines, i, "ORQA"));
-        add_num(l, "qty_received", mlc_m3_result_get(lines, i, "RVQA"));
-        add_str_or_null(l, "unit", mlc_m3_result_get(lines, i, "PUUN"));
-        add_day(l, "due_date", mlc_m3_result_get(lines, i, "DWDT"));
-        add_str_or_null(l, "status", pusl);
-        cJSON_AddItemToArray(arr, l);
-        if (pusl && *pusl && (!*lo || strcmp(pusl, lo) < 0))
-            snprintf(lo, sizeof lo, "%s", pusl);
-        if (pust && *pust && strcmp(pust, hi) > 0)
-            snprintf(hi, sizeof hi, "%s", pust);
-    }
-    if (*lo)
-        cJSON_ReplaceItemInObjectCaseSensitive(rec, "status", cJSON_CreateString(lo));
-    if (*hi)
-        cJSON_ReplaceItemInObjectCaseSensitive(rec, "status_high", cJSON_CreateString(hi));
+    *out = mlc_po_record(head, lines, po, day, mlc_m3_cono(m3), mlc_m3_divi(m3));
     mlc_m3_result_free(head);
     mlc_m3_result_free(lines);
-    *out = rec;
-    return MLC_OK;
+    return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "PO %s: out of memory", po);
 }
 
 void mlc_po_hash(const cJSON *record, char out[65])

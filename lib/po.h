@@ -42,6 +42,13 @@ void mlc_po_changes_free(mlc_po_change *c);
 mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
                      mlc_error *err);
 
+/* The purchase_order record of a PO from its head (po_head result, record 0)
+ * and lines (po_lines result): what mlc_po_fetch returns once M3 has answered.
+ * day: the PO's change day (yyyyMMdd) or NULL/"" (changed_at null); cono and
+ * divi: used when the head has none. Pure: no I/O. Returns a new record. */
+cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, const char *po, const char *day,
+                     long long cono, const char *divi);
+
 /* Content hash of a purchase_order record without changed_at (out: 65 bytes). */
 void mlc_po_hash(const cJSON *record, char out[65]);
 

@@ -177,6 +177,27 @@ START_TEST(v2_numbers_beyond_long_long)
 }
 END_TEST
 
+START_TEST(v2_odd_values_and_records)
+{
+    /* the v2 records are flattened in place: every value a trimmed string, whatever
+     * its JSON type; entries of "records" that are not objects are dropped */
+    const char *b = "{\"results\":[{\"transaction\":\"LstLine\",\"records\":[7,\"x\",null,"
+                    "{\"A\":true,\"B\":false,\"C\":null,\"D\":{\"x\":1},\"E\":[1],\"F\":\"v \\t\",\"G\":3},"
+                    "[],{\"A\":\"second\"}]}]}";
+    mlc_m3_result *r = parse_ok(b);
+    ck_assert_uint_eq(mlc_m3_result_count(r), 2);
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "A"), "true");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "B"), "false");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "C"), "");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "D"), "");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "E"), "");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "F"), "v");
+    ck_assert_str_eq(mlc_m3_result_get(r, 0, "G"), "3");
+    ck_assert_str_eq(mlc_m3_result_get(r, 1, "A"), "second");
+    mlc_m3_result_free(r);
+}
+END_TEST
+
 START_TEST(unrecognised_bodies)
 {
     const char *bad[] = {"", "not json", "[1]", "{\"foo\":1}", "<html>502</html>"};
@@ -403,6 +424,7 @@ static Suite *suite(void)
     tcase_add_test(tc, v2_bulk_per_transaction);
     tcase_add_test(tc, v1_records_and_partial_failure);
     tcase_add_test(tc, bare_v1_error);
+    tcase_add_test(tc, v2_odd_values_and_records);
     tcase_add_test(tc, unrecognised_bodies);
     tcase_add_test(tc, v2_numbers_beyond_long_long);
     tcase_add_test(tc, url_building);
