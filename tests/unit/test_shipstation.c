@@ -36,7 +36,7 @@ static void fx_init(fx *f, int v2, int v1)
     mlc_ss_opts o = {.v2_url = f->s->base, .v1_url = f->s->base,
                      .v2_key = v2 ? V2KEY : NULL, .v1_key = v1 ? V1KEY : NULL,
                      .v1_secret = v1 ? V1SEC : NULL, .state_dir = f->dir,
-                     .rate_limit_v2 = 200, .rate_limit_v1 = 40, .rate_window_s = 60,
+                     .rate_limit_v2 = 200, .rate_limit_v1 = 40, .rate_window_ms = 60000,
                      .http = {.timeout_s = 5, .max_attempts = 2, .retry_base_ms = 1,
                               .retry_cap_ms = 5},
                      .log = f->log};
