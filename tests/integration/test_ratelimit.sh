@@ -128,7 +128,7 @@ check "V1: paced by the server's windows (>= $((need - 1)) full windows: $((t1 -
 
 # a window that is no window is refused, naming the setting
 sed -i "s/^      rate_window: .*/      rate_window: 0/" "$MLC_CONFIG"
-"$MLC" ping >/dev/null 2>"$SIM_DIR/rw.err"; rc=$?
+"$MLC" ping >"$SIM_DIR/rw.err" 2>&1; rc=$?
 check_eq "rate_window 0: exit 78" 78 "$rc"
 check "rate_window 0: the message names shipstation.rate_window" grep -q "shipstation.rate_window: 0 is not between" "$SIM_DIR/rw.err"
 t_done
