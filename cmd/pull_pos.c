@@ -146,24 +146,15 @@ static void note_failure(pull_run *r, const mlc_error *e)
         r->worst = e->code;
 }
 
-static void pull_one(pull_run *r, const mlc_po_change *c)
+/* Emits the record of a changed PO unless its content hash is the one already
+ * emitted (or it was never emitted and is not open for shipping). */
+static void handle_record(pull_run *r, const mlc_po_change *c, cJSON *rec)
 {
     mlc_error e;
-    cJSON *rec = NULL;
     char hash[65], *old = NULL;
-    mlc_err rc = mlc_po_fetch(r->m3, r->cfg, c->po, c->day, &rec, &e);
-    if (rc == MLC_ERR_NOTFOUND) {
-        mlc_log_warn(mlc_ctx_log(r->ctx), "%s (changed, but no longer readable: skipped)", e.msg);
-        return;
-    }
-    if (rc) {
-        note_failure(r, &e);
-        return;
-    }
     mlc_po_hash(rec, hash);
     if (!r->opts.no_cursor && mlc_store_seen_get(r->st, "po", c->po, &old, &e) != MLC_OK) {
         note_failure(r, &e);
-        cJSON_Delete(rec);
         return;
     }
     int status = mlc_po_status(rec);
@@ -176,7 +167,33 @@ static void pull_one(pull_run *r, const mlc_po_change *c)
             note_failure(r, &e);
     }
     free(old);
-    cJSON_Delete(rec);
+}
+
+/* Reads the k POs of changes with two bulk calls and handles each. */
+static void pull_many(pull_run *r, const mlc_po_change *changes, size_t k)
+{
+    mlc_error e;
+    cJSON **recs = calloc(k, sizeof *recs);
+    mlc_error *errs = calloc(k, sizeof *errs);
+    if (!recs || !errs) {
+        mlc_error_set(&e, MLC_ERR_NOMEM, "out of memory");
+        note_failure(r, &e);
+    } else if (mlc_po_fetch_many(r->m3, r->cfg, changes, k, recs, errs, &e) != MLC_OK) {
+        note_failure(r, &e); /* the whole chunk: every PO in it counts as failed */
+        r->failed += (long)k - 1;
+    } else {
+        for (size_t i = 0; i < k; i++) {
+            if (recs[i] && !r->stop)
+                handle_record(r, &changes[i], recs[i]);
+            else if (!recs[i] && errs[i].code == MLC_ERR_NOTFOUND)
+                mlc_log_warn(mlc_ctx_log(r->ctx), "%s (changed, but no longer readable: skipped)", errs[i].msg);
+            else if (!recs[i])
+                note_failure(r, &errs[i]);
+            cJSON_Delete(recs[i]);
+        }
+    }
+    free(recs);
+    free(errs);
 }
 
 static int run_single(pull_run *r)
@@ -214,8 +231,15 @@ static int run_poll(pull_run *r)
         return cmd_fail(r->ctx, &e);
     mlc_log_info(mlc_ctx_log(r->ctx), "%zu POs changed since %s", n, from);
     limit_reached(r); /* --limit 0: count the changes, fetch none */
-    for (size_t i = 0; i < n && !r->stop; i++)
-        pull_one(r, &changes[i]);
+    long long per_call = mlc_config_int(r->cfg, "cloudsuite.bulk_read_size");
+    size_t chunk = per_call < 1 ? 1 : (size_t)per_call;
+    for (size_t base = 0; base < n && !r->stop;) {
+        size_t k = n - base < chunk ? n - base : chunk;
+        if (r->opts.limit >= 0 && (long long)k > r->opts.limit - r->emitted)
+            k = (size_t)(r->opts.limit - r->emitted); /* >= 1: the limit is not reached yet */
+        pull_many(r, &changes[base], k);
+        base += k;
+    }
     mlc_po_changes_free(changes);
     if (mlc_jsonl_writer_flush(r->w, &e) == MLC_ERR_PIPE)
         r->stop = 1;

@@ -52,7 +52,7 @@ static const setting schema[] = {
     /* 150 transactions per bulk call is what inforion, a public M3 loader, sends
      * (research: infor.md, "MaxChunk=150"); a tenant's real limit is not documented. */
     {"cloudsuite.bulk_size", T_INT, "150"},
-    {"cloudsuite.bulk_read_size", T_INT, "1000"},   /* transactions per bulk read (GetLine) */
+    {"cloudsuite.bulk_read_size", T_INT, "1000"},   /* transactions per bulk read (GetHead, LstLine, GetLine) */
     /* MHS850MI/AddPOReceipt header values. [UNVERIFIED] which values a tenant's
      * WMS interface expects: the research names the fields, not their values. */
     {"cloudsuite.whs_partner", T_STR, "MLC"},        /* E0PA */

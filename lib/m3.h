@@ -81,7 +81,8 @@ mlc_err mlc_m3_execute(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_field *in, 
                        int maxrecs, mlc_m3_result **out, mlc_error *err);
 mlc_err mlc_m3_execute2(mlc_m3 *m3, const char *pgm, const char *trn, const mlc_m3_field *in,
                         size_t nin, int maxrecs, mlc_m3_result **out, mlc_error *err);
-/* Bulk: n records of one transaction in one POST. MLC_OK when every transaction
+/* Bulk: n records of one transaction in one POST (maxReturnedRecords 0: every
+ * record a list transaction returns). MLC_OK when every transaction
  * succeeded; MLC_ERR_REMOTE when any failed (look at each with the tx accessors).
  * idempotent: allow lib/http to retry it on transient failures (reads only!). */
 mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, size_t n,

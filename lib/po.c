@@ -215,11 +215,14 @@ static mlc_err lookup_day(mlc_m3 *m3, const mlc_config *cfg, const char *po, cha
     return rc;
 }
 
-cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, const char *po, const char *day,
-                     long long cono, const char *divi)
+/* The record from transaction htx of head (its record 0) and ltx of lines. */
+static cJSON *build_record(const mlc_m3_result *head, size_t htx, const mlc_m3_result *lines, size_t ltx,
+                           const char *po, const char *day, long long cono, const char *divi)
 {
-    const char *hcono = mlc_m3_result_get(head, 0, "CONO");
-    const char *hdivi = mlc_m3_result_get(head, 0, "DIVI");
+#define H(field) mlc_m3_result_tx_get(head, htx, 0, field)
+#define L(i, field) mlc_m3_result_tx_get(lines, ltx, i, field)
+    const char *hcono = H("CONO");
+    const char *hdivi = H("DIVI");
     cJSON *rec = cJSON_CreateObject();
     if (!rec)
         return NULL;
@@ -227,27 +230,27 @@ cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, cons
     cJSON_AddNumberToObject(rec, "cono", hcono && *hcono ? strtod(hcono, NULL) : (double)cono);
     add_str_or_null(rec, "divi", hdivi && *hdivi ? hdivi : divi);
     cJSON_AddStringToObject(rec, "po", po);
-    add_str_or_null(rec, "order_type", mlc_m3_result_get(head, 0, "ORTY"));
+    add_str_or_null(rec, "order_type", H("ORTY"));
     cJSON *sup = cJSON_AddObjectToObject(rec, "supplier");
-    add_str_or_null(sup, "id", mlc_m3_result_get(head, 0, "SUNO"));
+    add_str_or_null(sup, "id", H("SUNO"));
     cJSON_AddNullToObject(sup, "name"); /* GetHead has no supplier name; CRS620MI is not called */
-    add_str_or_null(rec, "warehouse", mlc_m3_result_get(head, 0, "WHLO"));
+    add_str_or_null(rec, "warehouse", H("WHLO"));
     cJSON_AddNullToObject(rec, "status");
     cJSON_AddNullToObject(rec, "status_high");
     add_day(rec, "changed_at", day);
     cJSON *arr = cJSON_AddArrayToObject(rec, "lines");
     char lo[3] = "", hi[3] = "";
-    for (size_t i = 0; i < mlc_m3_result_count(lines); i++) {
+    for (size_t i = 0; i < mlc_m3_result_tx_record_count(lines, ltx); i++) {
         cJSON *l = cJSON_CreateObject();
-        const char *pusl = mlc_m3_result_get(lines, i, "PUSL"), *pust = mlc_m3_result_get(lines, i, "PUST");
-        add_num(l, "line", mlc_m3_result_get(lines, i, "PNLI"));
-        add_num(l, "subline", mlc_m3_result_get(lines, i, "PNLS"));
-        add_str_or_null(l, "item", mlc_m3_result_get(lines, i, "ITNO"));
-        add_str_or_null(l, "description", mlc_m3_result_get(lines, i, "ITDS"));
-        add_num(l, "qty_ordered", mlc_m3_result_get(lines, i, "ORQA"));
-        add_num(l, "qty_received", mlc_m3_result_get(lines, i, "RVQA"));
-        add_str_or_null(l, "unit", mlc_m3_result_get(lines, i, "PUUN"));
-        add_day(l, "due_date", mlc_m3_result_get(lines, i, "DWDT"));
+        const char *pusl = L(i, "PUSL"), *pust = L(i, "PUST");
+        add_num(l, "line", L(i, "PNLI"));
+        add_num(l, "subline", L(i, "PNLS"));
+        add_str_or_null(l, "item", L(i, "ITNO"));
+        add_str_or_null(l, "description", L(i, "ITDS"));
+        add_num(l, "qty_ordered", L(i, "ORQA"));
+        add_num(l, "qty_received", L(i, "RVQA"));
+        add_str_or_null(l, "unit", L(i, "PUUN"));
+        add_day(l, "due_date", L(i, "DWDT"));
         add_str_or_null(l, "status", pusl);
         cJSON_AddItemToArray(arr, l);
         if (pusl && *pusl && (!*lo || strcmp(pusl, lo) < 0))
@@ -260,6 +263,14 @@ cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, cons
     if (*hi)
         cJSON_ReplaceItemInObjectCaseSensitive(rec, "status_high", cJSON_CreateString(hi));
     return rec;
+#undef H
+#undef L
+}
+
+cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, const char *po, const char *day,
+                     long long cono, const char *divi)
+{
+    return build_record(head, 0, lines, 0, po, day, cono, divi);
 }
 
 mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
@@ -302,6 +313,76 @@ mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const ch
     mlc_m3_result_free(head);
     mlc_m3_result_free(lines);
     return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "PO %s: out of memory", po);
+}
+
+/* One bulk read of the n POs of changes with pgm ("PGM/TRN"), one transaction each. */
+static mlc_err bulk_read(mlc_m3 *m3, const char *pgm, const mlc_po_change *changes, size_t n, mlc_m3_result **out,
+                         mlc_error *err)
+{
+    mlc_m3_field *fields = calloc(n, sizeof *fields);
+    mlc_m3_record *recs = calloc(n, sizeof *recs);
+    mlc_err rc;
+    if (!fields || !recs) {
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            fields[i] = (mlc_m3_field){"PUNO", changes[i].po};
+            recs[i] = (mlc_m3_record){&fields[i], 1};
+        }
+        rc = mlc_m3_bulk(m3, pgm, recs, n, 1, out, err);
+        if (rc == MLC_ERR_REMOTE && *out && mlc_m3_result_tx_count(*out) == n)
+            rc = MLC_OK; /* per transaction: the caller looks at each */
+    }
+    free(fields);
+    free(recs);
+    return rc;
+}
+
+/* The outcome of PO i from its head and lines transactions. */
+static cJSON *one_of_many(mlc_m3 *m3, const mlc_m3_result *head, const mlc_m3_result *lines, size_t i,
+                          const mlc_po_change *c, mlc_error *e)
+{
+    if (mlc_m3_result_tx_not_processed(head, i) || mlc_m3_result_tx_not_processed(lines, i)) {
+        mlc_error_set(e, MLC_ERR_TRANSIENT, "PO %s: M3 did not process the read (bulk stopped early)", c->po);
+        return NULL;
+    }
+    if (!mlc_m3_result_tx_ok(head, i) || mlc_m3_result_tx_record_count(head, i) == 0) {
+        const char *msg = mlc_m3_result_tx_message(head, i);
+        mlc_error_set(e, MLC_ERR_NOTFOUND, "PO %s: %s", c->po, *msg ? msg : "no head returned");
+        return NULL;
+    }
+    if (!mlc_m3_result_tx_ok(lines, i)) {
+        mlc_error_set(e, MLC_ERR_REMOTE, "PO %s lines: %s", c->po, mlc_m3_result_tx_message(lines, i));
+        return NULL;
+    }
+    cJSON *rec = build_record(head, i, lines, i, c->po, c->day, mlc_m3_cono(m3), mlc_m3_divi(m3));
+    if (!rec)
+        mlc_error_set(e, MLC_ERR_NOMEM, "PO %s: out of memory", c->po);
+    return rec;
+}
+
+mlc_err mlc_po_fetch_many(mlc_m3 *m3, const mlc_config *cfg, const mlc_po_change *changes, size_t n, cJSON **recs,
+                          mlc_error *errs, mlc_error *err)
+{
+    mlc_m3_result *head = NULL, *lines = NULL;
+    for (size_t i = 0; i < n; i++)
+        recs[i] = NULL;
+    if (n == 0)
+        return MLC_OK;
+    mlc_err rc = bulk_read(m3, mlc_config_str(cfg, "cloudsuite.programs.po_head"), changes, n, &head, err);
+    if (!rc)
+        rc = bulk_read(m3, mlc_config_str(cfg, "cloudsuite.programs.po_lines"), changes, n, &lines, err);
+    if (rc) {
+        mlc_error_prefix(err, "%zu POs from %s", n, changes[0].po);
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            mlc_error_clear(&errs[i]);
+            recs[i] = one_of_many(m3, head, lines, i, &changes[i], &errs[i]);
+        }
+    }
+    mlc_m3_result_free(head);
+    mlc_m3_result_free(lines);
+    return rc;
 }
 
 void mlc_po_hash(const cJSON *record, char out[65])

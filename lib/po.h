@@ -42,6 +42,15 @@ void mlc_po_changes_free(mlc_po_change *c);
 mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
                      mlc_error *err);
 
+/* Several POs at once: two M3 bulk calls (po_head, po_lines), one transaction per
+ * PO. The caller sizes n (cloudsuite.bulk_read_size). MLC_OK when M3 answered:
+ * then for each i, recs[i] is the record (changed_at from changes[i].day), or
+ * NULL with errs[i] saying why (MLC_ERR_NOTFOUND: M3 does not know the PO;
+ * MLC_ERR_TRANSIENT: M3 did not process it; MLC_ERR_REMOTE: its lines failed).
+ * Otherwise the error of a call that failed as a whole, and no record. */
+mlc_err mlc_po_fetch_many(mlc_m3 *m3, const mlc_config *cfg, const mlc_po_change *changes, size_t n, cJSON **recs,
+                          mlc_error *errs, mlc_error *err);
+
 /* The purchase_order record of a PO from its head (po_head result, record 0)
  * and lines (po_lines result): what mlc_po_fetch returns once M3 has answered.
  * day: the PO's change day (yyyyMMdd) or NULL/"" (changed_at null); cono and

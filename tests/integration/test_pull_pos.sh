@@ -32,4 +32,33 @@ check_eq "--po of an unknown PO fails with 1" 1 "$rc"
 check_eq "bad --since is a usage error" 64 "$rc"
 "$MLC" pull-pos --no-cursor | head -n 1 >/dev/null; rc=$?
 check_eq "| head ends quietly" 0 "$rc"
+
+# ---- bulk reads: one po_head and one po_lines call per bulk_read_size POs
+m3_count() { state "[.counters.requests | to_entries[] | select(.key == \"M3 $1 200\") | .value] | add // 0"; }
+b0=$(m3_count bulk); g0=$(m3_count GET)
+n=$("$MLC" pull-pos --no-cursor --status 00-99 | wc -l)
+check "every PO read ($n)" test "$n" -ge 40
+check_eq "$n POs read with 2 bulk calls" 2 $(( $(m3_count bulk) - b0 ))
+check_eq "and only the 2 change-list GETs" 2 $(( $(m3_count GET) - g0 ))
+sim_config_under cloudsuite "bulk_read_size: 20"
+b0=$(m3_count bulk)
+check_eq "bulk_read_size 20: the same $n POs" "$n" "$("$MLC" pull-pos --no-cursor --status 00-99 | wc -l)"
+check_eq "bulk_read_size 20: 2 calls per 20 POs" $(( (n + 19) / 20 * 2 )) $(( $(m3_count bulk) - b0 ))
+
+# a PO of 120 lines comes whole (M3's default would stop a list at 100 records)
+head=$(state '.m3.pos[0] | del(.lines, .PUNO)')
+lines=$(jq -cn '[range(1; 121) | {PNLI: ., PNLS: 0, ITNO: "ITM00001", ORQA: 1, PUUN: "EA", DWDT: "20261201", PUSL: "20", PUST: "20"}]')
+admin POST po "$(printf '%s' "$head" | jq -c --argjson l "$lines" '. + {PUNO: "LONG120", lines: $l}')" >/dev/null
+check_eq "a PO of 120 lines is read with all of them" 120 \
+  "$("$MLC" pull-pos --no-cursor --status 00-99 | jq -r 'select(.po == "LONG120") | .lines | length')"
+
+# a list that fails half-way (m3_partial) never yields a PO with lines missing
+"$MLC" pull-pos >/dev/null 2>&1   # the cursor is up to date
+admin POST po '{"PUNO":"LONG120","lines":[{"PNLI":1,"ORQA":5}]}' >/dev/null
+admin POST faults '{"rules":[{"match":"M3 PPS200MI/LstLine","kind":"m3_partial","next":1}]}' >/dev/null
+out=$("$MLC" pull-pos 2>"$SIM_DIR/partial.err"); rc=$?
+check_eq "lines cut short: nothing emitted" "" "$out"
+check "lines cut short: the run fails (exit $rc) and says why" sh -c "[ $rc -ne 0 ] && grep -q 'LONG120 lines' '$SIM_DIR/partial.err'"
+check_eq "the next run emits the changed PO whole" "LONG120 120 5" \
+  "$("$MLC" pull-pos | jq -r 'select(.po == "LONG120") | "\(.po) \(.lines | length) \(.lines[0].qty_ordered)"')"
 t_done

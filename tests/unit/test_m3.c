@@ -396,6 +396,9 @@ START_TEST(bulk_request)
     cJSON *j = cJSON_Parse(q->body);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(cJSON_GetObjectItem(j, "program")->valuestring, "PPS001MI");
+    /* every record of each transaction: M3's default would stop a list at 100 */
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(j, "maxReturnedRecords")));
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "maxReturnedRecords")->valueint, 0);
     cJSON *txs = cJSON_GetObjectItem(j, "transactions");
     ck_assert_int_eq(cJSON_GetArraySize(txs), 2);
     cJSON *rec1 = cJSON_GetObjectItem(cJSON_GetArrayItem(txs, 1), "record");
