@@ -893,7 +893,9 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
     cJSON *txs = cJSON_AddArrayToObject(body, "transactions");
     cJSON_AddStringToObject(body, "program", pgm);
     /* every record of each transaction: the server's default (100, as for
-     * maxrecs) would cut a long list such as a PO's lines without a word */
+     * maxrecs) would cut a long list such as a PO's lines without a word.
+     * [INFERENCE] 0 meaning "no limit" here is how public clients use maxrecs=0
+     * (research: infor.md); no Infor page we have says so for the bulk body. */
     cJSON_AddNumberToObject(body, "maxReturnedRecords", 0);
     mlc_err rc = MLC_OK;
     for (size_t i = 0; !rc && i < n; i++) {
