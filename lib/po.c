@@ -273,48 +273,6 @@ cJSON *mlc_po_record(const mlc_m3_result *head, const mlc_m3_result *lines, cons
     return build_record(head, 0, lines, 0, po, day, cono, divi);
 }
 
-mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
-                     mlc_error *err)
-{
-    mlc_m3_field in[] = {{"PUNO", po}};
-    mlc_m3_result *head = NULL, *lines = NULL;
-    char known_day[9] = "";
-    mlc_err rc;
-    *out = NULL;
-    if (!valid_po_number(po))
-        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' is not a PO number", po);
-    rc = mlc_m3_execute(m3, mlc_config_str(cfg, "cloudsuite.programs.po_head"), in, 1, 1, &head, err);
-    if (rc == MLC_ERR_REMOTE && head && mlc_m3_result_count(head) == 0) {
-        mlc_error_set(err, MLC_ERR_NOTFOUND, "PO %s: %s", po, mlc_m3_result_message(head));
-        mlc_m3_result_free(head);
-        return MLC_ERR_NOTFOUND;
-    }
-    if (rc || mlc_m3_result_count(head) == 0) {
-        mlc_m3_result_free(head);
-        if (!rc)
-            return mlc_error_set(err, MLC_ERR_NOTFOUND, "PO %s: no head returned", po);
-        return mlc_error_prefix(err, "PO %s head", po);
-    }
-    rc = mlc_m3_execute(m3, mlc_config_str(cfg, "cloudsuite.programs.po_lines"), in, 1, 0, &lines, err);
-    if (rc) {
-        mlc_m3_result_free(head);
-        mlc_m3_result_free(lines);
-        return mlc_error_prefix(err, "PO %s lines", po);
-    }
-    if (!day || !*day) {
-        if ((rc = lookup_day(m3, cfg, po, known_day, err)) != MLC_OK) {
-            mlc_m3_result_free(head);
-            mlc_m3_result_free(lines);
-            return mlc_error_prefix(err, "PO %s change date", po);
-        }
-        day = known_day;
-    }
-    *out = mlc_po_record(head, lines, po, day, mlc_m3_cono(m3), mlc_m3_divi(m3));
-    mlc_m3_result_free(head);
-    mlc_m3_result_free(lines);
-    return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "PO %s: out of memory", po);
-}
-
 /* One bulk read of the n POs of changes with pgm ("PGM/TRN"), one transaction each. */
 static mlc_err bulk_read(mlc_m3 *m3, const char *pgm, const mlc_po_change *changes, size_t n, mlc_m3_result **out,
                          mlc_error *err)
@@ -332,6 +290,10 @@ static mlc_err bulk_read(mlc_m3 *m3, const char *pgm, const mlc_po_change *chang
         rc = mlc_m3_bulk(m3, pgm, recs, n, 1, out, err);
         if (rc == MLC_ERR_REMOTE && *out && mlc_m3_result_tx_count(*out) == n)
             rc = MLC_OK; /* per transaction: the caller looks at each */
+        else if (rc == MLC_OK && mlc_m3_result_tx_count(*out) != n)
+            /* a missing answer must not read as "PO not found" (skipped for good) */
+            rc = mlc_error_set(err, MLC_ERR_REMOTE, "M3 %s: %zu answers for %zu POs", pgm,
+                               mlc_m3_result_tx_count(*out), n);
     }
     free(fields);
     free(recs);
@@ -353,6 +315,14 @@ static cJSON *one_of_many(mlc_m3 *m3, const mlc_m3_result *head, const mlc_m3_re
     }
     if (!mlc_m3_result_tx_ok(lines, i)) {
         mlc_error_set(e, MLC_ERR_REMOTE, "PO %s lines: %s", c->po, mlc_m3_result_tx_message(lines, i));
+        return NULL;
+    }
+    /* an answer about another PO is never taken for this one */
+    const char *puno = mlc_m3_result_tx_get(head, i, 0, "PUNO");
+    for (size_t k = 0; (!puno || strcmp(puno, c->po) == 0) && k < mlc_m3_result_tx_record_count(lines, i); k++)
+        puno = mlc_m3_result_tx_get(lines, i, k, "PUNO");
+    if (puno && strcmp(puno, c->po) != 0) {
+        mlc_error_set(e, MLC_ERR_REMOTE, "PO %s: M3 answered about PO %s", c->po, puno);
         return NULL;
     }
     cJSON *rec = build_record(head, i, lines, i, c->po, c->day, mlc_m3_cono(m3), mlc_m3_divi(m3));
@@ -383,6 +353,25 @@ mlc_err mlc_po_fetch_many(mlc_m3 *m3, const mlc_config *cfg, const mlc_po_change
     mlc_m3_result_free(head);
     mlc_m3_result_free(lines);
     return rc;
+}
+
+mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const char *day, cJSON **out,
+                     mlc_error *err)
+{
+    mlc_po_change c = {0};
+    mlc_error one;
+    *out = NULL;
+    if (!valid_po_number(po))
+        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' is not a PO number", po);
+    snprintf(c.po, sizeof c.po, "%s", po);
+    if (day && *day)
+        snprintf(c.day, sizeof c.day, "%s", day);
+    else if (lookup_day(m3, cfg, po, c.day, err) != MLC_OK)
+        return mlc_error_prefix(err, "PO %s change date", po);
+    mlc_err rc = mlc_po_fetch_many(m3, cfg, &c, 1, out, &one, err);
+    if (!rc && !*out && err)
+        *err = one;
+    return rc ? rc : *out ? MLC_OK : one.code;
 }
 
 void mlc_po_hash(const cJSON *record, char out[65])

@@ -7,6 +7,7 @@
  * status mapping (bare 400 permanent, 5xx transient).
  */
 #include "m3.h"
+#include "po.h"
 #include "stubserver.h"
 #include "testutil.h"
 
@@ -337,6 +338,58 @@ START_TEST(replay_once_on_401)
 }
 END_TEST
 
+/* lib/po's bulk reads on the same stub: a PO is only ever built from answers about
+ * it, and a short answer never reads as "PO not found" (which pull-pos skips). */
+#define HEAD(po) "{\"transaction\":\"GetHead\",\"records\":[{\"PUNO\":\"" po "\",\"ORTY\":\"PP1\"}]}"
+#define LINES(po) "{\"transaction\":\"LstLine\",\"records\":[{\"PUNO\":\"" po "\",\"PNLI\":\"10\",\"PUSL\":\"20\"}]}"
+START_TEST(po_bulk_answers_checked)
+{
+    fx f;
+    fx_init(&f, 100, "AAA");
+    mlc_config *cfg = NULL;
+    mlc_error err = {0}, errs[2];
+    const char *yaml = "profiles:\n  p:\n    cloudsuite: {cono: 100}\n";
+    ck_assert_int_eq(mlc_config_load_string(yaml, strlen(yaml), "t.yaml", NULL, &cfg, &err), MLC_OK);
+    mlc_po_change c[2] = {{"P1", "20261101"}, {"P2", "20261101"}};
+    cJSON *recs[2];
+    stub_push(f.s, TOKEN(1));
+    /* in order: both built */
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" HEAD("P1") "," HEAD("P2") "]}"});
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" LINES("P1") "," LINES("P2") "]}"});
+    ck_assert_int_eq(mlc_po_fetch_many(f.m3, cfg, c, 2, recs, errs, &err), MLC_OK);
+    ck_assert_ptr_nonnull(recs[0]);
+    ck_assert_ptr_nonnull(recs[1]);
+    ck_assert_str_eq(cJSON_GetObjectItem(recs[1], "po")->valuestring, "P2");
+    cJSON_Delete(recs[0]);
+    cJSON_Delete(recs[1]);
+    /* lines swapped: neither PO takes the other's lines */
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" HEAD("P1") "," HEAD("P2") "]}"});
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" LINES("P2") "," LINES("P1") "]}"});
+    ck_assert_int_eq(mlc_po_fetch_many(f.m3, cfg, c, 2, recs, errs, &err), MLC_OK);
+    ck_assert_ptr_null(recs[0]);
+    ck_assert_ptr_null(recs[1]);
+    ck_assert_int_eq(errs[0].code, MLC_ERR_REMOTE);
+    ck_assert_ptr_nonnull(strstr(errs[0].msg, "answered about PO P2"));
+    /* one answer for two POs: a failed call, not two unknown POs */
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" HEAD("P1") "," HEAD("P2") "]}"});
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" LINES("P1") "]}"});
+    ck_assert_int_ne(mlc_po_fetch_many(f.m3, cfg, c, 2, recs, errs, &err), MLC_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "1 answers for 2 POs"));
+    ck_assert_ptr_null(recs[0]);
+    /* the single fetch is the same read, and an unknown PO is NOTFOUND */
+    cJSON *one = NULL;
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = "{\"results\":[{\"transaction\":\"GetHead\",\"records\":[],"
+                                        "\"errorMessage\":\"Record does not exist\",\"errorType\":\"ServerReturnedNOK\"}]}"});
+    stub_push(f.s, (stub_reply){.status = 200, .body = "{\"results\":[" LINES("P9") "]}"});
+    ck_assert_int_eq(mlc_po_fetch(f.m3, cfg, "P9", "20261101", &one, &err), MLC_ERR_NOTFOUND);
+    ck_assert_ptr_null(one);
+    ck_assert_ptr_nonnull(strstr(err.msg, "Record does not exist"));
+    mlc_config_free(cfg);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(status_mapping)
 {
     fx f;
@@ -436,6 +489,7 @@ static Suite *suite(void)
     tcase_add_test(tc, replay_once_on_401);
     tcase_add_test(tc, status_mapping);
     tcase_add_test(tc, bulk_request);
+    tcase_add_test(tc, po_bulk_answers_checked);
     suite_add_tcase(s, tc);
     return s;
 }
