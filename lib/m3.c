@@ -175,13 +175,16 @@ struct mlc_m3_result {
 
 static const char *nz(const char *s) { return s ? s : ""; }
 
-static char *rtrim_dup(const char *s)
+/* Length of s without its trailing blanks (M3 pads alphanumeric fields). */
+static size_t rtrim_len(const char *s)
 {
     size_t n = strlen(s);
     while (n > 0 && isspace((unsigned char)s[n - 1]))
         n--;
-    return strndup(s, n);
+    return n;
 }
+
+static char *rtrim_dup(const char *s) { return strndup(s, rtrim_len(s)); }
 
 /* A JSON scalar as a trimmed string; NULL for null/absent. */
 static char *scalar_str(const cJSON *v)
@@ -242,11 +245,7 @@ static int flatten_in_place(cJSON *rec)
     cJSON_ArrayForEach(f, rec)
     {
         if (cJSON_IsString(f)) {
-            char *v = f->valuestring;
-            size_t n = strlen(v);
-            while (n > 0 && isspace((unsigned char)v[n - 1]))
-                n--;
-            v[n] = '\0';
+            f->valuestring[rtrim_len(f->valuestring)] = '\0';
             continue;
         }
         char *v = scalar_str(f);
