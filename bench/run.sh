@@ -287,6 +287,20 @@ bench_logins() {
   sim_down
 }
 
+# versus_jq N MLC_TIME JQ_TIME: reads two /usr/bin/time files ('%e %U %S %M') of an
+# mlc run and a jq run over N records; sets me je (wall s), mrss jrss (peak KiB),
+# mcpu jcpu (user+sys s), mrate jrate (records per CPU second), ratio, met (>= 5x).
+versus_jq() {
+  read -r me mu ms mrss <"$2"
+  read -r je ju js jrss <"$3"
+  mcpu=$(awk -v a="$mu" -v b="$ms" 'BEGIN{print a + b}')
+  jcpu=$(awk -v a="$ju" -v b="$js" 'BEGIN{print a + b}')
+  mrate=$(awk -v n="$1" -v t="$mcpu" 'BEGIN{printf "%.0f", n / (t > 0 ? t : 0.01)}')
+  jrate=$(awk -v n="$1" -v t="$jcpu" 'BEGIN{printf "%.0f", n / (t > 0 ? t : 0.01)}')
+  ratio=$(div "$mrate" "$jrate" 2)
+  met=$(awk -v r="$ratio" 'BEGIN{print (r >= 5) ? "true" : "false"}')
+}
+
 # ---------------------------------------------------------------- throughput + memory
 bench_throughput() {
   MLC_CONFIG="$W/bench.yaml"; MLC_STATE_DIR="$W/state"; export MLC_CONFIG MLC_STATE_DIR
@@ -311,14 +325,7 @@ bench_throughput() {
       agree="first 1000 records agree (normalised); the full outputs differ in bytes"
     else agree="OUTPUTS DISAGREE on the first 1000 records"; fi
   fi
-  read -r me mu ms mrss <"$W/t-mlc.txt"
-  read -r je ju js jrss <"$W/t-jq.txt"
-  mcpu=$(awk -v a="$mu" -v b="$ms" 'BEGIN{print a + b}')
-  jcpu=$(awk -v a="$ju" -v b="$js" 'BEGIN{print a + b}')
-  mrate=$(awk -v n="$LINES" -v t="$mcpu" 'BEGIN{printf "%.0f", n / t}')
-  jrate=$(awk -v n="$LINES" -v t="$jcpu" 'BEGIN{printf "%.0f", n / t}')
-  ratio=$(div "$mrate" "$jrate" 2)
-  met=$(awk -v r="$ratio" 'BEGIN{print (r >= 5) ? "true" : "false"}')
+  versus_jq "$LINES" "$W/t-mlc.txt" "$W/t-jq.txt"
   case $agree in *DISAGREE*) met=false ;; esac
   row "push-shipments --dry-run, $LINES POs" "records/s (CPU)" "$mrate" "$jrate" "$ratio" ">= 5x jq" "$met" \
     "mlc ${mcpu}s CPU (${me}s wall), jq ${jcpu}s CPU (${je}s wall) on $inbytes bytes; $agree. Rates use user+sys CPU time: the machine is shared"
@@ -365,14 +372,7 @@ bench_m3parse() {
   /usr/bin/time -f '%e %U %S %M' -o "$W/t-m3p-jq.txt" jq -cn --arg day 20261101 -f "$B/m3-to-po.jq" <"$W/m3p-big.txt" |
     md5sum >"$W/m3p-jq.md5"
   if cmp -s "$W/m3p-mlc.md5" "$W/m3p-jq.md5"; then agree="outputs byte-identical"; else agree="OUTPUTS DISAGREE"; fi
-  read -r me mu ms mrss <"$W/t-m3p-mlc.txt"
-  read -r je ju js jrss <"$W/t-m3p-jq.txt"
-  mcpu=$(awk -v a="$mu" -v b="$ms" 'BEGIN{print a + b}')
-  jcpu=$(awk -v a="$ju" -v b="$js" 'BEGIN{print a + b}')
-  mrate=$(awk -v n="$n" -v t="$mcpu" 'BEGIN{printf "%.0f", n / (t > 0 ? t : 0.01)}')
-  jrate=$(awk -v n="$n" -v t="$jcpu" 'BEGIN{printf "%.0f", n / (t > 0 ? t : 0.01)}')
-  ratio=$(div "$mrate" "$jrate" 2)
-  met=$(awk -v r="$ratio" 'BEGIN{print (r >= 5) ? "true" : "false"}')
+  versus_jq "$n" "$W/t-m3p-mlc.txt" "$W/t-m3p-jq.txt"
   case "$agree$same" in *DISAGREE*|*DIFFERS*) met=false ;; esac
   row "parse M3 list responses into purchase_order, $n POs" "POs/s (CPU)" "$mrate" "$jrate" "$ratio" ">= 5x jq" "$met" \
     "mlc ${mcpu}s CPU, jq ${jcpu}s CPU on $inbytes bytes of saved GetHead + LstLine bodies ($npo POs x $copies); $agree; $same. HTTP excluded on both sides (bench/m3parse.c)"
