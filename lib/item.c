@@ -479,10 +479,8 @@ mlc_err mlc_item_m3_changed(mlc_item *it, const char *from_day, char ***skus, si
 static mlc_err itno_of(mlc_item *it, const char *sku, const char **itno, mlc_error *err)
 {
     *itno = sku;
-    if (strcmp(it->sku_field, "ITNO") == 0) {
-        *itno = sku;
+    if (strcmp(it->sku_field, "ITNO") == 0)
         return MLC_OK;
-    }
     if (!it->skumap_loaded) {
         const char *pgm = program(it, "cloudsuite.programs.items_changed");
         mlc_m3_result *r = NULL;

@@ -363,11 +363,18 @@ mlc_err mlc_store_seen_keys(mlc_store *st, const char *ns, size_t max, char ***k
         sqlite3_finalize(s);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    int r;
-    while (*n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
-        if ((arr[*n] = col_dup(s, 0)) != NULL)
-            (*n)++;
+    int r = SQLITE_DONE;
+    while (!rc && *n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
+        if ((arr[(*n)++] = col_dup(s, 0)) == NULL)
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+        rc = db_error(st, err, "list hashes"); /* not a shorter list that looks complete */
     sqlite3_finalize(s);
+    if (rc) {
+        mlc_store_keys_free(arr, *n);
+        *n = 0;
+        return rc;
+    }
     *keys = arr;
     return MLC_OK;
 }
