@@ -63,6 +63,8 @@ $(BUILD)/libmlc.so: $(LIB_OBJ)
 $(BUILD)/mlc: $(CMD_OBJ) $(BUILD)/libmlc.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libmlc.a $(PKG_LIBS) -lm
 
+# mlc-sim reads the V2 contract from the repository's copy unless --contract says otherwise
+$(BUILD)/tests/sim/sim_main.o: CPPFLAGS += -DSIM_CONTRACT_FILE='"$(abspath tests/contracts/shipstation-v2-openapi.yaml)"'
 $(BUILD)/mlc-sim: $(SIM_OBJ) $(BUILD)/libmlc.a
 	$(CC) $(LDFLAGS) -o $@ $(SIM_OBJ) $(BUILD)/libmlc.a $(PKG_LIBS) -lm
 

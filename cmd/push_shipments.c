@@ -128,12 +128,23 @@ static void fail(push_run *r, const char *po, const mlc_error *e)
 
 /* ---- links ---- */
 
+static char *rec_str(const cJSON *o, const char *name)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, name);
+    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
+}
+
+/* rec: the PO record, whose routing facts (order type, warehouse, supplier) the
+ * link keeps for receipts (V2 shipments carry no custom fields); NULL keeps the
+ * link's facts as they are. */
 static void link_save(push_run *r, const char *po, const char *key, const char *id, const char *hash,
-                      const char *status)
+                      const char *status, const cJSON *rec)
 {
     mlc_error e;
     mlc_store_link l = {.po = (char *)po, .order_key = (char *)key, .shipstation_id = (char *)id,
-                        .api = r->api == MLC_SS_V1 ? "v1" : "v2", .hash = (char *)hash, .status = (char *)status};
+                        .api = r->api == MLC_SS_V1 ? "v1" : "v2", .hash = (char *)hash, .status = (char *)status,
+                        .order_type = rec_str(rec, "order_type"), .warehouse = rec_str(rec, "warehouse"),
+                        .supplier = rec_str(cJSON_GetObjectItemCaseSensitive(rec, "supplier"), "id")};
     if (mlc_store_link_put(r->st, &l, &e)) {
         fail(r, po, &e);
         r->worst = e.code;
@@ -151,7 +162,7 @@ static void batch_clear(push_run *r)
 
 static void settle(push_run *r, pending *p, const mlc_inbound_result *res)
 {
-    link_save(r, p->po, p->key, res->id, p->hash, "open");
+    link_save(r, p->po, p->key, res->id, p->hash, "open", NULL);
     emit_result(r, p->po, p->key, res->id, p->action);
 }
 
@@ -312,7 +323,7 @@ static void cancel_linked(push_run *r, const char *po, mlc_store_link *link)
         fail(r, po, &e);
         return;
     }
-    link_save(r, po, link->order_key, link->shipstation_id, link->hash, "cancelled");
+    link_save(r, po, link->order_key, link->shipstation_id, link->hash, "cancelled", NULL);
     emit_result(r, po, link->order_key, link->shipstation_id, "cancelled");
 }
 
@@ -347,7 +358,8 @@ static void dry_run_print(push_run *r, cJSON *payload)
 }
 
 /* V2, linked PO whose content changed: cancel and re-create under the next revision. */
-static void replace_v2(push_run *r, const char *po, mlc_store_link *link, cJSON *payload, const char *hash)
+static void replace_v2(push_run *r, const char *po, mlc_store_link *link, cJSON *payload, const char *hash,
+                       const cJSON *rec)
 {
     mlc_error e;
     long long cono;
@@ -362,7 +374,7 @@ static void replace_v2(push_run *r, const char *po, mlc_store_link *link, cJSON 
     mlc_map_parse_order_key(link->order_key, &cono, p, &rev);
     mlc_map_order_key(cono, po, rev + 1, key, sizeof key);
     cJSON_ReplaceItemInObjectCaseSensitive(payload, "external_shipment_id", cJSON_CreateString(key));
-    link_save(r, po, key, NULL, hash, "open"); /* intent for the new revision */
+    link_save(r, po, key, NULL, hash, "open", rec); /* intent for the new revision */
     enqueue(r, payload, po, key, hash, "updated");
 }
 
@@ -421,24 +433,24 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
         cJSON_ReplaceItemInObjectCaseSensitive(payload, "external_shipment_id", cJSON_CreateString(key));
         rc = mlc_inbound_v2_find(r->ss, key, &found, &e);
         if (rc == MLC_OK && link->hash && !strcmp(link->hash, hash)) {
-            link_save(r, po, key, found.id, hash, "open");
+            link_save(r, po, key, found.id, hash, "open", rec);
             emit_result(r, po, key, found.id, "created");
             cJSON_Delete(payload);
         } else if (rc == MLC_OK) {
             /* it did, but the PO changed since: replace it */
             link->shipstation_id = strdup(found.id);
-            replace_v2(r, po, link, payload, hash);
+            replace_v2(r, po, link, payload, hash, rec);
         } else if (rc == MLC_ERR_NOTFOUND) {
-            link_save(r, po, key, NULL, hash, "open");
+            link_save(r, po, key, NULL, hash, "open", rec);
             enqueue(r, payload, po, key, hash, "created");
         } else {
             fail(r, po, &e);
             cJSON_Delete(payload);
         }
     } else if (link && link->shipstation_id) {
-        replace_v2(r, po, link, payload, hash);
+        replace_v2(r, po, link, payload, hash, rec);
     } else {
-        link_save(r, po, key, NULL, hash, "open"); /* intent before the create */
+        link_save(r, po, key, NULL, hash, "open", rec); /* intent before the create */
         enqueue(r, payload, po, key, hash, "created");
     }
     mlc_store_link_free(link);

@@ -359,6 +359,65 @@ int mlc_map_parse_tags(const char *const fields[], size_t n, const char *key, ch
     return -1;
 }
 
+/* ShipStation's weight units for mapping.items.weight_unit (the unit of M3's
+ * GRWE), and the smaller unit used when the total is at most 1: the contract's
+ * weight.value has exclusiveMinimum 1 (OpenAPI 3.1: value > 1). */
+static int weight_units(const char *u, const char **name, const char **small, double *factor)
+{
+    static const struct {
+        const char *m3, *ss, *small;
+        double factor;
+    } T[] = {{"kg", "kilogram", "gram", 1000}, {"g", "gram", NULL, 0}, {"lb", "pound", "ounce", 16},
+             {"oz", "ounce", NULL, 0}};
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; i++)
+        if (u && strcmp(u, T[i].m3) == 0) {
+            *name = T[i].ss;
+            *small = T[i].small;
+            *factor = T[i].factor;
+            return 0;
+        }
+    return -1;
+}
+
+/* One package with the summed gross weight of the open quantities, when every
+ * open line has a weight (lines[].weight, per unit, from M3's item GRWE: see
+ * lib/po.c). Otherwise no package: ShipStation then asks for the weight when a
+ * label is bought. */
+static void add_package(const mlc_config *cfg, const cJSON *po, cJSON *s)
+{
+    const char *unit, *small;
+    double factor, total = 0;
+    int n = 0;
+    if (weight_units(mlc_config_str(cfg, "mapping.items.weight_unit"), &unit, &small, &factor))
+        return;
+    const cJSON *l;
+    cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(po, "lines"))
+    {
+        double ordered = 0, received = 0, w = 0;
+        num_at(l, "qty_ordered", &ordered);
+        num_at(l, "qty_received", &received);
+        if (ordered - received <= 0)
+            continue;
+        if (num_at(l, "weight", &w) || !(w > 0))
+            return; /* a weight is unknown: no package rather than a wrong one */
+        total += (ordered - received) * w;
+        n++;
+    }
+    if (n == 0)
+        return;
+    if (total <= 1 && small) {
+        total *= factor;
+        unit = small;
+    }
+    if (!(total > 1))
+        return; /* under the smallest unit the contract allows */
+    total = round(total * 1000) / 1000;
+    cJSON *pk = cJSON_CreateObject(), *w = cJSON_AddObjectToObject(pk, "weight");
+    cJSON_AddNumberToObject(w, "value", total);
+    cJSON_AddStringToObject(w, "unit", unit);
+    cJSON_AddItemToArray(cJSON_AddArrayToObject(s, "packages"), pk);
+}
+
 mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err)
 {
     po_parts p;
@@ -370,11 +429,8 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "external_shipment_id", p.key);
     const char *carrier = supplier_or_default(map->cfg, p.sup_base, "carrier_id");
-    const char *service = supplier_or_default(map->cfg, p.sup_base, "service_code");
     if (carrier)
         cJSON_AddStringToObject(s, "carrier_id", carrier);
-    if (service)
-        cJSON_AddStringToObject(s, "service_code", service);
     cJSON_AddStringToObject(s, "shipment_status", "pending");
     cJSON *to = cJSON_AddObjectToObject(s, "ship_to");
     snprintf(base, sizeof base, "%s.ship_to", p.wh_base);
@@ -395,7 +451,12 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
         cJSON_Delete(s);
         return mlc_error_prefix(err, "PO %s", p.puno);
     }
-    add_tags(cJSON_AddObjectToObject(s, "advanced_options"), &p, po, "custom_field1", "custom_field2", "custom_field3");
+    /* No advanced_options/custom fields and no service_code: the V2 contract's
+     * create_shipment_request (additionalProperties: false) declares neither. The
+     * PO travels in external_shipment_id and items[].external_order_id /
+     * external_order_item_id; order type, warehouse and supplier stay in mlc's
+     * link table (cmd/push_shipments.c), or M3 is asked at receipt time. */
+    add_package(map->cfg, po, s);
     *out = s;
     return MLC_OK;
 }

@@ -4,14 +4,18 @@
  *  - purchase_order record -> ShipStation V2 create_shipment_request or V1 Order:
  *    warehouse (WHLO) -> ship_to address and ShipStation warehouse; supplier (SUNO)
  *    -> ship_from address and carrier/service defaults; the PO number and line keys
- *    travel in external_shipment_id / orderKey (mlc's idempotency key), custom fields
- *    and item keys ("PUNO/PNLI/PNLS"), so a shipment can always be traced back.
+ *    travel in external_shipment_id / orderKey (mlc's idempotency key) and item
+ *    keys ("PUNO/PNLI/PNLS"; V2 items[].external_order_id/external_order_item_id),
+ *    so a shipment can always be traced back. V2 sends only fields its contract
+ *    declares (no custom fields, no service_code) plus one package with the summed
+ *    weight when every open line has one; V1 also carries PO/SUNO/ORTY/WHLO tags in
+ *    its custom fields (which V1 documents).
  *  - PO order type (ORTY) -> receipt route (po_receipt | goods_receipt).
  *
  * An inbound shipment goes from the supplier (ship_from) to our warehouse
  * (ship_to). V2's warehouse_id means "ship from", so it is NOT set; the M3
- * warehouse is carried in custom_field3 instead. V1 orders have no per-order
- * ship-from: the supplier travels in billTo and customField2.
+ * warehouse stays in mlc's link table. V1 orders have no per-order ship-from: the
+ * supplier travels in billTo and customField2.
  *
  * Not here: talking to either system (lib/shipstation, lib/m3), storing links.
  * Ownership: mlc_map_new() -> mlc_map_free(); payloads returned are the caller's

@@ -331,6 +331,100 @@ static cJSON *one_of_many(mlc_m3 *m3, const mlc_m3_result *head, const mlc_m3_re
     return rec;
 }
 
+/* Gross weight per basic unit (GRWE of cloudsuite.programs.item_get, by default
+ * MMS200MI/GetItmBasic) of every distinct item on the records' lines, as
+ * lines[].weight (null when M3 has none), in bulk calls of bulk_read_size
+ * transactions. ORQA/RVQA are in the basic unit, so qty x weight is the line's
+ * weight (lib/map.c sums it into the V2 package). */
+static mlc_err add_weights(mlc_m3 *m3, const mlc_config *cfg, cJSON **recs, size_t n, mlc_error *err)
+{
+    size_t cap = 0, k = 0;
+    const char **items = NULL;
+    double *w = NULL;
+    mlc_err rc = MLC_OK;
+    for (size_t i = 0; i < n; i++) {
+        const cJSON *l, *ls = recs[i] ? cJSON_GetObjectItemCaseSensitive(recs[i], "lines") : NULL;
+        cJSON_ArrayForEach(l, ls)
+        {
+            const cJSON *it = cJSON_GetObjectItemCaseSensitive(l, "item");
+            size_t j;
+            if (!cJSON_IsString(it) || !it->valuestring[0])
+                continue;
+            for (j = 0; j < k && strcmp(items[j], it->valuestring) != 0; j++)
+                ;
+            if (j < k)
+                continue;
+            if (k == cap) {
+                size_t nc = cap ? cap * 2 : 64;
+                const char **ni = realloc(items, nc * sizeof *ni);
+                if (!ni) {
+                    free(items);
+                    return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                }
+                items = ni;
+                cap = nc;
+            }
+            items[k++] = it->valuestring;
+        }
+    }
+    if (k == 0) {
+        free(items);
+        return MLC_OK;
+    }
+    w = calloc(k, sizeof *w);
+    long long chunk = mlc_config_int(cfg, "cloudsuite.bulk_read_size");
+    if (chunk <= 0)
+        chunk = 1000;
+    const char *pgm = mlc_config_str(cfg, "cloudsuite.programs.item_get");
+    for (size_t base = 0; w && !rc && base < k; base += (size_t)chunk) {
+        size_t m = k - base < (size_t)chunk ? k - base : (size_t)chunk;
+        mlc_m3_field *fields = calloc(m, sizeof *fields);
+        mlc_m3_record *rs = calloc(m, sizeof *rs);
+        mlc_m3_result *res = NULL;
+        if (!fields || !rs) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        } else {
+            for (size_t j = 0; j < m; j++) {
+                fields[j] = (mlc_m3_field){"ITNO", items[base + j]};
+                rs[j] = (mlc_m3_record){&fields[j], 1};
+            }
+            rc = mlc_m3_bulk(m3, pgm, rs, m, 1, &res, err);
+            if (rc == MLC_ERR_REMOTE && res && mlc_m3_result_tx_count(res) == m)
+                rc = MLC_OK; /* an unknown item only leaves its weight unknown */
+            for (size_t j = 0; !rc && j < m && j < mlc_m3_result_tx_count(res); j++) {
+                const char *itno = mlc_m3_result_tx_get(res, j, 0, "ITNO"), *g;
+                if (!mlc_m3_result_tx_ok(res, j) || mlc_m3_result_tx_record_count(res, j) == 0 ||
+                    (itno && strcmp(itno, items[base + j]) != 0))
+                    continue; /* never another item's weight */
+                if ((g = mlc_m3_result_tx_get(res, j, 0, "GRWE")) && *g)
+                    w[base + j] = strtod(g, NULL);
+            }
+        }
+        mlc_m3_result_free(res);
+        free(fields);
+        free(rs);
+    }
+    if (!w)
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; !rc && i < n; i++) {
+        cJSON *l, *ls = recs[i] ? cJSON_GetObjectItemCaseSensitive(recs[i], "lines") : NULL;
+        cJSON_ArrayForEach(l, ls)
+        {
+            const cJSON *it = cJSON_GetObjectItemCaseSensitive(l, "item");
+            double v = 0;
+            for (size_t j = 0; cJSON_IsString(it) && j < k; j++)
+                if (strcmp(items[j], it->valuestring) == 0) {
+                    v = w[j];
+                    break;
+                }
+            cJSON_AddItemToObject(l, "weight", v > 0 ? cJSON_CreateNumber(v) : cJSON_CreateNull());
+        }
+    }
+    free(items);
+    free(w);
+    return rc ? mlc_error_prefix(err, "item weights (%s)", pgm) : MLC_OK;
+}
+
 mlc_err mlc_po_fetch_many(mlc_m3 *m3, const mlc_config *cfg, const mlc_po_change *changes, size_t n, cJSON **recs,
                           mlc_error *errs, mlc_error *err)
 {
@@ -349,6 +443,11 @@ mlc_err mlc_po_fetch_many(mlc_m3 *m3, const mlc_config *cfg, const mlc_po_change
             mlc_error_clear(&errs[i]);
             recs[i] = one_of_many(m3, head, lines, i, &changes[i], &errs[i]);
         }
+        if ((rc = add_weights(m3, cfg, recs, n, err)) != MLC_OK)
+            for (size_t i = 0; i < n; i++) {
+                cJSON_Delete(recs[i]); /* no record without its weights: its hash would change later */
+                recs[i] = NULL;
+            }
     }
     mlc_m3_result_free(head);
     mlc_m3_result_free(lines);

@@ -43,7 +43,9 @@ mlc_err mlc_po_fetch(mlc_m3 *m3, const mlc_config *cfg, const char *po, const ch
                      mlc_error *err);
 
 /* Several POs at once: two M3 bulk calls (po_head, po_lines), one transaction per
- * PO. The caller sizes n (cloudsuite.bulk_read_size). MLC_OK when M3 answered:
+ * PO, then bulk item reads (item_get, one transaction per distinct item) for each
+ * line's `weight` (GRWE per basic unit, null if M3 has none). The caller sizes n
+ * (cloudsuite.bulk_read_size). MLC_OK when M3 answered:
  * then for each i, recs[i] is the record (changed_at from changes[i].day), or
  * NULL with errs[i] saying why (MLC_ERR_NOTFOUND: M3 does not know the PO;
  * MLC_ERR_TRANSIENT: M3 did not process it; MLC_ERR_REMOTE: its lines failed).

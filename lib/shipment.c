@@ -88,7 +88,7 @@ static int mlc_identity(const char *key, const cJSON *adv, const char *f1, const
     long long cono;
     if (mlc_map_parse_order_key(key, &cono, po, NULL) != 0)
         return -1;
-    const char *fields[3] = {jstr(adv, f1), jstr(adv, f2), jstr(adv, f3)};
+    const char *fields[3] = {f1 ? jstr(adv, f1) : NULL, f2 ? jstr(adv, f2) : NULL, f3 ? jstr(adv, f3) : NULL};
     if (mlc_map_parse_tags(fields, 3, "ORTY", orty, 16))
         orty[0] = '\0';
     if (mlc_map_parse_tags(fields, 3, "WHLO", whlo, 16))
@@ -132,8 +132,9 @@ mlc_err mlc_shipment_from_v2(const cJSON *sh, const cJSON *labels, const char *s
     *out = NULL;
     if (!cJSON_IsObject(sh) || !id)
         return mlc_error_set(err, MLC_ERR_REMOTE, "V2 shipment without shipment_id");
-    if (!key || mlc_identity(key, cJSON_GetObjectItem(sh, "advanced_options"), "custom_field1", "custom_field2",
-                             "custom_field3", po, orty, whlo, suno))
+    /* V2 carries no custom fields (create_shipment_request declares none): the
+     * routing facts come from mlc's link (mlc_shipment_add_link_facts) or M3 */
+    if (!key || mlc_identity(key, NULL, NULL, NULL, NULL, po, orty, whlo, suno))
         return MLC_OK;
     const cJSON *l, *live = NULL, *dead = NULL;
     cJSON_ArrayForEach(l, labels)
@@ -196,6 +197,36 @@ mlc_err mlc_shipment_from_v1(const cJSON *sh, const char *source, cJSON **out, m
             add_item(items, jstr(it, "sku"), q->valuedouble, jstr(it, "lineItemKey"));
     }
     *out = r;
+    return MLC_OK;
+}
+
+mlc_err mlc_shipment_add_link_facts(mlc_store *st, cJSON *rec, mlc_error *err)
+{
+    static const char *const names[3] = {"order_type", "warehouse", "supplier"};
+    mlc_store_link *l = NULL;
+    const char *key = jstr(rec, "order_key"), *po = jstr(rec, "po");
+    mlc_err rc = key ? mlc_store_link_by_key(st, key, &l, err) : MLC_ERR_NOTFOUND;
+    if (rc == MLC_ERR_NOTFOUND && po)
+        rc = mlc_store_link_get(st, po, &l, err);
+    if (rc == MLC_ERR_NOTFOUND)
+        return MLC_OK; /* another install's shipment, or lost state: M3 is asked at receipt time */
+    if (rc)
+        return rc;
+    /* the link by PO number may be another company's PO: only a matching key counts */
+    if (key && l->order_key && strcmp(l->order_key, key) != 0) {
+        long long c1 = 0, c2 = 0;
+        char p1[32], p2[32];
+        if (mlc_map_parse_order_key(key, &c1, p1, NULL) || mlc_map_parse_order_key(l->order_key, &c2, p2, NULL) ||
+            c1 != c2) {
+            mlc_store_link_free(l);
+            return MLC_OK;
+        }
+    }
+    const char *vals[3] = {l->order_type, l->warehouse, l->supplier};
+    for (int i = 0; i < 3; i++)
+        if (vals[i] && *vals[i] && !jstr(rec, names[i]))
+            cJSON_ReplaceItemInObjectCaseSensitive(rec, names[i], cJSON_CreateString(vals[i]));
+    mlc_store_link_free(l);
     return MLC_OK;
 }
 
@@ -289,6 +320,8 @@ static mlc_err v2_one(mlc_shipment *s, const cJSON *sh, const char *source, mlc_
     if (!rc)
         rc = mlc_shipment_from_v2(sh, labels, source, &rec, err);
     mlc_ss_response_free(&lr);
+    if (!rc && rec)
+        rc = mlc_shipment_add_link_facts(s->st, rec, err);
     if (!rc && rec)
         rc = emit_if_changed(s, rec, emit, ud, err);
     else if (!rc)

@@ -11,7 +11,9 @@
  *     configured ShipStation host (mlc_ss_check_url), so the key never leaves.
  * Only shipments mlc created are reported: their key parses as mlc's order key.
  * Each record carries its PO, the PO lines (item keys "PO/line/subline"), and the
- * order type, warehouse and supplier read back from the custom fields.
+ * order type, warehouse and supplier: V1 reads them back from the custom fields,
+ * V2 (no custom fields in its contract) from mlc's link table; null when neither
+ * knows them (receipts then ask M3).
  * A record is emitted again only when its content changed (content hash in the
  * store), so overlapping polls and duplicate webhooks do not repeat it.
  *
@@ -58,6 +60,10 @@ mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit 
 mlc_err mlc_shipment_from_v2(const cJSON *shipment, const cJSON *labels, const char *source, cJSON **out,
                              mlc_error *err);
 mlc_err mlc_shipment_from_v1(const cJSON *shipment, const char *source, cJSON **out, mlc_error *err);
+/* V2 records leave from_v2 without order_type/warehouse/supplier (V2 has no
+ * custom fields): fills the null ones from mlc's link of the order key (or of the
+ * PO, same company). No link: left null, and receipts ask M3 (PPS200MI/GetHead). */
+mlc_err mlc_shipment_add_link_facts(mlc_store *st, cJSON *rec, mlc_error *err);
 
 typedef struct mlc_shipment_stats {
     long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls;

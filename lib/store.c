@@ -41,6 +41,10 @@ static const char *migrations[] = {
     "  lineno INTEGER, reason TEXT NOT NULL, line TEXT);"
     "CREATE TABLE inbox(id INTEGER PRIMARY KEY, received_at TEXT NOT NULL, resource_type TEXT,"
     "  resource_url TEXT, body TEXT, processed_at TEXT);",
+    /* 2: a PO's routing facts live with its link (V2 carries no custom fields) */
+    "ALTER TABLE link ADD COLUMN order_type TEXT;"
+    "ALTER TABLE link ADD COLUMN warehouse TEXT;"
+    "ALTER TABLE link ADD COLUMN supplier TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -398,6 +402,9 @@ void mlc_store_link_free(mlc_store_link *l)
     free(l->api);
     free(l->hash);
     free(l->status);
+    free(l->order_type);
+    free(l->warehouse);
+    free(l->supplier);
     free(l);
 }
 
@@ -421,6 +428,9 @@ static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_s
             l->api = col_dup(s, 3);
             l->hash = col_dup(s, 4);
             l->status = col_dup(s, 5);
+            l->order_type = col_dup(s, 6);
+            l->warehouse = col_dup(s, 7);
+            l->supplier = col_dup(s, 8);
             *out = l;
         }
     } else if (r == SQLITE_DONE) {
@@ -432,7 +442,7 @@ static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_s
     return rc;
 }
 
-#define LINK_COLS "SELECT po,order_key,shipstation_id,api,hash,status FROM link "
+#define LINK_COLS "SELECT po,order_key,shipstation_id,api,hash,status,order_type,warehouse,supplier FROM link "
 
 mlc_err mlc_store_link_get(mlc_store *st, const char *po, mlc_store_link **out, mlc_error *err)
 {
@@ -455,10 +465,14 @@ mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *er
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st,
-                      "INSERT INTO link(po,order_key,shipstation_id,api,hash,status,updated_at) VALUES(?,?,?,?,?,?,?) "
+                      "INSERT INTO link(po,order_key,shipstation_id,api,hash,status,updated_at,order_type,warehouse,"
+                      "supplier) VALUES(?,?,?,?,?,?,?,?,?,?) "
                       "ON CONFLICT(po) DO UPDATE SET order_key=excluded.order_key,"
                       " shipstation_id=coalesce(excluded.shipstation_id, link.shipstation_id), api=excluded.api,"
-                      " hash=excluded.hash, status=excluded.status, updated_at=excluded.updated_at",
+                      " hash=excluded.hash, status=excluded.status, updated_at=excluded.updated_at,"
+                      " order_type=coalesce(excluded.order_type, link.order_type),"
+                      " warehouse=coalesce(excluded.warehouse, link.warehouse),"
+                      " supplier=coalesce(excluded.supplier, link.supplier)",
                       &s, err);
     if (rc)
         return rc;
@@ -469,6 +483,9 @@ mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *er
     bind_text(s, 5, l->hash);
     bind_text(s, 6, l->status ? l->status : "open");
     bind_text(s, 7, now);
+    bind_text(s, 8, l->order_type);
+    bind_text(s, 9, l->warehouse);
+    bind_text(s, 10, l->supplier);
     return run(st, s, err, "write link");
 }
 

@@ -25,7 +25,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 1
+#define MLC_STORE_SCHEMA_VERSION 2
 
 /* path: database file (its directory is created 0700). busy_ms: how long to wait
  * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
@@ -70,6 +70,9 @@ typedef struct mlc_store_link {
     char *api;              /* "v2" / "v1" */
     char *hash;             /* content hash of the payload last sent */
     char *status;           /* open / cancelled / shipped */
+    /* the PO's routing facts as sent (M3 ORTY, WHLO, SUNO), NULL if unknown; a
+     * put with NULL keeps what the link had */
+    char *order_type, *warehouse, *supplier;
 } mlc_store_link;
 void mlc_store_link_free(mlc_store_link *l);
 /* MLC_ERR_NOTFOUND if no link (no message set). */

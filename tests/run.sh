@@ -2,7 +2,9 @@
 # tests/run.sh: runs mlc's tests and prints one summary line "N passed, N failed".
 #   unit tests:        build/tests/test_*   (check; counts come from check's summary)
 #   integration tests: tests/integration/test_*.sh (TAP-like "ok"/"not ok" lines;
-#                      exit 77 means skipped as a whole, which is counted and shown)
+#                      exit 77 means skipped as a whole, which is counted and shown);
+#                      test_contracts.sh runs last: it checks the traffic the others
+#                      recorded (MLC_CONTRACT_DIR) against the published contracts
 # Usage: tests/run.sh [--unit-only] [BUILD_DIR]
 # Not here: building (make check builds first), benchmarks (bench/).
 set -u
@@ -38,7 +40,9 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 if [ "$unit_only" = 0 ]; then
-  for t in tests/integration/test_*.sh; do
+  # every test's sim traffic is kept here; test_contracts.sh (last) checks it all
+  MLC_CONTRACT_DIR="$logdir/contracts"; export MLC_CONTRACT_DIR
+  for t in $(ls tests/integration/test_*.sh | grep -v '/test_contracts\.sh$') tests/integration/test_contracts.sh; do
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
     sh "$t" >"$logdir/$name.log" 2>&1

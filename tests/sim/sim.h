@@ -148,6 +148,20 @@ void fmt_pacific(double t, char out[40]);      /* naive PST/PDT, 7 fractional di
 int parse_pacific(const char *s, double *t);
 void clock_set(double virt);
 
+/* sim_contract.c: the V2 OpenAPI file, enforced (--contract FILE) */
+int contract_load(const char *path, char *err, size_t errlen);
+void contract_free(void);
+int contract_loaded(void);
+long contract_violations(void); /* answers of the sim that broke the contract */
+/* 1: go on; 0: refused, rs holds ShipStation's 400 naming the field */
+int contract_check_request(sim_req *rq, sim_resp *rs);
+void contract_check_response(sim_req *rq, const sim_resp *rs);
+
+/* sim_record.c (--record FILE) */
+int record_open(const char *path);
+void record_close(void);
+void record_exchange(sim_req *rq, const sim_resp *rs, const char *status_word);
+
 /* sim_http.c */
 int sim_http_start(struct MHD_Daemon **d, const char *host, int port, int *bound_port);
 

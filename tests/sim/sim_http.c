@@ -120,6 +120,7 @@ static enum MHD_Result finish(sim_req *rq, sim_resp *rs, const char *status_word
     if (SIM->log_requests) /* the path only: queries may carry values, never credentials */
         fprintf(stderr, "mlc-sim: %s %s -> %s\n", rq->method, rq->path, status_word ? status_word : st);
     pthread_mutex_unlock(&SIM->mu);
+    record_exchange(rq, rs, status_word);
     enum MHD_Result ret;
     if (status_word && strcmp(status_word, "commit_drop") == 0)
         ret = send_cut(rq, rs);
@@ -172,8 +173,10 @@ static enum MHD_Result dispatch(sim_req *rq)
     int commit = fires && (strcmp(f.kind, "commit_drop") == 0 || strcmp(f.kind, "commit_reset") == 0);
     if (fires && !commit)
         fault_answer(rq, &rs, f.kind);
-    else
+    else if (contract_check_request(rq, &rs))
         h(rq, &rs);
+    if (!fires)
+        contract_check_response(rq, &rs);
     pthread_mutex_unlock(&SIM->mu);
     if (commit)
         return finish(rq, &rs, f.kind);

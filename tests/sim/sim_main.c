@@ -23,6 +23,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: mlc-sim --listen 127.0.0.1:PORT --dir DIR [--seed FILE] [--time-scale N]\n"
                "               [--token-lifetime SECONDS] [--fault-seed N] [--log-requests]\n"
+               "               [--record FILE] [--contract FILE|none]\n"
                "       mlc-sim --gen-seed N\n"
                "See mlc-sim(1).\n");
 }
@@ -99,7 +100,7 @@ static int gen_seed(const char *arg)
 }
 
 typedef struct opts {
-    const char *listen, *dir, *seed;
+    const char *listen, *dir, *seed, *record, *contract;
     double scale;
     long lifetime;
     unsigned long long fault_seed;
@@ -141,6 +142,10 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->lifetime = strtol(v, NULL, 10);
         else if (strcmp(a, "--fault-seed") == 0)
             o->fault_seed = strtoull(v, NULL, 10);
+        else if (strcmp(a, "--record") == 0)
+            o->record = v;
+        else if (strcmp(a, "--contract") == 0)
+            o->contract = v;
         else {
             fprintf(stderr, "mlc-sim: unknown option %s\n", a);
             return -1;
@@ -227,6 +232,23 @@ int main(int argc, char **argv)
         fprintf(stderr, "mlc-sim: %s: %s\n", o.dir, strerror(errno));
         return 74;
     }
+    if (o.record && record_open(o.record) != 0) {
+        fprintf(stderr, "mlc-sim: --record %s: %s\n", o.record, strerror(errno));
+        return 73;
+    }
+#ifndef SIM_CONTRACT_FILE
+#define SIM_CONTRACT_FILE "tests/contracts/shipstation-v2-openapi.yaml"
+#endif
+    char cerr[512];
+    const char *contract = o.contract ? o.contract : SIM_CONTRACT_FILE;
+    if (strcmp(contract, "none") != 0 && contract_load(contract, cerr, sizeof cerr) != 0) {
+        if (o.contract) {
+            fprintf(stderr, "mlc-sim: --contract %s\n", cerr);
+            return 66;
+        }
+        fprintf(stderr, "mlc-sim: %s: V2 requests are NOT checked against the contract (give --contract FILE)\n",
+                cerr);
+    }
     static sim_t sim;
     init_sim(&sim, &o);
     if (m3_catalogue_init() != 0 || init_state(&o) != 0) {
@@ -262,5 +284,7 @@ int main(int argc, char **argv)
     webhook_stop();
     curl_global_cleanup();
     free_sim(&sim);
+    record_close();
+    contract_free();
     return rc;
 }

@@ -133,7 +133,10 @@ static cJSON *v2_label(cJSON *s, const char *carrier_id, const char *carrier_cod
     jset_str(l, "batch_id", "");
     jset_str(l, "carrier_id", carrier_id);
     jset_str(l, "carrier_code", carrier_code);
-    jset_str(l, "service_code", jstr(s, "service_code") ? jstr(s, "service_code") : "ground");
+    /* V2 creates carry no service (the contract declares none): the carrier's default */
+    cJSON *car = find_by(jarr(ss(), "carriers"), "carrier_id", carrier_id);
+    const char *svc = jstr(s, "service_code") ? jstr(s, "service_code") : jstr(car, "default_service_code");
+    jset_str(l, "service_code", svc ? svc : "ground");
     jset_str(l, "package_code", "package");
     jset_bool(l, "voided", 0);
     jset(l, "voided_at", cJSON_CreateNull());

@@ -7,6 +7,7 @@
  */
 #include "sim_v2.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -196,20 +197,43 @@ static void check_shipment(const cJSON *s, cJSON *errs, const cJSON *batch, int 
     }
 }
 
+/* The sum of the packages' weights, in the first package's unit (a shipment mlc
+ * creates has one package); at most 2 of it (the contract's total_weight.value has
+ * exclusiveMinimum 2) is given in grams or ounces. No package: 0 pounds, which the
+ * contract refuses: see mlc-sim(1) CONTRACT. */
 static cJSON *total_weight(const cJSON *s)
 {
-    double oz = 0;
+    static const struct {
+        const char *unit;
+        double grams;
+    } U[] = {{"gram", 1}, {"kilogram", 1000}, {"ounce", 28.349523125}, {"pound", 453.59237}};
+    double g = 0;
+    const char *unit = NULL;
     const cJSON *p;
     cJSON_ArrayForEach(p, cJSON_GetObjectItem(s, "packages")) {
         const cJSON *w = cJSON_GetObjectItem(p, "weight");
         const char *u = jstr(w, "unit");
-        double v = jnum(w, "value", 0);
-        oz += !u ? 0 : strcmp(u, "pound") == 0 ? v * 16 : strcmp(u, "gram") == 0 ? v / 28.3495
-              : strcmp(u, "kilogram") == 0 ? v * 35.274 : v;
+        for (size_t i = 0; u && i < sizeof U / sizeof U[0]; i++)
+            if (strcmp(u, U[i].unit) == 0) {
+                g += jnum(w, "value", 0) * U[i].grams;
+                if (!unit)
+                    unit = U[i].unit;
+            }
+    }
+    double per = 453.59237;
+    if (!unit)
+        unit = "pound";
+    for (size_t i = 0; i < sizeof U / sizeof U[0]; i++)
+        if (strcmp(unit, U[i].unit) == 0)
+            per = U[i].grams;
+    if (g > 0 && g / per <= 2) { /* the smaller unit of the same system */
+        int metric = strcmp(unit, "gram") == 0 || strcmp(unit, "kilogram") == 0;
+        unit = metric ? "gram" : "ounce";
+        per = metric ? 1 : 28.349523125;
     }
     cJSON *w = cJSON_CreateObject();
-    jset_num(w, "value", oz / 16.0);
-    jset_str(w, "unit", "pound");
+    jset_num(w, "value", round(g / per * 1000) / 1000);
+    jset_str(w, "unit", unit);
     return w;
 }
 

@@ -54,7 +54,9 @@ START_TEST(v2_payload_carries_po_keys_and_open_quantities)
     ck_assert_msg(mlc_map_po_to_v2(map, po, &s, &e) == MLC_OK, "%s", e.msg);
     ck_assert_str_eq(cJSON_GetObjectItem(s, "external_shipment_id")->valuestring, "mlc-100-1000123");
     ck_assert_str_eq(cJSON_GetObjectItem(s, "carrier_id")->valuestring, "se-2001");
-    ck_assert_str_eq(cJSON_GetObjectItem(s, "service_code")->valuestring, "ups_ground"); /* default */
+    /* the V2 contract declares neither service_code nor custom fields */
+    ck_assert_ptr_null(cJSON_GetObjectItem(s, "service_code"));
+    ck_assert_ptr_null(cJSON_GetObjectItem(s, "advanced_options"));
     cJSON *to = cJSON_GetObjectItem(s, "ship_to"), *from = cJSON_GetObjectItem(s, "ship_from");
     ck_assert_str_eq(cJSON_GetObjectItem(to, "address_line1")->valuestring, "1 Dock Rd");
     ck_assert_str_eq(cJSON_GetObjectItem(to, "address_residential_indicator")->valuestring, "no");
@@ -65,25 +67,43 @@ START_TEST(v2_payload_carries_po_keys_and_open_quantities)
     cJSON *it = cJSON_GetArrayItem(items, 0);
     ck_assert_str_eq(cJSON_GetObjectItem(it, "external_order_item_id")->valuestring, "1000123/10/0");
     ck_assert_int_eq(cJSON_GetObjectItem(it, "quantity")->valueint, 3);
-    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(s, "advanced_options"), "custom_field1")->valuestring,
-                     "PO:1000123");
-    cJSON *adv = cJSON_GetObjectItem(s, "advanced_options");
-    const char *f[3] = {cJSON_GetObjectItem(adv, "custom_field1")->valuestring,
-                        cJSON_GetObjectItem(adv, "custom_field2")->valuestring,
-                        cJSON_GetObjectItem(adv, "custom_field3")->valuestring};
-    char tag[32];
-    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "ORTY", tag, sizeof tag), 0);
-    ck_assert_str_eq(tag, "PP3");
-    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "WHLO", tag, sizeof tag), 0);
-    ck_assert_str_eq(tag, "WH1");
-    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "SUNO", tag, sizeof tag), 0);
-    ck_assert_str_eq(tag, "SUP1");
-    ck_assert_int_ne(mlc_map_parse_tags(f, 3, "NOPE", tag, sizeof tag), 0);
+    ck_assert_str_eq(cJSON_GetObjectItem(it, "external_order_id")->valuestring, "1000123");
+    ck_assert_ptr_null(cJSON_GetObjectItem(s, "packages")); /* no weights known: no package */
     char h1[65], h2[65];
     mlc_map_hash(s, h1);
     mlc_map_hash(s, h2);
     ck_assert_str_eq(h1, h2);
     ck_assert_uint_eq(strlen(h1), 64);
+    cJSON_Delete(s);
+    cJSON_Delete(po);
+}
+END_TEST
+
+START_TEST(v2_package_with_the_summed_weight)
+{
+    cJSON *po = cJSON_Parse(po_text), *s;
+    mlc_error e;
+    cJSON *lines = cJSON_GetObjectItem(po, "lines");
+    cJSON_AddNumberToObject(cJSON_GetArrayItem(lines, 0), "weight", 1.25); /* kg per unit, 3 open */
+    cJSON_AddNullToObject(cJSON_GetArrayItem(lines, 1), "weight");          /* fully received: not counted */
+    ck_assert_msg(mlc_map_po_to_v2(map, po, &s, &e) == MLC_OK, "%s", e.msg);
+    cJSON *pk = cJSON_GetObjectItem(s, "packages");
+    ck_assert_int_eq(cJSON_GetArraySize(pk), 1);
+    cJSON *w = cJSON_GetObjectItem(cJSON_GetArrayItem(pk, 0), "weight");
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(w, "value")->valuedouble, 3.75, 1e-9);
+    ck_assert_str_eq(cJSON_GetObjectItem(w, "unit")->valuestring, "kilogram");
+    cJSON_Delete(s);
+    /* at most 1 kg: sent in grams (the contract's weight.value must exceed 1) */
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(lines, 0), "weight", cJSON_CreateNumber(0.2));
+    ck_assert_msg(mlc_map_po_to_v2(map, po, &s, &e) == MLC_OK, "%s", e.msg);
+    w = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(s, "packages"), 0), "weight");
+    ck_assert_double_eq_tol(cJSON_GetObjectItem(w, "value")->valuedouble, 600, 1e-9);
+    ck_assert_str_eq(cJSON_GetObjectItem(w, "unit")->valuestring, "gram");
+    cJSON_Delete(s);
+    /* an open line without a weight: no package rather than a wrong one */
+    cJSON_ReplaceItemInObject(cJSON_GetArrayItem(lines, 1), "qty_received", cJSON_CreateNumber(0));
+    ck_assert_msg(mlc_map_po_to_v2(map, po, &s, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_ptr_null(cJSON_GetObjectItem(s, "packages"));
     cJSON_Delete(s);
     cJSON_Delete(po);
 }
@@ -102,6 +122,18 @@ START_TEST(v1_payload)
     ck_assert_int_eq(cJSON_GetObjectItem(adv, "storeId")->valueint, 77);
     cJSON *it = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "items"), 0);
     ck_assert_str_eq(cJSON_GetObjectItem(it, "lineItemKey")->valuestring, "1000123/10/0");
+    /* V1 documents custom fields: the PO's tags travel there */
+    const char *f[3] = {cJSON_GetObjectItem(adv, "customField1")->valuestring,
+                        cJSON_GetObjectItem(adv, "customField2")->valuestring,
+                        cJSON_GetObjectItem(adv, "customField3")->valuestring};
+    char tag[32];
+    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "ORTY", tag, sizeof tag), 0);
+    ck_assert_str_eq(tag, "PP3");
+    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "WHLO", tag, sizeof tag), 0);
+    ck_assert_str_eq(tag, "WH1");
+    ck_assert_int_eq(mlc_map_parse_tags(f, 3, "SUNO", tag, sizeof tag), 0);
+    ck_assert_str_eq(tag, "SUP1");
+    ck_assert_int_ne(mlc_map_parse_tags(f, 3, "NOPE", tag, sizeof tag), 0);
     cJSON_Delete(o);
     cJSON_Delete(po);
 }
@@ -204,6 +236,7 @@ static Suite *suite(void)
     TCase *tc = tcase_create("core");
     tcase_add_checked_fixture(tc, setup, teardown);
     tcase_add_test(tc, v2_payload_carries_po_keys_and_open_quantities);
+    tcase_add_test(tc, v2_package_with_the_summed_weight);
     tcase_add_test(tc, v1_payload);
     tcase_add_test(tc, unmappable_pos_are_rejected_with_reasons);
     tcase_add_test(tc, routes_and_keys);

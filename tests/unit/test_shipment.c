@@ -7,8 +7,6 @@ static cJSON *v2_shipment(void)
 {
     return cJSON_Parse(
         "{\"shipment_id\":\"se-5\",\"external_shipment_id\":\"mlc-100-2000003\",\"shipment_status\":\"label_purchased\","
-        "\"service_code\":\"ups_ground\",\"advanced_options\":{\"custom_field1\":\"PO:2000003\","
-        "\"custom_field2\":\"SUNO:SUP8 ORTY:PP3\",\"custom_field3\":\"WHLO:WH3\"},"
         "\"items\":[{\"sku\":\"A\",\"quantity\":15,\"external_order_item_id\":\"2000003/10/0\"},"
         "{\"sku\":\"X\",\"quantity\":1,\"external_order_item_id\":\"someone-else\"}]}");
 }
@@ -25,8 +23,9 @@ START_TEST(v2_with_a_live_label)
     ck_assert_ptr_nonnull(rec);
     ck_assert_str_eq(cJSON_GetObjectItem(rec, "kind")->valuestring, "shipment");
     ck_assert_str_eq(cJSON_GetObjectItem(rec, "po")->valuestring, "2000003");
-    ck_assert_str_eq(cJSON_GetObjectItem(rec, "order_type")->valuestring, "PP3");
-    ck_assert_str_eq(cJSON_GetObjectItem(rec, "warehouse")->valuestring, "WH3");
+    /* V2 has no custom fields: the routing facts come from the link (below) or M3 */
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(rec, "order_type")));
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(rec, "warehouse")));
     ck_assert_str_eq(cJSON_GetObjectItem(rec, "tracking_number")->valuestring, "1Z9");
     ck_assert_str_eq(cJSON_GetObjectItem(rec, "ship_date")->valuestring, "2026-11-20T14:00:04Z");
     ck_assert(cJSON_IsFalse(cJSON_GetObjectItem(rec, "voided")));
@@ -36,6 +35,53 @@ START_TEST(v2_with_a_live_label)
     cJSON_Delete(rec);
     cJSON_Delete(labels);
     cJSON_Delete(s);
+}
+END_TEST
+
+/* The V2 record's routing facts come from mlc's link (by key, or by PO of the
+ * same company); without a link they stay null (receipts ask M3). */
+START_TEST(v2_routing_facts_from_the_link)
+{
+    char *d = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/s.db", d);
+    mlc_store *st = NULL;
+    mlc_error e;
+    ck_assert_msg(mlc_store_open(path, 0, &st, &e) == MLC_OK, "%s", e.msg);
+    cJSON *s = v2_shipment(), *rec = NULL;
+    cJSON *labels = cJSON_Parse("[{\"status\":\"completed\",\"tracking_number\":\"1Z9\"}]");
+    ck_assert_int_eq(mlc_shipment_from_v2(s, labels, "poll", &rec, &e), MLC_OK);
+    ck_assert_int_eq(mlc_shipment_add_link_facts(st, rec, &e), MLC_OK);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(rec, "order_type"))); /* no link: unknown */
+    mlc_store_link l = {.po = "2000003", .order_key = "mlc-100-2000003", .api = "v2", .hash = "h",
+                        .order_type = "PP3", .warehouse = "WH3", .supplier = "SUP8"};
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    ck_assert_int_eq(mlc_shipment_add_link_facts(st, rec, &e), MLC_OK);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "order_type")->valuestring, "PP3");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "warehouse")->valuestring, "WH3");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "supplier")->valuestring, "SUP8");
+    cJSON_Delete(rec);
+    /* a put without facts keeps them (the create's answer, a cancel) */
+    mlc_store_link l2 = {.po = "2000003", .order_key = "mlc-100-2000003.r2", .api = "v2", .hash = "h2"};
+    ck_assert_int_eq(mlc_store_link_put(st, &l2, &e), MLC_OK);
+    /* an older revision of the same PO and company: found by PO */
+    rec = NULL;
+    ck_assert_int_eq(mlc_shipment_from_v2(s, labels, "poll", &rec, &e), MLC_OK);
+    ck_assert_int_eq(mlc_shipment_add_link_facts(st, rec, &e), MLC_OK);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "order_type")->valuestring, "PP3");
+    cJSON_Delete(rec);
+    /* the same PO number in another company: not taken */
+    cJSON_ReplaceItemInObject(s, "external_shipment_id", cJSON_CreateString("mlc-200-2000003"));
+    rec = NULL;
+    ck_assert_int_eq(mlc_shipment_from_v2(s, labels, "poll", &rec, &e), MLC_OK);
+    ck_assert_int_eq(mlc_shipment_add_link_facts(st, rec, &e), MLC_OK);
+    ck_assert(cJSON_IsNull(cJSON_GetObjectItem(rec, "order_type")));
+    cJSON_Delete(rec);
+    cJSON_Delete(labels);
+    cJSON_Delete(s);
+    mlc_store_close(st);
+    unlink(path);
+    rmdir(d);
+    free(d);
 }
 END_TEST
 
@@ -88,6 +134,7 @@ static Suite *suite(void)
     Suite *s = suite_create("shipment");
     TCase *tc = tcase_create("core");
     tcase_add_test(tc, v2_with_a_live_label);
+    tcase_add_test(tc, v2_routing_facts_from_the_link);
     tcase_add_test(tc, v2_voided_unshipped_and_foreign);
     tcase_add_test(tc, v1_pacific_dates_and_items);
     suite_add_tcase(s, tc);
