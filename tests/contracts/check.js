@@ -110,6 +110,11 @@ for (const p of v2.paths['/v2/shipments'].get.parameters || []) {
   if (p.$ref === '#/components/parameters/pickup_id_query_param')
     Object.assign(p, { ...v2.components.parameters.pickup_id_query_param, required: false, $ref: undefined });
 }
+//  d. the V2 webhook events of ShipStation's docs (track_event_v2, ...; shipstation.md
+//     2.7) besides the file's ShipEngine-style webhook_event enum.
+S.webhook_event.enum.push('batch_processed_v2', 'track_event_v2', 'shipment_created_v2', 'label_created_v2',
+  'fulfillment_shipped_v2', 'fulfillment_rejected_v2', 'fulfillment_created_v2', 'fulfillment_updated_v2',
+  'fulfillment_canceled_v2');
 v2.$id = 'v2spec';
 
 // `format: url`: an absolute http(s) URL as WHATWG URL parses it. ajv-formats' own

@@ -61,8 +61,9 @@ secret_scan() {
   rm -f "$_t_sec"
 }
 
-# Every sim records its M3/V2/V1 traffic (mlc-sim --record) to $SIM_DIR/traffic.jsonl
-# (so the secret scan covers it too); with MLC_CONTRACT_DIR set (tests/run.sh sets
+# Every sim records its M3/V2/V1 traffic (mlc-sim --record) to $SIM_DIR/sim.traffic.jsonl
+# (what mlc sent the services on purpose, webhook URLs with their token included: the
+# secret scan leaves sim.* files alone); with MLC_CONTRACT_DIR set (tests/run.sh sets
 # it), the recording is kept there for test_contracts.sh, which runs last.
 sim_stop() {
   if [ -n "$SIM_PID" ]; then
@@ -71,9 +72,9 @@ sim_stop() {
     _t_i=0; while kill -0 "$SIM_PID" 2>/dev/null && [ $_t_i -lt 50 ]; do sleep 0.1; _t_i=$((_t_i + 1)); done
     kill -9 "$SIM_PID" 2>/dev/null
     SIM_PID=
-    if [ -n "${MLC_CONTRACT_DIR:-}" ] && [ -s "$SIM_DIR/traffic.jsonl" ]; then
+    if [ -n "${MLC_CONTRACT_DIR:-}" ] && [ -s "$SIM_DIR/sim.traffic.jsonl" ]; then
       mkdir -p "$MLC_CONTRACT_DIR" &&
-        cp "$SIM_DIR/traffic.jsonl" "$MLC_CONTRACT_DIR/$(basename "$0" .sh).$$.$(date +%s%N).jsonl"
+        cp "$SIM_DIR/sim.traffic.jsonl" "$MLC_CONTRACT_DIR/$(basename "$0" .sh).$$.$(date +%s%N).jsonl"
     fi
   fi
 }
@@ -85,7 +86,7 @@ trap t_cleanup EXIT INT TERM
 sim_start() {
   [ -x "$SIM_BIN" ] || t_skip_all "no $SIM_BIN"
   SIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlc-it.XXXXXX")
-  "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR" --record "$SIM_DIR/traffic.jsonl" "$@" \
+  "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR" --record "$SIM_DIR/sim.traffic.jsonl" "$@" \
     >"$SIM_DIR/sim.out" 2>"$SIM_DIR/sim.err" &
   SIM_PID=$!
   sim_ready() { grep -q '^mlc-sim ready' "$SIM_DIR/sim.out" 2>/dev/null || ! kill -0 "$SIM_PID" 2>/dev/null; }

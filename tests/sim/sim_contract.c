@@ -17,7 +17,8 @@
  * merges its members (additionalProperties: false applies to the merged object),
  * x-nullable allows null; recorded real behaviour wins over the schema for `pages: 0`
  * on empty lists, `batch_id: ""` on labels bought outside a batch, and the optional
- * pickup_id of GET /v2/shipments. `pattern` is not checked (ECMA-262 regexes).
+ * pickup_id of GET /v2/shipments; documented behaviour for the V2 webhook events
+ * (track_event_v2...). `pattern` is not checked (ECMA-262 regexes).
  * tests/contracts/check.js checks the recorded traffic again with a real validator.
  *
  * Not here: what an endpoint does (sim_v2*.c), business checks such as unique
@@ -94,6 +95,21 @@ static cJSON *to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
     return NULL;
 }
 
+/* deviation (documented): ShipStation's V2 webhook events (shipstation.md 2.7, its
+ * docs and integrations) beside the file's ShipEngine-style webhook_event enum */
+static const char *const V2_EVENTS[] = {"batch_processed_v2",     "track_event_v2",          "shipment_created_v2",
+                                        "label_created_v2",       "fulfillment_shipped_v2",  "fulfillment_rejected_v2",
+                                        "fulfillment_created_v2", "fulfillment_updated_v2", "fulfillment_canceled_v2"};
+
+static void documented_behaviour(void)
+{
+    cJSON *en = cJSON_GetObjectItem(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(cJSON_GetObjectItem(SPEC, "components"), "schemas"), "webhook_event"),
+        "enum");
+    for (size_t i = 0; cJSON_IsArray(en) && i < sizeof V2_EVENTS / sizeof V2_EVENTS[0]; i++)
+        cJSON_AddItemToArray(en, cJSON_CreateString(V2_EVENTS[i]));
+}
+
 int contract_load(const char *path, char *err, size_t errlen)
 {
     FILE *f = fopen(path, "rb");
@@ -116,6 +132,8 @@ int contract_load(const char *path, char *err, size_t errlen)
             cJSON_Delete(SPEC);
             SPEC = NULL;
             ok = 0;
+        } else {
+            documented_behaviour();
         }
     }
     yaml_parser_delete(&p);

@@ -1,0 +1,102 @@
+#!/bin/sh
+# test_contracts.sh: the contract check (issue 16). Every V2 request and answer the
+# suite exchanged with mlc-sim is validated against ShipStation's own OpenAPI file,
+# and every M3 call against m3-transactions.json, by tests/contracts/check.js (ajv,
+# an npm validator: no hand-written schema walker). The traffic: what the other
+# integration tests recorded (tests/run.sh runs this test last, MLC_CONTRACT_DIR),
+# plus a whole job run here (pull-pos | push-shipments, shipping, pull-shipments |
+# post-receipts, sync-items; webhook subscriptions come from test_delivery.sh). 0 violations are allowed; a
+# planted violation of each kind must fail the check. Also: mlc-sim itself refuses a
+# V2 body with an undeclared property and counted no answer of its own off-contract.
+# Without node (or the npm packages) the check cannot run: SKIP (exit 77), not a pass.
+. tests/integration/lib.sh
+C="$PWD/tests/contracts"
+command -v node >/dev/null 2>&1 ||
+  t_skip_all "SKIP: node is not installed (sh mk/deps.sh installs nodejs and npm): the contract check did NOT run"
+[ -d "$C/node_modules/ajv" ] && [ -d "$C/node_modules/ajv-formats" ] && [ -d "$C/node_modules/js-yaml" ] ||
+  t_skip_all "SKIP: no npm packages in tests/contracts (sh mk/deps.sh runs npm ci there): the contract check did NOT run"
+check_js() { node "$C/check.js" "$@"; }
+
+sim_start
+W="$SIM_DIR/work"
+mkdir -p "$W"
+
+# ---- the whole job against the sim (its traffic is checked below)
+"$MLC" pull-pos 2>"$W/pull.err" | "$MLC" push-shipments >"$W/inbound.jsonl" 2>"$W/push.err"
+ncreated=$(jq -r 'select(.action == "created") | .shipstation_id' "$W/inbound.jsonl" | wc -l)
+[ "$ncreated" -ge 5 ] && t_ok "push-shipments created $ncreated V2 shipments" ||
+  t_fail "push-shipments created $ncreated V2 shipments" "$(cat "$W/push.err")"
+set -- $(jq -r 'select(.action == "created") | .shipstation_id' "$W/inbound.jsonl")
+admin POST ship "{\"ids\":[\"$1\",\"$2\"]}" >/dev/null
+admin POST ship "{\"ids\":[\"$3\"],\"fraction\":0.5}" >/dev/null
+admin POST ship "{\"ids\":[\"$4\"],\"void\":true}" >/dev/null
+"$MLC" pull-shipments 2>"$W/ps.err" | "$MLC" post-receipts >"$W/receipts.jsonl" 2>"$W/post.err"
+nposted=$(jq -r 'select(.status == "posted") | .receipt_id' "$W/receipts.jsonl" | wc -l)
+[ "$nposted" -ge 3 ] && t_ok "receipts posted from the V2 shipments ($nposted), routed without custom fields" ||
+  t_fail "receipts posted from the V2 shipments ($nposted)" "$(cat "$W/ps.err" "$W/post.err")"
+"$MLC" sync-items >"$W/items.jsonl" 2>"$W/items.err" && t_ok "sync-items ran" || t_fail "sync-items ran" "$(cat "$W/items.err")"
+
+# ---- the package weight: M3 knows the items' weights, so each shipment has one
+pk=$(state '[.shipstation.v2.shipments[] | select(.external_shipment_id // "" | startswith("mlc-"))
+            | (.packages | length == 1) and (.packages[0].weight.value > 1)] | all')
+check_eq "every V2 shipment mlc created carries one package with M3's summed weight" true "$pk"
+
+# ---- mlc-sim holds V2 to the contract itself (these requests are wrong on purpose:
+# the traffic checked below is the job's, recorded up to here)
+cp "$SIM_DIR/sim.traffic.jsonl" "$W/job.jsonl"
+K=$(cat "$SIM_DIR/shipstation-v2.key")
+addr='{"name":"a","phone":"1","address_line1":"b","city_locality":"c","state_province":"TX","postal_code":"1","country_code":"US","address_residential_indicator":"no"}'
+body="{\"shipments\":[{\"external_shipment_id\":\"ct-1\",\"service_code\":\"ups_ground\",\"ship_to\":$addr,\"ship_from\":$addr,\"packages\":[{\"weight\":{\"value\":3,\"unit\":\"pound\"}}]}]}"
+out=$(curl -sS -w ' %{http_code}' -H "api-key: $K" -H 'Content-Type: application/json' --data "$body" "$SIM_URL/v2/shipments")
+case "$out" in
+  *'"error_type":"validation"'*'shipments[0].service_code is not a declared field'*' 400') t_ok "mlc-sim refuses an undeclared property, naming it, in ShipStation's error shape" ;;
+  *) t_fail "mlc-sim refuses an undeclared property, naming it" "$out" ;;
+esac
+out=$(curl -sS -w ' %{http_code}' -H "api-key: $K" "$SIM_URL/v2/shipments?page_size=many&colour=red")
+case "$out" in
+  *'query parameter'*' 400') t_ok "mlc-sim refuses an undeclared or mistyped query parameter" ;;
+  *) t_fail "mlc-sim refuses an undeclared or mistyped query parameter" "$out" ;;
+esac
+check_eq "mlc-sim sent no answer off its contract" 0 "$(state '.counters.contract_violations')"
+grep 'contract:' "$SIM_DIR/sim.err" | head -n 5 | sed 's/^/# /'
+sim_stop
+
+# ---- the real validator over every recorded exchange: 0 violations
+files="$W/job.jsonl"
+[ -n "${MLC_CONTRACT_DIR:-}" ] && [ -d "$MLC_CONTRACT_DIR" ] && files="$files $(ls "$MLC_CONTRACT_DIR"/*.jsonl 2>/dev/null | tr '\n' ' ')"
+# shellcheck disable=SC2086
+if out=$(check_js --max-print 40 $files 2>&1); then
+  t_ok "$(echo "$out" | tail -n 1)"
+else
+  t_fail "the recorded traffic keeps to the published contracts" "$out"
+fi
+echo "$out" | tail -n 1 | grep -Eq ' [1-9][0-9]* V2 requests and [1-9][0-9]* V2 responses' &&
+  echo "$out" | tail -n 1 | grep -Eq ' [1-9][0-9]* M3 transactions' &&
+  t_ok "the check saw V2 requests, V2 answers and M3 calls" || t_fail "the check saw V2 and M3 traffic" "$out"
+
+# ---- planted violations: each must fail the check, naming what is wrong
+plant() { # NAME EXPECTED-TEXT JSON-LINE
+  printf '%s\n' "$3" >"$W/planted.jsonl"
+  if out=$(check_js "$W/planted.jsonl" 2>&1); then t_fail "planted: $1 is caught" "$out"
+  else case "$out" in *"$2"*) t_ok "planted: $1 is caught" ;; *) t_fail "planted: $1 is caught (says what)" "$out" ;; esac; fi
+}
+create=$(jq -c 'select(.api == "v2" and .method == "POST" and .path == "/v2/shipments" and .status == 200)' \
+  "$W/job.jsonl" | head -n 1)
+plant "V2 request with service_code (undeclared)" "'service_code'" \
+  "$(printf '%s' "$create" | jq -c '.body.shipments[0].service_code = "ups_ground"')"
+plant "V2 request with custom fields (advanced_options)" "'advanced_options'" \
+  "$(printf '%s' "$create" | jq -c '.body.shipments[0].advanced_options = {custom_field1: "PO:1"}')"
+plant "V2 answer with packages: [] and weight 0" "packages must NOT have fewer than 1 items" \
+  "$(printf '%s' "$create" | jq -c '.response.shipments[0].packages = [] | .response.shipments[0].total_weight.value = 0')"
+plant "V2 query with an undeclared parameter" "additional properties 'colour'" \
+  '{"api":"v2","method":"GET","path":"/v2/labels","query":{"colour":"red"},"body":null,"status":"reset","response":null}'
+M="/SIMTENANT_TST/M3/m3api-rest/v2/execute"
+plant "M3 unknown transaction" "PPS200MI/GetHeadX: unknown transaction" \
+  "{\"api\":\"m3\",\"method\":\"GET\",\"path\":\"$M/PPS200MI/GetHeadX\",\"query\":{\"CONO\":\"100\",\"PUNO\":\"1\"},\"body\":null,\"status\":200,\"response\":null}"
+plant "M3 unknown input field" "unknown input field ZZZZ" \
+  "{\"api\":\"m3\",\"method\":\"GET\",\"path\":\"$M/PPS200MI/GetHead\",\"query\":{\"CONO\":\"100\",\"PUNO\":\"1\",\"ZZZZ\":\"1\"},\"body\":null,\"status\":200,\"response\":null}"
+plant "M3 missing required field" "required field PUNO missing" \
+  "{\"api\":\"m3\",\"method\":\"POST\",\"path\":\"$M\",\"query\":{},\"body\":{\"program\":\"PPS200MI\",\"cono\":100,\"transactions\":[{\"transaction\":\"GetHead\",\"record\":{}}]},\"status\":200,\"response\":null}"
+plant "M3 call without a company" "no company (CONO)" \
+  "{\"api\":\"m3\",\"method\":\"GET\",\"path\":\"$M/PPS200MI/GetHead\",\"query\":{\"PUNO\":\"1\"},\"body\":null,\"status\":200,\"response\":null}"
+t_done
