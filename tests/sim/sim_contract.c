@@ -35,8 +35,8 @@
 
 #include "sim_v2.h"
 
-static cJSON *SPEC;       /* the OpenAPI file as JSON */
-static long violations;   /* responses of the sim that broke the contract */
+static cJSON *SPEC;     /* the OpenAPI file as JSON */
+static long violations; /* responses of the sim that broke the contract */
 
 long contract_violations(void) { return violations; }
 
@@ -97,8 +97,8 @@ static cJSON *to_json(yaml_document_t *doc, yaml_node_t *n, int depth)
 
 /* deviation (documented): ShipStation's V2 webhook events (shipstation.md 2.7, its
  * docs and integrations) beside the file's ShipEngine-style webhook_event enum */
-static const char *const V2_EVENTS[] = {"batch_processed_v2",     "track_event_v2",          "shipment_created_v2",
-                                        "label_created_v2",       "fulfillment_shipped_v2",  "fulfillment_rejected_v2",
+static const char *const V2_EVENTS[] = {"batch_processed_v2",     "track_event_v2",         "shipment_created_v2",
+                                        "label_created_v2",       "fulfillment_shipped_v2", "fulfillment_rejected_v2",
                                         "fulfillment_created_v2", "fulfillment_updated_v2", "fulfillment_canceled_v2"};
 
 static void documented_behaviour(void)
@@ -181,7 +181,7 @@ static const cJSON *resolve(const cJSON *s)
 typedef struct vctx {
     char path[256]; /* the field being checked, e.g. shipments[0].ship_to.name */
     char msg[400];
-    int response;   /* readOnly fields may appear */
+    int response; /* readOnly fields may appear */
 } vctx;
 
 static int fail(vctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -365,7 +365,8 @@ static int validate(const cJSON *s, const cJSON *v, vctx *c, int open, int depth
     if (cJSON_IsNumber(v)) {
         double d = v->valuedouble;
         const cJSON *mn = cJSON_GetObjectItem(s, "minimum"), *mx = cJSON_GetObjectItem(s, "maximum");
-        const cJSON *xmn = cJSON_GetObjectItem(s, "exclusiveMinimum"), *xmx = cJSON_GetObjectItem(s, "exclusiveMaximum");
+        const cJSON *xmn = cJSON_GetObjectItem(s, "exclusiveMinimum"),
+                    *xmx = cJSON_GetObjectItem(s, "exclusiveMaximum");
         if (cJSON_IsNumber(mn) && d < mn->valuedouble)
             return fail(c, "must be >= %g", mn->valuedouble);
         if (cJSON_IsNumber(mx) && d > mx->valuedouble)
@@ -654,7 +655,7 @@ void contract_check_response(sim_req *rq, const sim_resp *rs)
     }
     if (rc) {
         violations++;
-        fprintf(stderr, "mlc-sim: contract: the answer to %s %s (%d) breaks the V2 contract: %s\n", rq->method,
-                m.tpl, rs->status, c.msg);
+        fprintf(stderr, "mlc-sim: contract: the answer to %s %s (%d) breaks the V2 contract: %s\n", rq->method, m.tpl,
+                rs->status, c.msg);
     }
 }
