@@ -36,6 +36,19 @@ nposted=$(jq -r 'select(.status == "posted") | .receipt_id' "$W/receipts.jsonl" 
   t_fail "receipts posted from the V2 shipments ($nposted)" "$(cat "$W/ps.err" "$W/post.err")"
 "$MLC" sync-items >"$W/items.jsonl" 2>"$W/items.err" && t_ok "sync-items ran" || t_fail "sync-items ran" "$(cat "$W/items.err")"
 
+# ---- another installation (no link table, no custom fields): the routing facts
+# come from M3 (PPS200MI/GetHead, bulk) when the receipt is posted
+admin POST ship "{\"ids\":[\"$5\"]}" >/dev/null
+OTHER="$SIM_DIR/other-install"
+MLC_STATE_DIR="$OTHER" "$MLC" pull-shipments 2>"$W/o.err" | jq -c "select(.shipment_id == \"$5\")" >"$W/other.jsonl"
+check_eq "without its link, a V2 record's order type is unknown" null "$(jq -r .order_type "$W/other.jsonl")"
+po5=$(jq -r .po "$W/other.jsonl")
+want=$(state "(.m3.order_types[(.m3.pos[] | select(.PUNO == \"$po5\") | .ORTY)]) // \"po_receipt\"")
+MLC_STATE_DIR="$OTHER" "$MLC" post-receipts <"$W/other.jsonl" >"$W/other-rc.jsonl" 2>"$W/other-rc.err"
+check_eq "its receipts take the route of the PO's order type in M3 ($want)" "$want" \
+  "$(jq -r '.route // empty' "$W/other-rc.jsonl" | sort -u | tr '\n' ' ' | sed 's/ $//')"
+check "and are posted" test "$(jq -r 'select(.status == "posted")' "$W/other-rc.jsonl" | jq -s length)" -ge 1
+
 # ---- the package weight: M3 knows the items' weights, so each shipment has one
 pk=$(state '[.shipstation.v2.shipments[] | select(.external_shipment_id // "" | startswith("mlc-"))
             | (.packages | length == 1) and (.packages[0].weight.value > 1)] | all')

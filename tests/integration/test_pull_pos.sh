@@ -33,17 +33,24 @@ check_eq "bad --since is a usage error" 64 "$rc"
 "$MLC" pull-pos --no-cursor | head -n 1 >/dev/null; rc=$?
 check_eq "| head ends quietly" 0 "$rc"
 
-# ---- bulk reads: one po_head and one po_lines call per bulk_read_size POs
+# ---- bulk reads: one po_head and one po_lines call per bulk_read_size POs, and the
+# item weights (MMS200MI/GetItmBasic) of their distinct items, bulk_read_size a call
 m3_count() { state "[.counters.requests | to_entries[] | select(.key == \"M3 $1 200\") | .value] | add // 0"; }
 b0=$(m3_count bulk); g0=$(m3_count GET)
-n=$("$MLC" pull-pos --no-cursor --status 00-99 | wc -l)
+"$MLC" pull-pos --no-cursor --status 00-99 >"$SIM_DIR/bulk.jsonl"
+n=$(wc -l <"$SIM_DIR/bulk.jsonl")
 check "every PO read ($n)" test "$n" -ge 40
-check_eq "$n POs read with 2 bulk calls" 2 $(( $(m3_count bulk) - b0 ))
+check_eq "$n POs read with 3 bulk calls (heads, lines, item weights)" 3 $(( $(m3_count bulk) - b0 ))
+check_eq "every line carries its item's weight from M3" 0 \
+  "$(jq -c '.lines[] | select(.weight == null or .weight <= 0)' "$SIM_DIR/bulk.jsonl" | wc -l)"
 check_eq "and only the 2 change-list GETs" 2 $(( $(m3_count GET) - g0 ))
 sim_config_under cloudsuite "bulk_read_size: 20"
 b0=$(m3_count bulk)
 check_eq "bulk_read_size 20: the same $n POs" "$n" "$("$MLC" pull-pos --no-cursor --status 00-99 | wc -l)"
-check_eq "bulk_read_size 20: 2 calls per 20 POs" $(( (n + 19) / 20 * 2 )) $(( $(m3_count bulk) - b0 ))
+items=$(jq -s '[range(0; length; 20) as $i | .[$i:$i + 20] | [.[].lines[].item] | unique | length
+               | (. + 19) / 20 | floor] | add' "$SIM_DIR/bulk.jsonl")
+check_eq "bulk_read_size 20: 2 calls per 20 POs and 1 per 20 of their items" \
+  $(( (n + 19) / 20 * 2 + items )) $(( $(m3_count bulk) - b0 ))
 
 # a PO of 120 lines comes whole (M3's default would stop a list at 100 records)
 head=$(state '.m3.pos[0] | del(.lines, .PUNO)')
