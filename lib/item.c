@@ -800,14 +800,15 @@ static mlc_err load_levels(mlc_item *it, item_whs *w, mlc_error *err)
     if (!all)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     mlc_err rc = MLC_OK;
+    /* GET /v2/inventory declares sku, inventory_warehouse_id, inventory_location_id,
+     * group_by and limit, but no page: later pages are read from links.next.href
+     * (mlc_ss_request checks it is the configured host). */
+    char path[2048];
+    if (w->location[0])
+        snprintf(path, sizeof path, "/v2/inventory?inventory_location_id=%s&limit=1000", w->location);
+    else
+        snprintf(path, sizeof path, "/v2/inventory?inventory_warehouse_id=%s&limit=1000", w->warehouse);
     for (int page = 1; page < 100000; page++) {
-        char path[256];
-        if (w->location[0])
-            snprintf(path, sizeof path, "/v2/inventory?inventory_location_id=%s&limit=1000&page=%d", w->location,
-                     page);
-        else
-            snprintf(path, sizeof path, "/v2/inventory?inventory_warehouse_id=%s&limit=1000&page=%d", w->warehouse,
-                     page);
         mlc_ss_response resp = {0};
         rc = mlc_ss_request(it->ss, MLC_SS_V2, "GET", path, NULL, 1, &resp, err);
         if (rc) {
@@ -819,7 +820,15 @@ static mlc_err load_levels(mlc_item *it, item_whs *w, mlc_error *err)
         int next = 0;
         mlc_ss_page_info(resp.json, NULL, NULL, NULL, &next);
         int got = cJSON_GetArraySize(rows);
+        const cJSON *href = cJSON_GetObjectItemCaseSensitive(
+            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp.json, "links"), "next"), "href");
+        if (next && got > 0 && !(cJSON_IsString(href) && href->valuestring[0] && strlen(href->valuestring) < sizeof path))
+            rc = mlc_error_set(err, MLC_ERR_REMOTE, "more inventory pages announced, but no links.next to read them");
+        else if (next)
+            snprintf(path, sizeof path, "%s", href->valuestring);
         mlc_ss_response_free(&resp);
+        if (rc)
+            break;
         if (!next || got == 0)
             break;
     }

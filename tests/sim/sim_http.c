@@ -171,8 +171,10 @@ static enum MHD_Result dispatch(sim_req *rq)
         sleep_ms(f.ms); /* e.g. a 504 after the gateway's 60 s */
     pthread_mutex_lock(&SIM->mu);
     int commit = fires && (strcmp(f.kind, "commit_drop") == 0 || strcmp(f.kind, "commit_reset") == 0);
-    if (fires && !commit)
+    if (fires && !commit) {
+        snprintf(rq->fault, sizeof rq->fault, "%s", f.kind); /* the recording marks it */
         fault_answer(rq, &rs, f.kind);
+    }
     else if (contract_check_request(rq, &rs))
         h(rq, &rs);
     if (!fires)

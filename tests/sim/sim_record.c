@@ -2,7 +2,8 @@
  * sim_record.c: mlc-sim --record FILE: every exchange with the M3, V2 and V1 stand-ins
  * appended to FILE as one JSON line {api, method, path, query, body, status, response}
  * (body and response parsed when they are JSON, else the text; status is the HTTP
- * status or the fault word: reset, timeout, commit_drop), for the contract check of
+ * status or the fault word: reset, timeout, commit_drop; "fault" names an injected
+ * fault that answered or shaped the exchange), for the contract check of
  * tests/integration/test_contracts.sh (tests/contracts/).
  *
  * Never recorded: headers (credentials travel there), ION token calls (their bodies
@@ -78,6 +79,8 @@ void record_exchange(sim_req *rq, const sim_resp *rs, const char *status_word)
         cJSON_AddNumberToObject(o, "status", rs->status);
         cJSON_AddItemToObject(o, "response", json_or_text(rs->body));
     }
+    if (rq->fault[0]) /* an injected fault answered (or shaped) it, not the service model */
+        cJSON_AddStringToObject(o, "fault", rq->fault);
     char *line = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!line)

@@ -468,7 +468,7 @@ int deliver_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
         char t[40];
         fmt_rfc3339(sim_now(), t);
         jset_str(l, "tracking_status", "delivered");
-        jset_str(l, "delivered_at", t);
+        jset_str(l, "_delivered_at", t); /* internal: the label schema has no such field */
         cJSON *d = cJSON_CreateObject();
         jset_str(d, "tracking_number", jstr(l, "tracking_number"));
         jset_str(d, "status_code", "DE");

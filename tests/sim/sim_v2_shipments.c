@@ -552,7 +552,7 @@ int v2_h_label_track(sim_req *rq, sim_resp *rs)
     jset_str(t, "carrier_status_description", delivered ? "Delivered" : "In transit");
     jset_str(t, "ship_date", jstrs(l, "ship_date"));
     jset(t, "estimated_delivery_date", cJSON_CreateNull());
-    jset(t, "actual_delivery_date", delivered ? cJSON_CreateString(jstrs(l, "delivered_at")) : cJSON_CreateNull());
+    jset(t, "actual_delivery_date", delivered ? cJSON_CreateString(jstrs(l, "_delivered_at")) : cJSON_CreateNull());
     jset_str(e, "occurred_at", jstrs(l, "ship_date"));
     jset_str(e, "description", "Shipment picked up");
     jset_str(e, "status_code", "IT");
