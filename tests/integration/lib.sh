@@ -65,12 +65,17 @@ secret_scan() {
 # (what mlc sent the services on purpose, webhook URLs with their token included: the
 # secret scan leaves sim.* files alone); with MLC_CONTRACT_DIR set (tests/run.sh sets
 # it), the recording is kept there for test_contracts.sh, which runs last.
+# An answer of mlc-sim off the V2 contract (mlc-sim(1) CONTRACT) fails the test that
+# got it.
 sim_stop() {
   if [ -n "$SIM_PID" ]; then
     secret_scan
     kill "$SIM_PID" 2>/dev/null
     _t_i=0; while kill -0 "$SIM_PID" 2>/dev/null && [ $_t_i -lt 50 ]; do sleep 0.1; _t_i=$((_t_i + 1)); done
     kill -9 "$SIM_PID" 2>/dev/null
+    if grep -q '^mlc-sim: contract: ' "$SIM_DIR/sim.err" 2>/dev/null; then
+      t_fail "mlc-sim answered off the V2 contract" "$(grep '^mlc-sim: contract: ' "$SIM_DIR/sim.err" | sort | uniq -c | head -n 10)"
+    fi
     SIM_PID=
     if [ -n "${MLC_CONTRACT_DIR:-}" ] && [ -s "$SIM_DIR/sim.traffic.jsonl" ]; then
       mkdir -p "$MLC_CONTRACT_DIR" &&
