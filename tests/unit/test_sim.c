@@ -675,16 +675,18 @@ END_TEST
 
 static const char *SHIP_TO = "{\"name\":\"Receiving\",\"phone\":\"775-555-0101\",\"company_name\":\"Reno DC\","
                              "\"address_line1\":\"1200 Logistics Way\",\"city_locality\":\"Reno\","
-                             "\"state_province\":\"NV\",\"postal_code\":\"89502\",\"country_code\":\"US\"}";
+                             "\"state_province\":\"NV\",\"postal_code\":\"89502\",\"country_code\":\"US\","
+                             "\"address_residential_indicator\":\"no\"}"; /* required by the address schema */
 
 static resp v2_create(const char *ext, int qty)
 {
     char body[2048], url[300];
     snprintf(body, sizeof body,
-             "{\"shipments\":[{\"external_shipment_id\":\"%s\",\"warehouse_id\":\"se-1001\",\"carrier_id\":\"se-2001\","
+             /* ship_from, not warehouse_id: create_shipment_request declares no warehouse_id */
+             "{\"shipments\":[{\"external_shipment_id\":\"%s\",\"ship_from\":%s,\"carrier_id\":\"se-2001\","
              "\"ship_to\":%s,\"items\":[{\"sku\":\"ITM00001\",\"name\":\"x\",\"quantity\":%d}],"
              "\"packages\":[{\"weight\":{\"value\":2,\"unit\":\"pound\"}}]}]}",
-             ext, SHIP_TO, qty);
+             ext, SHIP_TO, SHIP_TO, qty);
     snprintf(url, sizeof url, "%s/v2/shipments", URL);
     return post_json("POST", "v2", url, body);
 }
