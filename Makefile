@@ -44,7 +44,7 @@ help:
 	@echo "make clean      remove build outputs"
 
 deps: $(DEPS_OK)
-$(DEPS_OK): mk/deps.sh mk/packages.txt
+$(DEPS_OK): mk/deps.sh mk/packages.txt tests/contracts/package-lock.json
 	@mkdir -p $(@D)
 	@sh mk/deps.sh
 	@touch $@
