@@ -320,8 +320,10 @@ static mlc_err v2_one(mlc_shipment *s, const cJSON *sh, const char *source, mlc_
     if (!rc)
         rc = mlc_shipment_from_v2(sh, labels, source, &rec, err);
     mlc_ss_response_free(&lr);
-    if (!rc && rec)
-        rc = mlc_shipment_add_link_facts(s->st, rec, err);
+    if (!rc && rec && (rc = mlc_shipment_add_link_facts(s->st, rec, err)) != MLC_OK) {
+        cJSON_Delete(rec);
+        rec = NULL;
+    }
     if (!rc && rec)
         rc = emit_if_changed(s, rec, emit, ud, err);
     else if (!rc)
