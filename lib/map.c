@@ -409,8 +409,8 @@ static void add_package(const mlc_config *cfg, const cJSON *po, cJSON *s)
         total *= factor;
         unit = small;
     }
-    if (!(total > 1))
-        return; /* under the smallest unit the contract allows */
+    if (!(total > 1) || !isfinite(total))
+        return; /* under the smallest unit the contract allows, or not a number */
     total = round(total * 1000) / 1000;
     cJSON *pk = cJSON_CreateObject(), *w = cJSON_AddObjectToObject(pk, "weight");
     cJSON_AddNumberToObject(w, "value", total);
