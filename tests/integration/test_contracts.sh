@@ -70,6 +70,19 @@ case "$out" in
   *'query parameter'*' 400') t_ok "mlc-sim refuses an undeclared or mistyped query parameter" ;;
   *) t_fail "mlc-sim refuses an undeclared or mistyped query parameter" "$out" ;;
 esac
+refused() { # NAME EXPECTED-MESSAGE CURL-ARGS...: a 400 in the error shape naming the field
+  _n=$1 _m=$2; shift 2
+  _o=$(curl -sS -w ' %{http_code}' -H "api-key: $K" "$@")
+  case "$_o" in *'"errors":[{'*"$_m"*' 400') t_ok "mlc-sim refuses $_n" ;; *) t_fail "mlc-sim refuses $_n" "$_o" ;; esac
+}
+inv="$SIM_URL/v2/inventory"
+refused "a missing required property" '"error_code":"field_value_required","message":"transaction_type is required"' \
+  -H 'Content-Type: application/json' --data '{"sku":"ITM00001","quantity":1,"inventory_location_id":"se-4001"}' "$inv"
+refused "a value outside the enum" "transaction_type 'grow' is not one of the allowed values" \
+  -H 'Content-Type: application/json' --data '{"transaction_type":"grow","sku":"ITM00001","quantity":1,"inventory_location_id":"se-4001"}' "$inv"
+refused "a wrong type" "quantity must be an integer" \
+  -H 'Content-Type: application/json' --data '{"transaction_type":"increment","sku":"ITM00001","quantity":"one","inventory_location_id":"se-4001"}' "$inv"
+refused "a wrong format" "query parameter created_at_start must be a date-time" "$SIM_URL/v2/shipments?created_at_start=yesterday"
 check_eq "mlc-sim sent no answer off its contract" 0 "$(state '.counters.contract_violations')"
 grep 'contract:' "$SIM_DIR/sim.err" | head -n 5 | sed 's/^/# /'
 # this sim's traffic holds the wrong requests above: only $W/job.jsonl is checked
