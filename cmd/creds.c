@@ -50,7 +50,8 @@ static const char usage[] =
     "FILE may be - for stdin. Secrets are never taken from the command line.\n"
     "The vault key comes from MLC_VAULT_KEY, the file named by MLC_VAULT_KEY_FILE,\n"
     "or a prompt on the terminal; rotate-key takes the new key from MLC_VAULT_NEW_KEY,\n"
-    "MLC_VAULT_NEW_KEY_FILE or a prompt.\n";
+    "MLC_VAULT_NEW_KEY_FILE or a prompt. A key file of 32+ bytes without blanks\n"
+    "(openssl rand -hex 32) is used as is (HKDF); anything else is stretched (scrypt).\n";
 
 #define MAX_SECRET_FILE (1u << 20)
 
@@ -150,9 +151,10 @@ static mlc_err open_vault_rw(const mlc_config *cfg, mlc_log *log, mlc_vault **ou
     struct stat st;
     int exists = stat(path, &st) == 0;
     char *pass = NULL;
-    mlc_err rc = mlc_vault_passphrase("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE", 1, !exists, &pass, err);
+    int kdf = MLC_VAULT_KDF_SCRYPT;
+    mlc_err rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE", 1, !exists, &pass, &kdf, err);
     if (rc == MLC_OK) {
-        rc = mlc_vault_open(path, pass, 1, log, out, err);
+        rc = mlc_vault_open_kdf(path, pass, kdf, 1, log, out, err);
         mlc_vault_passphrase_free(pass);
     } else {
         mlc_error_prefix(err, "vault %s", path);
@@ -525,12 +527,15 @@ static int rotate(mlc_ctx *ctx, const mlc_config *cfg)
     if (rc)
         return cmd_fail(ctx, &err);
     char *np = NULL;
-    rc = mlc_vault_passphrase("MLC_VAULT_NEW_KEY", "MLC_VAULT_NEW_KEY_FILE", 1, 1, &np, &err);
+    int kdf = MLC_VAULT_KDF_SCRYPT;
+    rc = mlc_vault_key("MLC_VAULT_NEW_KEY", "MLC_VAULT_NEW_KEY_FILE", 1, 1, &np, &kdf, &err);
     if (!rc)
-        rc = mlc_vault_rekey(v, np, &err);
+        rc = mlc_vault_rekey(v, np, kdf, &err);
     mlc_vault_passphrase_free(np);
     if (!rc)
-        mlc_log_info(log, "vault %s re-encrypted under the new key", mlc_vault_file(v));
+        mlc_log_info(log, "vault %s re-encrypted under the new key (%s)", mlc_vault_file(v),
+                     mlc_vault_kdf(v) == MLC_VAULT_KDF_HKDF ? "key file, HKDF-SHA256"
+                                                            : "passphrase, scrypt");
     mlc_vault_free(v);
     return rc ? cmd_fail(ctx, &err) : 0;
 }

@@ -514,14 +514,24 @@ mlc_err mlc_config_load(const char *path, const char *profile, mlc_config **out,
         free(p);
         return rc;
     }
-    char *buf = malloc(CONFIG_MAX_BYTES + 1);
-    size_t n = buf ? fread(buf, 1, CONFIG_MAX_BYTES + 1, f) : 0;
+    /* a buffer of the file's size (+1 to see growth), not of the limit: a 4 MiB
+     * malloc would raise glibc's mmap threshold and keep the heap large for the
+     * rest of the run (cron runs stay under 16 MiB peak RSS) */
+    struct stat st;
+    size_t cap = fstat(fileno(f), &st) == 0 && st.st_size >= 0 && st.st_size < CONFIG_MAX_BYTES
+                     ? (size_t)st.st_size + 1
+                     : (size_t)CONFIG_MAX_BYTES + 1;
+    char *buf = malloc(cap);
+    size_t n = buf ? fread(buf, 1, cap, f) : 0;
+    int grew = buf && n == cap && cap <= CONFIG_MAX_BYTES;
     int bad = ferror(f);
     fclose(f);
     if (!buf)
         rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     else if (bad)
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: read error", p);
+    else if (grew)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: changed while being read", p);
     else if (n > CONFIG_MAX_BYTES)
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: larger than %d bytes", p, CONFIG_MAX_BYTES);
     else

@@ -1,6 +1,7 @@
 /*
- * vault.c: encrypted credential store (see vault.h): AES-256-GCM + scrypt with
- * OpenSSL EVP, atomic 0600 writes, permission checks, inter-process lock and
+ * vault.c: encrypted credential store (see vault.h): AES-256-GCM with OpenSSL EVP
+ * under a key from scrypt (typed passphrases) or HKDF-SHA256 (key files of 32+
+ * bytes), atomic 0600 writes, permission checks, inter-process lock and
  * merge-on-save, passphrase from env / key file / terminal.
  * Not here: what the entries mean (ionapi, shipstation, cmd/creds).
  */
@@ -9,7 +10,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <openssl/crypto.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +31,9 @@
 #define HDR_LEN (MAGIC_LEN + 4 + SALT_LEN + NONCE_LEN)
 #define KEY_LEN 32
 #define DEFAULT_LOG2N 15
+#define FORMAT_VERSION 2
+#define HKDF_MIN_KEY 32
+#define HKDF_INFO "mlc vault 2 aes-256-gcm"
 #define MAX_VAULT_BYTES (16u << 20)
 
 
@@ -87,10 +93,76 @@ static void register_secrets(mlc_log *log, const cJSON *j)
     }
 }
 
-static int derive_key(const char *pass, const unsigned char *salt, int log2n, int r, int p,
+/* What a header says about the key derivation: format 1 is always scrypt with
+ * (log2n, r, p); format 2 names its KDF (scrypt with p = 1, or HKDF-SHA256). */
+typedef struct kdf_params {
+    int kdf; /* MLC_VAULT_KDF_* */
+    int log2n, r, p;
+} kdf_params;
+
+/* Parses bytes 8..11 of a header; 0 = a version or KDF this code does not know. */
+static int parse_params(const unsigned char *h, kdf_params *kp)
+{
+    memset(kp, 0, sizeof *kp);
+    if (h[8] == 1) {
+        *kp = (kdf_params){MLC_VAULT_KDF_SCRYPT, h[9], h[10], h[11]};
+        return 1;
+    }
+    if (h[8] != FORMAT_VERSION)
+        return 0;
+    if (h[9] == MLC_VAULT_KDF_SCRYPT) {
+        *kp = (kdf_params){MLC_VAULT_KDF_SCRYPT, h[10], h[11], 1};
+        return 1;
+    }
+    if (h[9] == MLC_VAULT_KDF_HKDF && h[10] == 0 && h[11] == 0) {
+        kp->kdf = MLC_VAULT_KDF_HKDF;
+        return 1;
+    }
+    return 0;
+}
+
+static void write_params(unsigned char *h, const kdf_params *kp)
+{
+    h[8] = FORMAT_VERSION;
+    h[9] = (unsigned char)kp->kdf;
+    h[10] = kp->kdf == MLC_VAULT_KDF_SCRYPT ? (unsigned char)kp->log2n : 0;
+    h[11] = kp->kdf == MLC_VAULT_KDF_SCRYPT ? (unsigned char)kp->r : 0;
+}
+
+static int same_params(const kdf_params *a, const kdf_params *b)
+{
+    return a->kdf == b->kdf && a->log2n == b->log2n && a->r == b->r && a->p == b->p;
+}
+
+/* HKDF-SHA256 (RFC 5869): the key file is already 256 bits of randomness, so
+ * extract-and-expand is enough; no stretching, no memory cost. */
+static int derive_hkdf(const char *pass, const unsigned char *salt, unsigned char key[KEY_LEN])
+{
+    EVP_KDF *k = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *c = k ? EVP_KDF_CTX_new(k) : NULL;
+    EVP_KDF_free(k);
+    if (!c)
+        return 0;
+    OSSL_PARAM params[5];
+    params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+    params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, (void *)pass, strlen(pass));
+    params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)salt, SALT_LEN);
+    params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)HKDF_INFO,
+                                                  sizeof HKDF_INFO - 1);
+    params[4] = OSSL_PARAM_construct_end();
+    int ok = EVP_KDF_derive(c, key, KEY_LEN, params) == 1;
+    EVP_KDF_CTX_free(c);
+    return ok;
+}
+
+static int derive_key(const char *pass, const unsigned char *salt, const kdf_params *kp,
                       unsigned char key[KEY_LEN])
 {
-    if (log2n < 10 || log2n > 22 || r < 1 || r > 32 || p < 1 || p > 16)
+    if (kp->kdf == MLC_VAULT_KDF_HKDF)
+        return derive_hkdf(pass, salt, key);
+    int log2n = kp->log2n, r = kp->r, p = kp->p;
+    if (kp->kdf != MLC_VAULT_KDF_SCRYPT || log2n < 10 || log2n > 22 || r < 1 || r > 32 || p < 1 ||
+        p > 16)
         return 0;
     uint64_t N = (uint64_t)1 << log2n;
     uint64_t maxmem = 128ull * N * (uint64_t)r * (uint64_t)p + (64ull << 20);
@@ -103,7 +175,7 @@ static int derive_key(const char *pass, const unsigned char *salt, int log2n, in
  * Every write still uses a fresh random nonce. */
 typedef struct key_cache {
     int valid;
-    unsigned char params[3]; /* log2n, r, p */
+    kdf_params params;
     unsigned char salt[SALT_LEN];
     unsigned char key[KEY_LEN];
 } key_cache;
@@ -112,7 +184,8 @@ struct mlc_vault {
     char *path;
     char *lockpath;
     char *pass;
-    int log2n;
+    kdf_params file;  /* the derivation of the file as last read or written */
+    int want_kdf;     /* what the key source asks for (mlc_vault_open_kdf) */
     cJSON *root;
     cJSON *dirty;   /* names changed by this process: {"name": true (set) | false (removed)} */
     int lockfd;
@@ -127,33 +200,36 @@ static void kc_clear(key_cache *kc)
         OPENSSL_cleanse(kc, sizeof *kc);
 }
 
-static int kc_match(const key_cache *kc, const unsigned char *params, const unsigned char *salt)
+static int kc_match(const key_cache *kc, const kdf_params *params, const unsigned char *salt)
 {
-    return kc && kc->valid && memcmp(kc->params, params, 3) == 0 &&
+    return kc && kc->valid && same_params(&kc->params, params) &&
            CRYPTO_memcmp(kc->salt, salt, SALT_LEN) == 0;
 }
 
-static void kc_store(key_cache *kc, const unsigned char *params, const unsigned char *salt,
+static void kc_store(key_cache *kc, const kdf_params *params, const unsigned char *salt,
                      const unsigned char *key)
 {
     if (!kc)
         return;
-    memcpy(kc->params, params, 3);
+    kc->params = *params;
     memcpy(kc->salt, salt, SALT_LEN);
     memcpy(kc->key, key, KEY_LEN);
     kc->valid = 1;
 }
 
-static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
-                       key_cache *kc, unsigned char **out, size_t *outlen, mlc_error *err);
+static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase,
+                       const kdf_params *kp, key_cache *kc, unsigned char **out, size_t *outlen,
+                       mlc_error *err);
 static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passphrase,
                          const char *name, key_cache *kc, char **out, size_t *outlen,
                          mlc_error *err);
 
-mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
-                       unsigned char **out, size_t *outlen, mlc_error *err)
+mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, int kdf,
+                       int scrypt_log2n, unsigned char **out, size_t *outlen, mlc_error *err)
 {
-    return seal_kc(plain, len, passphrase, scrypt_log2n, NULL, out, outlen, err);
+    kdf_params kp = {kdf == MLC_VAULT_KDF_HKDF ? MLC_VAULT_KDF_HKDF : MLC_VAULT_KDF_SCRYPT,
+                     scrypt_log2n > 0 ? scrypt_log2n : DEFAULT_LOG2N, 8, 1};
+    return seal_kc(plain, len, passphrase, &kp, NULL, out, outlen, err);
 }
 
 mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passphrase,
@@ -162,23 +238,19 @@ mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passp
     return unseal_kc(buf, len, passphrase, name, NULL, out, outlen, err);
 }
 
-static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
-                       key_cache *kc, unsigned char **out, size_t *outlen, mlc_error *err)
+static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase,
+                       const kdf_params *kp, key_cache *kc, unsigned char **out, size_t *outlen,
+                       mlc_error *err)
 {
-    int log2n = scrypt_log2n > 0 ? scrypt_log2n : DEFAULT_LOG2N;
     size_t total = HDR_LEN + len + TAG_LEN;
     unsigned char *buf = malloc(total);
     unsigned char key[KEY_LEN];
     if (!buf)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     memcpy(buf, MAGIC, MAGIC_LEN);
-    buf[8] = 1;
-    buf[9] = (unsigned char)log2n;
-    buf[10] = 8;
-    buf[11] = 1;
+    write_params(buf, kp);
     unsigned char *salt = buf + 12, *nonce = salt + SALT_LEN;
-    int reuse = kc && kc->valid && kc->params[0] == buf[9] && kc->params[1] == buf[10] &&
-                kc->params[2] == buf[11];
+    int reuse = kc && kc->valid && same_params(&kc->params, kp);
     if (reuse)
         memcpy(salt, kc->salt, SALT_LEN);
     if ((!reuse && RAND_bytes(salt, SALT_LEN) != 1) || RAND_bytes(nonce, NONCE_LEN) != 1) {
@@ -187,11 +259,12 @@ static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase, in
     }
     if (reuse) {
         memcpy(key, kc->key, KEY_LEN);
-    } else if (!derive_key(passphrase, salt, log2n, 8, 1, key)) {
+    } else if (!derive_key(passphrase, salt, kp, key)) {
         free(buf);
-        return mlc_error_set(err, MLC_ERR_CRYPTO, "vault: scrypt key derivation failed");
+        return mlc_error_set(err, MLC_ERR_CRYPTO, "vault: %s key derivation failed",
+                             kp->kdf == MLC_VAULT_KDF_HKDF ? "HKDF" : "scrypt");
     } else {
-        kc_store(kc, buf + 9, salt, key);
+        kc_store(kc, kp, salt, key);
     }
     mlc_err rc = MLC_OK;
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
@@ -223,14 +296,17 @@ static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passp
         name = "vault";
     if (len < HDR_LEN + TAG_LEN || memcmp(buf, MAGIC, MAGIC_LEN) != 0)
         return mlc_error_set(err, MLC_ERR_CRYPTO, "%s: not an mlc vault (bad header)", name);
-    if (buf[8] != 1)
-        return mlc_error_set(err, MLC_ERR_CRYPTO, "%s: unsupported vault version %d", name, buf[8]);
+    kdf_params kp;
+    if (!parse_params(buf, &kp))
+        return mlc_error_set(err, MLC_ERR_CRYPTO,
+                             "%s: unsupported vault format %d (key derivation %d)", name, buf[8],
+                             buf[9]);
     unsigned char key[KEY_LEN];
     const unsigned char *salt = buf + 12, *nonce = salt + SALT_LEN;
-    int cached = kc_match(kc, buf + 9, salt);
+    int cached = kc_match(kc, &kp, salt);
     if (cached)
         memcpy(key, kc->key, KEY_LEN);
-    else if (!derive_key(passphrase, salt, buf[9], buf[10], buf[11], key))
+    else if (!derive_key(passphrase, salt, &kp, key))
         return mlc_error_set(err, MLC_ERR_CRYPTO,
                              "%s: cannot derive key (bad or tampered header parameters)", name);
     size_t clen = len - HDR_LEN - TAG_LEN;
@@ -253,7 +329,7 @@ static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passp
         ok = 1;
     EVP_CIPHER_CTX_free(c);
     if (ok && !cached)
-        kc_store(kc, buf + 9, salt, key);
+        kc_store(kc, &kp, salt, key);
     OPENSSL_cleanse(key, sizeof key);
     if (!ok) {
         wipe_free(plain, clen + 1);
@@ -396,6 +472,21 @@ void mlc_vault_passphrase_free(char *pass)
 mlc_err mlc_vault_passphrase(const char *env_key, const char *env_file, int allow_prompt,
                              int confirm, char **out, mlc_error *err)
 {
+    return mlc_vault_key(env_key, env_file, allow_prompt, confirm, out, NULL, err);
+}
+
+/* A key file strong enough for HKDF: at least HKDF_MIN_KEY bytes and no blank, so
+ * a sentence someone typed into a file is still stretched with scrypt. */
+static int strong_key_file(const unsigned char *k, size_t len)
+{
+    return len >= HKDF_MIN_KEY && !memchr(k, ' ', len) && !memchr(k, '\t', len);
+}
+
+mlc_err mlc_vault_key(const char *env_key, const char *env_file, int allow_prompt, int confirm,
+                      char **out, int *kdf, mlc_error *err)
+{
+    if (kdf)
+        *kdf = MLC_VAULT_KDF_SCRYPT;
     const char *v = env_key ? getenv(env_key) : NULL;
     if (v && *v) {
         *out = strdup(v);
@@ -419,6 +510,8 @@ mlc_err mlc_vault_passphrase(const char *env_key, const char *env_file, int allo
             wipe_free(buf, len + 1);
             return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: empty or binary", f);
         }
+        if (kdf && strong_key_file(buf, len))
+            *kdf = MLC_VAULT_KDF_HKDF;
         *out = (char *)buf;
         return MLC_OK;
     }
@@ -485,10 +578,11 @@ mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, m
         return rc;
     }
     char *pass = NULL;
-    mlc_err rc = mlc_vault_passphrase("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE",
-                                      (flags & MLC_VAULT_PROMPT) != 0, 0, &pass, err);
+    int kdf = MLC_VAULT_KDF_SCRYPT;
+    mlc_err rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE",
+                               (flags & MLC_VAULT_PROMPT) != 0, 0, &pass, &kdf, err);
     if (rc == MLC_OK) {
-        rc = mlc_vault_open(path, pass, (flags & MLC_VAULT_CREATE) != 0, log, out, err);
+        rc = mlc_vault_open_kdf(path, pass, kdf, (flags & MLC_VAULT_CREATE) != 0, log, out, err);
         mlc_vault_passphrase_free(pass);
     } else if (err) {
         mlc_error_prefix(err, "vault %s", path);
@@ -518,7 +612,7 @@ static mlc_err load(mlc_vault *v, int create, mlc_error *err)
     size_t plen;
     rc = unseal_kc(buf, len, v->pass, v->path, &v->kc, &plain, &plen, err);
     if (rc == MLC_OK)
-        v->log2n = buf[9];
+        parse_params(buf, &v->file);
     free(buf);
     if (rc)
         return rc;
@@ -566,6 +660,12 @@ static char *dir_of(const char *path)
 mlc_err mlc_vault_open(const char *path, const char *passphrase, int create, mlc_log *log,
                        mlc_vault **out, mlc_error *err)
 {
+    return mlc_vault_open_kdf(path, passphrase, MLC_VAULT_KDF_SCRYPT, create, log, out, err);
+}
+
+mlc_err mlc_vault_open_kdf(const char *path, const char *passphrase, int kdf, int create,
+                           mlc_log *log, mlc_vault **out, mlc_error *err)
+{
     if (!path || !passphrase || !*passphrase)
         return mlc_error_set(err, MLC_ERR_CONFIG, "vault: no path or empty passphrase");
     mlc_vault *v = calloc(1, sizeof *v);
@@ -573,7 +673,8 @@ mlc_err mlc_vault_open(const char *path, const char *passphrase, int create, mlc
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     v->lockfd = -1;
     v->log = log;
-    v->log2n = DEFAULT_LOG2N;
+    v->want_kdf = kdf == MLC_VAULT_KDF_HKDF ? MLC_VAULT_KDF_HKDF : MLC_VAULT_KDF_SCRYPT;
+    v->file = (kdf_params){v->want_kdf, DEFAULT_LOG2N, 8, 1};
     v->path = strdup(path);
     v->pass = strdup(passphrase);
     v->dirty = cJSON_CreateObject();
@@ -611,6 +712,7 @@ void mlc_vault_free(mlc_vault *v)
 }
 
 const char *mlc_vault_file(const mlc_vault *v) { return v->path; }
+int mlc_vault_kdf(const mlc_vault *v) { return v->file.kdf; }
 const cJSON *mlc_vault_entries(const mlc_vault *v) { return v->root; }
 
 const cJSON *mlc_vault_get(const mlc_vault *v, const char *name)
@@ -774,7 +876,17 @@ static mlc_err write_root(mlc_vault *v, const cJSON *root, mlc_error *err)
     size_t plen = strlen(plain);
     unsigned char *sealed;
     size_t slen;
-    mlc_err rc = seal_kc(plain, plen, v->pass, v->log2n, &v->kc, &sealed, &slen, err);
+    /* A key file asks for HKDF: a scrypt vault opened with one moves to HKDF on this
+     * write. A vault already on HKDF stays there (its key is that strong secret). A
+     * passphrase vault keeps its scrypt cost; format 1 files are rewritten as 2. */
+    kdf_params kp = v->file;
+    if (v->want_kdf == MLC_VAULT_KDF_HKDF || kp.kdf == MLC_VAULT_KDF_HKDF)
+        kp = (kdf_params){MLC_VAULT_KDF_HKDF, 0, 0, 0};
+    else if (kp.kdf != MLC_VAULT_KDF_SCRYPT || kp.p != 1)
+        kp = (kdf_params){MLC_VAULT_KDF_SCRYPT, DEFAULT_LOG2N, 8, 1};
+    mlc_err rc = seal_kc(plain, plen, v->pass, &kp, &v->kc, &sealed, &slen, err);
+    if (rc == MLC_OK)
+        v->file = kp;
     wipe_free(plain, plen);
     if (rc)
         return rc;
@@ -819,7 +931,7 @@ mlc_err mlc_vault_save(mlc_vault *v, mlc_error *err)
     return rc;
 }
 
-mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, mlc_error *err)
+mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, int kdf, mlc_error *err)
 {
     if (!new_passphrase || !*new_passphrase)
         return mlc_error_set(err, MLC_ERR_CONFIG, "empty new vault key");
@@ -835,13 +947,20 @@ mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, mlc_error *err
         } else {
             char *old = v->pass;
             key_cache oldkc = v->kc;
+            kdf_params oldfile = v->file;
+            int oldwant = v->want_kdf;
             v->pass = np;
             kc_clear(&v->kc); /* new key: new salt */
+            /* the new key's own derivation, whatever the old one was */
+            v->want_kdf = kdf == MLC_VAULT_KDF_HKDF ? MLC_VAULT_KDF_HKDF : MLC_VAULT_KDF_SCRYPT;
+            v->file = (kdf_params){v->want_kdf, DEFAULT_LOG2N, 8, 1};
             mlc_log_secret(v->log, np);
             rc = write_root(v, v->root, err);
             if (rc) {
                 v->pass = old;
                 v->kc = oldkc;
+                v->file = oldfile;
+                v->want_kdf = oldwant;
                 wipe_free(np, strlen(np));
             } else {
                 wipe_free(old, strlen(old));

@@ -3,11 +3,25 @@
  *
  * A vault file holds one JSON object of named entries (e.g. "cloudsuite": the
  * .ionapi contents, "shipstation": API keys, "cloudsuite.token": the cached
- * OAuth token with its expiry), encrypted with AES-256-GCM under a key derived
- * with scrypt from a passphrase.  File layout (all integers big-endian):
+ * OAuth token with its expiry), encrypted with AES-256-GCM under a 256-bit key
+ * derived from the vault key (the passphrase).  File layout:
  *
- *     "MLCVAULT" | u8 version=1 | u8 log2(N) | u8 r | u8 p | salt[16] | nonce[12]
+ *     "MLCVAULT" | u8 format | u8 a | u8 b | u8 c | salt[16] | nonce[12]
  *     | ciphertext | tag[16]
+ *
+ *   format 2 (written now): a = key derivation (MLC_VAULT_KDF_*):
+ *     1 scrypt: b = log2(N), c = r, p = 1 (N = 2^15, r = 8: a 32 MiB working set);
+ *     2 HKDF-SHA256 (RFC 5869, salt = the vault's salt, info "mlc vault 2
+ *       aes-256-gcm"): b = c = 0; no stretching, no memory cost.
+ *   format 1 (read, never written): scrypt with a = log2(N), b = r, c = p.
+ *
+ * Which derivation a write uses: HKDF when the key came from a key file
+ * (MLC_VAULT_KEY_FILE) of at least 32 bytes without blanks, i.e. random key
+ * material that needs no stretching (`openssl rand -hex 32`); scrypt for
+ * everything a person types (MLC_VAULT_KEY, the terminal prompt, a short key
+ * file or one holding a sentence).  A scrypt vault opened with such a key file
+ * moves to HKDF on its next write; a vault on HKDF stays on it; reading always
+ * follows the header, so any key source opens any vault it is the key of.
  *
  * The 36-byte header is authenticated (GCM AAD), so any flipped byte anywhere is
  * detected and reported; a wrong passphrase gives the same clear error (GCM
@@ -56,6 +70,9 @@ char *mlc_vault_path(const mlc_config *cfg);
 enum { MLC_VAULT_CREATE = 1, MLC_VAULT_PROMPT = 2 };
 mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, mlc_vault **out,
                                mlc_error *err);
+/* Key derivations recorded in a vault's header (format 2). */
+enum { MLC_VAULT_KDF_SCRYPT = 1, MLC_VAULT_KDF_HKDF = 2 };
+
 /* 1 if a vault key is available without prompting (MLC_VAULT_KEY or _FILE set). */
 int mlc_vault_key_available(void);
 
@@ -64,6 +81,10 @@ int mlc_vault_key_available(void);
  * there is one (confirm: ask twice, for new keys).  MLC_ERR_CONFIG if none. */
 mlc_err mlc_vault_passphrase(const char *env_key, const char *env_file, int allow_prompt,
                              int confirm, char **out, mlc_error *err);
+/* The same, and *kdf (may be NULL) says which derivation writes with this key use:
+ * MLC_VAULT_KDF_HKDF for a key file of >= 32 bytes without blanks, else scrypt. */
+mlc_err mlc_vault_key(const char *env_key, const char *env_file, int allow_prompt, int confirm,
+                      char **out, int *kdf, mlc_error *err);
 void mlc_vault_passphrase_free(char *pass);
 
 /* Opens path with passphrase (copied).  A missing file is MLC_ERR_NOTFOUND unless
@@ -72,9 +93,15 @@ void mlc_vault_passphrase_free(char *pass);
  * registered with mlc_log_secret(). */
 mlc_err mlc_vault_open(const char *path, const char *passphrase, int create, mlc_log *log,
                        mlc_vault **out, mlc_error *err);
+/* mlc_vault_open for a key whose writes use kdf (MLC_VAULT_KDF_*, from mlc_vault_key);
+ * mlc_vault_open is this with MLC_VAULT_KDF_SCRYPT. */
+mlc_err mlc_vault_open_kdf(const char *path, const char *passphrase, int kdf, int create,
+                           mlc_log *log, mlc_vault **out, mlc_error *err);
 void mlc_vault_free(mlc_vault *v);
 
 const char *mlc_vault_file(const mlc_vault *v);
+/* The derivation (MLC_VAULT_KDF_*) of the file as last read or written. */
+int mlc_vault_kdf(const mlc_vault *v);
 const cJSON *mlc_vault_get(const mlc_vault *v, const char *name);
 mlc_err mlc_vault_set(mlc_vault *v, const char *name, cJSON *value, mlc_error *err);
 /* Returns MLC_ERR_NOTFOUND if there was no such entry. */
@@ -89,14 +116,14 @@ mlc_err mlc_vault_lock(mlc_vault *v, int timeout_s, mlc_error *err);
 void mlc_vault_unlock(mlc_vault *v);
 /* Re-reads the file, discarding unsaved changes. Missing file -> empty vault. */
 mlc_err mlc_vault_reload(mlc_vault *v, mlc_error *err);
-/* Re-encrypts everything under a new passphrase (new salt) and saves. */
-mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, mlc_error *err);
+/* Re-encrypts everything under a new passphrase (new salt, derivation kdf) and saves. */
+mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, int kdf, mlc_error *err);
 
 /* Encrypt/decrypt a vault image in memory (exposed for tests and fuzzing).
- * scrypt_log2n: 0 = default (15).  Caller frees *out (decrypt: wipe with
- * OPENSSL_cleanse before free). */
-mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, int scrypt_log2n,
-                       unsigned char **out, size_t *outlen, mlc_error *err);
+ * kdf: MLC_VAULT_KDF_*; scrypt_log2n: 0 = default (15).  Caller frees *out
+ * (decrypt: wipe with OPENSSL_cleanse before free). */
+mlc_err mlc_vault_seal(const char *plain, size_t len, const char *passphrase, int kdf,
+                       int scrypt_log2n, unsigned char **out, size_t *outlen, mlc_error *err);
 mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passphrase,
                          const char *name, char **out, size_t *outlen, mlc_error *err);
 

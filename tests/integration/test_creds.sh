@@ -1,7 +1,8 @@
 #!/bin/sh
 # tests/integration/test_creds.sh: `mlc creds` against mlc-sim: add (file and
 # stdin), list (text and --json, no secrets), use from the vault alone, wrong vault
-# key, loose permissions, tampered bytes, rotate-key, rm (revokes the token),
+# key, loose permissions, tampered bytes, rotate-key, the key derivation each key
+# source gets (and the peak RSS of a key-file run), rm (revokes the token),
 # malformed .ionapi files (each missing key, invalid JSON, binary garbage, huge),
 # and no secret in any stdout, stderr or state file.
 . "$(dirname "$0")/lib.sh"
@@ -87,6 +88,31 @@ echo "rotated-key-$$" >>"$WORK/secrets"
 MLC_VAULT_KEY="rotated-key-$$"; export MLC_VAULT_KEY
 run new_key ping
 check_eq "new key: ping still ok, no new login" "0 1" "$RC $(state .counters.logins)"
+
+# --- key derivation: scrypt for a passphrase, HKDF for a key file (issue 19) ---
+hdr() { od -An -tx1 -j8 -N4 "$1" | tr -d ' \n'; }
+check_eq "a passphrase vault records scrypt (format 2, kdf 1, log2 N 15, r 8)" "02010f08" "$(hdr "$VAULT")"
+KF_STATE="$WORK/kf-state"
+openssl rand -hex 32 >"$WORK/vault.key" 2>/dev/null || head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$WORK/vault.key"
+chmod 600 "$WORK/vault.key"
+cat "$WORK/vault.key" >>"$WORK/secrets"
+kf() { env -u MLC_VAULT_KEY MLC_STATE_DIR="$KF_STATE" MLC_VAULT_KEY_FILE="$WORK/vault.key" "$MLC" "$@" </dev/null; }
+kf creds add cloudsuite --ionapi "$ION" >"$OUT/kf-add.out" 2>"$OUT/kf-add.err"
+check_eq "a vault keyed by a 32-byte key file records HKDF (format 2, kdf 2)" "02020000" "$(hdr "$KF_STATE/sim.vault")"
+kf creds add shipstation --v2-key-file "$SIM_DIR/shipstation-v2.key" >"$OUT/kf-add2.out" 2>"$OUT/kf-add2.err"
+kf ping >"$OUT/kf-ping1.out" 2>"$OUT/kf-ping1.err"
+check_eq "key-file vault: ping (logs in, caches the token)" "0" "$?"
+if [ -x /usr/bin/time ]; then
+  /usr/bin/time -f %M -o "$WORK/rss" env -u MLC_VAULT_KEY MLC_STATE_DIR="$KF_STATE" \
+    MLC_VAULT_KEY_FILE="$WORK/vault.key" "$MLC" ping </dev/null >"$OUT/kf-ping2.out" 2>"$OUT/kf-ping2.err"; rc=$?
+  rss=$(tail -n 1 "$WORK/rss")
+  if [ "$rc" = 0 ] && [ "$rss" -lt 16384 ]; then t_ok "ping with a key-file vault and a cached token: ${rss} KiB peak RSS (< 16 MiB)"
+  else t_fail "ping with a key-file vault stays under 16 MiB" "exit $rc, ${rss} KiB: $(cat "$OUT/kf-ping2.err")"; fi
+fi
+printf 'a sentence someone typed into the key file\n' >"$WORK/typed.key"; chmod 600 "$WORK/typed.key"
+env -u MLC_VAULT_KEY MLC_STATE_DIR="$WORK/typed-state" MLC_VAULT_KEY_FILE="$WORK/typed.key" \
+  "$MLC" creds add cloudsuite --ionapi "$ION" </dev/null >"$OUT/typed.out" 2>"$OUT/typed.err"
+check_eq "a key file holding a typed sentence is stretched with scrypt" "02010f08" "$(hdr "$WORK/typed-state/sim.vault")"
 
 # --- rm ----------------------------------------------------------------------
 before=$(state '.counters.requests["ION revoke 200"] // 0')
