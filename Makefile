@@ -31,7 +31,7 @@ BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check unit demo bench fuzz clean help asan deps man soak
-all: $(BUILD)/mlc $(BUILD)/libmlc.a $(BUILD)/libmlc.so $(BUILD)/mlc-sim
+all: $(BUILD)/mlc $(BUILD)/libmlc.a $(BUILD)/libmlc.so $(BUILD)/mlc-sim $(BUILD)/mlc.pc
 
 help:
 	@echo "make            build build/mlc, build/libmlc.{a,so}, build/mlc-sim"
@@ -41,6 +41,9 @@ help:
 	@echo "make demo       run the whole job against a local mlc-sim sandbox"
 	@echo "make bench      benchmarks (bench/), results in bench/results.json"
 	@echo "make soak       soak test: all subcommands under 20% faults (SOAK_ITERATIONS=N)"
+	@echo "make install    install mlc, libmlc, headers, mlc.pc, man pages, completions, examples"
+	@echo "                (PREFIX=/usr/local, DESTDIR=); make uninstall removes them"
+	@echo "make deb        build/mlc_$(VERSION)_<arch>.deb (dpkg-deb; systemd units, mlc user)"
 	@echo "make clean      remove build outputs"
 
 deps: $(DEPS_OK)
@@ -57,8 +60,15 @@ $(BUILD)/libmlc.a: $(LIB_OBJ)
 	@rm -f $@
 	ar rcs $@ $^
 
-$(BUILD)/libmlc.so: $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# the shared library carries a soname (major version 0 while the API settles):
+# libmlc.so.0.1.0, with libmlc.so.0 (run time) and libmlc.so (link time) beside it
+SOMAJOR   := 0
+SONAME    := libmlc.so.$(SOMAJOR)
+$(BUILD)/libmlc.so.$(VERSION): $(LIB_OBJ)
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(PKG_LIBS) -lm
+$(BUILD)/libmlc.so: $(BUILD)/libmlc.so.$(VERSION)
+	ln -sf libmlc.so.$(VERSION) $(BUILD)/$(SONAME)
+	ln -sf libmlc.so.$(VERSION) $@
 
 $(BUILD)/mlc: $(CMD_OBJ) $(BUILD)/libmlc.a
 	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libmlc.a $(PKG_LIBS) -lm
@@ -96,6 +106,69 @@ bench: all $(BENCH_BIN)
 
 clean:
 	rm -rf build build-asan
+
+# ---------------------------------------------------------------- install (issue 19)
+# make install / uninstall [PREFIX=/usr/local] [DESTDIR=]: the tool, the library
+# (static, and shared with its soname links), every lib/*.h as <mlc/NAME.h> (each
+# compiles on its own; the test checks it), mlc.pc, the man pages (mlc-sim(1) is the
+# sandbox's and stays in the tree), bash and zsh completions, the examples.
+# uninstall removes exactly these files, then the directories only mlc uses.
+PREFIX      ?= /usr/local
+BINDIR      ?= $(PREFIX)/bin
+LIBDIR      ?= $(PREFIX)/lib
+INCLUDEDIR  ?= $(PREFIX)/include
+DATADIR     ?= $(PREFIX)/share
+MANDIR      ?= $(DATADIR)/man
+DOCDIR      ?= $(DATADIR)/doc/mlc
+BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
+INSTALL     ?= install
+PUB_H     := $(sort $(wildcard lib/*.h))
+MAN1      := $(filter-out man/mlc-sim.1,$(sort $(wildcard man/*.1)))
+MAN5      := $(sort $(wildcard man/*.5))
+EXAMPLES  := $(filter-out examples/systemd,$(sort $(wildcard examples/*)))
+UNITS     := $(sort $(wildcard examples/systemd/*))
+D         := $(DESTDIR)
+
+$(BUILD)/mlc.pc: mk/mlc.pc.in Makefile
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@LIBDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(LIBDIR))|' \
+	    -e 's|@INCLUDEDIR@|$(patsubst $(PREFIX)%,$${prefix}%,$(INCLUDEDIR))|' mk/mlc.pc.in >$@
+.PHONY: $(BUILD)/mlc.pc
+
+.PHONY: install uninstall install-tool
+# install-tool: what the Debian package ships (the tool is linked with libmlc.a, so
+# it needs neither the shared library nor the headers)
+install-tool: $(BUILD)/mlc
+	$(INSTALL) -d $(D)$(BINDIR) $(D)$(MANDIR)/man1 $(D)$(MANDIR)/man5 $(D)$(BASHCOMPDIR) \
+	  $(D)$(ZSHCOMPDIR) $(D)$(DOCDIR)/examples/systemd
+	$(INSTALL) -m 755 $(BUILD)/mlc $(D)$(BINDIR)/mlc
+	$(INSTALL) -m 644 $(MAN1) $(D)$(MANDIR)/man1/
+	$(INSTALL) -m 644 $(MAN5) $(D)$(MANDIR)/man5/
+	$(INSTALL) -m 644 completions/mlc.bash $(D)$(BASHCOMPDIR)/mlc
+	$(INSTALL) -m 644 completions/_mlc $(D)$(ZSHCOMPDIR)/_mlc
+	$(INSTALL) -m 644 $(EXAMPLES) $(D)$(DOCDIR)/examples/
+	$(INSTALL) -m 644 $(UNITS) $(D)$(DOCDIR)/examples/systemd/
+
+install: all install-tool
+	$(INSTALL) -d $(D)$(LIBDIR)/pkgconfig $(D)$(INCLUDEDIR)/mlc
+	$(INSTALL) -m 644 $(BUILD)/libmlc.a $(D)$(LIBDIR)/libmlc.a
+	$(INSTALL) -m 755 $(BUILD)/libmlc.so.$(VERSION) $(D)$(LIBDIR)/libmlc.so.$(VERSION)
+	ln -sf libmlc.so.$(VERSION) $(D)$(LIBDIR)/$(SONAME)
+	ln -sf $(SONAME) $(D)$(LIBDIR)/libmlc.so
+	$(INSTALL) -m 644 $(PUB_H) $(D)$(INCLUDEDIR)/mlc/
+	$(INSTALL) -m 644 $(BUILD)/mlc.pc $(D)$(LIBDIR)/pkgconfig/mlc.pc
+
+uninstall:
+	rm -f $(D)$(BINDIR)/mlc $(D)$(LIBDIR)/libmlc.a $(D)$(LIBDIR)/libmlc.so.$(VERSION) \
+	  $(D)$(LIBDIR)/$(SONAME) $(D)$(LIBDIR)/libmlc.so $(D)$(LIBDIR)/pkgconfig/mlc.pc \
+	  $(D)$(BASHCOMPDIR)/mlc $(D)$(ZSHCOMPDIR)/_mlc
+	rm -f $(addprefix $(D)$(INCLUDEDIR)/mlc/,$(notdir $(PUB_H)))
+	rm -f $(addprefix $(D)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(D)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(D)$(DOCDIR)/examples/,$(notdir $(EXAMPLES))) \
+	  $(addprefix $(D)$(DOCDIR)/examples/systemd/,$(notdir $(UNITS)))
+	rmdir $(D)$(INCLUDEDIR)/mlc $(D)$(DOCDIR)/examples/systemd $(D)$(DOCDIR)/examples $(D)$(DOCDIR) 2>/dev/null || true
 
 -include $(LIB_OBJ:.o=.d) $(CMD_OBJ:.o=.d) $(SIM_OBJ:.o=.d)
 
