@@ -160,6 +160,10 @@ install: all install-tool
 	$(INSTALL) -m 644 $(PUB_H) $(D)$(INCLUDEDIR)/mlc/
 	$(INSTALL) -m 644 $(BUILD)/mlc.pc $(D)$(LIBDIR)/pkgconfig/mlc.pc
 
+.PHONY: deb
+deb: | $(DEPS_OK)
+	@sh mk/deb.sh $(BUILD) $(VERSION)
+
 uninstall:
 	rm -f $(D)$(BINDIR)/mlc $(D)$(LIBDIR)/libmlc.a $(D)$(LIBDIR)/libmlc.so.$(VERSION) \
 	  $(D)$(LIBDIR)/$(SONAME) $(D)$(LIBDIR)/libmlc.so $(D)$(LIBDIR)/pkgconfig/mlc.pc \
