@@ -1,7 +1,9 @@
 #!/bin/sh
 # test_examples.sh: every example is exercised: the crontab lines and the systemd
 # ExecStart commands run against mlc-sim (paths swapped for the sandbox's), the CI
-# script runs, and the sandbox demo (make demo) runs to its summary.
+# script runs, and the sandbox demo (make demo) runs to its summary, showing stock
+# (M3 and ShipStation on-hand before and after the receipts and the item sync) and a
+# PO line in transit before its delivery.
 # (examples/mlc.yaml is loaded and validated by tests/unit/test_config.c.)
 . tests/integration/lib.sh
 sim_start
@@ -64,6 +66,22 @@ check "the demo posts receipts" grep -q "goods receipts posted: *[1-9]" "$SIM_DI
   || grep -v '^   receipt' "$SIM_DIR/demo.out" | sed 's/^/#   /' | tail -n 40
 check "the demo leaves nothing for an operator" grep -q "left for an operator: *0" "$SIM_DIR/demo.out"
 check "the demo replays the exhausted receipt" grep -q "receipt [0-9]*: posted" "$SIM_DIR/demo.out"
+# stock: the table after TITLE (item, warehouse, M3 on-hand, ShipStation on-hand)
+table() { awk -v t="$1" 'index($0, t) == 1 { on = 1; next } on && /ITEM/ { next }
+                         on && /^   ITM/ { print $3, $4; next } on { exit }' "$SIM_DIR/demo.out"; }
+table "Stock before" >"$SIM_DIR/st0"; table "Stock after the receipts" >"$SIM_DIR/st1"
+table "Stock after mlc sync-items" >"$SIM_DIR/st2"
+check "the demo prints stock of a few items three times" \
+  sh -c "[ \$(wc -l <'$SIM_DIR/st0') -ge 3 ] && [ \$(wc -l <'$SIM_DIR/st1') -eq \$(wc -l <'$SIM_DIR/st0') ] && [ \$(wc -l <'$SIM_DIR/st2') -eq \$(wc -l <'$SIM_DIR/st0') ]"
+check_eq "before: M3 and ShipStation agree" "" "$(awk '$1 != $2' "$SIM_DIR/st0")"
+check "after the receipts: M3 on-hand grew, ShipStation's not yet" \
+  sh -c "paste -d' ' '$SIM_DIR/st0' '$SIM_DIR/st1' | awk '\$3 > \$1 && \$4 == \$2 { n++ } END { exit !(n >= 1) }'"
+check_eq "after mlc sync-items: ShipStation has M3's on-hand" "" "$(awk '$1 != $2' "$SIM_DIR/st2")"
+check_eq "and that is the on-hand M3 had after the receipts" "$(cut -d' ' -f1 "$SIM_DIR/st1")" "$(cut -d' ' -f1 "$SIM_DIR/st2")"
+check "the item step sets stock in ShipStation" grep -q "stock set in ShipStation: [1-9]" "$SIM_DIR/demo.out"
+check "a PO line shows in transit in M3 before delivery" grep -q "ordered \([0-9]*\), in transit [1-9][0-9]*, received 0" "$SIM_DIR/demo.out"
+po=$(sed -n 's/.*PO \([0-9]*\) line \([0-9]*\) (.*in transit [1-9].*/\1 \2/p' "$SIM_DIR/demo.out" | head -n 1)
+check "and received, no longer in transit, after delivery" grep -q "PO ${po% *} line ${po#* } .*in transit 0, received [1-9]" "$SIM_DIR/demo.out"
 check "the demo logs in once" grep -q "ION logins: *1$" "$SIM_DIR/demo.out"
 demo_dir=$(sed -n 's/.*Starting the sandbox (mlc-sim) in \([^ ]*\).*/\1/p' "$SIM_DIR/demo.out" | head -n 1)
 check "the demo names its sandbox" test -n "$demo_dir"

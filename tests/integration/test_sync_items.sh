@@ -38,7 +38,9 @@ admin GET state | jq '
 check "the small seed loads" sh -c "curl -sf -X POST --data @$SIM_DIR/seed.json $SIM_URL/admin/seed >/dev/null"
 
 # WH1 by location, WH2 by ShipStation warehouse (location found from its levels),
-# WH9 mapped to a location ShipStation does not have.
+# WH9 mapped to a location ShipStation does not have. (The sim's ready profile maps
+# every warehouse by location: those lines go first.)
+sed -i '/^          inventory_location_id: /d' "$MLC_CONFIG"
 sed -i 's/^        WH1:$/&\n          inventory_location_id: se-4001/; s/^        WH2:$/&\n          inventory_warehouse_id: se-3002/' "$MLC_CONFIG"
 sed -i 's/^      warehouses:.*$/&\n        WH9: {inventory_location_id: se-4999}/' "$MLC_CONFIG"
 sim_config_add "      items:" "        weight_unit: kg" "        length_unit: cm" \

@@ -106,7 +106,7 @@ static void yaml_address(sbuf *b, const char *key, const cJSON *a)
     sb_add(b, "}\n");
 }
 
-static void yaml_mapping(sbuf *b, cJSON *m3)
+static void yaml_mapping(sbuf *b, cJSON *m3, cJSON *ss)
 {
     sb_add(b, "    mapping:\n      order_types:            # M3 PO order type (ORTY) -> receipt route\n");
     cJSON *ot;
@@ -121,6 +121,14 @@ static void yaml_mapping(sbuf *b, cJSON *m3)
         sb_printf(b, "        %s:\n          warehouse_id: %s     # V2 warehouse id\n", jstr(w, "WHLO"),
                   jstr(w, "v2_warehouse_id"));
         sb_printf(b, "          v1_warehouse_id: %.0f\n", jnum(w, "v1_warehouse_id", 0));
+        /* the ShipStation inventory location of this warehouse, so sync-items keeps
+         * stock in step (M3 on-hand -> ShipStation) out of the box */
+        cJSON *loc;
+        cJSON_ArrayForEach(loc, cJSON_GetObjectItem(ss, "inventory_locations"))
+            if (jstr(loc, "WHLO") && jstr(w, "WHLO") && strcmp(jstr(loc, "WHLO"), jstr(w, "WHLO")) == 0 &&
+                jstr(loc, "inventory_location_id"))
+                sb_printf(b, "          inventory_location_id: %s   # V2 inventory location (stock)\n",
+                          jstr(loc, "inventory_location_id"));
         yaml_address(b, "          ship_to", cJSON_GetObjectItem(w, "address"));
     }
     sb_add(b, "      suppliers:              # M3 SUNO -> ship-from address and carrier defaults\n");
@@ -149,7 +157,7 @@ static int write_yaml(void)
     sb_printf(&b, "    shipstation:\n      api: v2\n      v2_url: %s\n      v1_url: %s\n"
                   "      api_key_file: shipstation-v2.key\n      v1_key_file: shipstation-v1.key\n",
               SIM->base_url, SIM->base_url);
-    yaml_mapping(&b, m3);
+    yaml_mapping(&b, m3, cJSON_GetObjectItem(SIM->st, "shipstation"));
     int rc = write_file("mlc.yaml", b.s, 0600);
     free(b.s);
     return rc;
