@@ -17,6 +17,9 @@
 [ -f "$BUILD/libmlc.a" ] && [ -x "$MLC" ] || t_skip_all "no $BUILD/libmlc.a (run make first)"
 command -v pkg-config >/dev/null 2>&1 || t_skip_all "no pkg-config"
 CC=${CC:-cc}
+# make asan installs a sanitized library: programs using it are built the same way
+SANFLAGS=""
+ldd "$MLC" 2>/dev/null | grep -q libasan && SANFLAGS="-fsanitize=address,undefined"
 T=$(mktemp -d "${TMPDIR:-/tmp}/mlc-install.XXXXXX")
 trap 'rm -rf "$T"; t_cleanup' EXIT INT TERM
 D="$T/dest"; P=/usr/local; R="$D$P"
@@ -56,6 +59,7 @@ cat >"$T/prog.c" <<'C'
 #include <mlc/store.h>
 #include <mlc/vault.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 int main(void)
 {
@@ -73,6 +77,7 @@ int main(void)
     if (mlc_vault_seal("{}", 2, "0123456789abcdef0123456789abcdef", MLC_VAULT_KDF_HKDF, 0, &sealed,
                        &n, &err) != MLC_OK)
         return 2;
+    free(sealed);
     mlc_store *st = NULL;
     if (mlc_store_open(":memory:", 100, &st, &err) != MLC_OK) {
         fprintf(stderr, "store: %s\n", err.msg);
@@ -84,7 +89,7 @@ int main(void)
 }
 C
 # shellcheck disable=SC2046
-$CC -std=c11 -o "$T/prog" "$T/prog.c" $($PC --cflags --libs mlc) >"$T/cc.err" 2>&1
+$CC -std=c11 $SANFLAGS -o "$T/prog" "$T/prog.c" $($PC --cflags --libs mlc) >"$T/cc.err" 2>&1
 check "a program builds with pkg-config --cflags --libs mlc" test -x "$T/prog" || sed 's/^/# /' "$T/cc.err"
 out=$(LD_LIBRARY_PATH="$R/lib" "$T/prog" 2>&1)
 check_eq "it runs against libmlc.so.0" "cono=100 vault=$((40 + 2 + 16)) bytes config" "$out"
@@ -105,7 +110,7 @@ for f in $($PC --static --libs mlc); do
   libs="$libs $f"
 done
 # shellcheck disable=SC2086
-$CC -std=c11 -o "$T/prog-static" "$T/prog.c" $($PC --cflags mlc) $libs >"$T/cc-static.err" 2>&1
+$CC -std=c11 $SANFLAGS -o "$T/prog-static" "$T/prog.c" $($PC --cflags mlc) $libs >"$T/cc-static.err" 2>&1
 check "a program links statically with libmlc.a and pkg-config --static --libs mlc" test -x "$T/prog-static" ||
   sed 's/^/# /' "$T/cc-static.err" | tail -n 5
 check_eq "the static program runs without libmlc.so" "cono=100 vault=58 bytes config" "$("$T/prog-static" 2>&1)"
