@@ -6,7 +6,8 @@
 # the systemd units and timers in /lib/systemd/system and none enabled), the
 # maintainer scripts (the `mlc` system user the units run as, purge), unpacks it
 # with dpkg-deb -x and runs `mlc --version` and `mlc help` from it; lintian, when
-# installed, must report no error (E:). The package is not installed on this machine.
+# installed, must report no error (E:). With MLC_TEST_DEB_INSTALL=1 (CI, root) it is
+# also installed with dpkg -i (user, directories, tool) and purged (all gone).
 # Not here: make install (test_install.sh).
 . "$(dirname "$0")/lib.sh"
 [ -x "$MLC" ] || t_skip_all "no $MLC (run make first)"
@@ -71,6 +72,24 @@ out=$("$T/x/usr/bin/mlc" help 2>&1); rc=$?
 check_eq "unpacked: mlc help exits 0" "0" "$rc"
 check "unpacked: mlc help lists the commands" sh -c 'printf "%s\n" "$1" | grep -q "^Commands:"' sh "$out"
 check "unpacked: the binary is stripped" sh -c "! objdump -h '$T/x/usr/bin/mlc' | grep -q '\.debug_info'"
+
+# --- installed for real (CI only: it adds a user and files to this machine) ----------
+if [ "${MLC_TEST_DEB_INSTALL:-}" = 1 ] && [ "$(id -u)" = 0 ] && ! dpkg -s mlc >/dev/null 2>&1 &&
+   ! getent passwd mlc >/dev/null; then
+  dpkg -i "$deb" >"$T/dpkg-i.out" 2>&1
+  check_eq "dpkg -i installs it" "0" "$?" || sed 's/^/# /' "$T/dpkg-i.out" | tail -n 5
+  check_eq "postinst made the mlc system user" "/var/lib/mlc" "$(getent passwd mlc | cut -d: -f6)"
+  check_eq "/etc/mlc root:mlc 750, /var/lib/mlc mlc:mlc 750" "root:mlc:750 mlc:mlc:750" \
+    "$(stat -c %U:%G:%a /etc/mlc) $(stat -c %U:%G:%a /var/lib/mlc)"
+  check_eq "installed: mlc --version" "mlc $VERSION" "$(/usr/bin/mlc --version 2>&1)"
+  check_eq "no unit enabled" "" "$(find /etc/systemd/system -name 'mlc-*' 2>/dev/null)"
+  dpkg --purge mlc >"$T/dpkg-p.out" 2>&1
+  check_eq "dpkg --purge removes it" "0" "$?"
+  check_eq "purge removed the user, /etc/mlc, /var/lib/mlc and the tool" "" \
+    "$(getent passwd mlc; ls -d /etc/mlc /var/lib/mlc /usr/bin/mlc 2>/dev/null)"
+else
+  echo "# not installed on this machine (MLC_TEST_DEB_INSTALL=1, as root, without an mlc user or package)"
+fi
 
 # --- lintian ------------------------------------------------------------------------
 if command -v lintian >/dev/null 2>&1; then
