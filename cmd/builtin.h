@@ -27,6 +27,7 @@
     MLC_BUILTIN("push-shipments", push_shipments, "create or update ShipStation inbound shipments from POs") \
     MLC_BUILTIN("queue", queue, "list receipts: pending, queued, exhausted, needs review, posted") \
     MLC_BUILTIN("replay", replay, "re-post exhausted or reviewed receipts through the exactly-once path") \
+    MLC_BUILTIN("status", status, "one look at the profile's health: runs, cursors, receipts, token, rate budget") \
     MLC_BUILTIN("sync-items", sync_items, "align CloudSuite items with ShipStation products and stock, both ways") \
     MLC_BUILTIN("version", version, "print mlc's version") \
     MLC_BUILTIN("webhook", webhook, "receive ShipStation webhooks (serve) and register them (subscribe)")

@@ -492,7 +492,7 @@ static int rm(mlc_ctx *ctx, const mlc_config *cfg, const char *what)
             if (mlc_ionapi_from_json(inner ? inner : e, "vault entry", &ion, &ierr) == MLC_OK) {
                 mlc_http *http = NULL;
                 mlc_http_opts ho = {.timeout_s = (long)mlc_config_int(cfg, "cloudsuite.timeout"),
-                                    .max_attempts = 2, .log = log};
+                                    .max_attempts = 2, .log = log, .trace = mlc_ctx_trace(ctx)};
                 if (mlc_http_new(&ho, &http, &ierr) == MLC_OK) {
                     mlc_ionapi_attach(ion, http, v, log, 0);
                     if (mlc_ionapi_revoke(ion, &ierr) != MLC_OK)

@@ -1,8 +1,9 @@
 /*
  * mlc.c: the `mlc` dispatcher. Parses the options shared by every subcommand
- * (--config, --profile, --log-format, -q, -v), builds the context, and runs the
- * subcommand from the table in builtin.h. Unknown names exit 64 with the closest
- * suggestion.
+ * (--config, --profile, --log-format, --trace, --no-progress, -q, -v), builds the
+ * context, and runs the subcommand from the table in builtin.h, recording the run
+ * in the store for `mlc status` (lib/ctx). Unknown names exit 64 with the
+ * closest suggestion.
  *
  * Not here: any subcommand's own options or work.
  */
@@ -29,7 +30,8 @@ static const builtin builtins[] = {MLC_BUILTINS(MLC_ENTRY)};
 #define NBUILTINS (sizeof builtins / sizeof builtins[0])
 
 static const char global_usage[] =
-    "usage: mlc [--config FILE] [--profile NAME] [--log-format text|json] [-q] [-v] COMMAND [ARGS]\n"
+    "usage: mlc [--config FILE] [--profile NAME] [--log-format text|json] [--trace FILE.har]\n"
+    "           [--no-progress] [-q] [-v] COMMAND [ARGS]\n"
     "       mlc help COMMAND | mlc COMMAND --help | mlc --version\n";
 
 static void print_help(FILE *out)
@@ -46,6 +48,8 @@ static void print_help(FILE *out)
           "  --config FILE       configuration file (default $MLC_CONFIG, ~/.config/mlc/mlc.yaml)\n"
           "  --profile NAME      profile in the configuration (default $MLC_PROFILE, default_profile)\n"
           "  --log-format FMT    text (default) or json, on stderr\n"
+          "  --trace FILE        write every HTTP exchange to FILE as HAR 1.2, secrets redacted\n"
+          "  --no-progress       no progress line, even on a terminal\n"
           "  -q, --quiet         errors only\n"
           "  -v, --verbose       more detail (twice: debug)\n"
           "\nSee mlc(1) and mlc-COMMAND(1).\n",
@@ -100,7 +104,8 @@ static int unknown_command(const char *name)
 /* Takes the shared options out of argv wherever they are (until "--").
  * Returns -1 on a usage error; sets show_help and show_version for bare flags
  * seen before the command name. */
-static int take_shared_options(int *argc, char **argv, mlc_ctx_opts *o, int *show_help, int *show_version)
+static int take_shared_options(int *argc, char **argv, mlc_ctx_opts *o, const char **trace, int *show_help,
+                               int *show_version)
 {
     int out = 1, seen_cmd = 0, verbosity = 0, quiet = 0;
     for (int i = 1; i < *argc; i++) {
@@ -112,13 +117,15 @@ static int take_shared_options(int *argc, char **argv, mlc_ctx_opts *o, int *sho
                 argv[out++] = argv[i++];
             break;
         }
-        if (!strcmp(a, "--config") || !strcmp(a, "--profile") || !strcmp(a, "--log-format")) {
+        if (!strcmp(a, "--config") || !strcmp(a, "--profile") || !strcmp(a, "--log-format") ||
+            !strcmp(a, "--trace")) {
             if (i + 1 >= *argc) {
                 fprintf(stderr, "mlc: %s needs a value\n", a);
                 return -1;
             }
             val = argv[++i];
-        } else if (!strncmp(a, "--config=", 9) || !strncmp(a, "--profile=", 10) || !strncmp(a, "--log-format=", 13)) {
+        } else if (!strncmp(a, "--config=", 9) || !strncmp(a, "--profile=", 10) || !strncmp(a, "--log-format=", 13) ||
+                   !strncmp(a, "--trace=", 8)) {
             val = strchr(a, '=') + 1;
         }
         if (val) {
@@ -126,6 +133,8 @@ static int take_shared_options(int *argc, char **argv, mlc_ctx_opts *o, int *sho
                 slot = &o->config_path;
             else if (!strncmp(a, "--profile", 9))
                 slot = &o->profile;
+            else if (!strncmp(a, "--trace", 7))
+                slot = trace;
             else if (mlc_log_parse_format(val, &o->log_format)) {
                 fprintf(stderr, "mlc: --log-format must be text or json, not '%s'\n", val);
                 return -1;
@@ -136,6 +145,10 @@ static int take_shared_options(int *argc, char **argv, mlc_ctx_opts *o, int *sho
         }
         if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
             quiet = 1;
+            continue;
+        }
+        if (!strcmp(a, "--no-progress")) {
+            o->no_progress = 1;
             continue;
         }
         if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
@@ -177,12 +190,33 @@ static void harden_process(void)
     signal(SIGPIPE, SIG_IGN);
 }
 
+/* The name a run is recorded under: the command, plus the action word of the
+ * commands that have one ("webhook serve"); NULL for runs not recorded (help,
+ * version, status itself, and any --help). */
+static const char *run_name(int argc, char **argv, char *buf, size_t n)
+{
+    static const char *const unrecorded[] = {"version", "status"};
+    for (size_t i = 0; i < sizeof unrecorded / sizeof *unrecorded; i++)
+        if (!strcmp(argv[0], unrecorded[i]))
+            return NULL;
+    for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h"))
+            return NULL;
+    if (argc > 1 && argv[1][0] != '-' &&
+        (!strcmp(argv[0], "webhook") || !strcmp(argv[0], "creds") || !strcmp(argv[0], "queue")))
+        snprintf(buf, n, "%s %s", argv[0], argv[1]);
+    else
+        snprintf(buf, n, "%s", argv[0]);
+    return buf;
+}
+
 int main(int argc, char **argv)
 {
     mlc_ctx_opts opts = {0};
     int show_help = 0, show_version = 0;
+    const char *trace = NULL;
     harden_process();
-    if (take_shared_options(&argc, argv, &opts, &show_help, &show_version)) {
+    if (take_shared_options(&argc, argv, &opts, &trace, &show_help, &show_version)) {
         fputs(global_usage, stderr);
         return MLC_EXIT_USAGE;
     }
@@ -218,10 +252,24 @@ int main(int argc, char **argv)
         fputs("mlc: out of memory\n", stderr);
         return MLC_EXIT_OSERR;
     }
-    char prog[64];
+    char prog[64], name[64];
     snprintf(prog, sizeof prog, "mlc %s", b->name);
     mlc_log_set_program(mlc_ctx_log(ctx), prog);
+    if (trace) {
+        mlc_error e = {0};
+        if (mlc_ctx_open_trace(ctx, trace, &e)) {
+            int rc = cmd_fail(ctx, &e);
+            mlc_ctx_free(ctx);
+            curl_global_cleanup();
+            return rc;
+        }
+    }
+    const char *rname = run_name(argc - 1, argv + 1, name, sizeof name);
+    if (rname)
+        mlc_ctx_run_start(ctx, rname);
     int rc = b->fn(argc - 1, argv + 1, ctx);
+    if (rname && rc != MLC_EXIT_USAGE)
+        mlc_ctx_run_finish(ctx, rc);
     mlc_ctx_free(ctx);
     curl_global_cleanup();
     return rc;

@@ -4,7 +4,10 @@
  */
 #include "ctx.h"
 #include "store.h"
+#include "trace.h"
 
+#include <cjson/cJSON.h>
+#include <time.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,7 +19,22 @@ struct mlc_ctx {
     char *profile;
     mlc_config *config;
     mlc_store *store;
+    mlc_trace *trace;
+    char run_command[64];      /* "" = not recording */
+    int64_t run_started;
+    int64_t run_id;            /* 0 until the row exists */
 };
+
+#define RUN_KEEP_DAYS 90
+
+static void run_begin_row(mlc_ctx *ctx)
+{
+    mlc_error e = {0};
+    if (!ctx->run_command[0] || ctx->run_id || !ctx->store)
+        return;
+    if (mlc_store_run_begin(ctx->store, ctx->run_command, ctx->run_started, &ctx->run_id, &e))
+        mlc_log_debug(ctx->log, "run record: %s", e.msg);
+}
 
 mlc_ctx *mlc_ctx_new(const mlc_ctx_opts *opts)
 {
@@ -24,6 +42,13 @@ mlc_ctx *mlc_ctx_new(const mlc_ctx_opts *opts)
     if (!ctx)
         return NULL;
     ctx->log = mlc_log_new(NULL, opts->log_format, opts->log_level);
+    if (ctx->log && opts->no_progress)
+        mlc_log_set_progress(ctx->log, 0);
+    mlc_error e;
+    if (ctx->log && mlc_trace_open(NULL, ctx->log, &ctx->trace, &e)) {
+        mlc_ctx_free(ctx);
+        return NULL;
+    }
     ctx->config_path = opts->config_path ? strdup(opts->config_path) : NULL;
     ctx->profile = opts->profile ? strdup(opts->profile) : NULL;
     if (!ctx->log || (opts->config_path && !ctx->config_path) || (opts->profile && !ctx->profile)) {
@@ -37,6 +62,10 @@ void mlc_ctx_free(mlc_ctx *ctx)
 {
     if (!ctx)
         return;
+    mlc_error e = {0};
+    if (mlc_trace_close(ctx->trace, &e))
+        mlc_log_error(ctx->log, "%s", e.msg);
+    mlc_log_progress_done(ctx->log);
     mlc_store_close(ctx->store);
     mlc_config_free(ctx->config);
     mlc_log_free(ctx->log);
@@ -73,7 +102,58 @@ mlc_err mlc_ctx_store(mlc_ctx *ctx, mlc_store **out, mlc_error *err)
         free(dir);
         if ((rc = mlc_store_open(path, 0, &ctx->store, err)) != MLC_OK)
             return rc;
+        run_begin_row(ctx);
     }
     *out = ctx->store;
     return MLC_OK;
+}
+
+mlc_trace *mlc_ctx_trace(mlc_ctx *ctx) { return ctx->trace; }
+
+mlc_err mlc_ctx_open_trace(mlc_ctx *ctx, const char *path, mlc_error *err)
+{
+    mlc_trace *t;
+    mlc_err rc = mlc_trace_open(path, ctx->log, &t, err);
+    if (rc)
+        return rc;
+    mlc_trace_close(ctx->trace, NULL);
+    ctx->trace = t;
+    return MLC_OK;
+}
+
+void mlc_ctx_run_start(mlc_ctx *ctx, const char *command)
+{
+    snprintf(ctx->run_command, sizeof ctx->run_command, "%s", command);
+    ctx->run_started = (int64_t)time(NULL);
+    ctx->run_id = 0;
+}
+
+void mlc_ctx_run_finish(mlc_ctx *ctx, int exit_code)
+{
+    mlc_error e = {0};
+    mlc_store *st;
+    if (!ctx->run_command[0])
+        return;
+    if (mlc_ctx_store(ctx, &st, &e)) {
+        mlc_log_debug(ctx->log, "run record: %s", e.msg);
+        return;
+    }
+    run_begin_row(ctx);
+    if (!ctx->run_id)
+        return;
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddNumberToObject(c, "errors", (double)mlc_log_count(ctx->log, MLC_LOG_ERROR));
+    cJSON_AddNumberToObject(c, "warnings", (double)mlc_log_count(ctx->log, MLC_LOG_WARN));
+    cJSON_AddNumberToObject(c, "http_requests", (double)mlc_trace_count(ctx->trace));
+    if (*mlc_log_last_info(ctx->log))
+        cJSON_AddStringToObject(c, "summary", mlc_log_last_info(ctx->log));
+    char *counts = c ? cJSON_PrintUnformatted(c) : NULL;
+    cJSON_Delete(c);
+    const char *error = mlc_log_last_error(ctx->log);
+    int64_t now = (int64_t)time(NULL);
+    if (mlc_store_run_end(st, ctx->run_id, now, exit_code, counts, *error ? error : NULL, &e) ||
+        mlc_store_run_prune(st, now - RUN_KEEP_DAYS * 86400, &e))
+        mlc_log_debug(ctx->log, "run record: %s", e.msg);
+    free(counts);
+    ctx->run_command[0] = '\0';
 }

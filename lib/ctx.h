@@ -19,12 +19,14 @@
 
 typedef struct mlc_ctx mlc_ctx;
 struct mlc_store;
+struct mlc_trace;
 
 typedef struct mlc_ctx_opts {
     const char *config_path;   /* --config, or NULL */
     const char *profile;       /* --profile, or NULL */
     mlc_log_format log_format;
     mlc_log_level log_level;
+    int no_progress;           /* --no-progress */
 } mlc_ctx_opts;
 
 mlc_ctx *mlc_ctx_new(const mlc_ctx_opts *opts);
@@ -35,5 +37,23 @@ mlc_log *mlc_ctx_log(mlc_ctx *ctx);
 mlc_err mlc_ctx_config(mlc_ctx *ctx, const mlc_config **out, mlc_error *err);
 /* Opens (and migrates) the profile's store on first use. */
 mlc_err mlc_ctx_store(mlc_ctx *ctx, struct mlc_store **out, mlc_error *err);
+
+/* The run's HTTP trace (lib/trace): counts every exchange, and writes a HAR file
+ * once mlc_ctx_open_trace() named one (--trace FILE). Network clients built from
+ * the context pass it to lib/http. */
+struct mlc_trace *mlc_ctx_trace(mlc_ctx *ctx);
+mlc_err mlc_ctx_open_trace(mlc_ctx *ctx, const char *path, mlc_error *err);
+
+/* ---- the run record (what `mlc status` reads) ----
+ * mlc_ctx_run_start() names the run ("pull-pos", "webhook serve") and takes its
+ * start time; the run's row is written to the store as soon as the command
+ * opens it (so a long run shows as running). mlc_ctx_run_finish() completes it
+ * with the exit code, counts (errors and warnings logged, HTTP exchanges, the
+ * last summary line) and the last error logged (redacted); it opens the store
+ * itself if the command did not, and records nothing if the configuration does
+ * not load. Failures to record are logged at debug level only: the run's own
+ * exit code stands. */
+void mlc_ctx_run_start(mlc_ctx *ctx, const char *command);
+void mlc_ctx_run_finish(mlc_ctx *ctx, int exit_code);
 
 #endif

@@ -6,6 +6,7 @@
  */
 #include "http.h"
 #include "backoff.h"
+#include "trace.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -29,6 +30,7 @@ struct mlc_http {
     CURL *curl;
     mlc_backoff *backoff;
     mlc_log *log;
+    mlc_trace *trace;
     long timeout_s;
     long connect_timeout_s;
     size_t max_body;
@@ -58,6 +60,7 @@ mlc_err mlc_http_new(const mlc_http_opts *opts, mlc_http **out, mlc_error *err)
         return mlc_error_set(err, MLC_ERR_NOMEM, "curl_easy_init failed");
     }
     h->log = o.log;
+    h->trace = o.trace;
     h->timeout_s = o.timeout_s > 0 ? o.timeout_s : HTTP_DEFAULT_TIMEOUT;
     h->connect_timeout_s = o.connect_timeout_s > 0 ? o.connect_timeout_s : HTTP_DEFAULT_CONNECT;
     h->max_body = o.max_body > 0 ? o.max_body : HTTP_DEFAULT_MAX_BODY;
@@ -358,6 +361,13 @@ static double now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
+static double wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
+}
+
 /* Retry-After in ms (delta-seconds form only; HTTP dates are ignored); -1 if absent. */
 static long retry_after_ms(const mlc_http_response *resp)
 {
@@ -565,8 +575,14 @@ mlc_err mlc_http_do(mlc_http *h, const mlc_http_request *req, mlc_http_response 
                 return rc;
         }
         debug_request(h, req, attempt);
+        double started = h->trace ? wall_ms() : 0;
         rc = attempt_once(h, req, resp, err);
         resp->attempts = attempt + 1;
+        if (h->trace) {
+            mlc_trace_request tr = {m, req->url, req->headers, req->body, req->body_len, req->form_body};
+            mlc_trace_add(h->trace, &tr, rc == MLC_OK ? resp : NULL, started, resp->elapsed_ms,
+                          rc && err ? err->msg : NULL);
+        }
         if (rc == MLC_OK) {
             debug_response(h, resp);
             if (req->after)

@@ -38,6 +38,7 @@
 #include <stddef.h>
 
 typedef struct mlc_http mlc_http;
+struct mlc_trace;
 
 typedef struct mlc_http_opts {
     long timeout_s;          /* total per attempt; 0 = 65 */
@@ -49,6 +50,7 @@ typedef struct mlc_http_opts {
     unsigned long long seed; /* backoff jitter seed; 0 = random */
     mlc_log *log;            /* borrowed; may be NULL */
     const char *user_agent;  /* NULL = "mlc/<version>" */
+    struct mlc_trace *trace; /* borrowed; every attempt is added to it (lib/trace); may be NULL */
 } mlc_http_opts;
 
 typedef struct mlc_http_header {

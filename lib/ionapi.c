@@ -352,6 +352,13 @@ const char *mlc_ionapi_api_base(const mlc_ionapi *ion) { return ion->api_base; }
 const char *mlc_ionapi_fingerprint(const mlc_ionapi *ion) { return ion->fingerprint; }
 int mlc_ionapi_has_service_account(const mlc_ionapi *ion) { return ion->saak && ion->sask; }
 long long mlc_ionapi_token_expiry(const mlc_ionapi *ion) { return ion->access_token ? ion->expires_at : 0; }
+
+long long mlc_ionapi_cached_expiry(const mlc_vault *vault)
+{
+    const cJSON *e = vault ? mlc_vault_get(vault, MLC_IONAPI_TOKEN_ENTRY) : NULL;
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(e, "expires_at");
+    return cJSON_IsNumber(ex) ? (long long)ex->valuedouble : 0;
+}
 int mlc_ionapi_login_count(const mlc_ionapi *ion) { return ion->logins; }
 int mlc_ionapi_refresh_count(const mlc_ionapi *ion) { return ion->refreshes; }
 

@@ -96,6 +96,9 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err);
 
 /* Expiry (epoch seconds) of the token held, 0 if none. */
 long long mlc_ionapi_token_expiry(const mlc_ionapi *ion);
+/* Expiry (epoch seconds) of the token cached in the vault entry
+ * "cloudsuite.token", 0 if none; reads expires_at only, never the token. */
+long long mlc_ionapi_cached_expiry(const mlc_vault *vault);
 /* Password-grant logins / refresh grants this object performed (diagnostics, tests). */
 int mlc_ionapi_login_count(const mlc_ionapi *ion);
 int mlc_ionapi_refresh_count(const mlc_ionapi *ion);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #define LOG_MSG_MAX 4096
 
@@ -20,6 +21,15 @@ struct mlc_log {
     char program[64];
     char **secrets;
     size_t nsecrets;
+    long counts[2];            /* errors, warnings logged */
+    char last_error[512];
+    char last_info[512];
+    int progress_off;          /* --no-progress */
+    int progress_tty;          /* -1 unknown, 0 no, 1 yes */
+    int progress_shown;        /* a progress line is on the screen */
+    double progress_t0;        /* monotonic seconds at the first update */
+    double progress_drawn;     /* when it was last drawn */
+    char progress_what[64];
 };
 
 static const char *level_names[] = {"error", "warn", "info", "debug"};
@@ -32,6 +42,7 @@ mlc_log *mlc_log_new(FILE *out, mlc_log_format fmt, mlc_log_level level)
     log->out = out;
     log->fmt = fmt;
     log->level = level;
+    log->progress_tty = -1;
     snprintf(log->program, sizeof log->program, "mlc");
     return log;
 }
@@ -99,16 +110,35 @@ void mlc_log_redact(const mlc_log *log, char *buf)
     }
 }
 
+long mlc_log_count(const mlc_log *log, mlc_log_level level)
+{
+    return log && level <= MLC_LOG_WARN ? log->counts[level] : 0;
+}
+const char *mlc_log_last_error(const mlc_log *log) { return log ? log->last_error : ""; }
+const char *mlc_log_last_info(const mlc_log *log) { return log ? log->last_info : ""; }
+
 void mlc_log_msg(mlc_log *log, mlc_log_level level, const char *fmt, ...)
 {
     char msg[LOG_MSG_MAX];
     va_list ap;
-    if (!log || level > log->level)
+    if (!log)
+        return;
+    int keep = level <= MLC_LOG_INFO;
+    if (level > log->level && !keep)
         return;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     mlc_log_redact(log, msg);
+    if (level <= MLC_LOG_WARN)
+        log->counts[level]++;
+    if (level == MLC_LOG_ERROR)
+        snprintf(log->last_error, sizeof log->last_error, "%s", msg);
+    else if (level == MLC_LOG_INFO)
+        snprintf(log->last_info, sizeof log->last_info, "%s", msg);
+    if (level > log->level)
+        return;
+    mlc_log_progress_done(log);
     FILE *out = log->out ? log->out : stderr;
     if (log->fmt == MLC_LOG_JSON) {
         char ts[32];
@@ -132,4 +162,100 @@ void mlc_log_msg(mlc_log *log, mlc_log_level level, const char *fmt, ...)
         fprintf(out, "%s: %s\n", log->program, msg);
     }
     fflush(out);
+}
+
+/* ---- progress ------------------------------------------------------------ */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+void mlc_log_set_progress(mlc_log *log, int enabled)
+{
+    if (log)
+        log->progress_off = !enabled;
+}
+
+int mlc_log_progress_active(const mlc_log *log)
+{
+    if (!log || log->progress_off || log->fmt == MLC_LOG_JSON)
+        return 0;
+    if (log->progress_tty < 0) {
+        FILE *out = log->out ? log->out : stderr;
+        const char *term = getenv("TERM");
+        int fd = fileno(out);
+        ((mlc_log *)log)->progress_tty = fd >= 0 && isatty(fd) && term && *term && strcmp(term, "dumb") != 0;
+    }
+    return log->progress_tty;
+}
+
+static void draw(mlc_log *log, const char *line)
+{
+    FILE *out = log->out ? log->out : stderr;
+    /* \r, the line, clear to the end of the line */
+    fprintf(out, "\r%s: %s\033[K", log->program, line);
+    fflush(out);
+    log->progress_shown = 1;
+}
+
+static void fmt_duration(double s, char *out, size_t n)
+{
+    long t = (long)(s + 0.5);
+    if (t >= 3600)
+        snprintf(out, n, "%ldh%02ldm", t / 3600, (t % 3600) / 60);
+    else if (t >= 60)
+        snprintf(out, n, "%ldm%02lds", t / 60, t % 60);
+    else
+        snprintf(out, n, "%lds", t);
+}
+
+void mlc_log_progress(mlc_log *log, const char *what, long done, long total)
+{
+    if (!mlc_log_progress_active(log))
+        return;
+    double now = mono_s();
+    if (!log->progress_shown || strcmp(log->progress_what, what) != 0) {
+        if (strcmp(log->progress_what, what) != 0 || log->progress_t0 == 0)
+            log->progress_t0 = now;
+        snprintf(log->progress_what, sizeof log->progress_what, "%s", what);
+    } else if (now - log->progress_drawn < 0.1 && !(total >= 0 && done >= total)) {
+        return;
+    }
+    log->progress_drawn = now;
+    double el = now - log->progress_t0;
+    double rate = el > 0.05 ? done / el : 0;
+    char line[160], eta[32] = "";
+    if (total >= 0 && rate > 0 && done < total) {
+        char d[24];
+        fmt_duration((total - done) / rate, d, sizeof d);
+        snprintf(eta, sizeof eta, " ETA %s", d);
+    }
+    if (total >= 0)
+        snprintf(line, sizeof line, "%s: %ld/%ld, %.1f/s%s", what, done, total, rate, eta);
+    else
+        snprintf(line, sizeof line, "%s: %ld, %.1f/s", what, done, rate);
+    draw(log, line);
+}
+
+void mlc_log_progress_wait(mlc_log *log, long wait_ms, const char *what)
+{
+    if (!mlc_log_progress_active(log))
+        return;
+    char line[160];
+    snprintf(line, sizeof line, "waiting %ld s for %s", (wait_ms + 999) / 1000, what);
+    draw(log, line);
+    log->progress_drawn = 0; /* the next count update redraws at once */
+}
+
+void mlc_log_progress_done(mlc_log *log)
+{
+    if (!log || !log->progress_shown)
+        return;
+    FILE *out = log->out ? log->out : stderr;
+    fputs("\r\033[K", out);
+    fflush(out);
+    log->progress_shown = 0;
 }

@@ -682,7 +682,8 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
                             .retry_base_ms = (long)mlc_config_int(cfg, "retry.base_ms"),
                             .retry_cap_ms = (long)mlc_config_int(cfg, "retry.cap_ms"),
                             .max_attempts = (int)mlc_config_int(cfg, "retry.max_attempts"),
-                            .log = log};
+                            .log = log,
+                            .trace = mlc_ctx_trace(ctx)};
         rc = mlc_http_new(&ho, &http, err);
     }
     mlc_m3 *m = NULL;

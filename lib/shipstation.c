@@ -295,7 +295,8 @@ mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
                      .retry_base_ms = (long)mlc_config_int(cfg, "retry.base_ms"),
                      .retry_cap_ms = (long)mlc_config_int(cfg, "retry.cap_ms"),
                      .max_attempts = (int)mlc_config_int(cfg, "retry.max_attempts"),
-                     .log = log},
+                     .log = log,
+                     .trace = mlc_ctx_trace(ctx)},
             .log = log,
         };
         rc = mlc_ss_new_with(&o, &ss, err);

@@ -45,6 +45,10 @@ static const char *migrations[] = {
     "ALTER TABLE link ADD COLUMN order_type TEXT;"
     "ALTER TABLE link ADD COLUMN warehouse TEXT;"
     "ALTER TABLE link ADD COLUMN supplier TEXT;",
+    /* 3: one row per command run, read by `mlc status` */
+    "CREATE TABLE run(id INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at INTEGER NOT NULL,"
+    "  ended_at INTEGER NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT -1, counts TEXT, error TEXT);"
+    "CREATE INDEX run_command ON run(command, exit_code, started_at);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -857,6 +861,246 @@ mlc_err mlc_store_receipt_counts(mlc_store *st, long counts[MLC_RECEIPT__COUNT],
     }
     sqlite3_finalize(s);
     return MLC_OK;
+}
+
+mlc_err mlc_store_receipt_oldest(mlc_store *st, char *oldest[MLC_RECEIPT__COUNT], mlc_error *err)
+{
+    sqlite3_stmt *s;
+    memset(oldest, 0, sizeof(char *) * MLC_RECEIPT__COUNT);
+    mlc_err rc = prep(st, "SELECT state, min(created_at) FROM receipt GROUP BY state", &s, err);
+    if (rc)
+        return rc;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        mlc_receipt_state state;
+        const char *name = (const char *)sqlite3_column_text(s, 0);
+        if (name && !mlc_receipt_state_parse(name, &state) && !oldest[state])
+            oldest[state] = col_dup(s, 1);
+    }
+    if (r != SQLITE_DONE)
+        rc = db_error(st, err, "read receipt ages");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+/* ---- cursors, listed ---- */
+
+mlc_err mlc_store_cursor_list(mlc_store *st, mlc_store_cursor **out, size_t *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT stream, value, updated_at FROM cursor ORDER BY stream", &s, err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            mlc_store_cursor *g = realloc(*out, nc * sizeof *g);
+            if (!g) {
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                break;
+            }
+            *out = g;
+            cap = nc;
+        }
+        mlc_store_cursor *c = &(*out)[(*n)++];
+        c->stream = col_dup(s, 0);
+        c->value = col_dup(s, 1);
+        c->updated_at = col_dup(s, 2);
+        if (!c->stream || !c->value || !c->updated_at) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_error(st, err, "list cursors");
+    sqlite3_finalize(s);
+    if (rc) {
+        mlc_store_cursor_list_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void mlc_store_cursor_list_free(mlc_store_cursor *c, size_t n)
+{
+    for (size_t i = 0; c && i < n; i++) {
+        free(c[i].stream);
+        free(c[i].value);
+        free(c[i].updated_at);
+    }
+    free(c);
+}
+
+/* ---- runs ---- */
+
+mlc_err mlc_store_run_begin(mlc_store *st, const char *command, int64_t started_at, int64_t *id, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "INSERT INTO run(command, started_at) VALUES(?,?)", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, command);
+    sqlite3_bind_int64(s, 2, started_at);
+    rc = run(st, s, err, "record run");
+    if (!rc)
+        *id = sqlite3_last_insert_rowid(st->db);
+    return rc;
+}
+
+mlc_err mlc_store_run_end(mlc_store *st, int64_t id, int64_t ended_at, int exit_code, const char *counts,
+                          const char *error, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "UPDATE run SET ended_at=?, exit_code=?, counts=?, error=? WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, ended_at);
+    sqlite3_bind_int(s, 2, exit_code);
+    bind_text(s, 3, counts);
+    bind_text(s, 4, error);
+    sqlite3_bind_int64(s, 5, id);
+    rc = run(st, s, err, "record run end");
+    if (!rc && sqlite3_changes(st->db) != 1)
+        rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "%s: no run %lld", st->path, (long long)id);
+    return rc;
+}
+
+#define RUN_COLS "id, command, started_at, ended_at, exit_code, counts, error"
+
+static int run_from_row(sqlite3_stmt *s, int col, mlc_store_run *r)
+{
+    memset(r, 0, sizeof *r);
+    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+        return 0;
+    r->id = sqlite3_column_int64(s, col);
+    r->command = col_dup(s, col + 1);
+    r->started_at = sqlite3_column_int64(s, col + 2);
+    r->ended_at = sqlite3_column_int64(s, col + 3);
+    r->exit_code = sqlite3_column_int(s, col + 4);
+    r->counts = col_dup(s, col + 5);
+    r->error = col_dup(s, col + 6);
+    return r->command ? 0 : -1;
+}
+
+static void run_clear(mlc_store_run *r)
+{
+    free(r->command);
+    free(r->counts);
+    free(r->error);
+    memset(r, 0, sizeof *r);
+}
+
+void mlc_store_run_free(mlc_store_run *r)
+{
+    if (!r)
+        return;
+    run_clear(r);
+    free(r);
+}
+
+mlc_err mlc_store_run_summary_list(mlc_store *st, mlc_store_run_summary **out, size_t *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    *n = 0;
+    mlc_err rc = prep(st,
+                      "WITH c AS (SELECT command, count(*) AS runs, sum(exit_code<>0 AND ended_at>0) AS failures,"
+                      "   max(id) AS last_id, max(CASE WHEN exit_code=0 THEN id END) AS ok_id"
+                      "   FROM run GROUP BY command)"
+                      " SELECT c.command, c.runs, c.failures,"
+                      "   l.id, l.command, l.started_at, l.ended_at, l.exit_code, l.counts, l.error,"
+                      "   o.id, o.command, o.started_at, o.ended_at, o.exit_code, o.counts, o.error"
+                      " FROM c JOIN run l ON l.id=c.last_id LEFT JOIN run o ON o.id=c.ok_id ORDER BY c.command",
+                      &s, err);
+    if (rc)
+        return rc;
+    size_t cap = 0;
+    int r;
+    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+        if (*n == cap) {
+            size_t nc = cap ? cap * 2 : 8;
+            mlc_store_run_summary *g = realloc(*out, nc * sizeof *g);
+            if (!g) {
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                break;
+            }
+            *out = g;
+            cap = nc;
+        }
+        mlc_store_run_summary *e = &(*out)[(*n)++];
+        memset(e, 0, sizeof *e);
+        e->command = col_dup(s, 0);
+        e->runs = (long)sqlite3_column_int64(s, 1);
+        e->failures = (long)sqlite3_column_int64(s, 2);
+        if (!e->command || run_from_row(s, 3, &e->last) || run_from_row(s, 10, &e->last_ok)) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+    }
+    if (!rc && r != SQLITE_DONE)
+        rc = db_error(st, err, "list runs");
+    sqlite3_finalize(s);
+    if (rc) {
+        mlc_store_run_summary_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
+    return rc;
+}
+
+void mlc_store_run_summary_free(mlc_store_run_summary *s, size_t n)
+{
+    for (size_t i = 0; s && i < n; i++) {
+        free(s[i].command);
+        run_clear(&s[i].last);
+        run_clear(&s[i].last_ok);
+    }
+    free(s);
+}
+
+mlc_err mlc_store_run_last_error(mlc_store *st, mlc_store_run **out, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    mlc_err rc = prep(st,
+                      "SELECT " RUN_COLS " FROM run WHERE ended_at>0 AND error IS NOT NULL AND error<>''"
+                      " ORDER BY ended_at DESC, id DESC LIMIT 1",
+                      &s, err);
+    if (rc)
+        return rc;
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        mlc_store_run *x = calloc(1, sizeof *x);
+        if (!x || run_from_row(s, 0, x)) {
+            mlc_store_run_free(x);
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        } else {
+            *out = x;
+        }
+    } else if (r != SQLITE_DONE) {
+        rc = db_error(st, err, "read last error");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_run_prune(mlc_store *st, int64_t before, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st,
+                      "DELETE FROM run WHERE ended_at>0 AND started_at<? AND id NOT IN"
+                      " (SELECT max(id) FROM run WHERE exit_code=0 GROUP BY command)"
+                      " AND id NOT IN (SELECT max(id) FROM run GROUP BY command)",
+                      &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, before);
+    return run(st, s, err, "prune runs");
 }
 
 /* ---- audit ---- */

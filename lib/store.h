@@ -6,7 +6,8 @@
  * Tables (see DESIGN.md "State"): cursor (per stream), po_seen (content hash per
  * PO for change detection), link (PO <-> ShipStation), receipt (the exactly-once
  * ledger and retry queue), audit (append-only trail), rejected (bad input),
- * inbox (webhook notifications), item_seen (item sync hashes).
+ * inbox (webhook notifications), item_seen (item sync hashes), run (one row per
+ * command run, for `mlc status`).
  *
  * All SQL of mlc lives here, behind functions named for what they do, so that
  * another backend can follow. Not here: HTTP, JSON records, policy (when to
@@ -25,7 +26,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 2
+#define MLC_STORE_SCHEMA_VERSION 3
 
 /* path: database file (its directory is created 0700). busy_ms: how long to wait
  * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
@@ -162,6 +163,50 @@ mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f,
                                size_t *n, mlc_error *err);
 /* Counts per state into counts[MLC_RECEIPT__COUNT]. */
 mlc_err mlc_store_receipt_counts(mlc_store *st, long counts[MLC_RECEIPT__COUNT], mlc_error *err);
+
+/* Oldest created_at (RFC 3339) of the receipts in each state into
+ * oldest[MLC_RECEIPT__COUNT] (NULL where none; free each with free()). */
+mlc_err mlc_store_receipt_oldest(mlc_store *st, char *oldest[MLC_RECEIPT__COUNT], mlc_error *err);
+
+/* ---- cursors, listed (for `mlc status`) ---- */
+typedef struct mlc_store_cursor {
+    char *stream, *value, *updated_at;
+} mlc_store_cursor;
+mlc_err mlc_store_cursor_list(mlc_store *st, mlc_store_cursor **out, size_t *n, mlc_error *err);
+void mlc_store_cursor_list_free(mlc_store_cursor *c, size_t n);
+
+/* ---- command runs (what `mlc status` reads) ---- */
+typedef struct mlc_store_run {
+    int64_t id;
+    char *command;            /* "pull-pos", "webhook serve", ... */
+    int64_t started_at;       /* unix seconds */
+    int64_t ended_at;         /* unix seconds, 0 while running (or if the process died) */
+    int exit_code;            /* -1 while running */
+    char *counts;             /* JSON object text, or NULL */
+    char *error;              /* the run's last error message (redacted), or NULL */
+} mlc_store_run;
+/* Records a run that has started; *id for mlc_store_run_end. */
+mlc_err mlc_store_run_begin(mlc_store *st, const char *command, int64_t started_at, int64_t *id, mlc_error *err);
+/* Completes it. counts (JSON text) and error may be NULL. */
+mlc_err mlc_store_run_end(mlc_store *st, int64_t id, int64_t ended_at, int exit_code, const char *counts,
+                          const char *error, mlc_error *err);
+/* Per command that ever ran: its last successful run (exit code 0) and its last
+ * run of any outcome, by command name. last_ok[i] / last[i] may be NULL-filled
+ * structs (id 0) when there is none. Free with mlc_store_run_summary_free. */
+typedef struct mlc_store_run_summary {
+    char *command;
+    mlc_store_run last_ok;    /* id 0 if never successful */
+    mlc_store_run last;       /* the most recent run */
+    long runs, failures;      /* all recorded runs / those with exit code != 0 */
+} mlc_store_run_summary;
+mlc_err mlc_store_run_summary_list(mlc_store *st, mlc_store_run_summary **out, size_t *n, mlc_error *err);
+void mlc_store_run_summary_free(mlc_store_run_summary *s, size_t n);
+/* The most recent finished run that recorded an error (*out NULL if none). */
+mlc_err mlc_store_run_last_error(mlc_store *st, mlc_store_run **out, mlc_error *err);
+void mlc_store_run_free(mlc_store_run *r);
+/* Deletes finished runs older than before (unix seconds), keeping each command's
+ * last successful run. */
+mlc_err mlc_store_run_prune(mlc_store *st, int64_t before, mlc_error *err);
 
 /* ---- audit trail (append-only) ---- */
 /* receipt_id may be 0 for events not tied to a receipt. detail: JSON text or plain text,
