@@ -239,7 +239,9 @@ static int run_poll(pull_run *r)
             k = (size_t)(r->opts.limit - r->emitted); /* >= 1: the limit is not reached yet */
         pull_many(r, &changes[base], k);
         base += k;
+        mlc_log_progress(mlc_ctx_log(r->ctx), "POs", (long)base, (long)n);
     }
+    mlc_log_progress_done(mlc_ctx_log(r->ctx));
     mlc_po_changes_free(changes);
     if (mlc_jsonl_writer_flush(r->w, &e) == MLC_ERR_PIPE)
         r->stop = 1;

@@ -560,11 +560,13 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         if (kind && strcmp(kind, "purchase_order") == 0) {
             handle_po(&r, rec, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd));
             cJSON_Delete(rec);
+            mlc_log_progress(r.log, "POs read", (long)mlc_jsonl_reader_lineno(rd), -1);
         } else {
             emit(&r, rec); /* pass through */
         }
     }
     flush(&r);
+    mlc_log_progress_done(r.log);
     if (mlc_jsonl_writer_flush(r.w, &e) == MLC_ERR_IO)
         r.worst = MLC_ERR_IO;
     rc = finish(&r);

@@ -48,6 +48,7 @@ typedef struct replay_run {
     long failed, transient, rejected;
     int64_t *ids;
     size_t n, cap;
+    long done; /* receipts reported back, for the progress line */
 } replay_run;
 
 static void emit(replay_run *p, cJSON *rec)
@@ -72,6 +73,7 @@ static void on_receipt(void *ud, const mlc_store_receipt *row, const char *statu
     else if (!strcmp(status, "queued") || !strcmp(status, "pending") || !strcmp(status, "in_flight"))
         p->transient++;
     emit(p, receipt_record(row, status));
+    mlc_log_progress(p->log, "receipts", ++p->done, (long)p->n);
 }
 
 /* Adds an id once (order kept); -1 on out of memory. */
@@ -324,6 +326,7 @@ int cmd_replay(int argc, char **argv, mlc_ctx *ctx)
         } else if (er) {
             rc = cmd_fail(ctx, &e);
         }
+        mlc_log_progress_done(p.log);
         const mlc_receipt_stats *s = mlc_receipt_stats_get(eng);
         if (!dry_run)
             mlc_log_info(p.log, "%zu asked, %ld posted, %ld queued, %ld exhausted, %ld needs review, %ld M3 calls",

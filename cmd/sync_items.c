@@ -560,8 +560,11 @@ static int run(sync_run *r)
         }
         set.n = u;
     }
-    for (size_t i = 0; i < set.n && !r->stop; i++)
+    for (size_t i = 0; i < set.n && !r->stop; i++) {
         sync_sku(r, set.v[i]);
+        mlc_log_progress(r->log, "items", (long)i + 1, (long)set.n);
+    }
+    mlc_log_progress_done(r->log);
     set_free(&set);
     if (mlc_jsonl_writer_flush(r->w, &e) == MLC_ERR_PIPE)
         r->stop = 1;

@@ -227,16 +227,18 @@ void mlc_log_progress(mlc_log *log, const char *what, long done, long total)
     log->progress_drawn = now;
     double el = now - log->progress_t0;
     double rate = el > 0.05 ? done / el : 0;
-    char line[160], eta[32] = "";
+    char line[160], eta[32] = "", rt[32] = "";
+    if (rate > 0)
+        snprintf(rt, sizeof rt, ", %.1f/s", rate);
     if (total >= 0 && rate > 0 && done < total) {
         char d[24];
         fmt_duration((total - done) / rate, d, sizeof d);
-        snprintf(eta, sizeof eta, " ETA %s", d);
+        snprintf(eta, sizeof eta, ", ETA %s", d);
     }
     if (total >= 0)
-        snprintf(line, sizeof line, "%s: %ld/%ld, %.1f/s%s", what, done, total, rate, eta);
+        snprintf(line, sizeof line, "%s: %ld/%ld%s%s", what, done, total, rt, eta);
     else
-        snprintf(line, sizeof line, "%s: %ld, %.1f/s", what, done, rate);
+        snprintf(line, sizeof line, "%s: %ld%s", what, done, rt);
     draw(log, line);
 }
 

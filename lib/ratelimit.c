@@ -89,7 +89,15 @@ struct mlc_ratelimit {
     uint64_t rng;
     uint32_t pending_tag;
     int have_pending;
+    mlc_ratelimit_wait_fn on_wait;
+    void *on_wait_ud;
 };
+
+void mlc_ratelimit_on_wait(mlc_ratelimit *rl, mlc_ratelimit_wait_fn fn, void *ud)
+{
+    rl->on_wait = fn;
+    rl->on_wait_ud = ud;
+}
 
 /* ---- time -------------------------------------------------------------- */
 
@@ -642,6 +650,8 @@ mlc_err mlc_ratelimit_acquire(mlc_ratelimit *rl, mlc_error *err)
             break;
         }
         unlock_fd(rl);
+        if (rl->on_wait)
+            rl->on_wait(rl->on_wait_ud, (long)(wait_until - now));
         sleep_until_ms(wait_until);
     }
     free(st.e);

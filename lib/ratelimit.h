@@ -63,6 +63,12 @@ int mlc_ratelimit_remaining(mlc_ratelimit *rl);
  * Returns MLC_ERR_USAGE on negative values. */
 mlc_err mlc_ratelimit_set_margin(mlc_ratelimit *rl, int reserve_requests, long extra_ms);
 
+/* Optional: called before each sleep of mlc_ratelimit_acquire() with how long it
+ * will wait (e.g. to show "waiting 12 s for ShipStation's rate window" on a
+ * terminal through lib/log's progress). fn NULL removes it. */
+typedef void (*mlc_ratelimit_wait_fn)(void *ud, long wait_ms);
+void mlc_ratelimit_on_wait(mlc_ratelimit *rl, mlc_ratelimit_wait_fn fn, void *ud);
+
 void mlc_ratelimit_close(mlc_ratelimit *rl);
 
 #endif

@@ -352,6 +352,14 @@ const char *mlc_ss_source(const mlc_ss *ss, mlc_ss_version v)
     return a && a->source ? a->source : "";
 }
 
+/* A wait for the rate window shows on a terminal (lib/log progress); only long
+ * enough waits, so a steady paced run does not flicker. */
+static void on_rate_wait(void *ud, long wait_ms)
+{
+    if (wait_ms >= 1000)
+        mlc_log_progress_wait(ud, wait_ms, "ShipStation's rate window");
+}
+
 static mlc_ratelimit *limiter(mlc_ss *ss, mlc_ss_version v)
 {
     ss_api *a = api_of(ss, v);
@@ -364,6 +372,8 @@ static mlc_ratelimit *limiter(mlc_ss *ss, mlc_ss_version v)
             a->rl_failed = 1;
             if (ss->log)
                 mlc_log_warn(ss->log, "ShipStation rate limiter unavailable: %s", err.msg);
+        } else if (ss->log) {
+            mlc_ratelimit_on_wait(a->rl, on_rate_wait, ss->log);
         }
     }
     return a->rl;

@@ -1,4 +1,6 @@
-/* test_store.c: lib/store: migrations, cursors, links, the receipt ledger, audit
+/* test_store.c: lib/store: migrations (a version-1 database gains the run table),
+ * cursors (listed), links, the receipt ledger (oldest per state), audit, run
+ * records (last success, last run, last error, pruning),
  * (per receipt, per shipment and per PO),
  * two writer processes at once, and a locked database. */
 #include "store.h"
@@ -290,6 +292,111 @@ START_TEST(two_processes_open_a_new_database_at_once)
 }
 END_TEST
 
+START_TEST(runs_last_success_last_error_and_prune)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    int64_t a, b, c, x, y;
+    /* pull-pos: ok at 1000, failed at 2000; post-receipts: only failures; push: running */
+    ck_assert_int_eq(mlc_store_run_begin(st, "pull-pos", 1000, &a, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_end(st, a, 1010, 0, "{\"errors\":0}", NULL, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_begin(st, "pull-pos", 2000, &b, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_end(st, b, 2005, 75, NULL, "M3 unavailable", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_begin(st, "post-receipts", 1500, &c, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_end(st, c, 2100, 69, NULL, "ION token refused", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_begin(st, "push-shipments", 2200, &x, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_end(st, 9999, 1, 0, NULL, NULL, &e), MLC_ERR_NOTFOUND);
+
+    mlc_store_run_summary *rs;
+    size_t n;
+    ck_assert_int_eq(mlc_store_run_summary_list(st, &rs, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_str_eq(rs[0].command, "post-receipts");
+    ck_assert_int_eq(rs[0].last_ok.id, 0);
+    ck_assert_int_eq(rs[0].last.exit_code, 69);
+    ck_assert_str_eq(rs[1].command, "pull-pos");
+    ck_assert_int_eq(rs[1].last_ok.id, a);
+    ck_assert_int_eq(rs[1].last_ok.ended_at, 1010);
+    ck_assert_str_eq(rs[1].last_ok.counts, "{\"errors\":0}");
+    ck_assert_int_eq(rs[1].last.id, b);
+    ck_assert_str_eq(rs[1].last.error, "M3 unavailable");
+    ck_assert_int_eq(rs[1].runs, 2);
+    ck_assert_int_eq(rs[1].failures, 1);
+    ck_assert_str_eq(rs[2].command, "push-shipments");
+    ck_assert_int_eq(rs[2].last.ended_at, 0); /* still running */
+    ck_assert_int_eq(rs[2].last.exit_code, -1);
+    ck_assert_int_eq(rs[2].failures, 0);
+    mlc_store_run_summary_free(rs, n);
+
+    mlc_store_run *le;
+    ck_assert_int_eq(mlc_store_run_last_error(st, &le, &e), MLC_OK);
+    ck_assert_ptr_nonnull(le);
+    ck_assert_str_eq(le->command, "post-receipts");
+    ck_assert_str_eq(le->error, "ION token refused");
+    mlc_store_run_free(le);
+
+    /* prune: a third pull-pos run makes run a (1000) prunable only if not the last success */
+    ck_assert_int_eq(mlc_store_run_begin(st, "pull-pos", 3000, &y, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_end(st, y, 3001, 0, NULL, NULL, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_prune(st, 2500, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_run_summary_list(st, &rs, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(rs[1].runs, 1);          /* a and b pruned, y kept */
+    ck_assert_int_eq(rs[1].last_ok.id, y);
+    ck_assert_int_eq(rs[0].runs, 1);          /* post-receipts' only (last) run kept */
+    ck_assert_int_eq(rs[2].runs, 1);          /* a running run is never pruned */
+    mlc_store_run_summary_free(rs, n);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    ck_assert_int_eq(mlc_store_cursor_set(st, "pull-shipments:v2", "2026-11-20T10:00:00Z", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_cursor_set(st, "pull-pos", "20261120", &e), MLC_OK);
+    mlc_store_cursor *c;
+    size_t n;
+    ck_assert_int_eq(mlc_store_cursor_list(st, &c, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 2);
+    ck_assert_str_eq(c[0].stream, "pull-pos");
+    ck_assert_str_eq(c[0].value, "20261120");
+    ck_assert_str_eq(c[1].stream, "pull-shipments:v2");
+    ck_assert_ptr_nonnull(c[1].updated_at);
+    mlc_store_cursor_list_free(c, n);
+
+    mlc_store_receipt r = {.idem_key = "s1/P1/1/0", .shipment_id = "s1", .po = "P1", .line = 1, .qty = 1,
+                           .route = "po_receipt"};
+    int created;
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r, &created, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_receipt_update(st, r.id, MLC_RECEIPT_EXHAUSTED, 5, 0, "x", -1, 0, &e), MLC_OK);
+    char *old[MLC_RECEIPT__COUNT];
+    ck_assert_int_eq(mlc_store_receipt_oldest(st, old, &e), MLC_OK);
+    ck_assert_ptr_nonnull(old[MLC_RECEIPT_EXHAUSTED]);
+    ck_assert_ptr_null(old[MLC_RECEIPT_PENDING]);
+    ck_assert_int_eq(old[MLC_RECEIPT_EXHAUSTED][4], '-');
+    for (int i = 0; i < MLC_RECEIPT__COUNT; i++)
+        free(old[i]);
+    mlc_store_close(st);
+
+    /* a database left by the previous mlc (schema 1, no run table) is upgraded */
+    sqlite3 *db;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE run; PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3_close(db);
+    ck_assert_int_eq(mlc_store_open(path, 0, &st, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_schema_version(st), 2);
+    int64_t id;
+    ck_assert_int_eq(mlc_store_run_begin(st, "ping", 1, &id, &e), MLC_OK);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("store");
@@ -302,6 +409,8 @@ static Suite *suite(void)
     tcase_add_test(tc, two_processes_write_at_once);
     tcase_add_test(tc, locked_database_gives_busy);
     tcase_add_test(tc, two_processes_open_a_new_database_at_once);
+    tcase_add_test(tc, runs_last_success_last_error_and_prune);
+    tcase_add_test(tc, cursor_list_oldest_receipts_and_v1_upgrade);
     suite_add_tcase(s, tc);
     return s;
 }
