@@ -238,4 +238,10 @@ cJSON *seed_generate(int npos);
 /* sim_files.c */
 int files_write(void);
 
+/* sim_replay.c: --replay FILE.har */
+int replay_load(const char *path);
+int replay_active(void);
+/* 1 = answered from the HAR (or 404: none left); 0 = left to the sim's handler. */
+int replay_answer(sim_req *rq, sim_resp *rs);
+
 #endif

@@ -136,7 +136,14 @@ static enum MHD_Result dispatch(sim_req *rq)
     rs.status = 500;
     pthread_mutex_lock(&SIM->mu);
     sim_handler h = route(rq);
+    int replayed = replay_active() && rq->system != 'A' && strncmp(rq->path, "/admin/", 7) != 0 &&
+                   replay_answer(rq, &rs);
     pthread_mutex_unlock(&SIM->mu);
+    if (replayed) {
+        if (!h)
+            snprintf(rq->label, sizeof rq->label, "%s (replayed)", rq->method);
+        return finish(rq, &rs, NULL);
+    }
     if (!h) {
         snprintf(rq->label, sizeof rq->label, "%s (unrouted)", rq->method);
         resp_text(&rs, 404, "text/plain", "Not Found\n");

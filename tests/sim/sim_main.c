@@ -24,6 +24,7 @@ static void usage(FILE *f)
     fprintf(f, "usage: mlc-sim --listen 127.0.0.1:PORT --dir DIR [--seed FILE] [--time-scale N]\n"
                "               [--token-lifetime SECONDS] [--fault-seed N] [--log-requests]\n"
                "               [--record FILE] [--contract FILE|none]\n"
+               "               [--replay FILE.har]\n"
                "       mlc-sim --gen-seed N\n"
                "See mlc-sim(1).\n");
 }
@@ -100,7 +101,7 @@ static int gen_seed(const char *arg)
 }
 
 typedef struct opts {
-    const char *listen, *dir, *seed, *record, *contract;
+    const char *listen, *dir, *seed, *record, *contract, *replay;
     double scale;
     long lifetime;
     unsigned long long fault_seed;
@@ -136,6 +137,8 @@ static int parse_opts(int argc, char **argv, opts *o)
             o->dir = v;
         else if (strcmp(a, "--seed") == 0)
             o->seed = v;
+        else if (strcmp(a, "--replay") == 0)
+            o->replay = v;
         else if (strcmp(a, "--time-scale") == 0)
             o->scale = strtod(v, NULL);
         else if (strcmp(a, "--token-lifetime") == 0)
@@ -251,7 +254,7 @@ int main(int argc, char **argv)
     }
     static sim_t sim;
     init_sim(&sim, &o);
-    if (m3_catalogue_init() != 0 || init_state(&o) != 0) {
+    if (m3_catalogue_init() != 0 || init_state(&o) != 0 || (o.replay && replay_load(o.replay) != 0)) {
         free_sim(&sim);
         return 65;
     }
