@@ -1,12 +1,15 @@
 /*
  * webhook.c: `mlc webhook serve` (a libmicrohttpd listener that stores ShipStation
  * notifications in the inbox and answers fast) and `mlc webhook subscribe`
- * (registers the listener's URL at ShipStation). See man/mlc-webhook.1.
+ * (registers the listener's URL at ShipStation). With --on-notify, serve also runs
+ * a pipeline soon after notifications arrive (lib/runner: debounced, never two at
+ * once, in a clean environment built here). See man/mlc-webhook.1.
  * Not here: checking and storing a notification (lib/webhook), fetching its
  * resource (pull-shipments, lib/shipment).
  */
 #include "builtin.h"
 #include "cmd.h"
+#include "runner.h"
 #include "shipstation.h"
 #include "store.h"
 #include "webhook.h"
@@ -22,7 +25,7 @@
 #include <time.h>
 
 static const char usage[] =
-    "usage: mlc webhook serve [--listen ADDR:PORT]\n"
+    "usage: mlc webhook serve [--listen ADDR:PORT] [--on-notify CMD [--debounce DURATION]]\n"
     "       mlc webhook subscribe --url BASE_URL [--event EVENT]... [--api v1|v2]\n"
     "\n"
     "serve: receives ShipStation webhooks (V1 SHIP_NOTIFY, V2 fulfillment/label events),\n"
@@ -35,6 +38,11 @@ static const char usage[] =
     "is read from shipstation.webhook_secret_file, never from the command line).\n"
     "\n"
     "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any)\n"
+    "  --on-notify CMD     run CMD (/bin/sh -c, clean environment, see mlc-webhook(1)) soon\n"
+    "                      after notifications are stored; never two at once; e.g.\n"
+    "                      'mlc pull-shipments | mlc post-receipts'\n"
+    "  --debounce DURATION wait this long after a notification before running CMD, so a\n"
+    "                      burst makes one run (default 2s; ms, s or m)\n"
     "  --url BASE_URL      public URL of the listener, e.g. https://hooks.example.com\n"
     "  --event EVENT       event to subscribe (default: SHIP_NOTIFY on v1,\n"
     "                      fulfillment_shipped_v2 on v2); repeatable\n"
@@ -93,7 +101,63 @@ typedef struct conn_body {
 typedef struct server {
     mlc_webhook *wh;
     mlc_log *log;
+    mlc_runner *runner; /* --on-notify, or NULL */
 } server;
+
+/* --debounce: N, Nms, Ns or Nm -> ms; -1 on junk. */
+static long parse_debounce(const char *s)
+{
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (end == s || errno || v < 0 || v > 3600000)
+        return -1;
+    if (!strcmp(end, "ms"))
+        return v;
+    if (!*end || !strcmp(end, "s"))
+        return v <= 3600 ? v * 1000 : -1;
+    if (!strcmp(end, "m"))
+        return v <= 60 ? v * 60000 : -1;
+    return -1;
+}
+
+/* The on-notify command's environment: only what a pipeline of mlc commands needs
+ * (documented in mlc-webhook(1)); everything else of the listener's is dropped. */
+static char **clean_env(const mlc_config *cfg)
+{
+    static const char *const pass[] = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "XDG_CONFIG_HOME",
+                                       "XDG_STATE_HOME", "MLC_STATE_DIR", "MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE"};
+    size_t n = sizeof pass / sizeof *pass;
+    char **env = calloc(n + 4, sizeof *env);
+    size_t k = 0;
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(pass[i]);
+        if (!v && !strcmp(pass[i], "PATH"))
+            v = "/usr/local/bin:/usr/bin:/bin";
+        if (v && asprintf(&env[k], "%s=%s", pass[i], v) > 0)
+            k++;
+    }
+    const char *path = mlc_config_path(cfg);
+    if (path && strcmp(path, "(none)") && asprintf(&env[k], "MLC_CONFIG=%s", path) > 0)
+        k++;
+    if (asprintf(&env[k], "MLC_PROFILE=%s", mlc_config_profile(cfg)) > 0)
+        k++;
+    if (asprintf(&env[k], "MLC_ON_NOTIFY=1") > 0)
+        k++;
+    env[k] = NULL;
+    return env;
+}
+
+static void free_env(char **env)
+{
+    for (char **e = env; e && *e; e++) {
+        memset(*e, 0, strlen(*e)); /* may hold MLC_VAULT_KEY */
+        free(*e);
+    }
+    free(env);
+}
 
 static enum MHD_Result reply(struct MHD_Connection *c, int status, const char *msg)
 {
@@ -150,9 +214,10 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     };
     char msg[160];
     int status = mlc_webhook_handle(sv->wh, &rq, msg, sizeof msg);
-    if (status == 200)
+    if (status == 200) {
         mlc_log_info(sv->log, "webhook stored (%zu bytes)", b->len);
-    else
+        mlc_runner_kick(sv->runner);
+    } else
         mlc_log_warn(sv->log, "webhook refused: %d %s", status, msg);
     return reply(c, status, msg);
 }
@@ -182,7 +247,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-static int serve(mlc_ctx *ctx, const char *listen)
+static int serve(mlc_ctx *ctx, const char *listen, const char *on_notify, long debounce_ms)
 {
     const mlc_config *cfg;
     mlc_store *st;
@@ -213,17 +278,30 @@ static int serve(mlc_ctx *ctx, const char *listen)
     }
     if (rc)
         return cmd_fail(ctx, &e);
-    /* Block the stop signals before MHD starts its thread, then wait for them here. */
+    /* Block the stop signals before MHD and the runner start their threads, then
+     * wait for them here. */
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
     sigaddset(&set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
+    if (on_notify) {
+        char **env = clean_env(cfg);
+        mlc_runner_opts ro = {.command = on_notify, .debounce_ms = debounce_ms,
+                              .env = (const char *const *)env, .log = sv.log};
+        rc = env ? mlc_runner_start(&ro, &sv.runner, &e) : mlc_error_set(&e, MLC_ERR_NOMEM, "out of memory");
+        free_env(env);
+        if (rc) {
+            mlc_webhook_free(sv.wh);
+            return cmd_fail(ctx, &e);
+        }
+    }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
     if (!d) {
+        mlc_runner_stop(sv.runner);
         mlc_webhook_free(sv.wh);
         mlc_error_set(&e, MLC_ERR_UNAVAILABLE, "cannot listen on %s", listen);
         return cmd_fail(ctx, &e);
@@ -236,6 +314,7 @@ static int serve(mlc_ctx *ctx, const char *listen)
     int sig = 0;
     sigwait(&set, &sig);
     MHD_stop_daemon(d);
+    mlc_runner_stop(sv.runner); /* after the listener: no kick can come any more */
     mlc_webhook_free(sv.wh);
     mlc_log_info(mlc_ctx_log(ctx), "stopped by signal %d", sig);
     return 0;
@@ -321,10 +400,13 @@ int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
                                              {"url", required_argument, 0, 'u'},
                                              {"event", required_argument, 0, 'e'},
                                              {"api", required_argument, 0, 'a'},
+                                             {"on-notify", required_argument, 0, 'n'},
+                                             {"debounce", required_argument, 0, 'd'},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
-    const char *listen = "127.0.0.1:8080", *url = NULL, *api = NULL, *events[8];
+    const char *listen = "127.0.0.1:8080", *url = NULL, *api = NULL, *events[8], *on_notify = NULL;
     int nevents = 0, c;
+    long debounce_ms = 2000;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         return argc < 2 ? cmd_usage_error(usage, "webhook needs serve or subscribe") : cmd_help(usage);
     const char *sub = argv[1];
@@ -333,6 +415,16 @@ int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
         switch (c) {
         case 'l': listen = optarg; break;
         case 'u': url = optarg; break;
+        case 'n':
+            if (!*optarg)
+                return cmd_usage_error(usage, "--on-notify needs a command");
+            on_notify = optarg;
+            break;
+        case 'd':
+            if ((debounce_ms = parse_debounce(optarg)) < 0)
+                return cmd_usage_error(usage, "--debounce wants a duration such as 2s or 500ms (at most 1h), not '%s'",
+                                       optarg);
+            break;
         case 'a':
             if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
                 return cmd_usage_error(usage, "--api must be v1 or v2");
@@ -348,7 +440,7 @@ int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
         }
     }
     if (!strcmp(sub, "serve"))
-        return serve(ctx, listen);
+        return serve(ctx, listen, on_notify, debounce_ms);
     if (!strcmp(sub, "subscribe")) {
         if (!url)
             return cmd_usage_error(usage, "subscribe needs --url");

@@ -6,6 +6,7 @@
 
 #include <cjson/cJSON.h>
 #include <openssl/crypto.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #define LOG_MSG_MAX 4096
 
 struct mlc_log {
+    pthread_mutex_t mu;        /* messages may come from two threads (webhook serve) */
     FILE *out;
     mlc_log_format fmt;
     mlc_log_level level;
@@ -43,6 +45,7 @@ mlc_log *mlc_log_new(FILE *out, mlc_log_format fmt, mlc_log_level level)
     log->fmt = fmt;
     log->level = level;
     log->progress_tty = -1;
+    pthread_mutex_init(&log->mu, NULL);
     snprintf(log->program, sizeof log->program, "mlc");
     return log;
 }
@@ -56,6 +59,7 @@ void mlc_log_free(mlc_log *log)
         free(log->secrets[i]);
     }
     free(log->secrets);
+    pthread_mutex_destroy(&log->mu);
     free(log);
 }
 
@@ -130,14 +134,17 @@ void mlc_log_msg(mlc_log *log, mlc_log_level level, const char *fmt, ...)
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
     mlc_log_redact(log, msg);
+    pthread_mutex_lock(&log->mu);
     if (level <= MLC_LOG_WARN)
         log->counts[level]++;
     if (level == MLC_LOG_ERROR)
         snprintf(log->last_error, sizeof log->last_error, "%s", msg);
     else if (level == MLC_LOG_INFO)
         snprintf(log->last_info, sizeof log->last_info, "%s", msg);
-    if (level > log->level)
+    if (level > log->level) {
+        pthread_mutex_unlock(&log->mu);
         return;
+    }
     mlc_log_progress_done(log);
     FILE *out = log->out ? log->out : stderr;
     if (log->fmt == MLC_LOG_JSON) {
@@ -162,6 +169,7 @@ void mlc_log_msg(mlc_log *log, mlc_log_level level, const char *fmt, ...)
         fprintf(out, "%s: %s\n", log->program, msg);
     }
     fflush(out);
+    pthread_mutex_unlock(&log->mu);
 }
 
 /* ---- progress ------------------------------------------------------------ */
