@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static cJSON *line_raw(cJSON *po, cJSON *l)
 {
@@ -155,6 +156,10 @@ static int receive(m3_ctx *c, cJSON *po, cJSON *l, const receipt_in *r, const ch
     jset_num(rec, "OEND", r->oend);
     jset_str(rec, "route", r->route);
     jset_str(rec, "time", t);
+    /* real wall-clock ms, for latency measurements (bench: shipped -> received) */
+    struct timespec wall;
+    clock_gettime(CLOCK_REALTIME, &wall);
+    jset_num(rec, "real_ms", (double)wall.tv_sec * 1000.0 + (double)(wall.tv_nsec / 1000000));
     cJSON_AddItemToArray(jarr(m3_state(), "receipts"), rec);
     return 1;
 }
