@@ -446,8 +446,8 @@ bench_startup() {
 # line's receipt recorded in the sim's M3 (the receipt's real_ms), at a steady
 # 1,000 shipments an hour: one every 3.6 s, in real time (no clock scaling: the
 # pipeline's own run time is real), for BENCH_NOTIFY_N shipments. mlc: webhook serve
-# --on-notify 'mlc pull-shipments | mlc post-receipts' --debounce 2s. Baseline:
-# polling alone with a 1-minute cron, COMPUTED (not simulated): a shipment waits
+# --on-notify 'mlc pull-shipments --webhooks-only | mlc post-receipts' --debounce 2s.
+# Baseline: polling alone with a 1-minute cron, COMPUTED (not simulated): a shipment waits
 # for the next cron tick, uniform over 0..60 s, plus one pipeline run (the median
 # on-notify run time measured here): p50 = 30 s + run, p95 = 57 s + run.
 bench_notify() {
@@ -462,7 +462,7 @@ bench_notify() {
   n=$(wc -l <"$SIM_DIR/ship.list")
   say "notify: $n shipments, one every $GAP_MS ms (1,000/h), webhook serve --on-notify, debounce 2 s"
   "$MLC" -v webhook serve --listen 127.0.0.1:0 --debounce 2s \
-    --on-notify "'$MLC' pull-shipments | '$MLC' post-receipts >/dev/null" \
+    --on-notify "'$MLC' pull-shipments --webhooks-only | '$MLC' post-receipts >/dev/null" \
     >"$SIM_DIR/hook.out" 2>"$SIM_DIR/hook.err" &
   HOOK=$!
   _i=0; while ! grep -q listening "$SIM_DIR/hook.out" 2>/dev/null && [ $_i -lt 50 ]; do sleep 0.1; _i=$((_i + 1)); done

@@ -21,7 +21,7 @@
 
 static const char usage[] =
     "usage: mlc pull-shipments [--since DATE] [--api v1|v2] [--overlap SECONDS] [--no-cursor]\n"
-    "                          [--no-webhooks]\n"
+    "                          [--no-webhooks | --webhooks-only]\n"
     "\n"
     "Emits a shipment record (JSON line) for each inbound shipment that shipped or was\n"
     "voided in ShipStation since the last run: first the notifications stored by\n"
@@ -33,6 +33,8 @@ static const char usage[] =
     "  --overlap SECONDS  re-read this much before the cursor (default 600)\n"
     "  --no-cursor        neither read nor move the cursor\n"
     "  --no-webhooks      leave the webhook inbox alone\n"
+    "  --webhooks-only    only the webhook inbox: no poll, cursor unchanged (for\n"
+    "                     webhook serve --on-notify; the cron run polls)\n"
     "  -h, --help         this help\n";
 
 typedef struct pull_run {
@@ -68,11 +70,12 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     static const struct option longopts[] = {
         {"since", required_argument, 0, 's'}, {"api", required_argument, 0, 'a'},
         {"overlap", required_argument, 0, 'o'}, {"no-cursor", no_argument, 0, 'n'},
-        {"no-webhooks", no_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
+        {"no-webhooks", no_argument, 0, 'w'}, {"webhooks-only", no_argument, 0, 'W'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *since = NULL, *api = NULL;
     long long overlap = 600;
-    int no_cursor = 0, no_webhooks = 0, c;
+    int no_cursor = 0, no_webhooks = 0, webhooks_only = 0, c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -88,12 +91,15 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
             break;
         case 'n': no_cursor = 1; break;
         case 'w': no_webhooks = 1; break;
+        case 'W': webhooks_only = no_cursor = 1; break;
         case 'h': return cmd_help(usage);
         default: return cmd_usage_error(usage, "unknown option");
         }
     }
     if (optind < argc)
         return cmd_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (webhooks_only && (no_webhooks || since))
+        return cmd_usage_error(usage, "--webhooks-only excludes --no-webhooks and --since");
     time_t from = 946684800; /* 2000-01-01: the first run reads everything */
     if (since && parse_since(since, &from))
         return cmd_usage_error(usage, "--since needs YYYY-MM-DD or RFC 3339, not '%s'", since);
@@ -132,9 +138,9 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     if (!no_webhooks)
         er = mlc_shipment_drain_inbox(sh, 10000, emit, &p, &e);
     time_t latest = from;
-    if (!er)
+    if (!er && !webhooks_only)
         er = mlc_shipment_poll(sh, v, from, &latest, emit, &p, &e);
-    if (!er && deliveries)
+    if (!er && deliveries && !webhooks_only)
         er = mlc_shipment_poll_deliveries(sh, emit, &p, &e);
     if (!er)
         er = mlc_jsonl_writer_flush(p.w, &e);

@@ -40,7 +40,7 @@ static const char usage[] =
     "  --listen ADDR:PORT  address to listen on (default 127.0.0.1:8080; port 0 = any)\n"
     "  --on-notify CMD     run CMD (/bin/sh -c, clean environment, see mlc-webhook(1)) soon\n"
     "                      after notifications are stored; never two at once; e.g.\n"
-    "                      'mlc pull-shipments | mlc post-receipts'\n"
+    "                      'mlc pull-shipments --webhooks-only | mlc post-receipts'\n"
     "  --debounce DURATION wait this long after a notification before running CMD, so a\n"
     "                      burst makes one run (default 2s; ms, s or m)\n"
     "  --url BASE_URL      public URL of the listener, e.g. https://hooks.example.com\n"

@@ -159,7 +159,7 @@ static int receive(m3_ctx *c, cJSON *po, cJSON *l, const receipt_in *r, const ch
     /* real wall-clock ms, for latency measurements (bench: shipped -> received) */
     struct timespec wall;
     clock_gettime(CLOCK_REALTIME, &wall);
-    jset_num(rec, "real_ms", (double)wall.tv_sec * 1000.0 + (double)(wall.tv_nsec / 1000000));
+    jset_num(rec, "real_ms", (double)wall.tv_sec * 1000.0 + (double)wall.tv_nsec / 1e6);
     cJSON_AddItemToArray(jarr(m3_state(), "receipts"), rec);
     return 1;
 }
