@@ -7,8 +7,8 @@
 #   sh bench/run.sh build                  # what `make bench` runs
 #   BENCH_ONLY="api logins" sh bench/run.sh build
 #        sections: api ratelimit logins cron throughput m3parse startup notify (memory
-#        and m3parse come with throughput; notify runs in real time, about 2 minutes;
-#        BENCH_NOTIFY_N shipments, default 30)
+#        and m3parse come with throughput; notify runs in real time, about 2 minutes:
+#        BENCH_NOTIFY_N shipments, default 30, one every 3.6 s)
 #   BENCH_LINES=100000 sh bench/run.sh build   # smaller throughput input (default 1000000)
 #
 # Needs: jq, curl, awk, /usr/bin/time; hyperfine if present (else a loop).
