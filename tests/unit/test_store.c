@@ -1,4 +1,4 @@
-/* test_store.c: lib/store: migrations (a version-1 database gains the run table),
+/* test_store.c: lib/store: migrations (a version-2 database gains the run table),
  * cursors (listed), links, the receipt ledger (oldest per state), audit, run
  * records (last success, last run, last error, pruning),
  * (per receipt, per shipment and per PO),
@@ -383,13 +383,13 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
         free(old[i]);
     mlc_store_close(st);
 
-    /* a database left by the previous mlc (schema 1, no run table) is upgraded */
+    /* a database left by the previous mlc (schema 2, no run table) is upgraded */
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE run; PRAGMA user_version=1", NULL, NULL, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE run; PRAGMA user_version=2", NULL, NULL, NULL), SQLITE_OK);
     sqlite3_close(db);
     ck_assert_int_eq(mlc_store_open(path, 0, &st, &e), MLC_OK);
-    ck_assert_int_eq(mlc_store_schema_version(st), 2);
+    ck_assert_int_eq(mlc_store_schema_version(st), 3);
     int64_t id;
     ck_assert_int_eq(mlc_store_run_begin(st, "ping", 1, &id, &e), MLC_OK);
     mlc_store_close(st);
