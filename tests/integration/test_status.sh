@@ -107,7 +107,7 @@ check_eq "nor are --help and usage errors" "$before" "$(sqlite3 "$DB" "select co
 
 # ---- the HAR file
 HAR=$SIM_DIR/pos.har
-check "the trace is JSON" jq -e . "$HAR" >/dev/null
+check "the trace is JSON" jq -e . "$HAR"
 check_eq "HAR 1.2: log.version, creator, entries" "1.2 mlc true" \
   "$(jq -r '.log | "\(.version) \(.creator.name) \((.entries | length) > 1)"' "$HAR")"
 # the required fields of HAR 1.2 for every entry, with their types
