@@ -10,6 +10,7 @@
 #include "m3.h"
 #include "receipt.h"
 #include "receipt_out.h"
+#include "record.h"
 #include "store.h"
 
 #include <limits.h>
@@ -117,8 +118,9 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
         if (rr == MLC_ERR_INPUT) {
             p.rejected++;
             mlc_log_error(p.log, "%s", e.msg);
-            mlc_store_reject(st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), e.msg,
-                             mlc_jsonl_reader_line(rd), &e);
+            mlc_store_reject_n(st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), e.msg,
+                             mlc_jsonl_reader_line(rd),
+                             mlc_jsonl_reader_line_len(rd), &e);
             continue;
         }
         if (rr) {
@@ -129,12 +131,16 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
         const char *kind = mlc_jsonl_kind(rec);
         if (kind && !strcmp(kind, "shipment")) {
             mlc_error ae;
-            mlc_err ar = mlc_receipt_accept(eng, rec, on_receipt, &p, &ae);
+            /* one company per profile, keys that agree, M3-sized quantities */
+            mlc_err ar = mlc_record_check(rec, mlc_config_int(cfg, "cloudsuite.cono"), &ae);
+            if (!ar)
+                ar = mlc_receipt_accept(eng, rec, on_receipt, &p, &ae);
             if (ar == MLC_ERR_INPUT) {
                 p.rejected++;
                 mlc_log_error(p.log, "%s:%lu: %s", file ? file : "stdin", mlc_jsonl_reader_lineno(rd), ae.msg);
-                mlc_store_reject(st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), ae.msg,
-                                 mlc_jsonl_reader_line(rd), &e);
+                mlc_store_reject_n(st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), ae.msg,
+                                 mlc_jsonl_reader_line(rd),
+                             mlc_jsonl_reader_line_len(rd), &e);
             } else if (ar) {
                 mlc_log_error(p.log, "%s", ae.msg);
                 rc = mlc_err_exit_code(ar);

@@ -17,6 +17,7 @@
 #include "jsonl.h"
 #include "map.h"
 #include "po.h"
+#include "record.h"
 #include "shipstation.h"
 #include "store.h"
 
@@ -109,12 +110,12 @@ static void emit_result(push_run *r, const char *po, const char *key, const char
         r->unchanged++;
 }
 
-static void reject(push_run *r, unsigned long lineno, const char *reason, const char *line)
+static void reject(push_run *r, unsigned long lineno, const char *reason, const char *line, size_t len)
 {
     mlc_error e;
     mlc_log_error(r->log, "%s:%lu: %s", r->source, lineno, reason);
     r->rejected++;
-    if (r->st && mlc_store_reject(r->st, CMD_NAME, r->source, lineno, reason, line, &e))
+    if (r->st && mlc_store_reject_n(r->st, CMD_NAME, r->source, lineno, reason, line, len, &e))
         mlc_log_error(r->log, "%s", e.msg);
 }
 
@@ -378,13 +379,14 @@ static void replace_v2(push_run *r, const char *po, mlc_store_link *link, cJSON 
     enqueue(r, payload, po, key, hash, "updated");
 }
 
-static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char *line)
+static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char *line, size_t len)
 {
     mlc_error e;
     cJSON *payload = NULL;
     char hash[65];
-    if (mlc_map_check_po(rec, &e)) {
-        reject(r, lineno, e.msg, line);
+    /* the same check in the dry run and the real run: both see the same keys */
+    if (mlc_record_check(rec, mlc_config_int(r->cfg, "cloudsuite.cono"), &e) || mlc_map_check_po(rec, &e)) {
+        reject(r, lineno, e.msg, line, len);
         return;
     }
     const char *po = cJSON_GetObjectItem(rec, "po")->valuestring;
@@ -395,7 +397,7 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
     mlc_err rc = r->api == MLC_SS_V1 ? mlc_map_po_to_v1(r->map, rec, &payload, &e)
                                      : mlc_map_po_to_v2(r->map, rec, &payload, &e);
     if (rc) {
-        reject(r, lineno, e.msg, line);
+        reject(r, lineno, e.msg, line, len);
         return;
     }
     if (r->dry_run) {
@@ -546,8 +548,9 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         if (rr == MLC_ERR_INPUT) {
             r.rejected++;
             mlc_log_error(r.log, "%s", e.msg);
-            if (r.st && mlc_store_reject(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
-                                         mlc_jsonl_reader_line(rd), &e))
+            if (r.st && mlc_store_reject_n(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
+                                         mlc_jsonl_reader_line(rd),
+                             mlc_jsonl_reader_line_len(rd), &e))
                 mlc_log_error(r.log, "%s", e.msg);
             continue;
         }
@@ -558,7 +561,8 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         }
         const char *kind = mlc_jsonl_kind(rec);
         if (kind && strcmp(kind, "purchase_order") == 0) {
-            handle_po(&r, rec, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd));
+            handle_po(&r, rec, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd),
+                      mlc_jsonl_reader_line_len(rd));
             cJSON_Delete(rec);
             mlc_log_progress(r.log, "POs read", (long)mlc_jsonl_reader_lineno(rd), -1);
         } else {

@@ -12,6 +12,7 @@
 #include "m3.h"
 #include "receipt.h"
 #include "receipt_out.h"
+#include "record.h"
 #include "store.h"
 
 #include <ctype.h>
@@ -43,6 +44,7 @@ static const char usage[] =
 
 typedef struct replay_run {
     mlc_log *log;
+    long long cono; /* the profile's company (cloudsuite.cono) */
     mlc_jsonl_writer *w;
     int out_closed;
     long failed, transient, rejected;
@@ -111,6 +113,30 @@ static long long bare_id(const char *line)
     return v > 0 ? v : 0;
 }
 
+/* A receipt record names its ledger row by receipt_id; its po, line and
+ * subline, where given, must be that row's. 1 (err set) if they are not. */
+static int row_disagrees(mlc_store *st, const cJSON *rec, mlc_error *err)
+{
+    mlc_store_receipt *row = NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "receipt_id");
+    const cJSON *po = cJSON_GetObjectItemCaseSensitive(rec, "po");
+    const cJSON *line = cJSON_GetObjectItemCaseSensitive(rec, "line");
+    const cJSON *sub = cJSON_GetObjectItemCaseSensitive(rec, "subline");
+    int bad = 0;
+    if (mlc_store_receipt_get(st, (int64_t)id->valuedouble, &row, err) != MLC_OK)
+        return 0; /* an unknown id is reported by the replay itself */
+    if (cJSON_IsString(po) && row->po && strcmp(po->valuestring, row->po) != 0)
+        bad = 1;
+    else if ((cJSON_IsNumber(line) && line->valuedouble != row->line) ||
+             (cJSON_IsNumber(sub) && sub->valuedouble != row->subline))
+        bad = 1;
+    if (bad)
+        mlc_error_set(err, MLC_ERR_INPUT, "receipt %lld is PO line %s/%d/%d, not the record's po/line",
+                      (long long)row->id, row->po ? row->po : "?", row->line, row->subline);
+    mlc_store_receipt_free(row);
+    return bad;
+}
+
 /* Reads receipt ids or receipt records from stdin; other kinds pass through. */
 static mlc_err read_stdin(replay_run *p, mlc_store *st, mlc_error *err)
 {
@@ -136,7 +162,8 @@ static mlc_err read_stdin(replay_run *p, mlc_store *st, mlc_error *err)
             }
             p->rejected++;
             mlc_log_error(p->log, "%s (expected a receipt id or a receipt record)", e.msg);
-            mlc_store_reject(st, CMD_NAME, "stdin", lineno, e.msg, mlc_jsonl_reader_line(rd), &e);
+            mlc_store_reject_n(st, CMD_NAME, "stdin", lineno, e.msg, mlc_jsonl_reader_line(rd),
+                             mlc_jsonl_reader_line_len(rd), &e);
             continue;
         }
         if (rr) {
@@ -147,13 +174,21 @@ static mlc_err read_stdin(replay_run *p, mlc_store *st, mlc_error *err)
         const char *kind = mlc_jsonl_kind(rec);
         if (kind && !strcmp(kind, "receipt")) {
             const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "receipt_id");
+            char msg[MLC_ERROR_MSG_MAX + 32];
+            mlc_error ce;
             if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9007199254740992.0 ||
                 id->valuedouble != (double)(int64_t)id->valuedouble) {
-                char msg[128];
                 snprintf(msg, sizeof msg, "stdin:%lu: receipt record without a valid 'receipt_id'", lineno);
                 p->rejected++;
                 mlc_log_error(p->log, "%s", msg);
-                mlc_store_reject(st, CMD_NAME, "stdin", lineno, msg, mlc_jsonl_reader_line(rd), &e);
+                mlc_store_reject_n(st, CMD_NAME, "stdin", lineno, msg, mlc_jsonl_reader_line(rd),
+                             mlc_jsonl_reader_line_len(rd), &e);
+            } else if (mlc_record_check(rec, p->cono, &ce) || row_disagrees(st, rec, &ce)) {
+                snprintf(msg, sizeof msg, "stdin:%lu: %s", lineno, ce.msg);
+                p->rejected++;
+                mlc_log_error(p->log, "%s", msg);
+                mlc_store_reject_n(st, CMD_NAME, "stdin", lineno, msg, mlc_jsonl_reader_line(rd),
+                             mlc_jsonl_reader_line_len(rd), &e);
             } else if (add_id(p, (int64_t)id->valuedouble)) {
                 cJSON_Delete(rec);
                 rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -281,6 +316,7 @@ int cmd_replay(int argc, char **argv, mlc_ctx *ctx)
         rc = MLC_EXIT_OSERR;
         goto out;
     }
+    p.cono = mlc_config_int(cfg, "cloudsuite.cono");
     if (from_stdin) {
         mlc_err rr = read_stdin(&p, st, &e);
         if (rr) {

@@ -61,6 +61,22 @@ void mlc_jsonl_reader_free(mlc_jsonl_reader *r)
 
 unsigned long mlc_jsonl_reader_lineno(const mlc_jsonl_reader *r) { return r->lineno; }
 const char *mlc_jsonl_reader_line(const mlc_jsonl_reader *r) { return r->line; }
+size_t mlc_jsonl_reader_line_len(const mlc_jsonl_reader *r) { return r->line_len; }
+
+/* Offset of a "\u0000" escape in a line cJSON accepted, or -1. In valid JSON a
+ * backslash only occurs inside strings, and always starts a two-character
+ * escape (or \uXXXX), so a left-to-right scan cannot be misled. */
+static long nul_escape(const char *s, size_t n)
+{
+    for (size_t i = 0; i + 1 < n; i++) {
+        if (s[i] != '\\')
+            continue;
+        if (s[i + 1] == 'u' && i + 5 < n && !memcmp(s + i + 2, "0000", 4))
+            return (long)i;
+        i++; /* skip the escaped character */
+    }
+    return -1;
+}
 
 /* Reads the next physical line into r->line. Returns 1 if a line was read,
  * 0 at EOF, -1 on read error; *too_long is set if the line exceeded max. */
@@ -135,8 +151,10 @@ mlc_err mlc_jsonl_read(mlc_jsonl_reader *r, cJSON **out, mlc_error *err)
             r->line[--r->line_len] = '\0';
         if (blank(r->line, r->line_len))
             continue;
-        if (memchr(r->line, '\0', r->line_len))
-            return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu: NUL byte in line", r->name, r->lineno);
+        const char *nul = memchr(r->line, '\0', r->line_len);
+        if (nul)
+            return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu:%ld: NUL byte in line", r->name, r->lineno,
+                                 (long)(nul - r->line) + 1);
         if (!mlc_jsonl_utf8_valid(r->line, r->line_len))
             return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu: invalid UTF-8", r->name, r->lineno);
         const char *end = NULL;
@@ -150,6 +168,12 @@ mlc_err mlc_jsonl_read(mlc_jsonl_reader *r, cJSON **out, mlc_error *err)
             cJSON_Delete(j);
             return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu:%ld: trailing data after the JSON value", r->name,
                                  r->lineno, (long)(end - r->line) + 1);
+        }
+        long at0 = nul_escape(r->line, r->line_len);
+        if (at0 >= 0) {
+            cJSON_Delete(j);
+            return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu:%ld: \\u0000 (NUL) in a string is not accepted",
+                                 r->name, r->lineno, at0 + 1);
         }
         if (!cJSON_IsObject(j)) {
             cJSON_Delete(j);

@@ -4,7 +4,9 @@
  *
  * Reader: one JSON object per line; lines up to a limit (default 1 MiB; longer
  * lines are skipped in constant memory and reported); CRLF accepted; blank lines
- * skipped; invalid UTF-8 or JSON reported with the line number. After an error
+ * skipped; invalid UTF-8 or JSON, a NUL byte, and a "\u0000" escape in a string
+ * (which cJSON would silently cut the string at) reported with the line number
+ * and column. After an error
  * the reader goes on with the next line, so a caller can reject one record and
  * continue. The raw text of the last line (possibly cut at the limit) stays
  * available for the store's rejected table.
@@ -38,8 +40,10 @@ void mlc_jsonl_reader_free(mlc_jsonl_reader *r);
  * MLC_ERR_IO on a read error. */
 mlc_err mlc_jsonl_read(mlc_jsonl_reader *r, cJSON **out, mlc_error *err);
 unsigned long mlc_jsonl_reader_lineno(const mlc_jsonl_reader *r);
-/* Raw text of the last line read (without newline, cut at the limit). */
+/* Raw text of the last line read (without newline, cut at the limit); it may
+ * hold NUL bytes: its length is mlc_jsonl_reader_line_len(). */
 const char *mlc_jsonl_reader_line(const mlc_jsonl_reader *r);
+size_t mlc_jsonl_reader_line_len(const mlc_jsonl_reader *r);
 
 /* 1 if the n bytes are valid UTF-8 (no overlongs, no surrogates). */
 int mlc_jsonl_utf8_valid(const char *s, size_t n);

@@ -3,6 +3,7 @@
  * Not here: SQL (lib/store), the M3 wire format (lib/m3), record output (cmd/).
  */
 #include "receipt.h"
+#include "record.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -136,13 +137,8 @@ static const char *jstr(const cJSON *o, const char *name)
     return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
 }
 
-static void fmt_qty(double q, char *buf, size_t cap)
-{
-    if (q == floor(q) && fabs(q) < 1e15)
-        snprintf(buf, cap, "%.0f", q);
-    else
-        snprintf(buf, cap, "%.6g", q);
-}
+/* plain decimals for M3, never exponent notation (lib/record) */
+static void fmt_qty(double q, char *buf, size_t cap) { (void)mlc_record_qty_format(q, buf, cap); }
 
 static void audit(mlc_receipt *r, int64_t id, const char *event, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

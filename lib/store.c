@@ -265,6 +265,12 @@ mlc_err mlc_store_cursor_set(mlc_store *st, const char *stream, const char *valu
 mlc_err mlc_store_reject(mlc_store *st, const char *command, const char *source, unsigned long lineno,
                          const char *reason, const char *line, mlc_error *err)
 {
+    return mlc_store_reject_n(st, command, source, lineno, reason, line, line ? strlen(line) : 0, err);
+}
+
+mlc_err mlc_store_reject_n(mlc_store *st, const char *command, const char *source, unsigned long lineno,
+                           const char *reason, const char *line, size_t len, mlc_error *err)
+{
     sqlite3_stmt *s;
     char now[32];
     mlc_store_now(now);
@@ -276,9 +282,9 @@ mlc_err mlc_store_reject(mlc_store *st, const char *command, const char *source,
     bind_text(s, 3, source);
     sqlite3_bind_int64(s, 4, (sqlite3_int64)lineno);
     bind_text(s, 5, reason);
-    /* Keep the raw line as a blob-safe text: invalid UTF-8 is stored as is. */
-    if (line)
-        sqlite3_bind_blob(s, 6, line, (int)strlen(line), SQLITE_TRANSIENT);
+    /* The raw line as a blob, whole: NUL bytes and invalid UTF-8 are kept as is. */
+    if (line && len <= INT_MAX)
+        sqlite3_bind_blob(s, 6, line, (int)len, SQLITE_TRANSIENT);
     else
         sqlite3_bind_null(s, 6);
     return run(st, s, err, "record rejected line");

@@ -47,8 +47,13 @@ mlc_err mlc_store_cursor_get(mlc_store *st, const char *stream, char **value, ml
 mlc_err mlc_store_cursor_set(mlc_store *st, const char *stream, const char *value, mlc_error *err);
 
 /* ---- rejected input ---- */
+/* line: NUL-terminated text (a PO number, a message) or NULL. */
 mlc_err mlc_store_reject(mlc_store *st, const char *command, const char *source, unsigned long lineno,
                          const char *reason, const char *line, mlc_error *err);
+/* The raw input line, len bytes, stored whole as a blob: a NUL byte or invalid
+ * UTF-8 inside it is kept, not cut off. */
+mlc_err mlc_store_reject_n(mlc_store *st, const char *command, const char *source, unsigned long lineno,
+                           const char *reason, const char *line, size_t len, mlc_error *err);
 long mlc_store_rejected_count(mlc_store *st);
 
 /* ---- seen-content hashes (pull-pos "po", sync-items "item:m3"/"item:ss") ---- */

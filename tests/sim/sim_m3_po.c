@@ -119,6 +119,10 @@ static int receive(m3_ctx *c, cJSON *po, cJSON *l, const receipt_in *r, const ch
                (long)jnum(l, "PNLI", 0), jstr(l, "PUSL") ? jstr(l, "PUSL") : "85");
         return 0;
     }
+    if (isnan(r->qty)) {
+        m3_nok(c, "WRV0104", qty_field, "Received quantity is not a valid number");
+        return 0;
+    }
     if (!(r->qty > 0)) {
         m3_nok(c, "WRV0103", qty_field, "Received quantity must be greater than zero");
         return 0;

@@ -18,7 +18,22 @@ cJSON *m3_state(void) { return cJSON_GetObjectItem(SIM->st, "m3"); }
 
 void m3_today(char out[12]) { fmt_m3date(sim_now(), out); }
 
-double m3_qty(const char *s) { return s ? strtod(s, NULL) : 0; }
+/* An M3 numeric field takes a plain decimal ("12", "-3", "0.5"): exponent
+ * notation or junk is not a number to M3 (NAN here, refused by the caller). */
+double m3_qty(const char *s)
+{
+    if (!s || !*s)
+        return 0;
+    const char *p = s + (*s == '-');
+    size_t digits = strspn(p, "0123456789");
+    if (p[digits] == '.')
+        p += digits + 1 + strspn(p + digits + 1, "0123456789");
+    else
+        p += digits;
+    if (*p || digits == 0)
+        return NAN;
+    return strtod(s, NULL);
+}
 
 /* a raw output record: a copy of o plus CONO/DIVI */
 cJSON *m3_raw_with_company(const cJSON *o)

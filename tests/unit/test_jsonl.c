@@ -107,6 +107,43 @@ START_TEST(custom_limit_and_nul_byte)
 }
 END_TEST
 
+/* cJSON turns "\u0000" into a NUL that cuts the string: the reader refuses
+ * it, naming line and column; an escaped backslash before "u0000" is no NUL. */
+START_TEST(nul_escape_in_a_string_is_refused)
+{
+    const char in[] = "{\"a\":\"x\\u0000y\"}\n{\"a\":\"x\\\\u0000\"}\n{\"a\\u0000\":1}\n";
+    FILE *f = tu_memfile(in, sizeof in - 1);
+    mlc_jsonl_reader *r = mlc_jsonl_reader_new(f, "t", 0);
+    cJSON *j;
+    mlc_error e;
+    ck_assert_int_eq(read_one(r, &j, &e), MLC_ERR_INPUT);
+    ck_assert_msg(strstr(e.msg, "t:1:8:") && strstr(e.msg, "NUL"), "%s", e.msg);
+    ck_assert_int_eq(read_one(r, &j, &e), MLC_OK);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "a")->valuestring, "x\\u0000");
+    cJSON_Delete(j);
+    ck_assert_int_eq(read_one(r, &j, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "t:3:"));
+    mlc_jsonl_reader_free(r);
+    fclose(f);
+}
+END_TEST
+
+START_TEST(raw_line_with_nul_keeps_its_length)
+{
+    const char in[] = "{\"a\":\"\0tail\"}\n";
+    FILE *f = tu_memfile(in, sizeof in - 1);
+    mlc_jsonl_reader *r = mlc_jsonl_reader_new(f, "t", 0);
+    cJSON *j;
+    mlc_error e;
+    ck_assert_int_eq(read_one(r, &j, &e), MLC_ERR_INPUT);
+    ck_assert_ptr_nonnull(strstr(e.msg, "t:1:7: NUL"));
+    ck_assert_uint_eq(mlc_jsonl_reader_line_len(r), sizeof in - 2);
+    ck_assert_int_eq(memcmp(mlc_jsonl_reader_line(r), in, sizeof in - 2), 0);
+    mlc_jsonl_reader_free(r);
+    fclose(f);
+}
+END_TEST
+
 START_TEST(utf8_validation)
 {
     ck_assert(mlc_jsonl_utf8_valid("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80", 16));
@@ -175,6 +212,8 @@ static Suite *suite(void)
     tcase_add_test(tc, bad_lines_name_the_line_and_reading_goes_on);
     tcase_add_test(tc, ten_megabyte_line_is_rejected_in_constant_memory);
     tcase_add_test(tc, custom_limit_and_nul_byte);
+    tcase_add_test(tc, nul_escape_in_a_string_is_refused);
+    tcase_add_test(tc, raw_line_with_nul_keeps_its_length);
     tcase_add_test(tc, utf8_validation);
     tcase_add_test(tc, writer_writes_compact_lines);
     tcase_add_test(tc, writer_reports_closed_pipe);

@@ -68,7 +68,19 @@ START_TEST(links_seen_and_rejected)
     ck_assert_int_eq(changed, 1);
     ck_assert_int_eq(mlc_store_reject(st, "push-shipments", "stdin", 7, "invalid JSON", "{\"x\xff", &e), MLC_OK);
     ck_assert_int_eq(mlc_store_rejected_count(st), 1);
+    /* a raw line with a NUL byte is kept whole, not cut at the NUL */
+    static const char raw[] = "{\"a\":\"x\0after the nul\"}";
+    ck_assert_int_eq(mlc_store_reject_n(st, "post-receipts", "stdin", 8, "NUL byte", raw, sizeof raw - 1, &e), MLC_OK);
     mlc_store_close(st);
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT line FROM rejected WHERE lineno=8", -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    ck_assert_int_eq(sqlite3_column_bytes(q, 0), (int)sizeof raw - 1);
+    ck_assert_int_eq(memcmp(sqlite3_column_blob(q, 0), raw, sizeof raw - 1), 0);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
     free(d);
 }
 END_TEST
