@@ -267,7 +267,8 @@ int main(int argc, char **argv)
     const char *rname = run_name(argc - 1, argv + 1, name, sizeof name);
     if (rname)
         mlc_ctx_run_start(ctx, rname);
-    int rc = b->fn(argc - 1, argv + 1, ctx);
+    mlc_ctx_catch_stop_signals(ctx); /* SIGTERM/SIGINT: clean stop (lib/ctx) */
+    int rc = mlc_ctx_exit_code(ctx, b->fn(argc - 1, argv + 1, ctx));
     if (rname && rc != MLC_EXIT_USAGE)
         mlc_ctx_run_finish(ctx, rc);
     mlc_ctx_free(ctx);

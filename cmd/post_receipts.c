@@ -62,6 +62,19 @@ static void on_receipt(void *ud, const mlc_store_receipt *row, const char *statu
     emit(p, receipt_record(row, status));
 }
 
+/* 1 if the ledger still holds receipts to post (pending or queued). */
+static int left_for_later(mlc_store *st)
+{
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED, .limit = 1};
+    mlc_store_receipt **rows = NULL;
+    size_t n = 0;
+    mlc_error e;
+    if (mlc_store_receipt_list(st, &f, &rows, &n, &e) != MLC_OK)
+        return 0;
+    mlc_store_receipts_free(rows, n);
+    return n > 0;
+}
+
 int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
 {
     static const struct option longopts[] = {{"help", no_argument, 0, 'h'},
@@ -98,6 +111,7 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
         rc = cmd_fail(ctx, &e);
         goto out;
     }
+    mlc_receipt_stop_on(eng, ctx);
     p.w = mlc_jsonl_writer_new(stdout);
     mlc_jsonl_reader *rd = mlc_jsonl_reader_new(in, file ? file : "stdin", 0);
     if (!p.w || !rd) {
@@ -153,8 +167,12 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
         }
     }
     mlc_jsonl_reader_free(rd);
-    /* 3. post what is due: the new rows and queued retries whose time has come */
-    if (!rc) {
+    /* 3. post what is due: the new rows and queued retries whose time has come.
+     * After SIGTERM/SIGINT the input is still read to its end and recorded
+     * (ledger only, no call), so nothing read is lost; nothing new is posted. */
+    if (mlc_ctx_stopping(ctx))
+        mlc_log_warn(p.log, "stopped: receipts not posted stay pending for the next run");
+    else if (!rc) {
         er = mlc_receipt_post_due(eng, on_receipt, &p, &e);
         if (er && er != MLC_ERR_TRANSIENT && er != MLC_ERR_UNAVAILABLE) {
             rc = cmd_fail(ctx, &e);
@@ -169,6 +187,10 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
                  s->accepted, s->duplicates, s->posted, s->queued, s->exhausted, s->needs_review, s->voided,
                  p.rejected, s->m3_calls);
     mlc_jsonl_writer_flush(p.w, &e);
+    /* 0 means every receipt is posted: receipts left pending (waiting for
+     * delivery, or for a later run) or queued make it 75, "run again later" */
+    if (!rc && !p.bad && !p.rejected && !p.transient && left_for_later(st))
+        p.transient++;
     if (!rc)
         rc = (p.bad || p.rejected) ? MLC_EXIT_FAILED : p.transient ? MLC_EXIT_TEMPFAIL : 0;
 out:

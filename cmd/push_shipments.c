@@ -62,7 +62,7 @@ typedef struct push_run {
     size_t batch_max;
     pending *batch;
     size_t nbatch;
-    long created, updated, unchanged, cancelled, rejected, failed;
+    long created, updated, unchanged, cancelled, rejected, failed, not_pushed;
     mlc_err worst;
     int out_closed;
 } push_run;
@@ -125,6 +125,16 @@ static void fail(push_run *r, const char *po, const mlc_error *e)
     r->failed++;
     if (r->worst == MLC_OK || e->code == MLC_ERR_TRANSIENT)
         r->worst = e->code;
+}
+
+/* After a stop signal a PO read is not pushed: its pull-pos content hash is
+ * forgotten so that the next pull-pos emits it again (nothing read is lost). */
+static void not_pushed(push_run *r, const char *po)
+{
+    mlc_error e;
+    r->not_pushed++;
+    if (r->st && mlc_store_seen_delete(r->st, "po", po, &e))
+        mlc_log_error(r->log, "PO %s: %s", po, e.msg);
 }
 
 /* ---- links ---- */
@@ -235,6 +245,13 @@ static void flush_v2(push_run *r)
             batch_clear(r);
             break;
         }
+        if (mlc_ctx_stopping(r->ctx)) {
+            /* no retry after a stop signal: the intents make the next run look up first */
+            for (size_t i = 0; i < r->nbatch; i++)
+                not_pushed(r, r->batch[i].po);
+            batch_clear(r);
+            break;
+        }
         long ms = mlc_backoff_delay_ms(bo, attempt);
         mlc_log_warn(r->log, "create call failed (%s): looking the %zu keys up, then retrying in %ld ms", e.msg,
                      r->nbatch, ms);
@@ -275,6 +292,13 @@ static void flush(push_run *r)
 {
     if (r->nbatch == 0)
         return;
+    if (mlc_ctx_stopping(r->ctx)) {
+        /* no new call after a stop signal; the intents stay for the next run */
+        for (size_t i = 0; i < r->nbatch; i++)
+            not_pushed(r, r->batch[i].po);
+        batch_clear(r);
+        return;
+    }
     if (r->api == MLC_SS_V1)
         flush_v1(r);
     else
@@ -498,6 +522,8 @@ static int finish(push_run *r)
 {
     mlc_log_info(r->log, "%ld created, %ld updated, %ld unchanged, %ld cancelled, %ld rejected, %ld failed",
                  r->created, r->updated, r->unchanged, r->cancelled, r->rejected, r->failed);
+    if (r->not_pushed)
+        mlc_log_warn(r->log, "stopped: %ld POs not pushed; the next pull-pos emits them again", r->not_pushed);
     if (r->worst == MLC_ERR_TRANSIENT)
         return MLC_EXIT_TEMPFAIL;
     if (r->worst && r->worst != MLC_ERR_REMOTE && r->worst != MLC_ERR_PIPE)
@@ -560,7 +586,13 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
             break;
         }
         const char *kind = mlc_jsonl_kind(rec);
-        if (kind && strcmp(kind, "purchase_order") == 0) {
+        const cJSON *pon = cJSON_GetObjectItemCaseSensitive(rec, "po");
+        if (kind && strcmp(kind, "purchase_order") == 0 && !r.dry_run && mlc_ctx_stopping(ctx) &&
+            cJSON_IsString(pon)) {
+            /* stop signal: read on to the end, push nothing new */
+            not_pushed(&r, pon->valuestring);
+            cJSON_Delete(rec);
+        } else if (kind && strcmp(kind, "purchase_order") == 0) {
             handle_po(&r, rec, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd),
                       mlc_jsonl_reader_line_len(rd));
             cJSON_Delete(rec);

@@ -355,6 +355,7 @@ int cmd_replay(int argc, char **argv, mlc_ctx *ctx)
             rc = cmd_fail(ctx, &e);
             goto out;
         }
+        mlc_receipt_stop_on(eng, ctx);
         mlc_err er = mlc_receipt_replay(eng, p.ids, p.n, force, reason, dry_run, on_receipt, &p, &e);
         if (er == MLC_ERR_TRANSIENT || er == MLC_ERR_UNAVAILABLE) {
             mlc_log_warn(p.log, "%s", e.msg);

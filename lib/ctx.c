@@ -9,6 +9,7 @@
 #include <cjson/cJSON.h>
 #include <time.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,6 +24,7 @@ struct mlc_ctx {
     char run_command[64];      /* "" = not recording */
     int64_t run_started;
     int64_t run_id;            /* 0 until the row exists */
+    int stop_sig;              /* the stop signal, once seen */
 };
 
 #define RUN_KEEP_DAYS 90
@@ -35,6 +37,12 @@ static void run_begin_row(mlc_ctx *ctx)
     if (mlc_store_run_begin(ctx->store, ctx->run_command, ctx->run_started, &ctx->run_id, &e))
         mlc_log_debug(ctx->log, "run record: %s", e.msg);
 }
+
+/* The documented exception to "no global mutable state outside the context"
+ * (ctx.h): a signal handler can only set a volatile sig_atomic_t. */
+static volatile sig_atomic_t stop_signal;
+
+static void on_stop_signal(int sig) { stop_signal = sig; }
 
 mlc_ctx *mlc_ctx_new(const mlc_ctx_opts *opts)
 {
@@ -156,4 +164,33 @@ void mlc_ctx_run_finish(mlc_ctx *ctx, int exit_code)
         mlc_log_debug(ctx->log, "run record: %s", e.msg);
     free(counts);
     ctx->run_command[0] = '\0';
+}
+
+int mlc_ctx_catch_stop_signals(mlc_ctx *ctx)
+{
+    struct sigaction sa;
+    (void)ctx;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sa.sa_flags = SA_RESTART | SA_RESETHAND;
+    sigemptyset(&sa.sa_mask);
+    if (sigaction(SIGTERM, &sa, NULL) != 0 || sigaction(SIGINT, &sa, NULL) != 0)
+        return -1;
+    return 0;
+}
+
+int mlc_ctx_stopping(mlc_ctx *ctx)
+{
+    if (!ctx->stop_sig && stop_signal) {
+        ctx->stop_sig = (int)stop_signal;
+        mlc_log_warn(ctx->log, "%s received: finishing the call in flight, starting nothing new",
+                     ctx->stop_sig == SIGINT ? "SIGINT" : "SIGTERM");
+    }
+    return ctx->stop_sig;
+}
+
+int mlc_ctx_exit_code(mlc_ctx *ctx, int rc)
+{
+    int sig = mlc_ctx_stopping(ctx);
+    return sig ? 128 + sig : rc;
 }

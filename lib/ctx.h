@@ -2,7 +2,9 @@
  * ctx.h: the mlc context, the one place that holds per-run state: the log, the
  * configuration and chosen profile, and the lazily opened store. Subcommands get
  * one from cmd/mlc.c; library code receives what it needs from it. There is no
- * global mutable state outside it.
+ * global mutable state outside it, with one exception: the flag a SIGTERM/SIGINT
+ * handler sets (a handler may only set a volatile sig_atomic_t, C11 7.14.1.1),
+ * which the context reads and keeps (mlc_ctx_stopping).
  *
  * Not here: argv parsing (cmd/), any network client (they are built from the
  * context by their own modules, e.g. mlc_m3_new(ctx, ...)).
@@ -55,5 +57,17 @@ mlc_err mlc_ctx_open_trace(mlc_ctx *ctx, const char *path, mlc_error *err);
  * exit code stands. */
 void mlc_ctx_run_start(mlc_ctx *ctx, const char *command);
 void mlc_ctx_run_finish(mlc_ctx *ctx, int exit_code);
+
+/* Clean stop. mlc_ctx_catch_stop_signals() makes SIGTERM and SIGINT a request
+ * to stop: the call in flight finishes (up to its own deadline) and its outcome
+ * is recorded; loops ask mlc_ctx_stopping() between records and calls and start
+ * nothing new. The handlers are one-shot (SA_RESETHAND): a second signal ends
+ * the process the default way. System calls restart (SA_RESTART), so a write in
+ * progress is never cut. Returns 0, or -1 if sigaction failed. */
+int mlc_ctx_catch_stop_signals(mlc_ctx *ctx);
+/* 0, or the number of the stop signal received (logged once). */
+int mlc_ctx_stopping(mlc_ctx *ctx);
+/* rc, or 128 + the stop signal (143 SIGTERM, 130 SIGINT) if one was received. */
+int mlc_ctx_exit_code(mlc_ctx *ctx, int rc);
 
 #endif

@@ -46,6 +46,7 @@ struct mlc_receipt {
     po_head *heads;
     size_t nheads, capheads;
     mlc_receipt_stats stats;
+    mlc_ctx *stop_ctx; /* asked between calls for a clean stop, or NULL */
 };
 
 /* What M3 said about one PO line. */
@@ -56,6 +57,9 @@ typedef struct line_state {
 } line_state;
 
 const mlc_receipt_stats *mlc_receipt_stats_get(const mlc_receipt *r) { return &r->stats; }
+
+void mlc_receipt_stop_on(mlc_receipt *r, mlc_ctx *ctx) { r->stop_ctx = ctx; }
+static int stopping(mlc_receipt *r) { return r->stop_ctx && mlc_ctx_stopping(r->stop_ctx); }
 
 /* ------------------------------------------------------------------ setup */
 
@@ -351,8 +355,8 @@ static void handle_void(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void 
  * a failure is logged and audited, never blocks the receipt. */
 static void advise(mlc_receipt *r, mlc_store_receipt *rows, size_t n)
 {
-    if (n == 0 || !mlc_config_bool(r->cfg, "receipts.advise_at_ship"))
-        return;
+    if (n == 0 || !mlc_config_bool(r->cfg, "receipts.advise_at_ship") || stopping(r))
+        return; /* informational: after a stop signal no new call starts for it */
     mlc_m3_record *recs = calloc(n, sizeof *recs);
     mlc_m3_field *f = calloc(n * 5, sizeof *f);
     char (*num)[3][32] = calloc(n, sizeof *num);
@@ -757,6 +761,18 @@ static mlc_err post_route(mlc_receipt *r, post_tx *txs, size_t n, int goods, mlc
     mlc_err worst = MLC_OK;
     for (size_t base = 0; base < n; base += r->bulk) {
         size_t k = n - base < r->bulk ? n - base : r->bulk;
+        if (stopping(r)) {
+            /* clean stop: these rows were claimed but not sent; they go back */
+            for (size_t i = base; i < n; i++) {
+                mlc_store_receipt *row = txs[i].row;
+                mlc_error e;
+                if (mlc_store_receipt_update(r->st, row->id, row->state, row->attempts, row->next_attempt_at,
+                                             row->last_error, -1, 0, &e))
+                    mlc_log_error(r->log, "receipt %lld: %s", (long long)row->id, e.msg);
+                audit(r, row->id, "unclaimed", "{\"reason\":\"stop signal before the call\"}");
+            }
+            break;
+        }
         mlc_m3_record *recs = calloc(k, sizeof *recs);
         if (!recs)
             return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -948,7 +964,7 @@ out:
 static mlc_err post_loop(mlc_receipt *r, mlc_store_receipt_filter *f, unsigned from_mask, mlc_receipt_cb cb,
                          void *ud, mlc_error *err)
 {
-    for (int round = 0; round < 10000; round++) {
+    for (int round = 0; round < 10000 && !stopping(r); round++) {
         mlc_store_receipt **rows = NULL;
         size_t n = 0, handled = 0;
         mlc_err rc = mlc_store_receipt_list(r->st, f, &rows, &n, err);
@@ -1020,7 +1036,7 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
         return MLC_OK;
     /* Post exactly the replayed rows (queued and due now), through the same path. */
     mlc_err worst = MLC_OK;
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !stopping(r); i++) {
         mlc_store_receipt *row = NULL;
         mlc_error e;
         if (mlc_store_receipt_get(r->st, ids[i], &row, &e) != MLC_OK)

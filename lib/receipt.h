@@ -32,6 +32,7 @@
 #define MLC_RECEIPT_H
 
 #include "config.h"
+#include "ctx.h"
 #include "error.h"
 #include "log.h"
 #include "m3.h"
@@ -48,6 +49,12 @@ typedef void (*mlc_receipt_cb)(void *ud, const mlc_store_receipt *row, const cha
 mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_log *log, const char *lock_path,
                         mlc_receipt **out, mlc_error *err);
 void mlc_receipt_free(mlc_receipt *r);
+
+/* Clean stop: between M3 calls the engine asks mlc_ctx_stopping(ctx) and, once
+ * a stop was asked, starts no new call: rows claimed for a call not made go back
+ * to their earlier state (nothing is left in flight on purpose), and the post
+ * and replay loops return MLC_OK with the rest still due. ctx is borrowed. */
+void mlc_receipt_stop_on(mlc_receipt *r, mlc_ctx *ctx);
 
 /* MLC_ERR_INPUT (message names the field) for a malformed shipment record. */
 mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *shipment, mlc_receipt_cb cb, void *ud, mlc_error *err);
