@@ -155,8 +155,15 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
             rc = cmd_fail(ctx, &e);
     }
     const mlc_shipment_stats *s = mlc_shipment_stats_get(sh);
-    mlc_log_info(p.log, "%ld seen, %ld emitted, %ld unchanged, %ld skipped, %ld webhooks, %ld refused URLs, %ld API calls",
-                 s->seen, s->emitted, s->unchanged, s->skipped, s->inbox, s->refused_urls, s->api_calls);
+    mlc_log_info(p.log,
+                 "%ld seen, %ld emitted, %ld unchanged, %ld skipped, %ld webhooks (%ld quarantined, %ld to retry), "
+                 "%ld refused URLs, %ld API calls",
+                 s->seen, s->emitted, s->unchanged, s->skipped, s->inbox, s->webhooks_failed, s->webhooks_retry,
+                 s->refused_urls, s->api_calls);
+    /* a quarantined notification needs a look (mlc queue --webhooks): 1; one to
+     * be fetched again later: 75; neither stopped the poll */
+    if (!rc && !p.closed && er != MLC_ERR_PIPE)
+        rc = s->webhooks_failed ? MLC_EXIT_FAILED : s->webhooks_retry ? MLC_EXIT_TEMPFAIL : 0;
 out:
     mlc_jsonl_writer_free(p.w);
     mlc_shipment_free(sh);

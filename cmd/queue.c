@@ -2,8 +2,9 @@
  * queue.c: `mlc queue`: lists the receipt ledger for operators (what is
  * pending, queued for retry, exhausted or waiting for review, with attempts,
  * next attempt and last error), as receipt records or an aligned table (see
- * man/mlc-queue.1). Read-only: it never changes a receipt and never calls a
- * remote system. Not here: replaying (replay.c), the audit trail (audit.c), SQL.
+ * man/mlc-queue.1), and with --webhooks the webhook inbox (waiting, retrying and
+ * quarantined notifications). Read-only: it never changes a receipt and never
+ * calls a remote system. Not here: replaying (replay.c), the audit trail (audit.c), SQL.
  */
 #include "builtin.h"
 #include "cmd.h"
@@ -20,10 +21,15 @@
 
 static const char usage[] =
     "usage: mlc queue [--state STATE[,STATE...]] [--po PUNO] [--shipment ID] [--since T] [--table]\n"
+    "       mlc queue --webhooks [--all] [--table]\n"
     "\n"
     "Lists receipts of the ledger, oldest first, as receipt records (JSON lines) with\n"
     "their attempts, next attempt and last error; --table prints aligned columns instead.\n"
+    "With --webhooks it lists the webhook inbox instead: notifications not fetched yet,\n"
+    "to be tried again, or failed (quarantined, with the reason), as webhook records.\n"
     "\n"
+    "      --webhooks       the webhook inbox instead of the receipts\n"
+    "      --all            with --webhooks: fetched notifications too\n"
     "  -s, --state STATE    only receipts in STATE: pending, in_flight, queued, exhausted,\n"
     "                       needs_review, posted, voided (repeat or comma-separate)\n"
     "  -p, --po PUNO        only receipts of this purchase order\n"
@@ -110,19 +116,112 @@ static int print_table(mlc_store_receipt **rows, size_t n)
     return 0;
 }
 
+static const char *inbox_status(const mlc_store_inbox_item *it)
+{
+    return it->failed_at ? "failed" : it->processed_at ? "done" : it->attempts ? "retrying" : "waiting";
+}
+
+static cJSON *webhook_record(const mlc_store_inbox_item *it)
+{
+    cJSON *o = cJSON_CreateObject();
+    char next[32];
+    cJSON_AddStringToObject(o, "kind", "webhook");
+    cJSON_AddNumberToObject(o, "inbox_id", (double)it->id);
+    cJSON_AddStringToObject(o, "status", inbox_status(it));
+    cJSON_AddStringToObject(o, "received_at", it->received_at ? it->received_at : "");
+    if (it->resource_type)
+        cJSON_AddStringToObject(o, "resource_type", it->resource_type);
+    else
+        cJSON_AddNullToObject(o, "resource_type");
+    if (it->resource_url)
+        cJSON_AddStringToObject(o, "resource_url", it->resource_url);
+    else
+        cJSON_AddNullToObject(o, "resource_url");
+    cJSON_AddNumberToObject(o, "attempts", it->attempts);
+    if (it->next_attempt_at > 0 && !it->failed_at && !it->processed_at) {
+        mlc_dates_format_rfc3339((time_t)it->next_attempt_at, next);
+        cJSON_AddStringToObject(o, "next_attempt_at", next);
+    } else {
+        cJSON_AddNullToObject(o, "next_attempt_at");
+    }
+    if (it->last_error)
+        cJSON_AddStringToObject(o, "last_error", it->last_error);
+    else
+        cJSON_AddNullToObject(o, "last_error");
+    if (it->failed_at)
+        cJSON_AddStringToObject(o, "failed_at", it->failed_at);
+    else
+        cJSON_AddNullToObject(o, "failed_at");
+    return o;
+}
+
+/* `mlc queue --webhooks`: the inbox, read-only. */
+static int list_webhooks(mlc_ctx *ctx, int all, int table)
+{
+    mlc_store *st;
+    mlc_error e;
+    mlc_store_inbox_item *items = NULL;
+    size_t n = 0;
+    int rc = 0;
+    if (mlc_ctx_store(ctx, &st, &e) || mlc_store_inbox_list(st, all, 100000, &items, &n, &e))
+        return cmd_fail(ctx, &e);
+    if (table) {
+        static const char *const head[] = {"ID", "STATUS", "ATT", "NEXT ATTEMPT", "RECEIVED", "TYPE", "LAST ERROR"};
+        cmd_table *t = cmd_table_new(7, head);
+        for (size_t i = 0; t && i < n && !rc; i++) {
+            char id[24], att[16], next[32] = "-";
+            snprintf(id, sizeof id, "%lld", (long long)items[i].id);
+            snprintf(att, sizeof att, "%d", items[i].attempts);
+            if (items[i].next_attempt_at > 0 && !items[i].failed_at && !items[i].processed_at)
+                mlc_dates_format_rfc3339((time_t)items[i].next_attempt_at, next);
+            const char *cells[] = {id, inbox_status(&items[i]), att, next, items[i].received_at,
+                                   items[i].resource_type, items[i].last_error};
+            if (cmd_table_add(t, cells))
+                rc = MLC_EXIT_OSERR;
+        }
+        if (!t)
+            rc = MLC_EXIT_OSERR;
+        else if (!rc)
+            cmd_table_print(t, stdout);
+        cmd_table_free(t);
+    } else {
+        mlc_jsonl_writer *w = mlc_jsonl_writer_new(stdout);
+        for (size_t i = 0; w && i < n; i++) {
+            cJSON *rec = webhook_record(&items[i]);
+            mlc_err wr = rec ? mlc_jsonl_write(w, rec, &e) : MLC_ERR_NOMEM;
+            cJSON_Delete(rec);
+            if (wr == MLC_ERR_PIPE)
+                break;
+            if (wr) {
+                rc = wr == MLC_ERR_NOMEM ? MLC_EXIT_OSERR : cmd_fail(ctx, &e);
+                break;
+            }
+        }
+        if (!w)
+            rc = MLC_EXIT_OSERR;
+        else if (!rc && mlc_jsonl_writer_flush(w, &e) == MLC_ERR_IO)
+            rc = cmd_fail(ctx, &e);
+        mlc_jsonl_writer_free(w);
+    }
+    mlc_store_inbox_free(items, n);
+    return rc;
+}
+
 int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
 {
-    enum { OPT_SHIPMENT = 256, OPT_SINCE };
+    enum { OPT_SHIPMENT = 256, OPT_SINCE, OPT_WEBHOOKS, OPT_ALL };
     static const struct option longopts[] = {{"state", required_argument, 0, 's'},
                                              {"po", required_argument, 0, 'p'},
                                              {"shipment", required_argument, 0, OPT_SHIPMENT},
                                              {"since", required_argument, 0, OPT_SINCE},
                                              {"table", no_argument, 0, 't'},
+                                             {"webhooks", no_argument, 0, OPT_WEBHOOKS},
+                                             {"all", no_argument, 0, OPT_ALL},
                                              {"help", no_argument, 0, 'h'},
                                              {0, 0, 0, 0}};
     mlc_store_receipt_filter f = {0};
     char since[32], bad[64];
-    int c, table = 0;
+    int c, table = 0, webhooks = 0, all = 0;
     optind = 0;
     while ((c = getopt_long(argc, argv, "s:p:th", longopts, NULL)) != -1) {
         switch (c) {
@@ -139,12 +238,20 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
             f.since = since;
             break;
         case 't': table = 1; break;
+        case OPT_WEBHOOKS: webhooks = 1; break;
+        case OPT_ALL: all = 1; break;
         case 'h': return cmd_help(usage);
         default: return cmd_usage_error(usage, "unknown option");
         }
     }
     if (optind < argc)
         return cmd_usage_error(usage, "unexpected argument '%s'", argv[optind]);
+    if (all && !webhooks)
+        return cmd_usage_error(usage, "--all goes with --webhooks");
+    if (webhooks && (f.state_mask || f.po || f.shipment_id || f.since))
+        return cmd_usage_error(usage, "--webhooks lists the inbox: --state, --po, --shipment and --since are for receipts");
+    if (webhooks)
+        return list_webhooks(ctx, all, table);
 
     mlc_store *st;
     mlc_error e;

@@ -87,6 +87,7 @@ static const setting schema[] = {
     {"shipstation.store_id", T_INT, NULL},
     {"shipstation.webhook_secret_file", T_STR, NULL},
     {"shipstation.webhook_public_key_file", T_STR, NULL},
+    {"shipstation.webhook_max_attempts", T_INT, "3"},  /* follow-ups of a notification before quarantine */
     /* Retries */
     {"retry.base_ms", T_INT, "500"},
     {"retry.cap_ms", T_INT, "30000"},

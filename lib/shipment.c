@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "backoff.h"
 #include "dates.h"
 #include "map.h"
 
@@ -550,41 +552,91 @@ static int has_userinfo(const char *url)
     return bad;
 }
 
+/* The follow-up of one notification failed: a failure of the store or of the
+ * output ends the drain (returned); anything else is this notification's own
+ * problem. Permanent ones (4xx, a redirect, our key refused) are retried a few
+ * times (ShipStation may not show a resource yet), then quarantined with the
+ * reason; transient ones (429, 5xx, timeout, unreachable) are retried with
+ * backoff. Either way the inbox goes on and polling is never blocked. *stop is
+ * set after a transient failure: the rest waits for the next run. */
+static mlc_err item_failed(mlc_shipment *s, const mlc_store_inbox_item *it, mlc_err code, const char *why,
+                           mlc_backoff *bo, int *stop, mlc_error *err)
+{
+    if (code == MLC_ERR_PIPE || code == MLC_ERR_NOMEM || code == MLC_ERR_STORE || code == MLC_ERR_BUSY ||
+        code == MLC_ERR_IO)
+        return code;
+    int attempts = it->attempts + 1;
+    int transient = code == MLC_ERR_TRANSIENT || code == MLC_ERR_UNAVAILABLE;
+    long long max = mlc_config_int(s->cfg, "shipstation.webhook_max_attempts");
+    if (!transient && attempts >= max) {
+        s->stats.webhooks_failed++;
+        mlc_log_error(s->log, "webhook %lld quarantined after %d attempts: %s (see mlc queue --webhooks)",
+                      (long long)it->id, attempts, why);
+        mlc_store_audit(s->st, 0, "webhook_failed", why, NULL);
+        return mlc_store_inbox_fail(s->st, it->id, attempts, why, err);
+    }
+    long ms = mlc_backoff_delay_ms(bo, attempts - 1);
+    int64_t next = (int64_t)time(NULL) + (ms + 999) / 1000;
+    s->stats.webhooks_retry++;
+    if (transient)
+        *stop = 1;
+    mlc_log_warn(s->log, "webhook %lld: %s; tried again in %ld s (attempt %d%s)", (long long)it->id, why,
+                 (ms + 999) / 1000, attempts, transient ? "" : " of the limit");
+    return mlc_store_inbox_retry(s->st, it->id, attempts, next, why, err);
+}
+
 mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err)
 {
     mlc_store_inbox_item *items = NULL;
     size_t n = 0;
+    int stop = 0;
     mlc_err rc = mlc_store_inbox_pending(s->st, max, &items, &n, err);
     if (rc)
         return rc;
-    for (size_t i = 0; i < n && !rc; i++) {
+    mlc_backoff *bo = mlc_backoff_new((long)mlc_config_int(s->cfg, "retry.base_ms"),
+                                      (long)mlc_config_int(s->cfg, "retry.cap_ms"), 0, 0);
+    if (!bo) {
+        mlc_store_inbox_free(items, n);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    for (size_t i = 0; i < n && !rc && !stop; i++) {
         const char *url = items[i].resource_url;
-        mlc_error ce;
+        mlc_error ce, ie = {0};
+        mlc_err ir = MLC_OK;
+        const char *refused = NULL;
         s->stats.inbox++;
         if (!url || !*url) {
             mlc_log_warn(s->log, "webhook %lld (%s) has no resource_url: nothing to fetch",
                          (long long)items[i].id, items[i].resource_type ? items[i].resource_type : "?");
         } else if (has_userinfo(url)) {
-            s->stats.refused_urls++;
-            mlc_log_warn(s->log, "webhook %lld: refused resource_url (user information in the URL)",
-                         (long long)items[i].id);
+            refused = "refused resource_url (user information in the URL)";
         } else if (mlc_ss_has(s->ss, MLC_SS_V2) && mlc_ss_check_url(s->ss, MLC_SS_V2, url, &ce) == MLC_OK &&
                    strstr(url, "/v2/")) {
-            rc = drain_v2(s, url, emit, ud, err);
+            ir = drain_v2(s, url, emit, ud, &ie);
         } else if (mlc_ss_has(s->ss, MLC_SS_V1) && mlc_ss_check_url(s->ss, MLC_SS_V1, url, &ce) == MLC_OK) {
             char *u = with_items(url);
-            rc = u ? v1_list(s, u, "webhook", NULL, emit, ud, err) : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            ir = u ? v1_list(s, u, "webhook", NULL, emit, ud, &ie) : mlc_error_set(&ie, MLC_ERR_NOMEM, "out of memory");
             free(u);
         } else {
             /* never send the key anywhere else */
-            s->stats.refused_urls++;
-            mlc_log_warn(s->log, "webhook %lld: refused resource_url (not the configured ShipStation host)",
-                         (long long)items[i].id);
-            mlc_store_audit(s->st, 0, "webhook_refused", items[i].resource_type, err);
+            refused = "refused resource_url (not the configured ShipStation host)";
         }
-        if (!rc)
+        if (refused) {
+            /* a refused host never becomes acceptable: quarantined at once */
+            s->stats.refused_urls++;
+            s->stats.webhooks_failed++;
+            mlc_log_warn(s->log, "webhook %lld: %s", (long long)items[i].id, refused);
+            mlc_store_audit(s->st, 0, "webhook_refused", items[i].resource_type, NULL);
+            rc = mlc_store_inbox_fail(s->st, items[i].id, items[i].attempts, refused, err);
+        } else if (ir) {
+            rc = item_failed(s, &items[i], ir, ie.msg, bo, &stop, err);
+            if (rc && rc == ir && err)
+                *err = ie;
+        } else {
             rc = mlc_store_inbox_done(s->st, items[i].id, err);
+        }
     }
+    mlc_backoff_free(bo);
     mlc_store_inbox_free(items, n);
     return rc;
 }

@@ -51,7 +51,14 @@ mlc_err mlc_shipment_poll(mlc_shipment *s, mlc_ss_version v, time_t since, time_
  * since a delivery need not change a shipment's modified_at. */
 void mlc_shipment_track_deliveries(mlc_shipment *s, int on);
 mlc_err mlc_shipment_poll_deliveries(mlc_shipment *s, mlc_shipment_emit emit, void *ud, mlc_error *err);
-/* Drains the webhook inbox (up to max notifications). */
+/* Drains the webhook inbox (up to max notifications due now). A notification
+ * whose follow-up GET fails is this notification's problem, never the run's:
+ * permanent failures (4xx, redirect) are retried up to
+ * shipstation.webhook_max_attempts times, then quarantined (failed, with the
+ * reason); a refused resource_url (another host, user information) at once;
+ * transient failures are retried with backoff (retry.base_ms, retry.cap_ms) and
+ * leave the rest for the next run. Returns an error only when the store or the
+ * output fails (MLC_ERR_PIPE when the reader went away). */
 mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err);
 
 /* Pure conversions (tested on their own). labels: the V2 labels of the shipment
@@ -67,6 +74,7 @@ mlc_err mlc_shipment_add_link_facts(mlc_store *st, cJSON *rec, mlc_error *err);
 
 typedef struct mlc_shipment_stats {
     long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls;
+    long webhooks_failed, webhooks_retry; /* quarantined / to be tried again, this run */
 } mlc_shipment_stats;
 const mlc_shipment_stats *mlc_shipment_stats_get(const mlc_shipment *s);
 

@@ -49,6 +49,12 @@ static const char *migrations[] = {
     "CREATE TABLE run(id INTEGER PRIMARY KEY, command TEXT NOT NULL, started_at INTEGER NOT NULL,"
     "  ended_at INTEGER NOT NULL DEFAULT 0, exit_code INTEGER NOT NULL DEFAULT -1, counts TEXT, error TEXT);"
     "CREATE INDEX run_command ON run(command, exit_code, started_at);",
+    /* 4: webhook notifications whose follow-up fails: retried with backoff, then
+     * quarantined (failed_at) with the reason, never blocking the inbox */
+    "ALTER TABLE inbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE inbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE inbox ADD COLUMN last_error TEXT;"
+    "ALTER TABLE inbox ADD COLUMN failed_at TEXT;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -517,17 +523,17 @@ mlc_err mlc_store_inbox_add(mlc_store *st, const char *resource_type, const char
     return run(st, s, err, "store webhook");
 }
 
-mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item **items, size_t *n, mlc_error *err)
+static mlc_err inbox_select(mlc_store *st, const char *sql, int64_t now, size_t max, mlc_store_inbox_item **items,
+                            size_t *n, mlc_error *err)
 {
     sqlite3_stmt *s;
     *items = NULL;
     *n = 0;
-    mlc_err rc = prep(st, "SELECT id,resource_type,resource_url,body FROM inbox WHERE processed_at IS NULL "
-                          "ORDER BY id LIMIT ?",
-                      &s, err);
+    mlc_err rc = prep(st, sql, &s, err);
     if (rc)
         return rc;
     sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
+    sqlite3_bind_int64(s, 2, now);
     mlc_store_inbox_item *arr = max ? calloc(max, sizeof *arr) : NULL;
     if (max && !arr) {
         sqlite3_finalize(s);
@@ -535,10 +541,17 @@ mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item 
     }
     int r;
     while ((r = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
-        arr[*n].id = sqlite3_column_int64(s, 0);
-        arr[*n].resource_type = col_dup(s, 1);
-        arr[*n].resource_url = col_dup(s, 2);
-        arr[*n].body = col_dup(s, 3);
+        mlc_store_inbox_item *it = &arr[*n];
+        it->id = sqlite3_column_int64(s, 0);
+        it->resource_type = col_dup(s, 1);
+        it->resource_url = col_dup(s, 2);
+        it->body = col_dup(s, 3);
+        it->attempts = sqlite3_column_int(s, 4);
+        it->next_attempt_at = sqlite3_column_int64(s, 5);
+        it->last_error = col_dup(s, 6);
+        it->failed_at = col_dup(s, 7);
+        it->received_at = col_dup(s, 8);
+        it->processed_at = col_dup(s, 9);
         (*n)++;
     }
     if (r != SQLITE_DONE && r != SQLITE_ROW)
@@ -548,12 +561,66 @@ mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item 
     return rc;
 }
 
+#define INBOX_COLS "id,resource_type,resource_url,body,attempts,next_attempt_at,last_error,failed_at,received_at," \
+                   "processed_at"
+
+mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item **items, size_t *n, mlc_error *err)
+{
+    return inbox_select(st,
+                        "SELECT " INBOX_COLS " FROM inbox WHERE processed_at IS NULL AND failed_at IS NULL"
+                        " AND next_attempt_at <= ?2 ORDER BY id LIMIT ?1",
+                        (int64_t)time(NULL), max, items, n, err);
+}
+
+mlc_err mlc_store_inbox_list(mlc_store *st, int all, size_t max, mlc_store_inbox_item **items, size_t *n,
+                             mlc_error *err)
+{
+    return inbox_select(st,
+                        all ? "SELECT " INBOX_COLS " FROM inbox WHERE ?2 = ?2 ORDER BY id LIMIT ?1"
+                            : "SELECT " INBOX_COLS " FROM inbox WHERE processed_at IS NULL AND ?2 = ?2"
+                              " ORDER BY id LIMIT ?1",
+                        0, max, items, n, err);
+}
+
+mlc_err mlc_store_inbox_retry(mlc_store *st, int64_t id, int attempts, int64_t next_attempt_at, const char *error,
+                              mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "UPDATE inbox SET attempts=?, next_attempt_at=?, last_error=? WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(s, 1, attempts);
+    sqlite3_bind_int64(s, 2, next_attempt_at);
+    bind_text(s, 3, error);
+    sqlite3_bind_int64(s, 4, id);
+    return run(st, s, err, "requeue webhook");
+}
+
+mlc_err mlc_store_inbox_fail(mlc_store *st, int64_t id, int attempts, const char *reason, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    mlc_err rc = prep(st, "UPDATE inbox SET attempts=?, last_error=?, failed_at=? WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int(s, 1, attempts);
+    bind_text(s, 2, reason);
+    bind_text(s, 3, now);
+    sqlite3_bind_int64(s, 4, id);
+    return run(st, s, err, "quarantine webhook");
+}
+
 void mlc_store_inbox_free(mlc_store_inbox_item *items, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         free(items[i].resource_type);
         free(items[i].resource_url);
         free(items[i].body);
+        free(items[i].last_error);
+        free(items[i].failed_at);
+        free(items[i].received_at);
+        free(items[i].processed_at);
     }
     free(items);
 }

@@ -95,11 +95,26 @@ typedef struct mlc_store_inbox_item {
     char *resource_type;
     char *resource_url;
     char *body;
+    int attempts;             /* follow-ups that failed so far */
+    int64_t next_attempt_at;  /* unix seconds; 0 = now */
+    char *last_error;         /* why the last follow-up failed, or NULL */
+    char *failed_at;          /* quarantined (RFC 3339), or NULL */
+    char *received_at, *processed_at;
 } mlc_store_inbox_item;
-/* Up to max unprocessed items, oldest first; *n set. Free with mlc_store_inbox_free. */
+/* Up to max items to fetch now (not processed, not failed, next attempt due),
+ * oldest first; *n set. Free with mlc_store_inbox_free. */
 mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item **items, size_t *n, mlc_error *err);
+/* Up to max items for operators: every one not processed (waiting, retrying,
+ * failed), or with all every one. */
+mlc_err mlc_store_inbox_list(mlc_store *st, int all, size_t max, mlc_store_inbox_item **items, size_t *n,
+                             mlc_error *err);
 void mlc_store_inbox_free(mlc_store_inbox_item *items, size_t n);
 mlc_err mlc_store_inbox_done(mlc_store *st, int64_t id, mlc_error *err);
+/* A follow-up failed, to be tried again at next_attempt_at. */
+mlc_err mlc_store_inbox_retry(mlc_store *st, int64_t id, int attempts, int64_t next_attempt_at, const char *error,
+                              mlc_error *err);
+/* Quarantined: never fetched again, kept with its reason for `mlc queue --webhooks`. */
+mlc_err mlc_store_inbox_fail(mlc_store *st, int64_t id, int attempts, const char *reason, mlc_error *err);
 
 /* ---- receipt ledger (exactly-once protocol, DESIGN.md) ---- */
 typedef enum {

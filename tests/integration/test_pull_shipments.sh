@@ -97,7 +97,9 @@ done
 check_eq "the other host received no request" 0 \
   "$(curl -s "$EVIL/admin/state" | jq '[.counters.requests | to_entries[] | select(.key | test("admin") | not) | .value] | add // 0')"
 check "refusals are logged" grep -q "refused resource_url" "$SIM_DIR/hostile.err"
-check_eq "the hostile notifications are drained, not retried forever" 0 "$(sqlite3 "$DB" 'select count(*) from inbox where processed_at is null')"
+check_eq "the hostile notifications are drained, not retried forever" 0 "$(sqlite3 "$DB" 'select count(*) from inbox where processed_at is null and failed_at is null')"
+# (the ftp:// one never reached the inbox: webhook serve refused it)
+check_eq "they are quarantined with the reason" 4 "$(sqlite3 "$DB" "select count(*) from inbox where failed_at is not null and last_error like 'refused resource_url%'")"
 kill $HOOK_PID $EVIL_PID 2>/dev/null; wait $HOOK_PID $EVIL_PID 2>/dev/null
 
 # V1 polling: createDate in Pacific time, shipments with items

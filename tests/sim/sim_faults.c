@@ -4,7 +4,7 @@
  * "M3 PPS001MI/Receipt" or "ION token", or a prefix ending in "*"), whether it fires
  * (the next N matches, or a probability drawn from a PRNG seeded by --fault-seed or the
  * rule set's "seed", so runs are reproducible) and the error answer of each system for
- * the 429/5xx/token_expiry kinds.
+ * the 302/404/429/5xx/token_expiry kinds.
  *
  * Not here: sleeping, dropping and commit-then-drop (sim_http.c carries them out).
  */
@@ -17,7 +17,7 @@
 
 static int next_given[32];
 
-static const char *const KINDS[] = {"latency", "429", "500", "502", "503", "504", "reset",
+static const char *const KINDS[] = {"latency", "302", "404", "429", "500", "502", "503", "504", "reset",
                                     "timeout", "token_expiry", "commit_drop", "commit_reset", "m3_partial", NULL};
 
 static int kind_ok(const char *k)
@@ -146,6 +146,8 @@ static void answer_v2(sim_resp *rs, int status, const char *kind)
         v2_error(rs, 401, "security", "unauthorized", "The request was not authorized.");
     else
         v2_error(rs, status, "system", "unspecified", "An unexpected error occurred (injected fault).");
+    if (status / 100 == 3) /* a redirect somewhere else: a client must not follow it */
+        resp_header(rs, "Location", "%s", "http://127.0.0.1:9/elsewhere");
 }
 
 static void answer_v1(sim_resp *rs, int status, const char *kind)
