@@ -8,6 +8,7 @@
 
 #include <sqlite3.h>
 #include <sys/wait.h>
+#include <time.h>
 
 static mlc_store *open_tmp(char **dir_out, char *path, size_t cap)
 {
@@ -35,6 +36,47 @@ START_TEST(migrates_and_reopens)
     free(v);
     ck_assert_int_eq(mlc_store_cursor_get(st, "nope", &v, &e), MLC_OK);
     ck_assert_ptr_null(v);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+/* The inbox: a failing notification is retried later, then quarantined; neither
+ * comes back as due now, and the operator's list shows both. */
+START_TEST(inbox_retry_and_quarantine)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    mlc_store_inbox_item *it;
+    size_t n;
+    for (int i = 0; i < 3; i++)
+        ck_assert_int_eq(mlc_store_inbox_add(st, "fulfillment_shipped_v2", "http://h/v2/x", "{}", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_inbox_pending(st, 10, &it, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 3);
+    int64_t a = it[0].id, b = it[1].id;
+    ck_assert_int_eq(it[0].attempts, 0);
+    mlc_store_inbox_free(it, n);
+    ck_assert_int_eq(mlc_store_inbox_retry(st, a, 1, (int64_t)time(NULL) + 3600, "HTTP 404", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_inbox_fail(st, b, 3, "HTTP 302", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_inbox_pending(st, 10, &it, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 1); /* only the third is due */
+    ck_assert_int_ne(it[0].id, a);
+    ck_assert_int_ne(it[0].id, b);
+    mlc_store_inbox_free(it, n);
+    ck_assert_int_eq(mlc_store_inbox_list(st, 0, 10, &it, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 3);
+    ck_assert_int_eq(it[0].attempts, 1);
+    ck_assert_str_eq(it[0].last_error, "HTTP 404");
+    ck_assert_ptr_null(it[0].failed_at);
+    ck_assert_ptr_nonnull(it[1].failed_at);
+    ck_assert_str_eq(it[1].last_error, "HTTP 302");
+    mlc_store_inbox_free(it, n);
+    /* due again once its time has come */
+    ck_assert_int_eq(mlc_store_inbox_retry(st, a, 1, 0, "HTTP 404", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_inbox_pending(st, 10, &it, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 2);
+    mlc_store_inbox_free(it, n);
     mlc_store_close(st);
     free(d);
 }
@@ -416,6 +458,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, migrates_and_reopens);
     tcase_add_test(tc, links_seen_and_rejected);
+    tcase_add_test(tc, inbox_retry_and_quarantine);
     tcase_add_test(tc, receipt_ledger_duplicate_claim_and_audit);
     tcase_add_test(tc, audit_by_shipment_and_po);
     tcase_add_test(tc, two_processes_write_at_once);
