@@ -20,6 +20,10 @@
 #include <yaml.h>
 
 #define CONFIG_MAX_BYTES (4 * 1024 * 1024)
+/* Aliases (*name) are expanded into the tree: nested ones grow it exponentially
+ * (an "alias bomb" of a few hundred bytes makes billions of nodes). The tree is
+ * capped at this many nodes, aliases expanded; a real mlc.yaml has hundreds. */
+#define CONFIG_MAX_NODES 100000
 
 typedef enum { T_STR, T_INT, T_BOOL, T_DOUBLE, T_MAP } setting_type;
 
@@ -124,6 +128,30 @@ static const setting schema[] = {
     {"mapping.items.length_unit", T_STR, "cm"},     /* M3 ILEN/IWID/IHEI unit: cm | mm | m | in */
 };
 
+/* Integer settings with a range: anything outside is a configuration error
+ * (file:line:column), e.g. a bulk_size of 0 or -5. Keep in step with mlc.yaml(5). */
+static const struct {
+    const char *pattern;
+    long long min, max;
+} ranges[] = {
+    {"cloudsuite.cono", 1, 999},
+    {"cloudsuite.token_margin", 0, 86400},
+    {"cloudsuite.timeout", 1, 3600},
+    {"cloudsuite.poll_overlap_days", 0, 3650},
+    {"cloudsuite.bulk_size", 1, 10000},
+    {"cloudsuite.bulk_read_size", 1, 10000},
+    {"shipstation.timeout", 1, 3600},
+    {"shipstation.rate_limit_v2", 1, 100000},
+    {"shipstation.rate_limit_v1", 1, 100000},
+    {"shipstation.webhook_max_attempts", 1, 1000},
+    {"retry.base_ms", 0, 86400000},
+    {"retry.cap_ms", 0, 86400000},
+    {"retry.max_attempts", 1, 100},
+    {"receipts.max_attempts", 1, 1000},
+    {"receipts.base_ms", 0, 86400000},
+    {"receipts.cap_ms", 0, 864000000},
+};
+
 struct mlc_config_node {
     mlc_config_kind kind;
     char *key;
@@ -166,8 +194,19 @@ static int node_add(mlc_config_node *parent, mlc_config_node *kid)
 }
 
 static mlc_config_node *node_build(yaml_document_t *doc, yaml_node_t *yn, const char *name,
-                                   int depth, mlc_error *err)
+                                   int depth, size_t *budget, mlc_error *err)
 {
+    if (!yn) {
+        mlc_error_set(err, MLC_ERR_CONFIG, "%s: broken YAML document", name);
+        return NULL;
+    }
+    if (*budget == 0) {
+        mlc_error_set(err, MLC_ERR_CONFIG,
+                      "%s:%d:%d: more than %d nodes with aliases expanded (nested aliases?): refused", name,
+                      (int)yn->start_mark.line + 1, (int)yn->start_mark.column + 1, CONFIG_MAX_NODES);
+        return NULL;
+    }
+    (*budget)--;
     mlc_config_node *n = calloc(1, sizeof *n);
     if (!n) {
         mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -193,7 +232,7 @@ static mlc_config_node *node_build(yaml_document_t *doc, yaml_node_t *yn, const 
     case YAML_SEQUENCE_NODE:
         n->kind = MLC_CFG_LIST;
         for (yaml_node_item_t *it = yn->data.sequence.items.start; it < yn->data.sequence.items.top; it++) {
-            mlc_config_node *kid = node_build(doc, yaml_document_get_node(doc, *it), name, depth + 1, err);
+            mlc_config_node *kid = node_build(doc, yaml_document_get_node(doc, *it), name, depth + 1, budget, err);
             if (!kid)
                 goto fail;
             if (node_add(n, kid)) {
@@ -223,7 +262,7 @@ static mlc_config_node *node_build(yaml_document_t *doc, yaml_node_t *yn, const 
                               (int)k->start_mark.line + 1, (int)k->start_mark.column + 1, key);
                 goto fail;
             }
-            mlc_config_node *kid = node_build(doc, yaml_document_get_node(doc, p->value), name, depth + 1, err);
+            mlc_config_node *kid = node_build(doc, yaml_document_get_node(doc, p->value), name, depth + 1, budget, err);
             if (!kid)
                 goto fail;
             kid->key = strdup(key);
@@ -327,9 +366,24 @@ static const char *type_name(setting_type t)
     return names[t];
 }
 
+/* 1 (and the range) if an integer setting's value is outside its range. */
+static int out_of_range(const char *pattern, const char *v, long long *lo, long long *hi)
+{
+    for (size_t i = 0; i < sizeof ranges / sizeof ranges[0]; i++) {
+        if (strcmp(ranges[i].pattern, pattern) != 0)
+            continue;
+        long long x = strtoll(v, NULL, 10);
+        *lo = ranges[i].min;
+        *hi = ranges[i].max;
+        return x < *lo || x > *hi;
+    }
+    return 0;
+}
+
 static mlc_err validate(const mlc_config_node *n, char *path, size_t cap, const char *file,
                         const char *shown_prefix, mlc_error *err)
 {
+    long long lo, hi;
     for (size_t i = 0; i < n->nkids; i++) {
         const mlc_config_node *k = n->kids[i];
         size_t len = strlen(path);
@@ -351,6 +405,9 @@ static mlc_err validate(const mlc_config_node *n, char *path, size_t cap, const 
         } else if (!type_ok(s->type, k->value)) {
             return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be %s, not '%s'", file, k->line,
                                  k->col, shown_prefix, path, type_name(s->type), k->value);
+        } else if (s->type == T_INT && out_of_range(s->pattern, k->value, &lo, &hi)) {
+            return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be an integer %lld-%lld, not '%s'",
+                                 file, k->line, k->col, shown_prefix, path, lo, hi, k->value);
         }
         path[len] = '\0';
     }
@@ -418,7 +475,8 @@ static mlc_err parse_yaml(mlc_config *cfg, const char *text, size_t len, mlc_err
         else
             cfg->root->kind = MLC_CFG_MAP;
     } else {
-        cfg->root = node_build(&doc, top, cfg->path, 0, err);
+        size_t budget = CONFIG_MAX_NODES;
+        cfg->root = node_build(&doc, top, cfg->path, 0, &budget, err);
         if (!cfg->root)
             rc = err ? err->code : MLC_ERR_CONFIG;
     }

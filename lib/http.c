@@ -157,8 +157,32 @@ int mlc_http_host_is_loopback(const char *host)
     return *p == '\0' && parts[0] == 127;
 }
 
+const char *mlc_http_url_masked(const char *url, char *out, size_t cap)
+{
+    if (!cap)
+        return out;
+    if (!url) {
+        snprintf(out, cap, "%s", "(null)");
+        return out;
+    }
+    /* the authority runs from after "//" (or the start) to the first / ? # */
+    const char *auth = strstr(url, "//");
+    auth = auth ? auth + 2 : url;
+    size_t alen = strcspn(auth, "/?#");
+    const char *at = NULL;
+    for (size_t i = 0; i < alen; i++)
+        if (auth[i] == '@')
+            at = auth + i; /* the last '@' ends the user information */
+    if (at)
+        snprintf(out, cap, "%.*s***%s", (int)(auth - url), url, at);
+    else
+        snprintf(out, cap, "%s", url);
+    return out;
+}
+
 mlc_err mlc_http_check_url(const char *url, mlc_error *err)
 {
+    char shown[256];
     if (!url || !*url)
         return mlc_error_set(err, MLC_ERR_CONFIG, "empty URL");
     CURLU *u = curl_url();
@@ -169,7 +193,7 @@ mlc_err mlc_http_check_url(const char *url, mlc_error *err)
     if (curl_url_set(u, CURLUPART_URL, url, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
         curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK) {
-        rc = mlc_error_set(err, MLC_ERR_CONFIG, "invalid URL '%.200s'", url);
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "invalid URL '%.200s'", mlc_http_url_masked(url, shown, sizeof shown));
     } else if (strcasecmp(scheme, "https") == 0) {
         rc = MLC_OK;
     } else if (strcasecmp(scheme, "http") == 0) {
@@ -180,7 +204,7 @@ mlc_err mlc_http_check_url(const char *url, mlc_error *err)
                                host);
     } else {
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "unsupported URL scheme '%.20s' in '%.200s'",
-                           scheme, url);
+                           scheme, mlc_http_url_masked(url, shown, sizeof shown));
     }
     curl_free(scheme);
     curl_free(host);
@@ -387,6 +411,8 @@ static mlc_err classify_curl(CURLcode cc, const char *errbuf, const char *method
                              mlc_error *err)
 {
     const char *detail = errbuf && *errbuf ? errbuf : curl_easy_strerror(cc);
+    char shown[256];
+    url = mlc_http_url_masked(url, shown, sizeof shown);
     switch (cc) {
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_COULDNT_RESOLVE_PROXY:
@@ -415,7 +441,8 @@ static void debug_request(mlc_http *h, const mlc_http_request *req, int attempt)
 {
     if (!h->log || mlc_log_get_level(h->log) < MLC_LOG_DEBUG)
         return;
-    mlc_log_debug(h->log, "> %s %s%s", req->method, req->url,
+    char shown[512];
+    mlc_log_debug(h->log, "> %s %s%s", req->method, mlc_http_url_masked(req->url, shown, sizeof shown),
                   attempt > 0 ? " (retry)" : "");
     for (const char *const *hp = req->headers; hp && *hp; hp++) {
         char line[512];
@@ -535,9 +562,11 @@ static mlc_err attempt_once(mlc_http *h, const mlc_http_request *req, mlc_http_r
 
     if (r.nomem)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory reading response");
-    if (r.too_big || cc == CURLE_FILESIZE_EXCEEDED)
-        return mlc_error_set(err, MLC_ERR_REMOTE, "%s %.200s: response body exceeds %zu bytes",
-                             m, req->url, h->max_body);
+    if (r.too_big || cc == CURLE_FILESIZE_EXCEEDED) {
+        char shown[256];
+        return mlc_error_set(err, MLC_ERR_REMOTE, "%s %.200s: response body exceeds %zu bytes", m,
+                             mlc_http_url_masked(req->url, shown, sizeof shown), h->max_body);
+    }
     if (cc != CURLE_OK) {
         resp->status = 0;
         return classify_curl(cc, errbuf, m, req->url, err);
@@ -589,8 +618,9 @@ mlc_err mlc_http_do(mlc_http *h, const mlc_http_request *req, mlc_http_response 
                 req->after(req->hook_ud, resp);
             if (!mlc_http_status_transient(resp->status))
                 return MLC_OK;
-            rc = mlc_error_set(err, MLC_ERR_TRANSIENT, "%s %.200s: HTTP %ld", m, req->url,
-                               resp->status);
+            char shown[256];
+            rc = mlc_error_set(err, MLC_ERR_TRANSIENT, "%s %.200s: HTTP %ld", m,
+                               mlc_http_url_masked(req->url, shown, sizeof shown), resp->status);
         } else if (h->log) {
             mlc_log_debug(h->log, "< %s", err ? err->msg : mlc_err_name(rc));
         }
@@ -609,8 +639,10 @@ mlc_err mlc_http_do(mlc_http *h, const mlc_http_request *req, mlc_http_response 
         }
         if (ra > delay)
             delay = ra;
+        char shown[512];
         if (h->log)
-            mlc_log_info(h->log, "%s %s: %s; retrying in %ld ms (attempt %d of %d)", m, req->url,
+            mlc_log_info(h->log, "%s %s: %s; retrying in %ld ms (attempt %d of %d)", m,
+                         mlc_http_url_masked(req->url, shown, sizeof shown),
                          resp->status ? "transient HTTP status" : "transient failure", delay,
                          attempt + 2, max_attempts);
         sleep_ms(delay);

@@ -101,6 +101,10 @@ const char *mlc_http_response_header(const mlc_http_response *resp, const char *
 /* Checks a URL may be used: https anywhere, http only for loopback hosts.
  * Returns MLC_ERR_CONFIG with a clear message otherwise. */
 mlc_err mlc_http_check_url(const char *url, mlc_error *err);
+/* url for messages and logs: user information ("user:password@") replaced by
+ * "***@", the whole cut to fit cap (text, never a secret). Works on any text,
+ * valid URL or not. Returns out. */
+const char *mlc_http_url_masked(const char *url, char *out, size_t cap);
 /* 1 if host (as in a URL, IPv6 possibly in brackets) is loopback. */
 int mlc_http_host_is_loopback(const char *host);
 

@@ -577,15 +577,31 @@ mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, m
         free(path);
         return rc;
     }
+    /* An unsafe vault is refused before any key is looked for: "no key" must
+     * never hide it (MLC_ERR_CRYPTO is not taken for "no vault" by callers). */
+    mlc_err rc = mlc_vault_check_private(path, "vault", err);
+    if (rc == MLC_ERR_CONFIG) {
+        free(path);
+        if (err)
+            err->code = MLC_ERR_CRYPTO;
+        return MLC_ERR_CRYPTO;
+    }
     char *pass = NULL;
     int kdf = MLC_VAULT_KDF_SCRYPT;
-    mlc_err rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE",
+    rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE",
                                (flags & MLC_VAULT_PROMPT) != 0, 0, &pass, &kdf, err);
     if (rc == MLC_OK) {
         rc = mlc_vault_open_kdf(path, pass, kdf, (flags & MLC_VAULT_CREATE) != 0, log, out, err);
         mlc_vault_passphrase_free(pass);
-    } else if (err) {
-        mlc_error_prefix(err, "vault %s", path);
+    } else {
+        const char *k = getenv("MLC_VAULT_KEY"), *kf = getenv("MLC_VAULT_KEY_FILE");
+        if (rc == MLC_ERR_CONFIG && ((k && *k) || (kf && *kf))) {
+            rc = MLC_ERR_CRYPTO; /* a key was given but is unusable (e.g. a key file at 0644) */
+            if (err)
+                err->code = rc;
+        }
+        if (err)
+            mlc_error_prefix(err, "vault %s", path);
     }
     free(path);
     return rc;

@@ -66,7 +66,12 @@ char *mlc_vault_path(const mlc_config *cfg);
 /* Opens the profile's vault (mlc_vault_path) with the key from MLC_VAULT_KEY /
  * MLC_VAULT_KEY_FILE / a terminal prompt (if flags has MLC_VAULT_PROMPT).
  * Missing file: MLC_ERR_NOTFOUND unless MLC_VAULT_CREATE (then an empty vault,
- * written on the first save).  No key: MLC_ERR_CONFIG. */
+ * written on the first save).  No key: MLC_ERR_CONFIG (callers may then go on
+ * without the vault). A vault that exists but is not private (group/world
+ * permissions, another owner, not a regular file), or a key that was given
+ * (MLC_VAULT_KEY, MLC_VAULT_KEY_FILE) but cannot be used (e.g. a key file at
+ * 0644): MLC_ERR_CRYPTO with the same message `mlc creds` gives, so that no
+ * caller quietly skips the vault. */
 enum { MLC_VAULT_CREATE = 1, MLC_VAULT_PROMPT = 2 };
 mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, mlc_vault **out,
                                mlc_error *err);

@@ -3,6 +3,7 @@
 #include "testutil.h"
 
 #include <stdlib.h>
+#include <time.h>
 
 static const char good[] =
     "default_profile: acme\n"
@@ -105,6 +106,48 @@ START_TEST(type_errors_and_duplicates)
 }
 END_TEST
 
+START_TEST(integer_ranges_name_file_line_column)
+{
+    mlc_error e;
+    ck_assert_ptr_null(load("profiles:\n  p:\n    cloudsuite:\n      bulk_size: 0\n", NULL, &e));
+    ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
+    ck_assert_msg(strstr(e.msg, "/etc/mlc/test.yaml:4:7: 'profiles.p.cloudsuite.bulk_size' must be an integer "
+                                "1-10000, not '0'") != NULL,
+                  "%s", e.msg);
+    ck_assert_ptr_null(load("profiles:\n  p:\n    cloudsuite: {bulk_size: -5}\n", NULL, &e));
+    ck_assert_msg(strstr(e.msg, "bulk_size' must be an integer 1-10000, not '-5'") != NULL, "%s", e.msg);
+    ck_assert_ptr_null(load("profiles:\n  p:\n    receipts: {max_attempts: 0}\n", NULL, &e));
+    ck_assert_ptr_null(load("profiles:\n  p:\n    shipstation: {timeout: -1}\n", NULL, &e));
+    mlc_config *c = load("profiles:\n  p:\n    cloudsuite: {bulk_size: 1}\n", NULL, &e);
+    ck_assert_ptr_nonnull(c);
+    mlc_config_free(c);
+}
+END_TEST
+
+/* Nested aliases ("billion laughs"): 9 levels of 9 would be 387 million nodes;
+ * loading stops at the node cap, at once and with the position. */
+START_TEST(alias_bomb_is_refused_quickly)
+{
+    static const char bomb[] = "a: &a [x, x, x, x, x, x, x, x, x]\n"
+                               "b: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+                               "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n"
+                               "d: &d [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n"
+                               "e: &e [*d, *d, *d, *d, *d, *d, *d, *d, *d]\n"
+                               "f: &f [*e, *e, *e, *e, *e, *e, *e, *e, *e]\n"
+                               "g: &g [*f, *f, *f, *f, *f, *f, *f, *f, *f]\n"
+                               "h: &h [*g, *g, *g, *g, *g, *g, *g, *g, *g]\n"
+                               "i: &i [*h, *h, *h, *h, *h, *h, *h, *h, *h]\n";
+    mlc_error e;
+    struct timespec t0, t1;
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    ck_assert_ptr_null(load(bomb, NULL, &e));
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
+    ck_assert_msg(strstr(e.msg, "/etc/mlc/test.yaml:") && strstr(e.msg, "aliases"), "%s", e.msg);
+    ck_assert_msg(t1.tv_sec - t0.tv_sec < 5, "took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+}
+END_TEST
+
 START_TEST(files_missing_and_binary)
 {
     mlc_error e;
@@ -149,6 +192,8 @@ static Suite *suite(void)
     tcase_add_test(tc, unknown_key_names_file_line_column_and_key);
     tcase_add_test(tc, tab_and_syntax_errors_have_positions);
     tcase_add_test(tc, type_errors_and_duplicates);
+    tcase_add_test(tc, integer_ranges_name_file_line_column);
+    tcase_add_test(tc, alias_bomb_is_refused_quickly);
     tcase_add_test(tc, files_missing_and_binary);
     tcase_add_test(tc, shipped_example_config_loads);
     suite_add_tcase(s, tc);

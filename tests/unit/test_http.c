@@ -57,6 +57,35 @@ START_TEST(plain_http_only_to_loopback)
 }
 END_TEST
 
+/* A URL with user information never shows it: not in a refusal, not in a
+ * connection error (an .ionapi "iu"/"pu" may carry one). */
+START_TEST(userinfo_is_masked_in_messages)
+{
+    char b[128];
+    ck_assert_str_eq(mlc_http_url_masked("https://user:pw@h.example/x?q=1", b, sizeof b), "https://***@h.example/x?q=1");
+    ck_assert_str_eq(mlc_http_url_masked("https://h.example/a@b", b, sizeof b), "https://h.example/a@b");
+    ck_assert_str_eq(mlc_http_url_masked("u:p@a@h/x", b, sizeof b), "***@h/x");
+    ck_assert_str_eq(mlc_http_url_masked("https://h.example", b, sizeof b), "https://h.example");
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_http_check_url("ftp://user:s3cret@127.0.0.1/x", &err), MLC_ERR_CONFIG);
+    ck_assert_msg(!strstr(err.msg, "s3cret") && strstr(err.msg, "***@127.0.0.1"), "%s", err.msg);
+    ck_assert_int_eq(mlc_http_check_url("https://user:s3cret@exa mple/x", &err), MLC_ERR_CONFIG);
+    ck_assert_msg(!strstr(err.msg, "s3cret"), "%s", err.msg);
+    /* a connection error names the URL, masked */
+    stub_server *s = stub_start();
+    char url[160];
+    snprintf(url, sizeof url, "http://user:s3cret@%s/x", s->base + strlen("http://"));
+    stub_stop(s);
+    mlc_http *h = new_http(1, 5, 0, NULL);
+    mlc_http_request req = {.method = "GET", .url = url};
+    mlc_http_response resp;
+    ck_assert_int_eq(mlc_http_do(h, &req, &resp, &err), MLC_ERR_UNAVAILABLE);
+    ck_assert_msg(!strstr(err.msg, "s3cret") && strstr(err.msg, "***@"), "%s", err.msg);
+    mlc_http_response_free(&resp);
+    mlc_http_free(h);
+}
+END_TEST
+
 START_TEST(urlencode)
 {
     char *e = mlc_http_urlencode("a b&c=d/é~._-");
@@ -400,6 +429,7 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, loopback_hosts);
     tcase_add_test(tc, plain_http_only_to_loopback);
+    tcase_add_test(tc, userinfo_is_masked_in_messages);
     tcase_add_test(tc, urlencode);
     tcase_add_test(tc, redact_headers);
     tcase_add_test(tc, redact_form);
