@@ -16,16 +16,20 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: mlc webhook serve [--listen ADDR:PORT] [--on-notify CMD [--debounce DURATION]]\n"
+    "                         [--max-connections N] [--max-per-client N] [--request-timeout S]\n"
     "       mlc webhook subscribe --url BASE_URL [--event EVENT]... [--api v1|v2]\n"
     "\n"
     "serve: receives ShipStation webhooks (V1 SHIP_NOTIFY, V2 fulfillment/label events),\n"
@@ -43,6 +47,10 @@ static const char usage[] =
     "                      'mlc pull-shipments --webhooks-only | mlc post-receipts'\n"
     "  --debounce DURATION wait this long after a notification before running CMD, so a\n"
     "                      burst makes one run (default 2s; ms, s or m)\n"
+    "  --max-connections N connections at once, all clients (default 64)\n"
+    "  --max-per-client N  connections at once from one IP address (default 8)\n"
+    "  --request-timeout S whole-request limit in seconds, however slowly bytes come\n"
+    "                      (default 15; the idle limit is 10 s)\n"
     "  --url BASE_URL      public URL of the listener, e.g. https://hooks.example.com\n"
     "  --event EVENT       event to subscribe (default: SHIP_NOTIFY on v1,\n"
     "                      fulfillment_shipped_v2 on v2); repeatable\n"
@@ -98,11 +106,94 @@ typedef struct conn_body {
     int too_big;
 } conn_body;
 
+/* Limits against slow clients (issue 17: 70 connections sending a byte every
+ * 3 s locked real notifications out, since libmicrohttpd's idle timeout starts
+ * again on every byte). libmicrohttpd caps connections in all and per IP
+ * address, and closes idle ones; the whole-request deadline is ours: every
+ * connection is tracked from its start (or the end of its last request), and
+ * the main thread shuts down the socket of any that runs past the deadline, so
+ * libmicrohttpd sees it closed and frees the slot. The tracker holds its own
+ * duplicate of the socket descriptor, closed when libmicrohttpd reports the
+ * connection closed: a shutdown can never reach a descriptor number reused for
+ * something else. */
+typedef struct tracked {
+    struct MHD_Connection *c;
+    int fd;
+    time_t start;
+    int cut;
+} tracked;
+
 typedef struct server {
     mlc_webhook *wh;
     mlc_log *log;
     mlc_runner *runner; /* --on-notify, or NULL */
+    pthread_mutex_t mu; /* guards conns: the MHD thread adds and removes, main cuts */
+    tracked *conns;
+    size_t nconns, cap;
+    unsigned request_timeout;
+    long cut_total;
 } server;
+
+typedef struct serve_limits {
+    unsigned max_conn, max_per_ip, request_timeout;
+} serve_limits;
+
+#define IDLE_TIMEOUT_S 10
+
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode code)
+{
+    server *sv = cls;
+    (void)socket_context;
+    pthread_mutex_lock(&sv->mu);
+    if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+        const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+        int fd = ci && sv->nconns < sv->cap ? fcntl(ci->connect_fd, F_DUPFD_CLOEXEC, 0) : -1;
+        if (fd >= 0)
+            sv->conns[sv->nconns++] = (tracked){.c = c, .fd = fd, .start = time(NULL)};
+    } else {
+        for (size_t i = 0; i < sv->nconns; i++)
+            if (sv->conns[i].c == c) {
+                close(sv->conns[i].fd);
+                sv->conns[i] = sv->conns[--sv->nconns];
+                break;
+            }
+    }
+    pthread_mutex_unlock(&sv->mu);
+}
+
+/* A request was answered: the connection's clock starts again (keep-alive). */
+static void restart_clock(server *sv, struct MHD_Connection *c)
+{
+    pthread_mutex_lock(&sv->mu);
+    for (size_t i = 0; i < sv->nconns; i++)
+        if (sv->conns[i].c == c)
+            sv->conns[i].start = time(NULL);
+    pthread_mutex_unlock(&sv->mu);
+}
+
+/* Called from the main thread about once a second: cuts connections past the
+ * whole-request deadline (shutdown of our duplicate descriptor). */
+static void cut_slow(server *sv)
+{
+    time_t now = time(NULL);
+    long cut = 0;
+    pthread_mutex_lock(&sv->mu);
+    for (size_t i = 0; i < sv->nconns; i++) {
+        tracked *t = &sv->conns[i];
+        if (!t->cut && now - t->start >= (time_t)sv->request_timeout) {
+            shutdown(t->fd, SHUT_RDWR);
+            t->cut = 1;
+            cut++;
+        }
+    }
+    pthread_mutex_unlock(&sv->mu);
+    if (cut) {
+        sv->cut_total += cut;
+        mlc_log_warn(sv->log, "closed %ld connection(s) past the %u s request deadline (%ld in all)", cut,
+                     sv->request_timeout, sv->cut_total);
+    }
+}
 
 /* --debounce: N, Nms, Ns or Nm -> ms; -1 on junk. */
 static long parse_debounce(const char *s)
@@ -224,9 +315,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 
 static void on_done(void *cls, struct MHD_Connection *c, void **con_cls, enum MHD_RequestTerminationCode toe)
 {
-    (void)cls;
-    (void)c;
     (void)toe;
+    restart_clock(cls, c);
     conn_body *b = *con_cls;
     if (b) {
         free(b->buf);
@@ -247,7 +337,7 @@ static int parse_listen(const char *s, struct sockaddr_in *sa)
     return inet_pton(AF_INET, host, &sa->sin_addr) == 1 ? 0 : -1;
 }
 
-static int serve(mlc_ctx *ctx, const char *listen, const char *on_notify, long debounce_ms)
+static int serve(mlc_ctx *ctx, const char *listen, const char *on_notify, long debounce_ms, const serve_limits *lim)
 {
     const mlc_config *cfg;
     mlc_store *st;
@@ -269,15 +359,24 @@ static int serve(mlc_ctx *ctx, const char *listen, const char *on_notify, long d
     if (!token)
         mlc_log_warn(mlc_ctx_log(ctx), "no shipstation.webhook_secret_file: anyone who can reach the listener can "
                                        "store notifications (they are only hints: nothing is fetched off-host)");
-    server sv = {.log = mlc_ctx_log(ctx)};
+    server sv = {.log = mlc_ctx_log(ctx), .request_timeout = lim->request_timeout, .cap = (size_t)lim->max_conn + 16};
+    sv.conns = calloc(sv.cap, sizeof *sv.conns);
+    if (!sv.conns) {
+        free(key);
+        free(token);
+        return MLC_EXIT_OSERR;
+    }
+    pthread_mutex_init(&sv.mu, NULL);
     mlc_err rc = mlc_webhook_new(st, sv.log, token, key, &sv.wh, &e);
     free(key);
     if (token) {
         memset(token, 0, strlen(token));
         free(token);
     }
-    if (rc)
+    if (rc) {
+        free(sv.conns);
         return cmd_fail(ctx, &e);
+    }
     /* Block the stop signals before MHD and the runner start their threads, then
      * wait for them here. */
     sigset_t set;
@@ -293,16 +392,19 @@ static int serve(mlc_ctx *ctx, const char *listen, const char *on_notify, long d
         free_env(env);
         if (rc) {
             mlc_webhook_free(sv.wh);
+            free(sv.conns);
             return cmd_fail(ctx, &e);
         }
     }
     struct MHD_Daemon *d = MHD_start_daemon(
         MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL, on_request, &sv, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-        MHD_OPTION_NOTIFY_COMPLETED, on_done, NULL, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)10,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned)64, MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_COMPLETED, on_done, &sv, MHD_OPTION_NOTIFY_CONNECTION, on_connection, &sv,
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)IDLE_TIMEOUT_S, MHD_OPTION_CONNECTION_LIMIT, lim->max_conn,
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, lim->max_per_ip, MHD_OPTION_END);
     if (!d) {
         mlc_runner_stop(sv.runner);
         mlc_webhook_free(sv.wh);
+        free(sv.conns);
         mlc_error_set(&e, MLC_ERR_UNAVAILABLE, "cannot listen on %s", listen);
         return cmd_fail(ctx, &e);
     }
@@ -312,10 +414,16 @@ static int serve(mlc_ctx *ctx, const char *listen, const char *on_notify, long d
     printf("mlc webhook listening url=http://%s:%u/\n", host, info ? info->port : 0);
     fflush(stdout);
     int sig = 0;
-    sigwait(&set, &sig);
+    struct timespec tick = {1, 0};
+    while ((sig = sigtimedwait(&set, NULL, &tick)) < 0)
+        cut_slow(&sv); /* a second passed (EAGAIN) or another signal (EINTR) */
     MHD_stop_daemon(d);
     mlc_runner_stop(sv.runner); /* after the listener: no kick can come any more */
     mlc_webhook_free(sv.wh);
+    for (size_t i = 0; i < sv.nconns; i++)
+        close(sv.conns[i].fd);
+    free(sv.conns);
+    pthread_mutex_destroy(&sv.mu);
     mlc_log_info(mlc_ctx_log(ctx), "stopped by signal %d", sig);
     return 0;
 }
@@ -396,7 +504,11 @@ static int subscribe(mlc_ctx *ctx, const char *base, const char **events, int ne
 
 int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
 {
+    enum { OPT_MAXCONN = 256, OPT_PERIP, OPT_REQTIMEOUT };
     static const struct option longopts[] = {{"listen", required_argument, 0, 'l'},
+                                             {"max-connections", required_argument, 0, OPT_MAXCONN},
+                                             {"max-per-client", required_argument, 0, OPT_PERIP},
+                                             {"request-timeout", required_argument, 0, OPT_REQTIMEOUT},
                                              {"url", required_argument, 0, 'u'},
                                              {"event", required_argument, 0, 'e'},
                                              {"api", required_argument, 0, 'a'},
@@ -407,6 +519,7 @@ int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
     const char *listen = "127.0.0.1:8080", *url = NULL, *api = NULL, *events[8], *on_notify = NULL;
     int nevents = 0, c;
     long debounce_ms = 2000;
+    long long max_conn = 64, max_per_ip = 8, req_timeout = 15;
     if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))
         return argc < 2 ? cmd_usage_error(usage, "webhook needs serve or subscribe") : cmd_help(usage);
     const char *sub = argv[1];
@@ -414,6 +527,18 @@ int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
     while ((c = getopt_long(argc - 1, argv + 1, "h", longopts, NULL)) != -1) {
         switch (c) {
         case 'l': listen = optarg; break;
+        case OPT_MAXCONN:
+            if ((max_conn = cmd_parse_count(optarg)) < 1 || max_conn > 10000)
+                return cmd_usage_error(usage, "--max-connections needs a number 1-10000, not '%s'", optarg);
+            break;
+        case OPT_PERIP:
+            if ((max_per_ip = cmd_parse_count(optarg)) < 1 || max_per_ip > 10000)
+                return cmd_usage_error(usage, "--max-per-client needs a number 1-10000, not '%s'", optarg);
+            break;
+        case OPT_REQTIMEOUT:
+            if ((req_timeout = cmd_parse_count(optarg)) < 1 || req_timeout > 3600)
+                return cmd_usage_error(usage, "--request-timeout needs seconds 1-3600, not '%s'", optarg);
+            break;
         case 'u': url = optarg; break;
         case 'n':
             if (!*optarg)
@@ -439,8 +564,11 @@ int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
         default: return cmd_usage_error(usage, "unknown option");
         }
     }
-    if (!strcmp(sub, "serve"))
-        return serve(ctx, listen, on_notify, debounce_ms);
+    if (!strcmp(sub, "serve")) {
+        serve_limits lim = {(unsigned)max_conn, (unsigned)(max_per_ip < max_conn ? max_per_ip : max_conn),
+                            (unsigned)req_timeout};
+        return serve(ctx, listen, on_notify, debounce_ms, &lim);
+    }
     if (!strcmp(sub, "subscribe")) {
         if (!url)
             return cmd_usage_error(usage, "subscribe needs --url");
