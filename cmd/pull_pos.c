@@ -233,7 +233,8 @@ static int run_poll(pull_run *r)
     limit_reached(r); /* --limit 0: count the changes, fetch none */
     long long per_call = mlc_config_int(r->cfg, "cloudsuite.bulk_read_size");
     size_t chunk = per_call < 1 ? 1 : (size_t)per_call;
-    for (size_t base = 0; base < n && !r->stop;) {
+    /* a stop signal: the chunk in hand is finished, no new read starts */
+    for (size_t base = 0; base < n && !r->stop && !mlc_ctx_stopping(r->ctx);) {
         size_t k = n - base < chunk ? n - base : chunk;
         if (r->opts.limit >= 0 && (long long)k > r->opts.limit - r->emitted)
             k = (size_t)(r->opts.limit - r->emitted); /* >= 1: the limit is not reached yet */
@@ -246,7 +247,7 @@ static int run_poll(pull_run *r)
     if (mlc_jsonl_writer_flush(r->w, &e) == MLC_ERR_PIPE)
         r->stop = 1;
     /* Advance only when every changed PO was handled and written. */
-    if (!r->opts.no_cursor && !r->stop && !r->failed && *max_day) {
+    if (!r->opts.no_cursor && !r->stop && !r->failed && *max_day && !mlc_ctx_stopping(r->ctx)) {
         if (mlc_store_cursor_set(r->st, CURSOR, max_day, &e))
             return cmd_fail(r->ctx, &e);
     }

@@ -38,6 +38,7 @@ static const char usage[] =
     "  -h, --help         this help\n";
 
 typedef struct pull_run {
+    mlc_ctx *ctx;
     mlc_jsonl_writer *w;
     mlc_log *log;
     int closed;
@@ -53,6 +54,8 @@ static mlc_err emit(void *ud, cJSON *rec)
         p->closed = 1;
     else if (rc)
         mlc_log_error(p->log, "%s", e.msg);
+    else if (mlc_ctx_stopping(p->ctx))
+        return MLC_ERR_PIPE; /* stop signal: this record is out; end quietly, cursor unchanged */
     return rc;
 }
 
@@ -109,7 +112,7 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     mlc_ss *ss = NULL;
     mlc_shipment *sh = NULL;
     mlc_error e;
-    pull_run p = {.log = mlc_ctx_log(ctx)};
+    pull_run p = {.ctx = ctx, .log = mlc_ctx_log(ctx)};
     int rc = 0;
     if (mlc_ctx_config(ctx, &cfg, &e) || mlc_ctx_store(ctx, &st, &e) || mlc_ss_new(ctx, NULL, &ss, &e))
         return cmd_fail(ctx, &e);
