@@ -23,7 +23,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <limits.h>
 #include <time.h>
+#include <unistd.h>
 
 static const char usage[] =
     "usage: mlc push-shipments [--dry-run] [--api v1|v2] [--batch N] [FILE]\n"
@@ -32,8 +34,8 @@ static const char usage[] =
     "or updates one ShipStation inbound shipment per PO; writes inbound_shipment records.\n"
     "Records of other kinds pass through unchanged.\n"
     "\n"
-    "  --dry-run     print the requests it would send (kind shipstation_request); no calls,\n"
-    "                no state changes, no credentials needed\n"
+    "  --dry-run     print the requests it would send (kind shipstation_request), with the\n"
+    "                keys the real run would use; no calls, no state changes, no credentials\n"
     "  --api V       v2 or v1 (default: shipstation.api)\n"
     "  --batch N     shipments per create call (default 100; V1 at most 100)\n"
     "  -h, --help    this help\n";
@@ -115,7 +117,7 @@ static void reject(push_run *r, unsigned long lineno, const char *reason, const 
     mlc_error e;
     mlc_log_error(r->log, "%s:%lu: %s", r->source, lineno, reason);
     r->rejected++;
-    if (r->st && mlc_store_reject_n(r->st, CMD_NAME, r->source, lineno, reason, line, len, &e))
+    if (r->st && !r->dry_run && mlc_store_reject_n(r->st, CMD_NAME, r->source, lineno, reason, line, len, &e))
         mlc_log_error(r->log, "%s", e.msg);
 }
 
@@ -382,6 +384,35 @@ static void dry_run_print(push_run *r, cJSON *payload)
     emit(r, o);
 }
 
+/* Dry run: sets the payload's key to the one the real run would send, from the
+ * link table when the state database exists (it is only read). Returns 0 when
+ * the real run would send nothing (unchanged, or nothing left to ship). */
+static int plan_dry_run(push_run *r, const char *po, cJSON *payload, const char *hash)
+{
+    mlc_store_link *link = NULL;
+    mlc_error e;
+    int send = 1;
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(payload, "items")) == 0)
+        return 0;
+    if (!r->st || mlc_store_link_get(r->st, po, &link, &e) != MLC_OK)
+        return 1;
+    if (link->shipstation_id && link->hash && !strcmp(link->hash, hash) && !strcmp(link->status, "open")) {
+        send = 0;
+    } else if (r->api == MLC_SS_V2 && link->shipstation_id && strcmp(link->status, "open") == 0) {
+        long long cono;
+        char p[32], key[64];
+        int rev = 1;
+        if (mlc_map_parse_order_key(link->order_key, &cono, p, &rev) == 0) {
+            mlc_map_order_key(cono, po, rev + 1, key, sizeof key);
+            cJSON_ReplaceItemInObjectCaseSensitive(payload, "external_shipment_id", cJSON_CreateString(key));
+        }
+    } else if (r->api == MLC_SS_V2 && !link->shipstation_id) {
+        cJSON_ReplaceItemInObjectCaseSensitive(payload, "external_shipment_id", cJSON_CreateString(link->order_key));
+    }
+    mlc_store_link_free(link);
+    return send;
+}
+
 /* V2, linked PO whose content changed: cancel and re-create under the next revision. */
 static void replace_v2(push_run *r, const char *po, mlc_store_link *link, cJSON *payload, const char *hash,
                        const cJSON *rec)
@@ -424,11 +455,17 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
         reject(r, lineno, e.msg, line, len);
         return;
     }
+    mlc_map_hash(payload, hash);
     if (r->dry_run) {
+        /* the key the real run would use: an earlier intent's, or the next
+         * revision of a changed linked shipment (V2); nothing when unchanged */
+        if (!plan_dry_run(r, po, payload, hash)) {
+            cJSON_Delete(payload);
+            return;
+        }
         dry_run_print(r, payload);
         return;
     }
-    mlc_map_hash(payload, hash);
     const char *key_field = r->api == MLC_SS_V1 ? "orderKey" : "external_shipment_id";
     char key[64];
     snprintf(key, sizeof key, "%s", cJSON_GetObjectItem(payload, key_field)->valuestring);
@@ -483,6 +520,17 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
 }
 
 /* ---- main loop ---- */
+
+/* 1 if the profile's state database exists (a dry run reads it, never makes it). */
+static int state_exists(const mlc_config *cfg)
+{
+    char path[PATH_MAX], *dir = mlc_config_state_dir(cfg);
+    if (!dir)
+        return 0;
+    snprintf(path, sizeof path, "%s/%s.db", dir, mlc_config_profile(cfg));
+    free(dir);
+    return access(path, F_OK) == 0;
+}
 
 static int parse_opts(int argc, char **argv, push_run *r, const char **file, const char **api)
 {
@@ -552,6 +600,8 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         mlc_error_set(&e, MLC_ERR_IO, "%s: cannot open", file);
         return cmd_fail(ctx, &e);
     }
+    if (r.dry_run && state_exists(r.cfg) && mlc_ctx_store(ctx, &r.st, &e))
+        mlc_log_warn(r.log, "dry run without the link table: %s", e.msg);
     if (!r.dry_run && (mlc_ctx_store(ctx, &r.st, &e) || mlc_ss_new(ctx, NULL, &r.ss, &e))) {
         if (file)
             fclose(in);
@@ -574,7 +624,7 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         if (rr == MLC_ERR_INPUT) {
             r.rejected++;
             mlc_log_error(r.log, "%s", e.msg);
-            if (r.st && mlc_store_reject_n(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
+            if (r.st && !r.dry_run && mlc_store_reject_n(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
                                          mlc_jsonl_reader_line(rd),
                              mlc_jsonl_reader_line_len(rd), &e))
                 mlc_log_error(r.log, "%s", e.msg);

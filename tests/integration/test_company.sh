@@ -14,6 +14,7 @@ rejected() { sqlite3 "$DB" "select count(*) from rejected where command='$1'" 2>
 # a PO of company 100 that maps (WH1), pushed once
 jq -c 'select(.warehouse == "WH1")' "$SIM_DIR/pos.jsonl" | head -n 1 >"$SIM_DIR/po100.jsonl"
 po=$(jq -r .po "$SIM_DIR/po100.jsonl")
+"$MLC" push-shipments --dry-run <"$SIM_DIR/po100.jsonl" 2>/dev/null | jq -r .body.external_shipment_id >"$SIM_DIR/k1"
 "$MLC" push-shipments <"$SIM_DIR/po100.jsonl" >/dev/null 2>&1
 live() { state "[.shipstation.v2.shipments[] | select(.items[0].external_order_id == \"$po\" and .shipment_status != \"cancelled\") | .external_shipment_id] | join(\",\")"; }
 check_eq "company 100's PO $po has one shipment" "mlc-100-$po" "$(live)"
@@ -29,9 +30,21 @@ check_eq "real run: refused the same way, exit 1" 1 "$rc"
 check "real run: the line is named" grep -q "stdin:1: .*company 200, not this profile's company 100" "$SIM_DIR/real.err"
 check_eq "real run: kept in the rejected table" 1 "$(rejected push-shipments)"
 check_eq "company 100's shipment is neither cancelled nor replaced" "mlc-100-$po" "$(live)"
-# dry run and real run agree on the key of an accepted PO too
-"$MLC" push-shipments --dry-run <"$SIM_DIR/po100.jsonl" 2>/dev/null | jq -r .body.external_shipment_id >"$SIM_DIR/k1"
-check_eq "dry run shows the key the real run wrote" "mlc-100-$po" "$(cat "$SIM_DIR/k1")"
+# dry run (made before the push) and real run agree on the key of an accepted PO too
+check_eq "dry run showed the key the real run wrote" "mlc-100-$po" "$(cat "$SIM_DIR/k1")"
+
+# a changed PO: the real run cancels and re-creates it as revision 2; the dry run
+# shows that same key (it reads the link table), not the first revision's
+jq -c '.lines[0].qty_ordered = (.lines[0].qty_ordered + 7)' "$SIM_DIR/po100.jsonl" >"$SIM_DIR/po100b.jsonl"
+dry_key=$("$MLC" push-shipments --dry-run <"$SIM_DIR/po100b.jsonl" 2>/dev/null | jq -r .body.external_shipment_id)
+rej_before=$(rejected push-shipments)
+"$MLC" push-shipments <"$SIM_DIR/po100b.jsonl" >/dev/null 2>&1
+check_eq "changed PO: the real run wrote revision 2" "mlc-100-$po.r2" "$(live)"
+check_eq "and the dry run showed that key" "mlc-100-$po.r2" "$dry_key"
+check_eq "an unchanged PO: the dry run prints no request (the real run sends none)" 0 \
+  "$("$MLC" push-shipments --dry-run <"$SIM_DIR/po100b.jsonl" 2>/dev/null | wc -l)"
+"$MLC" push-shipments --dry-run <"$SIM_DIR/po200.jsonl" >/dev/null 2>&1
+check_eq "a dry run stores nothing, not even a rejected line" "$rej_before" "$(rejected push-shipments)"
 
 # post-receipts: another company's shipment, and a po/po_line disagreement
 shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
