@@ -133,8 +133,7 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
             p.rejected++;
             mlc_log_error(p.log, "%s", e.msg);
             mlc_store_reject_n(st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), e.msg,
-                             mlc_jsonl_reader_line(rd),
-                             mlc_jsonl_reader_line_len(rd), &e);
+                               mlc_jsonl_reader_line(rd), mlc_jsonl_reader_line_len(rd), &e);
             continue;
         }
         if (rr) {
@@ -153,8 +152,7 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
                 p.rejected++;
                 mlc_log_error(p.log, "%s:%lu: %s", file ? file : "stdin", mlc_jsonl_reader_lineno(rd), ae.msg);
                 mlc_store_reject_n(st, CMD_NAME, file ? file : "stdin", mlc_jsonl_reader_lineno(rd), ae.msg,
-                                 mlc_jsonl_reader_line(rd),
-                             mlc_jsonl_reader_line_len(rd), &e);
+                                   mlc_jsonl_reader_line(rd), mlc_jsonl_reader_line_len(rd), &e);
             } else if (ar) {
                 mlc_log_error(p.log, "%s", ae.msg);
                 rc = mlc_err_exit_code(ar);

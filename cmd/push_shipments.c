@@ -27,18 +27,17 @@
 #include <time.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: mlc push-shipments [--dry-run] [--api v1|v2] [--batch N] [FILE]\n"
-    "\n"
-    "Reads purchase_order records (JSON lines, from FILE or standard input) and creates\n"
-    "or updates one ShipStation inbound shipment per PO; writes inbound_shipment records.\n"
-    "Records of other kinds pass through unchanged.\n"
-    "\n"
-    "  --dry-run     print the requests it would send (kind shipstation_request), with the\n"
-    "                keys the real run would use; no calls, no state changes, no credentials\n"
-    "  --api V       v2 or v1 (default: shipstation.api)\n"
-    "  --batch N     shipments per create call (default 100; V1 at most 100)\n"
-    "  -h, --help    this help\n";
+static const char usage[] = "usage: mlc push-shipments [--dry-run] [--api v1|v2] [--batch N] [FILE]\n"
+                            "\n"
+                            "Reads purchase_order records (JSON lines, from FILE or standard input) and creates\n"
+                            "or updates one ShipStation inbound shipment per PO; writes inbound_shipment records.\n"
+                            "Records of other kinds pass through unchanged.\n"
+                            "\n"
+                            "  --dry-run     print the requests it would send (kind shipstation_request), with the\n"
+                            "                keys the real run would use; no calls, no state changes, no credentials\n"
+                            "  --api V       v2 or v1 (default: shipstation.api)\n"
+                            "  --batch N     shipments per create call (default 100; V1 at most 100)\n"
+                            "  -h, --help    this help\n";
 
 #define CMD_NAME "push-shipments"
 
@@ -624,9 +623,9 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         if (rr == MLC_ERR_INPUT) {
             r.rejected++;
             mlc_log_error(r.log, "%s", e.msg);
-            if (r.st && !r.dry_run && mlc_store_reject_n(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
-                                         mlc_jsonl_reader_line(rd),
-                             mlc_jsonl_reader_line_len(rd), &e))
+            if (r.st && !r.dry_run &&
+                mlc_store_reject_n(r.st, CMD_NAME, r.source, mlc_jsonl_reader_lineno(rd), e.msg,
+                                   mlc_jsonl_reader_line(rd), mlc_jsonl_reader_line_len(rd), &e))
                 mlc_log_error(r.log, "%s", e.msg);
             continue;
         }
@@ -637,14 +636,12 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         }
         const char *kind = mlc_jsonl_kind(rec);
         const cJSON *pon = cJSON_GetObjectItemCaseSensitive(rec, "po");
-        if (kind && strcmp(kind, "purchase_order") == 0 && !r.dry_run && mlc_ctx_stopping(ctx) &&
-            cJSON_IsString(pon)) {
+        if (kind && strcmp(kind, "purchase_order") == 0 && !r.dry_run && mlc_ctx_stopping(ctx) && cJSON_IsString(pon)) {
             /* stop signal: read on to the end, push nothing new */
             not_pushed(&r, pon->valuestring);
             cJSON_Delete(rec);
         } else if (kind && strcmp(kind, "purchase_order") == 0) {
-            handle_po(&r, rec, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd),
-                      mlc_jsonl_reader_line_len(rd));
+            handle_po(&r, rec, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd), mlc_jsonl_reader_line_len(rd));
             cJSON_Delete(rec);
             mlc_log_progress(r.log, "POs read", (long)mlc_jsonl_reader_lineno(rd), -1);
         } else {

@@ -174,8 +174,13 @@ static int list_webhooks(mlc_ctx *ctx, int all, int table)
             snprintf(att, sizeof att, "%d", items[i].attempts);
             if (items[i].next_attempt_at > 0 && !items[i].failed_at && !items[i].processed_at)
                 mlc_dates_format_rfc3339((time_t)items[i].next_attempt_at, next);
-            const char *cells[] = {id, inbox_status(&items[i]), att, next, items[i].received_at,
-                                   items[i].resource_type, items[i].last_error};
+            const char *cells[] = {id,
+                                   inbox_status(&items[i]),
+                                   att,
+                                   next,
+                                   items[i].received_at,
+                                   items[i].resource_type,
+                                   items[i].last_error};
             if (cmd_table_add(t, cells))
                 rc = MLC_EXIT_OSERR;
         }
@@ -238,8 +243,12 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
             f.since = since;
             break;
         case 't': table = 1; break;
-        case OPT_WEBHOOKS: webhooks = 1; break;
-        case OPT_ALL: all = 1; break;
+        case OPT_WEBHOOKS:
+            webhooks = 1;
+            break;
+        case OPT_ALL:
+            all = 1;
+            break;
         case 'h': return cmd_help(usage);
         default: return cmd_usage_error(usage, "unknown option");
         }
@@ -249,7 +258,8 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
     if (all && !webhooks)
         return cmd_usage_error(usage, "--all goes with --webhooks");
     if (webhooks && (f.state_mask || f.po || f.shipment_id || f.since))
-        return cmd_usage_error(usage, "--webhooks lists the inbox: --state, --po, --shipment and --since are for receipts");
+        return cmd_usage_error(usage,
+                               "--webhooks lists the inbox: --state, --po, --shipment and --since are for receipts");
     if (webhooks)
         return list_webhooks(ctx, all, table);
 

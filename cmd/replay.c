@@ -163,7 +163,7 @@ static mlc_err read_stdin(replay_run *p, mlc_store *st, mlc_error *err)
             p->rejected++;
             mlc_log_error(p->log, "%s (expected a receipt id or a receipt record)", e.msg);
             mlc_store_reject_n(st, CMD_NAME, "stdin", lineno, e.msg, mlc_jsonl_reader_line(rd),
-                             mlc_jsonl_reader_line_len(rd), &e);
+                               mlc_jsonl_reader_line_len(rd), &e);
             continue;
         }
         if (rr) {
@@ -182,13 +182,13 @@ static mlc_err read_stdin(replay_run *p, mlc_store *st, mlc_error *err)
                 p->rejected++;
                 mlc_log_error(p->log, "%s", msg);
                 mlc_store_reject_n(st, CMD_NAME, "stdin", lineno, msg, mlc_jsonl_reader_line(rd),
-                             mlc_jsonl_reader_line_len(rd), &e);
+                                   mlc_jsonl_reader_line_len(rd), &e);
             } else if (mlc_record_check(rec, p->cono, &ce) || row_disagrees(st, rec, &ce)) {
                 snprintf(msg, sizeof msg, "stdin:%lu: %s", lineno, ce.msg);
                 p->rejected++;
                 mlc_log_error(p->log, "%s", msg);
                 mlc_store_reject_n(st, CMD_NAME, "stdin", lineno, msg, mlc_jsonl_reader_line(rd),
-                             mlc_jsonl_reader_line_len(rd), &e);
+                                   mlc_jsonl_reader_line_len(rd), &e);
             } else if (add_id(p, (int64_t)id->valuedouble)) {
                 cJSON_Delete(rec);
                 rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");

@@ -56,13 +56,13 @@ static const setting schema[] = {
     /* 150 transactions per bulk call is what inforion, a public M3 loader, sends
      * (research: infor.md, "MaxChunk=150"); a tenant's real limit is not documented. */
     {"cloudsuite.bulk_size", T_INT, "150"},
-    {"cloudsuite.bulk_read_size", T_INT, "1000"},   /* transactions per bulk read (GetHead, LstLine, GetLine) */
+    {"cloudsuite.bulk_read_size", T_INT, "1000"}, /* transactions per bulk read (GetHead, LstLine, GetLine) */
     /* MHS850MI/AddPOReceipt header values. [UNVERIFIED] which values a tenant's
      * WMS interface expects: the research names the fields, not their values. */
-    {"cloudsuite.whs_partner", T_STR, "MLC"},        /* E0PA */
-    {"cloudsuite.whs_message_type", T_STR, "WMS"},   /* E065 */
-    {"cloudsuite.whs_supplier_type", T_STR, "0"},    /* SUTY */
-    {"cloudsuite.po_changed_from_field", T_STR, "FLMD"},  /* for a non-EXPORTMI po_changed list */
+    {"cloudsuite.whs_partner", T_STR, "MLC"},            /* E0PA */
+    {"cloudsuite.whs_message_type", T_STR, "WMS"},       /* E065 */
+    {"cloudsuite.whs_supplier_type", T_STR, "0"},        /* SUTY */
+    {"cloudsuite.po_changed_from_field", T_STR, "FLMD"}, /* for a non-EXPORTMI po_changed list */
     {"cloudsuite.po_changed_po_field", T_STR, "PUNO"},
     /* Program/transaction names: defaults follow a standard M3 (DESIGN.md). */
     {"cloudsuite.programs.po_changed", T_STR, "EXPORTMI/Select"},
@@ -91,22 +91,22 @@ static const setting schema[] = {
     {"shipstation.store_id", T_INT, NULL},
     {"shipstation.webhook_secret_file", T_STR, NULL},
     {"shipstation.webhook_public_key_file", T_STR, NULL},
-    {"shipstation.webhook_max_attempts", T_INT, "3"},  /* follow-ups of a notification before quarantine */
+    {"shipstation.webhook_max_attempts", T_INT, "3"}, /* follow-ups of a notification before quarantine */
     /* Retries */
     {"retry.base_ms", T_INT, "500"},
     {"retry.cap_ms", T_INT, "30000"},
     {"retry.max_attempts", T_INT, "5"},
     /* Receipts */
-    {"receipts.post_at", T_STR, "ship"},            /* ship | deliver */
+    {"receipts.post_at", T_STR, "ship"}, /* ship | deliver */
     {"receipts.advise_at_ship", T_BOOL, "false"},
-    {"receipts.over_shipment", T_STR, "reject"},    /* reject | cap */
+    {"receipts.over_shipment", T_STR, "reject"},      /* reject | cap */
     {"receipts.void_after_receipt", T_STR, "review"}, /* review | ignore */
     {"receipts.max_attempts", T_INT, "8"},
     {"receipts.base_ms", T_INT, "60000"},
     {"receipts.cap_ms", T_INT, "3600000"},
     /* Mapping */
     {"mapping.default_route", T_STR, "po_receipt"},
-    {"mapping.closed_po", T_STR, "cancel"},         /* cancel | ignore */
+    {"mapping.closed_po", T_STR, "cancel"}, /* cancel | ignore */
     {"mapping.order_types.*", T_STR, NULL},
     {"mapping.warehouses.*.warehouse_id", T_STR, NULL},
     {"mapping.warehouses.*.v1_warehouse_id", T_INT, NULL},
@@ -121,11 +121,11 @@ static const setting schema[] = {
     {"mapping.defaults.carrier_code", T_STR, NULL},
     {"mapping.defaults.service_code", T_STR, NULL},
     {"mapping.items.sku_field", T_STR, "ITNO"},
-    {"mapping.items.owners.*", T_STR, NULL},       /* cloudsuite | shipstation | newest */
+    {"mapping.items.owners.*", T_STR, NULL}, /* cloudsuite | shipstation | newest */
     {"mapping.items.create_in_m3", T_BOOL, "false"},
     {"mapping.items.new_item.*", T_STR, NULL},
-    {"mapping.items.weight_unit", T_STR, "kg"},     /* M3 GRWE unit: kg | g | lb | oz */
-    {"mapping.items.length_unit", T_STR, "cm"},     /* M3 ILEN/IWID/IHEI unit: cm | mm | m | in */
+    {"mapping.items.weight_unit", T_STR, "kg"}, /* M3 GRWE unit: kg | g | lb | oz */
+    {"mapping.items.length_unit", T_STR, "cm"}, /* M3 ILEN/IWID/IHEI unit: cm | mm | m | in */
 };
 
 /* Integer settings with a range: anything outside is a configuration error
@@ -193,8 +193,8 @@ static int node_add(mlc_config_node *parent, mlc_config_node *kid)
     return 0;
 }
 
-static mlc_config_node *node_build(yaml_document_t *doc, yaml_node_t *yn, const char *name,
-                                   int depth, size_t *budget, mlc_error *err)
+static mlc_config_node *node_build(yaml_document_t *doc, yaml_node_t *yn, const char *name, int depth, size_t *budget,
+                                   mlc_error *err)
 {
     if (!yn) {
         mlc_error_set(err, MLC_ERR_CONFIG, "%s: broken YAML document", name);
@@ -406,8 +406,8 @@ static mlc_err validate(const mlc_config_node *n, char *path, size_t cap, const 
             return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be %s, not '%s'", file, k->line,
                                  k->col, shown_prefix, path, type_name(s->type), k->value);
         } else if (s->type == T_INT && out_of_range(s->pattern, k->value, &lo, &hi)) {
-            return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be an integer %lld-%lld, not '%s'",
-                                 file, k->line, k->col, shown_prefix, path, lo, hi, k->value);
+            return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be an integer %lld-%lld, not '%s'", file,
+                                 k->line, k->col, shown_prefix, path, lo, hi, k->value);
         }
         path[len] = '\0';
     }

@@ -203,8 +203,8 @@ mlc_err mlc_http_check_url(const char *url, mlc_error *err)
                                "(http is allowed only for 127.0.0.0/8, ::1 and localhost)",
                                host);
     } else {
-        rc = mlc_error_set(err, MLC_ERR_CONFIG, "unsupported URL scheme '%.20s' in '%.200s'",
-                           scheme, mlc_http_url_masked(url, shown, sizeof shown));
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "unsupported URL scheme '%.20s' in '%.200s'", scheme,
+                           mlc_http_url_masked(url, shown, sizeof shown));
     }
     curl_free(scheme);
     curl_free(host);
@@ -643,8 +643,8 @@ mlc_err mlc_http_do(mlc_http *h, const mlc_http_request *req, mlc_http_response 
         if (h->log)
             mlc_log_info(h->log, "%s %s: %s; retrying in %ld ms (attempt %d of %d)", m,
                          mlc_http_url_masked(req->url, shown, sizeof shown),
-                         resp->status ? "transient HTTP status" : "transient failure", delay,
-                         attempt + 2, max_attempts);
+                         resp->status ? "transient HTTP status" : "transient failure", delay, attempt + 2,
+                         max_attempts);
         sleep_ms(delay);
     }
 }

@@ -172,8 +172,8 @@ mlc_err mlc_jsonl_read(mlc_jsonl_reader *r, cJSON **out, mlc_error *err)
         long at0 = nul_escape(r->line, r->line_len);
         if (at0 >= 0) {
             cJSON_Delete(j);
-            return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu:%ld: \\u0000 (NUL) in a string is not accepted",
-                                 r->name, r->lineno, at0 + 1);
+            return mlc_error_set(err, MLC_ERR_INPUT, "%s:%lu:%ld: \\u0000 (NUL) in a string is not accepted", r->name,
+                                 r->lineno, at0 + 1);
         }
         if (!cJSON_IsObject(j)) {
             cJSON_Delete(j);

@@ -35,14 +35,14 @@ mlc_err mlc_record_check_qty(double q, const char *field, mlc_error *err)
     if (!isfinite(q) || q < 0)
         return mlc_error_set(err, MLC_ERR_INPUT, "'%s' must be a number >= 0", field);
     if (q >= MLC_RECORD_QTY_MAX)
-        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' %.17g is beyond the M3 quantity field (below %.0f)", field,
-                             q, MLC_RECORD_QTY_MAX);
+        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' %.17g is beyond the M3 quantity field (below %.0f)", field, q,
+                             MLC_RECORD_QTY_MAX);
     /* at most 6 decimals: q rounded to 6 decimals must be q, up to binary
      * rounding (a few units in the last place: 0.1 + 0.2 is 0.3) */
     double rounded = nearbyint(q * 1e6) / 1e6;
     if (fabs(rounded - q) > 4 * DBL_EPSILON * q || (q > 0 && rounded == 0))
-        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' %.17g has more than %d decimals (the M3 quantity field)",
-                             field, q, MLC_RECORD_QTY_DECIMALS);
+        return mlc_error_set(err, MLC_ERR_INPUT, "'%s' %.17g has more than %d decimals (the M3 quantity field)", field,
+                             q, MLC_RECORD_QTY_DECIMALS);
     return MLC_OK;
 }
 
@@ -72,8 +72,7 @@ mlc_err mlc_record_check(const cJSON *rec, long long cono, mlc_error *err)
     const char *po = jstr(rec, "po");
     mlc_err rc;
     if (c && !cJSON_IsNull(c)) {
-        if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0 ||
-            c->valuedouble > 999)
+        if (!cJSON_IsNumber(c) || c->valuedouble != floor(c->valuedouble) || c->valuedouble < 0 || c->valuedouble > 999)
             return mlc_error_set(err, MLC_ERR_INPUT, "field 'cono' must be an integer 0-999");
         if ((rc = check_company((long long)c->valuedouble, "field 'cono'", cono, err)))
             return rc;

@@ -561,8 +561,9 @@ static mlc_err inbox_select(mlc_store *st, const char *sql, int64_t now, size_t 
     return rc;
 }
 
-#define INBOX_COLS "id,resource_type,resource_url,body,attempts,next_attempt_at,last_error,failed_at,received_at," \
-                   "processed_at"
+#define INBOX_COLS                                                                                                     \
+    "id,resource_type,resource_url,body,attempts,next_attempt_at,last_error,failed_at,received_at,"                    \
+    "processed_at"
 
 mlc_err mlc_store_inbox_pending(mlc_store *st, size_t max, mlc_store_inbox_item **items, size_t *n, mlc_error *err)
 {

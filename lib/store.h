@@ -95,10 +95,10 @@ typedef struct mlc_store_inbox_item {
     char *resource_type;
     char *resource_url;
     char *body;
-    int attempts;             /* follow-ups that failed so far */
-    int64_t next_attempt_at;  /* unix seconds; 0 = now */
-    char *last_error;         /* why the last follow-up failed, or NULL */
-    char *failed_at;          /* quarantined (RFC 3339), or NULL */
+    int attempts;            /* follow-ups that failed so far */
+    int64_t next_attempt_at; /* unix seconds; 0 = now */
+    char *last_error;        /* why the last follow-up failed, or NULL */
+    char *failed_at;         /* quarantined (RFC 3339), or NULL */
     char *received_at, *processed_at;
 } mlc_store_inbox_item;
 /* Up to max items to fetch now (not processed, not failed, next attempt due),

@@ -17,8 +17,9 @@
 
 static int next_given[32];
 
-static const char *const KINDS[] = {"latency", "302", "404", "429", "500", "502", "503", "504", "reset",
-                                    "timeout", "token_expiry", "commit_drop", "commit_reset", "m3_partial", NULL};
+static const char *const KINDS[] = {"latency",      "302",         "404",          "429",        "500",
+                                    "502",          "503",         "504",          "reset",      "timeout",
+                                    "token_expiry", "commit_drop", "commit_reset", "m3_partial", NULL};
 
 static int kind_ok(const char *k)
 {

@@ -62,7 +62,8 @@ END_TEST
 START_TEST(userinfo_is_masked_in_messages)
 {
     char b[128];
-    ck_assert_str_eq(mlc_http_url_masked("https://user:pw@h.example/x?q=1", b, sizeof b), "https://***@h.example/x?q=1");
+    ck_assert_str_eq(mlc_http_url_masked("https://user:pw@h.example/x?q=1", b, sizeof b),
+                     "https://***@h.example/x?q=1");
     ck_assert_str_eq(mlc_http_url_masked("https://h.example/a@b", b, sizeof b), "https://h.example/a@b");
     ck_assert_str_eq(mlc_http_url_masked("u:p@a@h/x", b, sizeof b), "***@h/x");
     ck_assert_str_eq(mlc_http_url_masked("https://h.example", b, sizeof b), "https://h.example");

@@ -74,9 +74,9 @@ START_TEST(quantities_fit_the_m3_field)
     ck_assert_ptr_nonnull(strstr(e.msg, "decimals"));
     ck_assert_int_eq(mlc_record_check_qty(1.0000001, "q", &e), MLC_ERR_INPUT);
     ck_assert_int_eq(mlc_record_check_qty(-1, "q", &e), MLC_ERR_INPUT);
-    ck_assert_int_eq(check("{\"kind\":\"shipment\",\"po\":\"P1\",\"items\":[{\"po_line\":\"P1/1/0\",\"qty\":1e20}]}",
-                           100, &e),
-                     MLC_ERR_INPUT);
+    ck_assert_int_eq(
+        check("{\"kind\":\"shipment\",\"po\":\"P1\",\"items\":[{\"po_line\":\"P1/1/0\",\"qty\":1e20}]}", 100, &e),
+        MLC_ERR_INPUT);
     ck_assert_ptr_nonnull(strstr(e.msg, "items[0].qty"));
 }
 END_TEST
