@@ -347,7 +347,7 @@ versus_jq() {
 # ---------------------------------------------------------------- throughput + memory
 bench_throughput() {
   MLC_CONFIG="$W/bench.yaml"; MLC_STATE_DIR="$W/state"; export MLC_CONFIG MLC_STATE_DIR
-  { printf 'default_profile: bench\nprofiles:\n  bench:\n    state_dir: %s\n    shipstation: {api: v2}\n    mapping: ' "$MLC_STATE_DIR"
+  { printf 'default_profile: bench\nprofiles:\n  bench:\n    state_dir: %s\n    shipstation: {api: v2}\n    cloudsuite: {cono: 100}\n    mapping: ' "$MLC_STATE_DIR"
     jq -c . "$B/mapping.json"; } >"$MLC_CONFIG"
   say "throughput: generating $LINES purchase_order lines"
   awk -v n="$LINES" -f "$B/gen-pos.awk" >"$W/pos-big.jsonl"
