@@ -28,6 +28,7 @@ attacker() {
     (while [ ! -f "$STOP" ]; do printf x; sleep 1; done) |
       timeout 40 curl -s -o /dev/null --interface 127.0.0.2 -X POST -T - -H 'Content-Type: application/json' \
         "$HOOK_URL$TOKEN" 2>/dev/null
+    sleep 0.5 # refused or cut: back again soon (not a fork storm on a busy test machine)
   done
 }
 attack() { # attack N: starts N slow clients, waits for them to connect
@@ -59,8 +60,8 @@ stop_attack
 serve --max-connections 8 --max-per-client 4 --request-timeout 3600
 attack 12
 t0=$(date +%s)
-check_eq "per-client cap: the real notification is stored" 200 "$(real 10)"
-check "at once ($(($(date +%s) - t0)) s)" test $(($(date +%s) - t0)) -le 3
+check_eq "per-client cap: the real notification is stored" 200 "$(real 15)"
+check "at once, no deadline needed ($(($(date +%s) - t0)) s)" test $(($(date +%s) - t0)) -le 6
 stop_attack
 
 # the whole-request deadline: they may take every slot, but only for 2 s each
