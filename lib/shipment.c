@@ -235,10 +235,29 @@ mlc_err mlc_shipment_add_link_facts(mlc_store *st, cJSON *rec, mlc_error *err)
 /* ------------------------------------------------------------ emitting */
 
 /* Emits the record unless its content is unchanged since it was last emitted. */
+/* 1 if rec is another company's shipment (its order_key names a company and the
+ * profile sets another one): one ShipStation account may serve several
+ * profiles, and each takes only its own company's shipments. */
+static int other_company(const mlc_shipment *s, const cJSON *rec)
+{
+    long long mine = mlc_config_int(s->cfg, "cloudsuite.cono"), cono;
+    char po[32];
+    const cJSON *k = cJSON_GetObjectItemCaseSensitive(rec, "order_key");
+    return mine > 0 && cJSON_IsString(k) && mlc_map_parse_order_key(k->valuestring, &cono, po, NULL) == 0 &&
+           cono != mine;
+}
+
 static mlc_err emit_if_changed(mlc_shipment *s, cJSON *rec, mlc_shipment_emit emit, void *ud, mlc_error *err)
 {
     char hash[65];
     int changed = 1;
+    if (other_company(s, rec)) {
+        s->stats.skipped++;
+        mlc_log_debug(s->log, "shipment of another company skipped (%s)",
+                      cJSON_GetObjectItemCaseSensitive(rec, "order_key")->valuestring);
+        cJSON_Delete(rec);
+        return MLC_OK;
+    }
     cJSON *copy = cJSON_Duplicate(rec, 1);
     if (!copy) {
         cJSON_Delete(rec);

@@ -46,6 +46,17 @@ check_eq "an unchanged PO: the dry run prints no request (the real run sends non
 "$MLC" push-shipments --dry-run <"$SIM_DIR/po200.jsonl" >/dev/null 2>&1
 check_eq "a dry run stores nothing, not even a rejected line" "$rej_before" "$(rejected push-shipments)"
 
+# pull-shipments takes only this company's shipments from a shared ShipStation account
+jq -c '.po = "7777777"' "$SIM_DIR/po100.jsonl" | "$MLC" push-shipments --dry-run 2>/dev/null |
+  jq -c '{shipments: [.body | .external_shipment_id = "mlc-200-7777777"]}' >"$SIM_DIR/other.json"
+other=$(curl -s -X POST -H "API-Key: $(cat "$SIM_DIR/shipstation-v2.key")" -H 'Content-Type: application/json' \
+  --data @"$SIM_DIR/other.json" "$SIM_URL/v2/shipments" | jq -r '.shipments[0].shipment_id')
+mine=$(state "[.shipstation.v2.shipments[] | select(.external_shipment_id == \"mlc-100-$po.r2\")][0].shipment_id")
+admin POST ship "{\"ids\":[\"$other\",\"$mine\"]}" >/dev/null
+"$MLC" pull-shipments >"$SIM_DIR/sh.jsonl" 2>/dev/null
+check_eq "pull-shipments emits this company's shipment" "$mine" "$(jq -r 'select(.order_key | startswith("mlc-100-")) | .shipment_id' "$SIM_DIR/sh.jsonl")"
+check_eq "and not company 200's ($other)" 0 "$(jq -r 'select(.order_key | startswith("mlc-200-"))' "$SIM_DIR/sh.jsonl" | wc -l)"
+
 # post-receipts: another company's shipment, and a po/po_line disagreement
 shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
 jq -c 'select(.order_type == "PP1")' "$SIM_DIR/ship.jsonl" | head -n 2 >"$SIM_DIR/two.jsonl"
