@@ -26,7 +26,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 3
+#define MLC_STORE_SCHEMA_VERSION 4
 
 /* path: database file (its directory is created 0700). busy_ms: how long to wait
  * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */

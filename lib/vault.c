@@ -588,8 +588,7 @@ mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, m
     }
     char *pass = NULL;
     int kdf = MLC_VAULT_KDF_SCRYPT;
-    rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE",
-                               (flags & MLC_VAULT_PROMPT) != 0, 0, &pass, &kdf, err);
+    rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE", (flags & MLC_VAULT_PROMPT) != 0, 0, &pass, &kdf, err);
     if (rc == MLC_OK) {
         rc = mlc_vault_open_kdf(path, pass, kdf, (flags & MLC_VAULT_CREATE) != 0, log, out, err);
         mlc_vault_passphrase_free(pass);
