@@ -440,10 +440,20 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
     /* a database left by the previous mlc (schema 2, no run table) is upgraded */
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(db, "DROP TABLE run; PRAGMA user_version=2", NULL, NULL, NULL), SQLITE_OK);
+    /* (and without the inbox quarantine columns of schema 4) */
+    ck_assert_int_eq(sqlite3_exec(db,
+                                  "DROP TABLE run; ALTER TABLE inbox DROP COLUMN attempts;"
+                                  "ALTER TABLE inbox DROP COLUMN next_attempt_at; ALTER TABLE inbox DROP COLUMN "
+                                  "last_error; ALTER TABLE inbox DROP COLUMN failed_at; PRAGMA user_version=2",
+                                  NULL, NULL, NULL),
+                     SQLITE_OK);
     sqlite3_close(db);
     ck_assert_int_eq(mlc_store_open(path, 0, &st, &e), MLC_OK);
-    ck_assert_int_eq(mlc_store_schema_version(st), 3);
+    ck_assert_int_eq(mlc_store_schema_version(st), MLC_STORE_SCHEMA_VERSION);
+    mlc_store_inbox_item *inbox;
+    size_t ninbox;
+    ck_assert_int_eq(mlc_store_inbox_pending(st, 4, &inbox, &ninbox, &e), MLC_OK);
+    mlc_store_inbox_free(inbox, ninbox);
     int64_t id;
     ck_assert_int_eq(mlc_store_run_begin(st, "ping", 1, &id, &e), MLC_OK);
     mlc_store_close(st);
