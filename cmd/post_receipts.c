@@ -22,9 +22,12 @@ static const char usage[] =
     "\n"
     "Reads shipment records (JSON lines, from FILE or standard input) and posts one goods\n"
     "receipt per shipped PO line to CloudSuite, exactly once. Writes receipt records:\n"
-    "status posted, duplicate, queued, exhausted, needs_review or voided. Records of other\n"
-    "kinds pass through. Before anything new, receipts left in flight by an interrupted\n"
-    "run are reconciled, and queued receipts whose time has come are retried.\n"
+    "status posted, already_posted, duplicate, queued, in_doubt, exhausted, needs_review or\n"
+    "voided. Records of other kinds pass through. Before anything new, receipts whose\n"
+    "outcome was in doubt (an interrupted run, a timeout) are settled by their trace in M3\n"
+    "once their call cannot still be executing, and queued receipts whose time has come\n"
+    "are retried. A receipt M3 already carries (same delivery note on the line) is\n"
+    "recorded already_posted, never posted again.\n"
     "\n"
     "  -h, --help   this help\n";
 
@@ -57,7 +60,7 @@ static void on_receipt(void *ud, const mlc_store_receipt *row, const char *statu
     post_run *p = ud;
     if (!strcmp(status, "exhausted") || !strcmp(status, "needs_review"))
         p->bad++;
-    if (!strcmp(status, "queued"))
+    if (!strcmp(status, "queued") || !strcmp(status, "in_doubt"))
         p->transient++;
     emit(p, receipt_record(row, status));
 }
@@ -180,10 +183,10 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
     }
     const mlc_receipt_stats *s = mlc_receipt_stats_get(eng);
     mlc_log_info(p.log,
-                 "%ld accepted, %ld duplicate, %ld posted, %ld queued, %ld exhausted, %ld needs review, %ld voided, "
-                 "%ld rejected lines, %ld M3 calls",
-                 s->accepted, s->duplicates, s->posted, s->queued, s->exhausted, s->needs_review, s->voided,
-                 p.rejected, s->m3_calls);
+                 "%ld accepted, %ld duplicate, %ld posted, %ld already posted, %ld queued, %ld in doubt, "
+                 "%ld exhausted, %ld needs review, %ld voided, %ld rejected lines, %ld M3 calls",
+                 s->accepted, s->duplicates, s->posted, s->already_posted, s->queued, s->in_doubt, s->exhausted,
+                 s->needs_review, s->voided, p.rejected, s->m3_calls);
     mlc_jsonl_writer_flush(p.w, &e);
     /* 0 means every receipt is posted: receipts left pending (waiting for
      * delivery, or for a later run) or queued make it 75, "run again later" */

@@ -38,6 +38,11 @@ cJSON *receipt_record(const mlc_store_receipt *row, const char *status)
         cJSON_AddNullToObject(o, "next_attempt_at");
     }
     add_str(o, "last_error", row->last_error);
+    if (row->state == MLC_RECEIPT_IN_DOUBT && row->settle_after > 0) {
+        char buf[32];
+        mlc_dates_format_rfc3339((time_t)row->settle_after, buf);
+        cJSON_AddStringToObject(o, "settle_after", buf); /* settled by the first run after this */
+    }
     add_str(o, "updated_at", row->updated_at);
     return o;
 }

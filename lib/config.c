@@ -51,6 +51,18 @@ static const setting schema[] = {
     {"cloudsuite.responsible", T_STR, "MLC"},
     {"cloudsuite.token_margin", T_INT, "300"},
     {"cloudsuite.timeout", T_INT, "65"},
+    /* The ION API gateway answers 504 when M3 has not answered within its configured
+     * timeout, 60 s (Infor ION API Gateway Administration Guide, "Common error
+     * statuses"; research: infor.md section 5). M3 may go on executing the call after
+     * that: an in-doubt receipt is settled only after its deadline + this + a margin. */
+    {"cloudsuite.gateway_timeout", T_INT, "60"},
+    /* First run of a poller on a fresh state (no cursor): how far back it reads. */
+    {"cloudsuite.initial_lookback_days", T_INT, "30"},
+    /* Where a receipt leaves its trace in M3 (EXPORTMI/Select): the PO line transaction
+     * table and its column prefix. [UNVERIFIED] no public page lists MPLIND's columns;
+     * names follow M3's conventions (see mlc.yaml(5)); "" = no trace, RVQA only. */
+    {"cloudsuite.receipt_trace_table", T_STR, "MPLIND"},
+    {"cloudsuite.receipt_trace_prefix", T_STR, "IC"},
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
     /* 150 transactions per bulk call is what inforion, a public M3 loader, sends
@@ -96,6 +108,10 @@ static const setting schema[] = {
     {"retry.base_ms", T_INT, "500"},
     {"retry.cap_ms", T_INT, "30000"},
     {"retry.max_attempts", T_INT, "5"},
+    /* seconds added to a write's deadline (+ the gateway timeout for M3) before its
+     * in-doubt outcome is looked up: a guess at how long a server may go on executing a
+     * call whose client is gone (no vendor documents it) */
+    {"retry.in_doubt_margin", T_INT, "30"},
     /* Receipts */
     {"receipts.post_at", T_STR, "ship"}, /* ship | deliver */
     {"receipts.advise_at_ship", T_BOOL, "false"},

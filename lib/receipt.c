@@ -45,9 +45,27 @@ struct mlc_receipt {
     size_t bulk, bulk_read;
     po_head *heads;
     size_t nheads, capheads;
+    int64_t deadline_s, gateway_s, margin_s; /* a post call's timeout, the ION gateway's, the margin */
+    const char *trace_table, *trace_prefix;  /* where a receipt leaves its trace ("" = none) */
+    int trace_warned;
     mlc_receipt_stats stats;
     mlc_ctx *stop_ctx; /* asked between calls for a clean stop, or NULL */
 };
+
+/* One receipt transaction of a PO line as M3 lists it (the receipt's own trace). */
+typedef struct trace_row {
+    char po[32];
+    int line, sub;
+    double qty;
+    char sudo[SUDO_MAX + 1];
+} trace_row;
+
+typedef struct trace_set {
+    trace_row *rows;
+    size_t n, cap;
+    int avail;       /* the trace could be read (else: fall back on RVQA) */
+    char why[200];   /* why not, when !avail */
+} trace_set;
 
 /* What M3 said about one PO line. */
 typedef struct line_state {
@@ -92,6 +110,21 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
     r->max_attempts = (int)mlc_config_int(cfg, "receipts.max_attempts");
     r->bulk = (size_t)mlc_config_int(cfg, "cloudsuite.bulk_size");
     r->bulk_read = (size_t)mlc_config_int(cfg, "cloudsuite.bulk_read_size");
+    r->deadline_s = mlc_config_int(cfg, "cloudsuite.timeout");
+    r->gateway_s = mlc_config_int(cfg, "cloudsuite.gateway_timeout");
+    r->margin_s = mlc_config_int(cfg, "retry.in_doubt_margin");
+    if (r->deadline_s < 0)
+        r->deadline_s = 0;
+    if (r->gateway_s < 0)
+        r->gateway_s = 0;
+    if (r->margin_s < 0)
+        r->margin_s = 0;
+    r->trace_table = mlc_config_str(cfg, "cloudsuite.receipt_trace_table");
+    r->trace_prefix = mlc_config_str(cfg, "cloudsuite.receipt_trace_prefix");
+    if (!r->trace_table)
+        r->trace_table = "";
+    if (!r->trace_prefix)
+        r->trace_prefix = "";
     if (r->bulk < 1)
         r->bulk = 1;
     if (r->bulk_read < r->bulk)
@@ -623,6 +656,242 @@ static mlc_err read_lines(mlc_receipt *r, mlc_store_receipt **rows, size_t n, li
     return MLC_OK;
 }
 
+/* ------------------------------------------------------------------ the receipt's trace */
+
+static void trim_in_place(char *v)
+{
+    size_t a = 0, n = strlen(v);
+    while (v[a] == ' ')
+        a++;
+    while (n > a && (v[n - 1] == ' ' || v[n - 1] == '\r' || v[n - 1] == '\n'))
+        n--;
+    memmove(v, v + a, n - a);
+    v[n - a] = '\0';
+}
+
+/* The delivery note mlc sends for a row (SUDO: the tracking number, cut to 20). */
+static void row_sudo(const mlc_store_receipt *row, char out[SUDO_MAX + 1])
+{
+    snprintf(out, SUDO_MAX + 1, "%s", row->tracking ? row->tracking : "");
+    trim_in_place(out);
+}
+
+static int trace_add(trace_set *ts, const trace_row *t)
+{
+    if (ts->n == ts->cap) {
+        size_t nc = ts->cap ? ts->cap * 2 : 64;
+        trace_row *nr = realloc(ts->rows, nc * sizeof *nr);
+        if (!nr)
+            return -1;
+        ts->rows = nr;
+        ts->cap = nc;
+    }
+    ts->rows[ts->n++] = *t;
+    return 0;
+}
+
+static void trace_free(trace_set *ts)
+{
+    free(ts->rows);
+    memset(ts, 0, sizeof *ts);
+}
+
+/* One REPL row "PUNO;PNLI;PNLS;RPQA;SUDO" (5 fields, the delivery note may be blank). */
+static int trace_parse(const char *repl, trace_row *t)
+{
+    char buf[400], *f[5], *save = NULL;
+    size_t k = 0;
+    snprintf(buf, sizeof buf, "%s", repl);
+    char *p = buf;
+    for (; k < 5; k++) {
+        f[k] = p;
+        char *sep = strchr(p, ';');
+        if (!sep) {
+            k++;
+            break;
+        }
+        *sep = '\0';
+        p = sep + 1;
+    }
+    (void)save;
+    if (k != 5)
+        return -1;
+    for (size_t i = 0; i < 5; i++)
+        trim_in_place(f[i]);
+    char *end;
+    memset(t, 0, sizeof *t);
+    snprintf(t->po, sizeof t->po, "%s", f[0]);
+    long li = strtol(f[1], &end, 10);
+    if (!*f[1] || *end)
+        return -1;
+    long ls = *f[2] ? strtol(f[2], &end, 10) : 0;
+    if (*f[2] && *end)
+        return -1;
+    t->qty = strtod(f[3], &end);
+    if (!*f[3] || *end)
+        return -1;
+    t->line = (int)li;
+    t->sub = (int)ls;
+    snprintf(t->sudo, sizeof t->sudo, "%s", f[4]);
+    return 0;
+}
+
+static int po_quotable(const char *po)
+{
+    if (!*po || strlen(po) > 20)
+        return 0;
+    for (const char *c = po; *c; c++)
+        if (*c == '\'' || *c == '\\' || (unsigned char)*c < 0x20)
+            return 0;
+    return 1;
+}
+
+/* Reads the receipt transactions of the POs of rows with a delivery note: one
+ * EXPORTMI/Select per PO on the trace table, in bulk calls of bulk_read. ts->avail = 0
+ * (with the reason) when there is no trace to read: no table configured, or M3
+ * refused the query (a tenant without the table or the columns). A call-level failure
+ * (transient) is returned: nothing can be decided then. */
+static mlc_err read_trace(mlc_receipt *r, mlc_store_receipt **rows, size_t n, trace_set *ts, mlc_error *err)
+{
+    memset(ts, 0, sizeof *ts);
+    if (!*r->trace_table) {
+        snprintf(ts->why, sizeof ts->why, "no trace table configured (cloudsuite.receipt_trace_table)");
+        return MLC_OK;
+    }
+    ts->avail = 1;
+    const char *pgm = mlc_config_str(r->cfg, "cloudsuite.programs.po_changed");
+    if (!pgm || strncmp(pgm, "EXPORTMI/", 9) != 0)
+        pgm = "EXPORTMI/Select";
+    /* distinct POs of the rows that have a delivery note */
+    const char **pos = calloc(n ? n : 1, sizeof *pos);
+    size_t np = 0;
+    if (!pos)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    for (size_t i = 0; i < n; i++) {
+        char sudo[SUDO_MAX + 1];
+        row_sudo(rows[i], sudo);
+        if (!*sudo || !po_quotable(rows[i]->po))
+            continue;
+        size_t j;
+        for (j = 0; j < np; j++)
+            if (!strcmp(pos[j], rows[i]->po))
+                break;
+        if (j == np)
+            pos[np++] = rows[i]->po;
+    }
+    const char *x = r->trace_prefix;
+    mlc_err rc = MLC_OK;
+    for (size_t base = 0; base < np && !rc && ts->avail; base += r->bulk_read) {
+        size_t k = np - base < r->bulk_read ? np - base : r->bulk_read;
+        mlc_m3_record *recs = calloc(k, sizeof *recs);
+        mlc_m3_field *fields = calloc(k * 3, sizeof *fields);
+        char (*q)[256] = calloc(k, sizeof *q);
+        if (!recs || !fields || !q) {
+            free(recs);
+            free(fields);
+            free(q);
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        for (size_t i = 0; i < k; i++) {
+            snprintf(q[i], sizeof q[i], "%sPUNO, %sPNLI, %sPNLS, %sRPQA, %sSUDO from %s where %sPUNO = '%s'", x, x, x,
+                     x, x, r->trace_table, x, pos[base + i]);
+            fields[3 * i] = (mlc_m3_field){"QERY", q[i]};
+            fields[3 * i + 1] = (mlc_m3_field){"SEPC", ";"};
+            fields[3 * i + 2] = (mlc_m3_field){"HDRS", "0"};
+            recs[i] = (mlc_m3_record){&fields[3 * i], 3};
+        }
+        mlc_m3_result *res = NULL;
+        mlc_error e;
+        r->stats.m3_calls++;
+        mlc_err cr = mlc_m3_bulk(r->m3, pgm, recs, k, 1, &res, &e);
+        free(recs);
+        free(fields);
+        free(q);
+        if (cr != MLC_OK && !(cr == MLC_ERR_REMOTE && res && mlc_m3_result_tx_count(res) == k)) {
+            if (cr == MLC_ERR_REMOTE) {
+                ts->avail = 0; /* an answer, but not one per query: no trace to go by */
+                snprintf(ts->why, sizeof ts->why, "%s on %s: %s", pgm, r->trace_table, e.msg);
+            } else {
+                rc = mlc_error_set(err, cr, "reading receipt transactions (%s on %s): %s", pgm, r->trace_table,
+                                   e.msg);
+            }
+            mlc_m3_result_free(res);
+            break;
+        }
+        for (size_t i = 0; i < k && ts->avail; i++) {
+            if (!mlc_m3_result_tx_ok(res, i)) {
+                const char *m = mlc_m3_result_tx_message(res, i);
+                ts->avail = 0;
+                snprintf(ts->why, sizeof ts->why, "%s on %s refused: %s", pgm, r->trace_table, m ? m : "NOK");
+                break;
+            }
+            for (size_t j = 0; j < mlc_m3_result_tx_record_count(res, i); j++) {
+                const char *repl = mlc_m3_result_tx_get(res, i, j, "REPL");
+                trace_row t;
+                if (!repl || trace_parse(repl, &t) || strcmp(t.po, pos[base + i]) != 0) {
+                    ts->avail = 0; /* an answer we cannot read is no evidence either way */
+                    snprintf(ts->why, sizeof ts->why, "%s on %s: unexpected row '%.60s'", pgm, r->trace_table,
+                             repl ? repl : "");
+                    break;
+                }
+                if (trace_add(ts, &t)) {
+                    mlc_m3_result_free(res);
+                    free(pos);
+                    return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                }
+            }
+        }
+        mlc_m3_result_free(res);
+    }
+    free(pos);
+    if (!ts->avail && !r->trace_warned) {
+        mlc_log_warn(r->log, "no receipt trace to read (%s): in-doubt receipts are settled by RVQA alone", ts->why);
+        r->trace_warned = 1;
+    }
+    return rc;
+}
+
+/* Whether M3 carries this row's receipt: the line holds more receipt transactions
+ * with its delivery note than the ledger's other rows of that line and note account
+ * for (a tracking number belongs to one shipment; two ledger rows share one only when
+ * one shipment was fed twice under two ids). -1: no trace to go by (no delivery note,
+ * or the trace could not be read); *qty_seen: the quantity of a match. */
+static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *ts, int *matches)
+{
+    char sudo[SUDO_MAX + 1];
+    row_sudo(row, sudo);
+    *matches = 0;
+    if (!ts->avail || !*sudo)
+        return -1;
+    for (size_t i = 0; i < ts->n; i++) {
+        const trace_row *t = &ts->rows[i];
+        if (!strcmp(t->po, row->po) && t->line == row->line && t->sub == row->subline && !strcmp(t->sudo, sudo))
+            (*matches)++;
+    }
+    if (*matches == 0)
+        return 0;
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_POSTED | 1u << MLC_RECEIPT_ALREADY_POSTED,
+                                  .po = row->po};
+    mlc_store_receipt **others = NULL;
+    size_t n = 0;
+    mlc_error e;
+    int used = 0;
+    if (mlc_store_receipt_list(r->st, &f, &others, &n, &e) != MLC_OK) {
+        mlc_log_error(r->log, "%s", e.msg);
+        return -1;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char os[SUDO_MAX + 1];
+        row_sudo(others[i], os);
+        if (others[i]->id != row->id && others[i]->line == row->line && others[i]->subline == row->subline &&
+            !strcmp(os, sudo))
+            used++;
+    }
+    mlc_store_receipts_free(others, n);
+    return *matches > used;
+}
+
 /* ------------------------------------------------------------------ reconcile */
 
 static int qeq(double a, double b) { return fabs(a - b) < 1e-6; }
@@ -663,41 +932,124 @@ static const char *reconcile_row(mlc_receipt *r, mlc_store_receipt *row, const l
     return "needs_review";
 }
 
-static mlc_err reconcile_rows(mlc_receipt *r, mlc_store_receipt **rows, size_t n, const char *why,
-                              mlc_receipt_cb cb, void *ud, mlc_error *err)
+/* Settles rows whose call cannot still be executing: by the receipt's own trace in
+ * M3 (its delivery note on the line) where there is one, else by the RVQA delta, and
+ * the audit says which. A read that fails leaves them as they are (in_doubt). */
+static mlc_err settle_rows(mlc_receipt *r, mlc_store_receipt **rows, size_t n, const char *why,
+                           mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     if (n == 0)
         return MLC_OK;
+    trace_set ts;
+    mlc_err rc = read_trace(r, rows, n, &ts, err);
+    if (rc)
+        return rc;
+    mlc_store_receipt **fb = calloc(n, sizeof *fb);
     line_state *ls = calloc(n, sizeof *ls);
-    if (!ls)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    mlc_err rc = read_lines(r, rows, n, ls, err);
-    if (rc == MLC_OK)
-        for (size_t i = 0; i < n; i++)
-            report(r, cb, ud, rows[i]->id, reconcile_row(r, rows[i], &ls[i], why));
-    /* else: rows stay in_flight; the next run reconciles them */
+    int *verdict = calloc(n, sizeof *verdict), *matches = calloc(n, sizeof *matches);
+    size_t nfb = 0;
+    if (!fb || !ls || !verdict || !matches) {
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((verdict[i] = in_m3(r, rows[i], &ts, &matches[i])) < 0)
+            fb[nfb++] = rows[i];
+    if (nfb && (rc = read_lines(r, fb, nfb, ls, err)) != MLC_OK)
+        goto out; /* rows stay in doubt: the next run settles them */
+    char esc[600], dn[64];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        mlc_store_receipt *row = rows[i];
+        char sudo[SUDO_MAX + 1];
+        row_sudo(row, sudo);
+        const char *status;
+        if (verdict[i] == 1) {
+            set_state(r, row, MLC_RECEIPT_POSTED, row->attempts, 0, NULL);
+            audit(r, row->id, "posted",
+                  "{\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,\"matches\":%d,\"after\":%s}",
+                  r->trace_table, jesc(sudo, dn, sizeof dn), matches[i], jesc(why, esc, sizeof esc));
+            r->stats.posted++;
+            status = "posted";
+        } else if (verdict[i] == 0) {
+            audit(r, row->id, "not_applied",
+                  "{\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,\"after\":%s}", r->trace_table,
+                  jesc(sudo, dn, sizeof dn), jesc(why, esc, sizeof esc));
+            status = retry_later(r, row, row->attempts, why);
+        } else {
+            char fwhy[300];
+            snprintf(fwhy, sizeof fwhy, "%s", *sudo ? ts.why : "the receipt has no delivery note (no tracking number)");
+            audit(r, row->id, "settle_fallback", "{\"settled_by\":\"rvqa\",\"why\":%s}", jesc(fwhy, esc, sizeof esc));
+            status = reconcile_row(r, row, &ls[k++], why);
+        }
+        report(r, cb, ud, row->id, status);
+    }
+out:
+    trace_free(&ts);
+    free(fb);
     free(ls);
+    free(verdict);
+    free(matches);
     return rc;
+}
+
+/* An unknown outcome: the row waits, in_doubt, until its call cannot still be
+ * executing anywhere (settle_after). */
+static void mark_in_doubt(mlc_receipt *r, mlc_store_receipt *row, int64_t settle_after, const char *why,
+                          mlc_receipt_cb cb, void *ud)
+{
+    char esc[600], when[32];
+    mlc_error e;
+    set_state(r, row, MLC_RECEIPT_IN_DOUBT, row->attempts, settle_after, why);
+    if (mlc_store_receipt_set_call(r->st, row->id, row->call_started_at, settle_after, &e))
+        mlc_log_error(r->log, "receipt %lld: %s", (long long)row->id, e.msg);
+    row->settle_after = settle_after;
+    mlc_dates_format_rfc3339((time_t)settle_after, when);
+    audit(r, row->id, "in_doubt", "{\"settle_after\":\"%s\",\"error\":%s}", when, jesc(why, esc, sizeof esc));
+    r->stats.in_doubt++;
+    report(r, cb, ud, row->id, "in_doubt");
 }
 
 mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
-    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_IN_FLIGHT};
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_IN_FLIGHT | 1u << MLC_RECEIPT_IN_DOUBT};
     mlc_store_receipt **rows = NULL;
-    size_t n = 0;
+    size_t n = 0, nd = 0;
     mlc_err rc = mlc_store_receipt_list(r->st, &f, &rows, &n, err);
     if (rc)
         return rc;
-    if (n)
-        mlc_log_info(r->log, "reconciling %zu receipts left in flight by an earlier run", n);
+    mlc_store_receipt **due = calloc(n ? n : 1, sizeof *due);
+    if (!due) {
+        mlc_store_receipts_free(rows, n);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    int64_t now = now_s();
     for (size_t i = 0; i < n; i++) {
-        if (!rows[i]->has_before) {
+        mlc_store_receipt *row = rows[i];
+        if (row->state == MLC_RECEIPT_IN_FLIGHT && row->settle_after < 0) {
+            /* claimed, but the run died before sending the call: nothing reached M3 */
+            audit(r, row->id, "not_sent", "{\"after\":\"recovery after an interrupted run\"}");
+            report(r, cb, ud, row->id, retry_later(r, row, row->attempts, "interrupted before the call was sent"));
+        } else if (row->settle_after > now) {
+            /* the call may still be executing: never decide now */
+            if (row->state == MLC_RECEIPT_IN_FLIGHT) {
+                mark_in_doubt(r, row, row->settle_after, "interrupted during the call", cb, ud);
+            } else {
+                r->stats.in_doubt++;
+                report(r, cb, ud, row->id, "in_doubt");
+            }
+        } else if (row->state == MLC_RECEIPT_IN_FLIGHT && !row->has_before) {
             /* cannot happen through the protocol; never guess */
-            set_state(r, rows[i], MLC_RECEIPT_NEEDS_REVIEW, rows[i]->attempts, 0, "in flight without a reading");
-            report(r, cb, ud, rows[i]->id, "needs_review");
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, "in flight without a reading");
+            report(r, cb, ud, row->id, "needs_review");
+        } else {
+            due[nd++] = row;
         }
     }
-    rc = reconcile_rows(r, rows, n, "recovery after an interrupted run", cb, ud, err);
+    if (nd)
+        mlc_log_info(r->log, "settling %zu receipts whose outcome was in doubt", nd);
+    rc = settle_rows(r, due, nd, "settled after an unknown outcome", cb, ud, err);
+    free(due);
     mlc_store_receipts_free(rows, n);
     return rc;
 }
@@ -786,6 +1138,22 @@ static mlc_err post_route(mlc_receipt *r, post_tx *txs, size_t n, int goods, mlc
                   t->row->attempts + 1, pgm, t->row->po, t->row->line, t->row->subline, t->qty, t->row->rvqa_before,
                   jesc(t->sudo, esc, sizeof esc));
         }
+        /* Before the call: when it starts and until when it may still be executing
+         * anywhere (its deadline, the ION gateway's timeout, a margin), in the ledger. */
+        int64_t started = now_s(), settle = started + r->deadline_s + r->gateway_s + r->margin_s;
+        for (size_t i = 0; i < k; i++) {
+            mlc_store_receipt *row = txs[base + i].row;
+            mlc_error se;
+            if (mlc_store_receipt_set_call(r->st, row->id, started, settle, &se) != MLC_OK) {
+                free(recs);
+                return mlc_error_set(err, se.code, "%s", se.msg); /* rows stay claimed, never sent */
+            }
+            row->call_started_at = started;
+            row->settle_after = settle;
+            audit(r, row->id, "call_started", "{\"deadline_s\":%lld,\"gateway_timeout_s\":%lld,\"margin_s\":%lld,"
+                  "\"settle_after\":%lld}", (long long)r->deadline_s, (long long)r->gateway_s,
+                  (long long)r->margin_s, (long long)settle);
+        }
         mlc_m3_result *res = NULL;
         mlc_error e;
         r->stats.m3_calls++;
@@ -821,22 +1189,21 @@ static mlc_err post_route(mlc_receipt *r, post_tx *txs, size_t n, int goods, mlc
             }
         } else {
             /* No per-transaction answer: the call may or may not have been applied
-             * (timeout, reset, lost response). Read the lines again to decide. */
-            mlc_store_receipt **rows = calloc(k, sizeof *rows);
-            for (size_t i = 0; rows && i < k; i++) {
-                rows[i] = txs[base + i].row;
-                rows[i]->attempts++;
+             * (timeout, reset, broken answer), and M3 may still be executing it. The
+             * rows stay in doubt until it cannot be (the recorded deadline, or now +
+             * gateway timeout + margin if that is later); the next run settles them
+             * by their trace in M3. Never read RVQA now: it may not have moved yet. */
+            int64_t late = now_s() + r->gateway_s + r->margin_s;
+            for (size_t i = 0; i < k; i++) {
+                mlc_store_receipt *row = txs[base + i].row;
                 char esc[600];
-                audit(r, rows[i]->id, "call_failed", "{\"error\":%s}", jesc(e.msg, esc, sizeof esc));
-                mlc_store_receipt_update(r->st, rows[i]->id, MLC_RECEIPT_IN_FLIGHT, rows[i]->attempts, 0, e.msg, -1,
-                                         0, err);
+                row->attempts++;
+                audit(r, row->id, "call_failed", "{\"error\":%s}", jesc(e.msg, esc, sizeof esc));
+                mark_in_doubt(r, row, row->settle_after > late ? row->settle_after : late, e.msg, cb, ud);
             }
-            mlc_log_warn(r->log, "%s: %s; reconciling %zu receipts", pgm, e.msg, k);
-            mlc_err rr = rows ? reconcile_rows(r, rows, k, e.msg, cb, ud, err) : MLC_ERR_NOMEM;
-            free(rows);
-            if (rr)
-                worst = rr;
-            else if ((rc == MLC_ERR_TRANSIENT || rc == MLC_ERR_UNAVAILABLE) && !worst)
+            mlc_log_warn(r->log, "%s: %s; %zu receipts in doubt until M3 cannot still be executing them", pgm,
+                         e.msg, k);
+            if (!worst)
                 worst = mlc_error_set(err, MLC_ERR_TRANSIENT, "%s", e.msg);
         }
         mlc_m3_result_free(res);
@@ -854,13 +1221,27 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
     post_tx *txs = calloc(n, sizeof *txs);
     size_t np = 0, nt = 0;
     mlc_err rc = MLC_OK;
+    trace_set ts = {0};
     *handled = 0;
     if (!pick || !ls || !txs) {
         rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         goto out;
     }
+    /* a line with a receipt in doubt waits until that one is settled: a reading of
+     * RVQA (the fallback) must always decide */
+    mlc_store_receipt_filter df = {.state_mask = 1u << MLC_RECEIPT_IN_DOUBT | 1u << MLC_RECEIPT_IN_FLIGHT};
+    mlc_store_receipt **doubt = NULL;
+    size_t nd = 0;
+    if ((rc = mlc_store_receipt_list(r->st, &df, &doubt, &nd, err)) != MLC_OK)
+        goto out;
     for (size_t i = 0; i < n; i++) {
         size_t j;
+        for (j = 0; j < nd; j++)
+            if (!strcmp(doubt[j]->po, rows[i]->po) && doubt[j]->line == rows[i]->line &&
+                doubt[j]->subline == rows[i]->subline)
+                break;
+        if (j < nd)
+            continue;
         for (j = 0; j < np; j++)
             if (!strcmp(pick[j]->po, rows[i]->po) && pick[j]->line == rows[i]->line &&
                 pick[j]->subline == rows[i]->subline)
@@ -868,15 +1249,32 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
         if (j == np)
             pick[np++] = rows[i];
     }
+    mlc_store_receipts_free(doubt, nd);
     if ((rc = load_heads(r, pick, np, err)) != MLC_OK)
         goto out;
     if ((rc = read_lines(r, pick, np, ls, err)) != MLC_OK)
+        goto out; /* nothing claimed: rows stay due */
+    /* M3 is the memory, the ledger a cache: a receipt M3 already carries (its delivery
+     * note on the line: a lost or fresh state directory, an earlier run's call that
+     * was applied after all) is recorded, not posted again. */
+    if ((rc = read_trace(r, pick, np, &ts, err)) != MLC_OK)
         goto out; /* nothing claimed: rows stay due */
     for (size_t i = 0; i < np; i++) {
         mlc_store_receipt *row = pick[i];
         po_head *h = head_slot(r, row->po);
         char esc[600];
+        int matches = 0;
         (*handled)++;
+        if (ls[i].ok && in_m3(r, row, &ts, &matches) == 1) {
+            char sudo[SUDO_MAX + 1], dn[64];
+            row_sudo(row, sudo);
+            set_state(r, row, MLC_RECEIPT_ALREADY_POSTED, row->attempts, 0, NULL);
+            audit(r, row->id, "already_posted", "{\"trace\":\"%s\",\"delivery_note\":%s,\"matches\":%d}",
+                  r->trace_table, jesc(sudo, dn, sizeof dn), matches);
+            r->stats.already_posted++;
+            report(r, cb, ud, row->id, "already_posted");
+            continue;
+        }
         if (!ls[i].ok) {
             char msg[300];
             snprintf(msg, sizeof msg, "PO line %s/%d/%d cannot be read: %s", row->po, row->line, row->subline,
@@ -955,6 +1353,7 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
         free(sel);
     }
 out:
+    trace_free(&ts);
     free(pick);
     free(ls);
     free(txs);

@@ -71,6 +71,7 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
 /* Counters of this engine's run. */
 typedef struct mlc_receipt_stats {
     long accepted, duplicates, posted, queued, exhausted, needs_review, voided, m3_calls;
+    long in_doubt, already_posted;
 } mlc_receipt_stats;
 const mlc_receipt_stats *mlc_receipt_stats_get(const mlc_receipt *r);
 

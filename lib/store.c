@@ -55,6 +55,12 @@ static const char *migrations[] = {
     "ALTER TABLE inbox ADD COLUMN next_attempt_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE inbox ADD COLUMN last_error TEXT;"
     "ALTER TABLE inbox ADD COLUMN failed_at TEXT;",
+    /* 5: in-doubt calls (issue 17): when the call started and until when it may still be
+     * executing somewhere (deadline + gateway timeout + margin), for receipts and for
+     * the create intents of the link table. */
+    "ALTER TABLE receipt ADD COLUMN call_started_at INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE receipt ADD COLUMN settle_after INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE link ADD COLUMN settle_after INTEGER NOT NULL DEFAULT 0;",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -447,6 +453,7 @@ static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_s
             l->order_type = col_dup(s, 6);
             l->warehouse = col_dup(s, 7);
             l->supplier = col_dup(s, 8);
+            l->settle_after = sqlite3_column_int64(s, 9);
             *out = l;
         }
     } else if (r == SQLITE_DONE) {
@@ -458,7 +465,8 @@ static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_s
     return rc;
 }
 
-#define LINK_COLS "SELECT po,order_key,shipstation_id,api,hash,status,order_type,warehouse,supplier FROM link "
+#define LINK_COLS \
+    "SELECT po,order_key,shipstation_id,api,hash,status,order_type,warehouse,supplier,settle_after FROM link "
 
 mlc_err mlc_store_link_get(mlc_store *st, const char *po, mlc_store_link **out, mlc_error *err)
 {
@@ -482,13 +490,13 @@ mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *er
     mlc_store_now(now);
     mlc_err rc = prep(st,
                       "INSERT INTO link(po,order_key,shipstation_id,api,hash,status,updated_at,order_type,warehouse,"
-                      "supplier) VALUES(?,?,?,?,?,?,?,?,?,?) "
+                      "supplier,settle_after) VALUES(?,?,?,?,?,?,?,?,?,?,?) "
                       "ON CONFLICT(po) DO UPDATE SET order_key=excluded.order_key,"
                       " shipstation_id=coalesce(excluded.shipstation_id, link.shipstation_id), api=excluded.api,"
                       " hash=excluded.hash, status=excluded.status, updated_at=excluded.updated_at,"
                       " order_type=coalesce(excluded.order_type, link.order_type),"
                       " warehouse=coalesce(excluded.warehouse, link.warehouse),"
-                      " supplier=coalesce(excluded.supplier, link.supplier)",
+                      " supplier=coalesce(excluded.supplier, link.supplier), settle_after=excluded.settle_after",
                       &s, err);
     if (rc)
         return rc;
@@ -502,7 +510,19 @@ mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *er
     bind_text(s, 8, l->order_type);
     bind_text(s, 9, l->warehouse);
     bind_text(s, 10, l->supplier);
+    sqlite3_bind_int64(s, 11, l->settle_after);
     return run(st, s, err, "write link");
+}
+
+mlc_err mlc_store_link_set_settle(mlc_store *st, const char *po, int64_t settle_after, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "UPDATE link SET settle_after=? WHERE po=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, settle_after);
+    bind_text(s, 2, po);
+    return run(st, s, err, "write link deadline");
 }
 
 /* ---- inbox ---- */
@@ -642,7 +662,7 @@ mlc_err mlc_store_inbox_done(mlc_store *st, int64_t id, mlc_error *err)
 /* ---- receipts ---- */
 
 static const char *state_names[MLC_RECEIPT__COUNT] = {
-    "pending", "in_flight", "posted", "queued", "exhausted", "needs_review", "voided",
+    "pending", "in_flight", "posted", "queued", "exhausted", "needs_review", "voided", "in_doubt", "already_posted",
 };
 
 const char *mlc_receipt_state_name(mlc_receipt_state s)
@@ -687,7 +707,8 @@ void mlc_store_receipts_free(mlc_store_receipt **rs, size_t n)
 
 #define RECEIPT_COLS                                                                                           \
     "SELECT id,idem_key,shipment_id,po,line,subline,qty,route,tracking,carrier,ship_date,state,attempts,"     \
-    "next_attempt_at,last_error,has_before,rvqa_before,shipment_json,created_at,updated_at FROM receipt "
+    "next_attempt_at,last_error,has_before,rvqa_before,shipment_json,created_at,updated_at,call_started_at,"     \
+    "settle_after FROM receipt "
 
 static mlc_store_receipt *receipt_row(sqlite3_stmt *s)
 {
@@ -716,6 +737,8 @@ static mlc_store_receipt *receipt_row(sqlite3_stmt *s)
     r->shipment_json = col_dup(s, 17);
     r->created_at = col_dup(s, 18);
     r->updated_at = col_dup(s, 19);
+    r->call_started_at = sqlite3_column_int64(s, 20);
+    r->settle_after = sqlite3_column_int64(s, 21);
     return r;
 }
 
@@ -849,8 +872,8 @@ mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, d
         return MLC_OK;
     char sql[512];
     snprintf(sql, sizeof sql,
-             "UPDATE receipt SET state='in_flight', has_before=1, rvqa_before=?, updated_at=? "
-             "WHERE id=? AND state IN (%s)",
+             "UPDATE receipt SET state='in_flight', has_before=1, rvqa_before=?, updated_at=?,"
+             " call_started_at=0, settle_after=-1 WHERE id=? AND state IN (%s)",
              in);
     mlc_err rc = prep(st, sql, &s, err);
     if (rc)
@@ -861,6 +884,19 @@ mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, d
     if ((rc = run(st, s, err, "claim receipt")) == MLC_OK)
         *claimed = sqlite3_changes(st->db) > 0;
     return rc;
+}
+
+mlc_err mlc_store_receipt_set_call(mlc_store *st, int64_t id, int64_t started_at, int64_t settle_after,
+                                   mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "UPDATE receipt SET call_started_at=?, settle_after=? WHERE id=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, started_at);
+    sqlite3_bind_int64(s, 2, settle_after);
+    sqlite3_bind_int64(s, 3, id);
+    return run(st, s, err, "record the call's deadline");
 }
 
 mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f, mlc_store_receipt ***out,

@@ -26,7 +26,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 4
+#define MLC_STORE_SCHEMA_VERSION 5
 
 /* path: database file (its directory is created 0700). busy_ms: how long to wait
  * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
@@ -79,6 +79,8 @@ typedef struct mlc_store_link {
     /* the PO's routing facts as sent (M3 ORTY, WHLO, SUNO), NULL if unknown; a
      * put with NULL keeps what the link had */
     char *order_type, *warehouse, *supplier;
+    int64_t settle_after;   /* an intent whose create call may still be executing until
+                             * then (unix s; 0 = none): not looked up before */
 } mlc_store_link;
 void mlc_store_link_free(mlc_store_link *l);
 /* MLC_ERR_NOTFOUND if no link (no message set). */
@@ -86,6 +88,8 @@ mlc_err mlc_store_link_get(mlc_store *st, const char *po, mlc_store_link **out, 
 mlc_err mlc_store_link_by_key(mlc_store *st, const char *order_key, mlc_store_link **out, mlc_error *err);
 mlc_err mlc_store_link_by_shipstation_id(mlc_store *st, const char *ssid, mlc_store_link **out, mlc_error *err);
 mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *err);
+/* Records, as a create call starts, until when it may still be executing. */
+mlc_err mlc_store_link_set_settle(mlc_store *st, const char *po, int64_t settle_after, mlc_error *err);
 
 /* ---- webhook inbox ---- */
 mlc_err mlc_store_inbox_add(mlc_store *st, const char *resource_type, const char *resource_url, const char *body,
@@ -125,6 +129,8 @@ typedef enum {
     MLC_RECEIPT_EXHAUSTED,
     MLC_RECEIPT_NEEDS_REVIEW,
     MLC_RECEIPT_VOIDED,        /* shipment voided before posting */
+    MLC_RECEIPT_IN_DOUBT,      /* the post's outcome is unknown: settled after settle_after */
+    MLC_RECEIPT_ALREADY_POSTED,/* M3 already carries it (its delivery note on the line): not posted */
     MLC_RECEIPT__COUNT
 } mlc_receipt_state;
 const char *mlc_receipt_state_name(mlc_receipt_state s);
@@ -149,6 +155,10 @@ typedef struct mlc_store_receipt {
     double rvqa_before;       /* PO line received qty read before the post */
     char *shipment_json;      /* the original shipment record */
     char *created_at, *updated_at;
+    int64_t call_started_at;  /* unix s the last post call started (0 = none) */
+    int64_t settle_after;     /* in_flight/in_doubt: the call may still be executing until
+                               * then (deadline + gateway timeout + margin); -1 = claimed,
+                               * no call sent yet; 0 = unknown (rows of schema 1) */
 } mlc_store_receipt;
 void mlc_store_receipt_free(mlc_store_receipt *r);
 void mlc_store_receipts_free(mlc_store_receipt **rs, size_t n);
@@ -166,10 +176,14 @@ mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state st
 /* Sets the receipt route once it is known. */
 mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err);
 /* Atomically claims a receipt for posting: moves it from one of the states in
- * `from` to IN_FLIGHT with rvqa_before recorded, only if it is still in one of
- * them. *claimed = 0 if another process got it first. */
+ * `from` to IN_FLIGHT with rvqa_before recorded (settle_after -1: no call yet),
+ * only if it is still in one of them. *claimed = 0 if another process got it first. */
 mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, double rvqa_before, int *claimed,
                                 mlc_error *err);
+/* Records, just before the call is sent, when it starts and until when it may still
+ * be executing (state and the rest unchanged). */
+mlc_err mlc_store_receipt_set_call(mlc_store *st, int64_t id, int64_t started_at, int64_t settle_after,
+                                   mlc_error *err);
 
 typedef struct mlc_store_receipt_filter {
     unsigned state_mask;      /* bit (1u << state); 0 = all */

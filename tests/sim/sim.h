@@ -64,6 +64,7 @@ typedef struct sim_fault_rule {
     double probability;
     int next;  /* >0: fault the next N matching requests */
     long ms;
+    int commit_first;  /* latency: 1 = apply the operation, then wait; 0 = wait, then apply */
 } sim_fault_rule;
 
 typedef struct sim {
@@ -225,7 +226,7 @@ int sign_webhook(const char *body, char *kid, size_t kl, char *ts, size_t tl, ch
 void sign_free(void);
 
 /* sim_faults.c */
-typedef struct { char kind[16]; long ms; } sim_fault;
+typedef struct { char kind[16]; long ms; int commit_first; } sim_fault;
 int faults_pick(sim_req *rq, sim_fault *f); /* 1 = a fault fires */
 int faults_set(cJSON *req, char *err, size_t errlen);
 void faults_clear(void);

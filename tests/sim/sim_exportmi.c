@@ -1,5 +1,6 @@
 /*
- * sim_exportmi.c: EXPORTMI/Select over MPHEAD (IA columns) and MPLINE (IB columns): a small
+ * sim_exportmi.c: EXPORTMI/Select over MPHEAD (IA columns), MPLINE (IB columns) and MPLIND
+ * (IC columns: the PO line transactions, one row per receipt in m3.receipts): a small
  * parser for "COLS from TABLE [where COL >=|<=|= VALUE [and ...]]", one REPL record per row
  * joined by SEPC; anything else is refused with a NOK.
  *
@@ -23,7 +24,8 @@ typedef struct qcond {
 typedef struct query {
     char cols[QMAX][8];
     int ncols;
-    int line; /* 0 MPHEAD, 1 MPLINE */
+    int line;  /* 0 MPHEAD, 1 MPLINE or MPLIND */
+    int trace; /* MPLIND */
     qcond cond[QMAX];
     int ncond;
 } query;
@@ -33,14 +35,22 @@ static const char *HEAD_COLS = " CONO DIVI PUNO FACI WHLO SUNO ORTY PUDT DWDT LM
 static const char *LINE_COLS = " CONO DIVI PUNO PNLI PNLS ITNO PITD FACI WHLO SUNO ORQA RVQA TNQA CAQA PUUN PUPR "
                                "DWDT CODT RCDT LMDT RGDT PUSL PUST OEND ";
 
+/* MPLIND, the PO line transactions (receipts). [UNVERIFIED] No public Infor page listing
+ * its columns was found (searched: docs, pages, code, issues corpora, 2026-12-01); the IC
+ * prefix and the names follow M3's naming (PUNO PNLI PNLS as on MPLINE, REPN receiving
+ * number, SUDO delivery note, RPQA reported quantity, TRDT transaction date). A tenant
+ * lists the real ones with EXPORTMI/LstFields FILE=MPLIND; mlc takes the table and prefix
+ * from cloudsuite.receipt_trace_table/_prefix (mlc.yaml(5)). */
+static const char *TRACE_COLS = " CONO DIVI PUNO PNLI PNLS REPN ITNO WHLO RPQA SUDO TRDT RESP ";
+
 static int known_col(const query *q, const char *col)
 {
-    const char *pre = q->line ? "IB" : "IA";
+    const char *pre = q->trace ? "IC" : q->line ? "IB" : "IA";
     if (strlen(col) != 6 || strncmp(col, pre, 2) != 0)
         return 0;
     char key[8];
     snprintf(key, sizeof key, " %.4s ", col + 2);
-    return strstr(q->line ? LINE_COLS : HEAD_COLS, key) != NULL;
+    return strstr(q->trace ? TRACE_COLS : q->line ? LINE_COLS : HEAD_COLS, key) != NULL;
 }
 
 static char *skip_ws(char *p)
@@ -121,11 +131,12 @@ static int parse_query(const char *text, query *q, char *err, size_t en)
     }
     *from = 0;
     char *t = from + 6;
-    if (!word(&t, tbl, sizeof tbl) || (strcmp(tbl, "MPHEAD") && strcmp(tbl, "MPLINE"))) {
+    if (!word(&t, tbl, sizeof tbl) || (strcmp(tbl, "MPHEAD") && strcmp(tbl, "MPLINE") && strcmp(tbl, "MPLIND"))) {
         snprintf(err, en, "Table %s is not supported", tbl);
         goto out;
     }
-    q->line = strcmp(tbl, "MPLINE") == 0;
+    q->trace = strcmp(tbl, "MPLIND") == 0;
+    q->line = q->trace || strcmp(tbl, "MPLINE") == 0;
     for (char *save = NULL, *c = strtok_r(p, ",", &save); c; c = strtok_r(NULL, ",", &save)) {
         char col[16];
         char *cp = c;
@@ -166,6 +177,8 @@ out:
 static void col_value(const query *q, cJSON *po, cJSON *l, const char *col, char *out, size_t n)
 {
     const char *f = col + 2;
+    if (q->trace && strcmp(f, "RPQA") == 0)
+        f = "RVQA"; /* the receipt's own quantity, as logged in m3.receipts */
     cJSON *src = q->line ? l : po;
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, f);
     if (!v && q->line)
@@ -251,6 +264,16 @@ void exportmi_select(m3_ctx *c)
         free(b.s);
     }
     cJSON *po, *l;
+    if (q.trace) {
+        cJSON_ArrayForEach(l, cJSON_GetObjectItem(m3_state(), "receipts")) {
+            if (!m3_room(c))
+                return;
+            po = m3_find_po(jstr(l, "PUNO"));
+            if (po && row_matches(&q, po, l))
+                emit_row(c, &q, po, l, sep);
+        }
+        return;
+    }
     cJSON_ArrayForEach(po, cJSON_GetObjectItem(m3_state(), "pos")) {
         if (!q.line) {
             if (!m3_room(c))

@@ -6,6 +6,12 @@
  * rule set's "seed", so runs are reproducible) and the error answer of each system for
  * the 302/404/429/5xx/token_expiry kinds.
  *
+ * A latency rule also says when the operation is applied: "commit":"after" (the default:
+ * wait, then apply, so a client that gave up or died meanwhile still finds it applied
+ * later) or "before" (apply at once, answer late). With "after" and ms beyond the
+ * client's timeout, this is an M3 call that keeps executing after its client (or the
+ * ION gateway, 504 at its 60 s) has given up on it.
+ *
  * Not here: sleeping, dropping and commit-then-drop (sim_http.c carries them out).
  */
 #include "sim.h"
@@ -58,6 +64,16 @@ int faults_set(cJSON *req, char *err, size_t errlen)
         tmp[n].next = (int)jnum(r, "next", 0);
         tmp[n].ms = (long)jnum(r, "ms", 0);
         given[n] = cJSON_GetObjectItem(r, "next") != NULL;
+        const char *commit = jstr(r, "commit");
+        if (commit && strcmp(k, "latency") != 0) {
+            snprintf(err, errlen, "rule %d: \"commit\" goes with kind latency", n);
+            return -1;
+        }
+        if (commit && strcmp(commit, "before") != 0 && strcmp(commit, "after") != 0) {
+            snprintf(err, errlen, "rule %d: \"commit\" must be \"before\" or \"after\"", n);
+            return -1;
+        }
+        tmp[n].commit_first = commit && strcmp(commit, "before") == 0;
         if (!given[n] && tmp[n].probability <= 0) {
             snprintf(err, errlen, "rule %d: needs \"probability\" > 0 or \"next\"", n);
             return -1;
@@ -87,6 +103,8 @@ cJSON *faults_dump(void)
         if (next_given[i])
             jset_num(r, "next", SIM->rules[i].next);
         jset_num(r, "ms", (double)SIM->rules[i].ms);
+        if (strcmp(SIM->rules[i].kind, "latency") == 0)
+            jset_str(r, "commit", SIM->rules[i].commit_first ? "before" : "after");
         cJSON_AddItemToArray(a, r);
     }
     return a;
@@ -126,6 +144,7 @@ int faults_pick(sim_req *rq, sim_fault *f)
         if (fire) {
             snprintf(f->kind, sizeof f->kind, "%s", r->kind);
             f->ms = r->ms;
+            f->commit_first = r->commit_first;
             return 1;
         }
     }

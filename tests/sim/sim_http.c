@@ -153,7 +153,7 @@ static enum MHD_Result dispatch(sim_req *rq)
         answer_413(rq, &rs);
         return finish(rq, &rs, NULL);
     }
-    sim_fault f = {{0}, 0};
+    sim_fault f = {{0}, 0, 0};
     int fires = 0;
     if (rq->system != 'A') {
         pthread_mutex_lock(&SIM->mu);
@@ -164,7 +164,17 @@ static enum MHD_Result dispatch(sim_req *rq)
         snprintf(rq->fault, sizeof rq->fault, "%s", f.kind);
         fires = 0;
     }
+    if (fires && strcmp(f.kind, "latency") == 0 && f.commit_first) {
+        /* applied now, answered late: a client that gives up meanwhile never hears of it */
+        pthread_mutex_lock(&SIM->mu);
+        h(rq, &rs);
+        pthread_mutex_unlock(&SIM->mu);
+        sleep_ms(f.ms > 0 ? f.ms : 200);
+        return finish(rq, &rs, NULL);
+    }
     if (fires && strcmp(f.kind, "latency") == 0) {
+        /* applied after the wait, whether the client is still there or not (M3 goes on
+         * executing a call its client has given up on) */
         sleep_ms(f.ms > 0 ? f.ms : 200);
         fires = 0;
     }

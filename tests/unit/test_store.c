@@ -437,14 +437,17 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
         free(old[i]);
     mlc_store_close(st);
 
-    /* a database left by the previous mlc (schema 2, no run table) is upgraded */
+    /* a database left by an earlier mlc (schema 2: no run table, no in-doubt columns) is upgraded */
     sqlite3 *db;
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     /* (and without the inbox quarantine columns of schema 4) */
     ck_assert_int_eq(sqlite3_exec(db,
                                   "DROP TABLE run; ALTER TABLE inbox DROP COLUMN attempts;"
                                   "ALTER TABLE inbox DROP COLUMN next_attempt_at; ALTER TABLE inbox DROP COLUMN "
-                                  "last_error; ALTER TABLE inbox DROP COLUMN failed_at; PRAGMA user_version=2",
+                                  "last_error; ALTER TABLE inbox DROP COLUMN failed_at;"
+                                  "ALTER TABLE receipt DROP COLUMN call_started_at;"
+                                  "ALTER TABLE receipt DROP COLUMN settle_after; ALTER TABLE link DROP COLUMN settle_after;"
+                                  "PRAGMA user_version=2",
                                   NULL, NULL, NULL),
                      SQLITE_OK);
     sqlite3_close(db);
