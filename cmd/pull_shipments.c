@@ -126,8 +126,25 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
             mlc_ss_free(ss);
             return cmd_fail(ctx, &e);
         }
-        if (cur && mlc_dates_parse_rfc3339(cur, &t) == 0)
+        if (cur && mlc_dates_parse_rfc3339(cur, &t) == 0) {
             from = t - (time_t)overlap;
+        } else if (!cur) {
+            /* A fresh state (first run, a lost or moved state directory): a bounded
+             * lookback, never all history. What is re-emitted is found in M3 by
+             * post-receipts (already_posted), not posted again. */
+            long long days = mlc_config_int(cfg, "cloudsuite.initial_lookback_days");
+            char detail[160], when[32];
+            if (days < 0)
+                days = 0;
+            from = time(NULL) - (time_t)(days * 86400);
+            mlc_dates_format_rfc3339(from, when);
+            mlc_log_warn(p.log, "fresh state: no cursor for %s; reading from %s (cloudsuite.initial_lookback_days: %lld)",
+                         stream, when, days);
+            snprintf(detail, sizeof detail, "{\"stream\":\"%s\",\"from\":\"%s\",\"lookback_days\":%lld}", stream,
+                     when, days);
+            if (mlc_store_audit(st, 0, "fresh_state", detail, &e))
+                mlc_log_error(p.log, "audit: %s", e.msg);
+        }
         free(cur);
     }
     p.w = mlc_jsonl_writer_new(stdout);

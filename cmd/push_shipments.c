@@ -8,10 +8,18 @@
  * intent without a ShipStation id looks the key up before creating again, so a
  * crash or a lost response never makes a second shipment. V1 upserts by
  * orderKey. An unchanged PO (same payload hash) costs no API call.
+ *
+ * In doubt (issue 17): a create whose outcome is unknown (timeout, reset, broken
+ * answer, a killed run) may still be executing in ShipStation. Its intent records,
+ * when the call starts, until when (deadline shipstation.timeout + retry.in_doubt_margin);
+ * the key is looked up only after that, never before. A fresh state (no V2 link at
+ * all: a lost or moved state directory) looks every key up before creating:
+ * ShipStation is the memory, the link table a cache.
  * Not here: mapping (lib/map), the API calls (lib/inbound), SQL (lib/store).
  */
 #include "backoff.h"
 #include "builtin.h"
+#include "dates.h"
 #include "cmd.h"
 #include "inbound.h"
 #include "jsonl.h"
@@ -63,7 +71,9 @@ typedef struct push_run {
     size_t batch_max;
     pending *batch;
     size_t nbatch;
-    long created, updated, unchanged, cancelled, rejected, failed, not_pushed;
+    long created, updated, unchanged, cancelled, rejected, failed, not_pushed, in_doubt;
+    int fresh;           /* V2 and no link in the store: look keys up before creating */
+    long long timeout_s, margin_s;
     mlc_err worst;
     int out_closed;
 } push_run;
@@ -107,7 +117,11 @@ static void emit_result(push_run *r, const char *po, const char *key, const char
         r->updated++;
     else if (!strcmp(action, "cancelled"))
         r->cancelled++;
-    else
+    else if (!strcmp(action, "in_doubt")) {
+        r->in_doubt++;
+        if (r->worst == MLC_OK)
+            r->worst = MLC_ERR_TRANSIENT; /* exit 75: a later run settles it */
+    } else
         r->unchanged++;
 }
 
@@ -212,8 +226,14 @@ static void flush_v2(push_run *r)
             free(res);
             break;
         }
-        for (size_t i = 0; i < r->nbatch; i++)
+        time_t started = time(NULL);
+        for (size_t i = 0; i < r->nbatch; i++) {
+            mlc_error se;
             payloads[i] = r->batch[i].payload;
+            /* until when this create may still be executing, should we die in it */
+            if (mlc_store_link_set_settle(r->st, r->batch[i].po, (int64_t)started + r->timeout_s + r->margin_s, &se))
+                mlc_log_error(r->log, "%s", se.msg);
+        }
         mlc_err rc = mlc_inbound_v2_create(r->ss, payloads, r->nbatch, res, &e);
         free(payloads);
         if (rc == MLC_OK) {
@@ -253,9 +273,18 @@ static void flush_v2(push_run *r)
             batch_clear(r);
             break;
         }
+        /* The outcome is unknown and ShipStation may still be executing the call: the
+         * keys are looked up only once it cannot be (now + the margin), never before. */
         long ms = mlc_backoff_delay_ms(bo, attempt);
-        mlc_log_warn(r->log, "create call failed (%s): looking the %zu keys up, then retrying in %ld ms", e.msg,
-                     r->nbatch, ms);
+        if (ms < r->margin_s * 1000)
+            ms = (long)(r->margin_s * 1000);
+        for (size_t i = 0; i < r->nbatch; i++) {
+            mlc_error se;
+            if (mlc_store_link_set_settle(r->st, r->batch[i].po, (int64_t)time(NULL) + r->margin_s, &se))
+                mlc_log_error(r->log, "%s", se.msg);
+        }
+        mlc_log_warn(r->log, "create call failed (%s): %zu creates in doubt; looking the keys up in %ld ms, then "
+                     "retrying", e.msg, r->nbatch, ms);
         struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
         nanosleep(&ts, NULL);
         r->nbatch = resolve_unknown(r);
@@ -433,6 +462,48 @@ static void replace_v2(push_run *r, const char *po, mlc_store_link *link, cJSON 
     enqueue(r, payload, po, key, hash, "updated");
 }
 
+/* Fresh state: is this PO's shipment already in ShipStation? Its keys are looked up
+ * revision by revision (a changed PO was cancelled and re-created under the next
+ * one). 1 = handled (linked to the live shipment, or the lookup failed and the PO is
+ * left for a later run); 0 = not there: create, under the key now in key (the next
+ * revision if only cancelled ones exist; payload updated). */
+static int fresh_lookup(push_run *r, const char *po, char *key, size_t cap, const char *hash, cJSON *payload,
+                        const cJSON *rec)
+{
+    long long cono;
+    char p[32], k[64];
+    int rev = 1;
+    mlc_error e;
+    if (mlc_map_parse_order_key(key, &cono, p, &rev))
+        return 0;
+    for (int i = 0; i < 50; i++, rev++) {
+        mlc_inbound_result found;
+        mlc_map_order_key(cono, p, rev, k, sizeof k);
+        mlc_err rc = mlc_inbound_v2_find(r->ss, k, &found, &e);
+        if (rc == MLC_ERR_NOTFOUND)
+            break;
+        if (rc) {
+            fail(r, po, &e);
+            cJSON_Delete(payload);
+            return 1;
+        }
+        if (strcmp(found.status, "cancelled") != 0) {
+            /* [limit] the live shipment is linked as it is: a PO changed while the
+             * state was lost is updated on its next change, not now */
+            link_save(r, po, k, found.id, hash, "open", rec);
+            emit_result(r, po, k, found.id, "unchanged");
+            cJSON_Delete(payload);
+            return 1;
+        }
+    }
+    if (rev > 1 && strcmp(k, key) != 0) {
+        mlc_map_order_key(cono, p, rev, k, sizeof k);
+        snprintf(key, cap, "%s", k);
+        cJSON_ReplaceItemInObjectCaseSensitive(payload, "external_shipment_id", cJSON_CreateString(key));
+    }
+    return 0;
+}
+
 static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char *line, size_t len)
 {
     mlc_error e;
@@ -488,6 +559,15 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
         if (link && link->shipstation_id)
             cJSON_AddNumberToObject(payload, "orderId", strtod(link->shipstation_id, NULL));
         enqueue(r, payload, po, key, hash, link && link->shipstation_id ? "updated" : "created");
+    } else if (link && !link->shipstation_id && link->settle_after > (int64_t)time(NULL)) {
+        /* an earlier run's create may still be executing: never look it up (or create
+         * again) before it cannot be */
+        char when[32];
+        mlc_dates_format_rfc3339((time_t)link->settle_after, when);
+        mlc_log_warn(r->log, "PO %s: the create of %s may still be executing in ShipStation; settled after %s", po,
+                     link->order_key, when);
+        emit_result(r, po, link->order_key, NULL, "in_doubt");
+        cJSON_Delete(payload);
     } else if (link && !link->shipstation_id) {
         /* an intent from an earlier run: did that create reach ShipStation? */
         mlc_inbound_result found;
@@ -511,6 +591,8 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
         }
     } else if (link && link->shipstation_id) {
         replace_v2(r, po, link, payload, hash, rec);
+    } else if (r->fresh && fresh_lookup(r, po, key, sizeof key, hash, payload, rec)) {
+        /* found in ShipStation (linked), or the lookup failed (reported): no create */
     } else {
         link_save(r, po, key, NULL, hash, "open", rec); /* intent before the create */
         enqueue(r, payload, po, key, hash, "created");
@@ -567,8 +649,8 @@ static int parse_opts(int argc, char **argv, push_run *r, const char **file, con
 
 static int finish(push_run *r)
 {
-    mlc_log_info(r->log, "%ld created, %ld updated, %ld unchanged, %ld cancelled, %ld rejected, %ld failed",
-                 r->created, r->updated, r->unchanged, r->cancelled, r->rejected, r->failed);
+    mlc_log_info(r->log, "%ld created, %ld updated, %ld unchanged, %ld cancelled, %ld in doubt, %ld rejected, %ld failed",
+                 r->created, r->updated, r->unchanged, r->cancelled, r->in_doubt, r->rejected, r->failed);
     if (r->not_pushed)
         mlc_log_warn(r->log, "stopped: %ld POs not pushed; the next pull-pos emits them again", r->not_pushed);
     if (r->worst == MLC_ERR_TRANSIENT)
@@ -606,6 +688,22 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
             fclose(in);
         mlc_map_free(r.map);
         return cmd_fail(ctx, &e);
+    }
+    r.timeout_s = mlc_config_int(r.cfg, "shipstation.timeout");
+    r.margin_s = mlc_config_int(r.cfg, "retry.in_doubt_margin");
+    if (r.timeout_s < 0)
+        r.timeout_s = 0;
+    if (r.margin_s < 0)
+        r.margin_s = 0;
+    if (!r.dry_run && r.api == MLC_SS_V2) {
+        long nlinks = 0;
+        if (mlc_store_link_count(r.st, "v2", &nlinks, &e) == MLC_OK && nlinks == 0) {
+            r.fresh = 1;
+            mlc_log_warn(r.log, "fresh state: no shipment links in the store; each PO's key is looked up in "
+                         "ShipStation before anything is created");
+            if (mlc_store_audit(r.st, 0, "fresh_state", "{\"stream\":\"push-shipments:v2\"}", &e))
+                mlc_log_error(r.log, "audit: %s", e.msg);
+        }
     }
     r.batch = calloc(r.batch_max, sizeof *r.batch);
     r.source = file ? file : "stdin";

@@ -30,8 +30,9 @@ static const char usage[] =
     "\n"
     "      --webhooks       the webhook inbox instead of the receipts\n"
     "      --all            with --webhooks: fetched notifications too\n"
-    "  -s, --state STATE    only receipts in STATE: pending, in_flight, queued, exhausted,\n"
-    "                       needs_review, posted, voided (repeat or comma-separate)\n"
+    "  -s, --state STATE    only receipts in STATE: pending, in_flight, in_doubt, queued,\n"
+    "                       exhausted, needs_review, posted, already_posted, voided\n"
+    "                       (repeat or comma-separate)\n"
     "  -p, --po PUNO        only receipts of this purchase order\n"
     "      --shipment ID    only receipts of this ShipStation shipment\n"
     "      --since T        only receipts changed at or after T: RFC 3339, YYYY-MM-DD,\n"
@@ -97,6 +98,8 @@ static int print_table(mlc_store_receipt **rows, size_t n)
         snprintf(att, sizeof att, "%d", r->attempts);
         if (r->next_attempt_at > 0 && r->state == MLC_RECEIPT_QUEUED)
             mlc_dates_format_rfc3339((time_t)r->next_attempt_at, next);
+        else if (r->state == MLC_RECEIPT_IN_DOUBT && r->settle_after > 0)
+            mlc_dates_format_rfc3339((time_t)r->settle_after, next); /* settled then, by its trace */
         else if (r->state == MLC_RECEIPT_QUEUED || r->state == MLC_RECEIPT_PENDING)
             snprintf(next, sizeof next, "now");
         if (r->subline)

@@ -29,7 +29,10 @@ static const char usage[] =
     "Re-posts receipts to CloudSuite through the same exactly-once path as post-receipts,\n"
     "and writes receipt records with their new status. Exhausted (and queued or pending)\n"
     "receipts are replayed at once; needs_review ones only with --force after you checked\n"
-    "the PO line in CloudSuite; posted and voided ones are left alone (and said so).\n"
+    "the PO line in CloudSuite; posted, already_posted, in_doubt and voided ones are left\n"
+    "alone (and said so). Before a receipt is offered or posted again, the PO line's receipt\n"
+    "transactions in M3 are read: one M3 already carries (its delivery note on the line) is\n"
+    "recorded already_posted instead.\n"
     "Without ids or filters, receipt ids or receipt records are read from standard input.\n"
     "\n"
     "      --exhausted     every exhausted receipt\n"
@@ -72,7 +75,8 @@ static void on_receipt(void *ud, const mlc_store_receipt *row, const char *statu
     replay_run *p = ud;
     if (!strcmp(status, "exhausted") || !strcmp(status, "needs_review"))
         p->failed++;
-    else if (!strcmp(status, "queued") || !strcmp(status, "pending") || !strcmp(status, "in_flight"))
+    else if (!strcmp(status, "queued") || !strcmp(status, "pending") || !strcmp(status, "in_flight") ||
+             !strcmp(status, "in_doubt"))
         p->transient++;
     emit(p, receipt_record(row, status));
     mlc_log_progress(p->log, "receipts", ++p->done, (long)p->n);
@@ -225,7 +229,14 @@ static mlc_err precheck(replay_run *p, mlc_store *st, int force, mlc_error *err)
         long long id = (long long)row->id;
         switch (row->state) {
         case MLC_RECEIPT_POSTED:
+        case MLC_RECEIPT_ALREADY_POSTED:
             mlc_log_warn(p->log, "receipt %lld: already posted, nothing to replay", id);
+            break;
+        case MLC_RECEIPT_IN_DOUBT:
+            mlc_log_warn(p->log,
+                         "receipt %lld: in doubt (its call may still be executing in M3); `mlc post-receipts` "
+                         "settles it by its trace in M3 once it cannot be",
+                         id);
             break;
         case MLC_RECEIPT_VOIDED:
             mlc_log_warn(p->log, "receipt %lld: voided (its shipment was voided before posting), nothing to replay",
@@ -366,8 +377,11 @@ int cmd_replay(int argc, char **argv, mlc_ctx *ctx)
         mlc_log_progress_done(p.log);
         const mlc_receipt_stats *s = mlc_receipt_stats_get(eng);
         if (!dry_run)
-            mlc_log_info(p.log, "%zu asked, %ld posted, %ld queued, %ld exhausted, %ld needs review, %ld M3 calls",
-                         p.n, s->posted, s->queued, s->exhausted, s->needs_review, s->m3_calls);
+            mlc_log_info(p.log,
+                         "%zu asked, %ld posted, %ld already posted, %ld queued, %ld in doubt, %ld exhausted, "
+                         "%ld needs review, %ld M3 calls",
+                         p.n, s->posted, s->already_posted, s->queued, s->in_doubt, s->exhausted, s->needs_review,
+                         s->m3_calls);
     }
     mlc_jsonl_writer_flush(p.w, &e);
     if (!rc)

@@ -1395,10 +1395,38 @@ mlc_err mlc_receipt_post_due(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_er
     return post_loop(r, &f, 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED, cb, ud, err);
 }
 
+/* Before a receipt is replayed (an exhausted one may have been refused only because
+ * an earlier call of its own was applied after all): does M3 carry it? If so, and
+ * not a dry run, it is recorded already_posted. */
+static mlc_err carried_by_m3(mlc_receipt *r, mlc_store_receipt *row, int *carried, int dry_run, mlc_error *err)
+{
+    trace_set ts;
+    int matches = 0;
+    *carried = 0;
+    mlc_err rc = read_trace(r, &row, 1, &ts, err);
+    if (rc)
+        return rc;
+    if (in_m3(r, row, &ts, &matches) == 1) {
+        *carried = 1;
+        if (!dry_run) {
+            char sudo[SUDO_MAX + 1], dn[64];
+            row_sudo(row, sudo);
+            set_state(r, row, MLC_RECEIPT_ALREADY_POSTED, row->attempts, 0, NULL);
+            audit(r, row->id, "already_posted", "{\"trace\":\"%s\",\"delivery_note\":%s,\"matches\":%d,"
+                  "\"from\":\"%s\",\"on\":\"replay\"}", r->trace_table, jesc(sudo, dn, sizeof dn), matches,
+                  mlc_receipt_state_name(row->state));
+            r->stats.already_posted++;
+        }
+    }
+    trace_free(&ts);
+    return MLC_OK;
+}
+
 mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int force, const char *reason,
                            int dry_run, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     char esc[600];
+    mlc_err rc_trace;
     for (size_t i = 0; i < n; i++) {
         mlc_store_receipt *row = NULL;
         mlc_error e;
@@ -1409,17 +1437,31 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
         const char *skip = NULL;
         switch (row->state) {
         case MLC_RECEIPT_POSTED: skip = "posted"; break;
+        case MLC_RECEIPT_ALREADY_POSTED: skip = "already posted (found in M3)"; break;
         case MLC_RECEIPT_VOIDED: skip = "voided"; break;
         case MLC_RECEIPT_IN_FLIGHT: skip = "in flight"; break;
+        case MLC_RECEIPT_IN_DOUBT: skip = "in doubt (settled by post-receipts once its call cannot be executing)"; break;
         case MLC_RECEIPT_NEEDS_REVIEW:
             if (!force)
                 skip = "needs_review (check CloudSuite, then replay with --force --reason)";
             break;
         default: break;
         }
+        int carried = 0;
+        if (!skip && (rc_trace = carried_by_m3(r, row, &carried, dry_run, err)) != MLC_OK) {
+            mlc_store_receipt_free(row);
+            return rc_trace; /* M3 cannot be read now: nothing offered blindly */
+        }
         if (skip) {
             mlc_log_info(r->log, "receipt %lld: %s: nothing to replay", (long long)row->id, skip);
             cb(ud, row, mlc_receipt_state_name(row->state));
+        } else if (carried) {
+            mlc_log_info(r->log, "receipt %lld: M3 already carries it (its delivery note on PO %s line %d): not replayed",
+                         (long long)row->id, row->po, row->line);
+            if (!dry_run)
+                report(r, cb, ud, row->id, "already_posted");
+            else
+                cb(ud, row, "already_posted");
         } else if (dry_run) {
             cb(ud, row, "would_replay");
         } else {

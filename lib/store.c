@@ -514,6 +514,22 @@ mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *er
     return run(st, s, err, "write link");
 }
 
+mlc_err mlc_store_link_count(mlc_store *st, const char *api, long *n, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT count(*) FROM link WHERE api=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, api);
+    if (sqlite3_step(s) == SQLITE_ROW)
+        *n = (long)sqlite3_column_int64(s, 0);
+    else
+        rc = db_error(st, err, "count links");
+    sqlite3_finalize(s);
+    return rc;
+}
+
 mlc_err mlc_store_link_set_settle(mlc_store *st, const char *po, int64_t settle_after, mlc_error *err)
 {
     sqlite3_stmt *s;

@@ -88,6 +88,8 @@ mlc_err mlc_store_link_get(mlc_store *st, const char *po, mlc_store_link **out, 
 mlc_err mlc_store_link_by_key(mlc_store *st, const char *order_key, mlc_store_link **out, mlc_error *err);
 mlc_err mlc_store_link_by_shipstation_id(mlc_store *st, const char *ssid, mlc_store_link **out, mlc_error *err);
 mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *err);
+/* How many links of an API ("v2"/"v1") the store holds (0: a fresh state). */
+mlc_err mlc_store_link_count(mlc_store *st, const char *api, long *n, mlc_error *err);
 /* Records, as a create call starts, until when it may still be executing. */
 mlc_err mlc_store_link_set_settle(mlc_store *st, const char *po, int64_t settle_after, mlc_error *err);
 
