@@ -2,8 +2,9 @@
 # test_post_receipts.sh: mlc post-receipts against mlc-sim: every shipped line
 # received exactly once with its tracking number; duplicates not posted; M3
 # refusals exhausted with M3's message; 20% faults of every kind (429, 5xx,
-# resets, commit-then-drop) and 50 kill -9 at random points: nothing lost,
-# nothing twice.
+# resets, commit-then-drop) and 50 kill -9 at random points while M3 is slow
+# (receipt calls that commit seconds after the client was killed or gave up, on
+# both routes): nothing lost, nothing twice, by the sim's own books.
 . tests/integration/lib.sh
 sim_start --fault-seed 7
 sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}"
@@ -71,9 +72,12 @@ check_eq "advise_at_ship: audited" 1 "$(sqlite3 "$DB" "select count(*) from audi
 # ---- faults: 20% of every kind on the receipt and read calls ----
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 11
-sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}"
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}" "    retry: {in_doubt_margin: 0}"
 sim_config_under cloudsuite "bulk_size: 4"
 sim_config_under cloudsuite "bulk_read_size: 8"
+# calls in doubt are settled 1 s after they started (deadline 1 s, no gateway)
+sim_config_under cloudsuite "timeout: 1"
+sim_config_under cloudsuite "gateway_timeout: 0"
 DB="$MLC_STATE_DIR/sim.db"
 shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
 lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
@@ -86,10 +90,10 @@ done
 admin POST faults "{\"seed\":11,\"rules\":[${rules%,}]}" >/dev/null
 "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>"$SIM_DIR/errf"
 i=0
-while [ $i -lt 60 ]; do
-  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight')")
+while [ $i -lt 80 ]; do
+  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
   [ "$left" = 0 ] && break
-  sleep 0.05
+  sleep 0.3
   "$MLC" post-receipts </dev/null >/dev/null 2>>"$SIM_DIR/errf"
   i=$((i + 1))
 done
@@ -101,40 +105,64 @@ check_eq "with faults: M3 has every line" "$lines" "$(received)"
 check_eq "with faults: no line twice" 1 "$(exactly_once)"
 check "faults really fired" test "$(state '[.counters.requests | to_entries[] | select(.key | test(" (429|500|503)$")) | .value] | add // 0')" -gt 0
 check "retries were audited" test "$(sqlite3 "$DB" "select count(*) from audit where event in ('queued','not_applied','call_failed')")" -gt 0
+check "lost answers went in_doubt and were settled by the delivery note" \
+  test "$(sqlite3 "$DB" "select count(*) from audit where event in ('posted','not_applied') and detail like '%\"settled_by\":\"delivery_note\"%'")" -gt 0
 
-# ---- kill -9 at random points, 50 runs ----
+# ---- kill -9 at random points, 50 runs, M3 slow on both receipt routes ----
+# A quarter of the receipt calls take 1.5 to 4 s and commit after that wait, whether
+# the client is still there or not (killed, or gone at its 2 s timeout); a tenth of
+# the PPS001MI ones commit and then drop the answer. Calls are settled 6 s after they
+# start (deadline 2 s + "gateway" 3 s + margin 1 s), past every commit.
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 5
-sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 100}"
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 100}" "    retry: {in_doubt_margin: 1}"
 sim_config_under cloudsuite "bulk_size: 5"
 sim_config_under cloudsuite "bulk_read_size: 10"
+sim_config_under cloudsuite "timeout: 2"
+sim_config_under cloudsuite "gateway_timeout: 3"
 DB="$MLC_STATE_DIR/sim.db"
 shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
 lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
-admin POST faults '{"seed":5,"rules":[{"match":"M3 *","kind":"latency","probability":1,"ms":15},{"match":"M3 PPS001MI/Receipt","kind":"commit_drop","probability":0.1}]}' >/dev/null
+admin POST faults '{"seed":5,"rules":[
+  {"match":"M3 PPS001MI/Receipt","kind":"latency","probability":0.12,"ms":4000,"commit":"after"},
+  {"match":"M3 PPS001MI/Receipt","kind":"latency","probability":0.14,"ms":1500,"commit":"after"},
+  {"match":"M3 MHS850MI/AddPOReceipt","kind":"latency","probability":0.12,"ms":4000,"commit":"after"},
+  {"match":"M3 MHS850MI/AddPOReceipt","kind":"latency","probability":0.14,"ms":1500,"commit":"after"},
+  {"match":"M3 PPS001MI/Receipt","kind":"commit_drop","probability":0.1},
+  {"match":"M3 *","kind":"latency","probability":1,"ms":15}]}' >/dev/null
 n=0
 while [ $n -lt 50 ]; do
   "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1 &
   pid=$!
-  sleep "0.0$(awk -v s=$n 'BEGIN{srand(s); printf "%02d", int(rand()*90)+5}')"
+  sleep "0.$(awk -v s=$n 'BEGIN{srand(s); printf "%02d", int(rand()*90)+5}')"
   kill -9 $pid 2>/dev/null
   wait $pid 2>/dev/null
   n=$((n + 1))
 done
+slow=$(state '[.counters.requests | to_entries[] | select(.key | test("^M3")) | .value] | add // 0')
 admin DELETE faults >/dev/null
 i=0
-while [ $i -lt 40 ]; do
+while [ $i -lt 60 ]; do
   "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>>"$SIM_DIR/errk"
-  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight')")
+  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
   [ "$left" = 0 ] && break
+  sleep 0.5
   i=$((i + 1))
 done
 review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
-check_eq "after 50 kill -9: the queue drains" 0 "$left"
-check_eq "after 50 kill -9: no line twice in M3" 1 "$(exactly_once)"
-check_eq "after 50 kill -9: nothing lost (posted + needs_review = lines)" "$lines" \
-  "$(sqlite3 "$DB" "select count(*) from receipt where state in ('posted','needs_review')")"
-check_eq "after 50 kill -9: M3 received exactly what the ledger says was posted" \
-  "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")" "$(received)"
-echo "# kill -9 runs left $review receipts for review"
+# the sim's books: what M3 received per PO line against what was shipped
+books=$(jq -s '[.[] | .items[] | {key: .po_line, value: .qty}] | group_by(.key) | map({key: .[0].key, value: (map(.value) | add)}) | from_entries' "$SIM_DIR/ship.jsonl")
+got=$(state '[.m3.receipts[] | {key: "\(.PUNO)/\(.PNLI)/\(.PNLS)", value: (.RVQA | tonumber)}] | group_by(.key) | map({key: .[0].key, value: (map(.value) | add)}) | from_entries')
+lost=$(jq -n --argjson s "$books" --argjson g "$got" '[$s | to_entries[] | select(($g[.key] // 0) < .value)] | length')
+double=$(jq -n --argjson s "$books" --argjson g "$got" '[$s | to_entries[] | select(($g[.key] // 0) > .value)] | length')
+settled=$(sqlite3 "$DB" "select count(*) from audit where event in ('posted','not_applied') and detail like '%\"settled_by\":\"delivery_note\"%'")
+check_eq "after 50 kill -9 with slow M3: the queue drains" 0 "$left"
+check_eq "after 50 kill -9 with slow M3: no line received twice" 1 "$(exactly_once)"
+check_eq "after 50 kill -9 with slow M3: 0 lines short in M3 (lost)" 0 "$lost"
+check_eq "after 50 kill -9 with slow M3: 0 lines over in M3 (double)" 0 "$double"
+check_eq "after 50 kill -9 with slow M3: every line posted or found already posted" "$lines" \
+  "$(sqlite3 "$DB" "select count(*) from receipt where state in ('posted','already_posted')")"
+check "both routes were slowed and received" test "$(state '[.m3.receipts[].route] | unique | length')" = 2
+check "calls were in doubt and settled by their delivery note ($settled)" test "$settled" -gt 0
+echo "# kill -9 with slow M3: 50 runs, $lines lines, lost $lost, double $double, $review for review, $settled settled by delivery note, $slow M3 requests"
 t_done
