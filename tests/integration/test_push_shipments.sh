@@ -2,7 +2,10 @@
 # test_push_shipments.sh: mlc pull-pos | mlc push-shipments against mlc-sim, V2 and V1:
 # one shipment per PO, reruns push nothing, a changed PO is updated exactly once,
 # kill -9 between the create call and the link write and commit-then-drop on the
-# create call still leave exactly one shipment per PO; unmappable POs rejected.
+# create call still leave exactly one shipment per PO (a create in doubt is looked up
+# only after its deadline + margin: never while ShipStation may still execute it);
+# 20 kill -9 at random points while creates commit seconds later; unmappable POs
+# rejected.
 . tests/integration/lib.sh
 sim_start
 DB="$MLC_STATE_DIR/sim.db"
@@ -48,6 +51,9 @@ check_eq "and not again" unchanged "$(jq -r .action "$SIM_DIR/ib4.jsonl")"
 # in the sim and the process killed while it waits; the rerun must not duplicate
 sim_stop; rm -rf "$SIM_DIR"
 sim_start
+# a create in doubt is settled 3 s after it started (deadline 2 s + margin 1 s)
+sim_config_under shipstation "timeout: 2"
+sim_config_add "    retry: {in_doubt_margin: 1}"
 "$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
 admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"latency","next":1,"ms":1500}]}' >/dev/null
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >/dev/null 2>&1 &
@@ -61,6 +67,11 @@ sleep 0.5; kill -9 $pid; wait $pid 2>/dev/null
 live() { state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled")] | length'; }
 i=0; while [ "$(live)" -lt "$mapped" ] && [ $i -lt 40 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "the killed run's create reached ShipStation" "$mapped" "$(live)"
+"$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib5a.jsonl" 2>/dev/null; rc=$?
+check_eq "a rerun inside the window: every PO in_doubt, exit 75" "$mapped 75" \
+  "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ib5a.jsonl" | wc -l) $rc"
+check_eq "and nothing created or looked up meanwhile" "$mapped" "$(live)"
+sleep 3
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib5.jsonl" 2>/dev/null
 check_eq "after kill -9, the rerun links them without creating" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib5.jsonl" | wc -l)"
 check_eq "exactly one shipment per PO after kill -9" "$mapped" "$(live)"
@@ -69,12 +80,46 @@ check_eq "every link has its ShipStation id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db
 # commit-then-drop on the create call: applied, response lost
 sim_stop; rm -rf "$SIM_DIR"
 sim_start
-sim_config_add "    retry: {base_ms: 10, cap_ms: 50}"
+sim_config_add "    retry: {base_ms: 10, cap_ms: 50, in_doubt_margin: 1}"
 "$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
 admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"commit_drop","next":1}]}' >/dev/null
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib6.jsonl" 2>/dev/null
 check_eq "after commit-then-drop every PO is reported created" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib6.jsonl" | wc -l)"
 check_eq "exactly one shipment per PO after commit-then-drop" "$mapped" "$(live)"
+
+# kill -9 at random points, 20 runs, while creates commit 1-3 s later (after the kill
+# or the client's 1 s timeout); a create is settled 2.5 s after it started
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 3
+sim_config_under shipstation "timeout: 1"
+sim_config_add "    retry: {base_ms: 10, cap_ms: 50, in_doubt_margin: 2}"
+"$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
+split -n l/4 "$SIM_DIR/pos.jsonl" "$SIM_DIR/part."
+admin POST faults '{"seed":3,"rules":[
+  {"match":"POST /v2/shipments","kind":"latency","probability":0.3,"ms":3000,"commit":"after"},
+  {"match":"POST /v2/shipments","kind":"latency","probability":0.4,"ms":1000,"commit":"after"},
+  {"match":"POST /v2/shipments","kind":"commit_drop","probability":0.1}]}' >/dev/null
+n=0
+while [ $n -lt 20 ]; do
+  cat "$SIM_DIR"/part.* | "$MLC" push-shipments --batch 10 >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.$(awk -v s=$n 'BEGIN{srand(s); printf "%02d", int(rand()*90)+5}')"
+  kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+  n=$((n + 1))
+done
+admin DELETE faults >/dev/null
+i=0
+while [ $i -lt 30 ]; do
+  "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ibk.jsonl" 2>/dev/null
+  [ "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ibk.jsonl" | wc -l)" = 0 ] && break
+  sleep 0.5; i=$((i + 1))
+done
+dupes=$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .items[0].external_order_id] | group_by(.) | map(select(length > 1)) | length')
+check_eq "after 20 kill -9 with slow creates: every PO settled" 0 "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ibk.jsonl" | wc -l)"
+check_eq "after 20 kill -9 with slow creates: one live shipment per PO" "$mapped" "$(live)"
+check_eq "after 20 kill -9 with slow creates: no PO twice" 0 "$dupes"
+check_eq "after 20 kill -9 with slow creates: every link has its id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
+echo "# kill -9 with slow creates: 20 runs, $mapped POs, $(live) live shipments, $dupes POs twice"
 
 # V1: createorders upserts by orderKey, at most 100 a call
 sim_stop; rm -rf "$SIM_DIR"
