@@ -153,6 +153,8 @@ struct mlc_m3 {
     long long cono;
     char divi[16];
     char *source;
+    long last_status; /* HTTP status of the last call's answer, 0 = none */
+    int last_sent;    /* the last call's request went out (or may have) */
 };
 
 /* ---- results ------------------------------------------------------------ */
@@ -500,6 +502,8 @@ const char *mlc_m3_result_code(const mlc_m3_result *r) { const m3_tx *t = first_
 const char *mlc_m3_result_type(const mlc_m3_result *r) { const m3_tx *t = first_err(r); return t ? nz(t->type) : ""; }
 const char *mlc_m3_result_field(const mlc_m3_result *r) { const m3_tx *t = first_err(r); return t ? nz(t->field) : ""; }
 long mlc_m3_result_http_status(const mlc_m3_result *r) { return r ? r->http_status : 0; }
+long mlc_m3_last_http_status(const mlc_m3 *m3) { return m3 ? m3->last_status : 0; }
+int mlc_m3_last_sent(const mlc_m3 *m3) { return m3 ? m3->last_sent : 0; }
 
 size_t mlc_m3_result_tx_count(const mlc_m3_result *r) { return r ? r->ntx : 0; }
 int mlc_m3_result_tx_ok(const mlc_m3_result *r, size_t tx) { return r && tx < r->ntx && r->tx[tx].ok; }
@@ -774,6 +778,7 @@ static mlc_err send_authed(mlc_m3 *m3, mlc_http_request *req, const char *what,
             hdrs[h++] = "Content-Type: application/json";
         hdrs[h] = NULL;
         req->headers = hdrs;
+        m3->last_sent = 1;
         rc = mlc_http_do(m3->http, req, resp, err);
         if (rc == MLC_OK && resp->status == 401 && attempt == 0) {
             if (m3->log)
@@ -859,8 +864,11 @@ mlc_err mlc_m3_execute2(mlc_m3 *m3, const char *pgm, const char *trn, const mlc_
     if (!url)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     mlc_http_request req = {.method = "GET", .url = url};
-    mlc_http_response resp;
+    mlc_http_response resp = {0};
+    m3->last_status = 0;
+    m3->last_sent = 0;
     rc = send_authed(m3, &req, what, &resp, err);
+    m3->last_status = rc == MLC_OK || rc == MLC_ERR_TRANSIENT ? resp.status : 0;
     if (rc == MLC_OK || (rc == MLC_ERR_TRANSIENT && resp.status))
         rc = map_status(&resp, what, out, err);
     mlc_http_response_free(&resp);
@@ -930,8 +938,11 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
     snprintf(what, sizeof what, "%s (bulk of %zu)", pgm_trn, n);
     mlc_http_request req = {.method = "POST", .url = url, .body = json,
                             .body_len = strlen(json), .idempotent = idempotent};
-    mlc_http_response resp;
+    mlc_http_response resp = {0};
+    m3->last_status = 0;
+    m3->last_sent = 0;
     rc = send_authed(m3, &req, what, &resp, err);
+    m3->last_status = rc == MLC_OK || rc == MLC_ERR_TRANSIENT ? resp.status : 0;
     if (rc == MLC_OK || (rc == MLC_ERR_TRANSIENT && resp.status))
         rc = map_status(&resp, what, out, err);
     mlc_http_response_free(&resp);

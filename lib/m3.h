@@ -111,6 +111,11 @@ const char *mlc_m3_result_code(const mlc_m3_result *r);    /* e.g. "XAU0008", or
 const char *mlc_m3_result_type(const mlc_m3_result *r);    /* e.g. "ServerReturnedNOK" */
 const char *mlc_m3_result_field(const mlc_m3_result *r);   /* e.g. "CONO", or "" */
 long mlc_m3_result_http_status(const mlc_m3_result *r);    /* 0 if parsed from a string */
+/* The HTTP status of the last call's answer (0: no answer at all: a timeout, a reset,
+ * a connection refused). A write whose answer was 429 or 503 was not executed. */
+long mlc_m3_last_http_status(const mlc_m3 *m3);
+/* 0 if the last call never left (e.g. the token could not be fetched): not executed. */
+int mlc_m3_last_sent(const mlc_m3 *m3);
 
 /* Per transaction (bulk): count, and for each: ok, error message/code, records. */
 size_t mlc_m3_result_tx_count(const mlc_m3_result *r);

@@ -1187,6 +1187,19 @@ static mlc_err post_route(mlc_receipt *r, post_tx *txs, size_t n, int goods, mlc
                 }
                 report(r, cb, ud, row->id, status);
             }
+        } else if (!mlc_m3_last_sent(r->m3) || mlc_m3_last_http_status(r->m3) == 429 ||
+                   mlc_m3_last_http_status(r->m3) == 503) {
+            /* Known not executed: never sent (no token), or refused before M3 ran
+             * it (429 quota, 503 unavailable): retried with backoff. */
+            for (size_t i = 0; i < k; i++) {
+                mlc_store_receipt *row = txs[base + i].row;
+                char esc[600];
+                row->attempts++;
+                audit(r, row->id, "call_failed", "{\"error\":%s,\"executed\":false}", jesc(e.msg, esc, sizeof esc));
+                report(r, cb, ud, row->id, retry_later(r, row, row->attempts, e.msg));
+            }
+            if (!worst)
+                worst = mlc_error_set(err, MLC_ERR_TRANSIENT, "%s", e.msg);
         } else {
             /* No per-transaction answer: the call may or may not have been applied
              * (timeout, reset, broken answer), and M3 may still be executing it. The
