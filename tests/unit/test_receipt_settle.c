@@ -225,6 +225,25 @@ START_TEST(already_in_m3_is_not_posted)
 }
 END_TEST
 
+START_TEST(refused_by_the_gateway_is_queued_not_in_doubt)
+{
+    /* a 503 (or 429) answer: M3 did not run the call; no window to wait for */
+    fx f;
+    mlc_error e = {0};
+    fx_init(&f);
+    accept_one(&f, "1ZTRACK");
+    stub_push(f.s, (stub_reply){.status = 200, .body = HEAD});
+    stub_push(f.s, (stub_reply){.status = 200, .body = LINE("0")});
+    stub_push(f.s, (stub_reply){.status = 200, .body = TRACE("")});
+    stub_push(f.s, (stub_reply){.status = 503, .body = "<html>unavailable</html>"});
+    mlc_receipt_post_due(f.r, on_status, &f, &e);
+    ck_assert_str_eq(f.last, "queued");
+    ck_assert(audit_has(&f, "call_failed", "\"executed\":false"));
+    ck_assert(!audit_has(&f, "in_doubt", NULL));
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(killed_before_the_call_is_not_in_doubt)
 {
     /* a claim whose call was never sent (settle_after -1) goes back to the queue at once */
@@ -252,6 +271,7 @@ static Suite *suite(void)
     tcase_add_test(tc, no_delivery_note_falls_back_on_rvqa);
     tcase_add_test(tc, already_in_m3_is_not_posted);
     tcase_add_test(tc, killed_before_the_call_is_not_in_doubt);
+    tcase_add_test(tc, refused_by_the_gateway_is_queued_not_in_doubt);
     suite_add_tcase(s, tc);
     return s;
 }

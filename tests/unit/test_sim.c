@@ -603,6 +603,18 @@ START_TEST(test_m3_receipts_change_state)
     r = admin("GET", "state", NULL);
     ck_assert_str_eq(js(r.json, "m3.receipts[2].route"), "MHS850MI");
     rfree(&r);
+    /* the receipts' trace: MPLIND through EXPORTMI, one row per receipt of either route */
+    r = get(at, "%s/EXPORTMI/Select?QERY=ICPUNO,ICPNLI,ICPNLS,ICRPQA,ICSUDO%%20from%%20MPLIND%%20where%%20ICPUNO"
+                "%%20%%3D%%20%%272900001%%27&righttrim=true",
+            M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].REPL"), "2900001;10;0;4;1ZTRACK1");
+    ck_assert_str_eq(js(r.json, "results[0].records[1].REPL"), "2900001;10;0;6;1ZTRACK2");
+    ck_assert_str_eq(js(r.json, "results[0].records[2].REPL"), "2900001;20;0;4;DN9");
+    ck_assert_str_eq(js(r.json, "results[0].records[3].REPL"), "<missing>");
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select?QERY=IBSUDO%%20from%%20MPLIND", M3); /* MPLINE's prefix: refused */
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "ServerReturnedNOK");
+    rfree(&r);
 }
 END_TEST
 
@@ -1077,6 +1089,32 @@ START_TEST(test_faults_429_500_reset_commit_drop)
     rfree(&r);
     r = admin("GET", "state", NULL);  /* ... but the receipt was applied */
     ck_assert_str_eq(js(r.json, "m3.receipts[0].SUDO"), "DROP1");
+    rfree(&r);
+    r = admin("DELETE", "faults", NULL);
+    rfree(&r);
+}
+END_TEST
+
+/* latency that commits before the answer, and a bad commit mode refused */
+START_TEST(test_faults_latency_commit_before)
+{
+    char at[1200];
+    token(at, sizeof at, NULL, 0);
+    resp r = admin("POST", "faults", "{\"rules\":[{\"match\":\"M3 PPS001MI/Receipt\",\"kind\":\"500\",\"next\":1,"
+                                     "\"commit\":\"before\"}]}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = admin("POST", "faults", "{\"rules\":[{\"match\":\"M3 PPS001MI/Receipt\",\"kind\":\"latency\",\"next\":1,"
+                                "\"ms\":300,\"commit\":\"sometime\"}]}");
+    ck_assert_int_eq(r.status, 400);
+    rfree(&r);
+    r = admin("POST", "faults", "{\"rules\":[{\"match\":\"M3 PPS001MI/Receipt\",\"kind\":\"latency\",\"next\":1,"
+                                "\"ms\":300,\"commit\":\"before\"}]}");
+    ck_assert_int_eq(r.status, 200);
+    ck_assert_str_eq(js(r.json, "[0].commit"), "before");
+    rfree(&r);
+    r = receipt(at, "2000003", 20, "1", "EARLY1");
+    ck_assert_int_eq((int)jnum_at(r.json, "nrOfSuccessfullTransactions"), 1);
     rfree(&r);
     r = admin("DELETE", "faults", NULL);
     rfree(&r);
@@ -1579,6 +1617,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_v1_shipments_and_webhook);
     tcase_add_test(t, test_v1_rate_limit_window);
     tcase_add_test(t, test_faults_429_500_reset_commit_drop);
+    tcase_add_test(t, test_faults_latency_commit_before);
     tcase_add_test(t, test_faults_reproducible);
     tcase_add_test(t, test_hostile_input);
     tcase_add_test(t, test_faults_latency_timeout_token_expiry);
