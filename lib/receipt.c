@@ -699,7 +699,7 @@ static void trace_free(trace_set *ts)
 /* One REPL row "PUNO;PNLI;PNLS;RPQA;SUDO" (5 fields, the delivery note may be blank). */
 static int trace_parse(const char *repl, trace_row *t)
 {
-    char buf[400], *f[5], *save = NULL;
+    char buf[400], *f[5];
     size_t k = 0;
     snprintf(buf, sizeof buf, "%s", repl);
     char *p = buf;
@@ -713,7 +713,6 @@ static int trace_parse(const char *repl, trace_row *t)
         *sep = '\0';
         p = sep + 1;
     }
-    (void)save;
     if (k != 5)
         return -1;
     for (size_t i = 0; i < 5; i++)

@@ -11,17 +11,28 @@
  *           batches: the PO lines' received quantity (RVQA) is read first (bulk
  *           PPS200MI/GetLine), each row is claimed `in_flight` with that value,
  *           then posted in bulk (PPS001MI/Receipt or MHS850MI/AddPOReceipt by the
- *           PO's order type); `posted` on success, `exhausted` with M3's message
- *           on a NOK (permanent: not retried blindly), and on a transient failure
- *           or lost response the lines are read again: RVQA grown by exactly the
- *           quantity means posted, unchanged means not posted (queued with backoff
- *           and full jitter; `exhausted` after receipts.max_attempts), anything
- *           else `needs_review`.
- *  recover: in_flight rows left by a crashed run are reconciled the same way
- *           before anything is posted.
+ *           PO's order type). Before the claim, the PO lines' receipt transactions
+ *           are read (EXPORTMI on cloudsuite.receipt_trace_table, MPLIND): a row
+ *           whose delivery note (SUDO = tracking number) M3 already carries is
+ *           `already_posted`, never posted (M3 is the memory, the ledger a cache).
+ *           Just before the call, the ledger records when it starts and until when
+ *           it may still be executing (settle_after = start + cloudsuite.timeout +
+ *           cloudsuite.gateway_timeout + retry.in_doubt_margin). `posted` on
+ *           success, `exhausted` with M3's message on a NOK (permanent: not
+ *           retried blindly), `queued` when M3 cannot have run it (never sent,
+ *           429, 503), and `in_doubt` when the outcome is unknown (timeout, reset,
+ *           broken answer): nothing is read or decided before settle_after.
+ *  recover: in_flight rows left by a crashed run and in_doubt rows are settled
+ *           once past settle_after, by the receipt's own trace in M3 (its
+ *           delivery note on the line: posted; absent: queued with backoff,
+ *           `exhausted` after receipts.max_attempts); only without a trace (no
+ *           tracking number, no readable table) by RVQA: grown by exactly the
+ *           quantity means posted, unchanged not posted, anything else
+ *           `needs_review`. A claim whose call was never sent is queued at once.
  * Only one poster per profile runs at a time (a lock file next to the store),
- * so an in_flight row always belongs to a dead process. At most one row per PO
- * line is in flight at once, so a reading of RVQA always decides.
+ * so an in_flight row always belongs to a dead process. A PO line with a row
+ * in doubt gets no other row posted until it is settled, so a reading of RVQA
+ * (the fallback) always decides.
  * Every step is in the audit trail, with the original shipment JSON.
  *
  * Not here: reading shipments from ShipStation (lib/shipment), printing records.
@@ -41,8 +52,9 @@
 
 typedef struct mlc_receipt mlc_receipt;
 
-/* status: "posted", "duplicate", "queued", "exhausted", "needs_review", "voided",
- * "pending" (not yet posted, e.g. waiting for another row of the same line). */
+/* status: "posted", "already_posted", "duplicate", "queued", "in_doubt", "exhausted",
+ * "needs_review", "voided", "pending" (not yet posted, e.g. waiting for another row
+ * of the same line). */
 typedef void (*mlc_receipt_cb)(void *ud, const mlc_store_receipt *row, const char *status);
 
 /* lock_path: the poster lock file (NULL: no lock, for tests of a single process). */
@@ -64,7 +76,9 @@ mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_err
 mlc_err mlc_receipt_post_due(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err);
 /* Operator replay: makes the rows due now and posts them through the same path.
  * exhausted rows are replayed; needs_review only with force (reason recorded);
- * posted rows are left alone and reported "posted". dry_run: report only. */
+ * posted, already_posted and in_doubt rows are left alone. A row M3 already
+ * carries (its delivery note on the line) is recorded already_posted instead
+ * (dry_run: reported so, nothing written). dry_run: report only (M3 is read). */
 mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int force, const char *reason,
                            int dry_run, mlc_receipt_cb cb, void *ud, mlc_error *err);
 
