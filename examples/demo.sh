@@ -50,6 +50,10 @@ head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$DIR/vault.key"; chmod 600
 export MLC_VAULT_KEY_FILE="$DIR/vault.key"
 # receipts at delivery, with dispatch advice at ship time: in transit in M3 until then
 printf '    receipts: {base_ms: 200, cap_ms: 1000, max_attempts: 6, post_at: deliver, advise_at_ship: true}\n' >>"$MLC_CONFIG"
+# A receipt call whose answer is lost stays in doubt until it cannot still be executing
+# in M3: in production its deadline + the ION gateway's 60 s + 30 s; here 2 + 0 + 1 s.
+printf '    retry: {in_doubt_margin: 1}\n' >>"$MLC_CONFIG"
+sed -i 's/^    cloudsuite:$/&\n      timeout: 2\n      gateway_timeout: 0/' "$MLC_CONFIG"
 
 step "1. Are both systems reachable?"
 run mlc ping
@@ -119,11 +123,13 @@ echo "faults on: the next PO receipt call answers 503, the next warehouse receip
 run "mlc pull-shipments | mlc post-receipts"
 "$MLC" pull-shipments 2>/dev/null | "$MLC" -v post-receipts >"$DIR/receipts.jsonl" 2>"$DIR/post.err"
 jq -r '"   receipt \(.receipt_id): PO \(.po) line \(.line) qty \(.qty) via \(.route): \(.status)"' "$DIR/receipts.jsonl"
-grep -E "accepted|reconcil" "$DIR/post.err" | sed 's/^/   /'
+grep -E "accepted|reconcil|doubt" "$DIR/post.err" | sed 's/^/   /'
 admin DELETE faults >/dev/null
-sleep 1.2
-run "mlc post-receipts </dev/null    # the next cron run retries what is due"
+sleep 3.2
+run "mlc post-receipts </dev/null    # the next cron runs settle what was in doubt, retry what is due"
 "$MLC" post-receipts </dev/null >"$DIR/retry.jsonl" 2>/dev/null
+sleep 1.2
+"$MLC" post-receipts </dev/null >>"$DIR/retry.jsonl" 2>/dev/null
 jq -r '"   receipt \(.receipt_id): \(.status) after \(.attempts) attempts"' "$DIR/retry.jsonl"
 po_line
 echo "Stock after the receipts: M3 has the goods, ShipStation not yet"
@@ -153,7 +159,7 @@ fi
 step "Summary"
 st=$(admin GET state)
 posted=$("$MLC" queue --state posted | wc -l)
-left=$("$MLC" queue --state pending,queued,in_flight,exhausted,needs_review | wc -l)
+left=$("$MLC" queue --state pending,queued,in_flight,in_doubt,exhausted,needs_review | wc -l)
 retries=$("$MLC" queue | jq -s '[.[] | select(.attempts > 1)] | length')
 echo "POs synced to ShipStation:        $npos"
 echo "shipments shipped in the sandbox: 5 (3 full, 1 partial, 1 voided)"

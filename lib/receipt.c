@@ -974,7 +974,8 @@ static mlc_err settle_rows(mlc_receipt *r, mlc_store_receipt **rows, size_t n, c
             audit(r, row->id, "not_applied",
                   "{\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,\"after\":%s}", r->trace_table,
                   jesc(sudo, dn, sizeof dn), jesc(why, esc, sizeof esc));
-            status = retry_later(r, row, row->attempts, why);
+            status = retry_later(r, row, row->attempts,
+                                 "the call in doubt was not applied (no receipt with its delivery note in M3)");
         } else {
             char fwhy[300];
             snprintf(fwhy, sizeof fwhy, "%s", *sudo ? ts.why : "the receipt has no delivery note (no tracking number)");
