@@ -5,6 +5,7 @@
 #include "receipt.h"
 #include "record.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -125,6 +126,20 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
         r->trace_table = "";
     if (!r->trace_prefix)
         r->trace_prefix = "";
+    /* both go into an EXPORTMI query: an M3 table name and a two-letter prefix only */
+    int bad_table = strlen(r->trace_table) > 10, bad_prefix = strlen(r->trace_prefix) != 2;
+    for (const char *c = r->trace_table; *c; c++)
+        bad_table |= !(isupper((unsigned char)*c) || isdigit((unsigned char)*c));
+    for (const char *c = r->trace_prefix; *c; c++)
+        bad_prefix |= !isupper((unsigned char)*c);
+    if (bad_table || (*r->trace_table && bad_prefix)) {
+        mlc_error_set(err, MLC_ERR_CONFIG, "%s: %s must be %s, not '%s'", mlc_config_path(cfg),
+                      bad_table ? "cloudsuite.receipt_trace_table" : "cloudsuite.receipt_trace_prefix",
+                      bad_table ? "an M3 table name (A-Z, 0-9, up to 10) or \"\"" : "two letters A-Z",
+                      bad_table ? r->trace_table : r->trace_prefix);
+        free(r);
+        return MLC_ERR_CONFIG;
+    }
     if (r->bulk < 1)
         r->bulk = 1;
     if (r->bulk_read < r->bulk)

@@ -261,6 +261,26 @@ START_TEST(killed_before_the_call_is_not_in_doubt)
 }
 END_TEST
 
+START_TEST(trace_table_and_prefix_are_checked)
+{
+    /* they go into an EXPORTMI query: anything but a table name / two letters is refused */
+    static const char *bad[] = {"    cloudsuite: {receipt_trace_table: \"MPLIND where 1=1\"}\n",
+                                "    cloudsuite: {receipt_trace_prefix: \"I'\"}\n",
+                                "    cloudsuite: {receipt_trace_table: mplind}\n"};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char yaml[300];
+        mlc_config *cfg = NULL;
+        mlc_receipt *r = NULL;
+        mlc_error e = {0};
+        snprintf(yaml, sizeof yaml, "profiles:\n  p:\n%s", bad[i]);
+        ck_assert_msg(mlc_config_load_string(yaml, strlen(yaml), "t.yaml", NULL, &cfg, &e) == MLC_OK, "%s", e.msg);
+        ck_assert_int_eq(mlc_receipt_new(NULL, NULL, cfg, NULL, NULL, &r, &e), MLC_ERR_CONFIG);
+        ck_assert_ptr_nonnull(strstr(e.msg, "receipt_trace_"));
+        mlc_config_free(cfg);
+    }
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("receipt_settle");
@@ -272,6 +292,7 @@ static Suite *suite(void)
     tcase_add_test(tc, already_in_m3_is_not_posted);
     tcase_add_test(tc, killed_before_the_call_is_not_in_doubt);
     tcase_add_test(tc, refused_by_the_gateway_is_queued_not_in_doubt);
+    tcase_add_test(tc, trace_table_and_prefix_are_checked);
     suite_add_tcase(s, tc);
     return s;
 }
