@@ -7,12 +7,13 @@
  * store's link table BEFORE a V2 create ("intent"); a later run that finds an
  * intent without a ShipStation id looks the key up before creating again, so a
  * crash or a lost response never makes a second shipment. V1 upserts by
- * orderKey. An unchanged PO (same payload hash) costs no API call.
+ * orderKey (with an intent and its deadline too, see below). An unchanged PO (same payload hash) costs no API call.
  *
  * In doubt (issue 17): a create whose outcome is unknown (timeout, reset, broken
  * answer, a killed run) may still be executing in ShipStation. Its intent records,
  * when the call starts, until when (deadline shipstation.timeout + retry.in_doubt_margin);
- * the key is looked up only after that, never before. A fresh state (no V2 link at
+ * the key is looked up (V2) or upserted again (V1: a new PO's upsert records an
+ * intent too) only after that, never before. A fresh state (no V2 link at
  * all: a lost or moved state directory) looks every key up before creating:
  * ShipStation is the memory, the link table a cache.
  * Not here: mapping (lib/map), the API calls (lib/inbound), SQL (lib/store).
@@ -292,17 +293,47 @@ static void flush_v2(push_run *r)
     mlc_backoff_free(bo);
 }
 
+/* The V1 intent: a link without id for a new PO (a linked one keeps its id: its
+ * upsert carries orderId and cannot make a second order), with its deadline. */
+static void v1_intent(push_run *r, const pending *p, int64_t settle_after)
+{
+    mlc_error e;
+    mlc_store_link *link = NULL;
+    mlc_err rc = mlc_store_link_get(r->st, p->po, &link, &e);
+    if (rc == MLC_ERR_NOTFOUND) {
+        mlc_store_link l = {.po = (char *)p->po, .order_key = (char *)p->key, .api = "v1", .status = "open",
+                            .settle_after = settle_after};
+        rc = mlc_store_link_put(r->st, &l, &e);
+    } else if (rc == MLC_OK && !link->shipstation_id) {
+        rc = mlc_store_link_set_settle(r->st, p->po, settle_after, &e);
+    }
+    if (rc && rc != MLC_ERR_NOTFOUND)
+        mlc_log_error(r->log, "PO %s: %s", p->po, e.msg);
+    mlc_store_link_free(link);
+}
+
 static void flush_v1(push_run *r)
 {
     mlc_error e;
     cJSON **orders = calloc(r->nbatch ? r->nbatch : 1, sizeof *orders);
     mlc_inbound_result *res = calloc(r->nbatch ? r->nbatch : 1, sizeof *res);
     if (orders && res) {
-        for (size_t i = 0; i < r->nbatch; i++)
+        time_t started = time(NULL);
+        for (size_t i = 0; i < r->nbatch; i++) {
             orders[i] = r->batch[i].payload;
+            /* V1 upserts by orderKey, but a second upsert racing an earlier one that
+             * ShipStation is still executing could still make two orders: the same
+             * rule as V2, an intent (kept with the id of a linked PO) with a deadline */
+            v1_intent(r, &r->batch[i], (int64_t)started + r->timeout_s + r->margin_s);
+        }
         mlc_err rc = mlc_inbound_v1_upsert(r->ss, orders, r->nbatch, res, &e);
         for (size_t i = 0; i < r->nbatch; i++) {
             if (rc) {
+                if (rc == MLC_ERR_TRANSIENT) { /* unknown outcome: not before now + margin */
+                    mlc_error se;
+                    if (mlc_store_link_set_settle(r->st, r->batch[i].po, (int64_t)time(NULL) + r->margin_s, &se))
+                        mlc_log_error(r->log, "%s", se.msg);
+                }
                 fail(r, r->batch[i].po, &e);
             } else if (res[i].ok) {
                 settle(r, &r->batch[i], &res[i]);
@@ -555,19 +586,19 @@ static void handle_po(push_run *r, cJSON *rec, unsigned long lineno, const char 
         if (link)
             emit_result(r, po, link->order_key, link->shipstation_id, "unchanged");
         cJSON_Delete(payload);
-    } else if (r->api == MLC_SS_V1) {
-        if (link && link->shipstation_id)
-            cJSON_AddNumberToObject(payload, "orderId", strtod(link->shipstation_id, NULL));
-        enqueue(r, payload, po, key, hash, link && link->shipstation_id ? "updated" : "created");
     } else if (link && !link->shipstation_id && link->settle_after > (int64_t)time(NULL)) {
-        /* an earlier run's create may still be executing: never look it up (or create
-         * again) before it cannot be */
+        /* an earlier run's create may still be executing: never look it up (V2) or upsert
+         * it again (V1) before it cannot be */
         char when[32];
         mlc_dates_format_rfc3339((time_t)link->settle_after, when);
         mlc_log_warn(r->log, "PO %s: the create of %s may still be executing in ShipStation; settled after %s", po,
                      link->order_key, when);
         emit_result(r, po, link->order_key, NULL, "in_doubt");
         cJSON_Delete(payload);
+    } else if (r->api == MLC_SS_V1) {
+        if (link && link->shipstation_id)
+            cJSON_AddNumberToObject(payload, "orderId", strtod(link->shipstation_id, NULL));
+        enqueue(r, payload, po, key, hash, link && link->shipstation_id ? "updated" : "created");
     } else if (link && !link->shipstation_id) {
         /* an intent from an earlier run: did that create reach ShipStation? */
         mlc_inbound_result found;

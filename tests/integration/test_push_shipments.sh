@@ -132,6 +132,26 @@ check_eq "V1: one order per PO" "$mapped" "$(state '[.shipstation.v1.orders[].or
 check_eq "V1: a rerun changes nothing" "$mapped" "$(jq -r 'select(.action == "unchanged") | .po' "$SIM_DIR/v1b.jsonl" | wc -l)"
 check_eq "V1: still one order per PO" "$mapped" "$(state '.shipstation.v1.orders | length')"
 
+# V1 too: an upsert killed while ShipStation still executes it is not sent again
+# inside its window (deadline 2 s + margin 1 s), then linked to the one order
+sim_stop; rm -rf "$SIM_DIR"
+sim_start
+sim_config_under shipstation "timeout: 2"
+sim_config_add "    retry: {in_doubt_margin: 1}"
+"$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
+admin POST faults '{"rules":[{"match":"POST /orders/createorders","kind":"latency","next":1,"ms":1500}]}' >/dev/null
+"$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >/dev/null 2>&1 &
+pid=$!
+sleep 0.8; kill -9 $pid; wait $pid 2>/dev/null
+"$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1k.jsonl" 2>/dev/null; rc=$?
+check_eq "V1: a rerun inside the window: every PO in_doubt, exit 75" "$mapped 75" \
+  "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/v1k.jsonl" | wc -l) $rc"
+sleep 3
+"$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1k2.jsonl" 2>/dev/null; rc=$?
+check_eq "V1: after the window every PO is linked (exit 1: the unmapped POs)" "1 $mapped" \
+  "$rc $(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where api='v1' and shipstation_id is not null")"
+check_eq "V1: one order per PO after kill -9" "$mapped" "$(state '.shipstation.v1.orders | length')"
+
 # --dry-run calls nothing
 before=$(state '[.counters.requests | to_entries[] | select(.key | test("^(POST|PUT)")) | .value] | add // 0')
 "$MLC" push-shipments --dry-run <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/dry.jsonl" 2>/dev/null
