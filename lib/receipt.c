@@ -867,10 +867,13 @@ static mlc_err read_trace(mlc_receipt *r, mlc_store_receipt **rows, size_t n, tr
 }
 
 /* Whether M3 carries this row's receipt: the line holds more receipt transactions
- * with its delivery note than the ledger's other rows of that line and note account
- * for (a tracking number belongs to one shipment; two ledger rows share one only when
- * one shipment was fed twice under two ids). -1: no trace to go by (no delivery note,
- * or the trace could not be read); *qty_seen: the quantity of a match. */
+ * with its delivery note and its quantity than the ledger's other rows of that line
+ * and note account for (a tracking number belongs to one shipment; two ledger rows
+ * share one only when one shipment was fed twice under two ids, or when two tracking
+ * numbers agree in the 20 characters SUDO keeps: the quantity tells most of those
+ * apart). With receipts.over_shipment: cap the quantity sent may have been the open
+ * quantity, so a smaller one matches too. -1: no trace to go by (no delivery note,
+ * or the trace could not be read); *matches: how many transactions matched. */
 static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *ts, int *matches)
 {
     char sudo[SUDO_MAX + 1];
@@ -878,9 +881,12 @@ static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *
     *matches = 0;
     if (!ts->avail || !*sudo)
         return -1;
+    int cap = !strcmp(mlc_config_str(r->cfg, "receipts.over_shipment"), "cap");
     for (size_t i = 0; i < ts->n; i++) {
         const trace_row *t = &ts->rows[i];
-        if (!strcmp(t->po, row->po) && t->line == row->line && t->sub == row->subline && !strcmp(t->sudo, sudo))
+        int qty_ok = fabs(t->qty - row->qty) < 1e-6 || (cap && t->qty > 0 && t->qty < row->qty);
+        if (!strcmp(t->po, row->po) && t->line == row->line && t->sub == row->subline && !strcmp(t->sudo, sudo) &&
+            qty_ok)
             (*matches)++;
     }
     if (*matches == 0)
@@ -899,7 +905,7 @@ static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *
         char os[SUDO_MAX + 1];
         row_sudo(others[i], os);
         if (others[i]->id != row->id && others[i]->line == row->line && others[i]->subline == row->subline &&
-            !strcmp(os, sudo))
+            !strcmp(os, sudo) && (fabs(others[i]->qty - row->qty) < 1e-6 || cap))
             used++;
     }
     mlc_store_receipts_free(others, n);

@@ -244,6 +244,25 @@ START_TEST(refused_by_the_gateway_is_queued_not_in_doubt)
 }
 END_TEST
 
+START_TEST(same_note_other_quantity_is_not_ours)
+{
+    /* SUDO keeps 20 characters: another shipment's note may read the same; its
+     * quantity differs, so this receipt is posted, not taken as already there */
+    fx f;
+    mlc_error e = {0};
+    fx_init(&f);
+    accept_one(&f, "1ZTRACK");
+    stub_push(f.s, (stub_reply){.status = 200, .body = HEAD});
+    stub_push(f.s, (stub_reply){.status = 200, .body = LINE("3")});
+    stub_push(f.s, (stub_reply){.status = 200, .body = TRACE("{\"REPL\":\"P1;10;0;3;1ZTRACK\"}")});
+    stub_push(f.s, (stub_reply){.status = 200, .body = RECEIPT_OK});
+    ck_assert_int_eq(mlc_receipt_post_due(f.r, on_status, &f, &e), MLC_OK);
+    ck_assert_str_eq(f.last, "posted");
+    ck_assert_int_eq(stub_count(f.s), 5);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(killed_before_the_call_is_not_in_doubt)
 {
     /* a claim whose call was never sent (settle_after -1) goes back to the queue at once */
@@ -293,6 +312,7 @@ static Suite *suite(void)
     tcase_add_test(tc, killed_before_the_call_is_not_in_doubt);
     tcase_add_test(tc, refused_by_the_gateway_is_queued_not_in_doubt);
     tcase_add_test(tc, trace_table_and_prefix_are_checked);
+    tcase_add_test(tc, same_note_other_quantity_is_not_ours);
     suite_add_tcase(s, tc);
     return s;
 }
