@@ -243,6 +243,10 @@ static mlc_err collect_receipts(mlc_store *st, long long now, cJSON *doc, cJSON 
                 counts[MLC_RECEIPT_NEEDS_REVIEW]);
     if (counts[MLC_RECEIPT_QUEUED])
         problem(probs, worst, ST_WARNING, "%ld receipts queued for retry", counts[MLC_RECEIPT_QUEUED]);
+    if (counts[MLC_RECEIPT_IN_DOUBT])
+        problem(probs, worst, ST_WARNING,
+                "%ld receipts in doubt (settled by post-receipts once their calls cannot still be executing)",
+                counts[MLC_RECEIPT_IN_DOUBT]);
     return MLC_OK;
 }
 
