@@ -275,13 +275,17 @@ static void flush_v2(push_run *r)
             break;
         }
         /* The outcome is unknown and ShipStation may still be executing the call: the
-         * keys are looked up only once it cannot be (now + the margin), never before. */
+         * keys are looked up only once it cannot be (its deadline + the margin, and at
+         * least the margin from now), never before. */
         long ms = mlc_backoff_delay_ms(bo, attempt);
-        if (ms < r->margin_s * 1000)
-            ms = (long)(r->margin_s * 1000);
+        time_t now = time(NULL), settle = started + (time_t)(r->timeout_s + r->margin_s);
+        if (settle < now + (time_t)r->margin_s)
+            settle = now + (time_t)r->margin_s;
+        if (ms < (long)(settle - now) * 1000)
+            ms = (long)(settle - now) * 1000;
         for (size_t i = 0; i < r->nbatch; i++) {
             mlc_error se;
-            if (mlc_store_link_set_settle(r->st, r->batch[i].po, (int64_t)time(NULL) + r->margin_s, &se))
+            if (mlc_store_link_set_settle(r->st, r->batch[i].po, (int64_t)settle, &se))
                 mlc_log_error(r->log, "%s", se.msg);
         }
         mlc_log_warn(r->log, "create call failed (%s): %zu creates in doubt; looking the keys up in %ld ms, then "

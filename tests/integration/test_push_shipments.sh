@@ -88,11 +88,12 @@ check_eq "after commit-then-drop every PO is reported created" "$mapped" "$(jq -
 check_eq "exactly one shipment per PO after commit-then-drop" "$mapped" "$(live)"
 
 # kill -9 at random points, 20 runs, while creates commit 1-3 s later (after the kill
-# or the client's 1 s timeout); a create is settled 2.5 s after it started
+# or the client's 1 s timeout); a create is settled 4 s after it started (deadline
+# 1 s + margin 3 s: past every commit), never looked up or sent again before
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 3
 sim_config_under shipstation "timeout: 1"
-sim_config_add "    retry: {base_ms: 10, cap_ms: 50, in_doubt_margin: 2}"
+sim_config_add "    retry: {base_ms: 10, cap_ms: 50, in_doubt_margin: 3}"
 "$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
 split -n l/4 "$SIM_DIR/pos.jsonl" "$SIM_DIR/part."
 admin POST faults '{"seed":3,"rules":[
@@ -119,6 +120,10 @@ check_eq "after 20 kill -9 with slow creates: every PO settled" 0 "$(jq -r 'sele
 check_eq "after 20 kill -9 with slow creates: one live shipment per PO" "$mapped" "$(live)"
 check_eq "after 20 kill -9 with slow creates: no PO twice" 0 "$dupes"
 check_eq "after 20 kill -9 with slow creates: every link has its id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
+# a second create of a key (which only ShipStation's uniqueness check would stop) was never
+# sent: the sim refused no create (its recorded answers)
+check_eq "after 20 kill -9 with slow creates: no key created twice (none refused as existing)" 0 \
+  "$(jq -c 'select(.method == "POST" and .path == "/v2/shipments") | .response.shipments[]? | .errors[]? | select(tostring | test("already exists"))' "$SIM_DIR/sim.traffic.jsonl" | wc -l)"
 echo "# kill -9 with slow creates: 20 runs, $mapped POs, $(live) live shipments, $dupes POs twice"
 
 # V1: createorders upserts by orderKey, at most 100 a call
