@@ -129,6 +129,7 @@ INSTALL     ?= install
 PUB_H     := $(sort $(wildcard lib/*.h))
 MAN1      := $(filter-out man/mlc-sim.1,$(sort $(wildcard man/*.1)))
 MAN5      := $(sort $(wildcard man/*.5))
+MAN7      := $(sort $(wildcard man/*.7))
 EXAMPLES  := $(filter-out examples/systemd,$(sort $(wildcard examples/*)))
 UNITS     := $(sort $(wildcard examples/systemd/*))
 D         := $(DESTDIR)
@@ -146,11 +147,12 @@ $(BUILD)/mlc.pc: mk/mlc.pc.in Makefile
 # install-tool: what the Debian package ships (the tool is linked with libmlc.a, so
 # it needs neither the shared library nor the headers)
 install-tool: $(BUILD)/mlc
-	$(INSTALL) -d $(D)$(BINDIR) $(D)$(MANDIR)/man1 $(D)$(MANDIR)/man5 $(D)$(BASHCOMPDIR) \
+	$(INSTALL) -d $(D)$(BINDIR) $(D)$(MANDIR)/man1 $(D)$(MANDIR)/man5 $(D)$(MANDIR)/man7 $(D)$(BASHCOMPDIR) \
 	  $(D)$(ZSHCOMPDIR) $(D)$(DOCDIR)/examples/systemd
 	$(INSTALL) -m 755 $(BUILD)/mlc $(D)$(BINDIR)/mlc
 	$(INSTALL) -m 644 $(MAN1) $(D)$(MANDIR)/man1/
 	$(INSTALL) -m 644 $(MAN5) $(D)$(MANDIR)/man5/
+	$(INSTALL) -m 644 $(MAN7) $(D)$(MANDIR)/man7/
 	$(INSTALL) -m 644 completions/mlc.bash $(D)$(BASHCOMPDIR)/mlc
 	$(INSTALL) -m 644 completions/_mlc $(D)$(ZSHCOMPDIR)/_mlc
 	$(INSTALL) -m 644 $(EXAMPLES) $(D)$(DOCDIR)/examples/
@@ -174,7 +176,8 @@ uninstall:
 	  $(D)$(LIBDIR)/$(SONAME) $(D)$(LIBDIR)/libmlc.so $(D)$(LIBDIR)/pkgconfig/mlc.pc \
 	  $(D)$(BASHCOMPDIR)/mlc $(D)$(ZSHCOMPDIR)/_mlc
 	rm -f $(addprefix $(D)$(INCLUDEDIR)/mlc/,$(notdir $(PUB_H)))
-	rm -f $(addprefix $(D)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(D)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(D)$(MANDIR)/man1/,$(notdir $(MAN1))) $(addprefix $(D)$(MANDIR)/man5/,$(notdir $(MAN5))) \
+	  $(addprefix $(D)$(MANDIR)/man7/,$(notdir $(MAN7)))
 	rm -f $(addprefix $(D)$(DOCDIR)/examples/,$(notdir $(EXAMPLES))) \
 	  $(addprefix $(D)$(DOCDIR)/examples/systemd/,$(notdir $(UNITS)))
 	rmdir $(D)$(INCLUDEDIR)/mlc $(D)$(DOCDIR)/examples/systemd $(D)$(DOCDIR)/examples $(D)$(DOCDIR) 2>/dev/null || true

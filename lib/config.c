@@ -76,7 +76,7 @@ static const setting schema[] = {
     {"cloudsuite.whs_supplier_type", T_STR, "0"},        /* SUTY */
     {"cloudsuite.po_changed_from_field", T_STR, "FLMD"}, /* for a non-EXPORTMI po_changed list */
     {"cloudsuite.po_changed_po_field", T_STR, "PUNO"},
-    /* Program/transaction names: defaults follow a standard M3 (DESIGN.md). */
+    /* Program/transaction names: defaults follow a standard M3 (mlc-internals(7), CALL TABLES). */
     {"cloudsuite.programs.po_changed", T_STR, "EXPORTMI/Select"},
     {"cloudsuite.programs.po_head", T_STR, "PPS200MI/GetHead"},
     {"cloudsuite.programs.po_lines", T_STR, "PPS200MI/LstLine"},

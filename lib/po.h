@@ -1,6 +1,6 @@
 /*
  * po.h: CloudSuite purchase orders as mlc sees them: which POs changed since a
- * day, and one PO (head + lines) as a `purchase_order` record (DESIGN.md).
+ * day, and one PO (head + lines) as a `purchase_order` record (mlc-internals(7), RECORDS).
  *
  * "Changed since" has no standard M3 transaction. The default,
  * cloudsuite.programs.po_changed = EXPORTMI/Select, queries MPHEAD (IALMDT) and

@@ -1,6 +1,6 @@
 /*
- * receipt.h: goods receipts to CloudSuite, exactly once (DESIGN.md "Exactly-once
- * receipts"). The engine behind post-receipts and replay.
+ * receipt.h: goods receipts to CloudSuite, exactly once (mlc-internals(7),
+ * EXACTLY-ONCE RECEIPTS). The engine behind post-receipts and replay.
  *
  *  accept:  a shipment record becomes one ledger row per PO line, `pending`, under
  *           the idempotency key shipment_id/po/line/subline; a second sighting is

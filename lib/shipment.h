@@ -1,6 +1,6 @@
 /*
  * shipment.h: ShipStation shipments as mlc sees them: `shipment` records
- * (DESIGN.md) for inbound shipments that shipped or were voided, from
+ * (mlc-internals(7), RECORDS) for inbound shipments that shipped or were voided, from
  *   - V2 polling: GET /v2/shipments?modified_at_start= (sorted by modified_at),
  *     then GET /v2/labels?shipment_id= for tracking number and carrier;
  *   - V1 polling: GET /shipments?createDateStart= (and voidDateStart= for voids)

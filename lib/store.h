@@ -3,11 +3,11 @@
  * ($XDG_STATE_HOME/mlc/<profile>.db by default): WAL, busy timeout, versioned
  * migrations, safe for several mlc processes at once.
  *
- * Tables (see DESIGN.md "State"): cursor (per stream), po_seen (content hash per
- * PO for change detection), link (PO <-> ShipStation), receipt (the exactly-once
- * ledger and retry queue), audit (append-only trail), rejected (bad input),
- * inbox (webhook notifications), item_seen (item sync hashes), run (one row per
- * command run, for `mlc status`).
+ * Tables (mlc-internals(7), STATE): cursor (per stream), seen (content hashes per
+ * namespace: POs emitted, items synced), link (PO <-> ShipStation), receipt (the
+ * exactly-once ledger and retry queue), audit (append-only trail), rejected (bad
+ * input), inbox (webhook notifications), run (one row per command run, for
+ * `mlc status`).
  *
  * All SQL of mlc lives here, behind functions named for what they do, so that
  * another backend can follow. Not here: HTTP, JSON records, policy (when to
@@ -122,7 +122,7 @@ mlc_err mlc_store_inbox_retry(mlc_store *st, int64_t id, int attempts, int64_t n
 /* Quarantined: never fetched again, kept with its reason for `mlc queue --webhooks`. */
 mlc_err mlc_store_inbox_fail(mlc_store *st, int64_t id, int attempts, const char *reason, mlc_error *err);
 
-/* ---- receipt ledger (exactly-once protocol, DESIGN.md) ---- */
+/* ---- receipt ledger (exactly-once protocol, mlc-internals(7)) ---- */
 typedef enum {
     MLC_RECEIPT_PENDING,
     MLC_RECEIPT_IN_FLIGHT,

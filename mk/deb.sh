@@ -34,7 +34,7 @@ CPPFLAGS=$(dpkg-buildflags --get CPPFLAGS) LDFLAGS=$(dpkg-buildflags --get LDFLA
 make -s BUILD="$OBJ" DESTDIR="$ROOT" PREFIX=/usr ZSHCOMPDIR=/usr/share/zsh/vendor-completions \
   install-tool >&2
 strip --remove-section=.comment --remove-section=.note --strip-unneeded "$ROOT/usr/bin/mlc"
-gzip -9n "$ROOT"/usr/share/man/man1/*.1 "$ROOT"/usr/share/man/man5/*.5
+gzip -9n "$ROOT"/usr/share/man/man1/*.1 "$ROOT"/usr/share/man/man5/*.5 "$ROOT"/usr/share/man/man7/*.7
 install -d "$ROOT/lib/systemd/system"
 install -m 644 examples/systemd/* "$ROOT/lib/systemd/system/"
 install -m 644 mk/debian/copyright "$ROOT/usr/share/doc/mlc/copyright"

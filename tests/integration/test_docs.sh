@@ -61,7 +61,7 @@ done
 
 # the pages of mlc itself (mlc-sim(1), the test sandbox's, is not one of them)
 if [ "$HAVE_MAN" = 1 ]; then
-  for page in "$top" "$MAN_DIR/mlc.yaml.5" $(for c in $cmds; do echo "$MAN_DIR/mlc-$c.1"; done); do
+  for page in "$top" "$MAN_DIR/mlc.yaml.5" "$MAN_DIR/mlc-internals.7" $(for c in $cmds; do echo "$MAN_DIR/mlc-$c.1"; done); do
     [ -f "$page" ] && check "$page renders without warnings" renders "$page"
   done
 fi

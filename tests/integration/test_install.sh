@@ -29,7 +29,7 @@ check_eq "make install DESTDIR=... PREFIX=$P: exit 0" "0" "$?"
 [ -s "$T/install.log" ] && sed 's/^/# /' "$T/install.log" | tail -n 5
 (cd "$D" && find . ! -type d | sort) >"$T/installed.txt"
 for f in bin/mlc lib/libmlc.a lib/libmlc.so lib/libmlc.so.0 lib/pkgconfig/mlc.pc include/mlc/vault.h \
-         share/man/man1/mlc.1 share/man/man5/mlc.yaml.5 share/bash-completion/completions/mlc \
+         share/man/man1/mlc.1 share/man/man5/mlc.yaml.5 share/man/man7/mlc-internals.7 share/bash-completion/completions/mlc \
          share/zsh/site-functions/_mlc share/doc/mlc/examples/mlc.yaml share/doc/mlc/examples/systemd/mlc-receipts.timer; do
   check "installed: $P/$f" test -e "$R/$f"
 done
