@@ -69,6 +69,7 @@ static const setting schema[] = {
      * (research: infor.md, "MaxChunk=150"); a tenant's real limit is not documented. */
     {"cloudsuite.bulk_size", T_INT, "150"},
     {"cloudsuite.bulk_read_size", T_INT, "1000"}, /* transactions per bulk read (GetHead, LstLine, GetLine) */
+    {"cloudsuite.select_columns", T_BOOL, "true"}, /* ask M3 only for the columns mlc reads (lib/m3) */
     /* MHS850MI/AddPOReceipt header values. [UNVERIFIED] which values a tenant's
      * WMS interface expects: the research names the fields, not their values. */
     {"cloudsuite.whs_partner", T_STR, "MLC"},            /* E0PA */

@@ -277,6 +277,15 @@ mlc_err mlc_item_new(const mlc_config *cfg, mlc_m3 *m3, mlc_ss *ss, mlc_log *log
     it->sku_field = mlc_config_str(cfg, "mapping.items.sku_field");
     if (!it->sku_field || !*it->sku_field)
         it->sku_field = "ITNO";
+    /* the columns this module reads (mlc_item_m3_changed, itno_of, mlc_item_from_m3,
+     * m3_balances): M3 sends only these (lib/m3) */
+    const char *changed = mlc_config_str(cfg, "cloudsuite.programs.items_changed");
+    const char *get = mlc_config_str(cfg, "cloudsuite.programs.item_get");
+    mlc_m3_columns(m3, changed, "ITNO,LMDT");
+    mlc_m3_columns(m3, changed, it->sku_field);
+    mlc_m3_columns(m3, get, "ITDS,GRWE,ILEN,IWID,IHEI,FUDS,LMDT");
+    mlc_m3_columns(m3, get, it->sku_field);
+    mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.item_balance"), "STQT");
     mlc_err rc = load_owners(it, err);
     if (!rc && weight_factor(mlc_config_str(cfg, "mapping.items.weight_unit"), &it->weight_to_oz))
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "mapping.items.weight_unit: '%s' is not kg, g, lb or oz",

@@ -155,6 +155,9 @@ struct mlc_m3 {
     char *source;
     long last_status; /* HTTP status of the last call's answer, 0 = none */
     int last_sent;    /* the last call's request went out (or may have) */
+    int select_columns; /* cloudsuite.select_columns */
+    struct m3_sel *sel; /* the columns callers read, per transaction */
+    size_t nsel;
 };
 
 /* ---- results ------------------------------------------------------------ */
@@ -575,8 +578,120 @@ static void sb_enc(sbuf *b, const char *s)
     free(e);
 }
 
+/* ---- column selection --------------------------------------------------
+ * M3 answers every output field of a transaction unless asked for fewer: a GET
+ * names them in the matrix parameter returncols (m3-odin's MIServiceCore builds
+ * ";returncols=CUNO"; Doppio sends "returncols=MINM,TRNM,SIMU"), a bulk request per
+ * transaction in selectedColumns (a string array in BulkMIService's request model)
+ * [CODE, research: infor.md section 3, "Matrix parameters" and "v2 bulk"].  PPS200MI
+ * GetHead has 61 output fields, LstLine 95, MMS200MI GetItmBasic 118: mlc reads 2-11
+ * of them, and the rest was most of a cron run's memory.  [UNVERIFIED] what M3 does
+ * with a column name the transaction does not have (the research has no example):
+ * cloudsuite.select_columns: false turns the selection off. */
+typedef struct m3_sel {
+    char *pgm_trn;
+    char *cols; /* "A,B,C"; NULL: every column (a name we could not pass on) */
+} m3_sel;
+
+static int col_name_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > 16)
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+            return 0;
+    return 1;
+}
+
+static int has_col(const char *list, const char *name, size_t n)
+{
+    for (const char *p = list; p && *p;) {
+        size_t l = strcspn(p, ",");
+        if (l == n && strncmp(p, name, n) == 0)
+            return 1;
+        p += l;
+        if (*p == ',')
+            p++;
+    }
+    return 0;
+}
+
+static m3_sel *find_sel(const mlc_m3 *m3, const char *pgm_trn)
+{
+    for (size_t i = 0; i < m3->nsel; i++)
+        if (strcmp(m3->sel[i].pgm_trn, pgm_trn) == 0)
+            return &m3->sel[i];
+    return NULL;
+}
+
+void mlc_m3_columns(mlc_m3 *m3, const char *pgm_trn, const char *cols)
+{
+    if (!m3 || !pgm_trn || !cols)
+        return;
+    m3_sel *s = find_sel(m3, pgm_trn);
+    if (!s) {
+        m3_sel *grown = realloc(m3->sel, (m3->nsel + 1) * sizeof *grown);
+        if (!grown)
+            return; /* no selection: every column, as before */
+        m3->sel = grown;
+        s = &m3->sel[m3->nsel];
+        s->pgm_trn = strdup(pgm_trn);
+        s->cols = strdup("");
+        if (!s->pgm_trn || !s->cols) {
+            free(s->pgm_trn);
+            free(s->cols);
+            return;
+        }
+        m3->nsel++;
+    } else if (!s->cols)
+        return; /* already every column */
+    for (const char *p = cols; *p;) {
+        p += strspn(p, ", ");
+        size_t l = strcspn(p, ", ");
+        if (l == 0)
+            break;
+        if (!col_name_ok(p, l)) {
+            free(s->cols); /* a name we cannot pass on: ask for every column */
+            s->cols = NULL;
+            return;
+        }
+        if (!has_col(s->cols, p, l)) {
+            size_t ol = strlen(s->cols);
+            char *grown = realloc(s->cols, ol + l + 2);
+            if (!grown) {
+                free(s->cols);
+                s->cols = NULL;
+                return;
+            }
+            s->cols = grown;
+            snprintf(s->cols + ol, l + 2, "%s%.*s", ol ? "," : "", (int)l, p);
+        }
+        p += l;
+    }
+}
+
+/* The columns to ask pgm/trn for, or NULL for every column. */
+static const char *selected(const mlc_m3 *m3, const char *pgm, const char *trn)
+{
+    if (!m3->select_columns || m3->nsel == 0)
+        return NULL;
+    char key[64];
+    snprintf(key, sizeof key, "%s/%s", pgm, trn);
+    const m3_sel *s = find_sel(m3, key);
+    return s && s->cols && *s->cols ? s->cols : NULL;
+}
+
+static char *build_url(const char *api_base, const char *pgm, const char *trn, const mlc_m3_field *in,
+                       size_t nin, int maxrecs, const char *cols);
+
 char *mlc_m3_build_url(const char *api_base, const char *pgm, const char *trn,
                        const mlc_m3_field *in, size_t nin, int maxrecs)
+{
+    return build_url(api_base, pgm, trn, in, nin, maxrecs, NULL);
+}
+
+static char *build_url(const char *api_base, const char *pgm, const char *trn, const mlc_m3_field *in,
+                       size_t nin, int maxrecs, const char *cols)
 {
     sbuf b = {0};
     size_t bl = strlen(api_base);
@@ -594,6 +709,10 @@ char *mlc_m3_build_url(const char *api_base, const char *pgm, const char *trn,
     char mr[32];
     snprintf(mr, sizeof mr, ";maxrecs=%d", maxrecs < 0 ? 0 : maxrecs);
     sb_add(&b, mr);
+    if (cols) {
+        sb_add(&b, ";returncols=");
+        sb_add(&b, cols); /* names checked by mlc_m3_columns: letters, digits, '_' and ',' */
+    }
     for (size_t i = 0; i < nin; i++) {
         sb_add(&b, i == 0 ? "?" : "&");
         sb_enc(&b, in[i].name);
@@ -620,6 +739,7 @@ mlc_err mlc_m3_new_with(mlc_ionapi *ion, mlc_http *http, mlc_log *log, long long
     m->log = log;
     m->cono = cono > 0 ? cono : 0;
     snprintf(m->divi, sizeof m->divi, "%s", divi ? divi : "");
+    m->select_columns = 1;
     *out = m;
     return MLC_OK;
 }
@@ -635,7 +755,18 @@ void mlc_m3_free(mlc_m3 *m3)
     if (m3->own_vault)
         mlc_vault_free(m3->vault);
     free(m3->source);
+    for (size_t i = 0; i < m3->nsel; i++) {
+        free(m3->sel[i].pgm_trn);
+        free(m3->sel[i].cols);
+    }
+    free(m3->sel);
     free(m3);
+}
+
+void mlc_m3_set_select_columns(mlc_m3 *m3, int on)
+{
+    if (m3)
+        m3->select_columns = on != 0;
 }
 
 mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
@@ -706,6 +837,7 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
     m->vault = vault;
     m->own_vault = own_vault;
     m->source = source;
+    m->select_columns = mlc_config_bool(cfg, "cloudsuite.select_columns");
     mlc_ionapi_attach(ion, http, vault, log, (long)mlc_config_int(cfg, "cloudsuite.token_margin"));
     *out = m;
     return MLC_OK;
@@ -859,7 +991,7 @@ mlc_err mlc_m3_execute2(mlc_m3 *m3, const char *pgm, const char *trn, const mlc_
     mlc_err rc = with_company(m3, pgm, trn, in, nin, conobuf, &f, &nf, err);
     if (rc)
         return rc;
-    char *url = mlc_m3_build_url(mlc_ionapi_api_base(m3->ion), pgm, trn, f, nf, maxrecs);
+    char *url = build_url(mlc_ionapi_api_base(m3->ion), pgm, trn, f, nf, maxrecs, selected(m3, pgm, trn));
     free(f);
     if (!url)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -906,6 +1038,7 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
      * (research: infor.md); no Infor page we have says so for the bulk body. */
     cJSON_AddNumberToObject(body, "maxReturnedRecords", 0);
     mlc_err rc = MLC_OK;
+    const char *cols = selected(m3, pgm, trn);
     for (size_t i = 0; !rc && i < n; i++) {
         char conobuf[24];
         mlc_m3_field *f = NULL;
@@ -918,6 +1051,16 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
         cJSON *rec = cJSON_AddObjectToObject(tx, "record");
         for (size_t k = 0; k < nf; k++)
             cJSON_AddStringToObject(rec, f[k].name, f[k].value ? f[k].value : "");
+        if (cols) {
+            cJSON *sc = cJSON_AddArrayToObject(tx, "selectedColumns");
+            for (const char *p = cols; *p;) {
+                size_t l = strcspn(p, ",");
+                char name[17];
+                snprintf(name, sizeof name, "%.*s", (int)l, p);
+                cJSON_AddItemToArray(sc, cJSON_CreateString(name));
+                p += l + (p[l] == ',');
+            }
+        }
         cJSON_AddItemToArray(txs, tx);
         free(f);
     }

@@ -88,6 +88,19 @@ mlc_err mlc_m3_execute2(mlc_m3 *m3, const char *pgm, const char *trn, const mlc_
 mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, size_t n,
                     int idempotent, mlc_m3_result **out, mlc_error *err);
 
+/* Columns: the output fields the caller reads of pgm_trn ("PGM/TRN"), comma-
+ * separated ("PUNO,ORTY,WHLO"). Calls add up: M3 is asked for the union of what
+ * every caller declared for that transaction, as ";returncols=..." on a GET and
+ * "selectedColumns" on each bulk transaction, so only those come back (and are
+ * parsed and held). A transaction nobody declared returns every column, and so
+ * does one with a name that is not 1-16 letters, digits or '_'. Declare every
+ * field you read with mlc_m3_result_get/_tx_get: an undeclared one reads NULL
+ * when another caller declared columns for the same transaction. Never fails
+ * (out of memory: every column). Selection is on unless config
+ * cloudsuite.select_columns is false (or mlc_m3_set_select_columns(m3, 0)). */
+void mlc_m3_columns(mlc_m3 *m3, const char *pgm_trn, const char *cols);
+void mlc_m3_set_select_columns(mlc_m3 *m3, int on);
+
 /* Whether the transaction defines input CONO (bit 1) / DIVI (bit 2); -1 if unknown. */
 int mlc_m3_transaction_flags(const char *pgm, const char *trn);
 /* Builds the GET URL (exposed for tests). Caller frees. */

@@ -215,6 +215,12 @@ static mlc_err lookup_day(mlc_m3 *m3, const mlc_config *cfg, const char *po, cha
     return rc;
 }
 
+/* The columns build_record, one_of_many and add_weights read: M3 is asked for
+ * these only (lib/m3 mlc_m3_columns); a field read here must be listed here. */
+#define PO_HEAD_COLS "PUNO,CONO,DIVI,ORTY,SUNO,WHLO"
+#define PO_LINE_COLS "PUNO,PNLI,PNLS,ITNO,ITDS,ORQA,RVQA,PUUN,DWDT,PUSL,PUST"
+#define PO_ITEM_COLS "ITNO,GRWE"
+
 /* The record from transaction htx of head (its record 0) and ltx of lines. */
 static cJSON *build_record(const mlc_m3_result *head, size_t htx, const mlc_m3_result *lines, size_t ltx,
                            const char *po, const char *day, long long cono, const char *divi)
@@ -433,6 +439,9 @@ mlc_err mlc_po_fetch_many(mlc_m3 *m3, const mlc_config *cfg, const mlc_po_change
         recs[i] = NULL;
     if (n == 0)
         return MLC_OK;
+    mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.po_head"), PO_HEAD_COLS);
+    mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.po_lines"), PO_LINE_COLS);
+    mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.item_get"), PO_ITEM_COLS);
     mlc_err rc = bulk_read(m3, mlc_config_str(cfg, "cloudsuite.programs.po_head"), changes, n, &head, err);
     if (!rc)
         rc = bulk_read(m3, mlc_config_str(cfg, "cloudsuite.programs.po_lines"), changes, n, &lines, err);
