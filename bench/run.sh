@@ -327,7 +327,7 @@ bench_cron() {
   met=$([ "$f" -le 16384 ] && echo true || echo false)
   row "peak RSS, credentialed cron runs (largest command)" "KiB" "$f" "$p" "$(div "$f" "$p" 2)" \
     "<= 16384 KiB each" "$met" \
-    "each command of examples/crontab alone against the ready sandbox (50 POs, 300 items), token cached. Key file (HKDF): $(tr '\n' ' ' <"$W/cron-file.txt" | sed 's/ \([a-z]\)/, \1/g'). Baseline, passphrase (scrypt): $(tr '\n' ' ' <"$W/cron-passphrase.txt" | sed 's/ \([a-z]\)/, \1/g'). The floor is ~12 MiB (libraries, OpenSSL and SQLite initialised: queue, ping); above it are the parsed M3 answers, every column of PPS200MI GetHead/LstLine and MMS200MI LstItmByChgDate held as cJSON at once; asking M3 for the columns mlc reads (selectedColumns / returncols) is what remains to reach the target"
+    "each command of examples/crontab alone against the ready sandbox (50 POs, 300 items), token cached. Key file (HKDF): $(tr '\n' ' ' <"$W/cron-file.txt" | sed 's/ \([a-z]\)/, \1/g'). Baseline, passphrase (scrypt): $(tr '\n' ' ' <"$W/cron-passphrase.txt" | sed 's/ \([a-z]\)/, \1/g'). The floor is ~12 MiB (libraries, OpenSSL and SQLite initialised: queue, ping); above it are the parsed answers. M3 is asked only for the columns mlc reads (cloudsuite.select_columns: returncols / selectedColumns): GetHead 6 of 61, LstLine 11 of 95, GetItmBasic 2-9 of 118; before that pull-pos peaked at ~20 MiB, sync-items ~19.6 MiB, post-receipts ~17 MiB"
 }
 
 # versus_jq N MLC_TIME JQ_TIME: reads two /usr/bin/time files ('%e %U %S %M') of an

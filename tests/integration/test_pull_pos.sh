@@ -1,6 +1,7 @@
 #!/bin/sh
 # test_pull_pos.sh: mlc pull-pos against mlc-sim: first poll, rerun emits nothing,
-# a PO changed in the sim is emitted once, --po, --no-cursor, bad options.
+# a PO changed in the sim is emitted once, --po, --no-cursor, bad options; column
+# selection (cloudsuite.select_columns) and mlc-sim's returncols/selectedColumns.
 . tests/integration/lib.sh
 sim_start
 
@@ -21,6 +22,35 @@ changed=$("$MLC" pull-pos)
 check_eq "a PO changed in the sim is emitted once" "$po" "$(printf '%s\n' "$changed" | jq -r .po)"
 check_eq "with its new quantity" 999 "$(printf '%s\n' "$changed" | jq -r '.lines[] | select(.line == 10) | .qty_ordered')"
 check_eq "and only once" 0 "$("$MLC" pull-pos | wc -l)"
+
+# cloudsuite.select_columns (default on): M3 is asked for the columns mlc reads
+# only; the records must be the same as with every column (a column read but not
+# asked for would come out null or 0)
+all_cols=$("$MLC" pull-pos --no-cursor --status 00-99 | jq -S -c . | sort)
+sim_config_under cloudsuite "select_columns: false"
+every=$("$MLC" pull-pos --no-cursor --status 00-99 | jq -S -c . | sort)
+sed -i '/select_columns: false/d' "$MLC_CONFIG"
+check_eq "records with selected columns equal those with every column" "$every" "$all_cols"
+check "and there are some" test -n "$all_cols"
+
+# mlc-sim: returncols / selectedColumns return only the named columns and refuse a
+# name the transaction does not have
+ion() { jq -r ".$1" "$SIM_DIR/tenant.ionapi"; }
+tok=$(curl -sS --data-urlencode grant_type=password --data-urlencode "username=$(ion saak)" \
+  --data-urlencode "password=$(ion sask)" --data-urlencode "client_id=$(ion ci)" \
+  --data-urlencode "client_secret=$(ion cs)" "$(ion pu)$(ion ot)" | jq -r .access_token)
+m3get() { curl -sS -H "Authorization: Bearer $tok" "$(ion iu)/$(ion ti)/M3/m3api-rest/v2/execute/$1"; }
+check_eq "sim: returncols gives those columns only" '["ORTY","PUNO"]' \
+  "$(m3get "PPS200MI/GetHead;returncols=PUNO,ORTY?CONO=100&PUNO=$po" | jq -c '.results[0].records[0] | keys')"
+check_eq "sim: an unknown column is refused, naming it" "ZZZZ true" \
+  "$(m3get "PPS200MI/GetHead;returncols=PUNO,ZZZZ?CONO=100&PUNO=$po" | jq -r '.results[0] | "\(.errorField) \(.errorMessage | test("ZZZZ"))"')"
+bulk=$(jq -cn --arg po "$po" '{program: "PPS200MI", transactions: [
+  {transaction: "LstLine", record: {CONO: "100", PUNO: $po}, selectedColumns: ["PNLI", "ORQA"]},
+  {transaction: "GetHead", record: {CONO: "100", PUNO: $po}, selectedColumns: ["PUNO", "NOPE"]}]}')
+ans=$(curl -sS -H "Authorization: Bearer $tok" -H 'Content-Type: application/json' --data "$bulk" \
+  "$(ion iu)/$(ion ti)/M3/m3api-rest/v2/execute")
+check_eq "sim: selectedColumns per bulk transaction" '["ORQA","PNLI"]' "$(printf '%s' "$ans" | jq -c '.results[0].records[0] | keys')"
+check_eq "sim: an unknown selected column fails its transaction" "NOPE" "$(printf '%s' "$ans" | jq -r '.results[1].errorField')"
 
 check_eq "--po emits that PO even if unchanged" "$po" "$("$MLC" pull-pos --po "$po" | jq -r .po)"
 check_eq "--no-cursor --limit 2 emits two" 2 "$("$MLC" pull-pos --no-cursor --limit 2 | wc -l)"

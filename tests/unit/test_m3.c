@@ -4,7 +4,8 @@
  * with ErrorMessage, the bare v1 NOK), padded values, partial list failure, bulk
  * per-transaction results; URL building (encoding, one slash, maxrecs); CONO/DIVI
  * only where the transaction defines them; the 401 refresh-and-replay-once; HTTP
- * status mapping (bare 400 permanent, 5xx transient).
+ * status mapping (bare 400 permanent, 5xx transient); column selection (returncols,
+ * selectedColumns, cloudsuite.select_columns).
  */
 #include "m3.h"
 #include "po.h"
@@ -469,6 +470,61 @@ START_TEST(bulk_request)
 }
 END_TEST
 
+/* mlc_m3_columns: returncols on a GET, selectedColumns per bulk transaction, the
+ * union of every caller's columns, a bad name or the switch off: every column */
+START_TEST(selected_columns)
+{
+    fx f;
+    fx_init(&f, 0, NULL);
+    stub_push(f.s, TOKEN(1));
+    f.s->fallback.body = V2OK;
+    mlc_m3_result *r = NULL;
+    mlc_error err = {0};
+    mlc_m3_field in[] = {{"PUNO", "P1"}};
+    mlc_m3_columns(f.m3, "PPS200MI/GetHead", "PUNO,ORTY");
+    mlc_m3_columns(f.m3, "PPS200MI/GetHead", " ORTY, WHLO,PUNO"); /* adds WHLO only */
+    mlc_m3_columns(f.m3, "MMS200MI/GetItmBasic", "ITNO,bad-name"); /* every column */
+    ck_assert_int_eq(mlc_m3_execute(f.m3, "PPS200MI/GetHead", in, 1, 0, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    ck_assert_str_eq(f.s->reqs[1].url,
+                     "/TEN/M3/m3api-rest/v2/execute/PPS200MI/GetHead;maxrecs=0;returncols=PUNO,ORTY,WHLO?PUNO=P1");
+    /* a transaction nobody declared: every column */
+    ck_assert_int_eq(mlc_m3_execute(f.m3, "PPS200MI/GetLine", in, 1, 0, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    ck_assert_ptr_null(strstr(f.s->reqs[2].url, "returncols"));
+    ck_assert_int_eq(mlc_m3_execute(f.m3, "MMS200MI/GetItmBasic", NULL, 0, 1, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    ck_assert_ptr_null(strstr(f.s->reqs[3].url, "returncols"));
+    /* bulk: each transaction names them */
+    mlc_m3_record recs[] = {{in, 1}, {in, 1}};
+    ck_assert_int_eq(mlc_m3_bulk(f.m3, "PPS200MI/GetHead", recs, 2, 1, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    cJSON *j = cJSON_Parse(f.s->reqs[4].body);
+    ck_assert_ptr_nonnull(j);
+    cJSON *t;
+    int n = 0;
+    cJSON_ArrayForEach(t, cJSON_GetObjectItem(j, "transactions"))
+    {
+        char *sc = cJSON_PrintUnformatted(cJSON_GetObjectItem(t, "selectedColumns"));
+        ck_assert_str_eq(sc, "[\"PUNO\",\"ORTY\",\"WHLO\"]");
+        free(sc);
+        n++;
+    }
+    ck_assert_int_eq(n, 2);
+    cJSON_Delete(j);
+    /* cloudsuite.select_columns: false */
+    mlc_m3_set_select_columns(f.m3, 0);
+    ck_assert_int_eq(mlc_m3_execute(f.m3, "PPS200MI/GetHead", in, 1, 0, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    ck_assert_ptr_null(strstr(f.s->reqs[5].url, "returncols"));
+    ck_assert_int_eq(mlc_m3_bulk(f.m3, "PPS200MI/GetHead", recs, 2, 1, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    ck_assert_ptr_null(strstr(f.s->reqs[6].body, "selectedColumns"));
+    mlc_m3_columns(NULL, "PPS200MI/GetHead", "PUNO"); /* safe */
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("m3");
@@ -489,6 +545,7 @@ static Suite *suite(void)
     tcase_add_test(tc, replay_once_on_401);
     tcase_add_test(tc, status_mapping);
     tcase_add_test(tc, bulk_request);
+    tcase_add_test(tc, selected_columns);
     tcase_add_test(tc, po_bulk_answers_checked);
     suite_add_tcase(s, tc);
     return s;
