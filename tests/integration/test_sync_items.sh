@@ -2,7 +2,8 @@
 # test_sync_items.sh: mlc sync-items against mlc-sim on a small seed of its own:
 # both directions with per-field owners (cloudsuite, shipstation, newest), unit
 # conversion, exact stock adjustments, unknown warehouse / SKU reported, repeated
-# runs without ping-pong, conflicting edits, --dry-run, --sku, creation in M3.
+# runs without ping-pong, conflicting edits, --dry-run, --sku, creation in M3;
+# the plan is the same with and without cloudsuite.select_columns.
 # Every check reads the sim's state dump or its request counters.
 . tests/integration/lib.sh
 sim_start
@@ -61,6 +62,11 @@ check_eq "--dry-run exits 0" 0 "$rc"
 check_eq "--dry-run shows the product update for SKU-A" "updated" "$(rec "$out" SKU-A to-shipstation .action)"
 check_eq "--dry-run writes nothing" "0 0 0 35" \
   "$(counter 'PUT /products/{id} 200') $(counter 'POST /v2/inventory 204') $(counter 'M3 MMS200MI/UpdItmBasic OK') $(onhand SKU-A se-4001)"
+# cloudsuite.select_columns (default on): the same plan as with every M3 column
+sim_config_under cloudsuite "select_columns: false"
+every=$("$MLC" sync-items --dry-run 2>/dev/null)
+sed -i '/select_columns: false/d' "$MLC_CONFIG"
+check_eq "--dry-run plan with selected M3 columns equals the one with every column" "$every" "$out"
 
 # ---- first run, both directions
 out=$("$MLC" sync-items 2>"$SIM_DIR/err"); rc=$?
