@@ -45,7 +45,7 @@ struct mlc_item {
     item_whs *whs;
     size_t nwhs;
     /* products */
-    cJSON *products; /* array of copies */
+    cJSON *products; /* array of the listed products (moved out of the pages) */
     product_ref *index;
     size_t nindex;
     int products_v1;
@@ -674,6 +674,20 @@ mlc_err mlc_item_m3_create(mlc_item *it, const mlc_item_values *v, mlc_error *er
 
 /* ---- products ---- */
 
+/* Moves the rows of a list page (with a non-empty "sku" if need_sku) to the end
+ * of to, instead of copying them: a page and its copy at once were sync-items'
+ * peak memory.  The page keeps the rest and is freed by its owner as before. */
+static void move_rows(cJSON *to, cJSON *page_rows, int need_sku)
+{
+    cJSON *e = cJSON_IsArray(page_rows) ? page_rows->child : NULL;
+    while (e) {
+        cJSON *next = e->next;
+        if (!need_sku || (jstr(e, "sku") && *jstr(e, "sku")))
+            cJSON_AddItemToArray(to, cJSON_DetachItemViaPointer(page_rows, e));
+        e = next;
+    }
+}
+
 static int cmp_ref(const void *a, const void *b)
 {
     return strcmp(((const product_ref *)a)->sku, ((const product_ref *)b)->sku);
@@ -701,10 +715,8 @@ mlc_err mlc_item_products_load(mlc_item *it, mlc_error *err)
             mlc_ss_response_free(&resp);
             return mlc_error_prefix(err, "listing ShipStation products (page %d)", page);
         }
-        const cJSON *p;
-        cJSON_ArrayForEach(p, items) if (jstr(p, "sku") && *jstr(p, "sku"))
-            cJSON_AddItemToArray(it->products, cJSON_Duplicate(p, 1));
         size_t got = (size_t)cJSON_GetArraySize(items);
+        move_rows(it->products, (cJSON *)items, 1); /* the page owns them; it is freed next */
         mlc_ss_response_free(&resp);
         if (!more || got == 0 || page > 100000)
             break;
@@ -824,11 +836,11 @@ static mlc_err load_levels(mlc_item *it, item_whs *w, mlc_error *err)
             mlc_ss_response_free(&resp);
             break;
         }
-        const cJSON *e, *rows = cJSON_GetObjectItemCaseSensitive(resp.json, "inventory");
-        cJSON_ArrayForEach(e, rows) cJSON_AddItemToArray(all, cJSON_Duplicate(e, 1));
+        cJSON *rows = cJSON_GetObjectItemCaseSensitive(resp.json, "inventory");
         int next = 0;
         mlc_ss_page_info(resp.json, NULL, NULL, NULL, &next);
         int got = cJSON_GetArraySize(rows);
+        move_rows(all, rows, 0);
         const cJSON *href = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp.json, "links"), "next"), "href");
         if (next && got > 0 && !(cJSON_IsString(href) && href->valuestring[0] && strlen(href->valuestring) < sizeof path))
