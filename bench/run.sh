@@ -327,7 +327,7 @@ bench_cron() {
   met=$([ "$f" -le 16384 ] && echo true || echo false)
   row "peak RSS, credentialed cron runs (largest command)" "KiB" "$f" "$p" "$(div "$f" "$p" 2)" \
     "<= 16384 KiB each" "$met" \
-    "each command of examples/crontab alone against the ready sandbox (50 POs, 300 items), token cached. Key file (HKDF): $(tr '\n' ' ' <"$W/cron-file.txt" | sed 's/ \([a-z]\)/, \1/g'). Baseline, passphrase (scrypt): $(tr '\n' ' ' <"$W/cron-passphrase.txt" | sed 's/ \([a-z]\)/, \1/g'). The floor is ~12 MiB (libraries, OpenSSL and SQLite initialised: queue, ping); above it are the parsed answers. M3 is asked only for the columns mlc reads (cloudsuite.select_columns: returncols / selectedColumns): GetHead 6 of 61, LstLine 11 of 95, GetItmBasic 2-9 of 118; before that pull-pos peaked at ~20 MiB, sync-items ~19.6 MiB, post-receipts ~17 MiB"
+    "each command of examples/crontab alone against the ready sandbox (50 POs, 300 items), token cached. Key file (HKDF): $(tr '\n' ' ' <"$W/cron-file.txt" | sed 's/ \([a-z]\)/, \1/g'). Baseline, passphrase (scrypt): $(tr '\n' ' ' <"$W/cron-passphrase.txt" | sed 's/ \([a-z]\)/, \1/g'). The floor is ~12 MiB (libraries, OpenSSL and SQLite initialised: queue, ping); above it are the parsed answers. M3 is asked only for the columns mlc reads (cloudsuite.select_columns: returncols / selectedColumns): GetHead 6 of 61, LstLine 11 of 95, GetItmBasic 2-9 of 118; before that pull-pos peaked at ~20 MiB, sync-items ~19.6 MiB, post-receipts ~17 MiB. sync-items, the largest, also holds every ShipStation product and inventory level of the run (moved out of the list pages, not copied), so it grows with the catalogue"
 }
 
 # versus_jq N MLC_TIME JQ_TIME: reads two /usr/bin/time files ('%e %U %S %M') of an
