@@ -18,7 +18,7 @@ trap 'rm -rf "$T"; t_cleanup' EXIT INT TERM
 VERSION=$("$MLC" --version | awk '{print $2}')
 ARCH=$(dpkg --print-architecture)
 
-deb=$(make -s BUILD="$BUILD" deb 2>"$T/make.err"); rc=$?
+deb=$(make -s --no-print-directory BUILD="$BUILD" deb 2>"$T/make.err"); rc=$?
 check_eq "make deb: exit 0" "0" "$rc" || sed 's/^/# /' "$T/make.err" | tail -n 10
 check_eq "make deb names mlc_<version>_<arch>.deb" "$BUILD/mlc_${VERSION}_${ARCH}.deb" "$deb"
 [ -f "$deb" ] || { t_fail "no package"; t_done; exit 1; }
