@@ -6,9 +6,9 @@
 #
 #   sh bench/run.sh build                  # what `make bench` runs
 #   BENCH_ONLY="api logins" sh bench/run.sh build
-#        sections: api ratelimit logins cron throughput m3parse startup notify (memory
-#        and m3parse come with throughput; notify runs in real time, about 2 minutes:
-#        BENCH_NOTIFY_N shipments, default 30, one every 3.6 s)
+#        sections: api calls ratelimit logins cron throughput m3parse startup notify
+#        (memory and m3parse come with throughput; notify runs in real time, about 2
+#        minutes: BENCH_NOTIFY_N shipments, default 30, one every 3.6 s)
 #   BENCH_LINES=100000 sh bench/run.sh build   # smaller throughput input (default 1000000)
 #
 # Needs: jq, curl, awk, /usr/bin/time; hyperfine if present (else a loop).
@@ -20,7 +20,7 @@ SIM_BIN="$ROOT/$BUILD/mlc-sim"
 B_BIN="$ROOT/$BUILD/bench"   # bench harnesses (bench/*.c, built by make bench)
 B="$ROOT/bench"
 W="$B/work"
-ONLY=${BENCH_ONLY:-"api ratelimit logins cron throughput startup notify"}
+ONLY=${BENCH_ONLY:-"api calls ratelimit logins cron throughput startup notify"}
 LINES=${BENCH_LINES:-1000000}
 ROWS="$W/rows.jsonl"
 
@@ -209,10 +209,59 @@ bench_api() {
   done
 }
 
+# ---------------------------------------------------------------- calls per record
+# Issue 16: no call per record where a list or bulk call exists.
+#  - pull-shipments on V2: shipments by the paged list, their labels by the paged
+#    GET /v2/labels over the page's created_at window (matched by shipment_id),
+#    not one GET /v2/labels?shipment_id= per shipment. Target: <= 1 ShipStation
+#    call per 50 shipped shipments.
+#  - sync-items: the M3 side of the items by bulk GetItmBasic (and bulk
+#    GetItmWhsBal for stock), bulk_read_size items a call, not one GET per item.
+#    Target: <= 1 M3 call per 100 items synced.
+bench_calls() {
+  say "calls: seed of 3000 POs, every mapped PO shipped on V2"
+  "$SIM_BIN" --gen-seed 3000 >"$W/seed-calls.json"
+  sim_up calls-v2 --seed "$W/seed-calls.json" --time-scale 60
+  cfg_under shipstation "rate_window: 1"
+  "$MLC" pull-pos --no-cursor 2>/dev/null | "$MLC" push-shipments >/dev/null 2>"$W/calls-push.err"
+  admin POST ship '{"all":true}' >/dev/null
+  shipped=$(admin GET state | jq '[.shipstation.v2.shipments[] | select(.shipment_status == "label_purchased")] | length')
+  c0=$(v2_requests)
+  "$MLC" pull-shipments --no-cursor --no-webhooks >"$W/calls-sh.jsonl" 2>"$W/calls-sh.err"
+  calls=$(( $(v2_requests) - c0 ))
+  got=$(wc -l <"$W/calls-sh.jsonl")
+  labels=$(counters '[.requests | to_entries[] | select(.key | startswith("GET /v2/labels ")) | .value] | add // 0')
+  met=$([ $((calls * 50)) -le "$shipped" ] && [ "$got" -eq "$shipped" ] && echo true || echo false)
+  row "pull-shipments V2, $shipped shipped shipments: $calls calls" "calls/shipment" "$(div "$calls" "$shipped" 4)" 1 \
+    "$(div "$calls" "$shipped" 4)" "<= 1 call per 50 shipped (0.02/shipment)" "$met" \
+    "$calls ShipStation V2 requests ($labels GET /v2/labels list pages of 200, the rest GET /v2/shipments pages of 100) for $got shipment records; baseline: one GET /v2/labels per shipment ($shipped calls) plus the shipment pages"
+  sim_down
+
+  say "calls: sync-items over the seed's items"
+  for stock in no yes; do
+    sim_up "calls-items-$stock" --seed "$W/seed-calls.json"
+    if [ $stock = yes ]; then
+      sed -i 's/^        WH1:$/&\n          inventory_location_id: se-4001/; s/^        WH2:$/&\n          inventory_location_id: se-4002/; s/^        WH3:$/&\n          inventory_location_id: se-4003/' "$MLC_CONFIG"
+    fi
+    "$MLC" sync-items --direction to-shipstation >"$W/calls-items-$stock.jsonl" 2>"$W/calls-items-$stock.err"
+    calls=$(m3_calls)
+    nitems=$(jq -r .sku "$W/calls-items-$stock.jsonl" | sort -u | wc -l)
+    tx=$(counters '[.requests | to_entries[] | select(.key | test("^M3 MMS200MI/")) | "\(.key | sub("^M3 "; "")) \(.value)"] | join(", ")')
+    met=$([ $((calls * 100)) -le "$nitems" ] && echo true || echo false)
+    what="no stock mapping"; [ $stock = yes ] && what="stock for 3 warehouses"
+    row "sync-items, $nitems items ($what): $calls M3 calls" "calls/item" "$(div "$calls" "$nitems" 4)" 1 \
+      "$(div "$calls" "$nitems" 4)" "<= 1 M3 call per 100 items (0.01/item)" "$met" \
+      "$calls M3 HTTP calls (GET + bulk); transactions: $tx; baseline: one GetItmBasic GET per item ($nitems calls), and with stock one GetItmWhsBal bulk per item. cloudsuite.bulk_read_size 1000"
+    sim_down
+  done
+}
+
 # ---------------------------------------------------------------- rate-limit use
 # mlc-sim --time-scale 6: the sim's 60 s windows last 10 s, mlc's shipstation.rate_window
-# is 10; V2 keeps its real limit (200 a window). The backlog: 1500 shipped shipments,
-# each `mlc pull-shipments --no-cursor` run asks for every one's labels (1500+ requests).
+# is 10; V2 keeps its real limit (200 a window). The backlog: POs pushed with
+# `mlc push-shipments --batch 1`, one create request each (1200 for the one process,
+# 4 x 600 others for the four; pull-shipments reads labels by list pages since issue
+# 16, so it no longer makes a backlog).
 # Counted by the sim over NWIN windows in steady state, aligned with the sim's fixed
 # windows (they start with the first request): from just before the second window
 # opens (the first holds the runs' start-up: store, list pages, dedupe), for NWIN
@@ -222,8 +271,9 @@ bench_ratelimit() {
   [ -s "$W/pos10k.jsonl" ] || { say "ratelimit: needs the api section's POs"; return; }
   sim_up rate --seed "$W/seed.json" --time-scale $SCALE
   cfg_under shipstation "rate_window: $WIN"
-  head -n 1500 "$W/pos10k.jsonl" | "$MLC" push-shipments >/dev/null 2>&1
-  admin POST ship '{"all":true}' >/dev/null
+  "$MLC" ping >/dev/null 2>&1   # V2 traffic on the key before the measure, as in production
+  sed -n '1,1200p' "$W/pos10k.jsonl" >"$W/rate-1-1.jsonl"
+  for i in 1 2 3 4; do sed -n "$((1201 + (i - 1) * 600)),$((1200 + i * 600))p" "$W/pos10k.jsonl" >"$W/rate-4-$i.jsonl"; done
   for np in 1 4; do
     say "ratelimit: $np process(es), $((WIN * (NWIN + 1))) s"
     sleep $((WIN + 1))
@@ -232,7 +282,7 @@ bench_ratelimit() {
     pids=
     i=0; while [ $i -lt $np ]; do
       i=$((i + 1))
-      "$MLC" pull-shipments --no-cursor --no-webhooks >/dev/null 2>"$W/rate-$np-$i.err" &
+      "$MLC" push-shipments --batch 1 "$W/rate-$np-$i.jsonl" >/dev/null 2>"$W/rate-$np-$i.err" &
       pids="$pids $!"
     done
     i=0; while [ "$(v2_requests)" -le "$before" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
@@ -503,6 +553,7 @@ bench_notify() {
 for s in $ONLY; do
   case $s in
     api) bench_api ;;
+    calls) bench_calls ;;
     ratelimit) bench_ratelimit ;;
     logins) bench_logins ;;
     cron) bench_cron ;;

@@ -560,10 +560,19 @@ static int run(sync_run *r)
         }
         set.n = u;
     }
-    for (size_t i = 0; i < set.n && !r->stop; i++) {
-        sync_sku(r, set.v[i]);
-        mlc_log_progress(r->log, "items", (long)i + 1, (long)set.n);
+    /* the M3 side in bulk, bulk_read_size SKUs at a time, not one read per SKU */
+    long long per_call = mlc_config_int(r->cfg, "cloudsuite.bulk_read_size");
+    size_t chunk = per_call > 0 ? (size_t)per_call : 1;
+    for (size_t i = 0; i < set.n && !r->stop; i += chunk) {
+        size_t k = set.n - i < chunk ? set.n - i : chunk;
+        if (k > 1 && mlc_item_m3_prefetch(r->it, set.v + i, k, &e))
+            mlc_log_warn(r->log, "%s: reading these items one at a time", e.msg);
+        for (size_t j = i; j < i + k && !r->stop; j++) {
+            sync_sku(r, set.v[j]);
+            mlc_log_progress(r->log, "items", (long)j + 1, (long)set.n);
+        }
     }
+    mlc_item_m3_forget(r->it);
     mlc_log_progress_done(r->log);
     set_free(&set);
     if (mlc_jsonl_writer_flush(r->w, &e) == MLC_ERR_PIPE)

@@ -34,6 +34,14 @@ typedef struct sku_itno {
     char *sku, *itno;
 } sku_itno;
 
+/* The M3 side of one SKU as read by mlc_item_m3_prefetch. */
+typedef struct m3_cached {
+    char *sku;
+    int basic;           /* 0 not read (ask M3), 1 read into v, 2 M3 has no such item */
+    mlc_item_values v;
+    mlc_item_stock *bal; /* nwhs balances, or NULL (ask M3) */
+} m3_cached;
+
 struct mlc_item {
     const mlc_config *cfg;
     mlc_m3 *m3;
@@ -53,6 +61,9 @@ struct mlc_item {
     sku_itno *skumap;
     size_t nskumap;
     int skumap_loaded;
+    /* mlc_item_m3_prefetch: sorted by sku */
+    m3_cached *cache;
+    size_t ncache;
 };
 
 static const char *const FIELD_NAMES[MLC_ITEM__NFIELDS] = {"name",  "weight", "length",
@@ -317,6 +328,7 @@ void mlc_item_free(mlc_item *it)
         free(it->skumap[i].itno);
     }
     free(it->skumap);
+    mlc_item_m3_forget(it);
     free(it);
 }
 
@@ -352,21 +364,29 @@ static double num_of(const char *s)
     return s && *s ? strtod(s, NULL) : 0;
 }
 
-void mlc_item_from_m3(const mlc_item *it, const mlc_m3_result *r, size_t i, mlc_item_values *out)
+/* Record i of transaction tx. */
+static void from_m3_tx(const mlc_item *it, const mlc_m3_result *r, size_t tx, size_t i, mlc_item_values *out)
 {
+#define G(field) mlc_m3_result_tx_get(r, tx, i, field)
     memset(out, 0, sizeof *out);
-    const char *sku = mlc_m3_result_get(r, i, it->sku_field);
+    const char *sku = G(it->sku_field);
     snprintf(out->sku, sizeof out->sku, "%s", sku ? sku : "");
-    set_text(out->v[MLC_ITEM_NAME], mlc_m3_result_get(r, i, "ITDS"));
-    set_num(out->v[MLC_ITEM_WEIGHT], num_of(mlc_m3_result_get(r, i, "GRWE")) * it->weight_to_oz);
-    set_num(out->v[MLC_ITEM_LENGTH], num_of(mlc_m3_result_get(r, i, "ILEN")) * it->length_to_in);
-    set_num(out->v[MLC_ITEM_WIDTH], num_of(mlc_m3_result_get(r, i, "IWID")) * it->length_to_in);
-    set_num(out->v[MLC_ITEM_HEIGHT], num_of(mlc_m3_result_get(r, i, "IHEI")) * it->length_to_in);
-    set_text(out->v[MLC_ITEM_CUSTOMS_DESC], mlc_m3_result_get(r, i, "FUDS"));
+    set_text(out->v[MLC_ITEM_NAME], G("ITDS"));
+    set_num(out->v[MLC_ITEM_WEIGHT], num_of(G("GRWE")) * it->weight_to_oz);
+    set_num(out->v[MLC_ITEM_LENGTH], num_of(G("ILEN")) * it->length_to_in);
+    set_num(out->v[MLC_ITEM_WIDTH], num_of(G("IWID")) * it->length_to_in);
+    set_num(out->v[MLC_ITEM_HEIGHT], num_of(G("IHEI")) * it->length_to_in);
+    set_text(out->v[MLC_ITEM_CUSTOMS_DESC], G("FUDS"));
     time_t t;
-    const char *lmdt = mlc_m3_result_get(r, i, "LMDT");
+    const char *lmdt = G("LMDT");
     if (lmdt && mlc_dates_parse_m3(lmdt, &t) == 0)
         out->changed_at = t;
+#undef G
+}
+
+void mlc_item_from_m3(const mlc_item *it, const mlc_m3_result *r, size_t i, mlc_item_values *out)
+{
+    from_m3_tx(it, r, 0, i, out);
 }
 
 static double jnum(const cJSON *o, const char *k)
@@ -524,12 +544,38 @@ static mlc_err itno_of(mlc_item *it, const char *sku, const char **itno, mlc_err
     return MLC_ERR_NOTFOUND;
 }
 
+static int cmp_cached(const void *a, const void *b)
+{
+    return strcmp(((const m3_cached *)a)->sku, ((const m3_cached *)b)->sku);
+}
+
+static m3_cached *cached(mlc_item *it, const char *sku)
+{
+    m3_cached key = {.sku = (char *)sku};
+    return it->ncache ? bsearch(&key, it->cache, it->ncache, sizeof *it->cache, cmp_cached) : NULL;
+}
+
+/* After mlc writes an item, its next read goes to M3. */
+static void uncache_basic(mlc_item *it, const char *sku)
+{
+    m3_cached *c = cached(it, sku);
+    if (c)
+        c->basic = 0;
+}
+
 mlc_err mlc_item_m3_get(mlc_item *it, const char *sku, mlc_item_values *out, mlc_error *err)
 {
     const char *itno;
+    const m3_cached *c = cached(it, sku);
+    if (c && c->basic == 1) {
+        *out = c->v;
+        return MLC_OK;
+    }
     mlc_err rc = itno_of(it, sku, &itno, err);
     if (rc)
         return rc;
+    if (c && c->basic == 2)
+        return mlc_error_set(err, MLC_ERR_NOTFOUND, "M3 has no item %s", itno);
     const char *pgm = program(it, "cloudsuite.programs.item_get");
     mlc_m3_field in[] = {{"ITNO", itno}};
     mlc_m3_result *r = NULL;
@@ -610,6 +656,7 @@ mlc_err mlc_item_m3_update(mlc_item *it, const mlc_item_values *v, unsigned mask
     size_t n = 1 + m3_inputs(it, v, mask, in + 1, bufs);
     const char *pgm = program(it, "cloudsuite.programs.item_update");
     mlc_m3_result *r = NULL;
+    uncache_basic(it, v->sku);
     rc = mlc_m3_execute(it->m3, pgm, in, n, 0, &r, err);
     mlc_m3_result_free(r);
     return rc ? mlc_error_prefix(err, "updating item %s (%s)", itno, pgm) : MLC_OK;
@@ -624,6 +671,7 @@ mlc_err mlc_item_m3_create(mlc_item *it, const mlc_item_values *v, mlc_error *er
     if (strcmp(it->sku_field, "ITNO") != 0)
         return mlc_error_set(err, MLC_ERR_CONFIG,
                              "creating items needs mapping.items.sku_field ITNO (the SKU becomes the item number)");
+    uncache_basic(it, v->sku);
     in[n].name = "ITNO";
     in[n++].value = v->sku;
     unsigned mask = 0, dims = (1u << MLC_ITEM_LENGTH) | (1u << MLC_ITEM_WIDTH) | (1u << MLC_ITEM_HEIGHT);
@@ -968,37 +1016,37 @@ static void stock_one(mlc_item *it, const char *sku, item_whs *w, int dry_run, m
     s->action = MLC_STOCK_ADJUSTED;
 }
 
-/* M3 on-hand of the SKU in every mapped warehouse: one bulk read (GetItmWhsBal per
- * warehouse).  Fills out[i].m3_qty, or marks out[i] reported/failed; returns the
- * number of warehouses with a balance. */
-static size_t m3_balances(mlc_item *it, const char *itno, mlc_item_stock *out)
+/* M3 on-hand of n items in every mapped warehouse: one bulk read (GetItmWhsBal per
+ * item and warehouse).  Fills out[k * nwhs + i] (m3_qty, or marks it reported or
+ * failed); returns the number of balances read. */
+static size_t m3_balances_many(mlc_item *it, const char *const *itnos, size_t n, mlc_item_stock *out)
 {
     mlc_error e = {0};
     const char *pgm = program(it, "cloudsuite.programs.item_balance");
-    mlc_m3_field *fields = calloc(2 * it->nwhs, sizeof *fields);
-    mlc_m3_record *recs = calloc(it->nwhs, sizeof *recs);
-    size_t ok = 0;
+    size_t nrec = n * it->nwhs, ok = 0;
+    mlc_m3_field *fields = calloc(2 * nrec, sizeof *fields);
+    mlc_m3_record *recs = calloc(nrec, sizeof *recs);
     if (!fields || !recs) {
         free(fields);
         free(recs);
-        for (size_t i = 0; i < it->nwhs; i++) {
+        for (size_t i = 0; i < nrec; i++) {
             out[i].action = MLC_STOCK_FAILED;
             out[i].err = MLC_ERR_NOMEM;
             snprintf(out[i].reason, sizeof out[i].reason, "out of memory");
         }
         return 0;
     }
-    for (size_t i = 0; i < it->nwhs; i++) {
-        fields[2 * i] = (mlc_m3_field){"WHLO", it->whs[i].whlo};
-        fields[2 * i + 1] = (mlc_m3_field){"ITNO", itno};
+    for (size_t i = 0; i < nrec; i++) {
+        fields[2 * i] = (mlc_m3_field){"WHLO", it->whs[i % it->nwhs].whlo};
+        fields[2 * i + 1] = (mlc_m3_field){"ITNO", itnos[i / it->nwhs]};
         recs[i] = (mlc_m3_record){&fields[2 * i], 2};
     }
     mlc_m3_result *r = NULL;
-    mlc_err rc = mlc_m3_bulk(it->m3, pgm, recs, it->nwhs, 1, &r, &e);
+    mlc_err rc = mlc_m3_bulk(it->m3, pgm, recs, nrec, 1, &r, &e);
     free(fields);
     free(recs);
-    if (rc != MLC_OK && !(rc == MLC_ERR_REMOTE && r && mlc_m3_result_tx_count(r) == it->nwhs)) {
-        for (size_t i = 0; i < it->nwhs; i++) { /* call-level failure */
+    if (rc != MLC_OK && !(rc == MLC_ERR_REMOTE && r && mlc_m3_result_tx_count(r) == nrec)) {
+        for (size_t i = 0; i < nrec; i++) { /* call-level failure */
             out[i].action = MLC_STOCK_FAILED;
             out[i].err = rc;
             snprintf(out[i].reason, sizeof out[i].reason, "M3 %s: %s", pgm, e.msg);
@@ -1006,12 +1054,12 @@ static size_t m3_balances(mlc_item *it, const char *itno, mlc_item_stock *out)
         mlc_m3_result_free(r);
         return 0;
     }
-    for (size_t i = 0; i < it->nwhs; i++) {
+    for (size_t i = 0; i < nrec; i++) {
         const char *q = mlc_m3_result_tx_ok(r, i) ? mlc_m3_result_tx_get(r, i, 0, "STQT") : NULL;
         if (!q) { /* e.g. the item is not stocked in that warehouse */
             const char *m = mlc_m3_result_tx_message(r, i);
             out[i].action = MLC_STOCK_REPORTED;
-            snprintf(out[i].reason, sizeof out[i].reason, "M3 %s %s: %s", pgm, it->whs[i].whlo,
+            snprintf(out[i].reason, sizeof out[i].reason, "M3 %s %s: %s", pgm, it->whs[i % it->nwhs].whlo,
                      m && *m ? m : "no balance");
             continue;
         }
@@ -1021,6 +1069,133 @@ static size_t m3_balances(mlc_item *it, const char *itno, mlc_item_stock *out)
     }
     mlc_m3_result_free(r);
     return ok;
+}
+
+static size_t m3_balances(mlc_item *it, const char *sku, const char *itno, mlc_item_stock *out)
+{
+    const m3_cached *c = cached(it, sku);
+    size_t ok = 0;
+    if (!c || !c->bal)
+        return m3_balances_many(it, &itno, 1, out);
+    for (size_t i = 0; i < it->nwhs; i++) {
+        out[i].m3_qty = c->bal[i].m3_qty;
+        out[i].action = c->bal[i].action;
+        out[i].err = c->bal[i].err;
+        snprintf(out[i].reason, sizeof out[i].reason, "%s", c->bal[i].reason);
+        ok += out[i].action == MLC_STOCK_UNCHANGED;
+    }
+    return ok;
+}
+
+void mlc_item_m3_forget(mlc_item *it)
+{
+    for (size_t i = 0; i < it->ncache; i++) {
+        free(it->cache[i].sku);
+        free(it->cache[i].bal);
+    }
+    free(it->cache);
+    it->cache = NULL;
+    it->ncache = 0;
+}
+
+/* GetItmBasic of n items in one bulk call into c[k].basic/v (left 0 where M3's
+ * answer does not settle it: the single read then asks again and reports). */
+static mlc_err basics_many(mlc_item *it, m3_cached *c, const char *const *itnos, size_t n, mlc_error *err)
+{
+    const char *pgm = program(it, "cloudsuite.programs.item_get");
+    mlc_m3_field *fields = calloc(n, sizeof *fields);
+    mlc_m3_record *recs = calloc(n, sizeof *recs);
+    if (!fields || !recs) {
+        free(fields);
+        free(recs);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < n; k++) {
+        fields[k] = (mlc_m3_field){"ITNO", itnos[k]};
+        recs[k] = (mlc_m3_record){&fields[k], 1};
+    }
+    mlc_m3_result *r = NULL;
+    mlc_err rc = mlc_m3_bulk(it->m3, pgm, recs, n, 1, &r, err);
+    free(fields);
+    free(recs);
+    if (rc == MLC_ERR_REMOTE && r && mlc_m3_result_tx_count(r) == n)
+        rc = MLC_OK; /* per transaction */
+    else if (!rc && mlc_m3_result_tx_count(r) != n)
+        rc = mlc_error_set(err, MLC_ERR_REMOTE, "M3 %s: %zu answers for %zu items", pgm,
+                           mlc_m3_result_tx_count(r), n);
+    for (size_t k = 0; !rc && k < n; k++) {
+        if (mlc_m3_result_tx_not_processed(r, k))
+            continue;
+        if (mlc_m3_result_tx_ok(r, k) && mlc_m3_result_tx_record_count(r, k) > 0) {
+            const char *x = mlc_m3_result_tx_get(r, k, 0, "ITNO");
+            if (x && strcmp(x, itnos[k]) != 0)
+                continue; /* an answer about another item is never taken for this one */
+            from_m3_tx(it, r, k, 0, &c[k].v);
+            snprintf(c[k].v.sku, sizeof c[k].v.sku, "%s", c[k].sku);
+            c[k].basic = 1;
+        } else if (!mlc_m3_result_tx_ok(r, k) && strcmp(mlc_m3_result_tx_code(r, k), "WIT0103") == 0) {
+            c[k].basic = 2; /* as the single read: WIT0103 is "no such item" */
+        }
+    }
+    mlc_m3_result_free(r);
+    return rc ? mlc_error_prefix(err, "reading %zu items (%s bulk)", n, pgm) : MLC_OK;
+}
+
+mlc_err mlc_item_m3_prefetch(mlc_item *it, char *const *skus, size_t n, mlc_error *err)
+{
+    mlc_item_m3_forget(it);
+    if (n == 0)
+        return MLC_OK;
+    m3_cached *c = calloc(n, sizeof *c);
+    const char **itnos = calloc(n, sizeof *itnos);
+    mlc_err rc = MLC_OK;
+    size_t m = 0;
+    if (!c || !itnos)
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    for (size_t k = 0; !rc && k < n; k++) {
+        const char *itno;
+        mlc_error e = {0};
+        mlc_err r1 = itno_of(it, skus[k], &itno, &e);
+        if (r1 == MLC_ERR_NOTFOUND)
+            continue; /* the single read reports it */
+        if (r1) {
+            rc = r1;
+            *err = e;
+            break;
+        }
+        if (!(c[m].sku = strdup(skus[k]))) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+            break;
+        }
+        itnos[m++] = itno;
+    }
+    if (!rc && m)
+        rc = basics_many(it, c, itnos, m, err);
+    if (!rc && m && it->nwhs) {
+        mlc_item_stock *bal = calloc(m * it->nwhs, sizeof *bal);
+        if (!bal) {
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        } else {
+            m3_balances_many(it, itnos, m, bal);
+            for (size_t k = 0; k < m && !rc; k++) {
+                if (!(c[k].bal = malloc(it->nwhs * sizeof *bal)))
+                    rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+                else
+                    memcpy(c[k].bal, bal + k * it->nwhs, it->nwhs * sizeof *bal);
+            }
+            free(bal);
+        }
+    }
+    free(itnos);
+    it->cache = c;
+    it->ncache = c ? m : 0;
+    if (rc) {
+        mlc_item_m3_forget(it); /* entries past m hold nothing */
+        return rc;
+    }
+    if (m > 1)
+        qsort(it->cache, m, sizeof *it->cache, cmp_cached);
+    return MLC_OK;
 }
 
 void mlc_item_stock_sync(mlc_item *it, const char *sku, int dry_run, mlc_item_stock *out)
@@ -1043,7 +1218,7 @@ void mlc_item_stock_sync(mlc_item *it, const char *sku, int dry_run, mlc_item_st
         }
         return;
     }
-    if (m3_balances(it, itno, out) == 0)
+    if (m3_balances(it, sku, itno, out) == 0)
         return;
     for (size_t i = 0; i < it->nwhs; i++)
         if (out[i].action == MLC_STOCK_UNCHANGED)

@@ -107,6 +107,16 @@ void mlc_item_from_product(const cJSON *product, mlc_item_values *out);
  * pointers to strings inside it). */
 mlc_err mlc_item_m3_changed(mlc_item *it, const char *from_day, char ***skus, size_t *n, char max_day[9],
                             mlc_error *err);
+/* Reads the M3 side of n SKUs at once and keeps it until the next prefetch or
+ * mlc_item_m3_forget: one bulk GetItmBasic (cloudsuite.programs.item_get) for all
+ * of them and, when warehouses are mapped for stock, one bulk GetItmWhsBal for
+ * every SKU and warehouse; mlc_item_m3_get and mlc_item_stock_sync then answer
+ * from it.  A SKU M3's bulk answer does not settle (a NOK other than "no such
+ * item", not processed) is read on its own as before; an item mlc writes is read
+ * again after the write.  The caller sizes n (cloudsuite.bulk_read_size).  On a
+ * call-level failure nothing is kept (the single reads then apply). */
+mlc_err mlc_item_m3_prefetch(mlc_item *it, char *const *skus, size_t n, mlc_error *err);
+void mlc_item_m3_forget(mlc_item *it);
 /* MLC_ERR_NOTFOUND if M3 does not know the item. */
 mlc_err mlc_item_m3_get(mlc_item *it, const char *sku, mlc_item_values *out, mlc_error *err);
 /* UpdItmBasic of the fields in mask with the values in v. */

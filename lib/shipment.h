@@ -2,7 +2,10 @@
  * shipment.h: ShipStation shipments as mlc sees them: `shipment` records
  * (mlc-internals(7), RECORDS) for inbound shipments that shipped or were voided, from
  *   - V2 polling: GET /v2/shipments?modified_at_start= (sorted by modified_at),
- *     then GET /v2/labels?shipment_id= for tracking number and carrier;
+ *     then, per page of shipments, the labels for tracking number and carrier by
+ *     the paged GET /v2/labels?created_at_start=&created_at_end= over the page's
+ *     window, matched by shipment_id (GET /v2/labels?shipment_id= only for a
+ *     shipment the list did not cover, a webhook, a delivery check);
  *   - V1 polling: GET /shipments?createDateStart= (and voidDateStart= for voids)
  *     with includeShipmentItems=true; V1 dates are naive Pacific time, converted
  *     to UTC here (lib/dates);

@@ -2,9 +2,10 @@
 # test_ratelimit.sh (issue 5): the ShipStation request budget is shared by every mlc
 # process on one key, against mlc-sim with a scaled clock (--time-scale 20: the
 # sim's 60 s windows last 3 s, and mlc's shipstation.rate_window is set to 3 s):
-#  - 4 concurrent `mlc pull-shipments --no-cursor` runs with a backlog (one label
-#    request per shipment) get zero 429s and together use >= 90% of the allowed rate,
-#    counted by the sim over NWIN windows in steady state;
+#  - 4 concurrent `mlc push-shipments --batch 1` runs with a backlog (one create
+#    request per PO; pull-shipments reads labels by list pages since issue 16, so it
+#    no longer makes a backlog) get zero 429s and together use >= 90% of the allowed
+#    rate, counted by the sim over NWIN windows in steady state;
 #  - a 429 with Retry-After (fault) is honoured: the retry, and another process's
 #    request, wait for it;
 #  - V1: X-Rate-Limit-* headers are respected when the server's limit is lower than
@@ -31,11 +32,20 @@ now_ms() { date +%s%3N; }
 sleep_until_ms() { _d=$(( $1 - $(now_ms) )); [ $_d -gt 0 ] && sleep "$(awk "BEGIN{print $_d/1000}")"; return 0; }
 counters() { admin GET 'state?path=counters' | jq -r "$1"; }
 
-# the backlog: every mapped PO becomes a V2 shipment, all shipped
-"$MLC" pull-pos --no-cursor 2>/dev/null | "$MLC" push-shipments >/dev/null 2>&1
-admin POST ship '{"all":true}' >/dev/null
-nship=$(state '[.shipstation.v2.shipments[] | select(.shipment_status == "label_purchased")] | length')
-check "backlog: $nship shipped shipments (one label request each per run)" test "$nship" -ge 500
+# the backlog: every mapped PO, to be created one per request; 4 parts for the
+# concurrent runs, the rest for the Retry-After check
+"$MLC" pull-pos --no-cursor 2>/dev/null | jq -c 'select(.warehouse != "WH9" and .supplier.id != "SUP012")' \
+  >"$SIM_DIR/pos.jsonl"
+npos=$(wc -l <"$SIM_DIR/pos.jsonl")
+part=$(( (npos - 60) / 4 ))
+for i in 1 2 3 4; do
+  sed -n "$(( (i - 1) * part + 1 )),$(( i * part ))p" "$SIM_DIR/pos.jsonl" >"$SIM_DIR/pos$i.jsonl"
+done
+sed -n "$(( 4 * part + 1 )),\$p" "$SIM_DIR/pos.jsonl" >"$SIM_DIR/pos5.jsonl"
+check "backlog: $npos POs, $part per process (one create request each)" test "$part" -ge 100
+# V2 requests on the key before the measure, as in production (the sim's windows
+# start with the first request; mlc learns them from the answers' headers)
+"$MLC" ping >/dev/null 2>&1
 # let the window of the setup requests pass (the sim's and mlc's)
 sleep $((WIN + 1))
 admin POST limits "{\"v2_per_minute\":$LIMIT,\"v1_per_minute\":40}" >/dev/null
@@ -45,7 +55,7 @@ r429_0=$(counters .rate_limited)
 before=$(v2_requests)
 pids=
 for i in 1 2 3 4; do
-  "$MLC" pull-shipments --no-cursor --no-webhooks >"$SIM_DIR/p$i.jsonl" 2>"$SIM_DIR/p$i.err" &
+  "$MLC" push-shipments --batch 1 "$SIM_DIR/pos$i.jsonl" >"$SIM_DIR/p$i.jsonl" 2>"$SIM_DIR/p$i.err" &
   pids="$pids $!"
 done
 # measured in steady state, aligned with the sim's windows (which start with the
@@ -76,21 +86,21 @@ check "4 processes: at most one window's budget above the interval's share ($use
 
 # --- a 429 with Retry-After is honoured (Retry-After = 60 s / SCALE = 3 s) ---
 sleep $((WIN + 1))
-admin POST faults '{"rules":[{"match":"GET /v2/labels","kind":"429","next":1}]}' >/dev/null
-labels_ok() { counters '.requests["GET /v2/labels 200"] // 0'; }
-l0=$(labels_ok)
-"$MLC" pull-shipments --no-cursor --no-webhooks >"$SIM_DIR/r.jsonl" 2>"$SIM_DIR/r.err" &
+admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"429","next":1}]}' >/dev/null
+creates_ok() { counters '[.requests | to_entries[] | select(.key | test("^POST /v2/shipments 20[07]$")) | .value] | add // 0'; }
+l0=$(creates_ok)
+"$MLC" push-shipments --batch 1 "$SIM_DIR/pos5.jsonl" >"$SIM_DIR/r.jsonl" 2>"$SIM_DIR/r.err" &
 pa=$!
-i=0; while [ "$(counters '.requests["GET /v2/labels 429"] // 0')" -lt 1 ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
+i=0; while [ "$(counters '.requests["POST /v2/shipments 429"] // 0')" -lt 1 ] && [ $i -lt 500 ]; do sleep 0.01; i=$((i + 1)); done
 t429=$(now_ms)
 # another process makes a request on the same key while the block lasts
 "$MLC" ping --json >"$SIM_DIR/ping.json" 2>&1 &
 pb=$!
-i=0; while [ "$(labels_ok)" -le "$l0" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
+i=0; while [ "$(creates_ok)" -le "$l0" ] && [ $i -lt 1000 ]; do sleep 0.01; i=$((i + 1)); done
 tnext=$(now_ms)
 wait $pb
 tb=$(now_ms)
-check_eq "429: exactly one 429 answered" 1 "$(counters '.requests["GET /v2/labels 429"] // 0')"
+check_eq "429: exactly one 429 answered" 1 "$(counters '.requests["POST /v2/shipments 429"] // 0')"
 check "429: the next request came after Retry-After (${WIN}s): $((tnext - t429)) ms" test $((tnext - t429)) -ge $((WIN * 1000 - 300))
 check "429: another process on the key waited too: $((tb - t429)) ms" test $((tb - t429)) -ge $((WIN * 1000 - 300))
 check_eq "429: and its ShipStation V2 ping then succeeded" true \
