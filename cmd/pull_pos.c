@@ -217,13 +217,14 @@ static int run_poll(pull_run *r)
     } else if (!r->opts.no_cursor) {
         if (mlc_store_cursor_get(r->st, CURSOR, &cursor, &e))
             return cmd_fail(r->ctx, &e);
+        int first = cursor == NULL;
         if (cursor)
             day_minus(cursor, (int)mlc_config_int(r->cfg, "cloudsuite.poll_overlap_days"), from);
-        else
-            snprintf(from, sizeof from, "19000101");
         free(cursor);
-    } else {
-        snprintf(from, sizeof from, "19000101");
+        if (first && mlc_po_initial_day(r->m3, r->cfg, from, &e))
+            return cmd_fail(r->ctx, &e);
+    } else if (mlc_po_initial_day(r->m3, r->cfg, from, &e)) { /* --no-cursor: the first run's window */
+        return cmd_fail(r->ctx, &e);
     }
     mlc_po_change *changes = NULL;
     size_t n = 0;

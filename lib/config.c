@@ -25,7 +25,7 @@
  * capped at this many nodes, aliases expanded; a real mlc.yaml has hundreds. */
 #define CONFIG_MAX_NODES 100000
 
-typedef enum { T_STR, T_INT, T_BOOL, T_DOUBLE, T_MAP } setting_type;
+typedef enum { T_STR, T_INT, T_BOOL, T_DOUBLE, T_MAP, T_POSINT } setting_type;
 
 typedef struct setting {
     const char *pattern;   /* relative to profiles.<name> */
@@ -65,6 +65,10 @@ static const setting schema[] = {
     {"cloudsuite.receipt_trace_prefix", T_STR, "IC"},
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
+    {"cloudsuite.initial_lookback_days", T_POSINT, "90"}, /* pull-pos with no cursor: this far back */
+    /* Rows asked of one EXPORTMI/Select (its maxrecs); a full answer is split by
+     * change day. [UNVERIFIED] a tenant's own cap: none is documented. */
+    {"cloudsuite.export_max_rows", T_POSINT, "10000"},
     /* 150 transactions per bulk call is what inforion, a public M3 loader, sends
      * (research: infor.md, "MaxChunk=150"); a tenant's real limit is not documented. */
     {"cloudsuite.bulk_size", T_INT, "150"},
@@ -366,6 +370,11 @@ static int type_ok(setting_type t, const char *v)
         errno = 0;
         (void)strtoll(v, &end, 10);
         return *v && *end == '\0' && errno == 0;
+    case T_POSINT: {
+        errno = 0;
+        long long x = strtoll(v, &end, 10);
+        return *v && *end == '\0' && errno == 0 && x > 0 && x <= 2147483647;
+    }
     case T_DOUBLE:
         errno = 0;
         (void)strtod(v, &end);
@@ -379,7 +388,8 @@ static int type_ok(setting_type t, const char *v)
 
 static const char *type_name(setting_type t)
 {
-    static const char *names[] = {"a string", "an integer", "true or false", "a number", "a map"};
+    static const char *names[] = {"a string", "an integer", "true or false", "a number", "a map",
+                                  "a positive integer"};
     return names[t];
 }
 

@@ -681,17 +681,18 @@ static const char *selected(const mlc_m3 *m3, const char *pgm, const char *trn)
     return s && s->cols && *s->cols ? s->cols : NULL;
 }
 
+/* cols: ;returncols=, or NULL; session_cono > 0: ;cono= (the API session's company). */
 static char *build_url(const char *api_base, const char *pgm, const char *trn, const mlc_m3_field *in,
-                       size_t nin, int maxrecs, const char *cols);
+                       size_t nin, int maxrecs, const char *cols, long long session_cono);
 
 char *mlc_m3_build_url(const char *api_base, const char *pgm, const char *trn,
                        const mlc_m3_field *in, size_t nin, int maxrecs)
 {
-    return build_url(api_base, pgm, trn, in, nin, maxrecs, NULL);
+    return build_url(api_base, pgm, trn, in, nin, maxrecs, NULL, 0);
 }
 
 static char *build_url(const char *api_base, const char *pgm, const char *trn, const mlc_m3_field *in,
-                       size_t nin, int maxrecs, const char *cols)
+                       size_t nin, int maxrecs, const char *cols, long long session_cono)
 {
     sbuf b = {0};
     size_t bl = strlen(api_base);
@@ -712,6 +713,10 @@ static char *build_url(const char *api_base, const char *pgm, const char *trn, c
     if (cols) {
         sb_add(&b, ";returncols=");
         sb_add(&b, cols); /* names checked by mlc_m3_columns: letters, digits, '_' and ',' */
+    }
+    if (session_cono > 0) {
+        snprintf(mr, sizeof mr, ";cono=%lld", session_cono);
+        sb_add(&b, mr);
     }
     for (size_t i = 0; i < nin; i++) {
         sb_add(&b, i == 0 ? "?" : "&");
@@ -991,7 +996,16 @@ mlc_err mlc_m3_execute2(mlc_m3 *m3, const char *pgm, const char *trn, const mlc_
     mlc_err rc = with_company(m3, pgm, trn, in, nin, conobuf, &f, &nf, err);
     if (rc)
         return rc;
-    char *url = build_url(mlc_ionapi_api_base(m3->ion), pgm, trn, f, nf, maxrecs, selected(m3, pgm, trn));
+    /* EXPORTMI has no CONO input and refuses a company in its query: it reads the
+     * API session's company ("M3 company is always set to the company used by the
+     * API session", Infor M3 UDI 16.x, EXPORTMI page, docs.infor.com/m3udi/16.x/
+     * en-us/m3beud/appfoundhs/uof1644857333894.html). The session's company is set
+     * with the ;cono= matrix parameter (research: infor.md, m3-odin URL builder), so
+     * the profile's company is named there, not left to the service account's
+     * default company. */
+    long long session_cono = strcmp(pgm, "EXPORTMI") == 0 ? m3->cono : 0;
+    char *url = build_url(mlc_ionapi_api_base(m3->ion), pgm, trn, f, nf, maxrecs, selected(m3, pgm, trn),
+                          session_cono);
     free(f);
     if (!url)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");

@@ -13,7 +13,9 @@
  * (cloudsuite.divi) are added as input fields to transactions that define them
  * (table generated from shared/research/m3-transactions.json, embedded in m3.c);
  * a field the caller passes wins; for a transaction not in the table nothing is
- * added (M3 then uses the session's company).  The bearer token comes from
+ * added (M3 then uses the session's company).  EXPORTMI, which reads the API
+ * session's company and refuses a company in its query, gets the profile's CONO
+ * as the session company: the ;cono= matrix parameter.  The bearer token comes from
  * lib/ionapi; on a 401 the token is refreshed once and the request replayed once.
  *
  * Responses: all three shapes are parsed: v2 {results[{records[], errorMessage,

@@ -65,20 +65,114 @@ static int cmp_change(const void *a, const void *b)
     return strcmp(((const mlc_po_change *)a)->po, ((const mlc_po_change *)b)->po);
 }
 
-/* One EXPORTMI/Select over a table: rows "PUNO;LMDT". */
-static mlc_err export_select(mlc_m3 *m3, const char *pgm, const char *table, const char *prefix, const char *from,
-                             mlc_po_change **arr, size_t *n, size_t *cap, mlc_error *err)
+/* M3's today (yyyyMMdd) from GENERAL/GetServerTime; the local clock if M3 does not
+ * say (the transaction is standard, a tenant may still not grant it). */
+static void m3_today(mlc_m3 *m3, char out[9])
+{
+    mlc_m3_result *r = NULL;
+    mlc_error e = {0};
+    time_t t;
+    const char *d = NULL;
+    if (mlc_m3_execute(m3, "GENERAL/GetServerTime", NULL, 0, 1, &r, &e) == MLC_OK)
+        d = mlc_m3_result_get(r, 0, "DATE");
+    if (d && mlc_dates_parse_m3(d, &t) == 0)
+        snprintf(out, 9, "%s", d);
+    else
+        mlc_dates_format_m3(time(NULL), out);
+    mlc_m3_result_free(r);
+}
+
+mlc_err mlc_po_initial_day(mlc_m3 *m3, const mlc_config *cfg, char out[9], mlc_error *err)
+{
+    char today[9];
+    time_t t;
+    long long days = mlc_config_int(cfg, "cloudsuite.initial_lookback_days");
+    if (days < 1)
+        return mlc_error_set(err, MLC_ERR_CONFIG, "cloudsuite.initial_lookback_days must be a positive integer");
+    m3_today(m3, today);
+    if (mlc_dates_parse_m3(today, &t))
+        return mlc_error_set(err, MLC_ERR_REMOTE, "M3's date '%s' is not yyyyMMdd", today);
+    mlc_dates_format_m3(t - (time_t)days * 86400, out);
+    return MLC_OK;
+}
+
+typedef struct change_list {
+    mlc_po_change *arr;
+    size_t n, cap;
+} change_list;
+
+static void day_add(const char *day, int days, char out[9])
+{
+    time_t t;
+    if (mlc_dates_parse_m3(day, &t) == 0)
+        mlc_dates_format_m3(t + (time_t)days * 86400, out);
+    else
+        snprintf(out, 9, "%s", day);
+}
+
+/* Days from a to b (yyyyMMdd), 0 if either does not parse. */
+static long days_between(const char *a, const char *b)
+{
+    time_t ta, tb;
+    if (mlc_dates_parse_m3(a, &ta) || mlc_dates_parse_m3(b, &tb))
+        return 0;
+    return (long)((tb - ta) / 86400);
+}
+
+/* EXPORTMI/Select of the rows "PUNO;LMDT" of a table changed on days from..to (to
+ * "" = no upper bound). The query names no company: EXPORTMI refuses company
+ * filters and reads the API session's company, which lib/m3 sets to the profile's
+ * (;cono=). maxrecs is cloudsuite.export_max_rows: an answer that full may have
+ * been cut (a tenant's own cap is not documented, and a cut answer says nothing),
+ * so the window is halved by change day and each half asked again; a single day
+ * that still fills the answer is an error (nothing is taken, the cursor stays),
+ * never a silently shorter list. */
+static mlc_err export_window(mlc_m3 *m3, const mlc_config *cfg, const char *pgm, const char *table,
+                             const char *prefix, const char *from, const char *to, change_list *cl, int depth,
+                             mlc_error *err)
 {
     char q[256];
-    snprintf(q, sizeof q, "%sPUNO, %sLMDT from %s where %sLMDT >= %s", prefix, prefix, table, prefix, from);
+    long long maxrows = mlc_config_int(cfg, "cloudsuite.export_max_rows");
+    if (maxrows < 1 || maxrows > 2147483647LL)
+        maxrows = 10000;
+    if (*to)
+        snprintf(q, sizeof q, "%sPUNO, %sLMDT from %s where %sLMDT >= %s and %sLMDT <= %s", prefix, prefix, table,
+                 prefix, from, prefix, to);
+    else
+        snprintf(q, sizeof q, "%sPUNO, %sLMDT from %s where %sLMDT >= %s", prefix, prefix, table, prefix, from);
     mlc_m3_field in[] = {{"QERY", q}, {"SEPC", ";"}, {"HDRS", "0"}};
     mlc_m3_result *r = NULL;
-    mlc_err rc = mlc_m3_execute(m3, pgm, in, 3, 0, &r, err);
+    mlc_err rc = mlc_m3_execute(m3, pgm, in, 3, (int)maxrows, &r, err);
     if (rc) {
         mlc_m3_result_free(r);
         return mlc_error_prefix(err, "listing changed POs (%s on %s)", pgm, table);
     }
-    for (size_t i = 0; i < mlc_m3_result_count(r); i++) {
+    size_t cnt = mlc_m3_result_count(r);
+    if (cnt >= (size_t)maxrows) {
+        /* possibly cut: ask again in two halves */
+        char end[9], mid[9], next[9];
+        mlc_m3_result_free(r);
+        if (*to)
+            snprintf(end, sizeof end, "%s", to);
+        else
+            m3_today(m3, end);
+        if (strcmp(end, from) < 0)
+            snprintf(end, sizeof end, "%s", from);
+        long span = days_between(from, end);
+        if (span < 1 || depth > 40)
+            return mlc_error_set(err, MLC_ERR_REMOTE,
+                                 "%s on %s: %zu or more rows changed on %s alone (cloudsuite.export_max_rows is "
+                                 "%lld): raise it to the tenant's limit, or configure a list transaction as "
+                                 "cloudsuite.programs.po_changed",
+                                 pgm, table, cnt, from, maxrows);
+        day_add(from, (int)(span / 2), mid);
+        day_add(mid, 1, next);
+        rc = export_window(m3, cfg, pgm, table, prefix, from, mid, cl, depth + 1, err);
+        if (!rc)
+            rc = export_window(m3, cfg, pgm, table, prefix, next, *to ? to : "", cl, depth + 1, err);
+        return rc;
+    }
+    for (size_t i = 0; i < cnt; i++) {
         const char *repl = mlc_m3_result_get(r, i, "REPL");
         char row[128], *sep;
         if (!repl)
@@ -95,7 +189,7 @@ static mlc_err export_select(mlc_m3 *m3, const char *pgm, const char *table, con
             mlc_m3_result_free(r);
             return mlc_error_set(err, MLC_ERR_REMOTE, "%s on %s: unexpected row %zu '%.60s'", pgm, table, i, repl);
         }
-        if (add_change(arr, n, cap, row, day)) {
+        if (add_change(&cl->arr, &cl->n, &cl->cap, row, day)) {
             mlc_m3_result_free(r);
             return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         }
@@ -145,9 +239,13 @@ mlc_err mlc_po_changed(mlc_m3 *m3, const mlc_config *cfg, const char *from_day, 
     if (mlc_dates_parse_m3(from_day, &t))
         return mlc_error_set(err, MLC_ERR_USAGE, "'%s' is not a yyyyMMdd day", from_day);
     if (strncmp(pgm, "EXPORTMI/", 9) == 0) {
-        rc = export_select(m3, pgm, "MPHEAD", "IA", from_day, &arr, n, &cap, err);
+        change_list cl = {0};
+        rc = export_window(m3, cfg, pgm, "MPHEAD", "IA", from_day, "", &cl, 0, err);
         if (!rc)
-            rc = export_select(m3, pgm, "MPLINE", "IB", from_day, &arr, n, &cap, err);
+            rc = export_window(m3, cfg, pgm, "MPLINE", "IB", from_day, "", &cl, 0, err);
+        arr = cl.arr;
+        *n = cl.n;
+        cap = cl.cap;
     } else {
         rc = custom_list(m3, cfg, pgm, from_day, &arr, n, &cap, err);
     }

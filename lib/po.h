@@ -4,7 +4,10 @@
  *
  * "Changed since" has no standard M3 transaction. The default,
  * cloudsuite.programs.po_changed = EXPORTMI/Select, queries MPHEAD (IALMDT) and
- * MPLINE (IBLMDT) for change dates >= the day; any other configured program is
+ * MPLINE (IBLMDT) for change dates >= the day, in the profile's company (the API
+ * session's, set by lib/m3: EXPORTMI refuses a company in the query), at most
+ * cloudsuite.export_max_rows rows a query (a full answer is asked again in
+ * halves by change day, never taken as complete); any other configured program is
  * called as a list transaction with the from-date in field
  * cloudsuite.po_changed_from_field and the PO number read from
  * cloudsuite.po_changed_po_field (e.g. a CMS100MI custom list). M3 change dates
@@ -36,6 +39,9 @@ typedef struct mlc_po_change {
 mlc_err mlc_po_changed(mlc_m3 *m3, const mlc_config *cfg, const char *from_day, mlc_po_change **out, size_t *n,
                        char max_day[9], mlc_error *err);
 void mlc_po_changes_free(mlc_po_change *c);
+/* The day a first poll starts from (no cursor): M3's today (GENERAL/GetServerTime,
+ * the local clock if M3 does not answer) minus cloudsuite.initial_lookback_days. */
+mlc_err mlc_po_initial_day(mlc_m3 *m3, const mlc_config *cfg, char out[9], mlc_error *err);
 
 /* One PO as a purchase_order record. day: its change day if known (else it is
  * looked up). MLC_ERR_NOTFOUND if M3 does not know the PO. */

@@ -6,7 +6,7 @@ import json, sys
 src = json.load(open(sys.argv[1]))['programs']
 WANT = {'PPS200MI': ['GetHead', 'LstLine', 'GetLine'], 'PPS001MI': ['Receipt', 'AdviseLine'],
         'MHS850MI': ['AddPOReceipt'], 'MMS200MI': ['LstItmByChgDate', 'GetItmBasic', 'AddItmBasic',
-        'UpdItmBasic', 'GetItmWhsBal'], 'EXPORTMI': ['Select'], 'GENERAL': ['GetUserInfo']}
+        'UpdItmBasic', 'GetItmWhsBal'], 'EXPORTMI': ['Select'], 'GENERAL': ['GetUserInfo', 'GetServerTime']}
 # length of every field name: same program first, then anywhere in the catalogue
 glob = {}
 for p, ts in src.items():

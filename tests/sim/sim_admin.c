@@ -251,18 +251,28 @@ static int h_m3(sim_req *rq, sim_resp *rs)
         return 0;
     const char *shape = jstr(b, "v2_response_shape"), *unk = jstr(b, "unknown_fields");
     cJSON *m3 = cJSON_GetObjectItem(SIM->st, "m3");
+    cJSON *mq = cJSON_GetObjectItem(b, "exportmi_max_query"), *mr = cJSON_GetObjectItem(b, "exportmi_max_rows");
     if (shape && strcmp(shape, "v1") && strcmp(shape, "v2")) {
         admin_error(rs, 400, "v2_response_shape must be v1 or v2");
     } else if (unk && strcmp(unk, "refuse") && strcmp(unk, "ignore")) {
         admin_error(rs, 400, "unknown_fields must be refuse or ignore");
+    } else if ((mq && (!cJSON_IsNumber(mq) || mq->valuedouble < 0)) ||
+               (mr && (!cJSON_IsNumber(mr) || mr->valuedouble < 0))) {
+        admin_error(rs, 400, "exportmi_max_query and exportmi_max_rows must be numbers >= 0 (0: no limit)");
     } else {
         if (shape)
             jset_str(m3, "v2_response_shape", shape);
         if (unk)
             jset_str(m3, "unknown_fields", unk);
+        if (mq)
+            jset_num(m3, "exportmi_max_query", mq->valuedouble);
+        if (mr)
+            jset_num(m3, "exportmi_max_rows", mr->valuedouble);
         cJSON *j = cJSON_CreateObject();
         jset_str(j, "v2_response_shape", jstr(m3, "v2_response_shape") ? jstr(m3, "v2_response_shape") : "v2");
         jset_str(j, "unknown_fields", jstr(m3, "unknown_fields") ? jstr(m3, "unknown_fields") : "refuse");
+        jset_num(j, "exportmi_max_query", jnum(m3, "exportmi_max_query", 1000));
+        jset_num(j, "exportmi_max_rows", jnum(m3, "exportmi_max_rows", 10000));
         resp_json(rs, 200, j);
     }
     cJSON_Delete(b);

@@ -151,7 +151,8 @@ const char *const sim_catalogue_json =
     "\",17]]}},\"EXPORTMI\":{\"Select\":{\"i\":[[\"QERY\",1,\"A\",0],[\"SEPC\",0,\"A\",0],[\"HDRS\",0,\"N\",0]],\"o\":[[\"REPL\""
     ",\"A\",984]]}},\"GENERAL\":{\"GetUserInfo\":{\"i\":[],\"o\":[[\"ZZUSID\",\"A\",10],[\"ZDCONO\",\"N\",3],[\"ZDDIVI\",\"A\","
     "3],[\"ZDFACI\",\"A\",3],[\"ZZWHLO\",\"A\",3],[\"ZDAUPF\",\"A\",10],[\"ZDREPF\",\"A\",1],[\"ZDLANC\",\"A\",2],[\"ZDDTFM\",\""
-    "A\",3],[\"DSEP\",\"A\",1],[\"TSEP\",\"A\",1],[\"TIZO\",\"A\",5],[\"USFN\",\"A\",40]]},\"GetCurrentUser\":{\"i\":[],\"o\":[["
-    "\"USID\",\"A\",10],[\"CONO\",\"N\",3],[\"DIVI\",\"A\",3],[\"FACI\",\"A\",3],[\"WHLO\",\"A\",3],[\"LANC\",\"A\",2],[\"DTFM\",\"A"
-    "\",3],[\"TIZO\",\"A\",5],[\"NAME\",\"A\",40]]}}}"
+    "A\",3],[\"DSEP\",\"A\",1],[\"TSEP\",\"A\",1],[\"TIZO\",\"A\",5],[\"USFN\",\"A\",40]]},\"GetServerTime\":{\"i\":[],\"o\":[[\""
+    "DATE\",\"D\",10],[\"TIME\",\"N\",6],[\"LMTS\",\"N\",18]]},\"GetCurrentUser\":{\"i\":[],\"o\":[[\"USID\",\"A\",10],[\"CONO\""
+    ",\"N\",3],[\"DIVI\",\"A\",3],[\"FACI\",\"A\",3],[\"WHLO\",\"A\",3],[\"LANC\",\"A\",2],[\"DTFM\",\"A\",3],[\"TIZO\",\"A\",5],[\""
+    "NAME\",\"A\",40]]}}}"
 ;

@@ -4,7 +4,23 @@
  * parser for "COLS from TABLE [where COL >=|<=|= VALUE [and ...]]", one REPL record per row
  * joined by SEPC; anything else is refused with a NOK.
  *
- * Not here: other programs; the company filter is refused as the real EXPORTMI does.
+ * What the real EXPORTMI refuses or does, as far as public documentation says (Infor M3
+ * UDI 16.x, "EXPORTMI", docs.infor.com/m3udi/16.x/en-us/m3beud/appfoundhs/
+ * uof1644857333894.html): one table per query (no joins); "Filters including company
+ * selections are not supported" (a CONO condition is refused here) and "M3 company is
+ * always set to the company used by the API session": the rows are those of the
+ * session's company (the CONO input, the ;cono= matrix parameter, else the user's
+ * default company), never another's; division filters only for a session on a global
+ * (blank) division. Keywords in small letters, only and/or joining conditions (Infor SCP
+ * 2022.x release notes, "Support for M3 EXPORTMI API", docs.infor.com/scp/2022.x/en-us/
+ * sopolh2/release_notes_2022/pig1654097322543.html; "or" is not implemented here). REPL is
+ * 984 characters (m3-transactions.json). Unknown tables and columns are refused.
+ * [UNVERIFIED] limits, configurable in the state (POST /admin/m3): the longest QERY
+ * (m3.exportmi_max_query, default 1000 characters) and the most rows one call returns
+ * whatever maxrecs asks (m3.exportmi_max_rows, default 10000; the answer is cut without a
+ * word, the worst case for a client). No public page gives either number.
+ *
+ * Not here: other programs.
  */
 #include "sim_m3.h"
 
@@ -28,6 +44,7 @@ typedef struct query {
     int trace; /* MPLIND */
     qcond cond[QMAX];
     int ncond;
+    long cono; /* the session's company */
 } query;
 
 static const char *HEAD_COLS = " CONO DIVI PUNO FACI WHLO SUNO ORTY PUDT DWDT LMDT RGDT PUSL PUST CUCD BUYE "
@@ -113,6 +130,8 @@ static int parse_cond(query *q, char **pp, char *err, size_t en)
     snprintf(c->col, sizeof c->col, "%s", col);
     if (strcmp(col + 2, "CONO") == 0)
         return snprintf(err, en, "Filters including company selections are not supported"), 0;
+    if (strcmp(col + 2, "DIVI") == 0 && jstr(m3_state(), "divi") && jstr(m3_state(), "divi")[0])
+        return snprintf(err, en, "Filters including division need a session on a global division"), 0;
     q->ncond++;
     *pp = p;
     return 1;
@@ -122,11 +141,11 @@ static int parse_query(const char *text, query *q, char *err, size_t en)
 {
     memset(q, 0, sizeof *q);
     char *buf = xstrdup(text), *p = buf;
-    char *from = strcasestr(buf, " from ");
+    char *from = strstr(buf, " from ");
     int ok = 0;
     char tbl[16], kw[16];
     if (!from) {
-        snprintf(err, en, "Query must be: columns from table [where ...]");
+        snprintf(err, en, "Query must be: columns from table [where ...] (keywords in small letters)");
         goto out;
     }
     *from = 0;
@@ -152,7 +171,7 @@ static int parse_query(const char *text, query *q, char *err, size_t en)
     }
     t = skip_ws(t);
     if (*t) {
-        if (!word(&t, kw, sizeof kw) || strcasecmp(kw, "where") != 0) {
+        if (!word(&t, kw, sizeof kw) || strcmp(kw, "where") != 0) {
             snprintf(err, en, "Unexpected text after table name");
             goto out;
         }
@@ -162,7 +181,7 @@ static int parse_query(const char *text, query *q, char *err, size_t en)
             t = skip_ws(t);
             if (!*t)
                 break;
-            if (!word(&t, kw, sizeof kw) || strcasecmp(kw, "and") != 0) {
+            if (!word(&t, kw, sizeof kw) || strcmp(kw, "and") != 0) {
                 snprintf(err, en, "Only 'and' may join conditions");
                 goto out;
             }
@@ -183,8 +202,10 @@ static void col_value(const query *q, cJSON *po, cJSON *l, const char *col, char
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(src, f);
     if (!v && q->line)
         v = cJSON_GetObjectItemCaseSensitive(po, f);
-    if (!v && strcmp(f, "CONO") == 0)
-        v = cJSON_GetObjectItem(m3_state(), "cono");
+    if (!v && strcmp(f, "CONO") == 0) {
+        snprintf(out, n, "%ld", q->cono);
+        return;
+    }
     if (!v && strcmp(f, "DIVI") == 0)
         v = cJSON_GetObjectItem(m3_state(), "divi");
     out[0] = 0;
@@ -248,10 +269,20 @@ void exportmi_select(m3_ctx *c)
 {
     query q;
     char err[160];
-    if (!parse_query(m3_in(c, "QERY"), &q, err, sizeof err)) {
+    const char *text = m3_in(c, "QERY");
+    long maxq = (long)jnum(m3_state(), "exportmi_max_query", 1000);
+    long maxrows = (long)jnum(m3_state(), "exportmi_max_rows", 10000);
+    if (maxq > 0 && text && (long)strlen(text) > maxq) {
+        m3_nok(c, "XEX0002", "QERY", "Query is longer than %ld characters", maxq);
+        return;
+    }
+    if (!parse_query(text, &q, err, sizeof err)) {
         m3_nok(c, "XEX0001", "QERY", "%s", err);
         return;
     }
+    q.cono = c->cono;
+    if (maxrows > 0 && (c->maxrecs <= 0 || c->maxrecs > maxrows))
+        c->maxrecs = maxrows; /* cut without a word */
     const char *sep = jstr(c->in, "SEPC") && jstr(c->in, "SEPC")[0] ? jstr(c->in, "SEPC") : ";";
     if (m3_in(c, "HDRS") && atoi(m3_in(c, "HDRS")) == 1) {
         sbuf b = {0};
@@ -264,17 +295,20 @@ void exportmi_select(m3_ctx *c)
         free(b.s);
     }
     cJSON *po, *l;
-    if (q.trace) {
+    if (q.trace) { /* the session company's receipts only */
+        long dflt = (long)jnum(m3_state(), "cono", 100);
         cJSON_ArrayForEach(l, cJSON_GetObjectItem(m3_state(), "receipts")) {
             if (!m3_room(c))
                 return;
-            po = m3_find_po(jstr(l, "PUNO"));
+            if ((long)jnum(l, "CONO", (double)dflt) != c->cono)
+                continue;
+            po = m3_find_po_in(c->cono, jstr(l, "PUNO"));
             if (po && row_matches(&q, po, l))
                 emit_row(c, &q, po, l, sep);
         }
         return;
     }
-    cJSON_ArrayForEach(po, cJSON_GetObjectItem(m3_state(), "pos")) {
+    cJSON_ArrayForEach(po, m3_company_pos(c->cono)) { /* the session's company only */
         if (!q.line) {
             if (!m3_room(c))
                 return;
@@ -290,4 +324,3 @@ void exportmi_select(m3_ctx *c)
         }
     }
 }
-

@@ -35,6 +35,9 @@ void m3_today(char out[12]);           /* the virtual date, yyyyMMdd */
 double m3_qty(const char *s);
 cJSON *m3_raw_with_company(const cJSON *o); /* copy without lines/balances, plus CONO/DIVI */
 int m3_line_closed(cJSON *l);          /* status 85+ or finish-marked */
+int m3_company_known(long cono);       /* the default company or one of m3.companies */
+cJSON *m3_company_pos(long cono);      /* that company's POs (NULL if unknown) */
+cJSON *m3_find_po_in(long cono, const char *puno);
 
 /* the programs */
 void pps200_gethead(m3_ctx *c);
@@ -50,6 +53,7 @@ void mms200_upditmbasic(m3_ctx *c);
 void mms200_getitmwhsbal(m3_ctx *c);
 void general_getuserinfo(m3_ctx *c);
 void general_getcurrentuser(m3_ctx *c);
+void general_getservertime(m3_ctx *c);
 void exportmi_select(m3_ctx *c);
 
 #endif

@@ -142,6 +142,21 @@ void general_getuserinfo(m3_ctx *c)
     cJSON_AddItemToArray(c->records, r);
 }
 
+/* the virtual clock: DATE yyyyMMdd, TIME HHmmss, LMTS milliseconds since the epoch */
+void general_getservertime(m3_ctx *c)
+{
+    cJSON *r = cJSON_CreateObject();
+    char d[12], t[40], hms[8];
+    double now = sim_now();
+    m3_today(d);
+    fmt_rfc3339(now, t); /* yyyy-mm-ddTHH:MM:SS... */
+    snprintf(hms, sizeof hms, "%.2s%.2s%.2s", t + 11, t + 14, t + 17);
+    jset_str(r, "DATE", d);
+    jset_str(r, "TIME", hms);
+    jset_num(r, "LMTS", floor(now * 1000));
+    cJSON_AddItemToArray(c->records, r);
+}
+
 void general_getcurrentuser(m3_ctx *c)
 {
     cJSON *r = cJSON_CreateObject();

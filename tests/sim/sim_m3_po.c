@@ -18,6 +18,10 @@
 static cJSON *line_raw(cJSON *po, cJSON *l)
 {
     cJSON *r = m3_raw_with_company(l);
+    if (cJSON_IsNumber(cJSON_GetObjectItem(po, "CONO"))) /* another company's PO */
+        jset_num(r, "CONO", jnum(po, "CONO", 0));
+    if (jstr(po, "DIVI"))
+        jset_str(r, "DIVI", jstr(po, "DIVI"));
     static const char *from_head[] = {"PUNO", "WHLO", "SUNO", "FACI", "BUYE", "PURC"};
     for (size_t i = 0; i < sizeof from_head / sizeof from_head[0]; i++)
         if (!cJSON_GetObjectItem(r, from_head[i]) && jstr(po, from_head[i]))
@@ -30,7 +34,7 @@ static cJSON *line_raw(cJSON *po, cJSON *l)
 
 static cJSON *po_or_nok(m3_ctx *c, const char *puno)
 {
-    cJSON *po = m3_find_po(puno);
+    cJSON *po = m3_find_po_in(c->cono, puno); /* the session's company */
     if (!po)
         m3_nok(c, "WPU0901", "PUNO", "Purchase order number %s does not exist", puno ? puno : "");
     return po;
@@ -147,6 +151,7 @@ static int receive(m3_ctx *c, cJSON *po, cJSON *l, const receipt_in *r, const ch
     char t[40], repn[16];
     fmt_rfc3339(sim_now(), t);
     snprintf(repn, sizeof repn, "%ld", 1000000 + next_id("repn"));
+    jset_num(rec, "CONO", jnum(po, "CONO", jnum(m3_state(), "cono", 100)));
     jset_str(rec, "PUNO", jstr(po, "PUNO"));
     jset_num(rec, "PNLI", jnum(l, "PNLI", 0));
     jset_num(rec, "PNLS", jnum(l, "PNLS", 0));
@@ -257,7 +262,7 @@ void mhs850_addporeceipt(m3_ctx *c)
     cJSON *out = cJSON_CreateObject();
     char msgn[24];
     snprintf(msgn, sizeof msgn, "%015ld", 100000000000000L + next_id("msgn"));
-    jset_num(out, "CONO", jnum(m3_state(), "cono", 100));
+    jset_num(out, "CONO", (double)c->cono);
     jset_str(out, "MSGN", msgn);
     jset_str(out, "PACN", m3_in(c, "PACN") ? m3_in(c, "PACN") : msgn);
     jset_num(out, "MSLN", 1);

@@ -1,6 +1,9 @@
 /*
  * sim_m3_prog.c: the table of M3 programs mlc-sim implements and the helpers they share
- * (state access, the virtual date, raw records with CONO/DIVI, closed-line test).
+ * (state access, the virtual date, raw records with CONO/DIVI, closed-line test, the
+ * companies: the user's default company m3.cono with m3.pos, and any other company the
+ * user may use in m3.companies [{"cono","divi","pos"}], whose POs are rows of the same
+ * MPHEAD/MPLINE tables, told apart by CONO; their PO numbers may repeat company 100's).
  *
  * Not here: the programs (sim_m3_po.c, sim_m3_items.c, sim_exportmi.c), input checks, CONO
  * authorisation and output formatting (sim_m3.c). NOK codes other than XAU0008 are
@@ -35,16 +38,50 @@ double m3_qty(const char *s)
     return strtod(s, NULL);
 }
 
-/* a raw output record: a copy of o plus CONO/DIVI */
+/* a raw output record: a copy of o plus CONO/DIVI (o's own, else the default company's) */
 cJSON *m3_raw_with_company(const cJSON *o)
 {
     cJSON *r = jclean_copy(o);
     cJSON_DeleteItemFromObject(r, "lines");
     cJSON_DeleteItemFromObject(r, "balances");
-    jset_num(r, "CONO", jnum(m3_state(), "cono", 100));
+    if (!cJSON_IsNumber(cJSON_GetObjectItem(r, "CONO")))
+        jset_num(r, "CONO", jnum(m3_state(), "cono", 100));
     if (!cJSON_GetObjectItem(r, "DIVI"))
         jset_str(r, "DIVI", jstr(m3_state(), "divi"));
     return r;
+}
+
+static cJSON *other_company(long cono)
+{
+    cJSON *co;
+    cJSON_ArrayForEach(co, cJSON_GetObjectItem(m3_state(), "companies"))
+        if ((long)jnum(co, "cono", -1) == cono)
+            return co;
+    return NULL;
+}
+
+int m3_company_known(long cono)
+{
+    return cono == (long)jnum(m3_state(), "cono", 100) || other_company(cono) != NULL;
+}
+
+cJSON *m3_company_pos(long cono)
+{
+    if (cono == (long)jnum(m3_state(), "cono", 100))
+        return cJSON_GetObjectItem(m3_state(), "pos");
+    cJSON *co = other_company(cono);
+    return co ? cJSON_GetObjectItem(co, "pos") : NULL;
+}
+
+cJSON *m3_find_po_in(long cono, const char *puno)
+{
+    if (cono == (long)jnum(m3_state(), "cono", 100))
+        return m3_find_po(puno);
+    cJSON *po;
+    cJSON_ArrayForEach(po, m3_company_pos(cono))
+        if (puno && jstr(po, "PUNO") && strcmp(jstr(po, "PUNO"), puno) == 0)
+            return po;
+    return NULL;
 }
 
 int m3_line_closed(cJSON *l)
@@ -69,6 +106,7 @@ static const struct {
     {"MMS200MI", "GetItmWhsBal", mms200_getitmwhsbal},
     {"GENERAL", "GetUserInfo", general_getuserinfo},
     {"GENERAL", "GetCurrentUser", general_getcurrentuser},
+    {"GENERAL", "GetServerTime", general_getservertime},
     {"EXPORTMI", "Select", exportmi_select},
 };
 

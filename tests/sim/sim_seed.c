@@ -2,7 +2,9 @@
  * sim_seed.c: the deterministic seed generator behind --gen-seed N and the default
  * seed (N = 50, identical to tests/sim/seed-default.json): four M3 warehouses (WH9 is
  * deliberately unmapped and holds PO 2000001), twelve suppliers (SUP012 deliberately
- * unmapped, supplier of PO 2000002), items, open POs of order types PP1/PP3, and the
+ * unmapped, supplier of PO 2000002), items, open POs of order types PP1/PP3, a second
+ * company (CONO 200, division BBB) whose POs share the MPHEAD/MPLINE tables with
+ * company 100's (four of them with company 100's PO numbers, other lines), and the
  * ShipStation side (carriers, warehouses, products, inventory).
  *
  * Not here: loading or checking a seed (sim_state.c).
@@ -263,6 +265,54 @@ static void gen_pos(cJSON *m3, int npos, int nitems)
     }
 }
 
+/* Company 200: 4 POs numbered as company 100's 2000003-2000006 (when there are that
+ * many), 4 of its own (2100001-2100004); other suppliers, lines and quantities. Only a
+ * query in company 200's session sees them (EXPORTMI, PPS200MI). */
+static void gen_other_company(cJSON *m3, int npos, int nitems)
+{
+    cJSON *co = cJSON_CreateObject(), *pos = cJSON_CreateArray();
+    jset_num(co, "cono", 200);
+    jset_str(co, "divi", "BBB");
+    for (int i = 1; i <= 8; i++) {
+        cJSON *po = cJSON_CreateObject(), *lines = cJSON_CreateArray();
+        char puno[16], suno[16], lmdt[12];
+        long day = rnd(10, 19);
+        if (i <= 4 && 2 + i <= npos)
+            snprintf(puno, sizeof puno, "%d", 2000002 + i);
+        else
+            snprintf(puno, sizeof puno, "%d", 2100000 + i);
+        snprintf(suno, sizeof suno, "SUP%03ld", rnd(1, 11));
+        snprintf(lmdt, sizeof lmdt, "202611%02ld", day);
+        jset_num(po, "CONO", 200);
+        jset_str(po, "DIVI", "BBB");
+        jset_str(po, "PUNO", puno);
+        jset_str(po, "SUNO", suno);
+        jset_str(po, "WHLO", WHS[i % 2][0]);
+        jset_str(po, "FACI", "F01");
+        jset_str(po, "ORTY", "PP1");
+        jset_str(po, "PUDT", lmdt);
+        jset_str(po, "DWDT", "20261130");
+        jset_str(po, "RGDT", lmdt);
+        jset_str(po, "LMDT", lmdt);
+        jset_str(po, "CUCD", "USD");
+        jset_str(po, "BUYE", "BUYER2");
+        jset_str(po, "PURC", "MLC");
+        long st;
+        for (int n = 1; n <= 7; n++) { /* 7 lines: company 100's POs have 2 to 6 */
+            cJSON *l = gen_line(n, nitems, "20261130", &st);
+            jset_str(l, "LMDT", lmdt);
+            jset_str(l, "PUSL", "20");
+            jset_str(l, "PUST", "20");
+            cJSON_AddItemToArray(lines, l);
+        }
+        jset(po, "lines", lines);
+        m3_head_status(po);
+        cJSON_AddItemToArray(pos, po);
+    }
+    jset(co, "pos", pos);
+    cJSON_AddItemToArray(jarr(m3, "companies"), co);
+}
+
 cJSON *seed_generate(int npos)
 {
     R = 20261120;
@@ -282,6 +332,7 @@ cJSON *seed_generate(int npos)
     gen_suppliers(m3, ss);
     gen_items(m3, ss, nitems);
     gen_pos(m3, npos, nitems);
+    gen_other_company(m3, npos, nitems);
     jarr(m3, "receipts");
     jarr(m3, "advices");
     cJSON *v2 = jobj(ss, "v2"), *v1 = jobj(ss, "v1");

@@ -53,6 +53,29 @@ static int check_m3(cJSON *m3, char *err, size_t errlen)
         check_list(m3, "items", "ITNO", err, errlen) || check_list(m3, "pos", "PUNO", err, errlen) ||
         check_list(m3, "receipts", NULL, err, errlen) || check_list(m3, "advices", NULL, err, errlen))
         return -1;
+    if (check_list(m3, "companies", NULL, err, errlen))
+        return -1;
+    cJSON *co;
+    cJSON_ArrayForEach(co, cJSON_GetObjectItem(m3, "companies")) { /* other companies of the same tables */
+        if (!cJSON_IsObject(co) || !cJSON_IsNumber(cJSON_GetObjectItem(co, "cono")) ||
+            jnum(co, "cono", 0) == jnum(m3, "cono", 100)) {
+            snprintf(err, errlen, "every entry of \"companies\" needs a numeric \"cono\" other than m3.cono");
+            return -1;
+        }
+        if (check_list(co, "pos", "PUNO", err, errlen))
+            return -1;
+        cJSON *po;
+        cJSON_ArrayForEach(po, cJSON_GetObjectItem(co, "pos")) {
+            jset_num(po, "CONO", jnum(co, "cono", 0));
+            if (!jstr(po, "DIVI") && jstr(co, "divi"))
+                jset_str(po, "DIVI", jstr(co, "divi"));
+            if (!cJSON_IsArray(cJSON_GetObjectItem(po, "lines"))) {
+                snprintf(err, errlen, "company %.0f PO %s: \"lines\" must be an array", jnum(co, "cono", 0),
+                         jstr(po, "PUNO"));
+                return -1;
+            }
+        }
+    }
     cJSON *po;
     cJSON_ArrayForEach(po, cJSON_GetObjectItem(m3, "pos")) {
         cJSON *lines = cJSON_GetObjectItem(po, "lines");

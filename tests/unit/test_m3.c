@@ -298,17 +298,24 @@ START_TEST(company_only_where_defined)
     mlc_m3_result_free(r);
     ck_assert_ptr_null(strstr(f.s->reqs[3].url, "CONO"));
     ck_assert_ptr_null(strstr(f.s->reqs[3].url, "DIVI"));
+    ck_assert_ptr_null(strstr(f.s->reqs[3].url, "cono"));
+    /* EXPORTMI reads the session's company: named as ;cono=, never in the query */
+    mlc_m3_field q[] = {{"QERY", "IAPUNO from MPHEAD"}};
+    ck_assert_int_eq(mlc_m3_execute(f.m3, "EXPORTMI/Select", q, 1, 0, &r, &err), MLC_OK);
+    mlc_m3_result_free(r);
+    ck_assert_str_eq(f.s->reqs[4].url,
+                     "/TEN/M3/m3api-rest/v2/execute/EXPORTMI/Select;maxrecs=0;cono=100?QERY=IAPUNO from MPHEAD");
     /* the caller's CONO wins */
     mlc_m3_field in2[] = {{"CONO", "200"}, {"PUNO", "P1"}};
     ck_assert_int_eq(mlc_m3_execute(f.m3, "PPS200MI/GetHead", in2, 2, 0, &r, &err), MLC_OK);
     mlc_m3_result_free(r);
-    ck_assert_ptr_nonnull(strstr(f.s->reqs[4].url, "CONO=200"));
-    ck_assert_ptr_null(strstr(f.s->reqs[4].url, "CONO=100"));
+    ck_assert_ptr_nonnull(strstr(f.s->reqs[5].url, "CONO=200"));
+    ck_assert_ptr_null(strstr(f.s->reqs[5].url, "CONO=100"));
     /* bad names are refused before any request */
     ck_assert_int_eq(mlc_m3_execute(f.m3, "PPS200MI", NULL, 0, 0, &r, &err), MLC_ERR_CONFIG);
     ck_assert_int_eq(mlc_m3_execute(f.m3, "PPS200MI/Get Line", NULL, 0, 0, &r, &err),
                      MLC_ERR_CONFIG);
-    ck_assert_int_eq(stub_count(f.s), 5);
+    ck_assert_int_eq(stub_count(f.s), 6);
     fx_free(&f);
 }
 END_TEST

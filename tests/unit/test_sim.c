@@ -530,9 +530,22 @@ START_TEST(test_m3_get_shapes_and_errors)
     r = get(at, "%s/PPS200MI/GetHead?PUNO=12345678901", M3);
     ck_assert_str_eq(js(r.json, "results[0].errorType"), "InputFieldTooLong");
     rfree(&r);
-    r = get(at, "%s/PPS200MI/GetHead;cono=200?PUNO=2000003", M3);
+    r = get(at, "%s/PPS200MI/GetHead;cono=300?PUNO=2000003", M3);
     ck_assert_str_eq(js(r.json, "results[0].errorCode"), "XAU0008");
-    ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].errorMessage"), "Not authorized for company 200"));
+    ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].errorMessage"), "Not authorized for company 300"));
+    rfree(&r);
+    /* company 200 (the seed's second company) has its own PO 2000003 */
+    r = get(at, "%s/PPS200MI/GetHead;cono=200?PUNO=2000003&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].CONO"), "200");
+    ck_assert_str_eq(js(r.json, "results[0].records[0].DIVI"), "BBB");
+    ck_assert_str_eq(js(r.json, "results[0].records[0].BUYE"), "BUYER2");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003&righttrim=true", M3);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].CONO"), "100");
+    ck_assert_str_eq(js(r.json, "results[0].records[0].BUYE"), "BUYER1");
+    rfree(&r);
+    r = get(at, "%s/PPS200MI/GetHead?PUNO=2100005&CONO=100", M3); /* company 200's own PO */
+    ck_assert_str_eq(js(r.json, "results[0].errorCode"), "WPU0901");
     rfree(&r);
     r = get(at, "%s/PPS200MI/GetHead?PUNO=2000003&CONO=300", M3);
     ck_assert_str_eq(js(r.json, "results[0].errorCode"), "XAU0008");
@@ -635,6 +648,36 @@ START_TEST(test_m3_exportmi_and_bulk)
     ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
                          cJSON_GetObjectItem(r.json, "results"), 0), "records")), 3);
     ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].records[0].REPL"), "2000001|10"));
+    rfree(&r);
+    /* the session's company only: company 200's rows with ;cono=200, never company 100's */
+    r = get(at, "%s/EXPORTMI/Select;cono=200;maxrecs=0?QERY=IAPUNO,IACONO%%20from%%20MPHEAD&righttrim=true", M3);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 8);
+    ck_assert_str_eq(js(r.json, "results[0].records[0].REPL"), "2000003;200");
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select;maxrecs=0?QERY=IAPUNO%%20from%%20MPHEAD%%20where%%20IAPUNO%%20%%3D%%20%%272100005%%27", M3);
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 0);
+    rfree(&r);
+    /* what the real one refuses: a company filter, capital keywords, a long query */
+    r = get(at, "%s/EXPORTMI/Select?QERY=IAPUNO%%20from%%20MPHEAD%%20where%%20IACONO%%20%%3D%%20200", M3);
+    ck_assert_ptr_nonnull(strstr(js(r.json, "results[0].errorMessage"), "company selections are not supported"));
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select?QERY=IAPUNO%%20FROM%%20MPHEAD", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorCode"), "XEX0001");
+    rfree(&r);
+    r = admin("POST", "m3", "{\"exportmi_max_query\":40,\"exportmi_max_rows\":5}");
+    ck_assert_int_eq(r.status, 200);
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select?QERY=IAPUNO,%%20IALMDT%%20from%%20MPHEAD%%20where%%20IALMDT%%20%%3E%%3D%%2020261101", M3);
+    ck_assert_str_eq(js(r.json, "results[0].errorCode"), "XEX0002");
+    rfree(&r);
+    r = get(at, "%s/EXPORTMI/Select;maxrecs=0?QERY=IAPUNO%%20from%%20MPHEAD", M3); /* cut at 5, no error */
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(cJSON_GetArrayItem(
+                         cJSON_GetObjectItem(r.json, "results"), 0), "records")), 5);
+    ck_assert_str_eq(js(r.json, "results[0].errorType"), "null");
+    rfree(&r);
+    r = admin("POST", "m3", "{\"exportmi_max_query\":1000,\"exportmi_max_rows\":10000}");
     rfree(&r);
     /* default maxrecs is 100 */
     r = get(at, "%s/EXPORTMI/Select?QERY=IBPUNO%%20from%%20MPLINE", M3);
