@@ -177,9 +177,9 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     const mlc_shipment_stats *s = mlc_shipment_stats_get(sh);
     mlc_log_info(p.log,
                  "%ld seen, %ld emitted, %ld unchanged, %ld skipped, %ld webhooks (%ld quarantined, %ld to retry), "
-                 "%ld refused URLs, %ld API calls",
+                 "%ld refused URLs, %ld API calls, %ld orders cancelled in ShipStation",
                  s->seen, s->emitted, s->unchanged, s->skipped, s->inbox, s->webhooks_failed, s->webhooks_retry,
-                 s->refused_urls, s->api_calls);
+                 s->refused_urls, s->api_calls, s->cancelled);
     /* a quarantined notification needs a look (mlc queue --webhooks): 1; one to
      * be fetched again later: 75; neither stopped the poll */
     if (!rc && !p.closed && er != MLC_ERR_PIPE)

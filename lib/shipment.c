@@ -18,6 +18,8 @@
 
 struct mlc_shipment {
     int track_deliveries;
+    double *label_orders; /* V1 orderIds with a label shipment seen by this poll */
+    size_t nlabel_orders, caplabel_orders;
     mlc_ss *ss;
     mlc_store *st;
     const mlc_config *cfg;
@@ -42,7 +44,12 @@ mlc_err mlc_shipment_new(mlc_ss *ss, mlc_store *st, const mlc_config *cfg, mlc_l
     return MLC_OK;
 }
 
-void mlc_shipment_free(mlc_shipment *s) { free(s); }
+void mlc_shipment_free(mlc_shipment *s)
+{
+    if (s)
+        free(s->label_orders);
+    free(s);
+}
 
 /* ------------------------------------------------------------ conversions */
 
@@ -229,6 +236,38 @@ mlc_err mlc_shipment_add_link_facts(mlc_store *st, cJSON *rec, mlc_error *err)
         if (vals[i] && *vals[i] && !jstr(rec, names[i]))
             cJSON_ReplaceItemInObjectCaseSensitive(rec, names[i], cJSON_CreateString(vals[i]));
     mlc_store_link_free(l);
+    return MLC_OK;
+}
+
+mlc_err mlc_shipment_from_v1_fulfillment(const cJSON *order, const cJSON *f, const char *source, cJSON **out,
+                                        mlc_error *err)
+{
+    char po[32], orty[16], whlo[16], suno[16], id[48];
+    const cJSON *fid = cJSON_GetObjectItem(f, "fulfillmentId");
+    const char *key = jstr(order, "orderKey");
+    *out = NULL;
+    if (!cJSON_IsObject(f) || !cJSON_IsNumber(fid))
+        return mlc_error_set(err, MLC_ERR_REMOTE, "V1 fulfillment without fulfillmentId");
+    if (!key || mlc_identity(key, cJSON_GetObjectItem(order, "advancedOptions"), "customField1", "customField2",
+                             "customField3", po, orty, whlo, suno))
+        return MLC_OK;
+    snprintf(id, sizeof id, "v1-f%.0f", fid->valuedouble);
+    cJSON *r = record_head(id, key, po, orty, whlo, suno);
+    add_str(r, "tracking_number", jstr(f, "trackingNumber"));
+    add_str(r, "carrier", jstr(f, "carrierCode"));
+    add_str(r, "service", jstr(order, "serviceCode"));
+    add_time(r, "ship_date", jstr(f, "shipDate") ? jstr(f, "shipDate") : jstr(f, "createDate"), 1);
+    cJSON_AddBoolToObject(r, "voided", cJSON_IsTrue(cJSON_GetObjectItem(f, "voided")));
+    cJSON_AddStringToObject(r, "source", source);
+    cJSON *items = cJSON_AddArrayToObject(r, "items");
+    const cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(order, "items")) /* marked shipped: the whole order */
+    {
+        const cJSON *q = cJSON_GetObjectItem(it, "quantity");
+        if (cJSON_IsNumber(q))
+            add_item(items, jstr(it, "sku"), q->valuedouble, jstr(it, "lineItemKey"));
+    }
+    *out = r;
     return MLC_OK;
 }
 
@@ -546,6 +585,20 @@ static mlc_err v1_list(mlc_shipment *s, const char *path, const char *source, ti
                     *latest = t;
             cJSON *rec = NULL;
             s->stats.seen++;
+            const cJSON *oid = cJSON_GetObjectItem(sh, "orderId");
+            if (cJSON_IsNumber(oid) && !cJSON_IsTrue(cJSON_GetObjectItem(sh, "voided")) &&
+                s->nlabel_orders < 1000000) {
+                if (s->nlabel_orders == s->caplabel_orders) {
+                    size_t nc = s->caplabel_orders ? 2 * s->caplabel_orders : 64;
+                    double *na = realloc(s->label_orders, nc * sizeof *na);
+                    if (na) {
+                        s->label_orders = na;
+                        s->caplabel_orders = nc;
+                    }
+                }
+                if (s->nlabel_orders < s->caplabel_orders)
+                    s->label_orders[s->nlabel_orders++] = oid->valuedouble;
+            }
             rc = mlc_shipment_from_v1(sh, source, &rec, err);
             if (!rc && rec)
                 rc = emit_if_changed(s, rec, emit, ud, err);
@@ -560,6 +613,167 @@ static mlc_err v1_list(mlc_shipment *s, const char *path, const char *source, ti
         if (!more)
             return MLC_OK;
     }
+}
+
+/* Every item of a V1 list (all pages) as copies in one array (the caller's). */
+static mlc_err v1_collect(mlc_shipment *s, const char *path, const char *collection, cJSON **out, mlc_error *err)
+{
+    cJSON *all = cJSON_CreateArray();
+    *out = NULL;
+    if (!all)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    for (int page = 1;; page++) {
+        mlc_ss_response resp = {0};
+        const cJSON *items, *it;
+        int more = 0;
+        s->stats.api_calls++;
+        mlc_err rc = mlc_ss_list_page(s->ss, MLC_SS_V1, path, collection, page, PAGE_SIZE, &resp, &items, &more, err);
+        if (rc) {
+            mlc_ss_response_free(&resp);
+            cJSON_Delete(all);
+            return rc;
+        }
+        cJSON_ArrayForEach(it, items) cJSON_AddItemToArray(all, cJSON_Duplicate(it, 1));
+        mlc_ss_response_free(&resp);
+        if (!more)
+            break;
+    }
+    *out = all;
+    return MLC_OK;
+}
+
+static void later(const char *pacific, time_t *latest)
+{
+    time_t t;
+    if (latest && pacific && !mlc_dates_parse_pacific(pacific, &t) && t > *latest)
+        *latest = t;
+}
+
+static int has_label(const mlc_shipment *s, double order_id)
+{
+    for (size_t i = 0; i < s->nlabel_orders; i++)
+        if (s->label_orders[i] == order_id)
+            return 1;
+    return 0;
+}
+
+static const cJSON *order_by_id(const cJSON *orders, double id)
+{
+    const cJSON *o;
+    cJSON_ArrayForEach(o, orders)
+    {
+        const cJSON *v = cJSON_GetObjectItem(o, "orderId");
+        if (cJSON_IsNumber(v) && v->valuedouble == id)
+            return o;
+    }
+    return NULL;
+}
+
+/* Orders marked shipped outside the label flow (POST /orders/markasshipped, another
+ * app, the UI) have a fulfillment and no /shipments record: the fulfillments created
+ * since the poll's start, joined by orderId to the shipped orders modified since
+ * then (marking an order shipped modifies it), one list each, not a call per order.
+ * A fulfillment whose order the list does not hold is read with GET /orders/{id}. A
+ * fulfillment of an order that also has a label shipment in this poll is left to
+ * the shipment (one receipt per PO line and physical shipment). */
+static mlc_err poll_v1_fulfillments(mlc_shipment *s, const char *esc_from, time_t *latest, mlc_shipment_emit emit,
+                                    void *ud, mlc_error *err)
+{
+    char path[240];
+    cJSON *fuls = NULL, *orders = NULL;
+    snprintf(path, sizeof path, "/fulfillments?createDateStart=%s&sortBy=CreateDate&sortDir=ASC", esc_from);
+    mlc_err rc = v1_collect(s, path, "fulfillments", &fuls, err);
+    if (!rc && cJSON_GetArraySize(fuls) > 0) {
+        snprintf(path, sizeof path, "/orders?orderStatus=shipped&modifyDateStart=%s&sortBy=ModifyDate&sortDir=ASC",
+                 esc_from);
+        rc = v1_collect(s, path, "orders", &orders, err);
+    }
+    const cJSON *f, *list = rc ? NULL : fuls;
+    cJSON_ArrayForEach(f, list)
+    {
+        const cJSON *oid = cJSON_GetObjectItem(f, "orderId");
+        later(jstr(f, "createDate"), latest);
+        s->stats.seen++;
+        if (!cJSON_IsNumber(oid) || has_label(s, oid->valuedouble)) {
+            s->stats.skipped++;
+            continue;
+        }
+        const cJSON *o = order_by_id(orders, oid->valuedouble);
+        mlc_ss_response one = {0};
+        if (!o) { /* not among the shipped orders modified since: ask for it */
+            char op[64];
+            snprintf(op, sizeof op, "/orders/%.0f", oid->valuedouble);
+            s->stats.api_calls++;
+            rc = mlc_ss_request(s->ss, MLC_SS_V1, "GET", op, NULL, 1, &one, err);
+            if (rc == MLC_ERR_NOTFOUND) {
+                rc = MLC_OK;
+                s->stats.skipped++;
+                mlc_ss_response_free(&one);
+                continue;
+            }
+            o = one.json;
+        }
+        cJSON *rec = NULL;
+        const char *st = o ? jstr(o, "orderStatus") : NULL;
+        if (!rc && st && strcmp(st, "cancelled") == 0) {
+            s->stats.skipped++; /* reported with the cancelled orders, never received */
+        } else if (!rc) {
+            rc = mlc_shipment_from_v1_fulfillment(o, f, "poll", &rec, err);
+            if (!rc && rec)
+                rc = emit_if_changed(s, rec, emit, ud, err);
+            else if (!rc)
+                s->stats.skipped++;
+        }
+        mlc_ss_response_free(&one);
+        if (rc)
+            break;
+    }
+    cJSON_Delete(fuls);
+    cJSON_Delete(orders);
+    return rc;
+}
+
+/* Orders of mlc cancelled in ShipStation: never received; each reported once, on
+ * standard error and in the audit trail (event order_cancelled). */
+static mlc_err poll_v1_cancelled(mlc_shipment *s, const char *esc_from, time_t *latest, mlc_error *err)
+{
+    char path[240];
+    cJSON *orders = NULL;
+    snprintf(path, sizeof path, "/orders?orderStatus=cancelled&modifyDateStart=%s&sortBy=ModifyDate&sortDir=ASC",
+             esc_from);
+    mlc_err rc = v1_collect(s, path, "orders", &orders, err);
+    const cJSON *o, *list = rc ? NULL : orders;
+    cJSON_ArrayForEach(o, list)
+    {
+        char po[32], id[32], *h = NULL;
+        long long cono;
+        const cJSON *oid = cJSON_GetObjectItem(o, "orderId");
+        later(jstr(o, "modifyDate"), latest);
+        if (!cJSON_IsNumber(oid) || !jstr(o, "orderKey") ||
+            mlc_map_parse_order_key(jstr(o, "orderKey"), &cono, po, NULL) != 0)
+            continue;
+        snprintf(id, sizeof id, "%.0f", oid->valuedouble);
+        if ((rc = mlc_store_seen_get(s->st, "v1-cancelled", id, &h, err)) != MLC_OK)
+            break;
+        int known = h != NULL;
+        free(h);
+        if (known)
+            continue;
+        s->stats.cancelled++;
+        if (s->log)
+            mlc_log_warn(s->log, "ShipStation order %s (%s, PO %s) was cancelled in ShipStation: nothing is "
+                                 "received for it",
+                         id, jstr(o, "orderKey"), po);
+        char detail[400];
+        snprintf(detail, sizeof detail,
+                 "{\"order_id\":%s,\"order_key\":\"%s\",\"po\":\"%s\",\"modify_date\":\"%s\"}", id,
+                 jstr(o, "orderKey"), po, jstr(o, "modifyDate") ? jstr(o, "modifyDate") : "");
+        if ((rc = mlc_store_audit(s->st, 0, "order_cancelled", detail, err)) != MLC_OK ||
+            (rc = mlc_store_seen_set(s->st, "v1-cancelled", id, "1", err)) != MLC_OK)
+            break;
+    }
+    cJSON_Delete(orders);
+    return rc;
 }
 
 static mlc_err poll_v1(mlc_shipment *s, time_t since, time_t *latest, mlc_shipment_emit emit, void *ud,
@@ -578,6 +792,10 @@ static mlc_err poll_v1(mlc_shipment *s, time_t since, time_t *latest, mlc_shipme
         snprintf(path, sizeof path, "/shipments?voidDateStart=%s&includeShipmentItems=true", esc);
         rc = v1_list(s, path, "poll", latest, emit, ud, err);
     }
+    if (!rc)
+        rc = poll_v1_fulfillments(s, esc, latest, emit, ud, err);
+    if (!rc)
+        rc = poll_v1_cancelled(s, esc, latest, err);
     curl_free(esc);
     return rc;
 }

@@ -8,7 +8,13 @@
  *     shipment the list did not cover, a webhook, a delivery check);
  *   - V1 polling: GET /shipments?createDateStart= (and voidDateStart= for voids)
  *     with includeShipmentItems=true; V1 dates are naive Pacific time, converted
- *     to UTC here (lib/dates);
+ *     to UTC here (lib/dates); orders marked shipped without a label (no
+ *     /shipments record, a fulfillment): GET /fulfillments?createDateStart= joined
+ *     by orderId to GET /orders?orderStatus=shipped&modifyDateStart=, shipment_id
+ *     "v1-f<fulfillmentId>" (the label route's are "v1-<shipmentId>"; one of
+ *     an order with both is left to the label shipment); orders cancelled in
+ *     ShipStation (GET /orders?orderStatus=cancelled&modifyDateStart=) are never
+ *     received, each reported once (log warning, audit event order_cancelled);
  *   - the webhook inbox (lib/store) filled by `mlc webhook serve`: each
  *     notification's resource_url is fetched only if its scheme and host are the
  *     configured ShipStation host (mlc_ss_check_url), so the key never leaves.
@@ -74,9 +80,13 @@ mlc_err mlc_shipment_from_v1(const cJSON *shipment, const char *source, cJSON **
  * custom fields): fills the null ones from mlc's link of the order key (or of the
  * PO, same company). No link: left null, and receipts ask M3 (PPS200MI/GetHead). */
 mlc_err mlc_shipment_add_link_facts(mlc_store *st, cJSON *rec, mlc_error *err);
+/* A V1 order marked shipped without a label: the whole order (its items) shipped
+ * as its fulfillment says (tracking number, carrier, ship date, voided). */
+mlc_err mlc_shipment_from_v1_fulfillment(const cJSON *order, const cJSON *fulfillment, const char *source,
+                                        cJSON **out, mlc_error *err);
 
 typedef struct mlc_shipment_stats {
-    long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls;
+    long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls, cancelled;
     long webhooks_failed, webhooks_retry; /* quarantined / to be tried again, this run */
 } mlc_shipment_stats;
 const mlc_shipment_stats *mlc_shipment_stats_get(const mlc_shipment *s);

@@ -213,6 +213,7 @@ void v2_label_void(cJSON *l);
 int ship_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
 int void_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
 int deliver_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
+int cancel_admin(cJSON *req, cJSON *out, char *err, size_t errlen); /* sim_v1_fulfill.c */
 
 /* sim_webhook.c */
 int webhook_start(void);

@@ -200,6 +200,7 @@ static int run_op(sim_req *rq, sim_resp *rs, admin_op op)
 static int h_ship(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, ship_admin); }
 static int h_void(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, void_admin); }
 static int h_deliver(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, deliver_admin); }
+static int h_cancel(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, cancel_admin); }
 
 static int h_faults(sim_req *rq, sim_resp *rs)
 {
@@ -305,7 +306,8 @@ static const struct {
     {"GET", "/admin/state", h_state},     {"POST", "/admin/seed", h_seed},
     {"POST", "/admin/po", h_po},          {"POST", "/admin/clock", h_clock},
     {"POST", "/admin/ship", h_ship},      {"POST", "/admin/void", h_void},
-    {"POST", "/admin/deliver", h_deliver}, {"POST", "/admin/faults", h_faults},
+    {"POST", "/admin/deliver", h_deliver}, {"POST", "/admin/cancel", h_cancel},
+    {"POST", "/admin/faults", h_faults},
     {"DELETE", "/admin/faults", h_faults}, {"GET", "/admin/faults", h_faults},
     {"POST", "/admin/webhooks", h_webhooks},   {"POST", "/admin/m3", h_m3},
     {"POST", "/admin/limits", h_limits},

@@ -107,7 +107,8 @@ static int check_ss(cJSON *ss, char *err, size_t errlen)
     cJSON *v2 = jobj(ss, "v2"), *v1 = jobj(ss, "v1");
     if (check_list(v2, "shipments", NULL, err, errlen) || check_list(v2, "labels", NULL, err, errlen) ||
         check_list(v2, "webhooks", NULL, err, errlen) || check_list(v1, "orders", NULL, err, errlen) ||
-        check_list(v1, "shipments", NULL, err, errlen) || check_list(v1, "webhooks", NULL, err, errlen))
+        check_list(v1, "shipments", NULL, err, errlen) || check_list(v1, "webhooks", NULL, err, errlen) ||
+        check_list(v1, "fulfillments", NULL, err, errlen))
         return -1;
     return 0;
 }

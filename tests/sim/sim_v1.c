@@ -413,7 +413,9 @@ static const struct {
     {"GET", "/orders", v1_h_orders_list},
     {"POST", "/orders/createorder", v1_h_createorder},
     {"POST", "/orders/createorders", v1_h_createorders},
+    {"POST", "/orders/markasshipped", v1_h_markasshipped},
     {"GET", "/orders/{id}", v1_h_order_get},
+    {"GET", "/fulfillments", v1_h_fulfillments_list},
     {"GET", "/shipments", h_shipments_list},
     {"GET", "/products", h_products_list},
     {"GET", "/products/{id}", h_product_get},
@@ -436,7 +438,7 @@ static int matches(const char *pattern, char seg[][96], int n)
 
 sim_handler route_v1(sim_req *rq)
 {
-    static const char *const ROOTS[] = {"orders", "shipments", "products", "webhooks", NULL};
+    static const char *const ROOTS[] = {"orders", "shipments", "fulfillments", "products", "webhooks", NULL};
     char seg[8][96];
     int n = path_split(rq->path, seg, 8);
     if (n < 1 || !v1_in_list(seg[0], ROOTS))

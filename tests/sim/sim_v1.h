@@ -34,4 +34,8 @@ int v1_h_order_get(sim_req *rq, sim_resp *rs);
 int v1_h_createorder(sim_req *rq, sim_resp *rs);
 int v1_h_createorders(sim_req *rq, sim_resp *rs);
 
+/* sim_v1_fulfill.c */
+int v1_h_markasshipped(sim_req *rq, sim_resp *rs);
+int v1_h_fulfillments_list(sim_req *rq, sim_resp *rs);
+
 #endif
