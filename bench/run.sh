@@ -108,7 +108,7 @@ bench_api() {
   c=$(m3_calls)
   row "pull-pos: M3 calls per PO ($npull POs)" "calls/PO" "$(div "$c" "$npull" 4)" 2 "$(div "$c" $((2 * npull)))" \
     "none (informational)" null \
-    "$c M3 calls in $((t1 - t0)) ms; baseline: a GetHead + LstLine GET per PO. pull-pos reads bulk_read_size (1000) POs per bulk GetHead and bulk LstLine, the weights of their distinct items in bulk GetItmBasic calls of 1000, plus the 2 change-list queries"
+    "$c M3 calls in $((t1 - t0)) ms; baseline: a GetHead + LstLine GET per PO. pull-pos reads bulk_read_size (1000) POs per bulk GetHead and bulk LstLine, the weights of their distinct items in bulk GetItmBasic calls of 1000, plus GetServerTime (the first-run window) and the EXPORTMI change-list queries (at most cloudsuite.export_max_rows, 10000, rows each: a full answer is split by change day)"
   # 10,000 POs the mapping accepts (the seed leaves WH9 and SUP012 unmapped on purpose)
   jq -c 'select(.warehouse != "WH9" and .supplier.id != "SUP012")' "$W/pos-all.jsonl" | head -n 10000 >"$W/pos10k.jsonl"
   n=$(wc -l <"$W/pos10k.jsonl")

@@ -129,6 +129,36 @@ START_TEST(v1_pacific_dates_and_items)
 }
 END_TEST
 
+START_TEST(v1_fulfillment_whole_order)
+{
+    cJSON *o = cJSON_Parse("{\"orderId\":77,\"orderKey\":\"mlc-100-2000005\",\"orderStatus\":\"shipped\","
+                           "\"advancedOptions\":{\"customField2\":\"SUNO:S ORTY:PP3\",\"customField3\":\"WHLO:WH2\"},"
+                           "\"items\":[{\"lineItemKey\":\"2000005/10/0\",\"sku\":\"A\",\"quantity\":3},"
+                           "{\"lineItemKey\":\"2000005/20/0\",\"sku\":\"B\",\"quantity\":2},"
+                           "{\"lineItemKey\":\"gift-wrap\",\"sku\":\"W\",\"quantity\":1}]}");
+    cJSON *f = cJSON_Parse("{\"fulfillmentId\":33000001,\"orderId\":77,\"trackingNumber\":\"1ZM\","
+                           "\"carrierCode\":\"fedex\",\"createDate\":\"2026-11-20T06:00:00.0000000\","
+                           "\"shipDate\":\"2026-11-20T00:00:00.0000000\",\"voided\":false}");
+    cJSON *rec = NULL, *foreign = cJSON_Parse("{\"orderId\":78,\"orderKey\":\"shop-1\",\"items\":[]}");
+    mlc_error e;
+    ck_assert_int_eq(mlc_shipment_from_v1_fulfillment(o, f, "poll", &rec, &e), MLC_OK);
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "shipment_id")->valuestring, "v1-f33000001");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "po")->valuestring, "2000005");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "order_type")->valuestring, "PP3");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "tracking_number")->valuestring, "1ZM");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "carrier")->valuestring, "fedex");
+    ck_assert_str_eq(cJSON_GetObjectItem(rec, "ship_date")->valuestring, "2026-11-20T08:00:00Z"); /* PST */
+    ck_assert_int_eq(cJSON_GetArraySize(cJSON_GetObjectItem(rec, "items")), 2); /* the order's own lines */
+    cJSON_Delete(rec);
+    rec = NULL;
+    ck_assert_int_eq(mlc_shipment_from_v1_fulfillment(foreign, f, "poll", &rec, &e), MLC_OK);
+    ck_assert_ptr_null(rec); /* not an order of mlc's */
+    cJSON_Delete(foreign);
+    cJSON_Delete(f);
+    cJSON_Delete(o);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("shipment");
@@ -137,6 +167,7 @@ static Suite *suite(void)
     tcase_add_test(tc, v2_routing_facts_from_the_link);
     tcase_add_test(tc, v2_voided_unshipped_and_foreign);
     tcase_add_test(tc, v1_pacific_dates_and_items);
+    tcase_add_test(tc, v1_fulfillment_whole_order);
     suite_add_tcase(s, tc);
     return s;
 }
