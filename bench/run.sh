@@ -237,9 +237,10 @@ bench_calls() {
     "$calls ShipStation V2 requests ($labels GET /v2/labels list pages of 200, the rest GET /v2/shipments pages of 100) for $got shipment records; baseline: one GET /v2/labels per shipment ($shipped calls) plus the shipment pages"
   sim_down
 
-  say "calls: sync-items over the seed's items"
+  say "calls: sync-items over 1000 items (a seed of 20000 POs)"
+  "$SIM_BIN" --gen-seed 20000 >"$W/seed-items.json"
   for stock in no yes; do
-    sim_up "calls-items-$stock" --seed "$W/seed-calls.json"
+    sim_up "calls-items-$stock" --seed "$W/seed-items.json"
     if [ $stock = yes ]; then
       sed -i 's/^        WH1:$/&\n          inventory_location_id: se-4001/; s/^        WH2:$/&\n          inventory_location_id: se-4002/; s/^        WH3:$/&\n          inventory_location_id: se-4003/' "$MLC_CONFIG"
     fi

@@ -417,7 +417,8 @@ static mlc_err v2_one(mlc_shipment *s, const cJSON *sh, const char *source, mlc_
  * shipment whose label is older (modified again since, or voided) or was bought
  * after the list was read is asked about on its own (GET /v2/labels?shipment_id=),
  * so a label outside the window is never taken for "not shipped". Only the label
- * fields the records use are kept. page_size: the spec declares a default (25) and
+ * fields the records use are kept, and only for labels whose external_shipment_id
+ * is mlc's key (or absent). page_size: the spec declares a default (25) and
  * no maximum; 200 is [UNVERIFIED] against a real account (mlc-sim allows up to
  * 500), and paging follows `pages`/links whatever page size the server applies
  * (an empty list may say `pages: 0`). */
@@ -477,6 +478,13 @@ static mlc_err v2_labels_since(mlc_shipment *s, time_t since, label_index *ix, m
         }
         cJSON_ArrayForEach(l, items)
         {
+            /* the account's other labels (customer orders...) are not kept: a label
+             * whose external_shipment_id is not mlc's key is not one of mlc's */
+            const char *ext = jstr(l, "external_shipment_id");
+            long long cono;
+            char po[32];
+            if (ext && mlc_map_parse_order_key(ext, &cono, po, NULL) != 0)
+                continue;
             cJSON *copy = jstr(l, "shipment_id") ? label_trim(l) : NULL;
             if (copy) {
                 cJSON_AddItemToArray(ix->labels, copy);
