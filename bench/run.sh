@@ -241,9 +241,8 @@ bench_calls() {
   "$SIM_BIN" --gen-seed 20000 >"$W/seed-items.json"
   for stock in no yes; do
     sim_up "calls-items-$stock" --seed "$W/seed-items.json"
-    if [ $stock = yes ]; then
-      sed -i 's/^        WH1:$/&\n          inventory_location_id: se-4001/; s/^        WH2:$/&\n          inventory_location_id: se-4002/; s/^        WH3:$/&\n          inventory_location_id: se-4003/' "$MLC_CONFIG"
-    fi
+    # the sim's ready profile maps every warehouse to its inventory location (stock)
+    [ $stock = no ] && sed -i '/^          inventory_location_id: /d' "$MLC_CONFIG"
     "$MLC" sync-items --direction to-shipstation >"$W/calls-items-$stock.jsonl" 2>"$W/calls-items-$stock.err"
     calls=$(m3_calls)
     nitems=$(jq -r .sku "$W/calls-items-$stock.jsonl" | sort -u | wc -l)
