@@ -25,7 +25,7 @@
  * capped at this many nodes, aliases expanded; a real mlc.yaml has hundreds. */
 #define CONFIG_MAX_NODES 100000
 
-typedef enum { T_STR, T_INT, T_BOOL, T_DOUBLE, T_MAP, T_POSINT } setting_type;
+typedef enum { T_STR, T_INT, T_BOOL, T_DOUBLE, T_MAP } setting_type;
 
 typedef struct setting {
     const char *pattern;   /* relative to profiles.<name> */
@@ -56,8 +56,9 @@ static const setting schema[] = {
      * statuses"; research: infor.md section 5). M3 may go on executing the call after
      * that: an in-doubt receipt is settled only after its deadline + this + a margin. */
     {"cloudsuite.gateway_timeout", T_INT, "60"},
-    /* First run of a poller on a fresh state (no cursor): how far back it reads. */
-    {"cloudsuite.initial_lookback_days", T_INT, "30"},
+    /* First run of a poller on a fresh state (no cursor): how far back it reads
+     * (pull-pos: from M3's date; pull-shipments: from now). */
+    {"cloudsuite.initial_lookback_days", T_INT, "90"},
     /* Where a receipt leaves its trace in M3 (EXPORTMI/Select): the PO line transaction
      * table and its column prefix. [UNVERIFIED] no public page lists MPLIND's columns;
      * names follow M3's conventions (see mlc.yaml(5)); "" = no trace, RVQA only. */
@@ -65,10 +66,9 @@ static const setting schema[] = {
     {"cloudsuite.receipt_trace_prefix", T_STR, "IC"},
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
-    {"cloudsuite.initial_lookback_days", T_POSINT, "90"}, /* pull-pos with no cursor: this far back */
     /* Rows asked of one EXPORTMI/Select (its maxrecs); a full answer is split by
      * change day. [UNVERIFIED] a tenant's own cap: none is documented. */
-    {"cloudsuite.export_max_rows", T_POSINT, "10000"},
+    {"cloudsuite.export_max_rows", T_INT, "10000"},
     /* 150 transactions per bulk call is what inforion, a public M3 loader, sends
      * (research: infor.md, "MaxChunk=150"); a tenant's real limit is not documented. */
     {"cloudsuite.bulk_size", T_INT, "150"},
@@ -159,6 +159,8 @@ static const struct {
     {"cloudsuite.token_margin", 0, 86400},
     {"cloudsuite.timeout", 1, 3600},
     {"cloudsuite.poll_overlap_days", 0, 3650},
+    {"cloudsuite.initial_lookback_days", 1, 36500},
+    {"cloudsuite.export_max_rows", 1, 100000000},
     {"cloudsuite.bulk_size", 1, 10000},
     {"cloudsuite.bulk_read_size", 1, 10000},
     {"shipstation.timeout", 1, 3600},
@@ -370,11 +372,7 @@ static int type_ok(setting_type t, const char *v)
         errno = 0;
         (void)strtoll(v, &end, 10);
         return *v && *end == '\0' && errno == 0;
-    case T_POSINT: {
-        errno = 0;
-        long long x = strtoll(v, &end, 10);
-        return *v && *end == '\0' && errno == 0 && x > 0 && x <= 2147483647;
-    }
+
     case T_DOUBLE:
         errno = 0;
         (void)strtod(v, &end);
@@ -388,8 +386,7 @@ static int type_ok(setting_type t, const char *v)
 
 static const char *type_name(setting_type t)
 {
-    static const char *names[] = {"a string", "an integer", "true or false", "a number", "a map",
-                                  "a positive integer"};
+    static const char *names[] = {"a string", "an integer", "true or false", "a number", "a map"};
     return names[t];
 }
 

@@ -62,7 +62,7 @@ for bad in 0 -5 abc 1.5; do
   "$MLC" pull-pos --no-cursor >/dev/null 2>"$SIM_DIR/bad.err"; rc=$?
   check_eq "initial_lookback_days '$bad': exit 78" 78 "$rc"
   check "initial_lookback_days '$bad': the message names file:line:col and the key" \
-    grep -q "mlc.yaml:$line:[0-9]*: .*initial_lookback_days' must be a positive integer" "$SIM_DIR/bad.err"
+    grep -q "mlc.yaml:$line:[0-9]*: .*initial_lookback_days' must be an integer" "$SIM_DIR/bad.err"
 done
 cp "$CFG0" "$MLC_CONFIG"
 
