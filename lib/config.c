@@ -125,6 +125,23 @@ static const setting schema[] = {
     {"receipts.max_attempts", T_INT, "8"},
     {"receipts.base_ms", T_INT, "60000"},
     {"receipts.cap_ms", T_INT, "3600000"},
+    {"receipts.transport", T_STR, "rest"},          /* rest | bod (lib/bod, lib/ims) */
+    /* BODs through the ION Messaging Service (research: ion-bod.md) */
+    {"bod.logical_id", T_STR, NULL},                /* the IMS connection point's lid:// */
+    {"bod.to_logical_id", T_STR, "lid://default"},  /* Sync/Process: implicit routing [DOC] */
+    {"bod.ionapi", T_STR, NULL},                    /* a second .ionapi (client id of the connection point) */
+    {"bod.tenant_id", T_STR, NULL},                 /* TenantID; default: the .ionapi's ti */
+    {"bod.release_id", T_STR, "9.2"},
+    /* [INF] Process.ReceiveDelivery is not confirmed in M3's public inbound table */
+    {"bod.receipt_document", T_STR, "Process.ReceiveDelivery"},
+    {"bod.receipt_template", T_STR, NULL},          /* XML template file overriding the built-in one */
+    {"bod.advance_ship_notice", T_BOOL, "false"},   /* send Sync.AdvanceShipNotice at ship time */
+    {"bod.asn_document", T_STR, "Sync.AdvanceShipNotice"},
+    {"bod.asn_template", T_STR, NULL},
+    {"bod.visible_within", T_INT, "3600"},          /* s: sent but not in M3 -> needs_review */
+    {"bod.resend_grace", T_INT, "900"},             /* s: after a send timeout, before re-sending */
+    {"bod.warehouses.*.accounting_entity", T_STR, NULL}, /* default: <cono>_<divi> */
+    {"bod.warehouses.*.location", T_STR, NULL},          /* default: the M3 warehouse */
     /* Mapping */
     {"mapping.default_route", T_STR, "po_receipt"},
     {"mapping.closed_po", T_STR, "cancel"}, /* cancel | ignore */
@@ -174,6 +191,37 @@ static const struct {
     {"receipts.base_ms", 0, 86400000},
     {"receipts.cap_ms", 0, 864000000},
 };
+
+/* Settings whose value is one of a fixed set ("|"-separated), checked at load
+ * time so a typo is an error naming file:line:column, not a surprise later. */
+static const struct {
+    const char *pattern;
+    const char *choices;
+} choices[] = {
+    {"receipts.transport", "rest|bod"},
+    {"receipts.post_at", "ship|deliver"},
+    {"receipts.over_shipment", "reject|cap"},
+    {"receipts.void_after_receipt", "review|ignore"},
+};
+
+static int choice_ok(const char *path, const char *v, const char **allowed)
+{
+    for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+        if (strcmp(choices[i].pattern, path))
+            continue;
+        *allowed = choices[i].choices;
+        size_t n = strlen(v);
+        for (const char *c = choices[i].choices; *c;) {
+            const char *bar = strchr(c, '|');
+            size_t len = bar ? (size_t)(bar - c) : strlen(c);
+            if (len == n && !strncmp(c, v, n))
+                return 1;
+            c += len + (bar ? 1 : 0);
+        }
+        return 0;
+    }
+    return 1;
+}
 
 struct mlc_config_node {
     mlc_config_kind kind;
@@ -432,6 +480,11 @@ static mlc_err validate(const mlc_config_node *n, char *path, size_t cap, const 
         } else if (s->type == T_INT && out_of_range(s->pattern, k->value, &lo, &hi)) {
             return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be an integer %lld-%lld, not '%s'", file,
                                  k->line, k->col, shown_prefix, path, lo, hi, k->value);
+        } else {
+            const char *allowed = NULL;
+            if (!choice_ok(path, k->value, &allowed))
+                return mlc_error_set(err, MLC_ERR_CONFIG, "%s:%d:%d: '%s%s' must be one of %s, not '%s'", file,
+                                     k->line, k->col, shown_prefix, path, allowed, k->value);
         }
         path[len] = '\0';
     }

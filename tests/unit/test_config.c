@@ -145,6 +145,26 @@ START_TEST(alias_bomb_is_refused_quickly)
     ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
     ck_assert_msg(strstr(e.msg, "/etc/mlc/test.yaml:") && strstr(e.msg, "aliases"), "%s", e.msg);
     ck_assert_msg(t1.tv_sec - t0.tv_sec < 5, "took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+START_TEST(choices_are_checked_at_load)
+{
+    mlc_error e;
+    ck_assert_ptr_null(load("profiles:\n  p:\n    receipts:\n      transport: ion\n", NULL, &e));
+    ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
+    ck_assert_msg(strstr(e.msg, "test.yaml:4:7: 'profiles.p.receipts.transport' must be one of rest|bod, not 'ion'") !=
+                      NULL,
+                  "%s", e.msg);
+    mlc_config *c = load("profiles:\n  p:\n    receipts: {transport: bod}\n    bod: {logical_id: lid://x}\n",
+                         NULL, &e);
+    ck_assert_ptr_nonnull(c);
+    ck_assert_str_eq(mlc_config_str(c, "receipts.transport"), "bod");
+    ck_assert_str_eq(mlc_config_str(c, "bod.to_logical_id"), "lid://default");
+    ck_assert_str_eq(mlc_config_str(c, "bod.receipt_document"), "Process.ReceiveDelivery");
+    mlc_config_free(c);
+    c = load("profiles:\n  p: {}\n", NULL, &e);
+    ck_assert_str_eq(mlc_config_str(c, "receipts.transport"), "rest");
+    mlc_config_free(c);
+    ck_assert_ptr_null(load("profiles:\n  p:\n    receipts: {post_at: shipped}\n", NULL, &e));
+    ck_assert_ptr_nonnull(strstr(e.msg, "must be one of ship|deliver"));
 }
 END_TEST
 
@@ -191,6 +211,7 @@ static Suite *suite(void)
     tcase_add_test(tc, values_defaults_and_profiles);
     tcase_add_test(tc, unknown_key_names_file_line_column_and_key);
     tcase_add_test(tc, tab_and_syntax_errors_have_positions);
+    tcase_add_test(tc, choices_are_checked_at_load);
     tcase_add_test(tc, type_errors_and_duplicates);
     tcase_add_test(tc, integer_ranges_name_file_line_column);
     tcase_add_test(tc, alias_bomb_is_refused_quickly);
