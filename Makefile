@@ -5,7 +5,7 @@
 VERSION   := 0.1.0
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libcurl libcjson yaml-0.1 openssl sqlite3 libmicrohttpd
+PKGS      := libcurl libcjson yaml-0.1 openssl sqlite3 libmicrohttpd libxml-2.0
 SAN       ?=
 DEPS_OK   := $(BUILD)/.deps-ok
 # pkg-config runs only after mk/deps.sh made sure the packages exist.
