@@ -538,6 +538,7 @@ static mlc_err attempt_once(mlc_http *h, const mlc_http_request *req, mlc_http_r
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, hdrs);
 
     const char *m = req->method ? req->method : "GET";
+    curl_mime *mime = NULL;
     if (strcmp(m, "GET") == 0) {
         curl_easy_setopt(c, CURLOPT_HTTPGET, 1L);
     } else if (strcmp(m, "HEAD") == 0) {
@@ -545,10 +546,31 @@ static mlc_err attempt_once(mlc_http *h, const mlc_http_request *req, mlc_http_r
     } else {
         if (strcmp(m, "POST") != 0)
             curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, m);
-        curl_easy_setopt(c, CURLOPT_POST, 1L);
-        curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
-        curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
-                         (curl_off_t)(req->body ? req->body_len : 0));
+        if (req->nparts) {
+            mime = curl_mime_init(c);
+            for (size_t i = 0; mime && i < req->nparts; i++) {
+                const mlc_http_part *p = &req->parts[i];
+                curl_mimepart *mp = curl_mime_addpart(mime);
+                if (!mp || curl_mime_name(mp, p->name) != CURLE_OK ||
+                    curl_mime_data(mp, p->data, p->len) != CURLE_OK ||
+                    (p->filename && curl_mime_filename(mp, p->filename) != CURLE_OK) ||
+                    (p->content_type && curl_mime_type(mp, p->content_type) != CURLE_OK)) {
+                    curl_mime_free(mime);
+                    mime = NULL;
+                }
+            }
+            if (!mime) {
+                curl_slist_free_all(hdrs);
+                curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+                return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory building a multipart body");
+            }
+            curl_easy_setopt(c, CURLOPT_MIMEPOST, mime);
+        } else {
+            curl_easy_setopt(c, CURLOPT_POST, 1L);
+            curl_easy_setopt(c, CURLOPT_POSTFIELDS, req->body ? req->body : "");
+            curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE_LARGE,
+                             (curl_off_t)(req->body ? req->body_len : 0));
+        }
     }
 
     double t0 = now_ms();
@@ -556,6 +578,10 @@ static mlc_err attempt_once(mlc_http *h, const mlc_http_request *req, mlc_http_r
     resp->elapsed_ms = now_ms() - t0;
     curl_slist_free_all(hdrs);
     curl_easy_setopt(c, CURLOPT_HTTPHEADER, NULL);
+    if (mime) {
+        curl_easy_setopt(c, CURLOPT_MIMEPOST, NULL);
+        curl_mime_free(mime);
+    }
 
     long status = 0;
     curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);

@@ -74,6 +74,15 @@ typedef mlc_err (*mlc_http_before_fn)(void *ud, mlc_error *err);
 /* Called after each attempt that got an HTTP response (e.g. mlc_ratelimit_observe). */
 typedef void (*mlc_http_after_fn)(void *ud, const mlc_http_response *resp);
 
+/* One part of a multipart/form-data body (curl's mime API builds it). */
+typedef struct mlc_http_part {
+    const char *name;          /* form field name */
+    const char *filename;      /* or NULL */
+    const char *content_type;  /* or NULL */
+    const char *data;
+    size_t len;
+} mlc_http_part;
+
 typedef struct mlc_http_request {
     const char *method;            /* "GET", "POST", ... */
     const char *url;
@@ -82,6 +91,8 @@ typedef struct mlc_http_request {
     size_t body_len;
     int idempotent;                /* retry POST/PUT/... on transient failures too */
     int form_body;                 /* body is x-www-form-urlencoded: mask its secrets in debug */
+    const mlc_http_part *parts;    /* multipart/form-data body instead of body (POST) */
+    size_t nparts;
     mlc_http_before_fn before;     /* optional hooks */
     mlc_http_after_fn after;
     void *hook_ud;

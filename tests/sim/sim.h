@@ -188,6 +188,11 @@ sim_handler route_m3(sim_req *rq);
 sim_handler route_v2(sim_req *rq);
 sim_handler route_v1(sim_req *rq);
 sim_handler route_admin(sim_req *rq);
+sim_handler route_ims(sim_req *rq);
+
+/* sim_ims.c: IMS v3 and the M3 BOD processor */
+void ims_tick(void); /* applies queued documents whose time has come (mutex held) */
+int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
 
 /* sim_ion.c */
 int ion_bearer_ok(sim_req *rq, sim_resp *rs); /* 0 = answered 401 */

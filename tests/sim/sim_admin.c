@@ -201,6 +201,7 @@ static int h_ship(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, ship_admin)
 static int h_void(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, void_admin); }
 static int h_deliver(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, deliver_admin); }
 static int h_cancel(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, cancel_admin); }
+static int h_ims(sim_req *rq, sim_resp *rs) { return run_op(rq, rs, ims_admin); }
 
 static int h_faults(sim_req *rq, sim_resp *rs)
 {
@@ -310,7 +311,7 @@ static const struct {
     {"POST", "/admin/faults", h_faults},
     {"DELETE", "/admin/faults", h_faults}, {"GET", "/admin/faults", h_faults},
     {"POST", "/admin/webhooks", h_webhooks},   {"POST", "/admin/m3", h_m3},
-    {"POST", "/admin/limits", h_limits},
+    {"POST", "/admin/limits", h_limits},  {"POST", "/admin/ims", h_ims},
 };
 
 sim_handler route_admin(sim_req *rq)

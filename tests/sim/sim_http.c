@@ -89,7 +89,8 @@ static enum MHD_Result send_cut(sim_req *rq, sim_resp *rs)
 static sim_handler route(sim_req *rq)
 {
     sim_handler h;
-    if ((h = route_admin(rq)) || (h = route_ion(rq)) || (h = route_m3(rq)) || (h = route_v2(rq)) ||
+    if ((h = route_admin(rq)) || (h = route_ion(rq)) || (h = route_ims(rq)) || (h = route_m3(rq)) ||
+        (h = route_v2(rq)) ||
         (h = route_v1(rq)))
         return h;
     return NULL;
@@ -135,6 +136,7 @@ static enum MHD_Result dispatch(sim_req *rq)
     sim_resp rs = {0};
     rs.status = 500;
     pthread_mutex_lock(&SIM->mu);
+    ims_tick();
     sim_handler h = route(rq);
     int replayed = replay_active() && rq->system != 'A' && strncmp(rq->path, "/admin/", 7) != 0 &&
                    replay_answer(rq, &rs);
