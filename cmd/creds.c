@@ -31,17 +31,19 @@
 #include <unistd.h>
 
 static const char usage[] =
-    "usage: mlc creds add cloudsuite --ionapi FILE\n"
+    "usage: mlc creds add cloudsuite|bod --ionapi FILE\n"
     "       mlc creds add shipstation [--v2-key-file FILE] [--v1-key-file FILE]\n"
     "       mlc creds list [--json]\n"
-    "       mlc creds rm cloudsuite|shipstation\n"
+    "       mlc creds rm cloudsuite|bod|shipstation\n"
     "       mlc creds rotate-key\n"
     "\n"
     "Manages the credentials of the profile in its encrypted vault\n"
     "(profile key `vault`, else $STATE_DIR/<profile>.vault).\n"
     "\n"
     "  --ionapi FILE        the .ionapi file downloaded from Infor OS (API Gateway >\n"
-    "                       Authorized Apps, a Backend Service with a service account)\n"
+    "                       Authorized Apps, a Backend Service with a service account);\n"
+    "                       `bod`: the app whose client id is on the IMS connection point\n"
+    "                       (receipts.transport: bod), when it is not the profile's own\n"
     "  --v2-key-file FILE   file holding the ShipStation V2 API key\n"
     "  --v1-key-file FILE   file holding the ShipStation V1 \"key:secret\"\n"
     "  --json               list: one JSON object per line\n"
@@ -181,7 +183,13 @@ static mlc_err save_new_entry(mlc_vault *v, const char *name, cJSON *entry, mlc_
     return rc;
 }
 
-static int add_cloudsuite(mlc_ctx *ctx, const mlc_config *cfg, const char *file)
+/* vault entry of an ION credential set: "cloudsuite" or "bod" (the connection point's app) */
+static const char *ion_entry(const char *what)
+{
+    return !strcmp(what, "bod") ? MLC_IONAPI_BOD_ENTRY : MLC_IONAPI_VAULT_ENTRY;
+}
+
+static int add_cloudsuite(mlc_ctx *ctx, const mlc_config *cfg, const char *file, const char *what)
 {
     mlc_error err = {0};
     mlc_log *log = mlc_ctx_log(ctx);
@@ -219,11 +227,11 @@ static int add_cloudsuite(mlc_ctx *ctx, const mlc_config *cfg, const char *file)
         } else {
             cJSON_AddItemToObject(entry, "ionapi", j);
             cJSON_AddStringToObject(entry, "added_at", when);
-            rc = save_new_entry(v, MLC_IONAPI_VAULT_ENTRY, entry, &err);
+            rc = save_new_entry(v, ion_entry(what), entry, &err);
         }
     }
     if (!rc) {
-        mlc_log_info(log, "cloudsuite credentials for tenant %s stored in %s", mlc_ionapi_tenant(ion),
+        mlc_log_info(log, "%s credentials for tenant %s stored in %s", what, mlc_ionapi_tenant(ion),
                      mlc_vault_file(v));
         struct stat st;
         if (strcmp(file, "-") != 0 && stat(file, &st) == 0 && (st.st_mode & 077))
@@ -480,10 +488,10 @@ static int rm(mlc_ctx *ctx, const mlc_config *cfg, const char *what)
     rc = mlc_vault_lock(v, 30, &err);
     if (!rc)
         rc = mlc_vault_reload(v, &err);
-    if (!rc && strcmp(what, "cloudsuite") == 0) {
-        const cJSON *e = mlc_vault_get(v, MLC_IONAPI_VAULT_ENTRY);
+    if (!rc && (strcmp(what, "cloudsuite") == 0 || strcmp(what, "bod") == 0)) {
+        const cJSON *e = mlc_vault_get(v, ion_entry(what));
         if (!e) {
-            rc = mlc_error_set(&err, MLC_ERR_NOTFOUND, "no cloudsuite credentials in %s",
+            rc = mlc_error_set(&err, MLC_ERR_NOTFOUND, "no %s credentials in %s", what,
                                mlc_vault_file(v));
         } else {
             mlc_ionapi *ion = NULL;
@@ -502,8 +510,8 @@ static int rm(mlc_ctx *ctx, const mlc_config *cfg, const char *what)
                 mlc_http_free(http);
                 mlc_ionapi_free(ion);
             }
-            mlc_vault_remove(v, MLC_IONAPI_TOKEN_ENTRY, NULL);
-            mlc_vault_remove(v, MLC_IONAPI_VAULT_ENTRY, NULL);
+            mlc_vault_remove(v, strcmp(what, "bod") ? MLC_IONAPI_TOKEN_ENTRY : MLC_IONAPI_BOD_TOKEN_ENTRY, NULL);
+            mlc_vault_remove(v, ion_entry(what), NULL);
             rc = mlc_vault_save(v, &err);
         }
     } else if (!rc) {
@@ -576,26 +584,26 @@ int cmd_creds(int argc, char **argv, mlc_ctx *ctx)
         strcmp(act, "rotate-key"))
         return cmd_usage_error(usage, "unknown action '%s'", act);
     if ((!strcmp(act, "add") || !strcmp(act, "rm")) &&
-        (!what || (strcmp(what, "cloudsuite") && strcmp(what, "shipstation"))))
-        return cmd_usage_error(usage, "%s needs cloudsuite or shipstation", act);
+        (!what || (strcmp(what, "cloudsuite") && strcmp(what, "bod") && strcmp(what, "shipstation"))))
+        return cmd_usage_error(usage, "%s needs cloudsuite, bod or shipstation", act);
     if ((!strcmp(act, "list") || !strcmp(act, "rotate-key")) && what)
         return cmd_usage_error(usage, "%s takes no further arguments", act);
-    if (ionapi && (strcmp(act, "add") || strcmp(what, "cloudsuite")))
-        return cmd_usage_error(usage, "--ionapi goes with `add cloudsuite`");
+    if (ionapi && (strcmp(act, "add") || (strcmp(what, "cloudsuite") && strcmp(what, "bod"))))
+        return cmd_usage_error(usage, "--ionapi goes with `add cloudsuite` or `add bod`");
     if ((v1 || v2) && (strcmp(act, "add") || strcmp(what, "shipstation")))
         return cmd_usage_error(usage, "--v2-key-file/--v1-key-file go with `add shipstation`");
     if (json && strcmp(act, "list"))
         return cmd_usage_error(usage, "--json goes with list");
     if (v1 && v2 && !strcmp(v1, "-") && !strcmp(v2, "-"))
         return cmd_usage_error(usage, "only one key can come from stdin");
-    if (!strcmp(act, "add") && !strcmp(what, "cloudsuite") && !ionapi)
-        return cmd_usage_error(usage, "add cloudsuite needs --ionapi FILE");
+    if (!strcmp(act, "add") && (!strcmp(what, "cloudsuite") || !strcmp(what, "bod")) && !ionapi)
+        return cmd_usage_error(usage, "add %s needs --ionapi FILE", what);
     if (!strcmp(act, "add") && !strcmp(what, "shipstation") && !v1 && !v2)
         return cmd_usage_error(usage, "add shipstation needs --v2-key-file and/or --v1-key-file");
     if (mlc_ctx_config(ctx, &cfg, &err) != MLC_OK)
         return cmd_fail(ctx, &err);
     if (!strcmp(act, "add"))
-        return !strcmp(what, "cloudsuite") ? add_cloudsuite(ctx, cfg, ionapi)
+        return strcmp(what, "shipstation") ? add_cloudsuite(ctx, cfg, ionapi, what)
                                            : add_shipstation(ctx, cfg, v2, v1);
     if (!strcmp(act, "list"))
         return list(ctx, cfg, json);

@@ -4,12 +4,17 @@
  * ShipStation V2 GET /v2/shipments?page_size=1, V1 GET /orders?pageSize=1).
  * Prints per system ok/FAIL, latency, tenant and company, token expiry and
  * rate-limit headroom; --json writes one JSON object per system.
+ * With receipts.transport: bod, also the ION Messaging Service: GET service/ping
+ * and the connection point's acceptedDocuments, which must list the documents
+ * the profile sends (otherwise a configuration failure naming what is missing).
  * Exit 0 only if every system is ok; 78 if a failure is about credentials or
  * configuration, else 69.
  * Not here: any write, any retry policy beyond lib/http's.
  */
+#include "bod.h"
 #include "builtin.h"
 #include "cmd.h"
+#include "ims.h"
 #include "m3.h"
 #include "shipstation.h"
 #include "vault.h"
@@ -25,7 +30,9 @@ static const char usage[] =
     "\n"
     "Logs in to CloudSuite (ION API) and ShipStation with the profile's credentials and\n"
     "makes one cheap read on each. Prints, per system: ok or FAIL, latency, tenant and\n"
-    "company (CONO), token expiry, rate-limit headroom.\n"
+    "company (CONO), token expiry, rate-limit headroom. With receipts.transport: bod,\n"
+    "also the ION Messaging Service (system ion-ims): ping, and the connection point's\n"
+    "accepted documents, which must include the documents the profile sends.\n"
     "\n"
     "  --json       one JSON object per system on stdout\n"
     "  -h, --help   this help\n"
@@ -171,6 +178,68 @@ static mlc_err ping_cloudsuite(mlc_ctx *ctx, const mlc_config *cfg, mlc_vault *v
     return rc;
 }
 
+/* receipts.transport: bod: IMS ping + the connection point's accepted documents. */
+static mlc_err ping_ims(mlc_ctx *ctx, const mlc_config *cfg, mlc_vault *vault, int json)
+{
+    mlc_log *log = mlc_ctx_log(ctx);
+    mlc_error err = {0};
+    cJSON *o = result_obj("ion-ims");
+    mlc_m3 *m3 = NULL;
+    mlc_ims *ims = NULL;
+    char **acc = NULL;
+    size_t nacc = 0;
+    const char *docs[2] = {mlc_config_str(cfg, "bod.receipt_document"),
+                           mlc_config_bool(cfg, "bod.advance_ship_notice") ? mlc_config_str(cfg, "bod.asn_document")
+                                                                           : NULL};
+    const char *tmpl_keys[2] = {"bod.receipt_template", "bod.asn_template"};
+    mlc_err rc = MLC_OK;
+    /* the templates must load (well-formed, right root, known placeholders) */
+    for (int i = 0; i < 2 && !rc; i++) {
+        if (!docs[i])
+            continue;
+        char *t = mlc_config_file(cfg, tmpl_keys[i]);
+        mlc_bod *b = NULL;
+        rc = mlc_bod_new(docs[i], t, &b, &err);
+        mlc_bod_free(b);
+        free(t);
+    }
+    if (!rc)
+        rc = mlc_m3_new(ctx, vault, &m3, &err);
+    if (!rc)
+        rc = mlc_ims_for_profile(cfg, m3, log, &ims, &err);
+    if (!rc) {
+        cJSON_AddStringToObject(o, "logical_id", mlc_config_str(cfg, "bod.logical_id"));
+        double t0 = now_ms();
+        rc = mlc_ims_ping(ims, &err);
+        cJSON_AddNumberToObject(o, "latency_ms", (double)(long long)(now_ms() - t0 + 0.5));
+    }
+    if (!rc)
+        rc = mlc_ims_accepted_documents(ims, &acc, &nacc, &err);
+    for (int i = 0; i < 2 && !rc; i++) {
+        if (docs[i] && !mlc_ims_list_has(acc, nacc, docs[i]))
+            rc = mlc_error_set(&err, MLC_ERR_CONFIG,
+                               "the connection point %s does not accept %s (ION Desk: add it on the "
+                               "connection point's Documents tab, in an active document flow)",
+                               mlc_config_str(cfg, "bod.logical_id"), docs[i]);
+    }
+    if (!rc) {
+        char list[256] = "";
+        for (int i = 0; i < 2; i++)
+            if (docs[i])
+                snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s", *list ? "," : "", docs[i]);
+        cJSON_AddStringToObject(o, "documents", list);
+        cJSON_AddBoolToObject(o, "ok", 1);
+    } else {
+        set_fail(o, &err, log);
+    }
+    emit(json, o);
+    cJSON_Delete(o);
+    mlc_ims_list_free(acc, nacc);
+    mlc_ims_free(ims);
+    mlc_m3_free(m3);
+    return rc;
+}
+
 static mlc_err ping_ss_version(mlc_ss *ss, mlc_ss_version v, mlc_log *log, int json)
 {
     mlc_error err = {0};
@@ -276,6 +345,11 @@ int cmd_ping(int argc, char **argv, mlc_ctx *ctx)
         vault = NULL;
     }
     mlc_err a = ping_cloudsuite(ctx, cfg, vault, json);
+    if (!strcmp(mlc_config_str(cfg, "receipts.transport"), "bod")) {
+        mlc_err i = ping_ims(ctx, cfg, vault, json);
+        if (i && (!a || is_config_error(i)))
+            a = i;
+    }
     mlc_err b = ping_shipstation(ctx, vault, json);
     mlc_vault_free(vault);
     if (!a && !b)

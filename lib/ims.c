@@ -11,6 +11,7 @@
  *    (read leniently below); encoding "NONE" (what public clients send).
  */
 #include "ims.h"
+#include "m3.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>
@@ -25,6 +26,8 @@ struct mlc_ims {
     mlc_log *log;
     char *from, *to;
     char *base;   /* {iu}/{ti}/IONSERVICES/api/ion/messaging/service/ */
+    mlc_ionapi *own_ion;
+    mlc_http *own_http;
 };
 
 mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, const char *to_logical_id,
@@ -66,7 +69,52 @@ void mlc_ims_free(mlc_ims *m)
     free(m->from);
     free(m->to);
     free(m->base);
+    mlc_ionapi_free(m->own_ion);
+    mlc_http_free(m->own_http);
     free(m);
+}
+
+mlc_ionapi *mlc_ims_ionapi(mlc_ims *m) { return m->ion; }
+
+mlc_err mlc_ims_for_profile(const mlc_config *cfg, mlc_m3 *m3, mlc_log *log, mlc_ims **out, mlc_error *err)
+{
+    *out = NULL;
+    mlc_ionapi *ion = NULL;
+    mlc_http *http = NULL;
+    char *source = NULL;
+    mlc_err rc = mlc_ionapi_resolve_bod(cfg, mlc_m3_vault(m3), &ion, &source, err);
+    free(source);
+    if (rc == MLC_ERR_NOTFOUND) {
+        rc = mlc_ims_new(mlc_m3_http(m3), mlc_m3_ionapi(m3), mlc_config_str(cfg, "bod.logical_id"),
+                         mlc_config_str(cfg, "bod.to_logical_id"), log, out, err);
+        return rc;
+    }
+    if (rc)
+        return rc;
+    mlc_ionapi_register_secrets(ion, log);
+    rc = mlc_http_check_url(mlc_ionapi_api_base(ion), err);
+    if (!rc)
+        rc = mlc_http_check_url(mlc_ionapi_token_url(ion), err);
+    if (!rc) {
+        mlc_http_opts ho = {.timeout_s = (long)mlc_config_int(cfg, "cloudsuite.timeout"),
+                            .retry_base_ms = (long)mlc_config_int(cfg, "retry.base_ms"),
+                            .retry_cap_ms = (long)mlc_config_int(cfg, "retry.cap_ms"),
+                            .max_attempts = (int)mlc_config_int(cfg, "retry.max_attempts"),
+                            .log = log};
+        rc = mlc_http_new(&ho, &http, err);
+    }
+    if (!rc)
+        rc = mlc_ims_new(http, ion, mlc_config_str(cfg, "bod.logical_id"), mlc_config_str(cfg, "bod.to_logical_id"),
+                         log, out, err);
+    if (rc) {
+        mlc_http_free(http);
+        mlc_ionapi_free(ion);
+        return rc;
+    }
+    mlc_ionapi_attach(ion, http, mlc_m3_vault(m3), log, (long)mlc_config_int(cfg, "cloudsuite.token_margin"));
+    (*out)->own_ion = ion;
+    (*out)->own_http = http;
+    return MLC_OK;
 }
 
 /* One request with the bearer token; repeated once after a 401 (refused before

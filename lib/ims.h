@@ -25,6 +25,7 @@
 
 #include "error.h"
 #include "http.h"
+#include "config.h"
 #include "ionapi.h"
 #include "log.h"
 #include <stddef.h>
@@ -39,6 +40,15 @@ typedef struct mlc_ims mlc_ims;
 mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, const char *to_logical_id,
                     mlc_log *log, mlc_ims **out, mlc_error *err);
 void mlc_ims_free(mlc_ims *ims);
+
+/* The profile's sender (receipts.transport: bod): bod.logical_id and
+ * bod.to_logical_id; the credentials of mlc_ionapi_resolve_bod() when the profile
+ * has them (own token and connection, owned by the ims), else m3's. */
+struct mlc_m3;
+mlc_err mlc_ims_for_profile(const mlc_config *cfg, struct mlc_m3 *m3, mlc_log *log, mlc_ims **out,
+                            mlc_error *err);
+/* The credentials in use (tenant for TenantID). */
+mlc_ionapi *mlc_ims_ionapi(mlc_ims *ims);
 
 /* GET service/ping: MLC_OK on 200. */
 mlc_err mlc_ims_ping(mlc_ims *ims, mlc_error *err);

@@ -33,6 +33,7 @@ struct mlc_ionapi {
     long long expires_at, refresh_at;
     int invalid;
     int logins, refreshes;
+    char token_entry[48];   /* vault entry of the cached token */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -140,6 +141,8 @@ mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **ou
     if (!cJSON_IsObject(obj))
         return mlc_error_set(err, MLC_ERR_CONFIG, "%s: not a JSON object", name);
     mlc_ionapi *ion = calloc(1, sizeof *ion);
+    if (ion)
+        snprintf(ion->token_entry, sizeof ion->token_entry, "%s", MLC_IONAPI_TOKEN_ENTRY);
     if (!ion)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     mlc_err rc = MLC_OK;
@@ -260,35 +263,56 @@ mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err)
     return rc;
 }
 
-mlc_err mlc_ionapi_resolve(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out,
-                           char **source, mlc_error *err)
+/* The credentials named by vault entry `entry`, else by the config file setting `key`. */
+static mlc_err resolve_named(const mlc_config *cfg, const mlc_vault *vault, const char *entry, const char *key,
+                             const char *what, mlc_ionapi **out, char **source, mlc_error *err)
 {
-    const cJSON *e = vault ? mlc_vault_get(vault, MLC_IONAPI_VAULT_ENTRY) : NULL;
+    const cJSON *e = vault ? mlc_vault_get(vault, entry) : NULL;
     if (e) {
         char name[600];
-        snprintf(name, sizeof name, "vault %s entry \"%s\"", mlc_vault_file(vault),
-                 MLC_IONAPI_VAULT_ENTRY);
+        snprintf(name, sizeof name, "vault %s entry \"%s\"", mlc_vault_file(vault), entry);
         const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "ionapi");
         mlc_err rc = mlc_ionapi_from_json(inner ? inner : e, name, out, err);
         if (rc == MLC_OK && source)
             *source = strdup("vault");
         return rc;
     }
-    char *path = cfg ? mlc_config_file(cfg, "cloudsuite.ionapi") : NULL;
+    char *path = cfg ? mlc_config_file(cfg, key) : NULL;
     if (!path)
         return mlc_error_set(err, MLC_ERR_CONFIG,
-                             "no CloudSuite credentials: run `mlc creds add cloudsuite --ionapi "
-                             "FILE`, or set cloudsuite.ionapi in %s",
-                             cfg ? mlc_config_path(cfg) : "the config");
+                             "no %s credentials: run `mlc creds add %s --ionapi "
+                             "FILE`, or set %s in %s",
+                             what, entry, key, cfg ? mlc_config_path(cfg) : "the config");
     mlc_err rc = mlc_vault_check_private(path, ".ionapi file", err);
     if (rc == MLC_ERR_NOTFOUND)
-        rc = mlc_error_set(err, MLC_ERR_CONFIG, "cloudsuite.ionapi: %s: no such file", path);
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: %s: no such file", key, path);
     if (rc == MLC_OK)
         rc = mlc_ionapi_load(path, out, err);
     if (rc == MLC_OK && source)
         *source = path;
     else
         free(path);
+    return rc;
+}
+
+mlc_err mlc_ionapi_resolve(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out,
+                           char **source, mlc_error *err)
+{
+    return resolve_named(cfg, vault, MLC_IONAPI_VAULT_ENTRY, "cloudsuite.ionapi", "CloudSuite", out, source, err);
+}
+
+mlc_err mlc_ionapi_resolve_bod(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out, char **source,
+                               mlc_error *err)
+{
+    if (!(vault && mlc_vault_get(vault, MLC_IONAPI_BOD_ENTRY)) && !(cfg && mlc_config_str(cfg, "bod.ionapi"))) {
+        if (out)
+            *out = NULL;
+        return MLC_ERR_NOTFOUND;
+    }
+    mlc_err rc = resolve_named(cfg, vault, MLC_IONAPI_BOD_ENTRY, "bod.ionapi", "ION connection point", out,
+                               source, err);
+    if (rc == MLC_OK)
+        snprintf((*out)->token_entry, sizeof (*out)->token_entry, "%s", MLC_IONAPI_BOD_TOKEN_ENTRY);
     return rc;
 }
 
@@ -432,7 +456,7 @@ static int load_cached(mlc_ionapi *ion, const char *avoid)
 {
     if (!ion->vault)
         return 0;
-    const cJSON *e = mlc_vault_get(ion->vault, MLC_IONAPI_TOKEN_ENTRY);
+    const cJSON *e = mlc_vault_get(ion->vault, ion->token_entry);
     if (!cJSON_IsObject(e))
         return 0;
     const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
@@ -476,7 +500,7 @@ static void store_cached(mlc_ionapi *ion)
     cJSON_AddNumberToObject(e, "refresh_at", (double)ion->refresh_at);
     cJSON_AddNumberToObject(e, "obtained_at", (double)now_s());
     mlc_error err = {0};
-    if (mlc_vault_set(ion->vault, MLC_IONAPI_TOKEN_ENTRY, e, &err) != MLC_OK ||
+    if (mlc_vault_set(ion->vault, ion->token_entry, e, &err) != MLC_OK ||
         mlc_vault_save(ion->vault, &err) != MLC_OK) {
         if (ion->log)
             mlc_log_warn(ion->log, "token not cached: %s", err.msg);
@@ -748,7 +772,7 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
             locked = 1;
             mlc_vault_reload(ion->vault, &lerr);
         }
-        const cJSON *e = mlc_vault_get(ion->vault, MLC_IONAPI_TOKEN_ENTRY);
+        const cJSON *e = mlc_vault_get(ion->vault, ion->token_entry);
         const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
         if (cJSON_IsString(fp) && strcmp(fp->valuestring, ion->fingerprint) == 0 &&
             !ion->access_token) {
@@ -776,7 +800,7 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
     clear_token(ion);
     if (ion->vault) {
         mlc_error verr = {0};
-        if (mlc_vault_remove(ion->vault, MLC_IONAPI_TOKEN_ENTRY, &verr) == MLC_OK &&
+        if (mlc_vault_remove(ion->vault, ion->token_entry, &verr) == MLC_OK &&
             mlc_vault_save(ion->vault, &verr) != MLC_OK && rc == MLC_OK)
             rc = mlc_error_set(err, verr.code, "%s", verr.msg);
         if (locked)

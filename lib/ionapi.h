@@ -42,6 +42,8 @@ typedef struct mlc_ionapi mlc_ionapi;
 #define MLC_IONAPI_MAX_FILE (1u << 20)
 #define MLC_IONAPI_VAULT_ENTRY "cloudsuite"
 #define MLC_IONAPI_TOKEN_ENTRY "cloudsuite.token"
+#define MLC_IONAPI_BOD_ENTRY "bod"
+#define MLC_IONAPI_BOD_TOKEN_ENTRY "bod.token"
 
 /* text: the file contents (need not be NUL-terminated); name: for messages. */
 mlc_err mlc_ionapi_parse(const char *text, size_t len, const char *name, mlc_ionapi **out,
@@ -56,6 +58,12 @@ mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **ou
  * path.  MLC_ERR_CONFIG with a how-to if there are none. */
 mlc_err mlc_ionapi_resolve(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out,
                            char **source, mlc_error *err);
+/* The second credentials of a BOD profile (receipts.transport: bod), whose client
+ * id is the one entered on the IMS connection point: vault entry "bod", else the
+ * file named by bod.ionapi.  MLC_ERR_NOTFOUND when the profile has neither (the
+ * profile's own credentials serve).  Their token is cached in "bod.token". */
+mlc_err mlc_ionapi_resolve_bod(const mlc_config *cfg, const mlc_vault *vault, mlc_ionapi **out, char **source,
+                               mlc_error *err);
 /* The credentials as a JSON object (for the vault). Caller owns. */
 cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion);
 void mlc_ionapi_free(mlc_ionapi *ion);

@@ -849,6 +849,8 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
 }
 
 mlc_ionapi *mlc_m3_ionapi(mlc_m3 *m3) { return m3->ion; }
+mlc_http *mlc_m3_http(mlc_m3 *m3) { return m3->http; }
+mlc_vault *mlc_m3_vault(mlc_m3 *m3) { return m3->vault; }
 long long mlc_m3_cono(const mlc_m3 *m3) { return m3->cono; }
 const char *mlc_m3_divi(const mlc_m3 *m3) { return m3->divi; }
 const char *mlc_m3_source(const mlc_m3 *m3) { return m3->source ? m3->source : "(given)"; }

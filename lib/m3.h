@@ -73,6 +73,8 @@ mlc_err mlc_m3_new_with(mlc_ionapi *ion, mlc_http *http, mlc_log *log, long long
 void mlc_m3_free(mlc_m3 *m3);
 
 mlc_ionapi *mlc_m3_ionapi(mlc_m3 *m3);     /* borrowed */
+mlc_http *mlc_m3_http(mlc_m3 *m3);         /* borrowed (lib/ims shares it) */
+mlc_vault *mlc_m3_vault(mlc_m3 *m3);       /* borrowed; NULL without a vault */
 long long mlc_m3_cono(const mlc_m3 *m3);   /* 0 if not configured */
 const char *mlc_m3_divi(const mlc_m3 *m3); /* "" if not configured */
 /* Where the credentials came from: "vault", or the .ionapi file path. */
