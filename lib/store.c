@@ -61,6 +61,10 @@ static const char *migrations[] = {
     "ALTER TABLE receipt ADD COLUMN call_started_at INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE receipt ADD COLUMN settle_after INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE link ADD COLUMN settle_after INTEGER NOT NULL DEFAULT 0;",
+    /* 6: the IMS message of a receipt sent as a BOD (one messageId for its life) */
+    "CREATE TABLE bod_message(receipt_id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE,"
+    "  document_id TEXT NOT NULL, sent_at INTEGER NOT NULL DEFAULT 0, sends INTEGER NOT NULL DEFAULT 0,"
+    "  in_doubt INTEGER NOT NULL DEFAULT 0);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -675,10 +679,92 @@ mlc_err mlc_store_inbox_done(mlc_store *st, int64_t id, mlc_error *err)
     return run(st, s, err, "mark webhook done");
 }
 
+/* ---- BOD messages ---- */
+
+void mlc_store_bod_free(mlc_store_bod *b)
+{
+    if (!b)
+        return;
+    free(b->message_id);
+    free(b->document_id);
+    free(b);
+}
+
+mlc_err mlc_store_bod_get(mlc_store *st, int64_t receipt_id, mlc_store_bod **out, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *out = NULL;
+    mlc_err rc = prep(st,
+                      "SELECT receipt_id, message_id, document_id, sent_at, sends, in_doubt FROM bod_message"
+                      " WHERE receipt_id=?",
+                      &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, receipt_id);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        mlc_store_bod *b = calloc(1, sizeof *b);
+        if (b) {
+            b->receipt_id = sqlite3_column_int64(s, 0);
+            b->message_id = col_dup(s, 1);
+            b->document_id = col_dup(s, 2);
+            b->sent_at = sqlite3_column_int64(s, 3);
+            b->sends = sqlite3_column_int(s, 4);
+            b->in_doubt = sqlite3_column_int(s, 5);
+        }
+        if (!b || !b->message_id || !b->document_id) {
+            mlc_store_bod_free(b);
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        } else {
+            *out = b;
+        }
+    } else if (r == SQLITE_DONE) {
+        rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "receipt %lld has no BOD message", (long long)receipt_id);
+    } else {
+        rc = db_error(st, err, "read bod_message");
+    }
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_bod_get_or_create(mlc_store *st, int64_t receipt_id, const char *message_id,
+                                    const char *document_id, mlc_store_bod **out, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st,
+                      "INSERT INTO bod_message(receipt_id, message_id, document_id) VALUES(?,?,?)"
+                      " ON CONFLICT(receipt_id) DO NOTHING",
+                      &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, receipt_id);
+    bind_text(s, 2, message_id);
+    bind_text(s, 3, document_id);
+    rc = run(st, s, err, "add bod_message");
+    if (rc)
+        return rc;
+    return mlc_store_bod_get(st, receipt_id, out, err);
+}
+
+mlc_err mlc_store_bod_update(mlc_store *st, int64_t receipt_id, int64_t sent_at, int sends, int in_doubt,
+                             mlc_error *err)
+{
+    sqlite3_stmt *s;
+    mlc_err rc = prep(st, "UPDATE bod_message SET sent_at=?, sends=?, in_doubt=? WHERE receipt_id=?", &s, err);
+    if (rc)
+        return rc;
+    sqlite3_bind_int64(s, 1, sent_at);
+    sqlite3_bind_int(s, 2, sends);
+    sqlite3_bind_int(s, 3, in_doubt);
+    sqlite3_bind_int64(s, 4, receipt_id);
+    return run(st, s, err, "update bod_message");
+}
+
 /* ---- receipts ---- */
 
 static const char *state_names[MLC_RECEIPT__COUNT] = {
-    "pending", "in_flight", "posted", "queued", "exhausted", "needs_review", "voided", "in_doubt", "already_posted",
+    "pending", "in_flight", "posted",  "queued", "exhausted", "needs_review",
+    "voided",  "in_doubt",  "already_posted", "sent",
 };
 
 const char *mlc_receipt_state_name(mlc_receipt_state s)

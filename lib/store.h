@@ -26,7 +26,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 5
+#define MLC_STORE_SCHEMA_VERSION 6
 
 /* path: database file (its directory is created 0700). busy_ms: how long to wait
  * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
@@ -133,6 +133,7 @@ typedef enum {
     MLC_RECEIPT_VOIDED,        /* shipment voided before posting */
     MLC_RECEIPT_IN_DOUBT,      /* the post's outcome is unknown: settled after settle_after */
     MLC_RECEIPT_ALREADY_POSTED,/* M3 already carries it (its delivery note on the line): not posted */
+    MLC_RECEIPT_SENT,          /* BOD route: queued in ION (IMS 2xx), not yet seen in M3 */
     MLC_RECEIPT__COUNT
 } mlc_receipt_state;
 const char *mlc_receipt_state_name(mlc_receipt_state s);
@@ -203,6 +204,26 @@ mlc_err mlc_store_receipt_counts(mlc_store *st, long counts[MLC_RECEIPT__COUNT],
 /* Oldest created_at (RFC 3339) of the receipts in each state into
  * oldest[MLC_RECEIPT__COUNT] (NULL where none; free each with free()). */
 mlc_err mlc_store_receipt_oldest(mlc_store *st, char *oldest[MLC_RECEIPT__COUNT], mlc_error *err);
+
+/* ---- BOD messages of receipts (receipts.transport: bod) ----
+ * One row per receipt: its IMS messageId and BOD documentId, created once and
+ * reused on every send; message ids are unique across receipts. */
+typedef struct mlc_store_bod {
+    int64_t receipt_id;
+    char *message_id, *document_id;
+    int64_t sent_at;   /* unix seconds of the last send attempt, 0 = never */
+    int sends;         /* send attempts */
+    int in_doubt;      /* the last send got no answer (or the process died during it) */
+} mlc_store_bod;
+void mlc_store_bod_free(mlc_store_bod *b);
+/* The receipt's message, created with message_id/document_id if it has none
+ * (those are ignored when it exists). */
+mlc_err mlc_store_bod_get_or_create(mlc_store *st, int64_t receipt_id, const char *message_id,
+                                    const char *document_id, mlc_store_bod **out, mlc_error *err);
+/* MLC_ERR_NOTFOUND if the receipt has no message. */
+mlc_err mlc_store_bod_get(mlc_store *st, int64_t receipt_id, mlc_store_bod **out, mlc_error *err);
+mlc_err mlc_store_bod_update(mlc_store *st, int64_t receipt_id, int64_t sent_at, int sends, int in_doubt,
+                             mlc_error *err);
 
 /* ---- cursors, listed (for `mlc status`) ---- */
 typedef struct mlc_store_cursor {

@@ -442,7 +442,7 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     /* (and without the inbox quarantine columns of schema 4) */
     ck_assert_int_eq(sqlite3_exec(db,
-                                  "DROP TABLE run; ALTER TABLE inbox DROP COLUMN attempts;"
+                                  "DROP TABLE run; DROP TABLE bod_message; ALTER TABLE inbox DROP COLUMN attempts;"
                                   "ALTER TABLE inbox DROP COLUMN next_attempt_at; ALTER TABLE inbox DROP COLUMN "
                                   "last_error; ALTER TABLE inbox DROP COLUMN failed_at;"
                                   "ALTER TABLE receipt DROP COLUMN call_started_at;"
@@ -457,6 +457,22 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
     size_t ninbox;
     ck_assert_int_eq(mlc_store_inbox_pending(st, 4, &inbox, &ninbox, &e), MLC_OK);
     mlc_store_inbox_free(inbox, ninbox);
+    /* 6: a receipt's BOD message is created once and never changes */
+    mlc_store_bod *b = NULL;
+    ck_assert_int_eq(mlc_store_bod_get(st, 7, &b, &e), MLC_ERR_NOTFOUND);
+    ck_assert_int_eq(mlc_store_bod_get_or_create(st, 7, "mlc-m-1", "MLC-D-1", &b, &e), MLC_OK);
+    ck_assert_str_eq(b->message_id, "mlc-m-1");
+    mlc_store_bod_free(b);
+    ck_assert_int_eq(mlc_store_bod_get_or_create(st, 7, "mlc-m-2", "MLC-D-2", &b, &e), MLC_OK);
+    ck_assert_str_eq(b->message_id, "mlc-m-1");
+    ck_assert_str_eq(b->document_id, "MLC-D-1");
+    mlc_store_bod_free(b);
+    ck_assert_int_eq(mlc_store_bod_update(st, 7, 1000, 2, 1, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_bod_get(st, 7, &b, &e), MLC_OK);
+    ck_assert(b->sent_at == 1000 && b->sends == 2 && b->in_doubt == 1);
+    mlc_store_bod_free(b);
+    /* a message id is never given to a second receipt */
+    ck_assert_int_ne(mlc_store_bod_get_or_create(st, 8, "mlc-m-1", "MLC-D-8", &b, &e), MLC_OK);
     int64_t id;
     ck_assert_int_eq(mlc_store_run_begin(st, "ping", 1, &id, &e), MLC_OK);
     mlc_store_close(st);
