@@ -62,7 +62,12 @@ static void on_receipt(void *ud, const mlc_store_receipt *row, const char *statu
         p->bad++;
     if (!strcmp(status, "queued") || !strcmp(status, "in_doubt"))
         p->transient++;
-    emit(p, receipt_record(row, status));
+    cJSON *rec = receipt_record(row, status);
+    mlc_store *st = NULL;
+    mlc_error e;
+    if (mlc_ctx_store(p->ctx, &st, &e) == MLC_OK)
+        receipt_record_add_bod(rec, st, row->id);
+    emit(p, rec);
 }
 
 /* 1 if the ledger still holds receipts to post (pending or queued). */
@@ -183,10 +188,10 @@ int cmd_post_receipts(int argc, char **argv, mlc_ctx *ctx)
     }
     const mlc_receipt_stats *s = mlc_receipt_stats_get(eng);
     mlc_log_info(p.log,
-                 "%ld accepted, %ld duplicate, %ld posted, %ld already posted, %ld queued, %ld in doubt, "
-                 "%ld exhausted, %ld needs review, %ld voided, %ld rejected lines, %ld M3 calls",
-                 s->accepted, s->duplicates, s->posted, s->already_posted, s->queued, s->in_doubt, s->exhausted,
-                 s->needs_review, s->voided, p.rejected, s->m3_calls);
+                 "%ld accepted, %ld duplicate, %ld sent as BOD, %ld posted, %ld already posted, %ld queued, "
+                 "%ld in doubt, %ld exhausted, %ld needs review, %ld voided, %ld rejected lines, %ld M3 calls",
+                 s->accepted, s->duplicates, s->sent, s->posted, s->already_posted, s->queued, s->in_doubt,
+                 s->exhausted, s->needs_review, s->voided, p.rejected, s->m3_calls);
     mlc_jsonl_writer_flush(p.w, &e);
     /* 0 means every receipt is posted: receipts left pending (waiting for
      * delivery, or for a later run) or queued make it 75, "run again later" */

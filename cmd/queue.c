@@ -30,9 +30,10 @@ static const char usage[] =
     "\n"
     "      --webhooks       the webhook inbox instead of the receipts\n"
     "      --all            with --webhooks: fetched notifications too\n"
-    "  -s, --state STATE    only receipts in STATE: pending, in_flight, in_doubt, queued,\n"
-    "                       exhausted, needs_review, posted, already_posted, voided\n"
-    "                       (repeat or comma-separate)\n"
+    "  -s, --state STATE    only receipts in STATE: pending, in_flight, in_doubt, sent,\n"
+    "                       queued, exhausted, needs_review, posted, already_posted,\n"
+    "                       voided (repeat or comma-separate); sent = BOD queued in\n"
+    "                       ION, not yet in M3\n"
     "  -p, --po PUNO        only receipts of this purchase order\n"
     "      --shipment ID    only receipts of this ShipStation shipment\n"
     "      --since T        only receipts changed at or after T: RFC 3339, YYYY-MM-DD,\n"
@@ -284,6 +285,7 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
         } else {
             for (size_t i = 0; i < n; i++) {
                 cJSON *rec = receipt_record(rows[i], NULL);
+                receipt_record_add_bod(rec, st, rows[i]->id);
                 mlc_err wr = rec ? mlc_jsonl_write(w, rec, &e) : MLC_ERR_NOMEM;
                 cJSON_Delete(rec);
                 if (wr == MLC_ERR_PIPE)

@@ -46,3 +46,16 @@ cJSON *receipt_record(const mlc_store_receipt *row, const char *status)
     add_str(o, "updated_at", row->updated_at);
     return o;
 }
+
+void receipt_record_add_bod(cJSON *rec, mlc_store *st, int64_t id)
+{
+    mlc_store_bod *b = NULL;
+    mlc_error e;
+    if (!rec || !st || mlc_store_bod_get(st, id, &b, &e) != MLC_OK)
+        return;
+    cJSON_AddStringToObject(rec, "message_id", b->message_id);
+    cJSON_AddStringToObject(rec, "document_id", b->document_id);
+    cJSON_AddNumberToObject(rec, "sends", b->sends);
+    cJSON_AddBoolToObject(rec, "send_in_doubt", b->in_doubt);
+    mlc_store_bod_free(b);
+}

@@ -12,4 +12,8 @@
  * (e.g. "duplicate"); NULL = the row's state. Caller frees. */
 cJSON *receipt_record(const mlc_store_receipt *row, const char *status);
 
+/* Adds message_id, document_id and sends of a receipt sent as a BOD (nothing for a
+ * REST receipt). */
+void receipt_record_add_bod(cJSON *rec, mlc_store *st, int64_t id);
+
 #endif

@@ -19,8 +19,12 @@
 #include <unistd.h>
 
 #include "backoff.h"
+#include "bod.h"
 #include "dates.h"
+#include "ims.h"
 #include "map.h"
+
+#include <openssl/sha.h>
 
 #define SUDO_MAX 20   /* M3 delivery note number length */
 #define BREF_MAX 20
@@ -51,6 +55,11 @@ struct mlc_receipt {
     int trace_warned;
     mlc_receipt_stats stats;
     mlc_ctx *stop_ctx; /* asked between calls for a clean stop, or NULL */
+    /* receipts.transport: bod (the "BOD transport" section below); NULL ims = rest */
+    mlc_ims *ims;
+    mlc_bod *bod_receipt, *bod_asn;
+    long visible_within, resend_grace;
+    char tenant[64];
 };
 
 /* One receipt transaction of a PO line as M3 lists it (the receipt's own trace). */
@@ -72,6 +81,7 @@ typedef struct trace_set {
 typedef struct line_state {
     int ok;          /* read succeeded */
     double rvqa, orqa;
+    char itno[32], puun[8];   /* item and PO unit (the BOD route names them) */
     char msg[200];   /* M3's message when !ok */
 } line_state;
 
@@ -94,6 +104,8 @@ static mlc_err take_lock(mlc_receipt *r, const char *path, mlc_error *err)
     }
     return MLC_OK;
 }
+
+static mlc_err bod_setup(mlc_receipt *r, mlc_error *err);
 
 mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_log *log, const char *lock_path,
                         mlc_receipt **out, mlc_error *err)
@@ -163,7 +175,8 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
     r->bo = mlc_backoff_new(mlc_config_int(cfg, "receipts.base_ms"), mlc_config_int(cfg, "receipts.cap_ms"),
                             r->max_attempts, 0);
     if (!r->bo || (rc = mlc_map_new(cfg, &r->map, err)) != MLC_OK ||
-        (lock_path && (rc = take_lock(r, lock_path, err)) != MLC_OK)) {
+        (lock_path && (rc = take_lock(r, lock_path, err)) != MLC_OK) ||
+        (!strcmp(mlc_config_str(cfg, "receipts.transport"), "bod") && (rc = bod_setup(r, err)) != MLC_OK)) {
         rc = r->bo ? (err ? err->code : MLC_ERR_CONFIG) : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         mlc_receipt_free(r);
         return rc;
@@ -181,6 +194,9 @@ void mlc_receipt_free(mlc_receipt *r)
     mlc_backoff_free(r->bo);
     mlc_map_free(r->map);
     free(r->heads);
+    mlc_ims_free(r->ims);
+    mlc_bod_free(r->bod_receipt);
+    mlc_bod_free(r->bod_asn);
     free(r);
 }
 
@@ -450,6 +466,8 @@ out:
     free(num);
 }
 
+static void bod_advise(mlc_receipt *r, mlc_store_receipt *rows, size_t n);
+
 /* A receipt that waited for delivery becomes due now; 1 if it did wait. */
 static int release_delivered(mlc_receipt *r, int64_t id)
 {
@@ -527,7 +545,9 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
             report(r, cb, ud, row.id, "duplicate");
         }
     }
-    if (!rc && fresh)
+    if (!rc && fresh && r->ims)
+        bod_advise(r, fresh, nfresh);
+    else if (!rc && fresh)
         advise(r, fresh, nfresh);
     free(fresh);
     free(json);
@@ -664,6 +684,9 @@ static mlc_err read_lines(mlc_receipt *r, mlc_store_receipt **rows, size_t n, li
             const char *rv = mlc_m3_result_tx_get(res, i, 0, "RVQA");
             const char *oq = mlc_m3_result_tx_get(res, i, 0, "ORQA");
             ls->ok = rv != NULL;
+            const char *it = mlc_m3_result_tx_get(res, i, 0, "ITNO"), *un = mlc_m3_result_tx_get(res, i, 0, "PUUN");
+            snprintf(ls->itno, sizeof ls->itno, "%s", it ? it : "");
+            snprintf(ls->puun, sizeof ls->puun, "%s", un ? un : "");
             ls->rvqa = rv ? strtod(rv, NULL) : 0;
             ls->orqa = oq ? strtod(oq, NULL) : 0;
             if (!ls->ok)
@@ -1034,6 +1057,13 @@ static void mark_in_doubt(mlc_receipt *r, mlc_store_receipt *row, int64_t settle
     report(r, cb, ud, row->id, "in_doubt");
 }
 
+static mlc_err bod_recover(mlc_receipt *r, mlc_store_receipt **rows, size_t n, mlc_receipt_cb cb, void *ud,
+                           mlc_error *err);
+static mlc_err bod_send_rows(mlc_receipt *r, mlc_store_receipt **rows, const line_state *const *ls, size_t n,
+                             mlc_receipt_cb cb, void *ud, mlc_error *err);
+static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err);
+static int bod_line_busy(mlc_receipt *r, const mlc_store_receipt *row);
+
 mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_IN_FLIGHT | 1u << MLC_RECEIPT_IN_DOUBT};
@@ -1042,6 +1072,15 @@ mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_err
     mlc_err rc = mlc_store_receipt_list(r->st, &f, &rows, &n, err);
     if (rc)
         return rc;
+    if (r->ims) {
+        /* BOD route: in_flight rows become `sent` in doubt (bod_recover); they are
+         * settled by bod_settle, never by the REST settlement below */
+        rc = bod_recover(r, rows, n, cb, ud, err);
+        if (rc) {
+            mlc_store_receipts_free(rows, n);
+            return rc;
+        }
+    }
     mlc_store_receipt **due = calloc(n ? n : 1, sizeof *due);
     if (!due) {
         mlc_store_receipts_free(rows, n);
@@ -1050,6 +1089,8 @@ mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_err
     int64_t now = now_s();
     for (size_t i = 0; i < n; i++) {
         mlc_store_receipt *row = rows[i];
+        if (row->state == MLC_RECEIPT_SENT)
+            continue; /* taken over by the BOD route above */
         if (row->state == MLC_RECEIPT_IN_FLIGHT && row->settle_after < 0) {
             /* claimed, but the run died before sending the call: nothing reached M3 */
             audit(r, row->id, "not_sent", "{\"after\":\"recovery after an interrupted run\"}");
@@ -1256,11 +1297,12 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
     mlc_store_receipt **pick = calloc(n, sizeof *pick);
     line_state *ls = calloc(n, sizeof *ls);
     post_tx *txs = calloc(n, sizeof *txs);
+    const line_state **tls = calloc(n, sizeof *tls);
     size_t np = 0, nt = 0;
     mlc_err rc = MLC_OK;
     trace_set ts = {0};
     *handled = 0;
-    if (!pick || !ls || !txs) {
+    if (!pick || !ls || !txs || !tls) {
         rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         goto out;
     }
@@ -1279,6 +1321,8 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
                 break;
         if (j < nd)
             continue;
+        if (r->ims && bod_line_busy(r, rows[i]))
+            continue; /* BOD route: a line waits while another receipt of it is sent and not yet in M3 */
         for (j = 0; j < np; j++)
             if (!strcmp(pick[j]->po, rows[i]->po) && pick[j]->line == rows[i]->line &&
                 pick[j]->subline == rows[i]->subline)
@@ -1353,7 +1397,17 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
             continue;
         row->has_before = 1;
         row->rvqa_before = ls[i].rvqa;
+        tls[nt] = &ls[i];
         txs[nt++].row = row;
+    }
+    if (r->ims) {
+        /* BOD transport: every claimed row is sent (or left in doubt) now */
+        mlc_store_receipt **sel = calloc(nt ? nt : 1, sizeof *sel);
+        for (size_t i = 0; sel && i < nt; i++)
+            sel[i] = txs[i].row;
+        rc = sel ? bod_send_rows(r, sel, tls, nt, cb, ud, err) : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        free(sel);
+        goto out;
     }
     /* Two routes: po_receipt rows first, then goods_receipt rows. Every claimed
      * row is posted (or reconciled) now, even when the other route failed:
@@ -1394,6 +1448,7 @@ out:
     free(pick);
     free(ls);
     free(txs);
+    free(tls);
     return rc;
 }
 
@@ -1426,6 +1481,12 @@ static mlc_err post_loop(mlc_receipt *r, mlc_store_receipt_filter *f, unsigned f
 
 mlc_err mlc_receipt_post_due(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
+    if (r->ims) {
+        /* BOD route: first see which sent receipts M3 shows now */
+        mlc_err rc = bod_settle(r, cb, ud, err);
+        if (rc)
+            return rc;
+    }
     mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED,
                                   .due_only = 1,
                                   .limit = r->bulk_read};
@@ -1478,6 +1539,7 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
         case MLC_RECEIPT_VOIDED: skip = "voided"; break;
         case MLC_RECEIPT_IN_FLIGHT: skip = "in flight"; break;
         case MLC_RECEIPT_IN_DOUBT: skip = "in doubt (settled by post-receipts once its call cannot be executing)"; break;
+        case MLC_RECEIPT_SENT: skip = "sent to ION, waiting for M3 (needs_review after bod.visible_within)"; break;
         case MLC_RECEIPT_NEEDS_REVIEW:
             if (!force)
                 skip = "needs_review (check CloudSuite, then replay with --force --reason)";
@@ -1535,4 +1597,374 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
             worst = rc;
     }
     return worst;
+}
+
+/* ================================================================== BOD transport
+ * receipts.transport: bod (issue 20; research: ion-bod.md). The post step sends
+ * each claimed row as a BOD (lib/bod) through the ION Messaging Service
+ * (lib/ims) instead of calling M3. Everything else (accept, reads, claims, the
+ * ledger, audit, replay) is shared with the REST route.
+ *
+ *  - ids: one messageId and documentId per receipt, derived from the company,
+ *    the profile and the idempotency key (so a different receipt never gets
+ *    them), stored in the ledger (bod_message) on the first send and reused on
+ *    every re-send.
+ *  - write-ahead: before a send the message is marked in doubt with its time;
+ *    a 2xx clears that and the row becomes `sent` (queued in ION, NOT posted).
+ *  - settle (every post run): the PO lines of `sent` rows are read (the same
+ *    PPS200MI/GetLine reads the REST route reconciles with); RVQA grown by the
+ *    quantity -> `posted`; unchanged -> wait; after bod.visible_within ->
+ *    `needs_review` with the messageId (look it up in ION OneView); any other
+ *    change -> `needs_review`.
+ *  - no answer to a send (timeout, reset, 500/502/504) or a crash during it:
+ *    the row is `sent` and in doubt; it is never re-sent blindly: only when M3
+ *    still does not show it after bod.resend_grace, with the same messageId.
+ *  - refused before queueing (400 bad message: exhausted, permanent; 412/403
+ *    configuration: queued, the run fails with exit 78; 429/503/unreachable:
+ *    queued with backoff).
+ * While a row of a PO line is `sent`, no other row of that line is sent, so a
+ * reading of RVQA always decides (as for in_flight rows on the REST route).
+ * [INF] that a 503 from the gateway means "not queued" and a 500/502/504 "may
+ * be queued": Infor documents neither.
+ */
+
+static mlc_err bod_setup(mlc_receipt *r, mlc_error *err)
+{
+    mlc_err rc = mlc_ims_for_profile(r->cfg, r->m3, r->log, &r->ims, err);
+    if (rc)
+        return rc;
+    char *t = mlc_config_file(r->cfg, "bod.receipt_template");
+    rc = mlc_bod_new(mlc_config_str(r->cfg, "bod.receipt_document"), t, &r->bod_receipt, err);
+    free(t);
+    if (!rc && mlc_config_bool(r->cfg, "bod.advance_ship_notice")) {
+        t = mlc_config_file(r->cfg, "bod.asn_template");
+        rc = mlc_bod_new(mlc_config_str(r->cfg, "bod.asn_document"), t, &r->bod_asn, err);
+        free(t);
+    }
+    if (rc)
+        return rc;
+    r->visible_within = (long)mlc_config_int(r->cfg, "bod.visible_within");
+    r->resend_grace = (long)mlc_config_int(r->cfg, "bod.resend_grace");
+    const char *ti = mlc_config_str(r->cfg, "bod.tenant_id");
+    snprintf(r->tenant, sizeof r->tenant, "%s", ti ? ti : mlc_ionapi_tenant(mlc_ims_ionapi(r->ims)));
+    return MLC_OK;
+}
+
+/* messageId "mlc-<kind>-<32 hex>" and documentId "MLC-<24 hex>" of a receipt:
+ * SHA-256 over company, division, profile, kind and the idempotency key. */
+static void bod_ids(mlc_receipt *r, const mlc_store_receipt *row, const char *kind, char msg[80], char doc[48])
+{
+    char in[512], hex[65];
+    unsigned char md[SHA256_DIGEST_LENGTH];
+    snprintf(in, sizeof in, "%lld/%s/%s/%s/%s", mlc_m3_cono(r->m3), mlc_m3_divi(r->m3),
+             mlc_config_profile(r->cfg), kind, row->idem_key);
+    SHA256((const unsigned char *)in, strlen(in), md);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", md[i]);
+    snprintf(msg, 80, "mlc-%s-%.32s", kind, hex);
+    snprintf(doc, 48, "MLC-%s-%.24s", kind, hex);
+}
+
+/* bod.warehouses.<WHLO>.accounting_entity (default <CONO>_<DIVI>) and .location (default WHLO). */
+static void bod_ae_loc(mlc_receipt *r, const char *whlo, char ae[32], char loc[32])
+{
+    char key[96];
+    snprintf(key, sizeof key, "bod.warehouses.%s.accounting_entity", whlo);
+    const char *v = mlc_config_str(r->cfg, key);
+    if (v)
+        snprintf(ae, 32, "%s", v);
+    else
+        snprintf(ae, 32, "%lld_%s", mlc_m3_cono(r->m3), mlc_m3_divi(r->m3));
+    snprintf(key, sizeof key, "bod.warehouses.%s.location", whlo);
+    v = mlc_config_str(r->cfg, key);
+    snprintf(loc, 32, "%s", v ? v : whlo);
+}
+
+static mlc_err bod_build_row(mlc_receipt *r, const mlc_bod *b, const mlc_store_receipt *row, const line_state *ls,
+                             const char *doc_id, char **xml, size_t *len, char ae[32], char loc[32], mlc_error *err)
+{
+    po_head *h = head_slot(r, row->po);
+    if (!h || !h->known || !h->whlo[0])
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: head not readable, no warehouse for the BOD", row->po);
+    bod_ae_loc(r, h->whlo, ae, loc);
+    mlc_bod_fields f = {
+        .logical_id = mlc_config_str(r->cfg, "bod.logical_id"),
+        .tenant_id = r->tenant,
+        .accounting_entity = ae,
+        .location = loc,
+        .document_id = doc_id,
+        .puno = row->po,
+        .pnli = row->line,
+        .pnls = row->subline,
+        .item = ls && ls->itno[0] ? ls->itno : NULL,
+        .qty = row->qty,
+        .unit = ls && ls->puun[0] ? ls->puun : NULL,
+        .warehouse = h->whlo,
+        .supplier = h->suno[0] ? h->suno : NULL,
+        .delivery_note = row->tracking,
+        .carrier = row->carrier,
+        .date = row->ship_date,
+    };
+    return mlc_bod_build(b, &f, xml, len, err);
+}
+
+/* Sends one row's receipt BOD (the row is claimed in_flight, or `sent` and due
+ * for a re-send). Returns the status reported; *cfg_err set for a configuration
+ * failure (the run must say so). */
+static const char *bod_send_one(mlc_receipt *r, mlc_store_receipt *row, const line_state *ls, mlc_error *cfg_err)
+{
+    char msgid[80], docid[48], esc[600], ae[32], loc[32];
+    mlc_store_bod *m = NULL;
+    mlc_error e = {0};
+    bod_ids(r, row, "rcv", msgid, docid);
+    if (mlc_store_bod_get_or_create(r->st, row->id, msgid, docid, &m, &e) != MLC_OK)
+        return retry_later(r, row, row->attempts, e.msg); /* nothing sent */
+    char *xml = NULL;
+    size_t len = 0;
+    if (bod_build_row(r, r->bod_receipt, row, ls, m->document_id, &xml, &len, ae, loc, &e) != MLC_OK) {
+        set_state(r, row, MLC_RECEIPT_EXHAUSTED, row->attempts, 0, e.msg);
+        audit(r, row->id, "exhausted", "{\"permanent\":true,\"transport\":\"bod\",\"error\":%s}",
+              jesc(e.msg, esc, sizeof esc));
+        r->stats.exhausted++;
+        mlc_store_bod_free(m);
+        return "exhausted";
+    }
+    int attempts = row->attempts + 1;
+    int64_t t = now_s();
+    /* write-ahead: from here until an answer, the message may be in ION */
+    if (mlc_store_bod_update(r->st, row->id, t, m->sends + 1, 1, &e) != MLC_OK) {
+        free(xml);
+        mlc_store_bod_free(m);
+        return retry_later(r, row, row->attempts, e.msg);
+    }
+    audit(r, row->id, "attempt",
+          "{\"attempt\":%d,\"transport\":\"bod\",\"document\":\"%s\",\"message_id\":\"%s\",\"document_id\":\"%s\","
+          "\"send\":%d,\"po\":\"%s\",\"line\":%d,\"subline\":%d,\"qty\":%g,\"rvqa_before\":%g,\"bytes\":%zu}",
+          attempts, mlc_bod_document_name(r->bod_receipt), m->message_id, m->document_id, m->sends + 1, row->po,
+          row->line, row->subline, row->qty, row->rvqa_before, len);
+    mlc_ims_message msg = {mlc_bod_document_name(r->bod_receipt), m->message_id, m->document_id, ae, loc, xml, len};
+    long status = 0;
+    mlc_err rc = mlc_ims_send(r->ims, &msg, &status, &e);
+    free(xml);
+    const char *out;
+    if (rc == MLC_OK) {
+        mlc_store_bod_update(r->st, row->id, t, m->sends + 1, 0, NULL);
+        set_state(r, row, MLC_RECEIPT_SENT, attempts, 0, NULL);
+        audit(r, row->id, "sent", "{\"message_id\":\"%s\",\"http_status\":%ld,\"queued_in_ion\":true}", m->message_id,
+              status);
+        r->stats.sent++;
+        out = "sent";
+    } else if (rc == MLC_ERR_TRANSIENT && status != 429 && status != 503) {
+        /* no answer, or a gateway error after the request went out: it may be
+         * queued in ION. Never re-sent blindly (see bod_settle). */
+        set_state(r, row, MLC_RECEIPT_SENT, attempts, 0, e.msg);
+        audit(r, row->id, "send_in_doubt", "{\"message_id\":\"%s\",\"http_status\":%ld,\"error\":%s}", m->message_id,
+              status, jesc(e.msg, esc, sizeof esc));
+        r->stats.sent++;
+        out = "sent";
+    } else {
+        /* refused before queueing: nothing is in ION */
+        mlc_store_bod_update(r->st, row->id, t, m->sends + 1, 0, NULL);
+        if (rc == MLC_ERR_REMOTE || rc == MLC_ERR_INPUT) {
+            set_state(r, row, MLC_RECEIPT_EXHAUSTED, attempts, 0, e.msg);
+            audit(r, row->id, "exhausted", "{\"attempts\":%d,\"permanent\":true,\"message_id\":\"%s\",\"error\":%s}",
+                  attempts, m->message_id, jesc(e.msg, esc, sizeof esc));
+            r->stats.exhausted++;
+            out = "exhausted";
+        } else if (rc == MLC_ERR_CONFIG || rc == MLC_ERR_AUTH) {
+            out = retry_later(r, row, row->attempts, e.msg); /* not the receipt's fault: not counted */
+            if (cfg_err && !cfg_err->code)
+                *cfg_err = e;
+        } else {
+            out = retry_later(r, row, attempts, e.msg);
+        }
+    }
+    mlc_store_bod_free(m);
+    return out;
+}
+
+static mlc_err bod_send_rows(mlc_receipt *r, mlc_store_receipt **rows, const line_state *const *ls, size_t n,
+                             mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    mlc_error cfg_err = {0};
+    for (size_t i = 0; i < n; i++)
+        report(r, cb, ud, rows[i]->id, bod_send_one(r, rows[i], ls[i], &cfg_err));
+    if (cfg_err.code) {
+        if (err)
+            *err = cfg_err;
+        return cfg_err.code;
+    }
+    return MLC_OK;
+}
+
+static int bod_line_busy(mlc_receipt *r, const mlc_store_receipt *row)
+{
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_SENT, .po = row->po};
+    mlc_store_receipt **rows = NULL;
+    size_t n = 0;
+    mlc_error e;
+    int busy = 0;
+    if (mlc_store_receipt_list(r->st, &f, &rows, &n, &e) != MLC_OK)
+        return 1; /* cannot tell: wait */
+    for (size_t i = 0; i < n; i++)
+        busy |= rows[i]->id != row->id && rows[i]->line == row->line && rows[i]->subline == row->subline;
+    mlc_store_receipts_free(rows, n);
+    return busy;
+}
+
+static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err)
+{
+    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_SENT};
+    mlc_store_receipt **rows = NULL;
+    size_t n = 0;
+    mlc_err rc = mlc_store_receipt_list(r->st, &f, &rows, &n, err);
+    if (rc || n == 0) {
+        mlc_store_receipts_free(rows, n);
+        return rc;
+    }
+    line_state *ls = calloc(n, sizeof *ls);
+    if (!ls) {
+        mlc_store_receipts_free(rows, n);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    rc = load_heads(r, rows, n, err);
+    if (!rc)
+        rc = read_lines(r, rows, n, ls, err);
+    mlc_error cfg_err = {0};
+    for (size_t i = 0; !rc && i < n; i++) {
+        mlc_store_receipt *row = rows[i];
+        mlc_store_bod *m = NULL;
+        mlc_error e;
+        char esc[600], msg[400];
+        if (mlc_store_bod_get(r->st, row->id, &m, &e) != MLC_OK) {
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, "sent without a message record");
+            r->stats.needs_review++;
+            report(r, cb, ud, row->id, "needs_review");
+            continue;
+        }
+        int64_t age = now_s() - m->sent_at;
+        double delta = ls[i].rvqa - row->rvqa_before;
+        if (ls[i].ok && qeq(delta, row->qty)) {
+            set_state(r, row, MLC_RECEIPT_POSTED, row->attempts, 0, NULL);
+            audit(r, row->id, "posted",
+                  "{\"transport\":\"bod\",\"message_id\":\"%s\",\"rvqa_before\":%g,\"rvqa_now\":%g,\"sends\":%d}",
+                  m->message_id, row->rvqa_before, ls[i].rvqa, m->sends);
+            r->stats.posted++;
+            report(r, cb, ud, row->id, "posted");
+        } else if (ls[i].ok && !qeq(delta, 0)) {
+            snprintf(msg, sizeof msg,
+                     "received quantity moved from %g to %g, neither 0 nor %g after BOD %s: cannot tell whether "
+                     "this receipt was applied",
+                     row->rvqa_before, ls[i].rvqa, row->qty, m->message_id);
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
+            audit(r, row->id, "needs_review", "{\"message_id\":\"%s\",\"error\":%s}", m->message_id,
+                  jesc(msg, esc, sizeof esc));
+            r->stats.needs_review++;
+            report(r, cb, ud, row->id, "needs_review");
+        } else if (m->in_doubt && age >= r->resend_grace && ls[i].ok && row->attempts < r->max_attempts) {
+            /* M3 does not show it and the last send got no answer: same messageId again */
+            audit(r, row->id, "resend", "{\"message_id\":\"%s\",\"after_s\":%lld,\"rvqa_now\":%g}", m->message_id,
+                  (long long)age, ls[i].rvqa);
+            report(r, cb, ud, row->id, bod_send_one(r, row, &ls[i], &cfg_err));
+        } else if ((!m->in_doubt && age >= r->visible_within) || (m->in_doubt && row->attempts >= r->max_attempts)) {
+            snprintf(msg, sizeof msg,
+                     "sent to ION as messageId %s %lld s ago, but M3 does not show it%s: look the message up in ION "
+                     "OneView; once fixed, `mlc replay --force` sends it again with the same messageId",
+                     m->message_id, (long long)age, ls[i].ok ? "" : " (the PO line cannot be read)");
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
+            audit(r, row->id, "needs_review", "{\"message_id\":\"%s\",\"error\":%s}", m->message_id,
+                  jesc(msg, esc, sizeof esc));
+            r->stats.needs_review++;
+            report(r, cb, ud, row->id, "needs_review");
+        } else {
+            report(r, cb, ud, row->id, "sent"); /* still waiting for M3 */
+        }
+        mlc_store_bod_free(m);
+    }
+    free(ls);
+    mlc_store_receipts_free(rows, n);
+    if (!rc && cfg_err.code) {
+        if (err)
+            *err = cfg_err;
+        rc = cfg_err.code;
+    }
+    return rc;
+}
+
+/* in_flight rows after a crash on the BOD route: the send may have happened, so
+ * each becomes `sent` in doubt from now (re-sent only if M3 still does not show
+ * it after the grace). */
+static mlc_err bod_recover(mlc_receipt *r, mlc_store_receipt **rows, size_t n, mlc_receipt_cb cb, void *ud,
+                           mlc_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        mlc_store_receipt *row = rows[i];
+        char msgid[80], docid[48];
+        mlc_store_bod *m = NULL;
+        if (row->state != MLC_RECEIPT_IN_FLIGHT)
+            continue;
+        bod_ids(r, row, "rcv", msgid, docid);
+        mlc_err rc = mlc_store_bod_get_or_create(r->st, row->id, msgid, docid, &m, err);
+        if (!rc)
+            rc = mlc_store_bod_update(r->st, row->id, now_s(), m->sends, 1, err);
+        if (rc) {
+            mlc_store_bod_free(m);
+            return rc; /* stays in flight: the next run tries again */
+        }
+        if (!row->has_before) {
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, "in flight without a reading");
+            row->state = MLC_RECEIPT_SENT; /* decided: the REST settlement must not touch it */
+            report(r, cb, ud, row->id, "needs_review");
+        } else {
+            set_state(r, row, MLC_RECEIPT_SENT, row->attempts, 0, "interrupted during a BOD send: in doubt");
+            row->state = MLC_RECEIPT_SENT;
+            audit(r, row->id, "send_in_doubt", "{\"message_id\":\"%s\",\"recovered\":true}", m->message_id);
+            report(r, cb, ud, row->id, "sent");
+        }
+        mlc_store_bod_free(m);
+    }
+    return MLC_OK;
+}
+
+/* Advance ship notices at ship time (bod.advance_ship_notice): one
+ * Sync.AdvanceShipNotice per new row, with its own stable ids. Informational, as
+ * the REST route's dispatch advice: a failure is audited, never blocks the receipt. */
+static void bod_advise(mlc_receipt *r, mlc_store_receipt *rows, size_t n)
+{
+    if (!r->bod_asn || n == 0)
+        return;
+    mlc_store_receipt **ptrs = calloc(n, sizeof *ptrs);
+    line_state *ls = calloc(n, sizeof *ls);
+    mlc_error e = {0};
+    char esc[600];
+    if (!ptrs || !ls)
+        goto out;
+    for (size_t i = 0; i < n; i++)
+        ptrs[i] = &rows[i];
+    if (load_heads(r, ptrs, n, &e) != MLC_OK || read_lines(r, ptrs, n, ls, &e) != MLC_OK) {
+        for (size_t i = 0; i < n; i++)
+            audit(r, rows[i].id, "asn_failed", "{\"error\":%s}", jesc(e.msg, esc, sizeof esc));
+        mlc_log_warn(r->log, "advance ship notices not sent (%s): the receipts go on", e.msg);
+        goto out;
+    }
+    for (size_t i = 0; i < n; i++) {
+        char msgid[80], docid[48], ae[32], loc[32], *xml = NULL;
+        size_t len = 0;
+        long status = 0;
+        bod_ids(r, &rows[i], "asn", msgid, docid);
+        mlc_err rc = bod_build_row(r, r->bod_asn, &rows[i], &ls[i], docid, &xml, &len, ae, loc, &e);
+        if (!rc) {
+            mlc_ims_message msg = {mlc_bod_document_name(r->bod_asn), msgid, docid, ae, loc, xml, len};
+            rc = mlc_ims_send(r->ims, &msg, &status, &e);
+        }
+        free(xml);
+        if (!rc)
+            audit(r, rows[i].id, "asn_sent", "{\"message_id\":\"%s\",\"qty\":%g}", msgid, rows[i].qty);
+        else
+            audit(r, rows[i].id, "asn_failed", "{\"message_id\":\"%s\",\"error\":%s}", msgid,
+                  jesc(e.msg, esc, sizeof esc));
+    }
+out:
+    free(ptrs);
+    free(ls);
 }

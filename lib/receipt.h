@@ -35,6 +35,11 @@
  * (the fallback) always decides.
  * Every step is in the audit trail, with the original shipment JSON.
  *
+ * receipts.transport: bod replaces the post step only (see "BOD transport" in
+ * receipt.c): rows are sent as BODs through ION (lib/bod, lib/ims), become
+ * `sent` on IMS's 2xx, `posted` when the PO line's RVQA shows them, and
+ * `needs_review` (with the messageId) when M3 does not within bod.visible_within.
+ *
  * Not here: reading shipments from ShipStation (lib/shipment), printing records.
  * Ownership: mlc_receipt_new() -> mlc_receipt_free(); m3, store, config and log
  * are borrowed. Rows passed to the callback are valid only during the call.
@@ -54,7 +59,7 @@ typedef struct mlc_receipt mlc_receipt;
 
 /* status: "posted", "already_posted", "duplicate", "queued", "in_doubt", "exhausted",
  * "needs_review", "voided", "pending" (not yet posted, e.g. waiting for another row
- * of the same line). */
+ * of the same line), "sent" (BOD route: queued in ION, not yet seen in M3). */
 typedef void (*mlc_receipt_cb)(void *ud, const mlc_store_receipt *row, const char *status);
 
 /* lock_path: the poster lock file (NULL: no lock, for tests of a single process). */
@@ -86,6 +91,7 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
 typedef struct mlc_receipt_stats {
     long accepted, duplicates, posted, queued, exhausted, needs_review, voided, m3_calls;
     long in_doubt, already_posted;
+    long sent;   /* BOD route: sends queued in ION (or in doubt) */
 } mlc_receipt_stats;
 const mlc_receipt_stats *mlc_receipt_stats_get(const mlc_receipt *r);
 
