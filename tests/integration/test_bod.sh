@@ -1,0 +1,208 @@
+#!/bin/sh
+# test_bod.sh: receipts as BODs through the ION Messaging Service (receipts.transport:
+# bod) against mlc-sim: ping tells a working ION setup from a misconfigured one;
+# happy path (sent, then posted when M3 shows it); the sim's processor delivering
+# twice (M3 counts once); a rejected BOD ending in needs_review with its messageId
+# and replayed by an operator; advance ship notices in transit before the receipt;
+# the sim's envelope checks (malformed XML 400, 5 MB 413); 20% faults on IMS and
+# 50 kill -9: nothing lost, nothing received twice.
+. tests/integration/lib.sh
+sim_start --fault-seed 3
+bod_config() {
+  sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 100, transport: bod$1}" \
+    "    bod: {logical_id: lid://infor.ims.mlc, visible_within: ${VISIBLE:-600}, resend_grace: ${GRACE:-0}$2}"
+}
+bod_config
+DB="$MLC_STATE_DIR/sim.db"
+exactly_once() { state '[.m3.receipts[] | "\(.PUNO)/\(.PNLI)/\(.PNLS)"] | group_by(.) | map(length) | max // 0'; }
+received() { state '.m3.receipts | length'; }
+# drain: post-receipts until nothing is pending, queued, in flight or sent
+drain() {
+  i=0
+  while [ $i -lt "${1:-40}" ]; do
+    "$MLC" post-receipts </dev/null >/dev/null 2>>"$SIM_DIR/drain.err"
+    left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','sent')")
+    [ "$left" = 0 ] && return 0
+    sleep 0.1
+    i=$((i + 1))
+  done
+  return 1
+}
+
+# ---- ping ----
+"$MLC" ping --json >"$SIM_DIR/ping.json" 2>"$SIM_DIR/ping.err"; rc=$?
+check_eq "ping with transport bod: exit 0" 0 "$rc"
+check_eq "ping: ion-ims ok" true "$(jq -r 'select(.system=="ion-ims") | .ok' "$SIM_DIR/ping.json")"
+admin POST ims '{"connection_points":{"lid://infor.ims.mlc":{"active":true,"accepted":["Sync.AdvanceShipNotice"]}}}' >/dev/null
+"$MLC" ping >"$SIM_DIR/ping2.out" 2>&1; rc=$?
+check_eq "ping: receipt document not accepted: exit 78" 78 "$rc"
+check "ping: names the document and the Documents tab" grep -q "does not accept Process.ReceiveDelivery.*Documents tab" "$SIM_DIR/ping2.out"
+admin POST ims '{"connection_points":{"lid://infor.ims.mlc":{"active":false,"accepted":["Process.ReceiveDelivery","Sync.AdvanceShipNotice"]}}}' >/dev/null
+"$MLC" ping >"$SIM_DIR/ping3.out" 2>&1; rc=$?
+check_eq "ping: inactive connection point: exit 78" 78 "$rc"
+check "ping: says the flow is inactive" grep -q "inactive" "$SIM_DIR/ping3.out"
+admin POST ims '{"connection_points":{"lid://infor.ims.mlc":{"active":true,"accepted":["Process.ReceiveDelivery","Sync.AdvanceShipNotice"]}}}' >/dev/null
+sed -i 's|logical_id: lid://infor.ims.mlc|logical_id: lid://infor.ims.other|' "$MLC_CONFIG"
+"$MLC" ping >"$SIM_DIR/ping4.out" 2>&1; rc=$?
+check_eq "ping: unknown connection point (412): exit 78" 78 "$rc"
+check "ping: 412 explained" grep -q "412" "$SIM_DIR/ping4.out"
+sed -i 's|logical_id: lid://infor.ims.other|logical_id: lid://infor.ims.mlc|' "$MLC_CONFIG"
+
+# ---- happy path ----
+admin POST ims '{"delay_s":0}' >/dev/null
+shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
+lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >"$SIM_DIR/out1.jsonl" 2>"$SIM_DIR/err1"; rc=$?
+check_eq "bod: first run exits 0" 0 "$rc"
+check_eq "bod: every line sent (queued in ION), none posted yet" "$lines" \
+  "$(jq -r 'select(.status == "sent") | .receipt_id' "$SIM_DIR/out1.jsonl" | wc -l)"
+check_eq "bod: each record carries its messageId" "$lines" \
+  "$(jq -r 'select(.message_id | test("^mlc-rcv-[0-9a-f]{32}$")) | .message_id' "$SIM_DIR/out1.jsonl" | sort -u | wc -l)"
+"$MLC" post-receipts </dev/null >"$SIM_DIR/out2.jsonl" 2>/dev/null; rc=$?
+check_eq "bod: second run exits 0" 0 "$rc"
+check_eq "bod: posted once M3 shows them" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "bod: M3 received every line, through BODs" "$lines" "$(state '[.m3.receipts[] | select(.route == "BOD")] | length')"
+check_eq "bod: no line twice" 1 "$(exactly_once)"
+check_eq "bod: delivery notes are the tracking numbers" 0 \
+  "$(state '[.m3.receipts[] | select(.SUDO != ("1ZTEST" + .PUNO))] | length')"
+check_eq "bod: the M3 receipt names the messageId" "$(jq -r 'select(.po_line? // true) | .message_id' "$SIM_DIR/out1.jsonl" | head -n 1)" \
+  "$(state '.m3.receipts[0].messageId')"
+check_eq "bod: messageIds unique in the ledger" "$lines" "$(sqlite3 "$DB" "select count(distinct message_id) from bod_message")"
+check "bod: queue shows the messageId" sh -c "\"$MLC\" queue --state posted | jq -e 'select(.message_id != null)' >/dev/null"
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >"$SIM_DIR/out3.jsonl" 2>/dev/null
+check_eq "bod: a rerun reports duplicates and sends nothing" "$lines" "$(state '.ims.messages | length')"
+
+# ---- the processor delivers twice: M3 does not count twice ----
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 4
+bod_config
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"delay_s":0,"duplicate_probability":1}' >/dev/null
+shipments_from_pos 1 | head -n 5 >"$SIM_DIR/ship.jsonl"
+lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1
+drain 10
+check_eq "duplicates: all posted" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check "duplicates: the processor did deliver twice" test "$(state '.ims.duplicates_ignored')" -ge "$lines"
+check_eq "duplicates: M3 counted each line once" 1 "$(exactly_once)"
+check_eq "duplicates: M3 has exactly the lines" "$lines" "$(received)"
+
+# ---- a rejected BOD: needs_review with the messageId, then an operator replay ----
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 6
+VISIBLE=1 bod_config
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"delay_s":0,"reject_next":1,"reject_reason":"Acknowledge Rejected: unknown unit (simulated)"}' >/dev/null
+shipments_from_pos 1 | head -n 1 | jq -c '.items = [.items[0]]' >"$SIM_DIR/ship.jsonl"
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1
+check_eq "rejected: visible in the sim's admin state with its reason" "rejected|Acknowledge Rejected: unknown unit (simulated)" \
+  "$(state '.ims.messages[0] | "\(.status)|\(.reason)"')"
+sleep 1.2
+"$MLC" post-receipts </dev/null >"$SIM_DIR/rej.jsonl" 2>/dev/null; rc=$?
+check_eq "rejected: needs_review after bod.visible_within" needs_review "$(jq -r .status "$SIM_DIR/rej.jsonl")"
+check_eq "rejected: the run exits 1" 1 "$rc"
+mid=$(sqlite3 "$DB" "select message_id from bod_message")
+check "rejected: last_error names the messageId and OneView" grep -q "$mid.*OneView" "$SIM_DIR/rej.jsonl"
+check_eq "rejected: nothing in M3" 0 "$(received)"
+"$MLC" replay --force --reason "unit fixed in ION mapping" 1 >"$SIM_DIR/rep.jsonl" 2>"$SIM_DIR/rep.err"; rc=$?
+check_eq "replay: sent again" sent "$(jq -r .status "$SIM_DIR/rep.jsonl" | tail -n 1)"
+check_eq "replay: with the same messageId" "$mid" "$(state '.ims.messages[1].messageId')"
+drain 10
+check_eq "replay: posted" posted "$(sqlite3 "$DB" "select state from receipt where id=1")"
+check_eq "replay: M3 received it once" 1 "$(received)"
+check "replay: forced replay audited with the reason" sh -c "\"$MLC\" audit 1 | grep -q 'unit fixed in ION mapping'"
+
+# ---- advance ship notices: in transit before the receipt ----
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 8
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 100, transport: bod, post_at: deliver}" \
+  "    bod: {logical_id: lid://infor.ims.mlc, advance_ship_notice: true, resend_grace: 0}"
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"delay_s":0}' >/dev/null
+shipments_from_pos 1 | head -n 1 | jq -c '.items = [.items[0]]' >"$SIM_DIR/ship.jsonl"
+po=$(jq -r .po "$SIM_DIR/ship.jsonl"); pl=$(jq -r '.items[0].po_line' "$SIM_DIR/ship.jsonl"); qty=$(jq -r '.items[0].qty' "$SIM_DIR/ship.jsonl")
+ln=${pl#*/}; ln=${ln%%/*}
+"$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1
+"$MLC" post-receipts </dev/null >/dev/null 2>&1
+check_eq "asn: Sync.AdvanceShipNotice applied" "Sync.AdvanceShipNotice|applied" "$(state '.ims.messages[0] | "\(.documentName)|\(.status)"')"
+check_eq "asn: the line shows the quantity in transit, nothing received" "$qty|0" \
+  "$(state ".m3.pos[] | select(.PUNO == \"$po\") | .lines[] | select(.PNLI == $ln) | \"\(.TNQA)|\(.RVQA // 0)\"")"
+check_eq "asn: with the tracking number" "$(jq -r .tracking_number "$SIM_DIR/ship.jsonl")" "$(state '.m3.advices[0].SUDO')"
+jq -c '.delivered = true' "$SIM_DIR/ship.jsonl" | "$MLC" post-receipts >/dev/null 2>&1
+drain 10
+check_eq "asn: after delivery the receipt is posted" posted "$(sqlite3 "$DB" "select state from receipt")"
+check_eq "asn: in transit goes back to 0 when received" "0|$qty" \
+  "$(state ".m3.pos[] | select(.PUNO == \"$po\") | .lines[] | select(.PNLI == $ln) | \"\(.TNQA)|\(.RVQA)\"")"
+
+# ---- the sim's IMS checks (straight to the sim, with a token) ----
+ION="$SIM_DIR/tenant.ionapi"
+tok=$(curl -sS -X POST "$(jq -r '.pu + .ot' "$ION")" \
+  --data-urlencode grant_type=password --data-urlencode "username=$(jq -r .saak "$ION")" \
+  --data-urlencode "password=$(jq -r .sask "$ION")" --data-urlencode "client_id=$(jq -r .ci "$ION")" \
+  --data-urlencode "client_secret=$(jq -r .cs "$ION")" | jq -r .access_token)
+IMS="$(jq -r '.iu + "/" + .ti' "$ION")/IONSERVICES/api/ion/messaging/service/v3/multipartMessage"
+printf '{"documentName":"Process.ReceiveDelivery","messageId":"t1","fromLogicalId":"lid://infor.ims.mlc","toLogicalId":"lid://default"}' >"$SIM_DIR/p.json"
+printf '<ProcessReceiveDelivery xmlns="http://schema.infor.com/InforOAGIS/2"><ApplicationArea>' >"$SIM_DIR/bad.xml"
+st=$(curl -sS -o "$SIM_DIR/r1" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+  -F "ParameterRequest=@$SIM_DIR/p.json;type=application/json" -F "MessagePayload=@$SIM_DIR/bad.xml" "$IMS")
+check_eq "sim: malformed XML is refused with 400" 400 "$st"
+check "sim: and says why" grep -q "not well-formed" "$SIM_DIR/r1"
+printf '<ProcessReceiveDelivery xmlns="http://schema.infor.com/InforOAGIS/2"><ApplicationArea/></ProcessReceiveDelivery>' >"$SIM_DIR/thin.xml"
+st=$(curl -sS -o "$SIM_DIR/r2" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+  -F "ParameterRequest=@$SIM_DIR/p.json;type=application/json" -F "MessagePayload=@$SIM_DIR/thin.xml" "$IMS")
+check_eq "sim: a BOD without its required elements is refused with 400" 400 "$st"
+check "sim: naming the element" grep -q "required element" "$SIM_DIR/r2"
+head -c 5300000 /dev/zero | tr '\0' 'x' >"$SIM_DIR/big.xml"
+st=$(curl -sS -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $tok" \
+  -F "ParameterRequest=@$SIM_DIR/p.json;type=application/json" -F "MessagePayload=@$SIM_DIR/big.xml" "$IMS")
+check_eq "sim: over 5 MB is refused (413)" 413 "$st"
+st=$(curl -sS -o /dev/null -w '%{http_code}' \
+  -F "ParameterRequest=@$SIM_DIR/p.json;type=application/json" -F "MessagePayload=@$SIM_DIR/thin.xml" "$IMS")
+check_eq "sim: no token, 401" 401 "$st"
+
+# ---- 20% faults on IMS and the reads, and 50 kill -9 ----
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 9
+bod_config
+sim_config_under cloudsuite "bulk_read_size: 10"
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"delay_s":0,"duplicate_probability":0.2,"seed":9}' >/dev/null
+shipments_from_pos 1 >"$SIM_DIR/ship.jsonl"
+lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+# the first rule that fires wins: the faults first, the latency (always) last
+rules=""
+for k in 429 500 503 reset commit_drop commit_reset; do
+  rules="$rules{\"match\":\"IMS multipartMessage\",\"kind\":\"$k\",\"probability\":0.035},"
+done
+for k in 500 reset commit_drop; do
+  rules="$rules{\"match\":\"M3 PPS200MI/GetLine\",\"kind\":\"$k\",\"probability\":0.03},"
+done
+rules="$rules{\"match\":\"IMS *\",\"kind\":\"latency\",\"probability\":1,\"ms\":5},"
+rules="$rules{\"match\":\"M3 *\",\"kind\":\"latency\",\"probability\":1,\"ms\":10}"
+admin POST faults "{\"seed\":9,\"rules\":[$rules]}" >/dev/null
+n=0
+while [ $n -lt 50 ]; do
+  "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1 &
+  pid=$!
+  sleep "0.$(awk -v s=$n 'BEGIN{srand(s); printf "%02d", int(rand()*40)+3}')"
+  kill -9 $pid 2>/dev/null
+  wait $pid 2>/dev/null
+  n=$((n + 1))
+done
+check "faults really fired on IMS" test "$(state '[.counters.requests | to_entries[] | select(.key | test("^IMS multipartMessage (429|500|503)$")) | .value] | add // 0')" -gt 0
+drain 80
+admin DELETE faults >/dev/null
+drain 20
+review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
+check_eq "faults + kill -9: the queue drains" 0 "$left"
+check_eq "faults + kill -9: nothing lost (every line posted)" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "faults + kill -9: M3 has every line" "$lines" "$(received)"
+check_eq "faults + kill -9: no line twice in M3" 1 "$(exactly_once)"
+check_eq "faults + kill -9: one messageId per document, however often it was sent" 1 \
+  "$(state '[.ims.messages | group_by(.documentId)[] | map(.messageId) | unique | length] | max')"
+check_eq "faults + kill -9: one messageId per receipt in the ledger" "$lines" \
+  "$(sqlite3 "$DB" "select count(distinct message_id) from bod_message")"
+check "faults + kill -9: some sends were in doubt and settled by M3's books" \
+  test "$(sqlite3 "$DB" "select count(*) from audit where event='send_in_doubt'")" -gt 0
+echo "# $(state '.ims.messages | length') IMS messages for $lines lines; $(state '.ims.duplicates_ignored') duplicates ignored by M3; $review for review"
+t_done
