@@ -131,7 +131,6 @@ static const setting schema[] = {
     {"bod.to_logical_id", T_STR, "lid://default"},  /* Sync/Process: implicit routing [DOC] */
     {"bod.ionapi", T_STR, NULL},                    /* a second .ionapi (client id of the connection point) */
     {"bod.tenant_id", T_STR, NULL},                 /* TenantID; default: the .ionapi's ti */
-    {"bod.release_id", T_STR, "9.2"},
     /* [INF] Process.ReceiveDelivery is not confirmed in M3's public inbound table */
     {"bod.receipt_document", T_STR, "Process.ReceiveDelivery"},
     {"bod.receipt_template", T_STR, NULL},          /* XML template file overriding the built-in one */
