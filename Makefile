@@ -30,7 +30,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check unit demo bench fuzz clean help asan deps man soak
+.PHONY: all check unit demo demo-bod bench fuzz clean help asan deps man soak
 all: $(BUILD)/mlc $(BUILD)/libmlc.a $(BUILD)/libmlc.so $(BUILD)/mlc-sim $(BUILD)/mlc.pc
 
 help:
@@ -39,6 +39,7 @@ help:
 	@echo "make unit       unit tests only"
 	@echo "make asan       every test (unit and integration) under ASan+UBSan (in build-asan/)"
 	@echo "make demo       run the whole job against a local mlc-sim sandbox"
+	@echo "make demo-bod   the same with receipts as BODs through ION (receipts.transport: bod)"
 	@echo "make bench      benchmarks (bench/), results in bench/results.json"
 	@echo "make soak       soak test: all subcommands under 20% faults (SOAK_ITERATIONS=N)"
 	@echo "make install    install mlc, libmlc, headers, mlc.pc, man pages, completions, examples"
@@ -103,6 +104,9 @@ soak: all
 
 demo: all
 	@sh examples/demo.sh $(BUILD)
+
+demo-bod: all
+	@sh examples/demo-bod.sh $(BUILD)
 
 bench: all $(BENCH_BIN)
 	@sh bench/run.sh $(BUILD)

@@ -48,6 +48,7 @@ static const char usage[] =
 typedef struct replay_run {
     mlc_log *log;
     long long cono; /* the profile's company (cloudsuite.cono) */
+    mlc_store *st;     /* for the BOD fields of a record; NULL until opened */
     mlc_jsonl_writer *w;
     int out_closed;
     long failed, transient, rejected;
@@ -78,7 +79,9 @@ static void on_receipt(void *ud, const mlc_store_receipt *row, const char *statu
     else if (!strcmp(status, "queued") || !strcmp(status, "pending") || !strcmp(status, "in_flight") ||
              !strcmp(status, "in_doubt"))
         p->transient++;
-    emit(p, receipt_record(row, status));
+    cJSON *rec = receipt_record(row, status);
+    receipt_record_add_bod(rec, p->st, row->id);
+    emit(p, rec);
     mlc_log_progress(p->log, "receipts", ++p->done, (long)p->n);
 }
 
@@ -323,6 +326,7 @@ int cmd_replay(int argc, char **argv, mlc_ctx *ctx)
         free(p.ids);
         return cmd_fail(ctx, &e);
     }
+    p.st = st;
     if (!(p.w = mlc_jsonl_writer_new(stdout))) {
         rc = MLC_EXIT_OSERR;
         goto out;
