@@ -327,48 +327,51 @@ static int xml_text_ok(const char *s)
     return 1;
 }
 
+/* Appends n bytes to a growing NUL-terminated buffer; -1 on ENOMEM (buffer freed). */
+static int buf_add(char **buf, size_t *len, size_t *cap, const char *s, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t nc = (*len + n + 1) * 2;
+        char *nb = realloc(*buf, nc);
+        if (!nb) {
+            free(*buf);
+            *buf = NULL;
+            return -1;
+        }
+        *buf = nb;
+        *cap = nc;
+    }
+    memcpy(*buf + *len, s, n);
+    *len += n;
+    (*buf)[*len] = '\0';
+    return 0;
+}
+
 /* Replaces placeholders in one text node. Returns 1 if the node was only an
  * absent placeholder (the caller removes its holder). */
 static int fill_text(xmlNodePtr t, subst *s)
 {
-    const char *c = (const char *)t->content;
+    const char *start = (const char *)t->content, *c = start;
     if (!c || !strstr(c, "${"))
         return 0;
-    size_t cap = strlen(c) + 1, len = 0;
-    char *out = malloc(cap);
-    int only_absent = 0;
-    while (out && *c) {
+    char *out = NULL;
+    size_t len = 0, cap = 0;
+    int only_absent = 0, fail = buf_add(&out, &len, &cap, "", 0);
+    while (!fail && *c) {
         const char *p = strstr(c, "${");
-        size_t lit = p ? (size_t)(p - c) : strlen(c);
-        const char *v = "";
-        size_t adv = lit;
-        if (p) {
-            const char *e = strchr(p, '}');
-            int i = placeholder_index(p + 2, (size_t)(e - p - 2));   /* checked at load */
-            v = s->val[i] ? s->val[i] : "";
-            if (!s->val[i] && lit == 0 && c == (const char *)t->content && e[1] == '\0')
-                only_absent = 1;
-            adv = (size_t)(e - c) + 1;
+        if (!p) {
+            fail = buf_add(&out, &len, &cap, c, strlen(c));
+            break;
         }
-        size_t need = len + lit + strlen(v) + 1;
-        if (need > cap) {
-            char *nb = realloc(out, need * 2);
-            if (!nb) {
-                free(out);
-                out = NULL;
-                break;
-            }
-            out = nb;
-            cap = need * 2;
-        }
-        memcpy(out + len, c, lit);
-        len += lit;
-        memcpy(out + len, v, strlen(v));
-        len += strlen(v);
-        out[len] = '\0';
-        c += adv;
+        const char *e = strchr(p, '}');   /* present: checked at load */
+        int i = placeholder_index(p + 2, (size_t)(e - p - 2));
+        const char *v = i >= 0 && s->val[i] ? s->val[i] : "";
+        if (i >= 0 && !s->val[i] && p == start && e[1] == '\0')
+            only_absent = 1;
+        fail = buf_add(&out, &len, &cap, c, (size_t)(p - c)) || buf_add(&out, &len, &cap, v, strlen(v));
+        c = e + 1;
     }
-    if (!out) {
+    if (fail) {
         s->rc = mlc_error_set(s->err, MLC_ERR_NOMEM, "out of memory");
         return 0;
     }
