@@ -1665,7 +1665,9 @@ static void bod_ids(mlc_receipt *r, const mlc_store_receipt *row, const char *ki
     snprintf(doc, 48, "MLC-%s-%.24s", kind, hex);
 }
 
-/* bod.warehouses.<WHLO>.accounting_entity (default <CONO>_<DIVI>) and .location (default WHLO). */
+/* bod.warehouses.<WHLO>.accounting_entity (default <CONO>_<DIVI>) and .location (default WHLO).
+ * [INF] that M3's accounting entity is <CONO>_<DIVI> and its location the
+ * warehouse: the research's skeleton calls both assumptions. */
 static void bod_ae_loc(mlc_receipt *r, const char *whlo, char ae[32], char loc[32])
 {
     char key[96];

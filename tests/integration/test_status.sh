@@ -37,7 +37,7 @@ check_eq "json: the pull-pos cursor and how far behind it is" "true" \
 check_eq "json: the ION token's expiry from the cache (never the token)" "valid true" \
   "$(jq -r '.ion_token | "\(.state) \(.expires_in_s > 0)"' "$SIM_DIR/st1.json")"
 check "json: no token in the output" sh -c "! grep -qi 'access_token\|bearer' '$SIM_DIR/st1.json'"
-check_eq "json: every receipt state is listed" 9 "$(jq -r '.receipts | length' "$SIM_DIR/st1.json")"
+check_eq "json: every receipt state is listed (sent: the BOD route)" 10 "$(jq -r '.receipts | length' "$SIM_DIR/st1.json")"
 "$MLC" status --max-age 1h >/dev/null 2>&1; rc=$?
 check_eq "--max-age 1h after a fresh success: exit 0" 0 "$rc"
 sqlite3 "$DB" "update run set started_at = started_at - 7200, ended_at = ended_at - 7200"
