@@ -189,6 +189,8 @@ static const struct {
     {"receipts.max_attempts", 1, 1000},
     {"receipts.base_ms", 0, 86400000},
     {"receipts.cap_ms", 0, 864000000},
+    {"bod.visible_within", 1, 8640000},
+    {"bod.resend_grace", 0, 8640000},
 };
 
 /* Settings whose value is one of a fixed set ("|"-separated), checked at load
