@@ -145,6 +145,9 @@ START_TEST(alias_bomb_is_refused_quickly)
     ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
     ck_assert_msg(strstr(e.msg, "/etc/mlc/test.yaml:") && strstr(e.msg, "aliases"), "%s", e.msg);
     ck_assert_msg(t1.tv_sec - t0.tv_sec < 5, "took %ld s", (long)(t1.tv_sec - t0.tv_sec));
+}
+END_TEST
+
 START_TEST(choices_are_checked_at_load)
 {
     mlc_error e;
