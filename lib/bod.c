@@ -33,7 +33,7 @@
 
 struct mlc_bod {
     char *verb, *noun, *name;
-    xmlDocPtr tmpl;   /* parsed template, copied per build */
+    xmlDocPtr tmpl; /* parsed template, copied per build */
 };
 
 /* [INF] element names below the DataArea noun: see the header comment. */
@@ -59,7 +59,8 @@ static const char receive_delivery_tmpl[] =
     "    <ReceiveDelivery>\n"
     "      <ReceiveDeliveryHeader>\n"
     "        <!-- [INF] accountingEntity/location attributes on ID -->\n"
-    "        <DocumentID><ID accountingEntity=\"${ACCOUNTING_ENTITY}\" location=\"${LOCATION}\">${DOCUMENT_ID}</ID></DocumentID>\n"
+    "        <DocumentID><ID accountingEntity=\"${ACCOUNTING_ENTITY}\" "
+    "location=\"${LOCATION}\">${DOCUMENT_ID}</ID></DocumentID>\n"
     "        <ShipFromParty><PartyIDs><ID>${SUPPLIER}</ID></PartyIDs></ShipFromParty>\n"
     "        <WarehouseLocation><ID>${WAREHOUSE}</ID></WarehouseLocation>\n"
     "        <!-- [INF] the tracking number as the supplier's delivery note -->\n"
@@ -106,11 +107,13 @@ static const char advance_ship_notice_tmpl[] =
     "    <AdvanceShipNotice>\n"
     "      <!-- [INF] every element of this noun -->\n"
     "      <AdvanceShipNoticeHeader>\n"
-    "        <DocumentID><ID accountingEntity=\"${ACCOUNTING_ENTITY}\" location=\"${LOCATION}\">${DOCUMENT_ID}</ID></DocumentID>\n"
+    "        <DocumentID><ID accountingEntity=\"${ACCOUNTING_ENTITY}\" "
+    "location=\"${LOCATION}\">${DOCUMENT_ID}</ID></DocumentID>\n"
     "        <ShipFromParty><PartyIDs><ID>${SUPPLIER}</ID></PartyIDs></ShipFromParty>\n"
     "        <ShipToParty><Location><ID>${WAREHOUSE}</ID></Location></ShipToParty>\n"
     "        <CarrierParty><PartyIDs><ID>${CARRIER}</ID></PartyIDs></CarrierParty>\n"
-    "        <DocumentReference type=\"Shipment\"><DocumentID><ID>${DELIVERY_NOTE}</ID></DocumentID></DocumentReference>\n"
+    "        <DocumentReference "
+    "type=\"Shipment\"><DocumentID><ID>${DELIVERY_NOTE}</ID></DocumentID></DocumentReference>\n"
     "        <ActualShipDateTime>${DATE}</ActualShipDateTime>\n"
     "      </AdvanceShipNoticeHeader>\n"
     "      <AdvanceShipNoticeItem>\n"
@@ -129,9 +132,11 @@ static const char advance_ship_notice_tmpl[] =
 
 /* The placeholders a template may use. */
 static const char *const placeholders[] = {
-    "LOGICAL_ID", "CREATION_TIME", "BODID", "TENANT_ID", "ACCOUNTING_ENTITY", "LOCATION", "ACTION_CODE",
-    "DOCUMENT_ID", "SUPPLIER", "WAREHOUSE", "DELIVERY_NOTE", "CARRIER", "DATE", "ITEM", "PUNO",
-    "PNLI", "PNLS", "UNIT", "QTY", "NOUN", "VERB",
+    "LOGICAL_ID",    "CREATION_TIME", "BODID",       "TENANT_ID", "ACCOUNTING_ENTITY",
+    "LOCATION",      "ACTION_CODE",   "DOCUMENT_ID", "SUPPLIER",  "WAREHOUSE",
+    "DELIVERY_NOTE", "CARRIER",       "DATE",        "ITEM",      "PUNO",
+    "PNLI",          "PNLS",          "UNIT",        "QTY",       "NOUN",
+    "VERB",
 };
 #define NPH (sizeof placeholders / sizeof placeholders[0])
 
@@ -270,8 +275,8 @@ mlc_err mlc_bod_new(const char *document, const char *template_path, mlc_bod **o
         snprintf(want, sizeof want, "%s%s", b->verb, b->noun);
         if (xmlStrcmp(root->name, BAD_CAST want) || !root->ns || xmlStrcmp(root->ns->href, BAD_CAST MLC_BOD_NS)) {
             mlc_err rc = mlc_error_set(err, MLC_ERR_CONFIG,
-                                       "BOD template %s:%ld: the root element must be <%s xmlns=\"%s\"> for %s",
-                                       name, xmlGetLineNo(root), want, MLC_BOD_NS, document);
+                                       "BOD template %s:%ld: the root element must be <%s xmlns=\"%s\"> for %s", name,
+                                       xmlGetLineNo(root), want, MLC_BOD_NS, document);
             mlc_bod_free(b);
             return rc;
         }
@@ -279,8 +284,7 @@ mlc_err mlc_bod_new(const char *document, const char *template_path, mlc_bod **o
     char bad[64];
     long line = 0;
     if (check_placeholders(root, bad, sizeof bad, &line)) {
-        mlc_err rc = mlc_error_set(err, MLC_ERR_CONFIG, "BOD template %s:%ld: unknown placeholder %s", name, line,
-                                   bad);
+        mlc_err rc = mlc_error_set(err, MLC_ERR_CONFIG, "BOD template %s:%ld: unknown placeholder %s", name, line, bad);
         mlc_bod_free(b);
         return rc;
     }
@@ -297,8 +301,7 @@ char *mlc_bod_bodid(const char *tenant, const char *ae, const char *location, co
 {
     char *s = NULL;
     if (asprintf(&s, "infor-nid:%s:%s:%s:%s:%s?%s&verb=%s", tenant ? tenant : "", ae ? ae : "",
-                 location ? location : "", document_id ? document_id : "", revision ? revision : "", noun,
-                 verb) < 0)
+                 location ? location : "", document_id ? document_id : "", revision ? revision : "", noun, verb) < 0)
         return NULL;
     return s;
 }
@@ -363,7 +366,7 @@ static int fill_text(xmlNodePtr t, subst *s)
             fail = buf_add(&out, &len, &cap, c, strlen(c));
             break;
         }
-        const char *e = strchr(p, '}');   /* present: checked at load */
+        const char *e = strchr(p, '}'); /* present: checked at load */
         int i = placeholder_index(p + 2, (size_t)(e - p - 2));
         const char *v = i >= 0 && s->val[i] ? s->val[i] : "";
         if (i >= 0 && !s->val[i] && p == start && e[1] == '\0')
@@ -424,7 +427,7 @@ static void prune(subst *s)
         }
         xmlNodePtr n = s->marks[i].node, p = n->parent;
         if (!n->parent)
-            continue;   /* already unlinked through another mark */
+            continue; /* already unlinked through another mark */
         xmlUnlinkNode(n);
         gone[ngone++] = n;
         while (p && p->type == XML_ELEMENT_NODE && p->parent && p->parent->type == XML_ELEMENT_NODE &&
@@ -472,19 +475,30 @@ mlc_err mlc_bod_build(const mlc_bod *b, const mlc_bod_fields *f, char **xml, siz
         const char *name, *v;
         int required;
     } in[] = {
-        {"logical_id", f->logical_id, 1}, {"tenant_id", f->tenant_id, 1},
-        {"accounting_entity", f->accounting_entity, 1}, {"location", f->location, 1},
-        {"document_id", f->document_id, 1}, {"revision", f->revision, 0},
-        {"creation_time", f->creation_time, 0}, {"puno", f->puno, 1}, {"item", f->item, 1},
-        {"unit", f->unit, 0}, {"warehouse", f->warehouse, 1}, {"supplier", f->supplier, 0},
-        {"delivery_note", f->delivery_note, 0}, {"carrier", f->carrier, 0}, {"date", f->date, 0},
+        {"logical_id", f->logical_id, 1},
+        {"tenant_id", f->tenant_id, 1},
+        {"accounting_entity", f->accounting_entity, 1},
+        {"location", f->location, 1},
+        {"document_id", f->document_id, 1},
+        {"revision", f->revision, 0},
+        {"creation_time", f->creation_time, 0},
+        {"puno", f->puno, 1},
+        {"item", f->item, 1},
+        {"unit", f->unit, 0},
+        {"warehouse", f->warehouse, 1},
+        {"supplier", f->supplier, 0},
+        {"delivery_note", f->delivery_note, 0},
+        {"carrier", f->carrier, 0},
+        {"date", f->date, 0},
     };
     for (size_t i = 0; i < sizeof in / sizeof in[0]; i++) {
         if (in[i].required && (!in[i].v || !*in[i].v))
             return mlc_error_set(err, MLC_ERR_INPUT, "BOD %s: %s is missing", b->name, in[i].name);
         if (in[i].v && !xml_text_ok(in[i].v))
-            return mlc_error_set(err, MLC_ERR_INPUT, "BOD %s: %s holds bytes XML cannot carry (invalid UTF-8 "
-                                                     "or a control character)", b->name, in[i].name);
+            return mlc_error_set(err, MLC_ERR_INPUT,
+                                 "BOD %s: %s holds bytes XML cannot carry (invalid UTF-8 "
+                                 "or a control character)",
+                                 b->name, in[i].name);
     }
     if (!(f->qty > 0))
         return mlc_error_set(err, MLC_ERR_INPUT, "BOD %s: qty must be > 0", b->name);
@@ -493,17 +507,34 @@ mlc_err mlc_bod_build(const mlc_bod *b, const mlc_bod_fields *f, char **xml, siz
     num(qty, sizeof qty, f->qty);
     snprintf(pnli, sizeof pnli, "%ld", f->pnli);
     snprintf(pnls, sizeof pnls, "%ld", f->pnls);
-    char *bodid = mlc_bod_bodid(f->tenant_id, f->accounting_entity, f->location, f->document_id, f->revision,
-                                b->noun, b->verb);
+    char *bodid =
+        mlc_bod_bodid(f->tenant_id, f->accounting_entity, f->location, f->document_id, f->revision, b->noun, b->verb);
     if (!bodid)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     subst s = {.rc = MLC_OK, .err = err};
     const char *vals[NPH] = {
-        f->logical_id, f->creation_time ? f->creation_time : now, bodid, f->tenant_id, f->accounting_entity,
+        f->logical_id,
+        f->creation_time ? f->creation_time : now,
+        bodid,
+        f->tenant_id,
+        f->accounting_entity,
         f->location,
         /* [DOC] Process: Add/Change; [INF] Sync: Replace */
-        !strcmp(b->verb, "Sync") ? "Replace" : "Add", f->document_id, f->supplier, f->warehouse,
-        f->delivery_note, f->carrier, f->date, f->item, f->puno, pnli, pnls, f->unit, qty, b->noun, b->verb,
+        !strcmp(b->verb, "Sync") ? "Replace" : "Add",
+        f->document_id,
+        f->supplier,
+        f->warehouse,
+        f->delivery_note,
+        f->carrier,
+        f->date,
+        f->item,
+        f->puno,
+        pnli,
+        pnls,
+        f->unit,
+        qty,
+        b->noun,
+        b->verb,
     };
     memcpy(s.val, vals, sizeof vals);
     xmlDocPtr doc = xmlCopyDoc(b->tmpl, 1);

@@ -47,7 +47,7 @@ typedef struct mlc_bod_fields {
     const char *supplier;          /* M3 supplier */
     const char *delivery_note;     /* the tracking number */
     const char *carrier;
-    const char *date;              /* delivery/ship date-time, ISO 8601 */
+    const char *date; /* delivery/ship date-time, ISO 8601 */
 } mlc_bod_fields;
 
 /* document: "Verb.Noun", e.g. "Process.ReceiveDelivery".  template_path: an XML

@@ -25,13 +25,13 @@ struct mlc_ims {
     mlc_ionapi *ion;
     mlc_log *log;
     char *from, *to;
-    char *base;   /* {iu}/{ti}/IONSERVICES/api/ion/messaging/service/ */
+    char *base; /* {iu}/{ti}/IONSERVICES/api/ion/messaging/service/ */
     mlc_ionapi *own_ion;
     mlc_http *own_http;
 };
 
-mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, const char *to_logical_id,
-                    mlc_log *log, mlc_ims **out, mlc_error *err)
+mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, const char *to_logical_id, mlc_log *log,
+                    mlc_ims **out, mlc_error *err)
 {
     *out = NULL;
     /* [DOC] lid://[provider].[productcode]..., lowercase a-z 0-9 . _ -, <= 250 */
@@ -43,8 +43,7 @@ mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, con
     for (const char *p = logical_id + 6; *p; p++)
         if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '.' || *p == '_' || *p == '-'))
             return mlc_error_set(err, MLC_ERR_CONFIG,
-                                 "bod.logical_id '%s': only a-z, 0-9, '.', '_' and '-' after lid://",
-                                 logical_id);
+                                 "bod.logical_id '%s': only a-z, 0-9, '.', '_' and '-' after lid://", logical_id);
     mlc_ims *m = calloc(1, sizeof *m);
     if (!m)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -184,8 +183,7 @@ static mlc_err map_status(const mlc_http_response *resp, const char *what, mlc_e
                              "point, or fromLogicalId does not match it%s%s",
                              what, st, *why ? ": " : "", why);
     if (st == 400)
-        return mlc_error_set(err, MLC_ERR_REMOTE, "IMS %s: HTTP 400: message refused%s%s", what,
-                             *why ? ": " : "", why);
+        return mlc_error_set(err, MLC_ERR_REMOTE, "IMS %s: HTTP 400: message refused%s%s", what, *why ? ": " : "", why);
     return mlc_error_set(err, MLC_ERR_REMOTE, "IMS %s: HTTP %ld%s%s", what, st, *why ? ": " : "", why);
 }
 
@@ -298,7 +296,7 @@ char *mlc_ims_parameter_request(const mlc_ims *m, const mlc_ims_message *msg)
     cJSON_AddStringToObject(o, "messageId", msg->message_id);
     cJSON_AddStringToObject(o, "fromLogicalId", m->from);
     cJSON_AddStringToObject(o, "toLogicalId", m->to);
-    cJSON_AddStringToObject(o, "encoding", "NONE");   /* [INF] enum not public; public clients send NONE */
+    cJSON_AddStringToObject(o, "encoding", "NONE"); /* [INF] enum not public; public clients send NONE */
     cJSON_AddStringToObject(o, "characterSet", "UTF-8");
     if (msg->accounting_entity)
         cJSON_AddStringToObject(o, "accountingEntity", msg->accounting_entity);
@@ -318,8 +316,8 @@ mlc_err mlc_ims_send(mlc_ims *m, const mlc_ims_message *msg, long *status, mlc_e
         return mlc_error_set(err, MLC_ERR_INPUT, "IMS send: document name, message id and payload are required");
     if (msg->len > MLC_IMS_MAX_MESSAGE)
         return mlc_error_set(err, MLC_ERR_INPUT,
-                             "IMS send: message %s is %zu bytes, over ION's %u-byte limit; not sent",
-                             msg->message_id, msg->len, MLC_IMS_MAX_MESSAGE);
+                             "IMS send: message %s is %zu bytes, over ION's %u-byte limit; not sent", msg->message_id,
+                             msg->len, MLC_IMS_MAX_MESSAGE);
     /* [DOC] length limits: Document Id <= 100, Accounting Entity and Location <= 22 */
     if ((msg->document_id && strlen(msg->document_id) > 100) ||
         (msg->accounting_entity && strlen(msg->accounting_entity) > 22) ||
@@ -344,8 +342,7 @@ mlc_err mlc_ims_send(mlc_ims *m, const mlc_ims_message *msg, long *status, mlc_e
     if (rc == MLC_OK || resp.status)
         rc = map_status(&resp, "multipartMessage", err);
     if (rc == MLC_OK && m->log)
-        mlc_log_debug(m->log, "IMS: %s %s queued in ION (HTTP %ld)", msg->document_name, msg->message_id,
-                      resp.status);
+        mlc_log_debug(m->log, "IMS: %s %s queued in ION (HTTP %ld)", msg->document_name, msg->message_id, resp.status);
     mlc_http_response_free(&resp);
     free(params);
     free(url);

@@ -37,16 +37,15 @@ typedef struct mlc_ims mlc_ims;
 
 /* logical_id: the connection point's "lid://..." (fromLogicalId);
  * to_logical_id: NULL = "lid://default". */
-mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, const char *to_logical_id,
-                    mlc_log *log, mlc_ims **out, mlc_error *err);
+mlc_err mlc_ims_new(mlc_http *http, mlc_ionapi *ion, const char *logical_id, const char *to_logical_id, mlc_log *log,
+                    mlc_ims **out, mlc_error *err);
 void mlc_ims_free(mlc_ims *ims);
 
 /* The profile's sender (receipts.transport: bod): bod.logical_id and
  * bod.to_logical_id; the credentials of mlc_ionapi_resolve_bod() when the profile
  * has them (own token and connection, owned by the ims), else m3's. */
 struct mlc_m3;
-mlc_err mlc_ims_for_profile(const mlc_config *cfg, struct mlc_m3 *m3, mlc_log *log, mlc_ims **out,
-                            mlc_error *err);
+mlc_err mlc_ims_for_profile(const mlc_config *cfg, struct mlc_m3 *m3, mlc_log *log, mlc_ims **out, mlc_error *err);
 /* The credentials in use (tenant for TenantID). */
 mlc_ionapi *mlc_ims_ionapi(mlc_ims *ims);
 

@@ -128,7 +128,8 @@ static int h_accepted(sim_req *rq, sim_resp *rs)
         return 0;
     }
     cJSON *out = cJSON_CreateArray(), *d;
-    cJSON_ArrayForEach(d, cJSON_GetObjectItem(cp, "accepted")) {
+    cJSON_ArrayForEach(d, cJSON_GetObjectItem(cp, "accepted"))
+    {
         cJSON *o = cJSON_CreateObject();
         jset_str(o, "documentName", cJSON_IsString(d) ? d->valuestring : "");
         cJSON_AddItemToArray(out, o);
@@ -185,8 +186,8 @@ typedef struct bod_facts {
 
 static void facts_free(bod_facts *f)
 {
-    char **all[] = {&f->verb, &f->noun, &f->bodid, &f->logical_id, &f->tenant, &f->ae, &f->loc, &f->action,
-                    &f->docid, &f->puno, &f->pnli, &f->pnls, &f->item, &f->qty, &f->whlo, &f->sudo};
+    char **all[] = {&f->verb,  &f->noun, &f->bodid, &f->logical_id, &f->tenant, &f->ae,  &f->loc,  &f->action,
+                    &f->docid, &f->puno, &f->pnli,  &f->pnls,       &f->item,   &f->qty, &f->whlo, &f->sudo};
     for (size_t i = 0; i < sizeof all / sizeof all[0]; i++) {
         free(*all[i]);
         *all[i] = NULL;
@@ -198,8 +199,8 @@ static int bod_check(const char *xml, size_t len, const char *doc_name, const ch
                      size_t wn)
 {
     memset(f, 0, sizeof *f);
-    xmlDocPtr d = xmlReadMemory(xml, (int)len, "MessagePayload", NULL,
-                                XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
+    xmlDocPtr d =
+        xmlReadMemory(xml, (int)len, "MessagePayload", NULL, XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
     if (!d) {
         const xmlError *e = xmlGetLastError();
         snprintf(why, wn, "MessagePayload is not well-formed XML (line %d: %s)", e ? e->line : 0,
@@ -217,8 +218,7 @@ static int bod_check(const char *xml, size_t len, const char *doc_name, const ch
     }
     if (!dot || !root || !root->ns || strcmp((const char *)root->ns->href, BOD_NS) ||
         strcmp((const char *)root->name, want)) {
-        snprintf(why, wn, "the root element must be <%s xmlns=\"%s\"> for documentName %s", want, BOD_NS,
-                 doc_name);
+        snprintf(why, wn, "the root element must be <%s xmlns=\"%s\"> for documentName %s", want, BOD_NS, doc_name);
         goto out;
     }
     f->verb = strndup(doc_name, (size_t)(dot - doc_name));
@@ -258,12 +258,18 @@ static int bod_check(const char *xml, size_t len, const char *doc_name, const ch
     struct {
         const char *name, *v;
     } req[] = {
-        {"ApplicationArea/Sender/LogicalID", f->logical_id}, {"ApplicationArea/BODID", f->bodid},
-        {"ApplicationArea/CreationDateTime", created}, {"DataArea/Verb/TenantID", f->tenant},
-        {"DataArea/Verb/AccountingEntityID", f->ae}, {"DataArea/Verb/LocationID", f->loc},
+        {"ApplicationArea/Sender/LogicalID", f->logical_id},
+        {"ApplicationArea/BODID", f->bodid},
+        {"ApplicationArea/CreationDateTime", created},
+        {"DataArea/Verb/TenantID", f->tenant},
+        {"DataArea/Verb/AccountingEntityID", f->ae},
+        {"DataArea/Verb/LocationID", f->loc},
         {"DataArea/Verb/ActionCriteria/ActionExpression/@actionCode", f->action},
-        {"Header/DocumentID/ID", f->docid}, {"PurchaseOrderReference/DocumentID/ID", f->puno},
-        {"PurchaseOrderReference/LineNumber", f->pnli}, {"ItemID/ID", f->item}, {"Quantity", f->qty},
+        {"Header/DocumentID/ID", f->docid},
+        {"PurchaseOrderReference/DocumentID/ID", f->puno},
+        {"PurchaseOrderReference/LineNumber", f->pnli},
+        {"ItemID/ID", f->item},
+        {"Quantity", f->qty},
     };
     for (size_t i = 0; i < sizeof req / sizeof req[0]; i++)
         if (!req[i].v || !req[i].v[0]) {
@@ -337,12 +343,11 @@ static int h_send(sim_req *rq, sim_resp *rs)
     } else {
         int ok = 0;
         cJSON *d;
-        cJSON_ArrayForEach(d, cJSON_GetObjectItem(cp, "accepted")) ok |= cJSON_IsString(d) &&
-                                                                       !strcmp(d->valuestring, docname);
+        cJSON_ArrayForEach(d, cJSON_GetObjectItem(cp, "accepted")) ok |=
+            cJSON_IsString(d) && !strcmp(d->valuestring, docname);
         if (!ok) {
             status = 412;
-            snprintf(why, sizeof why, "document %s is not on the Documents tab of connection point %s", docname,
-                     from);
+            snprintf(why, sizeof why, "document %s is not on the Documents tab of connection point %s", docname, from);
         } else if (to && strcmp(to, "lid://default") && !cp_find(to)) {
             snprintf(why, sizeof why, "toLogicalId %s is unknown (Sync/Process use lid://default)", to);
         } else if (bod_check(p.payload.s ? p.payload.s : "", p.payload.n, docname, from, &f, why, sizeof why) == 0) {
@@ -494,7 +499,8 @@ int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
     if (jstr(req, "reject_reason"))
         jset_str(s, "reject_reason", jstr(req, "reject_reason"));
     cJSON *cps = cJSON_GetObjectItem(req, "connection_points"), *cp;
-    cJSON_ArrayForEach(cp, cps) {
+    cJSON_ArrayForEach(cp, cps)
+    {
         if (!cJSON_IsObject(cp) || strncmp(cp->string, "lid://", 6)) {
             snprintf(err, errlen, "connection_points: keys are lid://..., values objects");
             return -1;

@@ -108,8 +108,7 @@ START_TEST(verb_is_configurable_and_asn_builds)
     char *x = NULL;
     size_t n = 0;
     ck_assert(mlc_bod_build(b, &f, &x, &n, &e) == MLC_OK);
-    expect(x, n, "/b:SyncReceiveDelivery/b:DataArea/b:Sync/b:ActionCriteria/b:ActionExpression/@actionCode",
-           "Replace");
+    expect(x, n, "/b:SyncReceiveDelivery/b:DataArea/b:Sync/b:ActionCriteria/b:ActionExpression/@actionCode", "Replace");
     expect(x, n, "//b:BODID", "infor-nid:TENANT_TST:100_AAA:WH1:MLC-R-42:?ReceiveDelivery&verb=Sync");
     free(x);
     mlc_bod_free(b);
@@ -134,7 +133,7 @@ START_TEST(hostile_text_stays_text)
     mlc_bod_fields f = fields();
     const char *evil = "</ID><Evil a=\"1\"/>&amp;&lt;]]>${PUNO}\"'";
     f.delivery_note = evil;
-    f.supplier = "S\xc3\xa9";   /* UTF-8 e-acute */
+    f.supplier = "S\xc3\xa9"; /* UTF-8 e-acute */
     f.unit = "\"><x y='";
     char *x = NULL;
     size_t n = 0;

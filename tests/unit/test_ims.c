@@ -55,10 +55,14 @@ START_TEST(parameter_request_fields)
     char *p = mlc_ims_parameter_request(m, &msg);
     cJSON *j = cJSON_Parse(p);
     ck_assert_ptr_nonnull(j);
-    const char *want[][2] = {{"documentName", "Process.ReceiveDelivery"}, {"messageId", "mlc-rcv-1"},
-                             {"fromLogicalId", "lid://infor.ims.mlc"},     {"toLogicalId", "lid://default"},
-                             {"encoding", "NONE"},                         {"characterSet", "UTF-8"},
-                             {"accountingEntity", "100_AAA"},              {"location", "WH1"},
+    const char *want[][2] = {{"documentName", "Process.ReceiveDelivery"},
+                             {"messageId", "mlc-rcv-1"},
+                             {"fromLogicalId", "lid://infor.ims.mlc"},
+                             {"toLogicalId", "lid://default"},
+                             {"encoding", "NONE"},
+                             {"characterSet", "UTF-8"},
+                             {"accountingEntity", "100_AAA"},
+                             {"location", "WH1"},
                              {"documentId", "MLC-rcv-1"}};
     for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, want[i][0]);
