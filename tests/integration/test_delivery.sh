@@ -55,7 +55,7 @@ check "and says why" grep -q "deliver needs ShipStation V2" "$SIM_DIR/v1.err"
 sed -i 's/post_at: deliver/post_at: arrive/' "$MLC_CONFIG"
 echo '{"kind":"shipment","shipment_id":"x-1","po":"1","items":[]}' | "$MLC" post-receipts >/dev/null 2>"$SIM_DIR/pa.err"; rc=$?
 check_eq "post_at other than ship or deliver: exit 78" 78 "$rc"
-check "and says which values" grep -q "receipts.post_at must be ship or deliver, not 'arrive'" "$SIM_DIR/pa.err"
+check "and says which values, where (file:line:col)" grep -q "mlc.yaml:[0-9]*:[0-9]*: 'profiles.sim.receipts.post_at' must be one of ship|deliver, not 'arrive'" "$SIM_DIR/pa.err"
 # the two man pages agree: both document deliver
 check "mlc-post-receipts(1) documents post_at: deliver" grep -q '^(wait for the delivery; ShipStation V2 only' man/mlc-post-receipts.1
 check "mlc.yaml(5) documents post_at: deliver" grep -q 'fBdeliver\\fR waits for' man/mlc.yaml.5
