@@ -123,6 +123,8 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
     /* the columns read_heads and read_lines read: M3 sends only these (lib/m3) */
     mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.po_head"), "PUNO,ORTY,WHLO,SUNO");
     mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.po_line"), "RVQA,ORQA");
+    if (!strcmp(mlc_config_str(cfg, "receipts.transport"), "bod")) /* the BOD names item and unit */
+        mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.po_line"), "ITNO,PUUN");
     r->max_attempts = (int)mlc_config_int(cfg, "receipts.max_attempts");
     r->bulk = (size_t)mlc_config_int(cfg, "cloudsuite.bulk_size");
     r->bulk_read = (size_t)mlc_config_int(cfg, "cloudsuite.bulk_read_size");

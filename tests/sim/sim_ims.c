@@ -376,6 +376,7 @@ static int h_send(sim_req *rq, sim_resp *rs)
         jset_str(m, "WHLO", f.whlo ? f.whlo : "");
         jset_str(m, "SUDO", f.sudo ? f.sudo : "");
         jset_str(m, "noun", f.noun);
+        jset_str(m, "accountingEntity", f.ae);
         cJSON_AddItemToArray(jarr(ims(), "messages"), m);
         cJSON *j = cJSON_CreateObject();
         jset_str(j, "status", "Accepted");
@@ -412,7 +413,12 @@ static void apply(cJSON *m)
         return;
     }
     int asn = !strcmp(jstrs(m, "noun"), "AdvanceShipNotice");
-    m3_ctx c = {.pgm = "PPS001MI", .trn = asn ? "AdviseLine" : "Receipt", .records = cJSON_CreateArray()};
+    /* [INF] the company is the number before "_" in the AccountingEntityID (CONO_DIVI) */
+    long cono = strtol(jstrs(m, "accountingEntity"), NULL, 10);
+    m3_ctx c = {.pgm = "PPS001MI",
+                .trn = asn ? "AdviseLine" : "Receipt",
+                .records = cJSON_CreateArray(),
+                .cono = cono > 0 ? cono : (long)jnum(m3_state(), "cono", 100)};
     c.in = cJSON_CreateObject();
     char b[64], d[12];
     jset_str(c.in, "PUNO", jstrs(m, "PUNO"));
