@@ -87,7 +87,7 @@ admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"commit_drop",
 check_eq "after commit-then-drop every PO is reported created" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib6.jsonl" | wc -l)"
 check_eq "exactly one shipment per PO after commit-then-drop" "$mapped" "$(live)"
 
-# kill -9 at random points, 20 runs, while creates commit 1-3 s later (after the kill
+# kill -9 at random points, KILL_RUNS (50) runs, while creates commit 1-3 s later (after the kill
 # or the client's 1 s timeout); a create is settled 4 s after it started (deadline
 # 1 s + margin 3 s: past every commit), never looked up or sent again before
 sim_stop; rm -rf "$SIM_DIR"
@@ -100,8 +100,9 @@ admin POST faults '{"seed":3,"rules":[
   {"match":"POST /v2/shipments","kind":"latency","probability":0.3,"ms":3000,"commit":"after"},
   {"match":"POST /v2/shipments","kind":"latency","probability":0.4,"ms":1000,"commit":"after"},
   {"match":"POST /v2/shipments","kind":"commit_drop","probability":0.1}]}' >/dev/null
+KILL_RUNS=50
 n=0
-while [ $n -lt 20 ]; do
+while [ $n -lt $KILL_RUNS ]; do
   cat "$SIM_DIR"/part.* | "$MLC" push-shipments --batch 10 >/dev/null 2>&1 &
   pid=$!
   sleep "0.$(awk -v s=$n 'BEGIN{srand(s); printf "%02d", int(rand()*90)+5}')"
@@ -116,15 +117,15 @@ while [ $i -lt 30 ]; do
   sleep 0.5; i=$((i + 1))
 done
 dupes=$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .items[0].external_order_id] | group_by(.) | map(select(length > 1)) | length')
-check_eq "after 20 kill -9 with slow creates: every PO settled" 0 "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ibk.jsonl" | wc -l)"
-check_eq "after 20 kill -9 with slow creates: one live shipment per PO" "$mapped" "$(live)"
-check_eq "after 20 kill -9 with slow creates: no PO twice" 0 "$dupes"
-check_eq "after 20 kill -9 with slow creates: every link has its id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
+check_eq "after $KILL_RUNS kill -9 with slow creates: every PO settled" 0 "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ibk.jsonl" | wc -l)"
+check_eq "after $KILL_RUNS kill -9 with slow creates: one live shipment per PO" "$mapped" "$(live)"
+check_eq "after $KILL_RUNS kill -9 with slow creates: no PO twice" 0 "$dupes"
+check_eq "after $KILL_RUNS kill -9 with slow creates: every link has its id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
 # a second create of a key (which only ShipStation's uniqueness check would stop) was never
 # sent: the sim refused no create (its recorded answers)
-check_eq "after 20 kill -9 with slow creates: no key created twice (none refused as existing)" 0 \
+check_eq "after $KILL_RUNS kill -9 with slow creates: no key created twice (none refused as existing)" 0 \
   "$(jq -c 'select(.method == "POST" and .path == "/v2/shipments") | .response.shipments[]? | .errors[]? | select(tostring | test("already exists"))' "$SIM_DIR/sim.traffic.jsonl" | wc -l)"
-echo "# kill -9 with slow creates: 20 runs, $mapped POs, $(live) live shipments, $dupes POs twice"
+echo "# kill -9 with slow creates: $KILL_RUNS runs, $mapped POs, $(live) live shipments, $dupes POs twice"
 
 # V1: createorders upserts by orderKey, at most 100 a call
 sim_stop; rm -rf "$SIM_DIR"
