@@ -502,10 +502,20 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
     char *json = cJSON_PrintUnformatted(s);
     const char *sid = jstr(s, "shipment_id"), *otype = jstr(s, "order_type");
     mlc_store_receipt *fresh = calloc(n ? n : 1, sizeof *fresh);
+    /* the rows kept in fresh outlive one iteration (dispatch advice after the loop), so
+     * their keys do too */
+    char (*keys)[160] = calloc(n ? n : 1, sizeof *keys);
     size_t nfresh = 0;
+    if (!fresh || !keys) {
+        free(fresh);
+        free(keys);
+        free(json);
+        free(lines);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
     for (size_t i = 0; i < n && !rc; i++) {
-        char key[160];
-        snprintf(key, sizeof key, "%s/%s/%d/%d", sid, lines[i].po, lines[i].line, lines[i].sub);
+        char *key = keys[i];
+        snprintf(key, sizeof keys[i], "%s/%s/%d/%d", sid, lines[i].po, lines[i].line, lines[i].sub);
         mlc_store_receipt row = {
             .idem_key = key,
             .shipment_id = (char *)sid,
@@ -528,14 +538,12 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
             set_state(r, &row, MLC_RECEIPT_PENDING, 0, WAIT_FOR_DELIVERY, "waiting for delivery");
             audit(r, row.id, "waiting_for_delivery", "{\"shipment\":%s}", json ? json : "null");
             report(r, cb, ud, row.id, "pending");
-            if (fresh)
-                fresh[nfresh++] = row;
+            fresh[nfresh++] = row;
         } else if (!created && r->at_delivery && delivered && release_delivered(r, row.id)) {
             /* due now: post_due reports what becomes of it */
         } else if (created) {
             r->stats.accepted++;
-            if (fresh)
-                fresh[nfresh++] = row; /* borrowed fields live until the loop ends */
+            fresh[nfresh++] = row; /* borrowed fields live until the function returns */
             char src[96];
             audit(r, row.id, "accepted", "{\"source\":%s,\"shipment\":%s}",
                   jesc(jstr(s, "source") ? jstr(s, "source") : "stdin", src, sizeof src), json ? json : "null");
@@ -547,11 +555,12 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
             report(r, cb, ud, row.id, "duplicate");
         }
     }
-    if (!rc && fresh && r->ims)
+    if (!rc && r->ims)
         bod_advise(r, fresh, nfresh);
-    else if (!rc && fresh)
+    else if (!rc)
         advise(r, fresh, nfresh);
     free(fresh);
+    free(keys);
     free(json);
     free(lines);
     return rc;
