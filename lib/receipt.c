@@ -1622,11 +1622,14 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
  *    every re-send.
  *  - write-ahead: before a send the message is marked in doubt with its time;
  *    a 2xx clears that and the row becomes `sent` (queued in ION, NOT posted).
- *  - settle (every post run): the PO lines of `sent` rows are read (the same
- *    PPS200MI/GetLine reads the REST route reconciles with); RVQA grown by the
- *    quantity -> `posted`; unchanged -> wait; after bod.visible_within ->
- *    `needs_review` with the messageId (look it up in ION OneView); any other
- *    change -> `needs_review`.
+ *  - settle (every post run): the same PO-line reads the REST route settles
+ *    in-doubt calls with (settle_rows): first the receipt's own trace (its
+ *    delivery note and quantity among the line's receipt transactions,
+ *    read_trace/in_m3); only a row without one (no tracking number, or no
+ *    trace readable) goes by its line's RVQA (PPS200MI/GetLine), and the audit
+ *    says which rule decided (settled_by). Shown -> `posted`; not shown ->
+ *    wait; after bod.visible_within -> `needs_review` with the messageId (look
+ *    it up in ION OneView); RVQA moved by another amount -> `needs_review`.
  *  - no answer to a send (timeout, reset, 500/502/504) or a crash during it:
  *    the row is `sent` and in doubt; it is never re-sent blindly: only when M3
  *    still does not show it after bod.resend_grace, with the same messageId.
@@ -1840,7 +1843,13 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         mlc_store_receipts_free(rows, n);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    rc = load_heads(r, rows, n, err);
+    /* the REST route's settlement reads: the receipt's trace first, RVQA without
+     * one. The lines are read for every row all the same: a re-send needs the
+     * item and unit, and a failed reading of either leaves every row `sent`. */
+    trace_set ts;
+    rc = read_trace(r, rows, n, &ts, err);
+    if (!rc)
+        rc = load_heads(r, rows, n, err);
     if (!rc)
         rc = read_lines(r, rows, n, ls, err);
     mlc_error cfg_err = {0};
@@ -1848,7 +1857,7 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         mlc_store_receipt *row = rows[i];
         mlc_store_bod *m = NULL;
         mlc_error e;
-        char esc[600], msg[400];
+        char esc[600], msg[400], by[700], sudo[SUDO_MAX + 1], dn[64];
         if (mlc_store_bod_get(r->st, row->id, &m, &e) != MLC_OK) {
             set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, "sent without a message record");
             r->stats.needs_review++;
@@ -1857,27 +1866,41 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         }
         int64_t age = now_s() - m->sent_at;
         double delta = ls[i].rvqa - row->rvqa_before;
-        if (ls[i].ok && qeq(delta, row->qty)) {
+        int matches = 0, verdict = in_m3(r, row, &ts, &matches);
+        row_sudo(row, sudo);
+        /* shown: 1 yes, 0 no, -1 cannot tell (RVQA moved by another amount, or unread) */
+        int shown;
+        if (verdict >= 0) {
+            shown = verdict;
+            snprintf(by, sizeof by,
+                     "\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,\"matches\":%d",
+                     r->trace_table, jesc(sudo, dn, sizeof dn), matches);
+        } else {
+            shown = !ls[i].ok ? 0 : qeq(delta, row->qty) ? 1 : qeq(delta, 0) ? 0 : -1;
+            snprintf(by, sizeof by, "\"settled_by\":\"rvqa\",\"why\":%s,\"rvqa_before\":%g,\"rvqa_now\":%g",
+                     jesc(*sudo ? ts.why : "the receipt has no delivery note (no tracking number)", esc, sizeof esc),
+                     row->rvqa_before, ls[i].rvqa);
+        }
+        if (shown == 1) {
             set_state(r, row, MLC_RECEIPT_POSTED, row->attempts, 0, NULL);
-            audit(r, row->id, "posted",
-                  "{\"transport\":\"bod\",\"message_id\":\"%s\",\"rvqa_before\":%g,\"rvqa_now\":%g,\"sends\":%d}",
-                  m->message_id, row->rvqa_before, ls[i].rvqa, m->sends);
+            audit(r, row->id, "posted", "{\"transport\":\"bod\",\"message_id\":\"%s\",%s,\"sends\":%d}",
+                  m->message_id, by, m->sends);
             r->stats.posted++;
             report(r, cb, ud, row->id, "posted");
-        } else if (ls[i].ok && !qeq(delta, 0)) {
+        } else if (shown < 0) {
             snprintf(msg, sizeof msg,
                      "received quantity moved from %g to %g, neither 0 nor %g after BOD %s: cannot tell whether "
                      "this receipt was applied",
                      row->rvqa_before, ls[i].rvqa, row->qty, m->message_id);
             set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
-            audit(r, row->id, "needs_review", "{\"message_id\":\"%s\",\"error\":%s}", m->message_id,
+            audit(r, row->id, "needs_review", "{\"message_id\":\"%s\",%s,\"error\":%s}", m->message_id, by,
                   jesc(msg, esc, sizeof esc));
             r->stats.needs_review++;
             report(r, cb, ud, row->id, "needs_review");
         } else if (m->in_doubt && age >= r->resend_grace && ls[i].ok && row->attempts < r->max_attempts) {
             /* M3 does not show it and the last send got no answer: same messageId again */
-            audit(r, row->id, "resend", "{\"message_id\":\"%s\",\"after_s\":%lld,\"rvqa_now\":%g}", m->message_id,
-                  (long long)age, ls[i].rvqa);
+            audit(r, row->id, "resend", "{\"message_id\":\"%s\",\"after_s\":%lld,%s}", m->message_id,
+                  (long long)age, by);
             report(r, cb, ud, row->id, bod_send_one(r, row, &ls[i], &cfg_err));
         } else if ((!m->in_doubt && age >= r->visible_within) || (m->in_doubt && row->attempts >= r->max_attempts)) {
             snprintf(msg, sizeof msg,
@@ -1885,7 +1908,7 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
                      "OneView; once fixed, `mlc replay --force` sends it again with the same messageId",
                      m->message_id, (long long)age, ls[i].ok ? "" : " (the PO line cannot be read)");
             set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
-            audit(r, row->id, "needs_review", "{\"message_id\":\"%s\",\"error\":%s}", m->message_id,
+            audit(r, row->id, "needs_review", "{\"message_id\":\"%s\",%s,\"error\":%s}", m->message_id, by,
                   jesc(msg, esc, sizeof esc));
             r->stats.needs_review++;
             report(r, cb, ud, row->id, "needs_review");
@@ -1894,6 +1917,7 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         }
         mlc_store_bod_free(m);
     }
+    trace_free(&ts);
     free(ls);
     mlc_store_receipts_free(rows, n);
     if (!rc && cfg_err.code) {

@@ -4,7 +4,9 @@
 # happy path (sent, then posted when M3 shows it); the sim's processor delivering
 # twice (M3 counts once); a rejected BOD ending in needs_review with its messageId
 # and replayed by an operator; advance ship notices in transit before the receipt;
-# the sim's envelope checks (malformed XML 400, 5 MB 413); 20% faults on IMS and
+# the sim's envelope checks (malformed XML 400, 5 MB 413); a timed-out send never
+# re-sent inside bod.resend_grace (posted when M3 shows it, else re-sent with the
+# same messageId); 20% faults on IMS and
 # 50 kill -9: nothing lost, nothing received twice.
 . tests/integration/lib.sh
 sim_start --fault-seed 3
@@ -159,6 +161,79 @@ check_eq "sim: over 5 MB is refused (413)" 413 "$st"
 st=$(curl -sS -o /dev/null -w '%{http_code}' \
   -F "ParameterRequest=@$SIM_DIR/p.json;type=application/json" -F "MessagePayload=@$SIM_DIR/thin.xml" "$IMS")
 check_eq "sim: no token, 401" 401 "$st"
+
+# ---- a send that timed out is never re-sent blindly ----
+# IMS answers after 2.5 s, mlc gives up at 1 s (cloudsuite.timeout) and IMS queues
+# the message all the same ("commit":"after"); M3 applies it 2 s later. Runs inside
+# bod.resend_grace (5 s) must send nothing; after it, M3 shows the receipt (its
+# delivery note on the line), so it is posted without a re-send. A second receipt
+# whose send never reached IMS ("timeout": dropped unqueued) is re-sent after the
+# grace, with the same messageId.
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 11
+GRACE=5 bod_config
+sim_config_under cloudsuite "timeout: 1"
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"delay_s":2}' >/dev/null
+shipments_from_pos 1 | head -n 2 | jq -c '.items = [.items[0]]' >"$SIM_DIR/two.jsonl"
+head -n 1 "$SIM_DIR/two.jsonl" >"$SIM_DIR/t1.jsonl"
+tail -n 1 "$SIM_DIR/two.jsonl" >"$SIM_DIR/t2.jsonl"
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
+before() { awk -v e="$(elapsed "$1")" -v l="$2" 'BEGIN { exit !(e < l) }'; }
+sends_of() { state "[.ims.messages[] | select(.messageId == \"$1\")] | length"; }
+admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"latency","next":1,"ms":2500,"commit":"after"}]}' >/dev/null
+t0=$(date +%s.%N)
+"$MLC" post-receipts <"$SIM_DIR/t1.jsonl" >"$SIM_DIR/to1.jsonl" 2>"$SIM_DIR/to1.err"
+check_eq "timeout: the send is in doubt, the receipt sent (not posted)" sent "$(jq -r .status "$SIM_DIR/to1.jsonl")"
+check_eq "timeout: audited as send_in_doubt" 1 "$(sqlite3 "$DB" "select count(*) from audit where event='send_in_doubt'")"
+mid1=$(sqlite3 "$DB" "select message_id from bod_message")
+runs=0 most=0
+while before "$t0" 3.8; do # sent_at has whole seconds: up to 4 s of age, inside the 5 s grace
+  "$MLC" post-receipts </dev/null >>"$SIM_DIR/to_runs.jsonl" 2>/dev/null
+  k=$(sends_of "$mid1"); [ "$k" -gt "$most" ] && most=$k
+  runs=$((runs + 1))
+  sleep 0.3
+done
+echo "# $runs runs inside the grace"
+check "timeout: several runs inside the grace" test "$runs" -ge 3
+check_eq "timeout: IMS queued the message after mlc gave up" 1 "$(sends_of "$mid1")"
+check_eq "timeout: no run inside the grace sent it again" 1 "$most"
+check_eq "timeout: and none re-sent in the ledger" "1|0" \
+  "$(sqlite3 "$DB" "select sends, (select count(*) from audit where event='resend') from bod_message")"
+check_eq "timeout: still sent inside the grace (M3 has not applied it yet)" sent \
+  "$(sqlite3 "$DB" "select state from receipt where id=1")"
+while before "$t0" 6.2; do sleep 0.2; done
+"$MLC" post-receipts </dev/null >"$SIM_DIR/to2.jsonl" 2>/dev/null
+check_eq "timeout: after the grace, shown in M3: posted" posted "$(sqlite3 "$DB" "select state from receipt where id=1")"
+check_eq "timeout: without a re-send" "1|1" "$(sends_of "$mid1")|$(sqlite3 "$DB" "select sends from bod_message")"
+check "timeout: settled by its delivery note in M3's receipt transactions" \
+  sh -c "\"$MLC\" audit 1 | grep -q '\"settled_by\":\"delivery_note\"'"
+check_eq "timeout: M3 received it once" 1 "$(received)"
+admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"timeout","next":1,"ms":1500}]}' >/dev/null
+t0=$(date +%s.%N)
+"$MLC" post-receipts <"$SIM_DIR/t2.jsonl" >"$SIM_DIR/to3.jsonl" 2>/dev/null
+id2=$(jq -r .receipt_id "$SIM_DIR/to3.jsonl")
+mid2=$(sqlite3 "$DB" "select message_id from bod_message where receipt_id=$id2")
+check_eq "lost send: in doubt" sent "$(jq -r .status "$SIM_DIR/to3.jsonl")"
+runs=0 most=0
+while before "$t0" 3.8; do
+  "$MLC" post-receipts </dev/null >/dev/null 2>&1
+  k=$(sends_of "$mid2"); [ "$k" -gt "$most" ] && most=$k
+  runs=$((runs + 1))
+  sleep 0.3
+done
+check_eq "lost send: nothing sent inside the grace (IMS never queued it)" "0|1" \
+  "$most|$(sqlite3 "$DB" "select sends from bod_message where receipt_id=$id2")"
+while before "$t0" 6.2; do sleep 0.2; done
+"$MLC" post-receipts </dev/null >"$SIM_DIR/to4.jsonl" 2>/dev/null
+check_eq "lost send: after the grace, not in M3: re-sent once, with the same messageId" "1|2|$mid2" \
+  "$(sends_of "$mid2")|$(sqlite3 "$DB" "select sends from bod_message where receipt_id=$id2")|$(sqlite3 "$DB" "select message_id from bod_message where receipt_id=$id2")"
+check "lost send: the re-send says M3 did not show it by the delivery note" \
+  sh -c "\"$MLC\" audit $id2 | grep 'resend' | grep -q '\"settled_by\":\"delivery_note\"'"
+drain 30
+check_eq "lost send: posted" posted "$(sqlite3 "$DB" "select state from receipt where id=$id2")"
+check_eq "timeouts: M3 received each receipt once" "2|1" "$(received)|$(exactly_once)"
+admin DELETE faults >/dev/null
 
 # ---- 20% faults on IMS and the reads, and 50 kill -9 ----
 sim_stop; rm -rf "$SIM_DIR"
