@@ -1883,8 +1883,8 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         }
         if (shown == 1) {
             set_state(r, row, MLC_RECEIPT_POSTED, row->attempts, 0, NULL);
-            audit(r, row->id, "posted", "{\"transport\":\"bod\",\"message_id\":\"%s\",%s,\"sends\":%d}",
-                  m->message_id, by, m->sends);
+            audit(r, row->id, "posted", "{\"transport\":\"bod\",\"message_id\":\"%s\",%s,\"sends\":%d}", m->message_id,
+                  by, m->sends);
             r->stats.posted++;
             report(r, cb, ud, row->id, "posted");
         } else if (shown < 0) {
@@ -1899,8 +1899,8 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
             report(r, cb, ud, row->id, "needs_review");
         } else if (m->in_doubt && age >= r->resend_grace && ls[i].ok && row->attempts < r->max_attempts) {
             /* M3 does not show it and the last send got no answer: same messageId again */
-            audit(r, row->id, "resend", "{\"message_id\":\"%s\",\"after_s\":%lld,%s}", m->message_id,
-                  (long long)age, by);
+            audit(r, row->id, "resend", "{\"message_id\":\"%s\",\"after_s\":%lld,%s}", m->message_id, (long long)age,
+                  by);
             report(r, cb, ud, row->id, bod_send_one(r, row, &ls[i], &cfg_err));
         } else if ((!m->in_doubt && age >= r->visible_within) || (m->in_doubt && row->attempts >= r->max_attempts)) {
             snprintf(msg, sizeof msg,
