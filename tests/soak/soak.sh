@@ -18,8 +18,8 @@ N=${1:-20}
 sim_start --fault-seed 99 --time-scale 60
 sim_config_add "    receipts: {base_ms: 1, cap_ms: 50, max_attempts: 1000}" "    retry: {base_ms: 5, cap_ms: 50}"
 sim_config_under shipstation "rate_window: 1"
-# stock of every warehouse is synced too (the receipts move M3's balances)
-sed -i 's/^        WH\([1-3]\):$/&\n          inventory_location_id: se-400\1/' "$MLC_CONFIG"
+# stock of every warehouse is synced too (the receipts move M3's balances): the sim's
+# ready profile maps each warehouse to its inventory location
 DB="$MLC_STATE_DIR/sim.db"
 
 rules=""
