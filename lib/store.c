@@ -5,18 +5,26 @@
 #include "store.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
+
+struct store_lock;
 
 struct mlc_store {
     sqlite3 *db;
     char path[PATH_MAX];
+    struct store_lock *locks; /* named locks held (section "named locks" below) */
 };
+
+static void release_locks(mlc_store *st);
 
 /* Migrations: append only; index i upgrades version i to i+1. */
 static const char *migrations[] = {
@@ -65,6 +73,9 @@ static const char *migrations[] = {
     "CREATE TABLE bod_message(receipt_id INTEGER PRIMARY KEY, message_id TEXT NOT NULL UNIQUE,"
     "  document_id TEXT NOT NULL, sent_at INTEGER NOT NULL DEFAULT 0, sends INTEGER NOT NULL DEFAULT 0,"
     "  in_doubt INTEGER NOT NULL DEFAULT 0);",
+    /* 7: small values shared by every process of the profile (issue 21): the rate
+     * budget and the token cache when the state is shared between hosts */
+    "CREATE TABLE shared(name TEXT PRIMARY KEY, value BLOB NOT NULL, updated_at TEXT NOT NULL);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -199,6 +210,7 @@ void mlc_store_close(mlc_store *st)
 {
     if (!st)
         return;
+    release_locks(st);
     sqlite3_close(st->db);
     free(st);
 }
@@ -1417,4 +1429,190 @@ void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n)
         free(e[i].detail);
     }
     free(e);
+}
+
+/* ================================================================ sharing ====
+ * Named locks and shared values (store.h, "sharing between processes"). SQLite
+ * side: a lock is an flock on a file beside the database; a shared value is a row
+ * of the shared table read and written in one IMMEDIATE transaction. The SQL is
+ * portable (? parameters, ON CONFLICT ... DO UPDATE) so another backend can run
+ * the same text. */
+
+int mlc_store_is_shared(mlc_store *st)
+{
+    (void)st;
+    return 0;
+}
+
+static int shared_name_ok(const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    if (n == 0 || n > 64)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+              c == '_' || c == ':' || c == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+/* ---- named locks ---- */
+
+struct store_lock {
+    struct store_lock *next;
+    int fd;
+    char name[65];
+};
+
+static struct store_lock **find_lock(mlc_store *st, const char *name)
+{
+    struct store_lock **p = &st->locks;
+    while (*p && strcmp((*p)->name, name) != 0)
+        p = &(*p)->next;
+    return p;
+}
+
+mlc_err mlc_store_lock(mlc_store *st, const char *name, int wait, int *got, mlc_error *err)
+{
+    char path[PATH_MAX + 80];
+    *got = 0;
+    if (!shared_name_ok(name))
+        return mlc_error_set(err, MLC_ERR_USAGE, "store lock: bad name \"%s\"", name ? name : "");
+    if (*find_lock(st, name))
+        return mlc_error_set(err, MLC_ERR_USAGE, "store lock %s: already held by this process", name);
+    struct store_lock *l = calloc(1, sizeof *l);
+    if (!l)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    snprintf(l->name, sizeof l->name, "%s", name);
+    snprintf(path, sizeof path, "%s.%s.lock", st->path, name);
+    l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (l->fd < 0) {
+        mlc_err rc = mlc_error_set(err, MLC_ERR_IO, "%s: %s", path, strerror(errno));
+        free(l);
+        return rc;
+    }
+    int r;
+    while ((r = flock(l->fd, wait ? LOCK_EX : LOCK_EX | LOCK_NB)) != 0 && errno == EINTR)
+        ;
+    if (r != 0) {
+        int e = errno;
+        close(l->fd);
+        free(l);
+        if (e == EWOULDBLOCK)
+            return MLC_OK;
+        return mlc_error_set(err, MLC_ERR_IO, "%s: lock: %s", path, strerror(e));
+    }
+    l->next = st->locks;
+    st->locks = l;
+    *got = 1;
+    return MLC_OK;
+}
+
+void mlc_store_unlock(mlc_store *st, const char *name)
+{
+    if (!st || !name)
+        return;
+    struct store_lock **p = find_lock(st, name);
+    struct store_lock *l = *p;
+    if (!l)
+        return;
+    *p = l->next;
+    close(l->fd); /* closing the only descriptor of the open file releases its flock */
+    free(l);
+}
+
+static void release_locks(mlc_store *st)
+{
+    while (st->locks)
+        mlc_store_unlock(st, st->locks->name);
+}
+
+/* ---- shared values ---- */
+
+/* Reads a value inside the current transaction (or outside one). */
+static mlc_err shared_read(mlc_store *st, const char *name, unsigned char **value, size_t *len, mlc_error *err)
+{
+    sqlite3_stmt *s;
+    *value = NULL;
+    *len = 0;
+    mlc_err rc = prep(st, "SELECT value FROM shared WHERE name=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, name);
+    int r = sqlite3_step(s);
+    if (r == SQLITE_ROW) {
+        const void *b = sqlite3_column_blob(s, 0);
+        int n = sqlite3_column_bytes(s, 0);
+        /* one byte more, so that an empty value is a non-NULL pointer */
+        *value = malloc((size_t)(n > 0 ? n : 0) + 1);
+        if (!*value)
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        else {
+            if (n > 0)
+                memcpy(*value, b, (size_t)n);
+            *len = (size_t)(n > 0 ? n : 0);
+        }
+    } else if (r != SQLITE_DONE)
+        rc = db_error(st, err, "read shared value");
+    sqlite3_finalize(s);
+    return rc;
+}
+
+mlc_err mlc_store_shared_get(mlc_store *st, const char *name, unsigned char **value, size_t *len, mlc_error *err)
+{
+    *value = NULL;
+    *len = 0;
+    if (!shared_name_ok(name))
+        return mlc_error_set(err, MLC_ERR_USAGE, "shared value: bad name \"%s\"", name ? name : "");
+    return shared_read(st, name, value, len, err);
+}
+
+mlc_err mlc_store_shared_update(mlc_store *st, const char *name, mlc_store_shared_fn fn, void *ud, mlc_error *err)
+{
+    if (!shared_name_ok(name))
+        return mlc_error_set(err, MLC_ERR_USAGE, "shared value: bad name \"%s\"", name ? name : "");
+    /* inside the caller's transaction it is part of it; else one of its own */
+    int own = sqlite3_get_autocommit(st->db) != 0;
+    mlc_err rc = own ? mlc_store_begin(st, err) : MLC_OK;
+    if (rc)
+        return rc;
+    unsigned char *old = NULL, *nv = NULL;
+    size_t old_len = 0, nv_len = 0;
+    if ((rc = shared_read(st, name, &old, &old_len, err)) != MLC_OK)
+        goto out;
+    int w = fn(ud, old, old_len, &nv, &nv_len);
+    if (w < 0) {
+        rc = mlc_error_set(err, MLC_ERR_STORE, "shared value %s: update abandoned", name);
+        goto out;
+    }
+    if (w > 0) {
+        sqlite3_stmt *s;
+        char now[32];
+        if (!nv || nv_len > MLC_STORE_SHARED_MAX) {
+            rc = mlc_error_set(err, MLC_ERR_STORE, "shared value %s: %s", name,
+                               nv ? "larger than MLC_STORE_SHARED_MAX" : "no value to write");
+            goto out;
+        }
+        mlc_store_now(now);
+        if ((rc = prep(st, "INSERT INTO shared(name,value,updated_at) VALUES(?,?,?) ON CONFLICT(name) "
+                           "DO UPDATE SET value=excluded.value, updated_at=excluded.updated_at",
+                       &s, err)) != MLC_OK)
+            goto out;
+        bind_text(s, 1, name);
+        sqlite3_bind_blob(s, 2, nv, (int)nv_len, SQLITE_TRANSIENT);
+        bind_text(s, 3, now);
+        rc = run(st, s, err, "write shared value");
+    }
+out:
+    free(old);
+    free(nv);
+    if (own) {
+        if (rc == MLC_OK)
+            rc = mlc_store_commit(st, err);
+        if (rc != MLC_OK)
+            mlc_store_rollback(st);
+    }
+    return rc;
 }

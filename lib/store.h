@@ -7,7 +7,8 @@
  * namespace: POs emitted, items synced), link (PO <-> ShipStation), receipt (the
  * exactly-once ledger and retry queue), audit (append-only trail), rejected (bad
  * input), inbox (webhook notifications), run (one row per command run, for
- * `mlc status`).
+ * `mlc status`), shared (small values every process updates atomically: the
+ * request budget, the token cache).
  *
  * All SQL of mlc lives here, behind functions named for what they do, so that
  * another backend can follow. Not here: HTTP, JSON records, policy (when to
@@ -26,7 +27,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 6
+#define MLC_STORE_SCHEMA_VERSION 7
 
 /* path: database file (its directory is created 0700). busy_ms: how long to wait
  * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
@@ -280,5 +281,43 @@ mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_
 mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const char *po,
                                  mlc_store_audit_entry **out, size_t *n, mlc_error *err);
 void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n);
+
+/* ---- sharing between processes (and, on a shared backend, hosts) ----
+ * Named locks and small shared values, for what must be one per profile however
+ * many processes or hosts run it: the receipt poster, the ShipStation request
+ * budget, the ION login. mlc-internals(7), STATE. */
+
+/* 1 when the state is shared between hosts (a database server), 0 for a local
+ * SQLite file. Callers use it to choose where cross-process state lives. */
+int mlc_store_is_shared(mlc_store *st);
+
+/* Names: 1-64 characters of [A-Za-z0-9._:-] (else MLC_ERR_USAGE). */
+
+/* A named exclusive lock seen by every process sharing the state (and every host
+ * on a shared backend). wait: 1 blocks until it is free, 0 tries once. *got = 1
+ * when held, 0 when another holder has it (only with wait 0). Released by
+ * mlc_store_unlock, mlc_store_close, or the death of the process (SQLite: flock
+ * on "<db>.<name>.lock", 0600; a server: the session ends with it). Taking a name
+ * this store already holds is MLC_ERR_USAGE; two stores of one process exclude
+ * each other like two processes do. */
+mlc_err mlc_store_lock(mlc_store *st, const char *name, int wait, int *got, mlc_error *err);
+/* Releases a lock taken by mlc_store_lock; a name not held is ignored. */
+void mlc_store_unlock(mlc_store *st, const char *name);
+
+#define MLC_STORE_SHARED_MAX 65536 /* largest shared value, bytes */
+/* Reads the value (old NULL, old_len 0 when there is none) and decides: return 1
+ * with *newv (malloc'd, taken over by the store, at most MLC_STORE_SHARED_MAX
+ * bytes) and *new_len to write it, 0 to keep the value as is, -1 to abort
+ * (MLC_ERR_STORE, nothing written). It may be called more than once (a retried
+ * transaction): no side effects beyond ud. Never sleep or call out inside it. */
+typedef int (*mlc_store_shared_fn)(void *ud, const unsigned char *old, size_t old_len, unsigned char **newv,
+                                   size_t *new_len);
+/* Runs fn on the named value in one transaction: concurrent updates of a name
+ * (any process, any host) are serialised and none is lost. Inside an explicit
+ * transaction (mlc_store_begin) it runs as part of it. */
+mlc_err mlc_store_shared_update(mlc_store *st, const char *name, mlc_store_shared_fn fn, void *ud,
+                                mlc_error *err);
+/* The value as last written (*value malloc'd, NULL and *len 0 when none). */
+mlc_err mlc_store_shared_get(mlc_store *st, const char *name, unsigned char **value, size_t *len, mlc_error *err);
 
 #endif

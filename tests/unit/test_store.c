@@ -2,12 +2,18 @@
  * cursors (listed), links, the receipt ledger (oldest per state), audit, run
  * records (last success, last run, last error, pruning),
  * (per receipt, per shipment and per PO),
- * two writer processes at once, and a locked database. */
+ * two writer processes at once, a locked database, and the sharing between
+ * processes: named locks (exclusion, release by unlock/close/death) and a shared
+ * counter incremented by four processes at once. */
 #include "store.h"
 #include "testutil.h"
 
 #include <sqlite3.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 #include <time.h>
 
 static mlc_store *open_tmp(char **dir_out, char *path, size_t cap)
@@ -442,7 +448,7 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
     ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     /* (and without the inbox quarantine columns of schema 4) */
     ck_assert_int_eq(sqlite3_exec(db,
-                                  "DROP TABLE run; DROP TABLE bod_message; ALTER TABLE inbox DROP COLUMN attempts;"
+                                  "DROP TABLE run; DROP TABLE bod_message; DROP TABLE shared; ALTER TABLE inbox DROP COLUMN attempts;"
                                   "ALTER TABLE inbox DROP COLUMN next_attempt_at; ALTER TABLE inbox DROP COLUMN "
                                   "last_error; ALTER TABLE inbox DROP COLUMN failed_at;"
                                   "ALTER TABLE receipt DROP COLUMN call_started_at;"
@@ -480,6 +486,223 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
 }
 END_TEST
 
+/* ---- sharing: named locks and shared values ---- */
+
+/* A child process tries the lock without waiting: 1 if it got it. */
+static int child_try_lock(const char *path, const char *name)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        mlc_store *st;
+        mlc_error e;
+        int got = 0;
+        if (mlc_store_open(path, 0, &st, &e) != MLC_OK || mlc_store_lock(st, name, 0, &got, &e) != MLC_OK)
+            _exit(3);
+        _exit(got ? 1 : 0);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    ck_assert(WIFEXITED(status) && WEXITSTATUS(status) != 3);
+    return WEXITSTATUS(status);
+}
+
+/* A lock held by one process is refused to another until it is released by
+ * unlock, by close, or by the holder's death (kill -9); names are independent. */
+START_TEST(named_lock_excludes_and_is_released)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    int got = 0;
+    ck_assert_int_eq(mlc_store_is_shared(st), 0);
+    ck_assert_int_eq(mlc_store_lock(st, "post-receipts", 1, &got, &e), MLC_OK);
+    ck_assert_int_eq(got, 1);
+    ck_assert_int_eq(mlc_store_lock(st, "post-receipts", 0, &got, &e), MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_store_lock(st, "../x", 0, &got, &e), MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_store_lock(st, "", 0, &got, &e), MLC_ERR_USAGE);
+    ck_assert_int_eq(child_try_lock(path, "post-receipts"), 0);
+    ck_assert_int_eq(child_try_lock(path, "ion-login"), 1);
+    mlc_store_unlock(st, "post-receipts");
+    mlc_store_unlock(st, "never-taken");
+    ck_assert_int_eq(child_try_lock(path, "post-receipts"), 1);
+
+    /* released by close */
+    ck_assert_int_eq(mlc_store_lock(st, "post-receipts", 0, &got, &e), MLC_OK);
+    ck_assert_int_eq(got, 1);
+    ck_assert_int_eq(child_try_lock(path, "post-receipts"), 0);
+    mlc_store_close(st);
+    ck_assert_int_eq(child_try_lock(path, "post-receipts"), 1);
+
+    /* released by the holder's death */
+    int pfd[2];
+    ck_assert_int_eq(pipe(pfd), 0);
+    pid_t holder = fork();
+    if (holder == 0) {
+        mlc_store *h;
+        int g = 0;
+        if (mlc_store_open(path, 0, &h, &e) != MLC_OK || mlc_store_lock(h, "post-receipts", 1, &g, &e) != MLC_OK)
+            _exit(3);
+        if (write(pfd[1], "x", 1) != 1)
+            _exit(3);
+        for (;;)
+            pause();
+    }
+    char c;
+    ck_assert_int_eq(read(pfd[0], &c, 1), 1);
+    ck_assert_int_eq(child_try_lock(path, "post-receipts"), 0);
+    kill(holder, SIGKILL);
+    waitpid(holder, NULL, 0);
+    ck_assert_int_eq(child_try_lock(path, "post-receipts"), 1);
+    close(pfd[0]);
+    close(pfd[1]);
+    struct stat sb;
+    char lp[600];
+    snprintf(lp, sizeof lp, "%s.post-receipts.lock", path);
+    ck_assert_int_eq(stat(lp, &sb), 0);
+    ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    free(d);
+}
+END_TEST
+
+/* Three processes take the lock (waiting) in turn many times; inside it each
+ * creates a marker file exclusively and removes it: two holders at once would
+ * find the other's marker. */
+START_TEST(named_lock_waiters_never_overlap)
+{
+    char *d, path[512], marker[600];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_store_close(st);
+    snprintf(marker, sizeof marker, "%s/inside", d);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        if ((kids[k] = fork()) == 0) {
+            mlc_store *s;
+            mlc_error e;
+            if (mlc_store_open(path, 0, &s, &e) != MLC_OK)
+                _exit(3);
+            for (int i = 0; i < 40; i++) {
+                int got = 0;
+                if (mlc_store_lock(s, "post-receipts", 1, &got, &e) != MLC_OK || !got)
+                    _exit(3);
+                int fd = open(marker, O_WRONLY | O_CREAT | O_EXCL, 0600);
+                if (fd < 0)
+                    _exit(2); /* another holder is inside */
+                struct timespec ts = {0, 300000L};
+                nanosleep(&ts, NULL);
+                close(fd);
+                unlink(marker);
+                mlc_store_unlock(s, "post-receipts");
+            }
+            mlc_store_close(s);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        int status;
+        waitpid(kids[k], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d: exit %d", k,
+                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    free(d);
+}
+END_TEST
+
+/* A shared counter: a 32-bit big-endian number. */
+static int bump(void *ud, const unsigned char *old, size_t old_len, unsigned char **newv, size_t *new_len)
+{
+    unsigned v = 0;
+    (void)ud;
+    if (old && old_len == 4)
+        v = (unsigned)old[0] << 24 | (unsigned)old[1] << 16 | (unsigned)old[2] << 8 | old[3];
+    v++;
+    if (!(*newv = malloc(4)))
+        return -1;
+    (*newv)[0] = (unsigned char)(v >> 24);
+    (*newv)[1] = (unsigned char)(v >> 16);
+    (*newv)[2] = (unsigned char)(v >> 8);
+    (*newv)[3] = (unsigned char)v;
+    *new_len = 4;
+    return 1;
+}
+
+static int keep(void *ud, const unsigned char *old, size_t old_len, unsigned char **newv, size_t *new_len)
+{
+    (void)old;
+    (void)old_len;
+    (void)newv;
+    (void)new_len;
+    ++*(int *)ud;
+    return 0;
+}
+
+static int refuse(void *ud, const unsigned char *old, size_t old_len, unsigned char **newv, size_t *new_len)
+{
+    (void)ud;
+    (void)old;
+    (void)old_len;
+    (void)new_len;
+    *newv = malloc(4); /* written, then refused: the store frees it, nothing is written */
+    return -1;
+}
+
+/* Four processes increment one shared counter 150 times each, at once: the
+ * read-modify-write is one transaction, so none of the 600 increments is lost. */
+START_TEST(shared_counter_loses_nothing)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    unsigned char *v;
+    size_t n;
+    ck_assert_int_eq(mlc_store_shared_get(st, "ratelimit:abc", &v, &n, &e), MLC_OK);
+    ck_assert_ptr_null(v);
+    ck_assert_uint_eq(n, 0);
+    int calls = 0;
+    ck_assert_int_eq(mlc_store_shared_update(st, "ratelimit:abc", keep, &calls, &e), MLC_OK);
+    ck_assert_int_eq(calls, 1);
+    ck_assert_int_eq(mlc_store_shared_get(st, "ratelimit:abc", &v, &n, &e), MLC_OK);
+    ck_assert_ptr_null(v); /* keep wrote nothing */
+    ck_assert_int_eq(mlc_store_shared_update(st, "bad name", keep, &calls, &e), MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_store_shared_update(st, "ratelimit:abc", refuse, NULL, &e), MLC_ERR_STORE);
+    ck_assert_int_eq(mlc_store_shared_get(st, "ratelimit:abc", &v, &n, &e), MLC_OK);
+    ck_assert_ptr_null(v);
+
+    pid_t kids[4];
+    for (int k = 0; k < 4; k++) {
+        if ((kids[k] = fork()) == 0) {
+            mlc_store *s;
+            if (mlc_store_open(path, 0, &s, &e) != MLC_OK)
+                _exit(3);
+            for (int i = 0; i < 150; i++)
+                if (mlc_store_shared_update(s, "ratelimit:abc", bump, NULL, &e) != MLC_OK)
+                    _exit(4);
+            mlc_store_close(s);
+            _exit(0);
+        }
+    }
+    for (int k = 0; k < 4; k++) {
+        int status;
+        waitpid(kids[k], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "process %d failed", k);
+    }
+    ck_assert_int_eq(mlc_store_shared_get(st, "ratelimit:abc", &v, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 4);
+    unsigned total = (unsigned)v[0] << 24 | (unsigned)v[1] << 16 | (unsigned)v[2] << 8 | v[3];
+    ck_assert_uint_eq(total, 600);
+    free(v);
+    /* another name is another value; inside an explicit transaction it joins it */
+    ck_assert_int_eq(mlc_store_begin(st, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_shared_update(st, "ion-token", bump, NULL, &e), MLC_OK);
+    mlc_store_rollback(st);
+    ck_assert_int_eq(mlc_store_shared_get(st, "ion-token", &v, &n, &e), MLC_OK);
+    ck_assert_ptr_null(v);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("store");
@@ -495,6 +718,9 @@ static Suite *suite(void)
     tcase_add_test(tc, two_processes_open_a_new_database_at_once);
     tcase_add_test(tc, runs_last_success_last_error_and_prune);
     tcase_add_test(tc, cursor_list_oldest_receipts_and_v1_upgrade);
+    tcase_add_test(tc, named_lock_excludes_and_is_released);
+    tcase_add_test(tc, named_lock_waiters_never_overlap);
+    tcase_add_test(tc, shared_counter_loses_nothing);
     suite_add_tcase(s, tc);
     return s;
 }
