@@ -1,6 +1,11 @@
 /*
- * item.c: M3 items <-> ShipStation products and stock (see item.h).
- * Not here: which items to look at, remembered values, records (cmd/sync_items.c).
+ * item.c: the M3 half of lib/item (see item.h): the item mapping (owners, units,
+ * SKU field), canonical values from MMS200MI records, and the item calls: the
+ * changed-items listing, the SKU -> ITNO map, single and bulk reads (the prefetch
+ * cache), UpdItmBasic and AddItmBasic.
+ * Not here: the pure field plan and codec (item_plan.c), ShipStation products
+ * (lib/product), stock (lib/stock), which items to look at, remembered values and
+ * records (lib/itemsync).
  */
 #include "item.h"
 
@@ -12,24 +17,6 @@
 #include <string.h>
 #include <strings.h>
 
-#define M3_NAME_MAX 30 /* ITDS */
-#define M3_DESC2_MAX 60 /* FUDS */
-#define TOLERANCE 0.02
-
-typedef struct item_whs {
-    char whlo[16];
-    char location[64];  /* inventory_location_id, may be "" */
-    char warehouse[64]; /* inventory_warehouse_id, may be "" */
-    cJSON *levels;      /* GET /v2/inventory rows of this location/warehouse, loaded once */
-    mlc_err load_err;
-    char load_msg[MLC_ERROR_MSG_MAX];
-} item_whs;
-
-typedef struct product_ref {
-    const char *sku;
-    const cJSON *p;
-} product_ref;
-
 typedef struct sku_itno {
     char *sku, *itno;
 } sku_itno;
@@ -39,24 +26,14 @@ typedef struct m3_cached {
     char *sku;
     int basic;           /* 0 not read (ask M3), 1 read into v, 2 M3 has no such item */
     mlc_item_values v;
-    mlc_item_stock *bal; /* nwhs balances, or NULL (ask M3) */
 } m3_cached;
 
 struct mlc_item {
     const mlc_config *cfg;
     mlc_m3 *m3;
-    mlc_ss *ss;
-    mlc_log *log;
     mlc_item_owner owners[MLC_ITEM__NFIELDS];
     double weight_to_oz, length_to_in;
     const char *sku_field;
-    item_whs *whs;
-    size_t nwhs;
-    /* products */
-    cJSON *products; /* array of the listed products (moved out of the pages) */
-    product_ref *index;
-    size_t nindex;
-    int products_v1;
     /* sku -> ITNO when sku_field is not ITNO */
     sku_itno *skumap;
     size_t nskumap;
@@ -66,117 +43,7 @@ struct mlc_item {
     size_t ncache;
 };
 
-static const char *const FIELD_NAMES[MLC_ITEM__NFIELDS] = {"name",  "weight", "length",
-                                                           "width", "height", "customs_description"};
 static const char *const M3_FIELDS[MLC_ITEM__NFIELDS] = {"ITDS", "GRWE", "ILEN", "IWID", "IHEI", "FUDS"};
-static const char *const V1_FIELDS[MLC_ITEM__NFIELDS] = {"name",  "weightOz", "length",
-                                                         "width", "height",   "customsDescription"};
-
-static int is_text(mlc_item_field f) { return f == MLC_ITEM_NAME || f == MLC_ITEM_CUSTOMS_DESC; }
-
-const char *mlc_item_field_name(mlc_item_field f)
-{
-    return (unsigned)f < MLC_ITEM__NFIELDS ? FIELD_NAMES[f] : NULL;
-}
-
-int mlc_item_same(mlc_item_field f, const char *a, const char *b)
-{
-    if (!a)
-        a = "";
-    if (!b)
-        b = "";
-    if (is_text(f)) {
-        if (strcmp(a, b) == 0)
-            return 1;
-        /* M3 keeps 30 (ITDS) / 60 (FUDS) characters of a longer product text */
-        size_t cut = f == MLC_ITEM_NAME ? M3_NAME_MAX : M3_DESC2_MAX, la = strlen(a), lb = strlen(b);
-        if (la == cut && lb > cut)
-            return strncmp(a, b, cut) == 0;
-        if (lb == cut && la > cut)
-            return strncmp(a, b, cut) == 0;
-        return 0;
-    }
-    char *ea, *eb;
-    double x = strtod(a, &ea), y = strtod(b, &eb);
-    if (ea == a)
-        x = 0;
-    if (eb == b)
-        y = 0;
-    return fabs(x - y) <= TOLERANCE + 1e-9;
-}
-
-/* ---- plan ---- */
-
-void mlc_item_plan(const mlc_item_owner owners[MLC_ITEM__NFIELDS], const mlc_item_values *m3,
-                   const mlc_item_values *m3_prev, const mlc_item_values *ss, const mlc_item_values *ss_prev,
-                   mlc_item_plan_out *out)
-{
-    memset(out, 0, sizeof *out);
-    for (int f = 0; f < MLC_ITEM__NFIELDS; f++) {
-        if (mlc_item_same((mlc_item_field)f, m3->v[f], ss->v[f]))
-            continue;
-        mlc_item_act a;
-        if (owners[f] == MLC_OWNER_CLOUDSUITE) {
-            a = MLC_ACT_TO_SS;
-        } else if (owners[f] == MLC_OWNER_SHIPSTATION) {
-            a = MLC_ACT_TO_M3;
-        } else {
-            int m3chg = !m3_prev || !mlc_item_same((mlc_item_field)f, m3->v[f], m3_prev->v[f]);
-            int sschg = !ss_prev || !mlc_item_same((mlc_item_field)f, ss->v[f], ss_prev->v[f]);
-            if (m3chg && !sschg)
-                a = MLC_ACT_TO_SS;
-            else if (sschg && !m3chg)
-                a = MLC_ACT_TO_M3;
-            else /* M3 change dates are days: SS wins only from the next day on */
-                a = ss->changed_at >= m3->changed_at + 86400 ? MLC_ACT_TO_M3 : MLC_ACT_TO_SS;
-        }
-        out->act[f] = a;
-        if (a == MLC_ACT_TO_SS)
-            out->to_ss |= 1u << f;
-        else
-            out->to_m3 |= 1u << f;
-    }
-}
-
-/* ---- remembered values ---- */
-
-char *mlc_item_values_encode(const mlc_item_values *v)
-{
-    cJSON *j = cJSON_CreateObject();
-    if (!j)
-        return NULL;
-    cJSON_AddStringToObject(j, "sku", v->sku);
-    for (int f = 0; f < MLC_ITEM__NFIELDS; f++)
-        cJSON_AddStringToObject(j, FIELD_NAMES[f], v->v[f]);
-    cJSON_AddNumberToObject(j, "changed_at", (double)v->changed_at);
-    char *s = cJSON_PrintUnformatted(j);
-    cJSON_Delete(j);
-    return s;
-}
-
-int mlc_item_values_decode(const char *text, mlc_item_values *out)
-{
-    memset(out, 0, sizeof *out);
-    cJSON *j = text ? cJSON_Parse(text) : NULL;
-    if (!cJSON_IsObject(j)) {
-        cJSON_Delete(j);
-        return -1;
-    }
-    const cJSON *s = cJSON_GetObjectItemCaseSensitive(j, "sku");
-    if (cJSON_IsString(s))
-        snprintf(out->sku, sizeof out->sku, "%s", s->valuestring);
-    for (int f = 0; f < MLC_ITEM__NFIELDS; f++) {
-        const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, FIELD_NAMES[f]);
-        if (cJSON_IsString(x))
-            snprintf(out->v[f], MLC_ITEM_VALUE_MAX, "%s", x->valuestring);
-    }
-    const cJSON *c = cJSON_GetObjectItemCaseSensitive(j, "changed_at");
-    if (cJSON_IsNumber(c))
-        out->changed_at = (time_t)c->valuedouble;
-    cJSON_Delete(j);
-    return 0;
-}
-
 /* ---- setup ---- */
 
 static int parse_owner(const char *s, mlc_item_owner *o)
@@ -239,7 +106,7 @@ static mlc_err load_owners(mlc_item *it, mlc_error *err)
                                  v ? v : "(not a value)");
         int found = 0;
         for (int f = 0; f < MLC_ITEM__NFIELDS; f++)
-            if (strcmp(k, FIELD_NAMES[f]) == 0 ||
+            if (strcmp(k, mlc_item_field_name((mlc_item_field)f)) == 0 ||
                 (strcmp(k, "dimensions") == 0 && f >= MLC_ITEM_LENGTH && f <= MLC_ITEM_HEIGHT)) {
                 it->owners[f] = o;
                 found = 1;
@@ -253,29 +120,7 @@ static mlc_err load_owners(mlc_item *it, mlc_error *err)
     return MLC_OK;
 }
 
-static mlc_err load_warehouses(mlc_item *it, mlc_error *err)
-{
-    const mlc_config_node *n = mlc_config_node_at(it->cfg, "mapping.warehouses");
-    size_t cnt = n ? mlc_config_node_count(n) : 0;
-    it->whs = calloc(cnt + 1, sizeof *it->whs);
-    if (!it->whs)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    for (size_t i = 0; i < cnt; i++) {
-        const mlc_config_node *w = mlc_config_node_child(n, i);
-        const mlc_config_node *loc = mlc_config_node_get(w, "inventory_location_id");
-        const mlc_config_node *wh = mlc_config_node_get(w, "inventory_warehouse_id");
-        const char *lv = loc ? mlc_config_node_value(loc) : NULL, *wv = wh ? mlc_config_node_value(wh) : NULL;
-        if (!(lv && *lv) && !(wv && *wv))
-            continue;
-        item_whs *x = &it->whs[it->nwhs++];
-        snprintf(x->whlo, sizeof x->whlo, "%s", mlc_config_node_key(w));
-        snprintf(x->location, sizeof x->location, "%s", lv ? lv : "");
-        snprintf(x->warehouse, sizeof x->warehouse, "%s", wv ? wv : "");
-    }
-    return MLC_OK;
-}
-
-mlc_err mlc_item_new(const mlc_config *cfg, mlc_m3 *m3, mlc_ss *ss, mlc_log *log, mlc_item **out, mlc_error *err)
+mlc_err mlc_item_new(const mlc_config *cfg, mlc_m3 *m3, mlc_item **out, mlc_error *err)
 {
     *out = NULL;
     mlc_item *it = calloc(1, sizeof *it);
@@ -283,20 +128,17 @@ mlc_err mlc_item_new(const mlc_config *cfg, mlc_m3 *m3, mlc_ss *ss, mlc_log *log
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     it->cfg = cfg;
     it->m3 = m3;
-    it->ss = ss;
-    it->log = log;
     it->sku_field = mlc_config_str(cfg, "mapping.items.sku_field");
     if (!it->sku_field || !*it->sku_field)
         it->sku_field = "ITNO";
-    /* the columns this module reads (mlc_item_m3_changed, itno_of, mlc_item_from_m3,
-     * m3_balances): M3 sends only these (lib/m3) */
+    /* the columns this module reads (mlc_item_m3_changed, mlc_item_m3_itno,
+     * mlc_item_from_m3): M3 sends only these (lib/m3) */
     const char *changed = mlc_config_str(cfg, "cloudsuite.programs.items_changed");
     const char *get = mlc_config_str(cfg, "cloudsuite.programs.item_get");
     mlc_m3_columns(m3, changed, "ITNO,LMDT");
     mlc_m3_columns(m3, changed, it->sku_field);
     mlc_m3_columns(m3, get, "ITDS,GRWE,ILEN,IWID,IHEI,FUDS,LMDT");
     mlc_m3_columns(m3, get, it->sku_field);
-    mlc_m3_columns(m3, mlc_config_str(cfg, "cloudsuite.programs.item_balance"), "STQT");
     mlc_err rc = load_owners(it, err);
     if (!rc && weight_factor(mlc_config_str(cfg, "mapping.items.weight_unit"), &it->weight_to_oz))
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "mapping.items.weight_unit: '%s' is not kg, g, lb or oz",
@@ -304,8 +146,6 @@ mlc_err mlc_item_new(const mlc_config *cfg, mlc_m3 *m3, mlc_ss *ss, mlc_log *log
     if (!rc && length_factor(mlc_config_str(cfg, "mapping.items.length_unit"), &it->length_to_in))
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "mapping.items.length_unit: '%s' is not cm, mm, m or in",
                            mlc_config_str(cfg, "mapping.items.length_unit"));
-    if (!rc)
-        rc = load_warehouses(it, err);
     if (rc) {
         mlc_item_free(it);
         return rc;
@@ -318,11 +158,6 @@ void mlc_item_free(mlc_item *it)
 {
     if (!it)
         return;
-    for (size_t i = 0; i < it->nwhs; i++)
-        cJSON_Delete(it->whs[i].levels);
-    free(it->whs);
-    cJSON_Delete(it->products);
-    free(it->index);
     for (size_t i = 0; i < it->nskumap; i++) {
         free(it->skumap[i].sku);
         free(it->skumap[i].itno);
@@ -334,30 +169,7 @@ void mlc_item_free(mlc_item *it)
 
 const mlc_item_owner *mlc_item_owners(const mlc_item *it) { return it->owners; }
 
-int mlc_item_can_write_products(const mlc_item *it) { return it->ss && mlc_ss_has(it->ss, MLC_SS_V1); }
-
 /* ---- canonical values ---- */
-
-static void set_num(char *dst, double x)
-{
-    if (!isfinite(x))
-        x = 0;
-    snprintf(dst, MLC_ITEM_VALUE_MAX, "%.2f", x);
-    if (strcmp(dst, "-0.00") == 0)
-        snprintf(dst, MLC_ITEM_VALUE_MAX, "0.00");
-}
-
-static void set_text(char *dst, const char *s)
-{
-    if (!s)
-        s = "";
-    while (*s == ' ')
-        s++;
-    snprintf(dst, MLC_ITEM_VALUE_MAX, "%s", s);
-    size_t n = strlen(dst);
-    while (n && dst[n - 1] == ' ')
-        dst[--n] = '\0';
-}
 
 static double num_of(const char *s)
 {
@@ -371,12 +183,12 @@ static void from_m3_tx(const mlc_item *it, const mlc_m3_result *r, size_t tx, si
     memset(out, 0, sizeof *out);
     const char *sku = G(it->sku_field);
     snprintf(out->sku, sizeof out->sku, "%s", sku ? sku : "");
-    set_text(out->v[MLC_ITEM_NAME], G("ITDS"));
-    set_num(out->v[MLC_ITEM_WEIGHT], num_of(G("GRWE")) * it->weight_to_oz);
-    set_num(out->v[MLC_ITEM_LENGTH], num_of(G("ILEN")) * it->length_to_in);
-    set_num(out->v[MLC_ITEM_WIDTH], num_of(G("IWID")) * it->length_to_in);
-    set_num(out->v[MLC_ITEM_HEIGHT], num_of(G("IHEI")) * it->length_to_in);
-    set_text(out->v[MLC_ITEM_CUSTOMS_DESC], G("FUDS"));
+    mlc_item_set_text(out->v[MLC_ITEM_NAME], G("ITDS"));
+    mlc_item_set_number(out->v[MLC_ITEM_WEIGHT], num_of(G("GRWE")) * it->weight_to_oz);
+    mlc_item_set_number(out->v[MLC_ITEM_LENGTH], num_of(G("ILEN")) * it->length_to_in);
+    mlc_item_set_number(out->v[MLC_ITEM_WIDTH], num_of(G("IWID")) * it->length_to_in);
+    mlc_item_set_number(out->v[MLC_ITEM_HEIGHT], num_of(G("IHEI")) * it->length_to_in);
+    mlc_item_set_text(out->v[MLC_ITEM_CUSTOMS_DESC], G("FUDS"));
     time_t t;
     const char *lmdt = G("LMDT");
     if (lmdt && mlc_dates_parse_m3(lmdt, &t) == 0)
@@ -387,67 +199,6 @@ static void from_m3_tx(const mlc_item *it, const mlc_m3_result *r, size_t tx, si
 void mlc_item_from_m3(const mlc_item *it, const mlc_m3_result *r, size_t i, mlc_item_values *out)
 {
     from_m3_tx(it, r, 0, i, out);
-}
-
-static double jnum(const cJSON *o, const char *k)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-    if (cJSON_IsNumber(x))
-        return x->valuedouble;
-    if (cJSON_IsString(x))
-        return strtod(x->valuestring, NULL);
-    return 0;
-}
-
-static const char *jstr(const cJSON *o, const char *k)
-{
-    const cJSON *x = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(x) ? x->valuestring : NULL;
-}
-
-static double v2_weight_oz(const cJSON *w)
-{
-    double v = jnum(w, "value");
-    const char *u = jstr(w, "unit");
-    if (!u || strcmp(u, "ounce") == 0)
-        return v;
-    if (strcmp(u, "pound") == 0)
-        return v * 16;
-    if (strcmp(u, "gram") == 0)
-        return v * 0.03527396194958;
-    if (strcmp(u, "kilogram") == 0)
-        return v * 35.27396194958;
-    return v;
-}
-
-void mlc_item_from_product(const cJSON *p, mlc_item_values *out)
-{
-    memset(out, 0, sizeof *out);
-    snprintf(out->sku, sizeof out->sku, "%s", jstr(p, "sku") ? jstr(p, "sku") : "");
-    set_text(out->v[MLC_ITEM_NAME], jstr(p, "name"));
-    time_t t = 0;
-    if (cJSON_GetObjectItemCaseSensitive(p, "productId")) { /* V1 */
-        set_num(out->v[MLC_ITEM_WEIGHT], jnum(p, "weightOz"));
-        set_num(out->v[MLC_ITEM_LENGTH], jnum(p, "length"));
-        set_num(out->v[MLC_ITEM_WIDTH], jnum(p, "width"));
-        set_num(out->v[MLC_ITEM_HEIGHT], jnum(p, "height"));
-        set_text(out->v[MLC_ITEM_CUSTOMS_DESC], jstr(p, "customsDescription"));
-        const char *md = jstr(p, "modifyDate");
-        if (md && mlc_dates_parse_pacific(md, &t) == 0)
-            out->changed_at = t;
-    } else { /* V2 */
-        const cJSON *d = cJSON_GetObjectItemCaseSensitive(p, "dimensions");
-        const char *u = jstr(d, "unit");
-        double f = u && strcmp(u, "centimeter") == 0 ? 1 / 2.54 : 1;
-        set_num(out->v[MLC_ITEM_WEIGHT], v2_weight_oz(cJSON_GetObjectItemCaseSensitive(p, "weight")));
-        set_num(out->v[MLC_ITEM_LENGTH], jnum(d, "length") * f);
-        set_num(out->v[MLC_ITEM_WIDTH], jnum(d, "width") * f);
-        set_num(out->v[MLC_ITEM_HEIGHT], jnum(d, "height") * f);
-        set_text(out->v[MLC_ITEM_CUSTOMS_DESC], jstr(p, "customs_description"));
-        const char *md = jstr(p, "modify_date");
-        if (md && mlc_dates_parse_rfc3339(md, &t) == 0)
-            out->changed_at = t;
-    }
 }
 
 /* ---- M3 ---- */
@@ -505,7 +256,7 @@ mlc_err mlc_item_m3_changed(mlc_item *it, const char *from_day, char ***skus, si
 }
 
 /* When the SKU is not ITNO: one full listing maps SKU -> ITNO. */
-static mlc_err itno_of(mlc_item *it, const char *sku, const char **itno, mlc_error *err)
+mlc_err mlc_item_m3_itno(mlc_item *it, const char *sku, const char **itno, mlc_error *err)
 {
     *itno = sku;
     if (strcmp(it->sku_field, "ITNO") == 0)
@@ -571,7 +322,7 @@ mlc_err mlc_item_m3_get(mlc_item *it, const char *sku, mlc_item_values *out, mlc
         *out = c->v;
         return MLC_OK;
     }
-    mlc_err rc = itno_of(it, sku, &itno, err);
+    mlc_err rc = mlc_item_m3_itno(it, sku, &itno, err);
     if (rc)
         return rc;
     if (c && c->basic == 2)
@@ -624,10 +375,10 @@ static size_t m3_inputs(const mlc_item *it, const mlc_item_values *v, unsigned m
         double x = strtod(v->v[f], NULL);
         switch ((mlc_item_field)f) {
         case MLC_ITEM_NAME:
-            snprintf(b, MLC_ITEM_VALUE_MAX, "%.*s", M3_NAME_MAX, v->v[f]);
+            snprintf(b, MLC_ITEM_VALUE_MAX, "%.*s", MLC_ITEM_M3_NAME_MAX, v->v[f]);
             break;
         case MLC_ITEM_CUSTOMS_DESC:
-            snprintf(b, MLC_ITEM_VALUE_MAX, "%.*s", M3_DESC2_MAX, v->v[f]);
+            snprintf(b, MLC_ITEM_VALUE_MAX, "%.*s", MLC_ITEM_M3_DESC_MAX, v->v[f]);
             break;
         case MLC_ITEM_WEIGHT:
             m3_num(b, MLC_ITEM_VALUE_MAX, x / it->weight_to_oz, 4);
@@ -646,7 +397,7 @@ static size_t m3_inputs(const mlc_item *it, const mlc_item_values *v, unsigned m
 mlc_err mlc_item_m3_update(mlc_item *it, const mlc_item_values *v, unsigned mask, mlc_error *err)
 {
     const char *itno;
-    mlc_err rc = itno_of(it, v->sku, &itno, err);
+    mlc_err rc = mlc_item_m3_itno(it, v->sku, &itno, err);
     if (rc)
         return rc;
     mlc_m3_field in[MLC_ITEM__NFIELDS + 1];
@@ -676,7 +427,7 @@ mlc_err mlc_item_m3_create(mlc_item *it, const mlc_item_values *v, mlc_error *er
     in[n++].value = v->sku;
     unsigned mask = 0, dims = (1u << MLC_ITEM_LENGTH) | (1u << MLC_ITEM_WIDTH) | (1u << MLC_ITEM_HEIGHT);
     for (int f = 0; f < MLC_ITEM__NFIELDS; f++)
-        if (v->v[f][0] && (is_text((mlc_item_field)f) || strtod(v->v[f], NULL) > 0))
+        if (v->v[f][0] && (mlc_item_field_is_text((mlc_item_field)f) || strtod(v->v[f], NULL) > 0))
             mask |= 1u << f;
     /* AddItmBasic has no ILEN/IWID/IHEI: they follow with UpdItmBasic */
     n += m3_inputs(it, v, mask & ~dims, in + n, bufs);
@@ -720,378 +471,10 @@ mlc_err mlc_item_m3_create(mlc_item *it, const mlc_item_values *v, mlc_error *er
     return mask & dims ? mlc_item_m3_update(it, v, mask & dims, err) : MLC_OK;
 }
 
-/* ---- products ---- */
-
-/* Moves the rows of a list page (with a non-empty "sku" if need_sku) to the end
- * of to, instead of copying them: a page and its copy at once were sync-items'
- * peak memory.  The page keeps the rest and is freed by its owner as before. */
-static void move_rows(cJSON *to, cJSON *page_rows, int need_sku)
-{
-    cJSON *e = cJSON_IsArray(page_rows) ? page_rows->child : NULL;
-    while (e) {
-        cJSON *next = e->next;
-        if (!need_sku || (jstr(e, "sku") && *jstr(e, "sku")))
-            cJSON_AddItemToArray(to, cJSON_DetachItemViaPointer(page_rows, e));
-        e = next;
-    }
-}
-
-static int cmp_ref(const void *a, const void *b)
-{
-    return strcmp(((const product_ref *)a)->sku, ((const product_ref *)b)->sku);
-}
-
-mlc_err mlc_item_products_load(mlc_item *it, mlc_error *err)
-{
-    cJSON_Delete(it->products);
-    free(it->index);
-    it->index = NULL;
-    it->nindex = 0;
-    it->products = cJSON_CreateArray();
-    if (!it->products)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    it->products_v1 = mlc_ss_has(it->ss, MLC_SS_V1);
-    mlc_ss_version ver = it->products_v1 ? MLC_SS_V1 : MLC_SS_V2;
-    const char *path = it->products_v1 ? "/products" : "/v2/products";
-    int size = it->products_v1 ? 500 : 100;
-    for (int page = 1;; page++) {
-        mlc_ss_response resp = {0};
-        const cJSON *items = NULL;
-        int more = 0;
-        mlc_err rc = mlc_ss_list_page(it->ss, ver, path, "products", page, size, &resp, &items, &more, err);
-        if (rc) {
-            mlc_ss_response_free(&resp);
-            return mlc_error_prefix(err, "listing ShipStation products (page %d)", page);
-        }
-        size_t got = (size_t)cJSON_GetArraySize(items);
-        move_rows(it->products, (cJSON *)items, 1); /* the page owns them; it is freed next */
-        mlc_ss_response_free(&resp);
-        if (!more || got == 0 || page > 100000)
-            break;
-    }
-    size_t cnt = (size_t)cJSON_GetArraySize(it->products);
-    it->index = calloc(cnt + 1, sizeof *it->index);
-    if (!it->index)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    const cJSON *p;
-    cJSON_ArrayForEach(p, it->products)
-    {
-        it->index[it->nindex].sku = jstr(p, "sku");
-        it->index[it->nindex].p = p;
-        it->nindex++;
-    }
-    qsort(it->index, it->nindex, sizeof *it->index, cmp_ref);
-    size_t u = 0; /* a SKU twice: the first listed wins, the other is logged */
-    for (size_t i = 0; i < it->nindex; i++) {
-        if (u && strcmp(it->index[u - 1].sku, it->index[i].sku) == 0) {
-            mlc_log_warn(it->log, "ShipStation has SKU %s on more than one product: using the first",
-                         it->index[i].sku);
-            continue;
-        }
-        it->index[u++] = it->index[i];
-    }
-    it->nindex = u;
-    return MLC_OK;
-}
-
-size_t mlc_item_product_count(const mlc_item *it) { return it->nindex; }
-
-const char *mlc_item_product_sku(const mlc_item *it, size_t i) { return i < it->nindex ? it->index[i].sku : NULL; }
-
-const cJSON *mlc_item_product(const mlc_item *it, const char *sku)
-{
-    if (!it->index || !sku)
-        return NULL;
-    product_ref key = {sku, NULL};
-    const product_ref *r = bsearch(&key, it->index, it->nindex, sizeof key, cmp_ref);
-    return r ? r->p : NULL;
-}
-
-mlc_err mlc_item_product_update(mlc_item *it, const mlc_item_values *v, unsigned mask, mlc_error *err)
-{
-    if (!mlc_item_can_write_products(it))
-        return mlc_error_set(err, MLC_ERR_CONFIG,
-                             "updating product %s needs ShipStation V1 credentials (V2 products are read-only)",
-                             v->sku);
-    const cJSON *p = mlc_item_product(it, v->sku);
-    if (!p || !cJSON_GetObjectItemCaseSensitive(p, "productId"))
-        return mlc_error_set(err, MLC_ERR_NOTFOUND, "ShipStation has no V1 product with SKU %s", v->sku);
-    cJSON *body = cJSON_Duplicate(p, 1);
-    if (!body)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    for (int f = 0; f < MLC_ITEM__NFIELDS; f++) {
-        if (!(mask & (1u << f)))
-            continue;
-        cJSON *nv = is_text((mlc_item_field)f) ? (v->v[f][0] || f == MLC_ITEM_NAME ? cJSON_CreateString(v->v[f])
-                                                                                    : cJSON_CreateNull())
-                                               : cJSON_CreateNumber(strtod(v->v[f], NULL));
-        if (cJSON_GetObjectItemCaseSensitive(body, V1_FIELDS[f]))
-            cJSON_ReplaceItemInObjectCaseSensitive(body, V1_FIELDS[f], nv);
-        else
-            cJSON_AddItemToObject(body, V1_FIELDS[f], nv);
-    }
-    char path[64];
-    snprintf(path, sizeof path, "/products/%.0f", jnum(p, "productId"));
-    mlc_ss_response resp = {0};
-    mlc_err rc = mlc_ss_request(it->ss, MLC_SS_V1, "PUT", path, body, 1, &resp, err);
-    if (!rc && cJSON_IsFalse(cJSON_GetObjectItemCaseSensitive(resp.json, "success"))) {
-        const char *m = jstr(resp.json, "message");
-        rc = mlc_error_set(err, MLC_ERR_REMOTE, "%s", m ? m : "success: false");
-    }
-    mlc_ss_response_free(&resp);
-    if (rc) {
-        cJSON_Delete(body);
-        return mlc_error_prefix(err, "updating product %s (PUT %s)", v->sku, path);
-    }
-    /* keep the index in step with what was written */
-    cJSON_ReplaceItemViaPointer(it->products, (cJSON *)p, body);
-    for (size_t i = 0; i < it->nindex; i++)
-        if (it->index[i].p == p) {
-            it->index[i].p = body;
-            it->index[i].sku = jstr(body, "sku");
-        }
-    return MLC_OK;
-}
-
-/* ---- stock ---- */
-
-size_t mlc_item_stock_warehouses(const mlc_item *it) { return it->nwhs; }
-
-/* Every inventory level of the warehouse's location (or warehouse), once per run:
- * one paged list instead of a request per SKU. */
-static mlc_err load_levels(mlc_item *it, item_whs *w, mlc_error *err)
-{
-    if (w->levels)
-        return MLC_OK;
-    if (w->load_err)
-        return mlc_error_set(err, w->load_err, "%s", w->load_msg);
-    cJSON *all = cJSON_CreateArray();
-    if (!all)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    mlc_err rc = MLC_OK;
-    /* GET /v2/inventory declares sku, inventory_warehouse_id, inventory_location_id,
-     * group_by and limit, but no page: later pages are read from links.next.href
-     * (mlc_ss_request checks it is the configured host). */
-    char path[2048];
-    if (w->location[0])
-        snprintf(path, sizeof path, "/v2/inventory?inventory_location_id=%s&limit=1000", w->location);
-    else
-        snprintf(path, sizeof path, "/v2/inventory?inventory_warehouse_id=%s&limit=1000", w->warehouse);
-    for (int page = 1; page < 100000; page++) {
-        mlc_ss_response resp = {0};
-        rc = mlc_ss_request(it->ss, MLC_SS_V2, "GET", path, NULL, 1, &resp, err);
-        if (rc) {
-            mlc_ss_response_free(&resp);
-            break;
-        }
-        cJSON *rows = cJSON_GetObjectItemCaseSensitive(resp.json, "inventory");
-        int next = 0;
-        mlc_ss_page_info(resp.json, NULL, NULL, NULL, &next);
-        int got = cJSON_GetArraySize(rows);
-        move_rows(all, rows, 0);
-        const cJSON *href = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp.json, "links"), "next"), "href");
-        if (next && got > 0 && !(cJSON_IsString(href) && href->valuestring[0] && strlen(href->valuestring) < sizeof path))
-            rc = mlc_error_set(err, MLC_ERR_REMOTE, "more inventory pages announced, but no links.next to read them");
-        else if (next)
-            snprintf(path, sizeof path, "%s", href->valuestring);
-        mlc_ss_response_free(&resp);
-        if (rc)
-            break;
-        if (!next || got == 0)
-            break;
-    }
-    if (rc) {
-        cJSON_Delete(all);
-        w->load_err = rc;
-        mlc_error_prefix(err, "inventory of %s", w->location[0] ? w->location : w->warehouse);
-        snprintf(w->load_msg, sizeof w->load_msg, "%s", err->msg);
-        return rc;
-    }
-    w->levels = all;
-    return MLC_OK;
-}
-
-/* On-hand at the location (or the warehouse), and the location if it was not set. */
-static mlc_err ss_on_hand(mlc_item *it, const char *sku, item_whs *w, double *qty, char *loc, size_t loccap,
-                          mlc_error *err)
-{
-    *qty = 0;
-    mlc_err rc = load_levels(it, w, err);
-    if (rc)
-        return rc;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, w->levels)
-    {
-        const char *l = jstr(e, "inventory_location_id"), *s = jstr(e, "sku");
-        if (!l || !s || strcmp(s, sku) != 0)
-            continue;
-        if (!loc[0])
-            snprintf(loc, loccap, "%s", l);
-        if (strcmp(l, loc) == 0)
-            *qty += jnum(e, "on_hand");
-    }
-    if (!loc[0]) { /* no level for this SKU yet: any location of the warehouse will do */
-        cJSON_ArrayForEach(e, w->levels) if (jstr(e, "inventory_location_id"))
-        {
-            snprintf(loc, loccap, "%s", jstr(e, "inventory_location_id"));
-            break;
-        }
-    }
-    return MLC_OK;
-}
-
-/* Keeps the loaded levels in step with an adjust. */
-static void level_set(item_whs *w, const char *sku, const char *loc, double q)
-{
-    cJSON *e;
-    cJSON_ArrayForEach(e, w->levels)
-    {
-        const char *l = jstr(e, "inventory_location_id"), *s = jstr(e, "sku");
-        if (l && s && strcmp(s, sku) == 0 && strcmp(l, loc) == 0) {
-            cJSON_ReplaceItemInObjectCaseSensitive(e, "on_hand", cJSON_CreateNumber(q));
-            return;
-        }
-    }
-    e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "sku", sku);
-    cJSON_AddNumberToObject(e, "on_hand", q);
-    cJSON_AddStringToObject(e, "inventory_location_id", loc);
-    cJSON_AddItemToArray(w->levels, e);
-}
-
-/* ShipStation side of one warehouse, once s->m3_qty is known. */
-static void stock_one(mlc_item *it, const char *sku, item_whs *w, int dry_run, mlc_item_stock *s)
-{
-    mlc_error e = {0};
-    mlc_err rc;
-    rc = ss_on_hand(it, sku, w, &s->ss_qty, s->location, sizeof s->location, &e);
-    if (rc) {
-        s->action = rc == MLC_ERR_NOTFOUND || rc == MLC_ERR_REMOTE ? MLC_STOCK_REPORTED : MLC_STOCK_FAILED;
-        s->err = rc;
-        snprintf(s->reason, sizeof s->reason, "%s", e.msg);
-        return;
-    }
-    if (!s->location[0]) {
-        s->action = MLC_STOCK_REPORTED;
-        snprintf(s->reason, sizeof s->reason,
-                 "no inventory location known in ShipStation warehouse %s: set "
-                 "mapping.warehouses.%s.inventory_location_id",
-                 w->warehouse, w->whlo);
-        return;
-    }
-    double q = s->m3_qty < 0 ? 0 : floor(s->m3_qty + 1e-9);
-    s->qty = (long)q;
-    if (fabs(s->ss_qty - q) < 1e-9) {
-        s->action = MLC_STOCK_UNCHANGED;
-        return;
-    }
-    if (q != s->m3_qty)
-        snprintf(s->reason, sizeof s->reason, "M3 on-hand %g sent as %ld whole units", s->m3_qty, s->qty);
-    if (dry_run) {
-        s->action = MLC_STOCK_ADJUSTED;
-        return;
-    }
-    cJSON *body = cJSON_CreateObject();
-    char why[64];
-    snprintf(why, sizeof why, "mlc sync-items: M3 %s on-hand", w->whlo);
-    cJSON_AddStringToObject(body, "transaction_type", "adjust");
-    cJSON_AddStringToObject(body, "inventory_location_id", s->location);
-    cJSON_AddStringToObject(body, "sku", sku);
-    cJSON_AddNumberToObject(body, "quantity", q);
-    cJSON_AddStringToObject(body, "condition", "sellable");
-    cJSON_AddStringToObject(body, "reason", why);
-    mlc_ss_response resp = {0};
-    /* adjust sets an absolute quantity: repeating it is harmless */
-    rc = mlc_ss_request(it->ss, MLC_SS_V2, "POST", "/v2/inventory", body, 1, &resp, &e);
-    cJSON_Delete(body);
-    mlc_ss_response_free(&resp);
-    if (rc) {
-        s->action = rc == MLC_ERR_NOTFOUND || rc == MLC_ERR_REMOTE ? MLC_STOCK_REPORTED : MLC_STOCK_FAILED;
-        s->err = rc;
-        snprintf(s->reason, sizeof s->reason, "%s", e.msg);
-        return;
-    }
-    level_set(w, sku, s->location, q);
-    s->action = MLC_STOCK_ADJUSTED;
-}
-
-/* M3 on-hand of n items in every mapped warehouse: one bulk read (GetItmWhsBal per
- * item and warehouse).  Fills out[k * nwhs + i] (m3_qty, or marks it reported or
- * failed); returns the number of balances read. */
-static size_t m3_balances_many(mlc_item *it, const char *const *itnos, size_t n, mlc_item_stock *out)
-{
-    mlc_error e = {0};
-    const char *pgm = program(it, "cloudsuite.programs.item_balance");
-    size_t nrec = n * it->nwhs, ok = 0;
-    mlc_m3_field *fields = calloc(2 * nrec, sizeof *fields);
-    mlc_m3_record *recs = calloc(nrec, sizeof *recs);
-    if (!fields || !recs) {
-        free(fields);
-        free(recs);
-        for (size_t i = 0; i < nrec; i++) {
-            out[i].action = MLC_STOCK_FAILED;
-            out[i].err = MLC_ERR_NOMEM;
-            snprintf(out[i].reason, sizeof out[i].reason, "out of memory");
-        }
-        return 0;
-    }
-    for (size_t i = 0; i < nrec; i++) {
-        fields[2 * i] = (mlc_m3_field){"WHLO", it->whs[i % it->nwhs].whlo};
-        fields[2 * i + 1] = (mlc_m3_field){"ITNO", itnos[i / it->nwhs]};
-        recs[i] = (mlc_m3_record){&fields[2 * i], 2};
-    }
-    mlc_m3_result *r = NULL;
-    mlc_err rc = mlc_m3_bulk(it->m3, pgm, recs, nrec, 1, &r, &e);
-    free(fields);
-    free(recs);
-    if (rc != MLC_OK && !(rc == MLC_ERR_REMOTE && r && mlc_m3_result_tx_count(r) == nrec)) {
-        for (size_t i = 0; i < nrec; i++) { /* call-level failure */
-            out[i].action = MLC_STOCK_FAILED;
-            out[i].err = rc;
-            snprintf(out[i].reason, sizeof out[i].reason, "M3 %s: %s", pgm, e.msg);
-        }
-        mlc_m3_result_free(r);
-        return 0;
-    }
-    for (size_t i = 0; i < nrec; i++) {
-        const char *q = mlc_m3_result_tx_ok(r, i) ? mlc_m3_result_tx_get(r, i, 0, "STQT") : NULL;
-        if (!q) { /* e.g. the item is not stocked in that warehouse */
-            const char *m = mlc_m3_result_tx_message(r, i);
-            out[i].action = MLC_STOCK_REPORTED;
-            snprintf(out[i].reason, sizeof out[i].reason, "M3 %s %s: %s", pgm, it->whs[i % it->nwhs].whlo,
-                     m && *m ? m : "no balance");
-            continue;
-        }
-        out[i].m3_qty = num_of(q);
-        out[i].action = MLC_STOCK_UNCHANGED;
-        ok++;
-    }
-    mlc_m3_result_free(r);
-    return ok;
-}
-
-static size_t m3_balances(mlc_item *it, const char *sku, const char *itno, mlc_item_stock *out)
-{
-    const m3_cached *c = cached(it, sku);
-    size_t ok = 0;
-    if (!c || !c->bal)
-        return m3_balances_many(it, &itno, 1, out);
-    for (size_t i = 0; i < it->nwhs; i++) {
-        out[i].m3_qty = c->bal[i].m3_qty;
-        out[i].action = c->bal[i].action;
-        out[i].err = c->bal[i].err;
-        snprintf(out[i].reason, sizeof out[i].reason, "%s", c->bal[i].reason);
-        ok += out[i].action == MLC_STOCK_UNCHANGED;
-    }
-    return ok;
-}
-
 void mlc_item_m3_forget(mlc_item *it)
 {
     for (size_t i = 0; i < it->ncache; i++) {
         free(it->cache[i].sku);
-        free(it->cache[i].bal);
     }
     free(it->cache);
     it->cache = NULL;
@@ -1155,7 +538,7 @@ mlc_err mlc_item_m3_prefetch(mlc_item *it, char *const *skus, size_t n, mlc_erro
     for (size_t k = 0; !rc && k < n; k++) {
         const char *itno;
         mlc_error e = {0};
-        mlc_err r1 = itno_of(it, skus[k], &itno, &e);
+        mlc_err r1 = mlc_item_m3_itno(it, skus[k], &itno, &e);
         if (r1 == MLC_ERR_NOTFOUND)
             continue; /* the single read reports it */
         if (r1) {
@@ -1171,21 +554,6 @@ mlc_err mlc_item_m3_prefetch(mlc_item *it, char *const *skus, size_t n, mlc_erro
     }
     if (!rc && m)
         rc = basics_many(it, c, itnos, m, err);
-    if (!rc && m && it->nwhs) {
-        mlc_item_stock *bal = calloc(m * it->nwhs, sizeof *bal);
-        if (!bal) {
-            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-        } else {
-            m3_balances_many(it, itnos, m, bal);
-            for (size_t k = 0; k < m && !rc; k++) {
-                if (!(c[k].bal = malloc(it->nwhs * sizeof *bal)))
-                    rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-                else
-                    memcpy(c[k].bal, bal + k * it->nwhs, it->nwhs * sizeof *bal);
-            }
-            free(bal);
-        }
-    }
     free(itnos);
     it->cache = c;
     it->ncache = c ? m : 0;
@@ -1196,31 +564,4 @@ mlc_err mlc_item_m3_prefetch(mlc_item *it, char *const *skus, size_t n, mlc_erro
     if (m > 1)
         qsort(it->cache, m, sizeof *it->cache, cmp_cached);
     return MLC_OK;
-}
-
-void mlc_item_stock_sync(mlc_item *it, const char *sku, int dry_run, mlc_item_stock *out)
-{
-    mlc_error e = {0};
-    const char *itno;
-    if (it->nwhs == 0)
-        return;
-    for (size_t i = 0; i < it->nwhs; i++) {
-        memset(&out[i], 0, sizeof out[i]);
-        snprintf(out[i].warehouse, sizeof out[i].warehouse, "%s", it->whs[i].whlo);
-        snprintf(out[i].location, sizeof out[i].location, "%s", it->whs[i].location);
-    }
-    mlc_err rc = itno_of(it, sku, &itno, &e);
-    if (rc) {
-        for (size_t i = 0; i < it->nwhs; i++) {
-            out[i].action = rc == MLC_ERR_NOTFOUND ? MLC_STOCK_REPORTED : MLC_STOCK_FAILED;
-            out[i].err = rc;
-            snprintf(out[i].reason, sizeof out[i].reason, "%s", e.msg);
-        }
-        return;
-    }
-    if (m3_balances(it, sku, itno, out) == 0)
-        return;
-    for (size_t i = 0; i < it->nwhs; i++)
-        if (out[i].action == MLC_STOCK_UNCHANGED)
-            stock_one(it, sku, &it->whs[i], dry_run, &out[i]);
 }

@@ -2,32 +2,23 @@
  * test_item.c: unit tests of lib/item: canonical values from M3 records and V1/V2
  * products (unit conversion), comparison tolerances, the per-field ownership plan
  * (cloudsuite, shipstation, newest with and without remembered values), the
- * remembered-values codec, mapping checks, and against stub servers: the V1 PUT
- * carries the whole resource, stock is adjusted to M3's on-hand exactly and not
- * posted when equal, an unknown location is reported.
+ * remembered-values codec, mapping checks, and against stub servers (lib/product):
+ * the V1 PUT carries the whole resource.  Stock: test_stock.c; the sync:
+ * test_itemsync.c.
  */
 #include "item.h"
-#include "stubserver.h"
-#include "testutil.h"
+#include "product.h"
+#include "stubclients.h"
 
 #include <math.h>
 
-static mlc_config *cfg_of(const char *mapping)
-{
-    char text[4096];
-    snprintf(text, sizeof text, "profiles:\n  t:\n    cloudsuite:\n      responsible: RSP\n    mapping:\n%s",
-             mapping);
-    mlc_config *c = NULL;
-    mlc_error e = {0};
-    ck_assert_msg(mlc_config_load_string(text, strlen(text), "t.yaml", "t", &c, &e) == MLC_OK, "%s", e.msg);
-    return c;
-}
+static mlc_config *cfg_of(const char *mapping) { return stub_config(mapping, ""); }
 
 static mlc_item *item_of(mlc_config *c)
 {
     mlc_item *it = NULL;
     mlc_error e = {0};
-    ck_assert_msg(mlc_item_new(c, NULL, NULL, NULL, &it, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_msg(mlc_item_new(c, NULL, &it, &e) == MLC_OK, "%s", e.msg);
     return it;
 }
 
@@ -200,7 +191,7 @@ START_TEST(mapping_checks)
         mlc_config *c = cfg_of(bad[i]);
         mlc_item *it = NULL;
         mlc_error e = {0};
-        ck_assert_int_eq(mlc_item_new(c, NULL, NULL, NULL, &it, &e), MLC_ERR_CONFIG);
+        ck_assert_int_eq(mlc_item_new(c, NULL, &it, &e), MLC_ERR_CONFIG);
         ck_assert_ptr_null(it);
         ck_assert_msg(strstr(e.msg, "mapping.items."), "%s", e.msg);
         mlc_config_free(c);
@@ -212,12 +203,14 @@ START_TEST(mapping_checks)
                            "        WH3: {inventory_warehouse_id: se-3}\n");
     mlc_item *it = item_of(c);
     const mlc_item_owner *o = mlc_item_owners(it);
+    mlc_product *pr = NULL;
+    ck_assert_int_eq(mlc_product_new(NULL, NULL, &pr, NULL), MLC_OK);
     ck_assert_int_eq(o[MLC_ITEM_NAME], MLC_OWNER_NEWEST);
     ck_assert_int_eq(o[MLC_ITEM_WEIGHT], MLC_OWNER_CLOUDSUITE);
     ck_assert_int_eq(o[MLC_ITEM_LENGTH], MLC_OWNER_SHIPSTATION);
     ck_assert_int_eq(o[MLC_ITEM_HEIGHT], MLC_OWNER_SHIPSTATION);
-    ck_assert_uint_eq(mlc_item_stock_warehouses(it), 2); /* WH2 has no inventory mapping */
-    ck_assert(!mlc_item_can_write_products(it));
+    ck_assert(!mlc_product_can_write(pr));
+    mlc_product_free(pr);
     mlc_item_free(it);
     mlc_config_free(c);
 }
@@ -225,62 +218,12 @@ END_TEST
 
 /* ---- against stub servers ---- */
 
-#define V1KEY "k1"
-#define V1SEC "s1"
-
-typedef struct fx {
-    stub_server *ms, *ss_srv;
-    mlc_http *http;
-    mlc_ionapi *ion;
-    mlc_m3 *m3;
-    mlc_ss *ss;
-    mlc_config *cfg;
-    mlc_item *it;
-    char *dir;
-} fx;
-
-static void fx_init(fx *f, const char *mapping)
-{
-    memset(f, 0, sizeof *f);
-    f->ms = stub_start();
-    f->ss_srv = stub_start();
-    f->dir = tu_tmpdir();
-    char t[1024];
-    snprintf(t, sizeof t,
-             "{\"ti\":\"TEN\",\"ci\":\"TEN~c\",\"cs\":\"cs_1\",\"iu\":\"%s\",\"pu\":\"%s/TEN/as/\","
-             "\"ot\":\"token.oauth2\",\"saak\":\"TEN#a\",\"sask\":\"sk_1\"}",
-             f->ms->base, f->ms->base);
-    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "t", &f->ion, NULL), MLC_OK);
-    mlc_http_opts ho = {.timeout_s = 5, .max_attempts = 1, .retry_base_ms = 1, .retry_cap_ms = 5};
-    ck_assert_int_eq(mlc_http_new(&ho, &f->http, NULL), MLC_OK);
-    mlc_ionapi_attach(f->ion, f->http, NULL, NULL, 300);
-    ck_assert_int_eq(mlc_m3_new_with(f->ion, f->http, NULL, 100, NULL, &f->m3, NULL), MLC_OK);
-    mlc_ss_opts o = {.v2_url = f->ss_srv->base, .v1_url = f->ss_srv->base, .v2_key = "k2",
-                     .v1_key = V1KEY, .v1_secret = V1SEC, .state_dir = f->dir,
-                     .http = {.timeout_s = 5, .max_attempts = 1, .retry_base_ms = 1, .retry_cap_ms = 5}};
-    ck_assert_int_eq(mlc_ss_new_with(&o, &f->ss, NULL), MLC_OK);
-    f->cfg = cfg_of(mapping);
-    mlc_error e = {0};
-    ck_assert_msg(mlc_item_new(f->cfg, f->m3, f->ss, NULL, &f->it, &e) == MLC_OK, "%s", e.msg);
-}
-
-static void fx_free(fx *f)
-{
-    mlc_item_free(f->it);
-    mlc_config_free(f->cfg);
-    mlc_ss_free(f->ss);
-    mlc_m3_free(f->m3);
-    mlc_ionapi_free(f->ion);
-    mlc_http_free(f->http);
-    stub_stop(f->ms);
-    stub_stop(f->ss_srv);
-    free(f->dir);
-}
-
 START_TEST(put_whole_resource)
 {
-    fx f;
-    fx_init(&f, "      items: {}\n");
+    stub_clients f;
+    stub_clients_init(&f);
+    mlc_product *pr = NULL;
+    ck_assert_int_eq(mlc_product_new(f.ss, NULL, &pr, NULL), MLC_OK);
     stub_push(f.ss_srv, (stub_reply){.status = 200,
                                      .body = "{\"products\":[{\"productId\":501,\"sku\":\"S1\",\"name\":\"Old\","
                                              "\"weightOz\":16,\"length\":1,\"width\":1,\"height\":1,"
@@ -288,14 +231,14 @@ START_TEST(put_whole_resource)
                                              "\"active\":true}],\"total\":1,\"page\":1,\"pages\":1}"});
     stub_push(f.ss_srv, (stub_reply){.status = 200, .body = "{\"success\":true,\"message\":\"ok\"}"});
     mlc_error e = {0};
-    ck_assert_msg(mlc_item_products_load(f.it, &e) == MLC_OK, "%s", e.msg);
-    ck_assert_uint_eq(mlc_item_product_count(f.it), 1);
-    ck_assert_ptr_null(mlc_item_product(f.it, "S2"));
+    ck_assert_msg(mlc_product_load(pr, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_uint_eq(mlc_product_count(pr), 1);
+    ck_assert_ptr_null(mlc_product_get(pr, "S2"));
     mlc_item_values v;
-    mlc_item_from_product(mlc_item_product(f.it, "S1"), &v);
+    mlc_item_from_product(mlc_product_get(pr, "S1"), &v);
     snprintf(v.v[MLC_ITEM_NAME], MLC_ITEM_VALUE_MAX, "New name");
     snprintf(v.v[MLC_ITEM_WEIGHT], MLC_ITEM_VALUE_MAX, "52.91");
-    ck_assert_msg(mlc_item_product_update(f.it, &v, 1u << MLC_ITEM_NAME, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_msg(mlc_product_update(pr, &v, 1u << MLC_ITEM_NAME, &e) == MLC_OK, "%s", e.msg);
     ck_assert_int_eq(f.ss_srv->nreqs, 2);
     ck_assert(strstr(f.ss_srv->reqs[0].url, "/products?page=1&pageSize=500") != NULL);
     stub_req *q = &f.ss_srv->reqs[1];
@@ -309,77 +252,10 @@ START_TEST(put_whole_resource)
     ck_assert_double_eq(cJSON_GetObjectItem(b, "productId")->valuedouble, 501);
     cJSON_Delete(b);
     /* the index follows what was written */
-    mlc_item_from_product(mlc_item_product(f.it, "S1"), &v);
+    mlc_item_from_product(mlc_product_get(pr, "S1"), &v);
     ck_assert_str_eq(v.v[MLC_ITEM_NAME], "New name");
-    fx_free(&f);
-}
-END_TEST
-
-#define TOKEN (stub_reply){.status = 200, .body = "{\"access_token\":\"AT_1\",\"expires_in\":3600}"}
-/* one bulk answer: GetItmWhsBal for WH1 and WH9 */
-#define BALS(q1, q2)                                                                                         \
-    (stub_reply)                                                                                             \
-    {                                                                                                        \
-        .status = 200, .body = "{\"results\":[{\"transaction\":\"GetItmWhsBal\",\"records\":[{\"ITNO\":\"S1\","     \
-                               "\"WHLO\":\"WH1\",\"STQT\":\"" q1 "\"}]},{\"transaction\":\"GetItmWhsBal\","       \
-                               "\"records\":[{\"ITNO\":\"S1\",\"WHLO\":\"WH9\",\"STQT\":\"" q2 "\"}]}],"           \
-                               "\"nrOfSuccessfullTransactions\":2,\"nrOfFailedTransactions\":0}"           \
-    }
-
-START_TEST(stock_adjust_exact)
-{
-    fx f;
-    fx_init(&f, "      warehouses:\n        WH1: {inventory_location_id: se-4001}\n"
-                "        WH9: {inventory_location_id: se-4999}\n");
-    stub_push(f.ms, TOKEN);
-    stub_push(f.ms, BALS("40", "3"));
-    stub_push(f.ss_srv, (stub_reply){.status = 200,
-                                     .body = "{\"inventory\":[{\"sku\":\"S1\",\"on_hand\":35,\"inventory_location_id\":"
-                                             "\"se-4001\"},{\"sku\":\"S2\",\"on_hand\":5,\"inventory_location_id\":"
-                                             "\"se-4001\"}],\"total\":2,\"page\":1,\"pages\":1,\"links\":{}}"});
-    stub_push(f.ss_srv, (stub_reply){.status = 204});
-    stub_push(f.ss_srv, (stub_reply){.status = 200, .body = "{\"inventory\":[],\"total\":0,\"page\":1,\"pages\":0,"
-                                                            "\"links\":{}}"});
-    stub_push(f.ss_srv, (stub_reply){.status = 404,
-                                     .body = "{\"request_id\":\"x\",\"errors\":[{\"error_source\":\"ShipStation\","
-                                             "\"error_type\":\"validation\",\"error_code\":\"invalid_identifier\","
-                                             "\"message\":\"Inventory location se-4999 not found\"}]}"});
-    mlc_item_stock st[2];
-    mlc_item_stock_sync(f.it, "S1", 0, st);
-    ck_assert_int_eq(st[0].action, MLC_STOCK_ADJUSTED);
-    ck_assert_int_eq(st[0].qty, 40);
-    ck_assert_double_eq(st[0].ss_qty, 35);
-    ck_assert_int_eq(st[1].action, MLC_STOCK_REPORTED);
-    ck_assert_msg(strstr(st[1].reason, "se-4999") != NULL, "%s", st[1].reason);
-    ck_assert_int_eq(f.ss_srv->nreqs, 4);
-    stub_req *q = &f.ss_srv->reqs[1];
-    ck_assert_str_eq(q->method, "POST");
-    cJSON *b = cJSON_Parse(q->body);
-    ck_assert_str_eq(cJSON_GetObjectItem(b, "transaction_type")->valuestring, "adjust");
-    ck_assert_str_eq(cJSON_GetObjectItem(b, "inventory_location_id")->valuestring, "se-4001");
-    ck_assert_str_eq(cJSON_GetObjectItem(b, "sku")->valuestring, "S1");
-    ck_assert_double_eq(cJSON_GetObjectItem(b, "quantity")->valuedouble, 40);
-    cJSON_Delete(b);
-    /* the same SKU again: levels are cached and now equal -> no request to ShipStation */
-    stub_push(f.ms, BALS("40", "0"));
-    stub_push(f.ss_srv, (stub_reply){.status = 204});
-    mlc_item_stock_sync(f.it, "S1", 0, st);
-    ck_assert_int_eq(st[0].action, MLC_STOCK_UNCHANGED);
-    ck_assert_int_eq(st[1].action, MLC_STOCK_UNCHANGED); /* 0 on hand, none at the location */
-    ck_assert_int_eq(f.ss_srv->nreqs, 4);
-    /* fractional M3 on-hand goes as whole units, said in the reason; dry run posts nothing */
-    stub_push(f.ms, BALS("7.5", "0"));
-    mlc_item_stock_sync(f.it, "S2", 1, st);
-    ck_assert_int_eq(st[0].action, MLC_STOCK_ADJUSTED);
-    ck_assert_int_eq(st[0].qty, 7);
-    ck_assert_msg(strstr(st[0].reason, "7.5") != NULL, "%s", st[0].reason);
-    ck_assert_int_eq(f.ss_srv->nreqs, 4);
-    /* M3: the token, then one bulk read per SKU */
-    ck_assert_int_eq(f.ms->nreqs, 4);
-    ck_assert_str_eq(f.ms->reqs[1].method, "POST");
-    ck_assert_msg(strstr(f.ms->reqs[1].body, "\"WH9\"") && strstr(f.ms->reqs[1].body, "GetItmWhsBal"), "%s",
-                  f.ms->reqs[1].body);
-    fx_free(&f);
+    mlc_product_free(pr);
+    stub_clients_free(&f);
 }
 END_TEST
 
@@ -398,7 +274,6 @@ static Suite *item_suite(void)
     TCase *n = tcase_create("stub");
     tcase_set_timeout(n, 30);
     tcase_add_test(n, put_whole_resource);
-    tcase_add_test(n, stock_adjust_exact);
     suite_add_tcase(s, n);
     return s;
 }
