@@ -34,6 +34,8 @@ struct mlc_item {
     mlc_item_owner owners[MLC_ITEM__NFIELDS];
     double weight_to_oz, length_to_in;
     const char *sku_field;
+    /* cloudsuite.programs.*, resolved once */
+    const char *pgm_changed, *pgm_get, *pgm_update, *pgm_add;
     /* sku -> ITNO when sku_field is not ITNO */
     sku_itno *skumap;
     size_t nskumap;
@@ -133,8 +135,10 @@ mlc_err mlc_item_new(const mlc_config *cfg, mlc_m3 *m3, mlc_item **out, mlc_erro
         it->sku_field = "ITNO";
     /* the columns this module reads (mlc_item_m3_changed, mlc_item_m3_itno,
      * mlc_item_from_m3): M3 sends only these (lib/m3) */
-    const char *changed = mlc_config_str(cfg, "cloudsuite.programs.items_changed");
-    const char *get = mlc_config_str(cfg, "cloudsuite.programs.item_get");
+    const char *changed = it->pgm_changed = mlc_config_str(cfg, "cloudsuite.programs.items_changed");
+    const char *get = it->pgm_get = mlc_config_str(cfg, "cloudsuite.programs.item_get");
+    it->pgm_update = mlc_config_str(cfg, "cloudsuite.programs.item_update");
+    it->pgm_add = mlc_config_str(cfg, "cloudsuite.programs.item_add");
     mlc_m3_columns(m3, changed, "ITNO,LMDT");
     mlc_m3_columns(m3, changed, it->sku_field);
     mlc_m3_columns(m3, get, "ITDS,GRWE,ILEN,IWID,IHEI,FUDS,LMDT");
@@ -205,15 +209,13 @@ void mlc_item_from_m3(const mlc_item *it, const mlc_m3_result *r, size_t i, mlc_
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
-static const char *program(const mlc_item *it, const char *key) { return mlc_config_str(it->cfg, key); }
-
 mlc_err mlc_item_m3_changed(mlc_item *it, const char *from_day, char ***skus, size_t *n, char max_day[9],
                             mlc_error *err)
 {
     *skus = NULL;
     *n = 0;
     max_day[0] = '\0';
-    const char *pgm = program(it, "cloudsuite.programs.items_changed");
+    const char *pgm = it->pgm_changed;
     mlc_m3_field in[] = {{"FLMD", from_day}};
     mlc_m3_result *r = NULL;
     mlc_err rc = mlc_m3_execute(it->m3, pgm, in, from_day && *from_day ? 1 : 0, 0, &r, err);
@@ -262,7 +264,7 @@ mlc_err mlc_item_m3_itno(mlc_item *it, const char *sku, const char **itno, mlc_e
     if (strcmp(it->sku_field, "ITNO") == 0)
         return MLC_OK;
     if (!it->skumap_loaded) {
-        const char *pgm = program(it, "cloudsuite.programs.items_changed");
+        const char *pgm = it->pgm_changed;
         mlc_m3_result *r = NULL;
         mlc_err rc = mlc_m3_execute(it->m3, pgm, NULL, 0, 0, &r, err);
         if (rc) {
@@ -327,7 +329,7 @@ mlc_err mlc_item_m3_get(mlc_item *it, const char *sku, mlc_item_values *out, mlc
         return rc;
     if (c && c->basic == 2)
         return mlc_error_set(err, MLC_ERR_NOTFOUND, "M3 has no item %s", itno);
-    const char *pgm = program(it, "cloudsuite.programs.item_get");
+    const char *pgm = it->pgm_get;
     mlc_m3_field in[] = {{"ITNO", itno}};
     mlc_m3_result *r = NULL;
     rc = mlc_m3_execute(it->m3, pgm, in, 1, 1, &r, err);
@@ -405,7 +407,7 @@ mlc_err mlc_item_m3_update(mlc_item *it, const mlc_item_values *v, unsigned mask
     in[0].name = "ITNO";
     in[0].value = itno;
     size_t n = 1 + m3_inputs(it, v, mask, in + 1, bufs);
-    const char *pgm = program(it, "cloudsuite.programs.item_update");
+    const char *pgm = it->pgm_update;
     mlc_m3_result *r = NULL;
     uncache_basic(it, v->sku);
     rc = mlc_m3_execute(it->m3, pgm, in, n, 0, &r, err);
@@ -462,7 +464,7 @@ mlc_err mlc_item_m3_create(mlc_item *it, const mlc_item_values *v, mlc_error *er
                                  "creating item %s: mandatory field %s has no value (set mapping.items.new_item.%s)",
                                  v->sku, *m, *m);
     }
-    const char *pgm = program(it, "cloudsuite.programs.item_add");
+    const char *pgm = it->pgm_add;
     mlc_m3_result *r = NULL;
     mlc_err rc = mlc_m3_execute(it->m3, pgm, in, n, 0, &r, err);
     mlc_m3_result_free(r);
@@ -473,9 +475,8 @@ mlc_err mlc_item_m3_create(mlc_item *it, const mlc_item_values *v, mlc_error *er
 
 void mlc_item_m3_forget(mlc_item *it)
 {
-    for (size_t i = 0; i < it->ncache; i++) {
+    for (size_t i = 0; i < it->ncache; i++)
         free(it->cache[i].sku);
-    }
     free(it->cache);
     it->cache = NULL;
     it->ncache = 0;
@@ -485,7 +486,7 @@ void mlc_item_m3_forget(mlc_item *it)
  * answer does not settle it: the single read then asks again and reports). */
 static mlc_err basics_many(mlc_item *it, m3_cached *c, const char *const *itnos, size_t n, mlc_error *err)
 {
-    const char *pgm = program(it, "cloudsuite.programs.item_get");
+    const char *pgm = it->pgm_get;
     mlc_m3_field *fields = calloc(n, sizeof *fields);
     mlc_m3_record *recs = calloc(n, sizeof *recs);
     if (!fields || !recs) {
@@ -524,43 +525,50 @@ static mlc_err basics_many(mlc_item *it, m3_cached *c, const char *const *itnos,
     return rc ? mlc_error_prefix(err, "reading %zu items (%s bulk)", n, pgm) : MLC_OK;
 }
 
+mlc_err mlc_item_m3_itnos(mlc_item *it, char *const *skus, size_t n, const char **known, const char **itnos,
+                         size_t *m, mlc_error *err)
+{
+    *m = 0;
+    for (size_t k = 0; k < n; k++) {
+        const char *itno;
+        mlc_error e = {0};
+        mlc_err rc = mlc_item_m3_itno(it, skus[k], &itno, &e);
+        if (rc == MLC_ERR_NOTFOUND)
+            continue; /* the single read reports it */
+        if (rc) {
+            *err = e;
+            return rc;
+        }
+        known[*m] = skus[k];
+        itnos[(*m)++] = itno;
+    }
+    return MLC_OK;
+}
+
 mlc_err mlc_item_m3_prefetch(mlc_item *it, char *const *skus, size_t n, mlc_error *err)
 {
     mlc_item_m3_forget(it);
     if (n == 0)
         return MLC_OK;
     m3_cached *c = calloc(n, sizeof *c);
-    const char **itnos = calloc(n, sizeof *itnos);
-    mlc_err rc = MLC_OK;
+    const char **known = calloc(n, sizeof *known), **itnos = calloc(n, sizeof *itnos);
     size_t m = 0;
-    if (!c || !itnos)
-        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; !rc && k < n; k++) {
-        const char *itno;
-        mlc_error e = {0};
-        mlc_err r1 = mlc_item_m3_itno(it, skus[k], &itno, &e);
-        if (r1 == MLC_ERR_NOTFOUND)
-            continue; /* the single read reports it */
-        if (r1) {
-            rc = r1;
-            *err = e;
-            break;
-        }
-        if (!(c[m].sku = strdup(skus[k]))) {
+    mlc_err rc = !c || !known || !itnos ? mlc_error_set(err, MLC_ERR_NOMEM, "out of memory")
+                                        : mlc_item_m3_itnos(it, skus, n, known, itnos, &m, err);
+    for (size_t k = 0; !rc && k < m; k++)
+        if (!(c[k].sku = strdup(known[k])))
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-            break;
-        }
-        itnos[m++] = itno;
-    }
     if (!rc && m)
         rc = basics_many(it, c, itnos, m, err);
+    free(known);
     free(itnos);
     it->cache = c;
-    it->ncache = c ? m : 0;
+    it->ncache = c ? n : 0; /* entries past m hold nothing */
     if (rc) {
-        mlc_item_m3_forget(it); /* entries past m hold nothing */
+        mlc_item_m3_forget(it);
         return rc;
     }
+    it->ncache = m;
     if (m > 1)
         qsort(it->cache, m, sizeof *it->cache, cmp_cached);
     return MLC_OK;

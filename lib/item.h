@@ -115,6 +115,11 @@ mlc_err mlc_item_m3_changed(mlc_item *it, const char *from_day, char ***skus, si
  * ITNO) from one full listing read once; MLC_ERR_NOTFOUND if no item has it.
  * *itno lives as long as the mlc_item (or is sku). */
 mlc_err mlc_item_m3_itno(mlc_item *it, const char *sku, const char **itno, mlc_error *err);
+/* The SKUs of skus[0..n) that an M3 item has (mlc_item_m3_itno of each; the
+ * others are left out) into known[0..*m) and their ITNOs into itnos[0..*m); both
+ * have room for n.  Fails only when the SKU -> ITNO listing fails. */
+mlc_err mlc_item_m3_itnos(mlc_item *it, char *const *skus, size_t n, const char **known, const char **itnos,
+                         size_t *m, mlc_error *err);
 /* Reads the M3 side of n SKUs at once and keeps it until the next prefetch or
  * mlc_item_m3_forget: one bulk GetItmBasic (cloudsuite.programs.item_get) for all
  * of them; mlc_item_m3_get then answers from it (their stock: mlc_stock_prefetch).  A SKU M3's bulk answer does not settle (a NOK other than "no such

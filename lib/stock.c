@@ -370,50 +370,31 @@ mlc_err mlc_stock_prefetch(mlc_stock *s, char *const *skus, size_t n, mlc_error 
     if (n == 0 || s->nwhs == 0)
         return MLC_OK;
     stock_cached *c = calloc(n, sizeof *c);
-    const char **itnos = calloc(n, sizeof *itnos);
-    mlc_err rc = MLC_OK;
+    const char **known = calloc(n, sizeof *known), **itnos = calloc(n, sizeof *itnos);
+    mlc_stock_level *bal = NULL;
     size_t m = 0;
-    if (!c || !itnos)
+    mlc_err rc = !c || !known || !itnos ? mlc_error_set(err, MLC_ERR_NOMEM, "out of memory")
+                                        : mlc_item_m3_itnos(s->it, skus, n, known, itnos, &m, err);
+    if (!rc && m && !(bal = calloc(m * s->nwhs, sizeof *bal)))
         rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    for (size_t k = 0; !rc && k < n; k++) {
-        const char *itno;
-        mlc_error e = {0};
-        mlc_err r1 = mlc_item_m3_itno(s->it, skus[k], &itno, &e);
-        if (r1 == MLC_ERR_NOTFOUND)
-            continue; /* the sync reports it */
-        if (r1) {
-            rc = r1;
-            *err = e;
-            break;
-        }
-        if (!(c[m].sku = strdup(skus[k]))) {
+    if (!rc && m)
+        m3_balances_many(s, itnos, m, bal);
+    for (size_t k = 0; !rc && k < m; k++) {
+        if (!(c[k].sku = strdup(known[k])) || !(c[k].bal = malloc(s->nwhs * sizeof *bal)))
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-            break;
-        }
-        itnos[m++] = itno;
+        else
+            memcpy(c[k].bal, bal + k * s->nwhs, s->nwhs * sizeof *bal);
     }
-    if (!rc && m) {
-        mlc_stock_level *bal = calloc(m * s->nwhs, sizeof *bal);
-        if (!bal) {
-            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-        } else {
-            m3_balances_many(s, itnos, m, bal);
-            for (size_t k = 0; k < m && !rc; k++) {
-                if (!(c[k].bal = malloc(s->nwhs * sizeof *bal)))
-                    rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-                else
-                    memcpy(c[k].bal, bal + k * s->nwhs, s->nwhs * sizeof *bal);
-            }
-            free(bal);
-        }
-    }
+    free(bal);
+    free(known);
     free(itnos);
     s->cache = c;
-    s->ncache = c ? m : 0;
+    s->ncache = c ? n : 0; /* entries past m hold nothing */
     if (rc) {
-        mlc_stock_forget(s); /* entries past m hold nothing */
+        mlc_stock_forget(s);
         return rc;
     }
+    s->ncache = m;
     if (m > 1)
         qsort(s->cache, m, sizeof *s->cache, cmp_cached);
     return MLC_OK;
