@@ -5,12 +5,12 @@
  * Not here: M3 calls, vault crypto, HTTP plumbing.
  */
 #include "ionapi.h"
+#include "dates.h"
+#include "secret.h"
 
 #include <ctype.h>
 #include <errno.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,23 +38,11 @@ struct mlc_ionapi {
 
 /* ---- small helpers ------------------------------------------------------ */
 
+/* Wipes and frees a secret string member and clears the pointer. */
 static void wipe_str(char **s)
 {
-    if (*s) {
-        OPENSSL_cleanse(*s, strlen(*s));
-        free(*s);
-        *s = NULL;
-    }
-}
-
-static void wipe_delete(cJSON *j)
-{
-    if (!j)
-        return;
-    for (cJSON *c = j->child; c; c = c->next)
-        if (c->valuestring)
-            OPENSSL_cleanse(c->valuestring, strlen(c->valuestring));
-    cJSON_Delete(j);
+    mlc_secret_free_str(*s);
+    *s = NULL;
 }
 
 static long long now_s(void) { return (long long)time(NULL); }
@@ -110,7 +98,6 @@ static mlc_err take_str(const cJSON *obj, const char *key, int required, const c
  * nothing usable about the secrets. */
 static void compute_fingerprint(mlc_ionapi *ion)
 {
-    unsigned char md[SHA256_DIGEST_LENGTH];
     const char *parts[] = {ion->ti, ion->ci, ion->cs, ion->pu, ion->ot,
                            ion->saak ? ion->saak : "", ion->sask ? ion->sask : ""};
     size_t n = 1;
@@ -126,11 +113,8 @@ static void compute_fingerprint(mlc_ionapi *ion)
         strcat(buf, parts[i]);
         strcat(buf, "\n");
     }
-    SHA256((const unsigned char *)buf, strlen(buf), md);
-    OPENSSL_cleanse(buf, n);
-    free(buf);
-    for (int i = 0; i < 4; i++)
-        snprintf(ion->fingerprint + 2 * i, 3, "%02x", md[i]);
+    mlc_secret_fingerprint(buf, ion->fingerprint);
+    mlc_secret_free(buf, n);
 }
 
 mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **out,
@@ -232,35 +216,28 @@ mlc_err mlc_ionapi_parse(const char *text, size_t len, const char *name, mlc_ion
                      ? mlc_ionapi_from_json(root, name, out, err)
                      : mlc_error_set(err, MLC_ERR_CONFIG, "%s: not a JSON object", name);
     /* wipe parsed secrets before freeing */
-    wipe_delete(root);
+    mlc_secret_json_free(root);
+    return rc;
+}
+
+mlc_err mlc_ionapi_read(const char *path, int flags, mlc_ionapi **out, mlc_error *err)
+{
+    char *buf = NULL;
+    size_t n = 0;
+    int from_stdin = (flags & MLC_SECRET_STDIN) && !strcmp(path, "-");
+    mlc_err rc = mlc_secret_read(path, MLC_IONAPI_MAX_FILE, from_stdin ? NULL : ".ionapi file", flags, &buf, &n, err);
+    if (rc == MLC_ERR_NOTFOUND)
+        return mlc_error_set(err, MLC_ERR_CONFIG, ".ionapi file %s: no such file", path);
+    if (rc)
+        return rc;
+    rc = mlc_ionapi_parse(buf, n, from_stdin ? "(stdin)" : path, out, err);
+    mlc_secret_free(buf, n + 1);
     return rc;
 }
 
 mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: %s", path, strerror(errno));
-    char *buf = malloc(MLC_IONAPI_MAX_FILE + 2);
-    if (!buf) {
-        fclose(f);
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    }
-    size_t n = fread(buf, 1, MLC_IONAPI_MAX_FILE + 1, f);
-    int rerr = ferror(f);
-    fclose(f);
-    mlc_err rc;
-    if (rerr)
-        rc = mlc_error_set(err, MLC_ERR_IO, "%s: read error", path);
-    else if (n > MLC_IONAPI_MAX_FILE)
-        rc = mlc_error_set(err, MLC_ERR_CONFIG,
-                           "%s: too large (over 1 MiB; an .ionapi file is a few hundred bytes)",
-                           path);
-    else
-        rc = mlc_ionapi_parse(buf, n, path, out, err);
-    OPENSSL_cleanse(buf, n);
-    free(buf);
-    return rc;
+    return mlc_ionapi_read(path, 0, out, err);
 }
 
 /* The credentials named by vault entry `entry`, else by the config file setting `key`. */
@@ -283,11 +260,11 @@ static mlc_err resolve_named(const mlc_config *cfg, const mlc_vault *vault, cons
                              "no %s credentials: run `mlc creds add %s --ionapi "
                              "FILE`, or set %s in %s",
                              what, entry, key, cfg ? mlc_config_path(cfg) : "the config");
-    mlc_err rc = mlc_vault_check_private(path, ".ionapi file", err);
+    mlc_err rc = mlc_secret_check_private(path, ".ionapi file", err);
     if (rc == MLC_ERR_NOTFOUND)
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s: %s: no such file", key, path);
     if (rc == MLC_OK)
-        rc = mlc_ionapi_load(path, out, err);
+        rc = mlc_ionapi_read(path, 0, out, err);
     if (rc == MLC_OK && source)
         *source = path;
     else
@@ -516,13 +493,13 @@ static int form_add(char **buf, size_t *len, const char *key, const char *value)
     size_t add = strlen(key) + strlen(ev) + 2;
     char *nb = realloc(*buf, *len + add + 1);
     if (!nb) {
-        OPENSSL_cleanse(ev, strlen(ev));
+        mlc_secret_wipe(ev, strlen(ev));
         free(ev);
         return -1;
     }
     *buf = nb;
     *len += (size_t)snprintf(nb + *len, add + 1, "%s%s=%s", *len ? "&" : "", key, ev);
-    OPENSSL_cleanse(ev, strlen(ev));
+    mlc_secret_wipe(ev, strlen(ev));
     free(ev);
     return 0;
 }
@@ -580,7 +557,7 @@ static mlc_err token_request(mlc_ionapi *ion, const char *grant, mlc_error *err)
     bad |= form_add(&form, &flen, "client_secret", ion->cs);
     if (bad) {
         if (form)
-            OPENSSL_cleanse(form, flen);
+            mlc_secret_wipe(form, flen);
         free(form);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
@@ -594,7 +571,7 @@ static mlc_err token_request(mlc_ionapi *ion, const char *grant, mlc_error *err)
     const char *what = strcmp(grant, "password") == 0 ? "login" : "token refresh";
     long long t0 = now_s();
     mlc_err rc = mlc_http_do(ion->http, &req, &resp, err);
-    OPENSSL_cleanse(form, flen);
+    mlc_secret_wipe(form, flen);
     free(form);
     if (rc == MLC_OK && resp.status / 100 != 2)
         rc = token_error(ion, &resp, what, err);
@@ -604,19 +581,19 @@ static mlc_err token_request(mlc_ionapi *ion, const char *grant, mlc_error *err)
         mlc_error_prefix(err, "ION %s", what);
     if (rc) {
         if (resp.body)
-            OPENSSL_cleanse(resp.body, resp.body_len);
+            mlc_secret_wipe(resp.body, resp.body_len);
         mlc_http_response_free(&resp);
         return rc;
     }
     cJSON *j = cJSON_ParseWithLength(resp.body, resp.body_len);
-    OPENSSL_cleanse(resp.body, resp.body_len);
+    mlc_secret_wipe(resp.body, resp.body_len);
     mlc_http_response_free(&resp);
     const cJSON *at = cJSON_GetObjectItemCaseSensitive(j, "access_token");
     const cJSON *rt = cJSON_GetObjectItemCaseSensitive(j, "refresh_token");
     const cJSON *tt = cJSON_GetObjectItemCaseSensitive(j, "token_type");
     const cJSON *ei = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
     if (!cJSON_IsString(at) || !at->valuestring[0]) {
-        wipe_delete(j);
+        mlc_secret_json_free(j);
         return mlc_error_set(err, MLC_ERR_REMOTE, "ION %s: response has no access_token", what);
     }
     long long lifetime = 3600;
@@ -637,7 +614,7 @@ static mlc_err token_request(mlc_ionapi *ion, const char *grant, mlc_error *err)
     if (ion->log)
         mlc_log_debug(ion->log, "ION %s ok for tenant %s: token valid %lld s%s", what, ion->ti,
                       lifetime, ion->refresh_token ? " (refresh token issued)" : "");
-    wipe_delete(j);
+    mlc_secret_json_free(j);
     return rc;
 }
 
@@ -706,10 +683,7 @@ mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error
 done:
     if (locked)
         mlc_vault_unlock(ion->vault);
-    if (rejected) {
-        OPENSSL_cleanse(rejected, strlen(rejected));
-        free(rejected);
-    }
+    mlc_secret_free_str(rejected);
     if (rc == MLC_OK)
         *header = ion->auth_header;
     return rc;
@@ -747,18 +721,10 @@ static mlc_err revoke_one(mlc_ionapi *ion, const char *token, const char *hint, 
         rc = token_error(ion, &resp, "token revocation", err);
     mlc_http_response_free(&resp);
 out:
-    if (form)
-        OPENSSL_cleanse(form, flen);
-    free(form);
-    if (up)
-        OPENSSL_cleanse(up, strlen(up));
-    free(up);
-    if (b64)
-        OPENSSL_cleanse(b64, strlen((char *)b64));
-    free(b64);
-    if (auth)
-        OPENSSL_cleanse(auth, strlen(auth));
-    free(auth);
+    mlc_secret_free(form, flen);
+    mlc_secret_free_str(up);
+    mlc_secret_free_str((char *)b64);
+    mlc_secret_free_str(auth);
     return rc;
 }
 
@@ -807,4 +773,95 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
             mlc_vault_unlock(ion->vault);
     }
     return rc;
+}
+
+/* ---- the vault entries `mlc creds` writes ------------------------------- */
+
+static const char *entry_of(int bod) { return bod ? MLC_IONAPI_BOD_ENTRY : MLC_IONAPI_VAULT_ENTRY; }
+
+mlc_err mlc_ionapi_store(const mlc_ionapi *ion, mlc_vault *v, int bod, mlc_error *err)
+{
+    cJSON *entry = cJSON_CreateObject();
+    cJSON *j = mlc_ionapi_to_json(ion);
+    if (!entry || !j) {
+        cJSON_Delete(entry);
+        mlc_secret_json_free(j);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    char when[32];
+    mlc_dates_format_rfc3339(time(NULL), when);
+    cJSON_AddItemToObject(entry, "ionapi", j);
+    cJSON_AddStringToObject(entry, "added_at", when);
+    mlc_err rc = mlc_vault_lock(v, 30, err);
+    if (rc) {
+        mlc_secret_json_free(entry);
+        return rc;
+    }
+    rc = mlc_vault_reload(v, err);
+    if (rc == MLC_OK)
+        rc = mlc_vault_set(v, entry_of(bod), entry, err);
+    else
+        mlc_secret_json_free(entry);
+    if (rc == MLC_OK)
+        rc = mlc_vault_save(v, err);
+    mlc_vault_unlock(v);
+    return rc;
+}
+
+mlc_err mlc_ionapi_remove(mlc_vault *v, int bod, const mlc_http_opts *http, mlc_log *log, mlc_error *err)
+{
+    mlc_err rc = mlc_vault_lock(v, 30, err);
+    if (!rc)
+        rc = mlc_vault_reload(v, err);
+    const cJSON *e = rc ? NULL : mlc_vault_get(v, entry_of(bod));
+    if (!rc && !e)
+        rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "no %s credentials in %s", bod ? "bod" : "cloudsuite",
+                           mlc_vault_file(v));
+    if (!rc) {
+        mlc_ionapi *ion = NULL;
+        mlc_error ierr = {0};
+        const cJSON *inner = cJSON_GetObjectItemCaseSensitive(e, "ionapi");
+        if (mlc_ionapi_from_json(inner ? inner : e, "vault entry", &ion, &ierr) == MLC_OK) {
+            mlc_http *h = NULL;
+            if (bod)
+                snprintf(ion->token_entry, sizeof ion->token_entry, "%s", MLC_IONAPI_BOD_TOKEN_ENTRY);
+            if (mlc_http_new(http, &h, &ierr) == MLC_OK) {
+                mlc_ionapi_attach(ion, h, v, log, 0);
+                if (mlc_ionapi_revoke(ion, &ierr) != MLC_OK)
+                    mlc_log_warn(log, "token not revoked (%s); it expires on its own", ierr.msg);
+            }
+            mlc_http_free(h);
+            mlc_ionapi_free(ion);
+        }
+        mlc_vault_remove(v, bod ? MLC_IONAPI_BOD_TOKEN_ENTRY : MLC_IONAPI_TOKEN_ENTRY, NULL);
+        mlc_vault_remove(v, entry_of(bod), NULL);
+        rc = mlc_vault_save(v, err);
+    }
+    mlc_vault_unlock(v);
+    return rc;
+}
+
+cJSON *mlc_ionapi_describe(const mlc_ionapi *ion, const char *source, const mlc_vault *vault)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!o)
+        return NULL;
+    cJSON_AddStringToObject(o, "kind", "credential");
+    cJSON_AddStringToObject(o, "name", "cloudsuite");
+    cJSON_AddStringToObject(o, "source", source);
+    cJSON_AddStringToObject(o, "tenant", ion->ti);
+    cJSON_AddStringToObject(o, "fingerprint", ion->fingerprint);
+    cJSON_AddBoolToObject(o, "service_account", mlc_ionapi_has_service_account(ion));
+    const cJSON *t = vault ? mlc_vault_get(vault, MLC_IONAPI_TOKEN_ENTRY) : NULL;
+    const cJSON *tfp = cJSON_GetObjectItemCaseSensitive(t, "fingerprint");
+    const cJSON *ex = cJSON_GetObjectItemCaseSensitive(t, "expires_at");
+    if (cJSON_IsString(tfp) && !strcmp(tfp->valuestring, ion->fingerprint) && cJSON_IsNumber(ex)) {
+        char when[32];
+        mlc_dates_format_rfc3339((time_t)ex->valuedouble, when);
+        cJSON_AddStringToObject(o, "token_expires", when);
+        cJSON_AddBoolToObject(o, "token_valid", (long long)ex->valuedouble > now_s());
+    } else {
+        cJSON_AddStringToObject(o, "token_expires", "none");
+    }
+    return o;
 }

@@ -18,6 +18,9 @@
  * has less than the margin left (min(margin, lifetime/4)).  Every secret and
  * token is registered with the log.
  *
+ * The vault entries "cloudsuite" and "bod" are written and removed here too
+ * (mlc_ionapi_store, mlc_ionapi_remove, for `mlc creds`).
+ *
  * Not here: M3 calls (lib/m3 uses mlc_ionapi_authorization() and calls
  * mlc_ionapi_invalidate() + retries once on a 401), the vault format.
  * Ownership: mlc_ionapi_parse()/mlc_ionapi_load()/mlc_ionapi_from_json() return
@@ -49,6 +52,9 @@ typedef struct mlc_ionapi mlc_ionapi;
 mlc_err mlc_ionapi_parse(const char *text, size_t len, const char *name, mlc_ionapi **out,
                          mlc_error *err);
 mlc_err mlc_ionapi_load(const char *path, mlc_ionapi **out, mlc_error *err);
+/* mlc_ionapi_load with lib/secret flags: MLC_SECRET_STDIN ("-" is stdin, named
+ * "(stdin)"), MLC_SECRET_PRIVATE. A missing file is MLC_ERR_CONFIG. */
+mlc_err mlc_ionapi_read(const char *path, int flags, mlc_ionapi **out, mlc_error *err);
 /* From a JSON object (the vault entry), validated like a file. */
 mlc_err mlc_ionapi_from_json(const cJSON *obj, const char *name, mlc_ionapi **out,
                              mlc_error *err);
@@ -66,6 +72,18 @@ mlc_err mlc_ionapi_resolve_bod(const mlc_config *cfg, const mlc_vault *vault, ml
                                mlc_error *err);
 /* The credentials as a JSON object (for the vault). Caller owns. */
 cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion);
+/* Writes the vault entry "cloudsuite" (bod: "bod"), {"ionapi": {...}, "added_at":
+ * RFC 3339}, and saves, under the vault lock. */
+mlc_err mlc_ionapi_store(const mlc_ionapi *ion, mlc_vault *v, int bod, mlc_error *err);
+/* Revokes the entry's cached token (warns if that fails: it expires on its own),
+ * then removes the entry and its token cache and saves. http: for the revoke
+ * call. MLC_ERR_NOTFOUND if the vault has no such entry. */
+mlc_err mlc_ionapi_remove(mlc_vault *v, int bod, const mlc_http_opts *http, mlc_log *log, mlc_error *err);
+/* What `mlc creds list` shows: {"kind":"credential","name":"cloudsuite",
+ * "source", "tenant", "fingerprint", "service_account", "token_expires" (RFC 3339
+ * or "none"), "token_valid"}: the cached token's expiry only when it belongs to
+ * these credentials; never a secret. Caller deletes. */
+cJSON *mlc_ionapi_describe(const mlc_ionapi *ion, const char *source, const mlc_vault *vault);
 void mlc_ionapi_free(mlc_ionapi *ion);
 
 const char *mlc_ionapi_tenant(const mlc_ionapi *ion);      /* ti */

@@ -6,12 +6,12 @@
  */
 #include "shipstation.h"
 #include "ratelimit.h"
+#include "secret.h"
+#include "sscreds.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,22 +40,6 @@ struct mlc_ss {
     mlc_ss_version preferred;
 };
 
-static void wipe_free(char *s)
-{
-    if (s) {
-        OPENSSL_cleanse(s, strlen(s));
-        free(s);
-    }
-}
-
-static void fingerprint(const char *s, char out[9])
-{
-    unsigned char md[SHA256_DIGEST_LENGTH];
-    SHA256((const unsigned char *)s, strlen(s), md);
-    for (int i = 0; i < 4; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-}
-
 static ss_api *api_of(mlc_ss *ss, mlc_ss_version v)
 {
     return (v == MLC_SS_V1 || v == MLC_SS_V2) ? &ss->api[v] : NULL;
@@ -72,7 +56,7 @@ void mlc_ss_free(mlc_ss *ss)
         return;
     for (int i = 1; i <= 2; i++) {
         free(ss->api[i].base);
-        wipe_free(ss->api[i].auth_header);
+        mlc_secret_free_str(ss->api[i].auth_header);
         free(ss->api[i].source);
         mlc_ratelimit_close(ss->api[i].rl);
     }
@@ -116,7 +100,7 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
                 rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
             else
                 snprintf(a->auth_header, n, "api-key: %s", o->v2_key);
-            fingerprint(o->v2_key, a->fingerprint);
+            mlc_secret_fingerprint(o->v2_key, a->fingerprint);
             a->present = 1;
             mlc_log_secret(o->log, o->v2_key);
         }
@@ -139,15 +123,15 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
                 snprintf(up, un, "%s:%s", o->v1_key, o->v1_secret);
                 EVP_EncodeBlock(b64, (const unsigned char *)up, (int)strlen(up));
                 snprintf(a->auth_header, bn + 32, "Authorization: Basic %s", (char *)b64);
-                fingerprint(up, a->fingerprint);
+                mlc_secret_fingerprint(up, a->fingerprint);
                 a->present = 1;
                 mlc_log_secret(o->log, o->v1_key);
                 mlc_log_secret(o->log, o->v1_secret);
                 mlc_log_secret(o->log, (char *)b64);
             }
-            wipe_free(up);
+            mlc_secret_free_str(up);
             if (b64)
-                wipe_free((char *)b64);
+                mlc_secret_free_str((char *)b64);
         }
     }
     if (!rc) {
@@ -168,49 +152,6 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
 }
 
 /* ---- credentials from vault / files ------------------------------------- */
-
-static mlc_err read_key_file(const char *path, char **out, mlc_error *err)
-{
-    mlc_err rc = mlc_vault_check_private(path, "key file", err);
-    if (rc == MLC_ERR_NOTFOUND)
-        return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: no such file", path);
-    if (rc)
-        return rc;
-    FILE *f = fopen(path, "r");
-    if (!f)
-        return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: cannot open", path);
-    char buf[1024];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    int big = !feof(f) && n == sizeof buf - 1;
-    fclose(f);
-    buf[n] = '\0';
-    if (big) {
-        OPENSSL_cleanse(buf, sizeof buf);
-        return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: too large for a key", path);
-    }
-    char *s = buf;
-    while (*s && isspace((unsigned char)*s))
-        s++;
-    size_t len = strlen(s);
-    while (len > 0 && isspace((unsigned char)s[len - 1]))
-        s[--len] = '\0';
-    for (size_t i = 0; i < len; i++)
-        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f) {
-            OPENSSL_cleanse(buf, sizeof buf);
-            return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: not a single-line key", path);
-        }
-    if (len == 0)
-        return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: empty", path);
-    *out = strdup(s);
-    OPENSSL_cleanse(buf, sizeof buf);
-    return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-}
-
-static const char *vstr(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) && v->valuestring[0] ? v->valuestring : NULL;
-}
 
 mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
 {
@@ -233,42 +174,9 @@ mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
             return rc;
         }
     }
-    const cJSON *e = vault ? mlc_vault_get(vault, MLC_SS_VAULT_ENTRY) : NULL;
-    char *v2 = NULL, *v1k = NULL, *v1s = NULL, *src2 = NULL, *src1 = NULL;
-    rc = MLC_OK;
-    if (vstr(e, "v2_key")) {
-        v2 = strdup(vstr(e, "v2_key"));
-        src2 = strdup("vault");
-    } else {
-        char *p = mlc_config_file(cfg, "shipstation.api_key_file");
-        if (p) {
-            rc = read_key_file(p, &v2, err);
-            src2 = p;
-        }
-    }
-    if (!rc && vstr(e, "v1_key") && vstr(e, "v1_secret")) {
-        v1k = strdup(vstr(e, "v1_key"));
-        v1s = strdup(vstr(e, "v1_secret"));
-        src1 = strdup("vault");
-    } else if (!rc) {
-        char *p = mlc_config_file(cfg, "shipstation.v1_key_file");
-        if (p) {
-            char *ks = NULL;
-            rc = read_key_file(p, &ks, err);
-            if (!rc) {
-                char *colon = strchr(ks, ':');
-                if (!colon || colon == ks || !colon[1])
-                    rc = mlc_error_set(err, MLC_ERR_CONFIG,
-                                       "key file %s: expected \"key:secret\" for ShipStation V1", p);
-                else {
-                    v1k = strndup(ks, (size_t)(colon - ks));
-                    v1s = strdup(colon + 1);
-                }
-            }
-            wipe_free(ks);
-            src1 = p;
-        }
-    }
+    mlc_sscreds cr = {0};
+    rc = mlc_sscreds_resolve(cfg, vault, &cr, err);
+    const char *v2 = cr.v2_key, *v1k = cr.v1_key, *v1s = cr.v1_secret;
     char *state_dir = mlc_config_state_dir(cfg);
     double window_s = mlc_config_double(cfg, "shipstation.rate_window");
     if (!rc && !(window_s >= 0.001 && window_s <= 7 * 24 * 3600))
@@ -304,23 +212,19 @@ mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
     if (!rc) {
         const char *api = mlc_config_str(cfg, "shipstation.api");
         ss->preferred = api && strcasecmp(api, "v1") == 0 ? MLC_SS_V1 : MLC_SS_V2;
-        if (src2) {
+        if (cr.v2_source) {
             free(ss->api[MLC_SS_V2].source);
-            ss->api[MLC_SS_V2].source = src2;
-            src2 = NULL;
+            ss->api[MLC_SS_V2].source = cr.v2_source;
+            cr.v2_source = NULL;
         }
-        if (src1) {
+        if (cr.v1_source) {
             free(ss->api[MLC_SS_V1].source);
-            ss->api[MLC_SS_V1].source = src1;
-            src1 = NULL;
+            ss->api[MLC_SS_V1].source = cr.v1_source;
+            cr.v1_source = NULL;
         }
         *out = ss;
     }
-    wipe_free(v2);
-    wipe_free(v1k);
-    wipe_free(v1s);
-    free(src1);
-    free(src2);
+    mlc_sscreds_clear(&cr);
     free(state_dir);
     mlc_vault_free(own);
     return rc;

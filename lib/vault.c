@@ -6,6 +6,7 @@
  * Not here: what the entries mean (ionapi, shipstation, cmd/creds).
  */
 #include "vault.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -38,34 +39,6 @@
 
 
 /* ---- helpers ------------------------------------------------------------ */
-
-static void wipe_free(void *p, size_t n)
-{
-    if (p) {
-        OPENSSL_cleanse(p, n);
-        free(p);
-    }
-}
-
-static void wipe_json(cJSON *j)
-{
-    for (cJSON *c = j; c; c = c->next) {
-        if (c->valuestring)
-            OPENSSL_cleanse(c->valuestring, strlen(c->valuestring));
-        if (c->child)
-            wipe_json(c->child);
-    }
-}
-
-static void delete_json(cJSON *j)
-{
-    if (j) {
-        wipe_json(j->child);
-        if (j->valuestring)
-            OPENSSL_cleanse(j->valuestring, strlen(j->valuestring));
-        cJSON_Delete(j);
-    }
-}
 
 /* Entry members whose values are secrets (tenant names, URLs are not: masking
  * them would make every log line useless). */
@@ -197,7 +170,7 @@ struct mlc_vault {
 static void kc_clear(key_cache *kc)
 {
     if (kc)
-        OPENSSL_cleanse(kc, sizeof *kc);
+        mlc_secret_wipe(kc, sizeof *kc);
 }
 
 static int kc_match(const key_cache *kc, const kdf_params *params, const unsigned char *salt)
@@ -278,7 +251,7 @@ static mlc_err seal_kc(const char *plain, size_t len, const char *passphrase,
         EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, TAG_LEN, buf + HDR_LEN + len) != 1)
         rc = mlc_error_set(err, MLC_ERR_CRYPTO, "vault: encryption failed");
     EVP_CIPHER_CTX_free(c);
-    OPENSSL_cleanse(key, sizeof key);
+    mlc_secret_wipe(key, sizeof key);
     if (rc) {
         free(buf);
         return rc;
@@ -312,7 +285,7 @@ static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passp
     size_t clen = len - HDR_LEN - TAG_LEN;
     char *plain = malloc(clen + 1);
     if (!plain) {
-        OPENSSL_cleanse(key, sizeof key);
+        mlc_secret_wipe(key, sizeof key);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
@@ -330,9 +303,9 @@ static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passp
     EVP_CIPHER_CTX_free(c);
     if (ok && !cached)
         kc_store(kc, &kp, salt, key);
-    OPENSSL_cleanse(key, sizeof key);
+    mlc_secret_wipe(key, sizeof key);
     if (!ok) {
-        wipe_free(plain, clen + 1);
+        mlc_secret_free(plain, clen + 1);
         return mlc_error_set(err, MLC_ERR_CRYPTO,
                              "%s: cannot decrypt: wrong vault key, or the file was modified "
                              "(authentication tag mismatch)",
@@ -346,79 +319,7 @@ static mlc_err unseal_kc(const unsigned char *buf, size_t len, const char *passp
 
 mlc_err mlc_vault_check_private(const char *path, const char *what, mlc_error *err)
 {
-    struct stat st;
-    if (stat(path, &st) != 0)
-        return mlc_error_set(err, errno == ENOENT ? MLC_ERR_NOTFOUND : MLC_ERR_IO,
-                             "%s %s: %s", what, path, strerror(errno));
-    if (!S_ISREG(st.st_mode))
-        return mlc_error_set(err, MLC_ERR_CONFIG, "%s %s: not a regular file", what, path);
-    if (st.st_uid != geteuid())
-        return mlc_error_set(err, MLC_ERR_CONFIG, "%s %s: owned by uid %u, not by you (%u)", what,
-                             path, (unsigned)st.st_uid, (unsigned)geteuid());
-    if (st.st_mode & 077)
-        return mlc_error_set(err, MLC_ERR_CONFIG,
-                             "%s %s: permissions %04o are too open (group/world accessible); "
-                             "run: chmod 600 %s",
-                             what, path, (unsigned)(st.st_mode & 07777), path);
-    return MLC_OK;
-}
-
-/* Reads a whole small file; *out NUL-terminated. */
-static mlc_err read_file(const char *path, size_t max, const char *what, unsigned char **out,
-                         size_t *outlen, mlc_error *err)
-{
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mlc_error_set(err, errno == ENOENT ? MLC_ERR_NOTFOUND : MLC_ERR_IO, "%s %s: %s",
-                             what, path, strerror(errno));
-    struct stat st;
-    if (fstat(fd, &st) != 0 || (size_t)st.st_size > max) {
-        close(fd);
-        return mlc_error_set(err, MLC_ERR_INPUT, "%s %s: larger than %zu bytes", what, path, max);
-    }
-    size_t cap = (size_t)st.st_size + 1, len = 0;
-    unsigned char *buf = malloc(cap);
-    if (!buf) {
-        close(fd);
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    }
-    for (;;) {
-        if (len + 1 >= cap) {
-            if (cap > max + 1) {
-                wipe_free(buf, cap);
-                close(fd);
-                return mlc_error_set(err, MLC_ERR_INPUT, "%s %s: larger than %zu bytes", what,
-                                     path, max);
-            }
-            unsigned char *nb = malloc(cap * 2);
-            if (!nb) {
-                wipe_free(buf, cap);
-                close(fd);
-                return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-            }
-            memcpy(nb, buf, len);
-            wipe_free(buf, cap);
-            buf = nb;
-            cap *= 2;
-        }
-        ssize_t r = read(fd, buf + len, cap - 1 - len);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r < 0) {
-            int e = errno;
-            wipe_free(buf, cap);
-            close(fd);
-            return mlc_error_set(err, MLC_ERR_IO, "%s %s: %s", what, path, strerror(e));
-        }
-        if (r == 0)
-            break;
-        len += (size_t)r;
-    }
-    close(fd);
-    buf[len] = '\0';
-    *out = buf;
-    *outlen = len;
-    return MLC_OK;
+    return mlc_secret_check_private(path, what, err);
 }
 
 /* ---- passphrase --------------------------------------------------------- */
@@ -459,14 +360,14 @@ static char *prompt_tty(const char *prompt)
     }
     close(fd);
     char *s = strdup(buf);
-    OPENSSL_cleanse(buf, sizeof buf);
+    mlc_secret_wipe(buf, sizeof buf);
     return s;
 }
 
 void mlc_vault_passphrase_free(char *pass)
 {
     if (pass)
-        wipe_free(pass, strlen(pass));
+        mlc_secret_free(pass, strlen(pass));
 }
 
 mlc_err mlc_vault_passphrase(const char *env_key, const char *env_file, int allow_prompt,
@@ -494,25 +395,22 @@ mlc_err mlc_vault_key(const char *env_key, const char *env_file, int allow_promp
     }
     const char *f = env_file ? getenv(env_file) : NULL;
     if (f && *f) {
-        mlc_err rc = mlc_vault_check_private(f, "key file", err);
+        char *buf;
+        size_t len;
+        mlc_err rc = mlc_secret_read(f, 64 * 1024, "key file", MLC_SECRET_PRIVATE, &buf, &len, err);
         if (rc)
             return rc == MLC_ERR_NOTFOUND ? mlc_error_set(err, MLC_ERR_CONFIG,
                                                           "%s=%s: no such file", env_file, f)
                                           : rc;
-        unsigned char *buf;
-        size_t len;
-        rc = read_file(f, 64 * 1024, "key file", &buf, &len, err);
-        if (rc)
-            return rc;
         while (len > 0 && (buf[len - 1] == '\n' || buf[len - 1] == '\r'))
             buf[--len] = '\0';
         if (len == 0 || memchr(buf, '\0', len)) {
-            wipe_free(buf, len + 1);
+            mlc_secret_free(buf, len + 1);
             return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: empty or binary", f);
         }
-        if (kdf && strong_key_file(buf, len))
+        if (kdf && strong_key_file((const unsigned char *)buf, len))
             *kdf = MLC_VAULT_KDF_HKDF;
-        *out = (char *)buf;
+        *out = buf;
         return MLC_OK;
     }
     if (allow_prompt && isatty(STDIN_FILENO)) {
@@ -606,39 +504,60 @@ mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, m
     return rc;
 }
 
+mlc_err mlc_vault_open_for_update(const mlc_config *cfg, mlc_log *log, mlc_vault **out, mlc_error *err)
+{
+    char *path = mlc_vault_path(cfg);
+    if (!path)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    struct stat st;
+    int exists = stat(path, &st) == 0;
+    char *pass = NULL;
+    int kdf = MLC_VAULT_KDF_SCRYPT;
+    mlc_err rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE", 1, !exists, &pass, &kdf, err);
+    if (rc == MLC_OK) {
+        rc = mlc_vault_open_kdf(path, pass, kdf, 1, log, out, err);
+        mlc_vault_passphrase_free(pass);
+    } else if (err) {
+        mlc_error_prefix(err, "vault %s", path);
+    }
+    free(path);
+    return rc;
+}
+
 /* ---- open/load/save ----------------------------------------------------- */
 
 static mlc_err load(mlc_vault *v, int create, mlc_error *err)
 {
     mlc_err rc = mlc_vault_check_private(v->path, "vault", err);
     if (rc == MLC_ERR_NOTFOUND && create) {
-        delete_json(v->root);
+        mlc_secret_json_free(v->root);
         v->root = cJSON_CreateObject();
         return v->root ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     if (rc)
         return rc;
-    unsigned char *buf;
+    char *sealed;
     size_t len;
-    rc = read_file(v->path, MAX_VAULT_BYTES, "vault", &buf, &len, err);
+    rc = mlc_secret_read(v->path, MAX_VAULT_BYTES, "vault", 0, &sealed, &len, err);
     if (rc)
         return rc;
+    const unsigned char *buf = (const unsigned char *)sealed;
     char *plain;
     size_t plen;
     rc = unseal_kc(buf, len, v->pass, v->path, &v->kc, &plain, &plen, err);
     if (rc == MLC_OK)
         parse_params(buf, &v->file);
-    free(buf);
+    free(sealed);
     if (rc)
         return rc;
     cJSON *root = cJSON_ParseWithLength(plain, plen);
-    wipe_free(plain, plen + 1);
+    mlc_secret_free(plain, plen + 1);
     if (!root || !cJSON_IsObject(root)) {
-        delete_json(root);
+        mlc_secret_json_free(root);
         return mlc_error_set(err, MLC_ERR_CRYPTO, "vault %s: decrypted contents are not a JSON object",
                              v->path);
     }
-    delete_json(v->root);
+    mlc_secret_json_free(v->root);
     v->root = root;
     register_secrets(v->log, root->child);
     return MLC_OK;
@@ -716,11 +635,11 @@ void mlc_vault_free(mlc_vault *v)
         return;
     if (v->lockfd >= 0)
         close(v->lockfd);
-    delete_json(v->root);
+    mlc_secret_json_free(v->root);
     cJSON_Delete(v->dirty);
     kc_clear(&v->kc);
     if (v->pass)
-        wipe_free(v->pass, strlen(v->pass));
+        mlc_secret_free(v->pass, strlen(v->pass));
     free(v->path);
     free(v->lockpath);
     free(v);
@@ -747,9 +666,9 @@ mlc_err mlc_vault_set(mlc_vault *v, const char *name, cJSON *value, mlc_error *e
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     register_secrets(v->log, value);
     cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(v->root, name);
-    delete_json(old);
+    mlc_secret_json_free(old);
     if (!cJSON_AddItemToObject(v->root, name, value)) {
-        delete_json(value);
+        mlc_secret_json_free(value);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     mark_dirty(v, name, 1);
@@ -762,7 +681,7 @@ mlc_err mlc_vault_remove(mlc_vault *v, const char *name, mlc_error *err)
     mark_dirty(v, name, 0);
     if (!old)
         return mlc_error_set(err, MLC_ERR_NOTFOUND, "vault %s: no entry '%s'", v->path, name);
-    delete_json(old);
+    mlc_secret_json_free(old);
     return MLC_OK;
 }
 
@@ -902,7 +821,7 @@ static mlc_err write_root(mlc_vault *v, const cJSON *root, mlc_error *err)
     mlc_err rc = seal_kc(plain, plen, v->pass, &kp, &v->kc, &sealed, &slen, err);
     if (rc == MLC_OK)
         v->file = kp;
-    wipe_free(plain, plen);
+    mlc_secret_free(plain, plen);
     if (rc)
         return rc;
     rc = write_atomic(v->path, sealed, slen, err);
@@ -920,7 +839,7 @@ mlc_err mlc_vault_save(mlc_vault *v, mlc_error *err)
     v->root = NULL;
     rc = load(v, 1, err);
     if (rc) {
-        delete_json(v->root);
+        mlc_secret_json_free(v->root);
         v->root = mine;
         mlc_vault_unlock(v);
         return rc;
@@ -929,14 +848,14 @@ mlc_err mlc_vault_save(mlc_vault *v, mlc_error *err)
     cJSON_ArrayForEach(d, v->dirty)
     {
         cJSON *old = cJSON_DetachItemFromObjectCaseSensitive(v->root, d->string);
-        delete_json(old);
+        mlc_secret_json_free(old);
         if (cJSON_IsTrue(d)) {
             cJSON *val = cJSON_DetachItemFromObjectCaseSensitive(mine, d->string);
             if (val)
                 cJSON_AddItemToObject(v->root, d->string, val);
         }
     }
-    delete_json(mine);
+    mlc_secret_json_free(mine);
     rc = write_root(v, v->root, err);
     if (rc == MLC_OK) {
         cJSON_Delete(v->dirty);
@@ -976,9 +895,9 @@ mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, int kdf, mlc_e
                 v->kc = oldkc;
                 v->file = oldfile;
                 v->want_kdf = oldwant;
-                wipe_free(np, strlen(np));
+                mlc_secret_free(np, strlen(np));
             } else {
-                wipe_free(old, strlen(old));
+                mlc_secret_free(old, strlen(old));
             }
             kc_clear(&oldkc);
         }

@@ -38,7 +38,7 @@
  * MLC_VAULT_KEY_FILE (which must not be group/world readable; trailing newline
  * ignored), or a no-echo prompt on the controlling terminal
  * (mlc_vault_passphrase()).  Key material and plaintext are wiped with
- * OPENSSL_cleanse.
+ * OPENSSL_cleanse (lib/secret, which also reads the files).
  *
  * Not here: the meaning of entries (ionapi, shipstation, cmd/creds), where the
  * file lives (mlc_vault_path() computes it from the config: profile key `vault`,
@@ -75,6 +75,10 @@ char *mlc_vault_path(const mlc_config *cfg);
 enum { MLC_VAULT_CREATE = 1, MLC_VAULT_PROMPT = 2 };
 mlc_err mlc_vault_open_profile(const mlc_config *cfg, mlc_log *log, int flags, mlc_vault **out,
                                mlc_error *err);
+/* Opens the profile's vault to add credentials: created if missing, the key from
+ * MLC_VAULT_KEY / MLC_VAULT_KEY_FILE / a terminal prompt (asked twice when the vault
+ * is new). */
+mlc_err mlc_vault_open_for_update(const mlc_config *cfg, mlc_log *log, mlc_vault **out, mlc_error *err);
 /* Key derivations recorded in a vault's header (format 2). */
 enum { MLC_VAULT_KDF_SCRYPT = 1, MLC_VAULT_KDF_HKDF = 2 };
 
@@ -133,7 +137,8 @@ mlc_err mlc_vault_unseal(const unsigned char *buf, size_t len, const char *passp
                          const char *name, char **out, size_t *outlen, mlc_error *err);
 
 /* Checks that path is a regular file owned by us and not group/world accessible;
- * what names the file in the error ("vault", "key file"). */
+ * what names the file in the error ("vault", "key file"). The same check as
+ * mlc_secret_check_private (lib/secret), which it calls. */
 mlc_err mlc_vault_check_private(const char *path, const char *what, mlc_error *err);
 
 #endif
