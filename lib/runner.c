@@ -3,6 +3,7 @@
  * Not here: the command's meaning, HTTP.
  */
 #include "runner.h"
+#include "secret.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -211,7 +212,7 @@ mlc_err mlc_runner_start(const mlc_runner_opts *o, mlc_runner **out, mlc_error *
     pthread_condattr_destroy(&ca);
     if (bad || pthread_create(&r->thread, NULL, loop, r) != 0) {
         for (size_t i = 0; r->env && i < n; i++)
-            free(r->env[i]);
+            mlc_secret_free_str(r->env[i]);
         free(r->env);
         free(r->command);
         pthread_mutex_destroy(&r->mu);
@@ -259,7 +260,7 @@ void mlc_runner_stop(mlc_runner *r)
     }
     pthread_join(r->thread, NULL);
     for (char **e = r->env; e && *e; e++)
-        free(*e);
+        mlc_secret_free_str(*e); /* may hold MLC_VAULT_KEY */
     free(r->env);
     free(r->command);
     pthread_mutex_destroy(&r->mu);
@@ -272,4 +273,37 @@ void mlc_runner_get_stats(mlc_runner *r, mlc_runner_stats *out)
     pthread_mutex_lock(&r->mu);
     *out = r->stats;
     pthread_mutex_unlock(&r->mu);
+}
+
+char **mlc_runner_clean_env(const char *config_path, const char *profile)
+{
+    static const char *const pass[] = {"PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR", "XDG_CONFIG_HOME",
+                                       "XDG_STATE_HOME", "MLC_STATE_DIR", "MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE"};
+    size_t n = sizeof pass / sizeof *pass;
+    char **env = calloc(n + 4, sizeof *env);
+    size_t k = 0;
+    if (!env)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = getenv(pass[i]);
+        if (!v && !strcmp(pass[i], "PATH"))
+            v = "/usr/local/bin:/usr/bin:/bin";
+        if (v && asprintf(&env[k], "%s=%s", pass[i], v) > 0)
+            k++;
+    }
+    if (config_path && strcmp(config_path, "(none)") && asprintf(&env[k], "MLC_CONFIG=%s", config_path) > 0)
+        k++;
+    if (asprintf(&env[k], "MLC_PROFILE=%s", profile ? profile : "") > 0)
+        k++;
+    if (asprintf(&env[k], "MLC_ON_NOTIFY=1") > 0)
+        k++;
+    env[k] = NULL;
+    return env;
+}
+
+void mlc_runner_env_free(char **env)
+{
+    for (char **e = env; e && *e; e++)
+        mlc_secret_free_str(*e); /* may hold MLC_VAULT_KEY */
+    free(env);
 }

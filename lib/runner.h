@@ -12,7 +12,8 @@
  * A run is /bin/sh -c CMD with stdin from /dev/null, stdout and stderr captured
  * and logged line by line at info level (through the log, so registered secrets
  * are masked), no other file descriptor inherited, its own process group, and
- * exactly the environment given (the caller builds a clean one). Its end is
+ * exactly the environment given (the caller builds a clean one, e.g. with
+ * mlc_runner_clean_env()). Its end is
  * logged with the exit status and duration: info when 0, warning otherwise.
  *
  * Not here: what the command does (mlc pull-shipments | mlc post-receipts), the
@@ -52,5 +53,14 @@ typedef struct mlc_runner_stats {
     int last_status;             /* exit code of the last run, 128+N for a signal, -1 none */
 } mlc_runner_stats;
 void mlc_runner_get_stats(mlc_runner *r, mlc_runner_stats *out);
+
+/* The environment for an on-notify command (mlc-webhook(1)): PATH (a default if
+ * unset), HOME, LANG, LC_ALL, TZ, TMPDIR, XDG_CONFIG_HOME, XDG_STATE_HOME,
+ * MLC_STATE_DIR, MLC_VAULT_KEY, MLC_VAULT_KEY_FILE as this process has them,
+ * MLC_CONFIG=config_path (unless NULL or "(none)"), MLC_PROFILE=profile and
+ * MLC_ON_NOTIFY=1; nothing else. NULL on ENOMEM. Free with mlc_runner_env_free
+ * (which wipes: it may hold the vault key). */
+char **mlc_runner_clean_env(const char *config_path, const char *profile);
+void mlc_runner_env_free(char **env);
 
 #endif

@@ -17,6 +17,7 @@
 
 #include "dates.h"
 #include "jsonl.h"
+#include "secret.h"
 
 #define MAX_URL 2048
 #define MAX_SKEW 300
@@ -123,10 +124,7 @@ void mlc_webhook_free(mlc_webhook *wh)
 {
     if (!wh)
         return;
-    if (wh->token) {
-        OPENSSL_cleanse(wh->token, strlen(wh->token));
-        free(wh->token);
-    }
+    mlc_secret_free_str(wh->token);
     EVP_PKEY_free(wh->key);
     free(wh);
 }
@@ -226,4 +224,88 @@ int mlc_webhook_handle(mlc_webhook *wh, const mlc_webhook_request *rq, char *msg
     }
     cJSON_Delete(j);
     return status;
+}
+
+/* ---- from the profile's configuration ---------------------------------- */
+
+/* The file named by config key `key`, or NULL (*out) if the key is unset. */
+static mlc_err config_file_text(const mlc_config *cfg, const char *key, int flags, char **out, mlc_error *err)
+{
+    char *path = mlc_config_file(cfg, key);
+    *out = NULL;
+    if (!path)
+        return MLC_OK;
+    size_t len = 0;
+    mlc_err rc = mlc_secret_read(path, MLC_WEBHOOK_MAX_FILE, key, flags, out, &len, err);
+    if (rc == MLC_ERR_NOTFOUND)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "%s %s: no such file", key, path);
+    free(path);
+    return rc;
+}
+
+mlc_err mlc_webhook_token(const mlc_config *cfg, char **token, mlc_error *err)
+{
+    mlc_err rc = config_file_text(cfg, "shipstation.webhook_secret_file", MLC_SECRET_PRIVATE, token, err);
+    if (rc == MLC_OK && *token) {
+        char *t = mlc_secret_trim(*token);
+        memmove(*token, t, strlen(t) + 1);
+    }
+    return rc;
+}
+
+mlc_err mlc_webhook_open(mlc_store *st, const mlc_config *cfg, mlc_log *log, mlc_webhook **out, mlc_error *err)
+{
+    char *token = NULL, *key = NULL;
+    mlc_err rc = mlc_webhook_token(cfg, &token, err);
+    if (!rc)
+        rc = config_file_text(cfg, "shipstation.webhook_public_key_file", 0, &key, err);
+    if (!rc && !token)
+        mlc_log_warn(log, "no shipstation.webhook_secret_file: anyone who can reach the listener can "
+                          "store notifications (they are only hints: nothing is fetched off-host)");
+    if (!rc)
+        rc = mlc_webhook_new(st, log, token, key, out, err);
+    free(key);
+    mlc_secret_free_str(token);
+    return rc;
+}
+
+mlc_err mlc_webhook_subscribe(mlc_ss *ss, mlc_ss_version v, const char *target, const char *event, long long store_id,
+                              cJSON **result, mlc_error *err)
+{
+    cJSON *body = cJSON_CreateObject();
+    if (!body)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    if (v == MLC_SS_V1) {
+        cJSON_AddStringToObject(body, "target_url", target);
+        cJSON_AddStringToObject(body, "event", event);
+        if (store_id)
+            cJSON_AddNumberToObject(body, "store_id", (double)store_id);
+        cJSON_AddStringToObject(body, "friendly_name", "mlc");
+    } else {
+        cJSON_AddStringToObject(body, "event", event);
+        cJSON_AddStringToObject(body, "url", target);
+    }
+    mlc_ss_response resp = {0};
+    mlc_err rc = mlc_ss_request(ss, v, "POST", v == MLC_SS_V1 ? "/webhooks/subscribe" : "/v2/environment/webhooks",
+                                body, 0, &resp, err);
+    cJSON_Delete(body);
+    if (!rc) {
+        /* V1 answers {"id":..} or {"WebHookID":..} (sources disagree); V2 {"webhook_id":..} */
+        const cJSON *id = cJSON_GetObjectItem(resp.json, v == MLC_SS_V1 ? "id" : "webhook_id");
+        if (!id && v == MLC_SS_V1)
+            id = cJSON_GetObjectItem(resp.json, "WebHookID");
+        cJSON *out = cJSON_CreateObject();
+        cJSON_AddStringToObject(out, "kind", "webhook_subscription");
+        cJSON_AddStringToObject(out, "event", event);
+        cJSON_AddStringToObject(out, "api", v == MLC_SS_V1 ? "v1" : "v2");
+        if (cJSON_IsNumber(id))
+            cJSON_AddNumberToObject(out, "webhook_id", id->valuedouble);
+        else if (cJSON_IsString(id))
+            cJSON_AddStringToObject(out, "webhook_id", id->valuestring);
+        *result = out;
+        if (!out)
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    mlc_ss_response_free(&resp);
+    return rc;
 }
