@@ -7,6 +7,7 @@
  * revoke.
  */
 #include "ionapi.h"
+#include "secret.h"
 #include "stubserver.h"
 #include "testutil.h"
 
@@ -419,6 +420,77 @@ START_TEST(revoke_tokens)
 }
 END_TEST
 
+/* `mlc creds add cloudsuite|bod` and `rm`: the vault entry written by
+ * mlc_ionapi_store is what mlc_ionapi_resolve reads back (same fingerprint),
+ * describe shows no secret, remove takes the entry and its token cache away. */
+START_TEST(vault_entry_round_trip)
+{
+    char *dir = tu_tmpdir(), vp[512];
+    snprintf(vp, sizeof vp, "%s/p.vault", dir);
+    char *t = ionapi_text(NULL, "https://sso.example.com/TENANT_X/as/", "https://ion.example.com");
+    mlc_ionapi *ion = NULL, *back = NULL;
+    mlc_vault *v = NULL;
+    mlc_error err = {0};
+    char *src = NULL;
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "t", &ion, &err), MLC_OK);
+    ck_assert_int_eq(mlc_vault_open(vp, "pass", 1, NULL, &v, &err), MLC_OK);
+    ck_assert_int_eq(mlc_ionapi_store(ion, v, 0, &err), MLC_OK);
+    ck_assert_int_eq(mlc_ionapi_store(ion, v, 1, &err), MLC_OK);
+    mlc_vault_free(v);
+    ck_assert_int_eq(mlc_vault_open(vp, "pass", 0, NULL, &v, &err), MLC_OK);
+    const cJSON *e = mlc_vault_get(v, MLC_IONAPI_VAULT_ENTRY);
+    ck_assert(cJSON_IsObject(cJSON_GetObjectItemCaseSensitive(e, "ionapi")));
+    ck_assert(cJSON_IsString(cJSON_GetObjectItemCaseSensitive(e, "added_at")));
+    ck_assert_int_eq(mlc_ionapi_resolve(NULL, v, &back, &src, &err), MLC_OK);
+    ck_assert_str_eq(src, "vault");
+    ck_assert_str_eq(mlc_ionapi_fingerprint(back), mlc_ionapi_fingerprint(ion));
+    ck_assert_int_eq(mlc_ionapi_has_service_account(back), 1);
+    cJSON *d = mlc_ionapi_describe(back, src, v);
+    char *ds = cJSON_PrintUnformatted(d);
+    assert_no_secret(ds);
+    ck_assert_ptr_nonnull(strstr(ds, "\"tenant\":\"TENANT_X\""));
+    ck_assert_ptr_nonnull(strstr(ds, "\"token_expires\":\"none\""));
+    free(ds);
+    cJSON_Delete(d);
+    mlc_ionapi_free(back);
+    free(src);
+    /* the bod entry is its own */
+    ck_assert_int_eq(mlc_ionapi_resolve_bod(NULL, v, &back, NULL, &err), MLC_OK);
+    mlc_ionapi_free(back);
+    /* remove: no token cached, so nothing to revoke and no request is made */
+    mlc_http_opts ho = {.timeout_s = 2, .max_attempts = 1};
+    ck_assert_int_eq(mlc_ionapi_remove(v, 1, &ho, NULL, &err), MLC_OK);
+    ck_assert_ptr_null(mlc_vault_get(v, MLC_IONAPI_BOD_ENTRY));
+    ck_assert_ptr_nonnull(mlc_vault_get(v, MLC_IONAPI_VAULT_ENTRY));
+    ck_assert_int_eq(mlc_ionapi_remove(v, 1, &ho, NULL, &err), MLC_ERR_NOTFOUND);
+    mlc_vault_free(v);
+    ck_assert_int_eq(mlc_vault_open(vp, "pass", 0, NULL, &v, &err), MLC_OK);
+    ck_assert_ptr_null(mlc_vault_get(v, MLC_IONAPI_BOD_ENTRY));
+    mlc_vault_free(v);
+    mlc_ionapi_free(ion);
+    free(t);
+    free(dir);
+}
+END_TEST
+
+/* creds add reads a file or stdin; a missing file is a configuration error. */
+START_TEST(read_file_flags)
+{
+    char *dir = tu_tmpdir(), p[512];
+    snprintf(p, sizeof p, "%s/t.ionapi", dir);
+    char *t = ionapi_text(NULL, "https://p/", "https://i");
+    tu_write(p, t, strlen(t));
+    mlc_ionapi *ion = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_read(p, 0, &ion, &err), MLC_OK);
+    mlc_ionapi_free(ion);
+    ck_assert_int_eq(mlc_ionapi_read("/nonexistent/t.ionapi", MLC_SECRET_STDIN, &ion, &err), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(err.msg, "no such file"));
+    free(t);
+    free(dir);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ionapi");
@@ -436,6 +508,8 @@ static Suite *suite(void)
     tcase_add_test(tc, refused_refresh_falls_back_to_login);
     tcase_add_test(tc, wrong_secret_and_wrong_client);
     tcase_add_test(tc, revoke_tokens);
+    tcase_add_test(tc, vault_entry_round_trip);
+    tcase_add_test(tc, read_file_flags);
     suite_add_tcase(s, tc);
     return s;
 }
