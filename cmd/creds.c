@@ -67,9 +67,7 @@ static int add_cloudsuite(mlc_ctx *ctx, const mlc_config *cfg, const char *file,
                           "download the credentials of a Backend Service with \"Create Service "
                           "Account\" ticked",
                      file);
-    rc = mlc_http_check_url(mlc_ionapi_api_base(ion), &err);
-    if (!rc)
-        rc = mlc_http_check_url(mlc_ionapi_token_url(ion), &err);
+    rc = mlc_ionapi_check_urls(ion, &err);
     if (!rc)
         rc = mlc_vault_open_for_update(cfg, log, &v, &err);
     if (!rc)
@@ -145,88 +143,18 @@ static void emit(int json, cJSON *o)
     printf("\n");
 }
 
-static int list(mlc_ctx *ctx, const mlc_config *cfg, int json)
+/* Prints what the profile has (never a secret). */
+static void list(const mlc_config *cfg, mlc_vault *v, mlc_log *log, int json)
 {
-    mlc_error err = {0};
-    mlc_log *log = mlc_ctx_log(ctx);
-    mlc_vault *v = NULL;
-    mlc_err rc = mlc_vault_open_profile(cfg, log, MLC_VAULT_PROMPT, &v, &err);
-    if (rc && rc != MLC_ERR_NOTFOUND)
-        return cmd_fail(ctx, &err);
-    int shown = 0;
-    mlc_ionapi *ion = NULL;
-    char *src = NULL;
-    mlc_error ierr = {0};
-    if (mlc_ionapi_resolve(cfg, v, &ion, &src, &ierr) == MLC_OK) {
-        cJSON *o = mlc_ionapi_describe(ion, src, v);
-        if (o) {
-            emit(json, o);
-            shown++;
-        }
-        cJSON_Delete(o);
-    } else if (v && mlc_vault_get(v, MLC_IONAPI_VAULT_ENTRY)) {
-        mlc_log_warn(log, "%s", ierr.msg);
-    }
-    mlc_ionapi_free(ion);
-    free(src);
-    cJSON *o = mlc_sscreds_describe(cfg, v);
-    if (o) {
-        emit(json, o);
-        shown++;
-    }
-    cJSON_Delete(o);
-    if (!shown && !json)
+    cJSON *o[2] = {mlc_ionapi_describe_profile(cfg, v, log), mlc_sscreds_describe(cfg, v)};
+    for (int i = 0; i < 2; i++)
+        if (o[i])
+            emit(json, o[i]);
+    if (!o[0] && !o[1] && !json)
         fprintf(stderr, "mlc creds: no credentials for profile %s (see mlc creds add)\n",
                 mlc_config_profile(cfg));
-    mlc_vault_free(v);
-    return 0;
-}
-
-static int rm(mlc_ctx *ctx, const mlc_config *cfg, const char *what)
-{
-    mlc_error err = {0};
-    mlc_log *log = mlc_ctx_log(ctx);
-    mlc_vault *v = NULL;
-    mlc_err rc = mlc_vault_open_profile(cfg, log, MLC_VAULT_PROMPT, &v, &err);
-    if (rc == MLC_ERR_NOTFOUND) {
-        mlc_log_error(log, "no vault for profile %s: nothing to remove", mlc_config_profile(cfg));
-        return MLC_EXIT_FAILED;
-    }
-    if (rc)
-        return cmd_fail(ctx, &err);
-    if (!strcmp(what, "shipstation")) {
-        rc = mlc_sscreds_remove(v, &err);
-    } else {
-        mlc_http_opts ho = {.timeout_s = (long)mlc_config_int(cfg, "cloudsuite.timeout"),
-                            .max_attempts = 2, .log = log, .trace = mlc_ctx_trace(ctx)};
-        rc = mlc_ionapi_remove(v, !strcmp(what, "bod"), &ho, log, &err);
-    }
-    if (!rc)
-        mlc_log_info(log, "%s credentials removed from %s", what, mlc_vault_file(v));
-    mlc_vault_free(v);
-    return rc ? cmd_fail(ctx, &err) : 0;
-}
-
-static int rotate(mlc_ctx *ctx, const mlc_config *cfg)
-{
-    mlc_error err = {0};
-    mlc_log *log = mlc_ctx_log(ctx);
-    mlc_vault *v = NULL;
-    mlc_err rc = mlc_vault_open_profile(cfg, log, MLC_VAULT_PROMPT, &v, &err);
-    if (rc)
-        return cmd_fail(ctx, &err);
-    char *np = NULL;
-    int kdf = MLC_VAULT_KDF_SCRYPT;
-    rc = mlc_vault_key("MLC_VAULT_NEW_KEY", "MLC_VAULT_NEW_KEY_FILE", 1, 1, &np, &kdf, &err);
-    if (!rc)
-        rc = mlc_vault_rekey(v, np, kdf, &err);
-    mlc_vault_passphrase_free(np);
-    if (!rc)
-        mlc_log_info(log, "vault %s re-encrypted under the new key (%s)", mlc_vault_file(v),
-                     mlc_vault_kdf(v) == MLC_VAULT_KDF_HKDF ? "key file, HKDF-SHA256"
-                                                            : "passphrase, scrypt");
-    mlc_vault_free(v);
-    return rc ? cmd_fail(ctx, &err) : 0;
+    cJSON_Delete(o[0]);
+    cJSON_Delete(o[1]);
 }
 
 int cmd_creds(int argc, char **argv, mlc_ctx *ctx)
@@ -261,34 +189,58 @@ int cmd_creds(int argc, char **argv, mlc_ctx *ctx)
     const mlc_config *cfg = NULL;
     mlc_error err = {0};
     const char *act = words[0], *what = words[1];
-    if (strcmp(act, "add") && strcmp(act, "list") && strcmp(act, "rm") &&
-        strcmp(act, "rotate-key"))
+    int add = !strcmp(act, "add"), rm_ = !strcmp(act, "rm"), list_ = !strcmp(act, "list");
+    int ion = what && (!strcmp(what, "cloudsuite") || !strcmp(what, "bod"));
+    int ss = what && !strcmp(what, "shipstation");
+    if (!add && !rm_ && !list_ && strcmp(act, "rotate-key"))
         return cmd_usage_error(usage, "unknown action '%s'", act);
-    if ((!strcmp(act, "add") || !strcmp(act, "rm")) &&
-        (!what || (strcmp(what, "cloudsuite") && strcmp(what, "bod") && strcmp(what, "shipstation"))))
+    if ((add || rm_) && !ion && !ss)
         return cmd_usage_error(usage, "%s needs cloudsuite, bod or shipstation", act);
-    if ((!strcmp(act, "list") || !strcmp(act, "rotate-key")) && what)
+    if (!add && !rm_ && what)
         return cmd_usage_error(usage, "%s takes no further arguments", act);
-    if (ionapi && (strcmp(act, "add") || (strcmp(what, "cloudsuite") && strcmp(what, "bod"))))
+    if (ionapi && !(add && ion))
         return cmd_usage_error(usage, "--ionapi goes with `add cloudsuite` or `add bod`");
-    if ((v1 || v2) && (strcmp(act, "add") || strcmp(what, "shipstation")))
+    if ((v1 || v2) && !(add && ss))
         return cmd_usage_error(usage, "--v2-key-file/--v1-key-file go with `add shipstation`");
-    if (json && strcmp(act, "list"))
+    if (json && !list_)
         return cmd_usage_error(usage, "--json goes with list");
     if (v1 && v2 && !strcmp(v1, "-") && !strcmp(v2, "-"))
         return cmd_usage_error(usage, "only one key can come from stdin");
-    if (!strcmp(act, "add") && (!strcmp(what, "cloudsuite") || !strcmp(what, "bod")) && !ionapi)
+    if (add && ion && !ionapi)
         return cmd_usage_error(usage, "add %s needs --ionapi FILE", what);
-    if (!strcmp(act, "add") && !strcmp(what, "shipstation") && !v1 && !v2)
+    if (add && ss && !v1 && !v2)
         return cmd_usage_error(usage, "add shipstation needs --v2-key-file and/or --v1-key-file");
     if (mlc_ctx_config(ctx, &cfg, &err) != MLC_OK)
         return cmd_fail(ctx, &err);
-    if (!strcmp(act, "add"))
-        return strcmp(what, "shipstation") ? add_cloudsuite(ctx, cfg, ionapi, what)
-                                           : add_shipstation(ctx, cfg, v2, v1);
-    if (!strcmp(act, "list"))
-        return list(ctx, cfg, json);
-    if (!strcmp(act, "rm"))
-        return rm(ctx, cfg, what);
-    return rotate(ctx, cfg);
+    if (add)
+        return ss ? add_shipstation(ctx, cfg, v2, v1) : add_cloudsuite(ctx, cfg, ionapi, what);
+    mlc_log *log = mlc_ctx_log(ctx);
+    mlc_vault *v = NULL;
+    mlc_err rc = mlc_vault_open_profile(cfg, log, MLC_VAULT_PROMPT, &v, &err);
+    if (rc == MLC_ERR_NOTFOUND && rm_) {
+        mlc_log_error(log, "no vault for profile %s: nothing to remove", mlc_config_profile(cfg));
+        return MLC_EXIT_FAILED;
+    }
+    if (rc && !(rc == MLC_ERR_NOTFOUND && list_))
+        return cmd_fail(ctx, &err);
+    rc = MLC_OK;
+    if (list_) {
+        list(cfg, v, log, json);
+    } else if (rm_ && ss) {
+        rc = mlc_sscreds_remove(v, &err);
+    } else if (rm_) {
+        mlc_http_opts ho = {.timeout_s = (long)mlc_config_int(cfg, "cloudsuite.timeout"),
+                            .max_attempts = 2, .log = log, .trace = mlc_ctx_trace(ctx)};
+        rc = mlc_ionapi_remove(v, !strcmp(what, "bod"), &ho, log, &err);
+    } else {
+        rc = mlc_vault_rotate(v, &err);
+    }
+    if (!rc && rm_)
+        mlc_log_info(log, "%s credentials removed from %s", what, mlc_vault_file(v));
+    else if (!rc && !list_)
+        mlc_log_info(log, "vault %s re-encrypted under the new key (%s)", mlc_vault_file(v),
+                     mlc_vault_kdf(v) == MLC_VAULT_KDF_HKDF ? "key file, HKDF-SHA256"
+                                                            : "passphrase, scrypt");
+    mlc_vault_free(v);
+    return rc ? cmd_fail(ctx, &err) : 0;
 }

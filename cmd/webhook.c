@@ -85,6 +85,7 @@ static int serve(mlc_ctx *ctx, mlc_listener_opts *lo, const char *on_notify, lon
         return cmd_fail(ctx, &e);
     /* Block the stop signals before the listener and the runner start their
      * threads, then wait for them here. */
+    static const int stop[] = {SIGTERM, SIGINT};
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGTERM);
@@ -107,7 +108,7 @@ static int serve(mlc_ctx *ctx, mlc_listener_opts *lo, const char *on_notify, lon
     }
     printf("mlc webhook listening url=http://%s:%u/\n", mlc_listener_host(l), mlc_listener_port(l));
     fflush(stdout);
-    int sig = mlc_listener_wait(l, &set);
+    int sig = mlc_listener_wait(l, stop, 2);
     mlc_listener_stop(l);
     mlc_runner_stop(lo->runner); /* after the listener: no kick can come any more */
     mlc_webhook_free(lo->wh);

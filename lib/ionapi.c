@@ -779,6 +779,12 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
 
 static const char *entry_of(int bod) { return bod ? MLC_IONAPI_BOD_ENTRY : MLC_IONAPI_VAULT_ENTRY; }
 
+mlc_err mlc_ionapi_check_urls(const mlc_ionapi *ion, mlc_error *err)
+{
+    mlc_err rc = mlc_http_check_url(ion->api_base, err);
+    return rc ? rc : mlc_http_check_url(ion->token_url, err);
+}
+
 mlc_err mlc_ionapi_store(const mlc_ionapi *ion, mlc_vault *v, int bod, mlc_error *err)
 {
     cJSON *entry = cJSON_CreateObject();
@@ -863,5 +869,20 @@ cJSON *mlc_ionapi_describe(const mlc_ionapi *ion, const char *source, const mlc_
     } else {
         cJSON_AddStringToObject(o, "token_expires", "none");
     }
+    return o;
+}
+
+cJSON *mlc_ionapi_describe_profile(const mlc_config *cfg, const mlc_vault *vault, mlc_log *log)
+{
+    mlc_ionapi *ion = NULL;
+    char *src = NULL;
+    mlc_error err = {0};
+    cJSON *o = NULL;
+    if (mlc_ionapi_resolve(cfg, vault, &ion, &src, &err) == MLC_OK)
+        o = mlc_ionapi_describe(ion, src, vault);
+    else if (vault && mlc_vault_get(vault, MLC_IONAPI_VAULT_ENTRY))
+        mlc_log_warn(log, "%s", err.msg);
+    mlc_ionapi_free(ion);
+    free(src);
     return o;
 }

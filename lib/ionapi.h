@@ -84,6 +84,11 @@ mlc_err mlc_ionapi_remove(mlc_vault *v, int bod, const mlc_http_opts *http, mlc_
  * or "none"), "token_valid"}: the cached token's expiry only when it belongs to
  * these credentials; never a secret. Caller deletes. */
 cJSON *mlc_ionapi_describe(const mlc_ionapi *ion, const char *source, const mlc_vault *vault);
+/* mlc_ionapi_describe of the profile's credentials (mlc_ionapi_resolve); NULL
+ * when it has none (a vault entry that does not parse is warned about on log). */
+cJSON *mlc_ionapi_describe_profile(const mlc_config *cfg, const mlc_vault *vault, mlc_log *log);
+/* The API base and token URLs are https (plain http only to loopback: lib/http). */
+mlc_err mlc_ionapi_check_urls(const mlc_ionapi *ion, mlc_error *err);
 void mlc_ionapi_free(mlc_ionapi *ion);
 
 const char *mlc_ionapi_tenant(const mlc_ionapi *ion);      /* ti */

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <microhttpd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -231,11 +232,15 @@ mlc_err mlc_listener_start(const mlc_listener_opts *o, mlc_listener **out, mlc_e
 const char *mlc_listener_host(const mlc_listener *l) { return l->host; }
 unsigned mlc_listener_port(const mlc_listener *l) { return l->port; }
 
-int mlc_listener_wait(mlc_listener *l, const sigset_t *stop)
+int mlc_listener_wait(mlc_listener *l, const int *signals, size_t n)
 {
+    sigset_t set;
+    sigemptyset(&set);
+    for (size_t i = 0; i < n; i++)
+        sigaddset(&set, signals[i]);
     int sig;
     struct timespec tick = {1, 0};
-    while ((sig = sigtimedwait(stop, NULL, &tick)) < 0)
+    while ((sig = sigtimedwait(&set, NULL, &tick)) < 0)
         cut_slow(l); /* a second passed (EAGAIN) or another signal (EINTR) */
     return sig;
 }

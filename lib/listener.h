@@ -27,7 +27,7 @@
 #include "runner.h"
 #include "webhook.h"
 
-#include <signal.h>
+#include <stddef.h>
 
 typedef struct mlc_listener mlc_listener;
 
@@ -48,9 +48,10 @@ mlc_err mlc_listener_start(const mlc_listener_opts *o, mlc_listener **out, mlc_e
 /* The address and port bound ("127.0.0.1", 8080). */
 const char *mlc_listener_host(const mlc_listener *l);
 unsigned mlc_listener_port(const mlc_listener *l);
-/* Waits for one of the signals in stop (which the caller has blocked in every
- * thread), cutting connections past the deadline meanwhile; returns the signal. */
-int mlc_listener_wait(mlc_listener *l, const sigset_t *stop);
+/* Waits for one of the n signals (which the caller has blocked in every thread,
+ * before starting the listener), cutting connections past the deadline
+ * meanwhile; returns the signal. */
+int mlc_listener_wait(mlc_listener *l, const int *signals, size_t n);
 /* Stops the daemon and frees; NULL-safe. */
 void mlc_listener_stop(mlc_listener *l);
 

@@ -905,3 +905,14 @@ mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, int kdf, mlc_e
     mlc_vault_unlock(v);
     return rc;
 }
+
+mlc_err mlc_vault_rotate(mlc_vault *v, mlc_error *err)
+{
+    char *np = NULL;
+    int kdf = MLC_VAULT_KDF_SCRYPT;
+    mlc_err rc = mlc_vault_key("MLC_VAULT_NEW_KEY", "MLC_VAULT_NEW_KEY_FILE", 1, 1, &np, &kdf, err);
+    if (!rc)
+        rc = mlc_vault_rekey(v, np, kdf, err);
+    mlc_vault_passphrase_free(np);
+    return rc;
+}

@@ -127,6 +127,9 @@ void mlc_vault_unlock(mlc_vault *v);
 mlc_err mlc_vault_reload(mlc_vault *v, mlc_error *err);
 /* Re-encrypts everything under a new passphrase (new salt, derivation kdf) and saves. */
 mlc_err mlc_vault_rekey(mlc_vault *v, const char *new_passphrase, int kdf, mlc_error *err);
+/* mlc_vault_rekey with the new key from MLC_VAULT_NEW_KEY, the file named by
+ * MLC_VAULT_NEW_KEY_FILE, or a prompt asked twice (`mlc creds rotate-key`). */
+mlc_err mlc_vault_rotate(mlc_vault *v, mlc_error *err);
 
 /* Encrypt/decrypt a vault image in memory (exposed for tests and fuzzing).
  * kdf: MLC_VAULT_KDF_*; scrypt_log2n: 0 = default (15).  Caller frees *out
