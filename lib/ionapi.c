@@ -38,8 +38,8 @@ struct mlc_ionapi {
 
 /* ---- small helpers ------------------------------------------------------ */
 
-/* Wipes and frees a secret string member and clears the pointer. */
-static void wipe_str(char **s)
+/* Drops a secret string member: mlc_secret_free_str, and the pointer cleared. */
+static void forget(char **s)
 {
     mlc_secret_free_str(*s);
     *s = NULL;
@@ -314,9 +314,9 @@ cJSON *mlc_ionapi_to_json(const mlc_ionapi *ion)
 
 static void clear_token(mlc_ionapi *ion)
 {
-    wipe_str(&ion->access_token);
-    wipe_str(&ion->refresh_token);
-    wipe_str(&ion->auth_header);
+    forget(&ion->access_token);
+    forget(&ion->refresh_token);
+    forget(&ion->auth_header);
     free(ion->token_type);
     ion->token_type = NULL;
     ion->expires_at = ion->refresh_at = 0;
@@ -327,9 +327,9 @@ void mlc_ionapi_free(mlc_ionapi *ion)
     if (!ion)
         return;
     clear_token(ion);
-    wipe_str(&ion->cs);
-    wipe_str(&ion->sask);
-    wipe_str(&ion->saak);
+    forget(&ion->cs);
+    forget(&ion->sask);
+    forget(&ion->saak);
     free(ion->ti);
     free(ion->cn);
     free(ion->ci);
@@ -447,7 +447,7 @@ static int load_cached(mlc_ionapi *ion, const char *avoid)
         return 0;
     /* adopt its refresh token even if the access token is stale */
     if (cJSON_IsString(rt) && (!ion->refresh_token || strcmp(ion->refresh_token, rt->valuestring))) {
-        wipe_str(&ion->refresh_token);
+        forget(&ion->refresh_token);
         ion->refresh_token = strdup(rt->valuestring);
         mlc_log_secret(ion->log, ion->refresh_token);
     }
@@ -633,7 +633,7 @@ static mlc_err obtain(mlc_ionapi *ion, mlc_error *err)
         }
         if (ion->log)
             mlc_log_info(ion->log, "refresh token refused; logging in again");
-        wipe_str(&ion->refresh_token);
+        forget(&ion->refresh_token);
     }
     if (!mlc_ionapi_has_service_account(ion))
         return mlc_error_set(err, MLC_ERR_CONFIG,

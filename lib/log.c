@@ -3,9 +3,9 @@
  * Not here: anything that writes to stdout.
  */
 #include "log.h"
+#include "secret.h"
 
 #include <cjson/cJSON.h>
-#include <openssl/crypto.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -54,10 +54,8 @@ void mlc_log_free(mlc_log *log)
 {
     if (!log)
         return;
-    for (size_t i = 0; i < log->nsecrets; i++) {
-        OPENSSL_cleanse(log->secrets[i], strlen(log->secrets[i]));
-        free(log->secrets[i]);
-    }
+    for (size_t i = 0; i < log->nsecrets; i++)
+        mlc_secret_free_str(log->secrets[i]);
     free(log->secrets);
     pthread_mutex_destroy(&log->mu);
     free(log);

@@ -4,6 +4,7 @@
  */
 #include "ping.h"
 #include "bod.h"
+#include "dates.h"
 #include "ims.h"
 #include "m3.h"
 #include "shipstation.h"
@@ -20,13 +21,6 @@ static double now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-static void iso_time(long long t, char *buf, size_t n)
-{
-    time_t tt = (time_t)t;
-    struct tm tm;
-    gmtime_r(&tt, &tm);
-    strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
 
 int mlc_ping_is_config_error(mlc_err e)
 {
@@ -103,7 +97,7 @@ mlc_err mlc_ping_cloudsuite(mlc_ctx *ctx, mlc_vault *vault, cJSON **result)
         long long exp = mlc_ionapi_token_expiry(ion);
         if (exp > 0) {
             char when[32];
-            iso_time(exp, when, sizeof when);
+            mlc_dates_format_rfc3339((time_t)exp, when);
             cJSON_AddStringToObject(o, "token_expires", when);
             cJSON_AddNumberToObject(o, "token_ttl_s", (double)(exp - (long long)time(NULL)));
         }
