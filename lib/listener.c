@@ -198,8 +198,7 @@ mlc_err mlc_listener_start(const mlc_listener_opts *o, mlc_listener **out, mlc_e
 {
     struct sockaddr_in sa;
     if (parse_listen(o->listen, &sa))
-        return mlc_error_set(err, MLC_ERR_USAGE, "--listen needs IPv4ADDR:PORT, not '%s'",
-                             o->listen ? o->listen : "");
+        return mlc_error_set(err, MLC_ERR_USAGE, "--listen needs IPv4ADDR:PORT, not '%s'", o->listen ? o->listen : "");
     mlc_listener *l = calloc(1, sizeof *l);
     if (l)
         l->conns = calloc((size_t)o->max_conn + 16, sizeof *l->conns);

@@ -32,12 +32,12 @@
 typedef struct mlc_listener mlc_listener;
 
 typedef struct mlc_listener_opts {
-    const char *listen;        /* "IPv4ADDR:PORT"; port 0 = any free port */
-    unsigned max_conn;         /* connections at once, all clients (>= 1) */
-    unsigned max_per_ip;       /* connections at once from one address (>= 1) */
-    unsigned request_timeout;  /* whole-request deadline, seconds (>= 1) */
+    const char *listen;       /* "IPv4ADDR:PORT"; port 0 = any free port */
+    unsigned max_conn;        /* connections at once, all clients (>= 1) */
+    unsigned max_per_ip;      /* connections at once from one address (>= 1) */
+    unsigned request_timeout; /* whole-request deadline, seconds (>= 1) */
     mlc_webhook *wh;
-    mlc_runner *runner;        /* NULL: no on-notify */
+    mlc_runner *runner; /* NULL: no on-notify */
     mlc_log *log;
 } mlc_listener_opts;
 

@@ -21,7 +21,6 @@ static double now_ms(void)
     return ts.tv_sec * 1000.0 + ts.tv_nsec / 1e6;
 }
 
-
 int mlc_ping_is_config_error(mlc_err e)
 {
     return e == MLC_ERR_AUTH || e == MLC_ERR_CONFIG || e == MLC_ERR_CRYPTO || e == MLC_ERR_INPUT;
@@ -130,9 +129,9 @@ mlc_err mlc_ping_ims(mlc_ctx *ctx, mlc_vault *vault, cJSON **result)
     mlc_ims *ims = NULL;
     char **acc = NULL;
     size_t nacc = 0;
-    const char *docs[2] = {mlc_config_str(cfg, "bod.receipt_document"),
-                           mlc_config_bool(cfg, "bod.advance_ship_notice") ? mlc_config_str(cfg, "bod.asn_document")
-                                                                           : NULL};
+    const char *docs[2] = {mlc_config_str(cfg, "bod.receipt_document"), mlc_config_bool(cfg, "bod.advance_ship_notice")
+                                                                            ? mlc_config_str(cfg, "bod.asn_document")
+                                                                            : NULL};
     const char *tmpl_keys[2] = {"bod.receipt_template", "bod.asn_template"};
     mlc_err rc = MLC_OK;
     /* the templates must load (well-formed, right root, known placeholders) */
@@ -234,8 +233,7 @@ mlc_err mlc_ping_shipstation(mlc_ctx *ctx, mlc_vault *vault, cJSON **results)
         return rc;
     }
     mlc_err worst = MLC_OK;
-    mlc_ss_version order[2] = {mlc_ss_preferred(ss),
-                               mlc_ss_preferred(ss) == MLC_SS_V2 ? MLC_SS_V1 : MLC_SS_V2};
+    mlc_ss_version order[2] = {mlc_ss_preferred(ss), mlc_ss_preferred(ss) == MLC_SS_V2 ? MLC_SS_V1 : MLC_SS_V2};
     for (int i = 0; i < 2; i++) {
         if (!mlc_ss_has(ss, order[i]))
             continue;
@@ -246,4 +244,3 @@ mlc_err mlc_ping_shipstation(mlc_ctx *ctx, mlc_vault *vault, cJSON **results)
     mlc_ss_free(ss);
     return worst;
 }
-

@@ -95,8 +95,8 @@ mlc_err mlc_secret_check_private(const char *path, const char *what, mlc_error *
     if (!S_ISREG(st.st_mode))
         return mlc_error_set(err, MLC_ERR_CONFIG, NAME_FMT ": not a regular file", NAME_ARGS(what, path));
     if (st.st_uid != geteuid())
-        return mlc_error_set(err, MLC_ERR_CONFIG, NAME_FMT ": owned by uid %u, not by you (%u)",
-                             NAME_ARGS(what, path), (unsigned)st.st_uid, (unsigned)geteuid());
+        return mlc_error_set(err, MLC_ERR_CONFIG, NAME_FMT ": owned by uid %u, not by you (%u)", NAME_ARGS(what, path),
+                             (unsigned)st.st_uid, (unsigned)geteuid());
     if (st.st_mode & 077)
         return mlc_error_set(err, MLC_ERR_CONFIG,
                              NAME_FMT ": permissions %04o are too open (group/world accessible); "

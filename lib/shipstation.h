@@ -4,10 +4,10 @@
  * V2: base shipstation.v2_url (https://api.shipstation.com), paths "/v2/...",
  * header `api-key: <key>`.  V1: base shipstation.v1_url
  * (https://ssapi.shipstation.com), HTTP Basic key:secret.  A profile may have
- * either or both.  Keys: vault entry "shipstation" ({"v2_key", "v1_key",
- * "v1_secret"}), else the files named by shipstation.api_key_file (the V2 key)
- * and shipstation.v1_key_file ("key:secret"); key files must not be group- or
- * world-readable.
+ * either or both.  Keys (lib/sscreds): vault entry "shipstation" ({"v2_key",
+ * "v1_key", "v1_secret"}), else the files named by shipstation.api_key_file (the
+ * V2 key) and shipstation.v1_key_file ("key:secret"); key files must not be
+ * group- or world-readable.
  *
  * Every attempt first takes a slot from the cross-process rate limiter
  * (lib/ratelimit, one per (system "shipstation-v2"/"shipstation-v1", key

@@ -31,8 +31,7 @@ static int set(char **dst, const char *s, size_t n)
     return *dst != NULL;
 }
 
-mlc_err mlc_sscreds_parse_key(char *text, size_t len, const char *name, int v1, mlc_sscreds *c,
-                              mlc_error *err)
+mlc_err mlc_sscreds_parse_key(char *text, size_t len, const char *name, int v1, mlc_sscreds *c, mlc_error *err)
 {
     if (strlen(text) != len)
         return mlc_error_set(err, MLC_ERR_CONFIG, "%s: binary data, not a key", name);
@@ -56,8 +55,7 @@ mlc_err mlc_sscreds_read_key(const char *path, int v1, int flags, mlc_sscreds *c
     char *text = NULL;
     size_t len = 0;
     int from_stdin = (flags & MLC_SECRET_STDIN) && !strcmp(path, "-");
-    mlc_err rc = mlc_secret_read(path, MLC_SSCREDS_MAX_FILE, from_stdin ? NULL : "key file", flags, &text, &len,
-                                 err);
+    mlc_err rc = mlc_secret_read(path, MLC_SSCREDS_MAX_FILE, from_stdin ? NULL : "key file", flags, &text, &len, err);
     if (rc == MLC_ERR_NOTFOUND)
         return mlc_error_set(err, MLC_ERR_CONFIG, "key file %s: no such file", path);
     if (rc)

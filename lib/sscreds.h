@@ -30,8 +30,8 @@
 #define MLC_SSCREDS_MAX_FILE (64 * 1024)
 
 typedef struct mlc_sscreds {
-    char *v2_key;              /* NULL = no V2 key */
-    char *v1_key, *v1_secret;  /* both or neither */
+    char *v2_key;                /* NULL = no V2 key */
+    char *v1_key, *v1_secret;    /* both or neither */
     char *v2_source, *v1_source; /* "vault" or the key file's path; NULL with no key */
 } mlc_sscreds;
 
@@ -39,8 +39,7 @@ void mlc_sscreds_clear(mlc_sscreds *c);
 
 /* Parses key text (a V2 key, or with v1 a V1 "key:secret") into c; name is what
  * messages call it ("key file PATH", "(stdin)"). text is trimmed in place. */
-mlc_err mlc_sscreds_parse_key(char *text, size_t len, const char *name, int v1, mlc_sscreds *c,
-                              mlc_error *err);
+mlc_err mlc_sscreds_parse_key(char *text, size_t len, const char *name, int v1, mlc_sscreds *c, mlc_error *err);
 /* Reads and parses a key file; flags: MLC_SECRET_PRIVATE (config key files),
  * MLC_SECRET_STDIN ("-" is stdin). A missing file is MLC_ERR_CONFIG. */
 mlc_err mlc_sscreds_read_key(const char *path, int v1, int flags, mlc_sscreds *c, mlc_error *err);

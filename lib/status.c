@@ -44,10 +44,7 @@ long long mlc_status_parse_duration(const char *s)
     return v * mul;
 }
 
-static void iso(long long t, char out[32])
-{
-    mlc_dates_format_rfc3339((time_t)t, out);
-}
+static void iso(long long t, char out[32]) { mlc_dates_format_rfc3339((time_t)t, out); }
 
 static void add_time(cJSON *o, const char *key, long long t)
 {
@@ -99,8 +96,8 @@ static long long age_limit(const mlc_status_max_age *ma, size_t nma, const char 
 
 /* ---- collecting -------------------------------------------------------- */
 
-static mlc_err collect_runs(mlc_store *st, long long now, const mlc_status_max_age *ma, size_t nma, cJSON *doc, cJSON *probs,
-                            int *worst, mlc_error *err)
+static mlc_err collect_runs(mlc_store *st, long long now, const mlc_status_max_age *ma, size_t nma, cJSON *doc,
+                            cJSON *probs, int *worst, mlc_error *err)
 {
     mlc_store_run_summary *rs = NULL;
     size_t n = 0;
@@ -268,7 +265,8 @@ static void collect_rate(mlc_ctx *ctx, const mlc_config *cfg, cJSON *doc)
         cJSON *o = cJSON_CreateObject();
         cJSON_AddItemToArray(arr, o);
         cJSON_AddStringToObject(o, "api", v == MLC_SS_V2 ? "v2" : "v1");
-        long long limit = mlc_config_int(cfg, v == MLC_SS_V2 ? "shipstation.rate_limit_v2" : "shipstation.rate_limit_v1");
+        long long limit =
+            mlc_config_int(cfg, v == MLC_SS_V2 ? "shipstation.rate_limit_v2" : "shipstation.rate_limit_v1");
         int left = mlc_ss_remaining(ss, (mlc_ss_version)v);
         cJSON_AddNumberToObject(o, "limit", (double)limit);
         if (left < 0) {
@@ -411,18 +409,17 @@ static void write_metrics(const cJSON *doc, FILE *f)
     head(f, "mlc_last_run_timestamp_seconds", "gauge", "Start of the command's most recent run (Unix time).");
     cJSON_ArrayForEach(x, cmds) if (ts_of(x, "last_run_started", &t))
         sample(f, "mlc_last_run_timestamp_seconds", p, "command", jstr(x, "command"), t);
-    head(f, "mlc_last_run_exit_code", "gauge", "Exit code of the command's most recent finished run (-1 while running).");
+    head(f, "mlc_last_run_exit_code", "gauge",
+         "Exit code of the command's most recent finished run (-1 while running).");
     cJSON_ArrayForEach(x, cmds)
         sample(f, "mlc_last_run_exit_code", p, "command", jstr(x, "command"), jnum(x, "last_exit_code", -1));
     head(f, "mlc_last_run_duration_seconds", "gauge", "Duration of the command's most recent finished run.");
     cJSON_ArrayForEach(x, cmds) if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "last_duration_s")))
         sample(f, "mlc_last_run_duration_seconds", p, "command", jstr(x, "command"), jnum(x, "last_duration_s", 0));
     head(f, "mlc_runs", "gauge", "Runs of the command kept in the store (90 days).");
-    cJSON_ArrayForEach(x, cmds)
-        sample(f, "mlc_runs", p, "command", jstr(x, "command"), jnum(x, "runs", 0));
+    cJSON_ArrayForEach(x, cmds) sample(f, "mlc_runs", p, "command", jstr(x, "command"), jnum(x, "runs", 0));
     head(f, "mlc_run_failures", "gauge", "Failed runs of the command kept in the store (90 days).");
-    cJSON_ArrayForEach(x, cmds)
-        sample(f, "mlc_run_failures", p, "command", jstr(x, "command"), jnum(x, "failures", 0));
+    cJSON_ArrayForEach(x, cmds) sample(f, "mlc_run_failures", p, "command", jstr(x, "command"), jnum(x, "failures", 0));
 
     const cJSON *curs = cJSON_GetObjectItemCaseSensitive(doc, "cursors");
     head(f, "mlc_cursor_updated_timestamp_seconds", "gauge", "When the cursor last moved (Unix time).");
@@ -435,17 +432,20 @@ static void write_metrics(const cJSON *doc, FILE *f)
     const cJSON *rec = cJSON_GetObjectItemCaseSensitive(doc, "receipts");
     head(f, "mlc_receipts", "gauge", "Receipts in the ledger by state.");
     cJSON_ArrayForEach(x, rec) sample(f, "mlc_receipts", p, "state", x->string, jnum(x, "count", 0));
-    head(f, "mlc_receipts_oldest_timestamp_seconds", "gauge", "Creation time of the oldest receipt in the state (Unix time).");
+    head(f, "mlc_receipts_oldest_timestamp_seconds", "gauge",
+         "Creation time of the oldest receipt in the state (Unix time).");
     cJSON_ArrayForEach(x, rec) if (ts_of(x, "oldest", &t))
         sample(f, "mlc_receipts_oldest_timestamp_seconds", p, "state", x->string, t);
 
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(doc, "ion_token");
-    head(f, "mlc_ion_token_expiry_timestamp_seconds", "gauge", "Expiry of the cached ION token (Unix time; absent if none or unknown).");
+    head(f, "mlc_ion_token_expiry_timestamp_seconds", "gauge",
+         "Expiry of the cached ION token (Unix time; absent if none or unknown).");
     if (ts_of(tok, "expires_at", &t))
         sample(f, "mlc_ion_token_expiry_timestamp_seconds", p, NULL, NULL, t);
 
     const cJSON *rate = cJSON_GetObjectItemCaseSensitive(doc, "shipstation_rate");
-    head(f, "mlc_shipstation_rate_used", "gauge", "ShipStation requests used in the current rate window (all mlc processes).");
+    head(f, "mlc_shipstation_rate_used", "gauge",
+         "ShipStation requests used in the current rate window (all mlc processes).");
     cJSON_ArrayForEach(x, rate) if (cJSON_IsNumber(cJSON_GetObjectItemCaseSensitive(x, "used")))
         sample(f, "mlc_shipstation_rate_used", p, "api", jstr(x, "api"), jnum(x, "used", 0));
     head(f, "mlc_shipstation_rate_limit", "gauge", "ShipStation requests allowed per rate window (configured).");
@@ -485,4 +485,3 @@ mlc_err mlc_status_write_prometheus(const cJSON *doc, const char *path, mlc_erro
     }
     return MLC_OK;
 }
-

@@ -3,7 +3,8 @@
  * under a key from scrypt (typed passphrases) or HKDF-SHA256 (key files of 32+
  * bytes), atomic 0600 writes, permission checks, inter-process lock and
  * merge-on-save, passphrase from env / key file / terminal.
- * Not here: what the entries mean (ionapi, shipstation, cmd/creds).
+ * Not here: what the entries mean (lib/ionapi, lib/sscreds), reading files and
+ * wiping (lib/secret).
  */
 #include "vault.h"
 #include "secret.h"

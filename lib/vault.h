@@ -40,7 +40,7 @@
  * (mlc_vault_passphrase()).  Key material and plaintext are wiped with
  * OPENSSL_cleanse (lib/secret, which also reads the files).
  *
- * Not here: the meaning of entries (ionapi, shipstation, cmd/creds), where the
+ * Not here: the meaning of entries (lib/ionapi, lib/sscreds), where the
  * file lives (mlc_vault_path() computes it from the config: profile key `vault`,
  * else <state_dir>/<profile>.vault).
  * Ownership: mlc_vault_open() -> mlc_vault_free().  mlc_vault_get() returns a

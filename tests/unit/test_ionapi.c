@@ -4,7 +4,8 @@
  * URL joining, and the token life cycle against the stub server: password grant
  * form, cache in the vault reused by a second instance, refresh before expiry,
  * refused refresh falling back to a login, invalid_grant / invalid_client,
- * revoke.
+ * revoke; the vault entries `mlc creds` writes (store, resolve, describe,
+ * remove) and reading a file or stdin.
  */
 #include "ionapi.h"
 #include "secret.h"

@@ -88,8 +88,8 @@ START_TEST(stores_refuses_and_cuts)
     sigaddset(&set, SIGUSR1);
     pthread_sigmask(SIG_BLOCK, &set, NULL); /* before the daemon's thread starts */
     mlc_listener *l = NULL;
-    mlc_listener_opts o = {.listen = "127.0.0.1:0", .max_conn = 8, .max_per_ip = 8, .request_timeout = 1,
-                           .wh = wh, .log = lg};
+    mlc_listener_opts o = {
+        .listen = "127.0.0.1:0", .max_conn = 8, .max_per_ip = 8, .request_timeout = 1, .wh = wh, .log = lg};
     ck_assert_int_eq(mlc_listener_start(&o, &l, &e), MLC_OK);
     ck_assert_str_eq(mlc_listener_host(l), "127.0.0.1");
     ck_assert_uint_ne(mlc_listener_port(l), 0);

@@ -100,8 +100,7 @@ START_TEST(reads_stdin_only_when_asked)
     mlc_error err = {0};
     /* "-" without MLC_SECRET_STDIN is a file named "-" (absent here) */
     ck_assert_int_eq(mlc_secret_read("-", 1024, NULL, 0, &buf, &len, &err), MLC_ERR_NOTFOUND);
-    ck_assert_int_eq(mlc_secret_read("-", 1024, NULL, MLC_SECRET_STDIN | MLC_SECRET_PRIVATE, &buf, &len, &err),
-                     MLC_OK);
+    ck_assert_int_eq(mlc_secret_read("-", 1024, NULL, MLC_SECRET_STDIN | MLC_SECRET_PRIVATE, &buf, &len, &err), MLC_OK);
     ck_assert_str_eq(buf, "from-stdin\n");
     mlc_secret_free(buf, len + 1);
     dup2(saved, 0);

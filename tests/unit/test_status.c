@@ -50,7 +50,8 @@ START_TEST(prometheus_file)
     buf[n] = '\0';
     fclose(f);
     ck_assert_ptr_nonnull(strstr(buf, "mlc_status{profile=\"a\\\"b\"} 1\n"));
-    ck_assert_ptr_nonnull(strstr(buf, "mlc_last_success_timestamp_seconds{profile=\"a\\\"b\",command=\"pull-pos\"} 1767323045\n"));
+    ck_assert_ptr_nonnull(
+        strstr(buf, "mlc_last_success_timestamp_seconds{profile=\"a\\\"b\",command=\"pull-pos\"} 1767323045\n"));
     ck_assert_ptr_nonnull(strstr(buf, "mlc_receipts{profile=\"a\\\"b\",state=\"queued\"} 2\n"));
     ck_assert_ptr_nonnull(strstr(buf, "mlc_shipstation_rate_used{profile=\"a\\\"b\",api=\"v2\"} 7\n"));
     ck_assert_ptr_null(strstr(buf, "mlc_ion_token_expiry_timestamp_seconds{"));
