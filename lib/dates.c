@@ -3,6 +3,8 @@
  */
 #include "dates.h"
 
+#include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -94,6 +96,55 @@ void mlc_dates_format_m3(time_t t, char out[9])
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(out, 9, "%Y%m%d", &tm);
+}
+
+int mlc_dates_parse_day(const char *s, time_t *out)
+{
+    char buf[40];
+    if (!s)
+        return -1;
+    if (mlc_dates_parse_rfc3339(s, out) == 0)
+        return 0;
+    if (strlen(s) != 10)
+        return -1;
+    snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
+    return mlc_dates_parse_rfc3339(buf, out);
+}
+
+int mlc_dates_since_day(const char *s, char day[9])
+{
+    time_t t;
+    if (mlc_dates_parse_day(s, &t))
+        return -1;
+    mlc_dates_format_m3(t, day);
+    return 0;
+}
+
+int mlc_dates_parse_age(const char *s, time_t now, time_t *out)
+{
+    char *end;
+    size_t len = s ? strlen(s) : 0;
+    if (len < 2 || !isdigit((unsigned char)s[0]) || !strchr("smhd", s[len - 1]))
+        return -1;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (end != s + len - 1 || v < 0 || errno)
+        return -1;
+    long long unit = s[len - 1] == 's' ? 1 : s[len - 1] == 'm' ? 60 : s[len - 1] == 'h' ? 3600 : 86400;
+    if (v > (long long)1e12 / unit)
+        return -1;
+    *out = now - (time_t)(v * unit);
+    return 0;
+}
+
+void mlc_dates_m3_minus_days(const char *day, int days, char out[9])
+{
+    time_t t;
+    if (mlc_dates_parse_m3(day, &t)) {
+        snprintf(out, 9, "19000101");
+        return;
+    }
+    mlc_dates_format_m3(t - (time_t)days * 86400, out);
 }
 
 /* Day of month of the n-th Sunday (n >= 1) of month m in year y. */

@@ -21,6 +21,15 @@ void mlc_dates_format_rfc3339(time_t t, char out[32]);
 /* yyyyMMdd (M3) -> midnight UTC; 0 on success. */
 int mlc_dates_parse_m3(const char *s, time_t *out);
 void mlc_dates_format_m3(time_t t, char out[9]);
+/* A day given on the command line (--since): "yyyy-mm-dd" (midnight UTC) or
+ * RFC 3339; 0 on success. */
+int mlc_dates_parse_day(const char *s, time_t *out);
+/* The same, as M3's yyyyMMdd day; 0 on success. */
+int mlc_dates_since_day(const char *s, char day[9]);
+/* An age: a count and a unit s, m, h or d ("90m", "7d"): now minus that; 0 on success. */
+int mlc_dates_parse_age(const char *s, time_t now, time_t *out);
+/* The M3 day `days` before day (yyyyMMdd); "19000101" when day is not one. */
+void mlc_dates_m3_minus_days(const char *day, int days, char out[9]);
 /* Pacific naive "yyyy-mm-dd hh:mm:ss" or "yyyy-mm-ddThh:mm:ss[.fffffff]" -> UTC. */
 int mlc_dates_parse_pacific(const char *s, time_t *out);
 /* UTC -> Pacific naive "yyyy-mm-dd hh:mm:ss". */

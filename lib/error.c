@@ -1,5 +1,6 @@
 /*
- * error.c: mlc_error helpers and the mlc_err -> exit code table.
+ * error.c: mlc_error helpers, the mlc_err -> exit code table and the one rule
+ * from a run's outcome to its exit code.
  * Not here: any I/O.
  */
 #include "error.h"
@@ -76,4 +77,32 @@ int mlc_err_exit_code(mlc_err code)
     if ((int)code < 0 || code >= MLC_ERR__COUNT)
         return MLC_EXIT_SOFTWARE;
     return err_table[code].exit_code;
+}
+
+void mlc_outcome_stop(mlc_outcome *o, mlc_err code)
+{
+    if (o->stopped == MLC_OK && code != MLC_ERR_PIPE && code != MLC_ERR_EOF)
+        o->stopped = code;
+}
+
+void mlc_outcome_note(mlc_outcome *o, mlc_err code)
+{
+    switch (mlc_err_exit_code(code)) {
+    case MLC_EXIT_OK: break;
+    case MLC_EXIT_FAILED:
+    case MLC_EXIT_DATAERR: o->failed++; break;
+    case MLC_EXIT_TEMPFAIL: o->later++; break;
+    default: mlc_outcome_stop(o, code); break;
+    }
+}
+
+int mlc_outcome_exit_code(const mlc_outcome *o)
+{
+    if (o->stopped != MLC_OK)
+        return mlc_err_exit_code(o->stopped);
+    if (o->failed > 0)
+        return MLC_EXIT_FAILED;
+    if (o->later > 0)
+        return MLC_EXIT_TEMPFAIL;
+    return MLC_EXIT_OK;
 }

@@ -6,8 +6,11 @@
  * record line number, HTTP status...). Messages never contain secrets: callers
  * must not format credentials into them.
  *
- * Not here: printing (that is lib/log and the tool), exit codes policy beyond the
- * single mapping table mlc_err_exit_code().
+ * The exit code of a run comes from one place: the mapping table
+ * mlc_err_exit_code() for one error, and mlc_outcome_exit_code() for a whole run
+ * (records failed, left for later, an error that stopped it), both as in mlc(1).
+ *
+ * Not here: printing (that is lib/log and the tool).
  */
 #ifndef MLC_ERROR_H
 #define MLC_ERROR_H
@@ -65,5 +68,33 @@ enum {
     MLC_EXIT_TEMPFAIL = 75,
     MLC_EXIT_CONFIG = 78
 };
+
+/* What a run of a command came to, for its exit code (mlc(1), EXIT STATUS).
+ * Filled with mlc_outcome_note() per record and mlc_outcome_stop() for an error
+ * that ended the run; plain counters, no allocation. */
+typedef struct mlc_outcome {
+    mlc_err stopped; /* the first error that is not one record's (or a record error
+                        that says the run itself is in trouble: store, memory,
+                        credentials, a remote system down); MLC_OK if none */
+    long failed;     /* records that failed or were rejected: a person must look */
+    long later;      /* records left for a later run: queued, in doubt, pending */
+} mlc_outcome;
+
+/* Counts one record's error: INPUT, REMOTE and NOTFOUND (exit code 1 or 65) are
+ * that record's failure; TRANSIENT and BUSY (75) leave it for later; PIPE, EOF
+ * and OK count nothing; every other code is the run's trouble (as stop). */
+void mlc_outcome_note(mlc_outcome *o, mlc_err code);
+/* Records the error that ended the run (the first one wins; PIPE, the reader
+ * going away, is not an error and is not recorded). */
+void mlc_outcome_stop(mlc_outcome *o, mlc_err code);
+/* The one rule, in this order:
+ *   an error that stopped the run (or the run's trouble) -> its code (table above);
+ *   some records failed or were rejected                 -> 1;
+ *   some records left for a later run                    -> 75;
+ *   otherwise                                            -> 0.
+ * The reader of standard output going away (EPIPE) changes nothing: a run cut
+ * short by `| head` exits as the records it handled say, 0 when they all went
+ * through. A failure outranks "later": running again does not fix it. */
+int mlc_outcome_exit_code(const mlc_outcome *o);
 
 #endif

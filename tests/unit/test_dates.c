@@ -64,6 +64,36 @@ START_TEST(pacific_time_follows_us_dst)
 }
 END_TEST
 
+START_TEST(command_line_days_and_ages)
+{
+    time_t t;
+    char day[9];
+    ck_assert_int_eq(mlc_dates_parse_day("2026-11-27", &t), 0);
+    ck_assert_int_eq((long)t, 1795737600L);
+    ck_assert_int_eq(mlc_dates_parse_day("2026-11-27T12:00:00+02:00", &t), 0);
+    ck_assert_int_eq((long)t, 1795737600L + 10 * 3600);
+    ck_assert_int_ne(mlc_dates_parse_day("yesterday", &t), 0);
+    ck_assert_int_ne(mlc_dates_parse_day("2026-02-30", &t), 0);
+    ck_assert_int_ne(mlc_dates_parse_day("2026-11-27x", &t), 0);
+    ck_assert_int_eq(mlc_dates_since_day("2026-11-27T23:30:00Z", day), 0);
+    ck_assert_str_eq(day, "20261127");
+    ck_assert_int_ne(mlc_dates_since_day("27.11.2026", day), 0);
+    ck_assert_int_eq(mlc_dates_parse_age("90m", 100000, &t), 0);
+    ck_assert_int_eq((long)t, 100000L - 5400);
+    ck_assert_int_eq(mlc_dates_parse_age("7d", 1000000, &t), 0);
+    ck_assert_int_eq((long)t, 1000000L - 7 * 86400);
+    ck_assert_int_ne(mlc_dates_parse_age("d", 0, &t), 0);
+    ck_assert_int_ne(mlc_dates_parse_age("12x", 0, &t), 0);
+    ck_assert_int_ne(mlc_dates_parse_age("1.5h", 0, &t), 0);
+    ck_assert_int_ne(mlc_dates_parse_age("2026-11-27", 0, &t), 0);
+    ck_assert_int_ne(mlc_dates_parse_age("99999999999999999999d", 0, &t), 0);
+    mlc_dates_m3_minus_days("20260301", 1, day);
+    ck_assert_str_eq(day, "20260228");
+    mlc_dates_m3_minus_days("junk", 3, day);
+    ck_assert_str_eq(day, "19000101");
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("dates");
@@ -71,6 +101,7 @@ static Suite *suite(void)
     tcase_add_test(tc, rfc3339_round_trip_and_offsets);
     tcase_add_test(tc, m3_days);
     tcase_add_test(tc, pacific_time_follows_us_dst);
+    tcase_add_test(tc, command_line_days_and_ages);
     suite_add_tcase(s, tc);
     return s;
 }
