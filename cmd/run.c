@@ -34,6 +34,11 @@ int cmd_run_end(cmd_run *r)
     }
     mlc_jsonl_writer_free(r->w);
     r->w = NULL;
+    mlc_jsonl_reader_free(r->rd);
+    r->rd = NULL;
+    if (r->in && r->in != stdin)
+        fclose(r->in);
+    r->in = NULL;
     return cmd_run_exit(r);
 }
 
@@ -119,44 +124,41 @@ void cmd_run_reject(cmd_run *r, const char *msg)
     reject(r, msg, NULL);
 }
 
-mlc_err cmd_run_read(cmd_run *r, const char *file, mlc_store *st, cmd_run_record_fn on_record, cmd_run_bad_fn on_bad,
-                     void *ud, mlc_error *err)
+mlc_err cmd_run_open(cmd_run *r, const char *file, mlc_store *st, mlc_error *err)
 {
-    FILE *in = file ? fopen(file, "rb") : stdin;
-    if (!in)
+    r->in = file ? fopen(file, "rb") : stdin;
+    if (!r->in)
         return mlc_error_set(err, MLC_ERR_IO, "%s: cannot open", file);
     r->source = file ? file : "stdin";
     r->st = st;
-    r->rd = mlc_jsonl_reader_new(in, r->source, 0);
-    mlc_err rc = r->rd ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    while (rc == MLC_OK) {
+    r->rd = mlc_jsonl_reader_new(r->in, r->source, 0);
+    return r->rd ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+}
+
+mlc_err cmd_run_read(cmd_run *r, cmd_run_record_fn on_record, cmd_run_bad_fn on_bad, void *ud, mlc_error *err)
+{
+    for (;;) {
         cJSON *rec = NULL;
         mlc_error e;
         mlc_err rr = mlc_jsonl_read(r->rd, &rec, &e);
         if (rr == MLC_ERR_EOF)
-            break;
+            return MLC_OK;
         if (rr == MLC_ERR_INPUT) {
             if (!on_bad || !on_bad(r, ud))
                 reject(r, e.msg, r->bad_hint);
             continue;
         }
+        if (rr == MLC_OK) {
+            mlc_error_clear(&e);
+            rr = on_record(r, rec, ud, &e);
+            if (rr == MLC_ERR_INPUT) {
+                reject(r, e.msg, NULL);
+                continue;
+            }
+        }
         if (rr) {
             *err = e;
-            rc = rr;
-            break;
-        }
-        mlc_error_clear(&e);
-        rr = on_record(r, rec, ud, &e);
-        if (rr == MLC_ERR_INPUT) {
-            reject(r, e.msg, NULL);
-        } else if (rr) {
-            *err = e;
-            rc = rr;
+            return rr;
         }
     }
-    mlc_jsonl_reader_free(r->rd);
-    r->rd = NULL;
-    if (file)
-        fclose(in);
-    return rc;
 }

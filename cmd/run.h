@@ -12,7 +12,8 @@
  * Use:
  *     cmd_run r;
  *     if (cmd_run_begin(&r, ctx, "post-receipts")) return MLC_EXIT_OSERR;
- *     ... cmd_run_read(&r, file, st, on_record, NULL, ud, &e) ...
+ *     if (cmd_run_open(&r, file, st, &e)) ... cmd_run_fail(&r, &e) ...
+ *     ... cmd_run_read(&r, on_record, NULL, ud, &e) ...
  *     ... cmd_run_emit(&r, rec) for every record, cmd_run_note(&r, &e) for a
  *     record that failed, r.out.later++ / r.out.failed++ for outcomes ...
  *     return cmd_run_end(&r);            (flushes, frees, the exit code)
@@ -22,7 +23,7 @@
  * Not here: what a record means (lib/), option parsing (cmd.h), stop signals
  * (lib/ctx; the dispatcher turns them into 130/143).
  * Ownership: the struct lives on the caller's stack; cmd_run_emit takes the
- * record; the input FILE is opened and closed by cmd_run_read.
+ * record; the input FILE is opened by cmd_run_open and closed by cmd_run_end.
  */
 #ifndef MLC_CMD_RUN_H
 #define MLC_CMD_RUN_H
@@ -41,7 +42,8 @@ typedef struct cmd_run {
     long emitted;        /* records written */
     long rejected;       /* input lines rejected (also counted in out.failed) */
     mlc_outcome out;     /* failed / later / stopped: the exit code */
-    /* the input being read by cmd_run_read (NULL outside it) */
+    /* the input opened by cmd_run_open (NULL without one) */
+    FILE *in;
     mlc_jsonl_reader *rd;
     const char *source; /* "stdin" or the file name */
     mlc_store *st;      /* where rejected lines are kept; NULL: stderr only */
@@ -80,17 +82,20 @@ typedef mlc_err (*cmd_run_record_fn)(cmd_run *r, cJSON *rec, void *ud, mlc_error
  * rejected. NULL: every such line is rejected. */
 typedef int (*cmd_run_bad_fn)(cmd_run *r, void *ud);
 
-/* Reads JSON lines from file (NULL: standard input) to the end. Bad lines are
- * rejected and reading goes on, so nothing after a bad line is lost. Returns
- * MLC_OK at the end of the input, else the error that stopped it (cannot open,
- * read error, a callback's error), err set; the caller decides (cmd_run_fail). */
-mlc_err cmd_run_read(cmd_run *r, const char *file, mlc_store *st, cmd_run_record_fn on_record, cmd_run_bad_fn on_bad,
-                     void *ud, mlc_error *err);
+/* Opens the input: file, or standard input when NULL; bad lines go to st's
+ * rejected table (NULL: stderr only). MLC_OK, or MLC_ERR_IO (cannot open) /
+ * MLC_ERR_NOMEM with err set. cmd_run_end closes it. */
+mlc_err cmd_run_open(cmd_run *r, const char *file, mlc_store *st, mlc_error *err);
+/* Reads the opened input to its end. Bad lines are rejected and reading goes
+ * on, so nothing after a bad line is lost. Returns MLC_OK at the end of the
+ * input, else the error that stopped it (a read error, a callback's error), err
+ * set; the caller decides (usually cmd_run_fail). */
+mlc_err cmd_run_read(cmd_run *r, cmd_run_record_fn on_record, cmd_run_bad_fn on_bad, void *ud, mlc_error *err);
 /* Rejects the input line being read: "SOURCE:LINE: msg" on stderr (msg as is
  * when it already starts with SOURCE:), the line whole in the rejected table
  * with the same reason; counts it rejected and failed. */
 void cmd_run_reject(cmd_run *r, const char *msg);
-/* The input line number being read (0 outside cmd_run_read). */
+/* The input line number last read (0 without input). */
 unsigned long cmd_run_lineno(const cmd_run *r);
 
 #endif
