@@ -7,6 +7,7 @@
 #include "builtin.h"
 #include "cmd.h"
 #include "jsonl.h"
+#include "run.h"
 #include "store.h"
 #include "table.h"
 
@@ -67,26 +68,13 @@ static int print_table(const mlc_store_audit_entry *a, size_t n)
 
 static int print_records(mlc_ctx *ctx, const mlc_store_audit_entry *a, size_t n)
 {
-    mlc_error e;
-    int rc = 0;
-    mlc_jsonl_writer *w = mlc_jsonl_writer_new(stdout);
-    if (!w)
+    cmd_run r;
+    if (cmd_run_begin(&r, ctx, "audit"))
         return MLC_EXIT_OSERR;
-    for (size_t i = 0; i < n; i++) {
-        cJSON *rec = audit_record(&a[i]);
-        mlc_err wr = rec ? mlc_jsonl_write(w, rec, &e) : MLC_ERR_NOMEM;
-        cJSON_Delete(rec);
-        if (wr == MLC_ERR_PIPE)
+    for (size_t i = 0; i < n; i++)
+        if (cmd_run_emit(&r, audit_record(&a[i])))
             break;
-        if (wr) {
-            rc = wr == MLC_ERR_NOMEM ? MLC_EXIT_OSERR : cmd_fail(ctx, &e);
-            break;
-        }
-    }
-    if (!rc && mlc_jsonl_writer_flush(w, &e) == MLC_ERR_IO)
-        rc = cmd_fail(ctx, &e);
-    mlc_jsonl_writer_free(w);
-    return rc;
+    return cmd_run_end(&r);
 }
 
 int cmd_audit(int argc, char **argv, mlc_ctx *ctx)

@@ -11,10 +11,10 @@
 #include "dates.h"
 #include "jsonl.h"
 #include "receipt_out.h"
+#include "run.h"
 #include "store.h"
 #include "table.h"
 
-#include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -65,22 +65,8 @@ static int parse_states(const char *arg, unsigned *mask, char *bad, size_t badca
 static int parse_since(const char *arg, char out[32])
 {
     time_t t;
-    char *end;
-    size_t len = strlen(arg);
-    if (len >= 2 && isdigit((unsigned char)arg[0]) && strchr("smhd", arg[len - 1])) {
-        long long v = strtoll(arg, &end, 10);
-        if (end != arg + len - 1 || v < 0)
-            return -1;
-        long long unit = arg[len - 1] == 's' ? 1 : arg[len - 1] == 'm' ? 60 : arg[len - 1] == 'h' ? 3600 : 86400;
-        t = time(NULL) - (time_t)(v * unit);
-    } else if (len == 10) {
-        char full[32];
-        snprintf(full, sizeof full, "%sT00:00:00Z", arg);
-        if (mlc_dates_parse_rfc3339(full, &t))
-            return -1;
-    } else if (mlc_dates_parse_rfc3339(arg, &t)) {
+    if (mlc_dates_parse_age(arg, time(NULL), &t) && mlc_dates_parse_day(arg, &t))
         return -1;
-    }
     mlc_dates_format_rfc3339(t, out);
     return 0;
 }
@@ -125,6 +111,23 @@ static const char *inbox_status(const mlc_store_inbox_item *it)
     return it->failed_at ? "failed" : it->processed_at ? "done" : it->attempts ? "retrying" : "waiting";
 }
 
+/* When a waiting notification is tried next (RFC 3339); 0 if it is not waiting. */
+static int inbox_next(const mlc_store_inbox_item *it, char next[32])
+{
+    if (it->next_attempt_at <= 0 || it->failed_at || it->processed_at)
+        return 0;
+    mlc_dates_format_rfc3339((time_t)it->next_attempt_at, next);
+    return 1;
+}
+
+static void add_str(cJSON *o, const char *name, const char *v)
+{
+    if (v)
+        cJSON_AddStringToObject(o, name, v);
+    else
+        cJSON_AddNullToObject(o, name);
+}
+
 static cJSON *webhook_record(const mlc_store_inbox_item *it)
 {
     cJSON *o = cJSON_CreateObject();
@@ -133,29 +136,12 @@ static cJSON *webhook_record(const mlc_store_inbox_item *it)
     cJSON_AddNumberToObject(o, "inbox_id", (double)it->id);
     cJSON_AddStringToObject(o, "status", inbox_status(it));
     cJSON_AddStringToObject(o, "received_at", it->received_at ? it->received_at : "");
-    if (it->resource_type)
-        cJSON_AddStringToObject(o, "resource_type", it->resource_type);
-    else
-        cJSON_AddNullToObject(o, "resource_type");
-    if (it->resource_url)
-        cJSON_AddStringToObject(o, "resource_url", it->resource_url);
-    else
-        cJSON_AddNullToObject(o, "resource_url");
+    add_str(o, "resource_type", it->resource_type);
+    add_str(o, "resource_url", it->resource_url);
     cJSON_AddNumberToObject(o, "attempts", it->attempts);
-    if (it->next_attempt_at > 0 && !it->failed_at && !it->processed_at) {
-        mlc_dates_format_rfc3339((time_t)it->next_attempt_at, next);
-        cJSON_AddStringToObject(o, "next_attempt_at", next);
-    } else {
-        cJSON_AddNullToObject(o, "next_attempt_at");
-    }
-    if (it->last_error)
-        cJSON_AddStringToObject(o, "last_error", it->last_error);
-    else
-        cJSON_AddNullToObject(o, "last_error");
-    if (it->failed_at)
-        cJSON_AddStringToObject(o, "failed_at", it->failed_at);
-    else
-        cJSON_AddNullToObject(o, "failed_at");
+    add_str(o, "next_attempt_at", inbox_next(it, next) ? next : NULL);
+    add_str(o, "last_error", it->last_error);
+    add_str(o, "failed_at", it->failed_at);
     return o;
 }
 
@@ -176,15 +162,9 @@ static int list_webhooks(mlc_ctx *ctx, int all, int table)
             char id[24], att[16], next[32] = "-";
             snprintf(id, sizeof id, "%lld", (long long)items[i].id);
             snprintf(att, sizeof att, "%d", items[i].attempts);
-            if (items[i].next_attempt_at > 0 && !items[i].failed_at && !items[i].processed_at)
-                mlc_dates_format_rfc3339((time_t)items[i].next_attempt_at, next);
-            const char *cells[] = {id,
-                                   inbox_status(&items[i]),
-                                   att,
-                                   next,
-                                   items[i].received_at,
-                                   items[i].resource_type,
-                                   items[i].last_error};
+            inbox_next(&items[i], next);
+            const char *cells[] = {id,   inbox_status(&items[i]), att, next, items[i].received_at,
+                                   items[i].resource_type, items[i].last_error};
             if (cmd_table_add(t, cells))
                 rc = MLC_EXIT_OSERR;
         }
@@ -194,23 +174,14 @@ static int list_webhooks(mlc_ctx *ctx, int all, int table)
             cmd_table_print(t, stdout);
         cmd_table_free(t);
     } else {
-        mlc_jsonl_writer *w = mlc_jsonl_writer_new(stdout);
-        for (size_t i = 0; w && i < n; i++) {
-            cJSON *rec = webhook_record(&items[i]);
-            mlc_err wr = rec ? mlc_jsonl_write(w, rec, &e) : MLC_ERR_NOMEM;
-            cJSON_Delete(rec);
-            if (wr == MLC_ERR_PIPE)
-                break;
-            if (wr) {
-                rc = wr == MLC_ERR_NOMEM ? MLC_EXIT_OSERR : cmd_fail(ctx, &e);
-                break;
-            }
-        }
-        if (!w)
+        cmd_run r;
+        if (cmd_run_begin(&r, ctx, "queue"))
             rc = MLC_EXIT_OSERR;
-        else if (!rc && mlc_jsonl_writer_flush(w, &e) == MLC_ERR_IO)
-            rc = cmd_fail(ctx, &e);
-        mlc_jsonl_writer_free(w);
+        for (size_t i = 0; !rc && i < n; i++)
+            if (cmd_run_emit(&r, webhook_record(&items[i])))
+                break;
+        if (!rc)
+            rc = cmd_run_end(&r);
     }
     mlc_store_inbox_free(items, n);
     return rc;
@@ -247,12 +218,8 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
             f.since = since;
             break;
         case 't': table = 1; break;
-        case OPT_WEBHOOKS:
-            webhooks = 1;
-            break;
-        case OPT_ALL:
-            all = 1;
-            break;
+        case OPT_WEBHOOKS: webhooks = 1; break;
+        case OPT_ALL: all = 1; break;
         case 'h': return cmd_help(usage);
         default: return cmd_usage_error(usage, "unknown option");
         }
@@ -276,29 +243,17 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
     if (mlc_store_receipt_list(st, &f, &rows, &n, &e))
         return cmd_fail(ctx, &e);
     int rc = 0;
+    cmd_run r;
     if (table) {
         rc = print_table(rows, n);
-    } else {
-        mlc_jsonl_writer *w = mlc_jsonl_writer_new(stdout);
-        if (!w) {
-            rc = MLC_EXIT_OSERR;
-        } else {
-            for (size_t i = 0; i < n; i++) {
-                cJSON *rec = receipt_record(rows[i], NULL);
-                receipt_record_add_bod(rec, st, rows[i]->id);
-                mlc_err wr = rec ? mlc_jsonl_write(w, rec, &e) : MLC_ERR_NOMEM;
-                cJSON_Delete(rec);
-                if (wr == MLC_ERR_PIPE)
-                    break;
-                if (wr) {
-                    rc = wr == MLC_ERR_NOMEM ? MLC_EXIT_OSERR : cmd_fail(ctx, &e);
-                    break;
-                }
-            }
-            if (!rc && mlc_jsonl_writer_flush(w, &e) == MLC_ERR_IO)
-                rc = cmd_fail(ctx, &e);
-            mlc_jsonl_writer_free(w);
+    } else if (!(rc = cmd_run_begin(&r, ctx, "queue"))) {
+        for (size_t i = 0; i < n; i++) {
+            cJSON *rec = receipt_record(rows[i], NULL);
+            receipt_record_add_bod(rec, st, rows[i]->id);
+            if (cmd_run_emit(&r, rec))
+                break;
         }
+        rc = cmd_run_end(&r);
     }
     mlc_store_receipts_free(rows, n);
     return rc;
