@@ -23,7 +23,7 @@ int cmd_run_exit(const cmd_run *r)
     return mlc_outcome_exit_code(&r->out);
 }
 
-int cmd_run_end(cmd_run *r)
+int cmd_run_flush(cmd_run *r)
 {
     mlc_error e;
     if (r->w && !r->out_closed) {
@@ -32,6 +32,12 @@ int cmd_run_end(cmd_run *r)
             cmd_run_fail(r, &e);
         r->out_closed = rc != MLC_OK;
     }
+    return r->out_closed ? -1 : 0;
+}
+
+int cmd_run_end(cmd_run *r)
+{
+    cmd_run_flush(r);
     mlc_jsonl_writer_free(r->w);
     r->w = NULL;
     mlc_jsonl_reader_free(r->rd);

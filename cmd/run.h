@@ -62,6 +62,8 @@ int cmd_run_exit(const cmd_run *r);
  * written; -1 when not: the output is closed (EPIPE: quiet) or failed (logged,
  * recorded as the run's stop, exit 74). */
 int cmd_run_emit(cmd_run *r, cJSON *rec);
+/* Flushes what was written: 0, or -1 when the output is closed (as emit). */
+int cmd_run_flush(cmd_run *r);
 /* 1 once nothing more can be written (the reader went away). */
 int cmd_run_closed(const cmd_run *r);
 
