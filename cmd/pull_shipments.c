@@ -10,7 +10,7 @@
 #include "builtin.h"
 #include "cmd.h"
 #include "dates.h"
-#include "jsonl.h"
+#include "run.h"
 #include "shipment.h"
 #include "shipstation.h"
 #include "store.h"
@@ -38,34 +38,17 @@ static const char usage[] =
     "  -h, --help         this help\n";
 
 typedef struct pull_run {
-    mlc_ctx *ctx;
-    mlc_jsonl_writer *w;
-    mlc_log *log;
-    int closed;
+    cmd_run run;
 } pull_run;
 
 static mlc_err emit(void *ud, cJSON *rec)
 {
     pull_run *p = ud;
-    mlc_error e;
-    mlc_err rc = mlc_jsonl_write(p->w, rec, &e);
-    cJSON_Delete(rec);
-    if (rc == MLC_ERR_PIPE)
-        p->closed = 1;
-    else if (rc)
-        mlc_log_error(p->log, "%s", e.msg);
-    else if (mlc_ctx_stopping(p->ctx))
+    if (cmd_run_emit(&p->run, rec))
+        return MLC_ERR_PIPE; /* output closed (quiet) or failed (said, and the run's code): stop */
+    if (mlc_ctx_stopping(p->run.ctx))
         return MLC_ERR_PIPE; /* stop signal: this record is out; end quietly, cursor unchanged */
-    return rc;
-}
-
-static int parse_since(const char *s, time_t *t)
-{
-    char buf[40];
-    if (mlc_dates_parse_rfc3339(s, t) == 0)
-        return 0;
-    snprintf(buf, sizeof buf, "%sT00:00:00Z", s);
-    return strlen(s) == 10 ? mlc_dates_parse_rfc3339(buf, t) : -1;
+    return MLC_OK;
 }
 
 int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
@@ -104,7 +87,7 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     if (webhooks_only && (no_webhooks || since))
         return cmd_usage_error(usage, "--webhooks-only excludes --no-webhooks and --since");
     time_t from = 946684800; /* 2000-01-01: the first run reads everything */
-    if (since && parse_since(since, &from))
+    if (since && mlc_dates_parse_day(since, &from))
         return cmd_usage_error(usage, "--since needs YYYY-MM-DD or RFC 3339, not '%s'", since);
 
     const mlc_config *cfg;
@@ -112,10 +95,14 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     mlc_ss *ss = NULL;
     mlc_shipment *sh = NULL;
     mlc_error e;
-    pull_run p = {.ctx = ctx, .log = mlc_ctx_log(ctx)};
-    int rc = 0;
+    pull_run p;
     if (mlc_ctx_config(ctx, &cfg, &e) || mlc_ctx_store(ctx, &st, &e) || mlc_ss_new(ctx, NULL, &ss, &e))
         return cmd_fail(ctx, &e);
+    if (cmd_run_begin(&p.run, ctx, "pull-shipments")) {
+        mlc_ss_free(ss);
+        return MLC_EXIT_OSERR;
+    }
+    mlc_log *log = p.run.log;
     mlc_ss_version v = !strcmp(api ? api : mlc_config_str(cfg, "shipstation.api"), "v1") ? MLC_SS_V1 : MLC_SS_V2;
     char stream[48];
     snprintf(stream, sizeof stream, "pull-shipments:%s", v == MLC_SS_V1 ? "v1" : "v2");
@@ -123,8 +110,8 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
         char *cur = NULL;
         time_t t;
         if (mlc_store_cursor_get(st, stream, &cur, &e)) {
-            mlc_ss_free(ss);
-            return cmd_fail(ctx, &e);
+            cmd_run_fail(&p.run, &e);
+            goto out;
         }
         if (cur && mlc_dates_parse_rfc3339(cur, &t) == 0) {
             from = t - (time_t)overlap;
@@ -138,18 +125,17 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
                 days = 0;
             from = time(NULL) - (time_t)(days * 86400);
             mlc_dates_format_rfc3339(from, when);
-            mlc_log_warn(p.log, "fresh state: no cursor for %s; reading from %s (cloudsuite.initial_lookback_days: %lld)",
+            mlc_log_warn(log, "fresh state: no cursor for %s; reading from %s (cloudsuite.initial_lookback_days: %lld)",
                          stream, when, days);
             snprintf(detail, sizeof detail, "{\"stream\":\"%s\",\"from\":\"%s\",\"lookback_days\":%lld}", stream,
                      when, days);
             if (mlc_store_audit(st, 0, "fresh_state", detail, &e))
-                mlc_log_error(p.log, "audit: %s", e.msg);
+                mlc_log_error(log, "audit: %s", e.msg);
         }
         free(cur);
     }
-    p.w = mlc_jsonl_writer_new(stdout);
-    if (!p.w || mlc_shipment_new(ss, st, cfg, p.log, &sh, &e)) {
-        rc = p.w ? cmd_fail(ctx, &e) : MLC_EXIT_OSERR;
+    if (mlc_shipment_new(ss, st, cfg, log, &sh, &e)) {
+        cmd_run_fail(&p.run, &e);
         goto out;
     }
     int deliveries = v == MLC_SS_V2 && !strcmp(mlc_config_str(cfg, "receipts.post_at"), "deliver");
@@ -162,31 +148,26 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
         er = mlc_shipment_poll(sh, v, from, &latest, emit, &p, &e);
     if (!er && deliveries && !webhooks_only)
         er = mlc_shipment_poll_deliveries(sh, emit, &p, &e);
-    if (!er)
-        er = mlc_jsonl_writer_flush(p.w, &e);
-    if (er == MLC_ERR_PIPE || p.closed) {
-        rc = 0; /* the reader went away: quiet end, cursor unchanged */
-    } else if (er) {
-        rc = cmd_fail(ctx, &e);
-    } else if (!no_cursor && latest > from) {
-        char buf[32];
+    if (er && er != MLC_ERR_PIPE)
+        cmd_run_fail(&p.run, &e);
+    else if (cmd_run_flush(&p.run) == 0 && !er && !no_cursor && latest > from) {
+        char buf[32]; /* the cursor moves only when every record is out */
         mlc_dates_format_rfc3339(latest, buf);
         if (mlc_store_cursor_set(st, stream, buf, &e))
-            rc = cmd_fail(ctx, &e);
+            cmd_run_fail(&p.run, &e);
     }
     const mlc_shipment_stats *s = mlc_shipment_stats_get(sh);
-    mlc_log_info(p.log,
+    mlc_log_info(log,
                  "%ld seen, %ld emitted, %ld unchanged, %ld skipped, %ld webhooks (%ld quarantined, %ld to retry), "
                  "%ld refused URLs, %ld API calls, %ld orders cancelled in ShipStation",
                  s->seen, s->emitted, s->unchanged, s->skipped, s->inbox, s->webhooks_failed, s->webhooks_retry,
                  s->refused_urls, s->api_calls, s->cancelled);
     /* a quarantined notification needs a look (mlc queue --webhooks): 1; one to
      * be fetched again later: 75; neither stopped the poll */
-    if (!rc && !p.closed && er != MLC_ERR_PIPE)
-        rc = s->webhooks_failed ? MLC_EXIT_FAILED : s->webhooks_retry ? MLC_EXIT_TEMPFAIL : 0;
+    p.run.out.failed += s->webhooks_failed;
+    p.run.out.later += s->webhooks_retry;
 out:
-    mlc_jsonl_writer_free(p.w);
     mlc_shipment_free(sh);
     mlc_ss_free(ss);
-    return rc;
+    return cmd_run_end(&p.run);
 }
