@@ -21,6 +21,9 @@ int cmd_usage_error(const char *usage, const char *fmt, ...) __attribute__((form
 int cmd_help(const char *usage);
 /* Logs err's message as an error and returns its exit code. */
 int cmd_fail(mlc_ctx *ctx, const mlc_error *err);
+/* Levenshtein distance of two short names (99 when either is 63 bytes or
+ * more), for "did you mean" suggestions. */
+size_t cmd_edit_distance(const char *a, const char *b);
 /* Parses a non-negative integer option; returns -1 on junk. */
 long long cmd_parse_count(const char *s);
 

@@ -56,25 +56,6 @@ static void print_help(FILE *out)
           out);
 }
 
-static size_t edit_distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b), prev[64], cur[64];
-    if (la >= 63 || lb >= 63)
-        return 99;
-    for (size_t j = 0; j <= lb; j++)
-        prev[j] = j;
-    for (size_t i = 1; i <= la; i++) {
-        cur[0] = i;
-        for (size_t j = 1; j <= lb; j++) {
-            size_t sub = prev[j - 1] + (a[i - 1] != b[j - 1]);
-            size_t del = prev[j] + 1, ins = cur[j - 1] + 1;
-            cur[j] = sub < del ? (sub < ins ? sub : ins) : (del < ins ? del : ins);
-        }
-        memcpy(prev, cur, (lb + 1) * sizeof prev[0]);
-    }
-    return prev[lb];
-}
-
 static const builtin *find_builtin(const char *name)
 {
     for (size_t i = 0; i < NBUILTINS; i++)
@@ -88,7 +69,7 @@ static int unknown_command(const char *name)
     const builtin *best = NULL;
     size_t best_d = 99;
     for (size_t i = 0; i < NBUILTINS; i++) {
-        size_t d = edit_distance(name, builtins[i].name);
+        size_t d = cmd_edit_distance(name, builtins[i].name);
         if (d < best_d) {
             best_d = d;
             best = &builtins[i];
@@ -143,36 +124,25 @@ static int take_shared_options(int *argc, char **argv, mlc_ctx_opts *o, const ch
                 *slot = val;
             continue;
         }
-        if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) {
+        if (!strcmp(a, "-q") || !strcmp(a, "--quiet"))
             quiet = 1;
-            continue;
-        }
-        if (!strcmp(a, "--no-progress")) {
+        else if (!strcmp(a, "--no-progress"))
             o->no_progress = 1;
-            continue;
-        }
-        if (!strcmp(a, "-v") || !strcmp(a, "--verbose")) {
+        else if (!strcmp(a, "-v") || !strcmp(a, "--verbose"))
             verbosity++;
-            continue;
-        }
-        if (!strcmp(a, "-vv")) {
+        else if (!strcmp(a, "-vv"))
             verbosity += 2;
-            continue;
-        }
-        if (!seen_cmd && (!strcmp(a, "--help") || !strcmp(a, "-h"))) {
+        else if (!seen_cmd && (!strcmp(a, "--help") || !strcmp(a, "-h")))
             *show_help = 1;
-            continue;
-        }
-        if (!seen_cmd && !strcmp(a, "--version")) {
+        else if (!seen_cmd && !strcmp(a, "--version"))
             *show_version = 1;
-            continue;
-        }
-        if (!seen_cmd && a[0] == '-') {
+        else if (!seen_cmd && a[0] == '-') {
             fprintf(stderr, "mlc: unknown option '%s' before the command\n", a);
             return -1;
+        } else {
+            argv[out++] = a;
+            seen_cmd = 1;
         }
-        seen_cmd = 1;
-        argv[out++] = a;
     }
     argv[out] = NULL;
     *argc = out;
