@@ -88,19 +88,6 @@ static int parse_opts(int argc, char **argv, cli_opts *o)
     return 0;
 }
 
-static int since_day(const char *since, char day[9])
-{
-    time_t t;
-    char buf[40];
-    if (mlc_dates_parse_rfc3339(since, &t) != 0) {
-        snprintf(buf, sizeof buf, "%sT00:00:00Z", since);
-        if (strlen(since) != 10 || mlc_dates_parse_rfc3339(buf, &t) != 0)
-            return -1;
-    }
-    mlc_dates_format_m3(t, day);
-    return 0;
-}
-
 static int on_item(void *ud, const mlc_itemsync_outcome *o)
 {
     out_state *out = ud;
@@ -147,7 +134,7 @@ int cmd_sync_items(int argc, char **argv, mlc_ctx *ctx)
     int rc = parse_opts(argc, argv, &o);
     if (rc)
         return rc < 0 ? cmd_help(usage) : rc;
-    if (o.since && since_day(o.since, o.since_day))
+    if (o.since && mlc_dates_since_day(o.since, o.since_day))
         return cmd_usage_error(usage, "--since needs YYYY-MM-DD or RFC 3339, not '%s'", o.since);
     if (mlc_ctx_config(ctx, &cfg, &e) || mlc_ctx_store(ctx, &st, &e))
         return cmd_fail(ctx, &e);
