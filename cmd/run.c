@@ -18,10 +18,7 @@ int cmd_run_begin(cmd_run *r, mlc_ctx *ctx, const char *name)
     return r->w ? 0 : MLC_EXIT_OSERR;
 }
 
-int cmd_run_exit(const cmd_run *r)
-{
-    return mlc_outcome_exit_code(&r->out);
-}
+int cmd_run_exit(const cmd_run *r) { return mlc_outcome_exit_code(&r->out); }
 
 int cmd_run_flush(cmd_run *r)
 {
@@ -48,10 +45,7 @@ int cmd_run_end(cmd_run *r)
     return cmd_run_exit(r);
 }
 
-int cmd_run_closed(const cmd_run *r)
-{
-    return r->out_closed;
-}
+int cmd_run_closed(const cmd_run *r) { return r->out_closed; }
 
 int cmd_run_emit(cmd_run *r, cJSON *rec)
 {
@@ -95,10 +89,7 @@ int cmd_run_fail(cmd_run *r, const mlc_error *e)
     return cmd_run_exit(r);
 }
 
-unsigned long cmd_run_lineno(const cmd_run *r)
-{
-    return r->rd ? mlc_jsonl_reader_lineno(r->rd) : 0;
-}
+unsigned long cmd_run_lineno(const cmd_run *r) { return r->rd ? mlc_jsonl_reader_lineno(r->rd) : 0; }
 
 /* The reason as stored and logged: "SOURCE:LINE: msg" (msg as is when the
  * reader already put the place in front). */
@@ -120,15 +111,12 @@ static void reject(cmd_run *r, const char *msg, const char *hint)
     r->rejected++;
     r->out.failed++;
     mlc_log_error(r->log, "%s%s%s", reason, hint ? " " : "", hint ? hint : "");
-    if (r->st && mlc_store_reject_n(r->st, r->name, r->source, cmd_run_lineno(r), reason,
-                                    mlc_jsonl_reader_line(r->rd), mlc_jsonl_reader_line_len(r->rd), &e))
+    if (r->st && mlc_store_reject_n(r->st, r->name, r->source, cmd_run_lineno(r), reason, mlc_jsonl_reader_line(r->rd),
+                                    mlc_jsonl_reader_line_len(r->rd), &e))
         mlc_log_error(r->log, "%s", e.msg); /* the line is on stderr above: not lost */
 }
 
-void cmd_run_reject(cmd_run *r, const char *msg)
-{
-    reject(r, msg, NULL);
-}
+void cmd_run_reject(cmd_run *r, const char *msg) { reject(r, msg, NULL); }
 
 mlc_err cmd_run_open(cmd_run *r, const char *file, mlc_store *st, mlc_error *err)
 {

@@ -45,8 +45,8 @@ typedef struct cmd_run {
     /* the input opened by cmd_run_open (NULL without one) */
     FILE *in;
     mlc_jsonl_reader *rd;
-    const char *source; /* "stdin" or the file name */
-    mlc_store *st;      /* where rejected lines are kept; NULL: stderr only */
+    const char *source;   /* "stdin" or the file name */
+    mlc_store *st;        /* where rejected lines are kept; NULL: stderr only */
     const char *bad_hint; /* appended on stderr to a line that is not JSON, e.g.
                              "(expected a receipt id or a receipt record)" */
 } cmd_run;

@@ -16,10 +16,7 @@ struct mlc_replay_set {
     size_t n, cap;
 };
 
-mlc_replay_set *mlc_replay_set_new(void)
-{
-    return calloc(1, sizeof(mlc_replay_set));
-}
+mlc_replay_set *mlc_replay_set_new(void) { return calloc(1, sizeof(mlc_replay_set)); }
 
 void mlc_replay_set_free(mlc_replay_set *s)
 {
@@ -29,15 +26,9 @@ void mlc_replay_set_free(mlc_replay_set *s)
     }
 }
 
-const int64_t *mlc_replay_set_ids(const mlc_replay_set *s)
-{
-    return s->ids;
-}
+const int64_t *mlc_replay_set_ids(const mlc_replay_set *s) { return s->ids; }
 
-size_t mlc_replay_set_count(const mlc_replay_set *s)
-{
-    return s->n;
-}
+size_t mlc_replay_set_count(const mlc_replay_set *s) { return s->n; }
 
 mlc_err mlc_replay_set_add(mlc_replay_set *s, int64_t id, mlc_error *err)
 {
@@ -56,8 +47,7 @@ mlc_err mlc_replay_set_add(mlc_replay_set *s, int64_t id, mlc_error *err)
     return MLC_OK;
 }
 
-mlc_err mlc_replay_set_add_state(mlc_replay_set *s, mlc_store *st, unsigned state_mask, const char *po,
-                                 mlc_error *err)
+mlc_err mlc_replay_set_add_state(mlc_replay_set *s, mlc_store *st, unsigned state_mask, const char *po, mlc_error *err)
 {
     mlc_store_receipt_filter f = {.state_mask = state_mask, .po = po};
     mlc_store_receipt **rows = NULL;
@@ -112,8 +102,7 @@ static int row_disagrees(mlc_store *st, const cJSON *rec, int64_t id, mlc_error 
     return bad;
 }
 
-mlc_err mlc_replay_set_add_record(mlc_replay_set *s, mlc_store *st, const cJSON *rec, long long cono,
-                                  mlc_error *err)
+mlc_err mlc_replay_set_add_record(mlc_replay_set *s, mlc_store *st, const cJSON *rec, long long cono, mlc_error *err)
 {
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(rec, "receipt_id");
     if (!cJSON_IsNumber(id) || id->valuedouble < 1 || id->valuedouble > 9007199254740992.0 ||
@@ -126,8 +115,7 @@ mlc_err mlc_replay_set_add_record(mlc_replay_set *s, mlc_store *st, const cJSON 
     return mlc_replay_set_add(s, (int64_t)id->valuedouble, err);
 }
 
-mlc_err mlc_replay_set_check(mlc_replay_set *s, mlc_store *st, int force, mlc_log *log, long *unknown,
-                             mlc_error *err)
+mlc_err mlc_replay_set_check(mlc_replay_set *s, mlc_store *st, int force, mlc_log *log, long *unknown, mlc_error *err)
 {
     size_t k = 0;
     for (size_t i = 0; i < s->n; i++) {
@@ -168,7 +156,8 @@ mlc_err mlc_replay_set_check(mlc_replay_set *s, mlc_store *st, int force, mlc_lo
                               "`mlc replay --force --reason TEXT %lld`",
                               id, row->last_error ? row->last_error : "no error recorded", row->po, row->line, id);
             break;
-        default: break;
+        default:
+            break;
         }
         mlc_store_receipt_free(row);
         s->ids[k++] = s->ids[i];
