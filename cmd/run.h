@@ -17,8 +17,13 @@
  *     ... cmd_run_emit(&r, rec) for every record, cmd_run_note(&r, &e) for a
  *     record that failed, r.out.later++ / r.out.failed++ for outcomes ...
  *     return cmd_run_end(&r);            (flushes, frees, the exit code)
- * An error that ends the run early: `return cmd_run_fail(&r, &e)` after which
- * cmd_run_end() still has to be called (it returns the same code).
+ * An error that ends the run early: cmd_run_fail(&r, &e), then clean up and
+ * `return cmd_run_end(&r)` (the stop decides the code).
+ * Adopting it in a command: its own "write, stop quietly on EPIPE" becomes
+ * cmd_run_emit; its note_failure/worst-error bookkeeping becomes cmd_run_note
+ * (or out.failed/out.later for outcomes it counts itself); its exit-code lines
+ * become `return cmd_run_end(&r)`; its input loop becomes cmd_run_open/read
+ * with a record callback returning MLC_ERR_INPUT for a line to reject.
  *
  * Not here: what a record means (lib/), option parsing (cmd.h), stop signals
  * (lib/ctx; the dispatcher turns them into 130/143).
