@@ -15,9 +15,33 @@
 
 #include "dates.h"
 
+/* A warehouse's or supplier's mapping, resolved once by mlc_map_new() (the same
+ * config reads the per-PO code made before): the addresses as ready-made V2/V1
+ * objects (or the first missing required field), the supplier's carrier and
+ * service (own, else mapping.defaults). Payloads get copies. */
+typedef struct map_entry {
+    const char *key;  /* borrowed from the config */
+    size_t order;     /* position in the config: the first of duplicate keys wins */
+    cJSON *addr_v2, *addr_v1;
+    const char *missing_v2, *missing_v1;
+    const char *v1_warehouse_id;                     /* warehouses */
+    const char *carrier_id, *carrier_code, *service_code; /* suppliers */
+    int has_from_name;                               /* suppliers: ship_from.name set (V1) */
+} map_entry;
+
+typedef struct map_table {
+    map_entry *e;
+    size_t n;
+} map_table;
+
 struct mlc_map {
     const mlc_config *cfg;
     mlc_route default_route;
+    map_table warehouses, suppliers;
+    int weight_ok;            /* mapping.items.weight_unit is one ShipStation knows */
+    const char *weight_unit, *weight_small;
+    double weight_factor;
+    long long store_id;       /* shipstation.store_id (V1) */
 };
 
 static int parse_route(const char *s, mlc_route *r)
@@ -32,6 +56,87 @@ static int parse_route(const char *s, mlc_route *r)
 }
 
 const char *mlc_map_route_name(mlc_route r) { return r == MLC_ROUTE_GOODS_RECEIPT ? "goods_receipt" : "po_receipt"; }
+
+static const char *address(const mlc_config *cfg, const char *base, int v1, cJSON *out);
+static const char *supplier_or_default(const mlc_config *cfg, const char *sup_base, const char *field);
+static const char *cfg_at(const mlc_config *cfg, const char *base, const char *field);
+static int weight_units(const char *u, const char **name, const char **small, double *factor);
+
+static int entry_cmp(const void *a, const void *b)
+{
+    const map_entry *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->order > y->order) - (x->order < y->order);
+}
+
+static void table_free(map_table *t)
+{
+    for (size_t i = 0; i < t->n; i++) {
+        cJSON_Delete(t->e[i].addr_v2);
+        cJSON_Delete(t->e[i].addr_v1);
+    }
+    free(t->e);
+    t->e = NULL;
+    t->n = 0;
+}
+
+/* Resolves every mapping.warehouses (sup = 0) or mapping.suppliers (sup = 1)
+ * entry. A key with a '.' cannot be addressed by a dotted path, so it was never
+ * found per PO either: left out. -1 when out of memory. */
+static int table_build(const mlc_config *cfg, int sup, map_table *t)
+{
+    const char *section = sup ? "mapping.suppliers" : "mapping.warehouses";
+    const mlc_config_node *sec = mlc_config_node_at(cfg, section);
+    size_t n = mlc_config_node_count(sec), k = 0;
+    t->e = calloc(n ? n : 1, sizeof *t->e);
+    if (!t->e)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        const char *key = mlc_config_node_key(mlc_config_node_child(sec, i));
+        char base[160], addr[200];
+        if (!key || strchr(key, '.') || !*key)
+            continue;
+        map_entry *e = &t->e[k++];
+        e->key = key;
+        e->order = i;
+        snprintf(base, sizeof base, "%s.%s", section, key);
+        snprintf(addr, sizeof addr, "%s.%s", base, sup ? "ship_from" : "ship_to");
+        e->addr_v2 = cJSON_CreateObject();
+        e->addr_v1 = cJSON_CreateObject();
+        if (!e->addr_v2 || !e->addr_v1) {
+            t->n = k;
+            return -1;
+        }
+        e->missing_v2 = address(cfg, addr, 0, e->addr_v2);
+        e->missing_v1 = address(cfg, addr, 1, e->addr_v1);
+        if (sup) {
+            char name[220];
+            snprintf(name, sizeof name, "%s.name", addr);
+            e->has_from_name = mlc_config_str(cfg, name) != NULL;
+            e->carrier_id = supplier_or_default(cfg, base, "carrier_id");
+            e->carrier_code = supplier_or_default(cfg, base, "carrier_code");
+            e->service_code = supplier_or_default(cfg, base, "service_code");
+        } else {
+            e->v1_warehouse_id = cfg_at(cfg, base, "v1_warehouse_id");
+        }
+    }
+    t->n = k;
+    qsort(t->e, t->n, sizeof *t->e, entry_cmp);
+    return 0;
+}
+
+static const map_entry *table_find(const map_table *t, const char *key)
+{
+    size_t lo = 0, hi = t->n;
+    while (lo < hi) { /* the first entry with this key: the one the config reads */
+        size_t mid = lo + (hi - lo) / 2;
+        if (strcmp(t->e[mid].key, key) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < t->n && strcmp(t->e[lo].key, key) == 0 ? &t->e[lo] : NULL;
+}
 
 mlc_err mlc_map_new(const mlc_config *cfg, mlc_map **out, mlc_error *err)
 {
@@ -56,11 +161,25 @@ mlc_err mlc_map_new(const mlc_config *cfg, mlc_map **out, mlc_error *err)
                                  mlc_config_path(cfg), mlc_config_node_line(t), mlc_config_node_key(t));
         }
     }
+    if (table_build(cfg, 0, &m->warehouses) || table_build(cfg, 1, &m->suppliers)) {
+        mlc_map_free(m);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    m->weight_ok = weight_units(mlc_config_str(cfg, "mapping.items.weight_unit"), &m->weight_unit, &m->weight_small,
+                                &m->weight_factor) == 0;
+    m->store_id = mlc_config_int(cfg, "shipstation.store_id");
     *out = m;
     return MLC_OK;
 }
 
-void mlc_map_free(mlc_map *map) { free(map); }
+void mlc_map_free(mlc_map *map)
+{
+    if (!map)
+        return;
+    table_free(&map->warehouses);
+    table_free(&map->suppliers);
+    free(map);
+}
 
 void mlc_map_order_key(long long cono, const char *po, int rev, char *buf, size_t cap)
 {
@@ -227,18 +346,6 @@ static const char *address(const mlc_config *cfg, const char *base, int v1, cJSO
     return NULL;
 }
 
-static int warehouse_known(const mlc_config *cfg, const char *whlo, char *base, size_t cap)
-{
-    snprintf(base, cap, "mapping.warehouses.%s", whlo);
-    return !strchr(whlo, '.') && mlc_config_node_at(cfg, base) != NULL;
-}
-
-static int supplier_known(const mlc_config *cfg, const char *suno, char *base, size_t cap)
-{
-    snprintf(base, cap, "mapping.suppliers.%s", suno);
-    return !strchr(suno, '.') && mlc_config_node_at(cfg, base) != NULL;
-}
-
 static const char *supplier_or_default(const mlc_config *cfg, const char *sup_base, const char *field)
 {
     char path[256];
@@ -295,7 +402,8 @@ static int add_items(const cJSON *po, const char *puno, int v1, cJSON *items, ml
 typedef struct po_parts {
     const char *puno, *whlo, *suno, *supplier_name;
     long long cono;
-    char key[64], wh_base[160], sup_base[160];
+    char key[64];
+    const map_entry *wh, *sup;
 } po_parts;
 
 static mlc_err po_parts_get(const mlc_map *map, const cJSON *po, po_parts *p, mlc_error *err)
@@ -312,10 +420,10 @@ static mlc_err po_parts_get(const mlc_map *map, const cJSON *po, po_parts *p, ml
     p->suno = str_at(sup, "id");
     p->supplier_name = str_at(sup, "name");
     mlc_map_order_key(p->cono, p->puno, 1, p->key, sizeof p->key);
-    if (!warehouse_known(map->cfg, p->whlo, p->wh_base, sizeof p->wh_base))
+    if (!(p->wh = table_find(&map->warehouses, p->whlo)))
         return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' is not in mapping.warehouses", p->puno,
                              p->whlo);
-    if (!supplier_known(map->cfg, p->suno, p->sup_base, sizeof p->sup_base))
+    if (!(p->sup = table_find(&map->suppliers, p->suno)))
         return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' has no address in mapping.suppliers",
                              p->puno, p->suno);
     return MLC_OK;
@@ -383,12 +491,12 @@ static int weight_units(const char *u, const char **name, const char **small, do
  * open line has a weight (lines[].weight, per unit, from M3's item GRWE: see
  * lib/po.c). Otherwise no package: ShipStation then asks for the weight when a
  * label is bought. */
-static void add_package(const mlc_config *cfg, const cJSON *po, cJSON *s)
+static void add_package(const mlc_map *map, const cJSON *po, cJSON *s)
 {
-    const char *unit, *small;
-    double factor, total = 0;
+    const char *unit = map->weight_unit, *small = map->weight_small;
+    double factor = map->weight_factor, total = 0;
     int n = 0;
-    if (weight_units(mlc_config_str(cfg, "mapping.items.weight_unit"), &unit, &small, &factor))
+    if (!map->weight_ok)
         return;
     const cJSON *l;
     cJSON_ArrayForEach(l, cJSON_GetObjectItemCaseSensitive(po, "lines"))
@@ -418,33 +526,38 @@ static void add_package(const mlc_config *cfg, const cJSON *po, cJSON *s)
     cJSON_AddItemToArray(cJSON_AddArrayToObject(s, "packages"), pk);
 }
 
+/* A copy of an entry's address under name in o; NULL when out of memory. */
+static cJSON *add_address(cJSON *o, const char *name, const cJSON *addr)
+{
+    cJSON *a = cJSON_Duplicate(addr, 1);
+    if (a && !cJSON_AddItemToObject(o, name, a)) {
+        cJSON_Delete(a);
+        a = NULL;
+    }
+    return a;
+}
+
 mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err)
 {
     po_parts p;
-    char base[200];
     *out = NULL;
     mlc_err rc = po_parts_get(map, po, &p, err);
     if (rc)
         return rc;
+    if (p.wh->missing_v2)
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' ship_to lacks '%s'", p.puno, p.whlo,
+                             p.wh->missing_v2);
+    if (p.sup->missing_v2)
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks '%s'", p.puno, p.suno,
+                             p.sup->missing_v2);
     cJSON *s = cJSON_CreateObject();
     cJSON_AddStringToObject(s, "external_shipment_id", p.key);
-    const char *carrier = supplier_or_default(map->cfg, p.sup_base, "carrier_id");
-    if (carrier)
-        cJSON_AddStringToObject(s, "carrier_id", carrier);
+    if (p.sup->carrier_id)
+        cJSON_AddStringToObject(s, "carrier_id", p.sup->carrier_id);
     cJSON_AddStringToObject(s, "shipment_status", "pending");
-    cJSON *to = cJSON_AddObjectToObject(s, "ship_to");
-    snprintf(base, sizeof base, "%s.ship_to", p.wh_base);
-    const char *missing = address(map->cfg, base, 0, to);
-    if (missing) {
+    if (!add_address(s, "ship_to", p.wh->addr_v2) || !add_address(s, "ship_from", p.sup->addr_v2)) {
         cJSON_Delete(s);
-        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' ship_to lacks '%s'", p.puno, p.whlo, missing);
-    }
-    cJSON *from = cJSON_AddObjectToObject(s, "ship_from");
-    snprintf(base, sizeof base, "%s.ship_from", p.sup_base);
-    if ((missing = address(map->cfg, base, 0, from)) != NULL) {
-        cJSON_Delete(s);
-        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks '%s'", p.puno, p.suno,
-                             missing);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     cJSON *items = cJSON_AddArrayToObject(s, "items");
     if (add_items(po, p.puno, 0, items, err) < 0) {
@@ -455,8 +568,8 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
      * create_shipment_request (additionalProperties: false) declares neither. The
      * PO travels in external_shipment_id and items[].external_order_id /
      * external_order_item_id; order type, warehouse and supplier stay in mlc's
-     * link table (cmd/push_shipments.c), or M3 is asked at receipt time. */
-    add_package(map->cfg, po, s);
+     * link table (lib/push), or M3 is asked at receipt time. */
+    add_package(map, po, s);
     *out = s;
     return MLC_OK;
 }
@@ -464,11 +577,16 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
 mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_error *err)
 {
     po_parts p;
-    char base[200], date[32];
+    char date[32];
     *out = NULL;
     mlc_err rc = po_parts_get(map, po, &p, err);
     if (rc)
         return rc;
+    if (p.wh->missing_v1)
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' ship_to lacks '%s'", p.puno, p.whlo,
+                             p.wh->missing_v1);
+    if (!p.sup->has_from_name)
+        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks 'name'", p.puno, p.suno);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "orderNumber", p.puno);
     cJSON_AddStringToObject(o, "orderKey", p.key);
@@ -481,36 +599,24 @@ mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
     cJSON_AddStringToObject(o, "orderStatus", "awaiting_shipment");
     cJSON *bill = cJSON_AddObjectToObject(o, "billTo");
     cJSON_AddStringToObject(bill, "name", p.supplier_name ? p.supplier_name : p.suno);
-    cJSON *to = cJSON_AddObjectToObject(o, "shipTo");
-    snprintf(base, sizeof base, "%s.ship_to", p.wh_base);
-    const char *missing = address(map->cfg, base, 1, to);
-    if (missing) {
+    if (!add_address(o, "shipTo", p.wh->addr_v1)) {
         cJSON_Delete(o);
-        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: warehouse '%s' ship_to lacks '%s'", p.puno, p.whlo, missing);
-    }
-    snprintf(base, sizeof base, "%s.ship_from.name", p.sup_base);
-    if (!mlc_config_str(map->cfg, base)) {
-        cJSON_Delete(o);
-        return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks 'name'", p.puno, p.suno);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     cJSON *items = cJSON_AddArrayToObject(o, "items");
     if (add_items(po, p.puno, 1, items, err) < 0) {
         cJSON_Delete(o);
         return mlc_error_prefix(err, "PO %s", p.puno);
     }
-    const char *carrier = supplier_or_default(map->cfg, p.sup_base, "carrier_code");
-    const char *service = supplier_or_default(map->cfg, p.sup_base, "service_code");
-    if (carrier)
-        cJSON_AddStringToObject(o, "carrierCode", carrier);
-    if (service)
-        cJSON_AddStringToObject(o, "serviceCode", service);
+    if (p.sup->carrier_code)
+        cJSON_AddStringToObject(o, "carrierCode", p.sup->carrier_code);
+    if (p.sup->service_code)
+        cJSON_AddStringToObject(o, "serviceCode", p.sup->service_code);
     cJSON *adv = cJSON_AddObjectToObject(o, "advancedOptions");
-    const char *wid = cfg_at(map->cfg, p.wh_base, "v1_warehouse_id");
-    if (wid)
-        cJSON_AddNumberToObject(adv, "warehouseId", strtod(wid, NULL));
-    long long store = mlc_config_int(map->cfg, "shipstation.store_id");
-    if (store)
-        cJSON_AddNumberToObject(adv, "storeId", (double)store);
+    if (p.wh->v1_warehouse_id)
+        cJSON_AddNumberToObject(adv, "warehouseId", strtod(p.wh->v1_warehouse_id, NULL));
+    if (map->store_id)
+        cJSON_AddNumberToObject(adv, "storeId", (double)map->store_id);
     add_tags(adv, &p, po, "customField1", "customField2", "customField3");
     *out = o;
     return MLC_OK;
@@ -523,6 +629,10 @@ void mlc_map_hash(const cJSON *j, char out[65])
     char *s = cJSON_PrintUnformatted(j);
     EVP_Digest(s ? s : "", s ? strlen(s) : 0, md, &n, EVP_sha256(), NULL);
     free(s);
-    for (unsigned i = 0; i < 32; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    static const char hex[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        out[2 * i] = hex[md[i] >> 4];
+        out[2 * i + 1] = hex[md[i] & 15];
+    }
+    out[64] = '\0';
 }
