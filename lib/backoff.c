@@ -3,10 +3,11 @@
  *
  * The generator is splitmix64: tiny, full 2^64 period, good enough for jitter and
  * reproducible from a seed. It is not for anything security-related.
- * Not here: sleeping or retry policy; this only computes delays.
+ * Not here: retry policy; this computes delays and waits them out.
  */
 #include "backoff.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -103,4 +104,30 @@ long mlc_backoff_delay_ms(mlc_backoff *b, int attempt)
 int mlc_backoff_max_attempts(const mlc_backoff *b)
 {
     return b ? b->max_attempts : 0;
+}
+
+int mlc_backoff_sleep(long ms, int (*stop)(void *ud), void *ud)
+{
+    struct timespec now, end;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    end.tv_sec = now.tv_sec + ms / 1000;
+    end.tv_nsec = now.tv_nsec + (ms % 1000) * 1000000L;
+    if (end.tv_nsec >= 1000000000L) {
+        end.tv_sec++;
+        end.tv_nsec -= 1000000000L;
+    }
+    for (;;) {
+        if (stop && stop(ud))
+            return 1;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        long long left = (long long)(end.tv_sec - now.tv_sec) * 1000 + (end.tv_nsec - now.tv_nsec) / 1000000L;
+        if (left <= 0)
+            return 0;
+        if (left > 100)
+            left = 100;
+        struct timespec ts = {(time_t)(left / 1000), (long)(left % 1000) * 1000000L};
+        while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+            if (stop && stop(ud))
+                return 1;
+    }
 }

@@ -7,7 +7,9 @@
  * seeded PRNG, so the same seed gives the same sequence (tests), and seed 0 asks
  * getrandom() for one.
  *
- * Not here: sleeping, deciding whether an error is retryable, honouring a server's
+ * mlc_backoff_sleep() waits out a delay, cut short only by a caller's stop flag.
+ *
+ * Not here: deciding whether an error is retryable, honouring a server's
  * Retry-After (that is lib/ratelimit's job; callers take the max of both), and
  * any shared state between processes. Not thread-safe: one backoff per thread.
  *
@@ -31,5 +33,10 @@ long mlc_backoff_delay_ms(mlc_backoff *b, int attempt);
 
 /* The max_attempts given to mlc_backoff_new() (the caller's retry bound). */
 int mlc_backoff_max_attempts(const mlc_backoff *b);
+
+/* Sleeps ms milliseconds (a signal does not cut it short), in slices of at most
+ * 100 ms; returns 1 as soon as stop(ud) is true (stop may be NULL), 0 once the
+ * whole time has passed. */
+int mlc_backoff_sleep(long ms, int (*stop)(void *ud), void *ud);
 
 #endif
