@@ -52,6 +52,9 @@ static void emit(out *o, cJSON *rec)
     cJSON_Delete(rec);
 }
 
+/* A field with a literal key and a literal value: neither is copied. */
+static void add_lit(cJSON *o, const char *k, const char *v) { cJSON_AddItemToObjectCS(o, k, cJSON_CreateStringReference(v)); }
+
 /* lib/push's per-PO callback: records out, failures to the log. */
 static void on_outcome(void *ud, const mlc_push_outcome *r)
 {
@@ -64,24 +67,25 @@ static void on_outcome(void *ud, const mlc_push_outcome *r)
     case MLC_PUSH_NOT_PUSHED: return;
     case MLC_PUSH_REQUEST:
         rec = cJSON_CreateObject();
-        cJSON_AddStringToObject(rec, "kind", "shipstation_request");
-        cJSON_AddStringToObject(rec, "api", api);
-        cJSON_AddStringToObject(rec, "method", "POST");
-        cJSON_AddStringToObject(rec, "path", r->api == MLC_SS_V1 ? "/orders/createorders" : "/v2/shipments");
-        cJSON_AddItemReferenceToObject(rec, "body", (cJSON *)r->body); /* lib keeps the payload */
+        add_lit(rec, "kind", "shipstation_request");
+        add_lit(rec, "api", api);
+        add_lit(rec, "method", "POST");
+        add_lit(rec, "path", r->api == MLC_SS_V1 ? "/orders/createorders" : "/v2/shipments");
+        /* the payload stays lib's: a reference to its members */
+        cJSON_AddItemToObjectCS(rec, "body", cJSON_CreateObjectReference(r->body->child));
         emit(o, rec);
         return;
     default:
         rec = cJSON_CreateObject();
-        cJSON_AddStringToObject(rec, "kind", "inbound_shipment");
+        add_lit(rec, "kind", "inbound_shipment");
         cJSON_AddStringToObject(rec, "po", r->po);
         cJSON_AddStringToObject(rec, "order_key", r->order_key);
         if (r->shipstation_id)
             cJSON_AddStringToObject(rec, "shipstation_id", r->shipstation_id);
         else
             cJSON_AddNullToObject(rec, "shipstation_id");
-        cJSON_AddStringToObject(rec, "api", api);
-        cJSON_AddStringToObject(rec, "action", mlc_push_action_name(r->action));
+        add_lit(rec, "api", api);
+        add_lit(rec, "action", mlc_push_action_name(r->action));
         emit(o, rec);
     }
 }

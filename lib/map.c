@@ -206,9 +206,34 @@ int mlc_map_parse_order_key(const char *key, long long *cono, char po[32], int *
     return 0;
 }
 
+/* Decimal digits of v >= 0 at p; returns the end. */
+static char *put_uint(char *p, unsigned v)
+{
+    char tmp[12];
+    int n = 0;
+    do
+        tmp[n++] = (char)('0' + v % 10);
+    while ((v /= 10) != 0);
+    while (n)
+        *p++ = tmp[--n];
+    return p;
+}
+
 void mlc_map_line_key(const char *po, int line, int subline, char *buf, size_t cap)
 {
-    snprintf(buf, cap, "%s/%d/%d", po, line, subline);
+    size_t n = strlen(po);
+    if (line < 0 || subline < 0 || n + 24 > cap) { /* the general case (and truncation) */
+        snprintf(buf, cap, "%s/%d/%d", po, line, subline);
+        return;
+    }
+    char *p = buf; /* one key per PO line: formatted without snprintf */
+    memcpy(p, po, n);
+    p += n;
+    *p++ = '/';
+    p = put_uint(p, (unsigned)line);
+    *p++ = '/';
+    p = put_uint(p, (unsigned)subline);
+    *p = '\0';
 }
 
 int mlc_map_parse_line_key(const char *key, char po[32], int *line, int *subline)
@@ -297,6 +322,25 @@ mlc_err mlc_map_check_po(const cJSON *po, mlc_error *err)
     return MLC_OK;
 }
 
+/* ---- payload building: every key below is a string literal, kept by cJSON as a
+ * constant (no copy per PO; copies of the resolved addresses keep them too) ---- */
+
+static void add_str(cJSON *o, const char *k, const char *v) { cJSON_AddItemToObjectCS(o, k, cJSON_CreateString(v)); }
+static void add_num(cJSON *o, const char *k, double v) { cJSON_AddItemToObjectCS(o, k, cJSON_CreateNumber(v)); }
+static void add_bool(cJSON *o, const char *k, int v) { cJSON_AddItemToObjectCS(o, k, cJSON_CreateBool(v)); }
+static cJSON *add_obj(cJSON *o, const char *k)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON_AddItemToObjectCS(o, k, c);
+    return c;
+}
+static cJSON *add_arr(cJSON *o, const char *k)
+{
+    cJSON *c = cJSON_CreateArray();
+    cJSON_AddItemToObjectCS(o, k, c);
+    return c;
+}
+
 /* ---- addresses ---- */
 
 static const char *cfg_at(const mlc_config *cfg, const char *base, const char *field)
@@ -335,14 +379,14 @@ static const char *address(const mlc_config *cfg, const char *base, int v1, cJSO
         }
         if (v1 && !fields[i].v1)
             continue;
-        cJSON_AddStringToObject(out, v1 ? fields[i].v1 : fields[i].v2, v);
+        add_str(out, v1 ? fields[i].v1 : fields[i].v2, v);
     }
     const char *res = cfg_at(cfg, base, "residential");
     int is_res = res && (!strcmp(res, "true") || !strcmp(res, "yes"));
     if (v1)
-        cJSON_AddBoolToObject(out, "residential", is_res);
+        add_bool(out, "residential", is_res);
     else
-        cJSON_AddStringToObject(out, "address_residential_indicator", is_res ? "yes" : "no");
+        add_str(out, "address_residential_indicator", is_res ? "yes" : "no");
     return NULL;
 }
 
@@ -382,16 +426,16 @@ static int add_items(const cJSON *po, const char *puno, int v1, cJSON *items, ml
         const char *item = str_at(l, "item"), *desc = str_at(l, "description");
         cJSON *it = cJSON_CreateObject();
         if (v1) {
-            cJSON_AddStringToObject(it, "lineItemKey", key);
-            cJSON_AddStringToObject(it, "sku", item);
-            cJSON_AddStringToObject(it, "name", desc ? desc : item);
-            cJSON_AddNumberToObject(it, "quantity", open);
+            add_str(it, "lineItemKey", key);
+            add_str(it, "sku", item);
+            add_str(it, "name", desc ? desc : item);
+            add_num(it, "quantity", open);
         } else {
-            cJSON_AddStringToObject(it, "name", desc ? desc : item);
-            cJSON_AddStringToObject(it, "sku", item);
-            cJSON_AddNumberToObject(it, "quantity", open);
-            cJSON_AddStringToObject(it, "external_order_id", puno);
-            cJSON_AddStringToObject(it, "external_order_item_id", key);
+            add_str(it, "name", desc ? desc : item);
+            add_str(it, "sku", item);
+            add_num(it, "quantity", open);
+            add_str(it, "external_order_id", puno);
+            add_str(it, "external_order_item_id", key);
         }
         cJSON_AddItemToArray(items, it);
         n++;
@@ -437,11 +481,11 @@ static void add_tags(cJSON *o, const po_parts *p, const cJSON *po, const char *k
     char buf[160];
     const char *orty = str_at(po, "order_type");
     snprintf(buf, sizeof buf, "PO:%s", p->puno);
-    cJSON_AddStringToObject(o, k1, buf);
+    add_str(o, k1, buf);
     snprintf(buf, sizeof buf, "SUNO:%s%s%s", p->suno, orty ? " ORTY:" : "", orty ? orty : "");
-    cJSON_AddStringToObject(o, k2, buf);
+    add_str(o, k2, buf);
     snprintf(buf, sizeof buf, "WHLO:%s", p->whlo);
-    cJSON_AddStringToObject(o, k3, buf);
+    add_str(o, k3, buf);
 }
 
 int mlc_map_parse_tags(const char *const fields[], size_t n, const char *key, char *out, size_t cap)
@@ -520,17 +564,18 @@ static void add_package(const mlc_map *map, const cJSON *po, cJSON *s)
     if (!(total > 1) || !isfinite(total))
         return; /* under the smallest unit the contract allows, or not a number */
     total = round(total * 1000) / 1000;
-    cJSON *pk = cJSON_CreateObject(), *w = cJSON_AddObjectToObject(pk, "weight");
-    cJSON_AddNumberToObject(w, "value", total);
-    cJSON_AddStringToObject(w, "unit", unit);
-    cJSON_AddItemToArray(cJSON_AddArrayToObject(s, "packages"), pk);
+    cJSON *pk = cJSON_CreateObject(), *w = add_obj(pk, "weight");
+    add_num(w, "value", total);
+    add_str(w, "unit", unit);
+    cJSON_AddItemToArray(add_arr(s, "packages"), pk);
 }
 
-/* A copy of an entry's address under name in o; NULL when out of memory. */
+/* An entry's address under name in o: a cJSON reference to the members the map
+ * resolved (map.h: payloads are deleted before the map); NULL when out of memory. */
 static cJSON *add_address(cJSON *o, const char *name, const cJSON *addr)
 {
-    cJSON *a = cJSON_Duplicate(addr, 1);
-    if (a && !cJSON_AddItemToObject(o, name, a)) {
+    cJSON *a = cJSON_CreateObjectReference(addr->child);
+    if (a && !cJSON_AddItemToObjectCS(o, name, a)) {
         cJSON_Delete(a);
         a = NULL;
     }
@@ -551,15 +596,15 @@ mlc_err mlc_map_po_to_v2(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
         return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks '%s'", p.puno, p.suno,
                              p.sup->missing_v2);
     cJSON *s = cJSON_CreateObject();
-    cJSON_AddStringToObject(s, "external_shipment_id", p.key);
+    add_str(s, "external_shipment_id", p.key);
     if (p.sup->carrier_id)
-        cJSON_AddStringToObject(s, "carrier_id", p.sup->carrier_id);
-    cJSON_AddStringToObject(s, "shipment_status", "pending");
+        add_str(s, "carrier_id", p.sup->carrier_id);
+    add_str(s, "shipment_status", "pending");
     if (!add_address(s, "ship_to", p.wh->addr_v2) || !add_address(s, "ship_from", p.sup->addr_v2)) {
         cJSON_Delete(s);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    cJSON *items = cJSON_AddArrayToObject(s, "items");
+    cJSON *items = add_arr(s, "items");
     if (add_items(po, p.puno, 0, items, err) < 0) {
         cJSON_Delete(s);
         return mlc_error_prefix(err, "PO %s", p.puno);
@@ -588,35 +633,35 @@ mlc_err mlc_map_po_to_v1(const mlc_map *map, const cJSON *po, cJSON **out, mlc_e
     if (!p.sup->has_from_name)
         return mlc_error_set(err, MLC_ERR_INPUT, "PO %s: supplier '%s' ship_from lacks 'name'", p.puno, p.suno);
     cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "orderNumber", p.puno);
-    cJSON_AddStringToObject(o, "orderKey", p.key);
+    add_str(o, "orderNumber", p.puno);
+    add_str(o, "orderKey", p.key);
     time_t when;
     const char *changed = str_at(po, "changed_at");
     if (!changed || mlc_dates_parse_rfc3339(changed, &when))
         when = 0;
     mlc_dates_format_pacific(when, date);
-    cJSON_AddStringToObject(o, "orderDate", date);
-    cJSON_AddStringToObject(o, "orderStatus", "awaiting_shipment");
-    cJSON *bill = cJSON_AddObjectToObject(o, "billTo");
-    cJSON_AddStringToObject(bill, "name", p.supplier_name ? p.supplier_name : p.suno);
+    add_str(o, "orderDate", date);
+    add_str(o, "orderStatus", "awaiting_shipment");
+    cJSON *bill = add_obj(o, "billTo");
+    add_str(bill, "name", p.supplier_name ? p.supplier_name : p.suno);
     if (!add_address(o, "shipTo", p.wh->addr_v1)) {
         cJSON_Delete(o);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    cJSON *items = cJSON_AddArrayToObject(o, "items");
+    cJSON *items = add_arr(o, "items");
     if (add_items(po, p.puno, 1, items, err) < 0) {
         cJSON_Delete(o);
         return mlc_error_prefix(err, "PO %s", p.puno);
     }
     if (p.sup->carrier_code)
-        cJSON_AddStringToObject(o, "carrierCode", p.sup->carrier_code);
+        add_str(o, "carrierCode", p.sup->carrier_code);
     if (p.sup->service_code)
-        cJSON_AddStringToObject(o, "serviceCode", p.sup->service_code);
-    cJSON *adv = cJSON_AddObjectToObject(o, "advancedOptions");
+        add_str(o, "serviceCode", p.sup->service_code);
+    cJSON *adv = add_obj(o, "advancedOptions");
     if (p.wh->v1_warehouse_id)
-        cJSON_AddNumberToObject(adv, "warehouseId", strtod(p.wh->v1_warehouse_id, NULL));
+        add_num(adv, "warehouseId", strtod(p.wh->v1_warehouse_id, NULL));
     if (map->store_id)
-        cJSON_AddNumberToObject(adv, "storeId", (double)map->store_id);
+        add_num(adv, "storeId", (double)map->store_id);
     add_tags(adv, &p, po, "customField1", "customField2", "customField3");
     *out = o;
     return MLC_OK;

@@ -19,7 +19,9 @@
  *
  * Not here: talking to either system (lib/shipstation, lib/m3), storing links.
  * Ownership: mlc_map_new() -> mlc_map_free(); payloads returned are the caller's
- * (cJSON_Delete). The map borrows the config, which must outlive it.
+ * (cJSON_Delete), and must be deleted before the map is freed: their addresses
+ * are cJSON references to what the map resolved once from the config. The map
+ * borrows the config, which must outlive it.
  */
 #ifndef MLC_MAP_H
 #define MLC_MAP_H
