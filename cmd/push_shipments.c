@@ -53,7 +53,10 @@ static void emit(out *o, cJSON *rec)
 }
 
 /* A field with a literal key and a literal value: neither is copied. */
-static void add_lit(cJSON *o, const char *k, const char *v) { cJSON_AddItemToObjectCS(o, k, cJSON_CreateStringReference(v)); }
+static void add_lit(cJSON *o, const char *k, const char *v)
+{
+    cJSON_AddItemToObjectCS(o, k, cJSON_CreateStringReference(v));
+}
 
 /* lib/push's per-PO callback: records out, failures to the log. */
 static void on_outcome(void *ud, const mlc_push_outcome *r)
@@ -62,9 +65,14 @@ static void on_outcome(void *ud, const mlc_push_outcome *r)
     const char *api = r->api == MLC_SS_V1 ? "v1" : "v2";
     cJSON *rec;
     switch (r->action) {
-    case MLC_PUSH_REJECTED: mlc_log_error(o->log, "%s:%lu: %s", r->source, r->lineno, r->error->msg); return;
-    case MLC_PUSH_FAILED: mlc_log_error(o->log, "PO %s: %s", r->po, r->error->msg); return;
-    case MLC_PUSH_NOT_PUSHED: return;
+    case MLC_PUSH_REJECTED:
+        mlc_log_error(o->log, "%s:%lu: %s", r->source, r->lineno, r->error->msg);
+        return;
+    case MLC_PUSH_FAILED:
+        mlc_log_error(o->log, "PO %s: %s", r->po, r->error->msg);
+        return;
+    case MLC_PUSH_NOT_PUSHED:
+        return;
     case MLC_PUSH_REQUEST:
         rec = cJSON_CreateObject();
         add_lit(rec, "kind", "shipstation_request");
@@ -113,7 +121,9 @@ static int parse_opts(int argc, char **argv, int *dry_run, const char **api, lon
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
-        case 'n': *dry_run = 1; break;
+        case 'n':
+            *dry_run = 1;
+            break;
         case 'a':
             if (strcmp(optarg, "v1") && strcmp(optarg, "v2"))
                 return cmd_usage_error(usage, "--api must be v1 or v2, not '%s'", optarg);
@@ -124,8 +134,10 @@ static int parse_opts(int argc, char **argv, int *dry_run, const char **api, lon
             if ((*batch = cmd_parse_count(optarg)) < 1 || *batch > 10000)
                 return cmd_usage_error(usage, "--batch needs a number 1-10000, not '%s'", optarg);
             break;
-        case 'h': return -1;
-        default: return cmd_usage_error(usage, "unknown option");
+        case 'h':
+            return -1;
+        default:
+            return cmd_usage_error(usage, "unknown option");
         }
     }
     if (optind + 1 < argc)

@@ -20,13 +20,13 @@
  * objects (or the first missing required field), the supplier's carrier and
  * service (own, else mapping.defaults). Payloads get copies. */
 typedef struct map_entry {
-    const char *key;  /* borrowed from the config */
-    size_t order;     /* position in the config: the first of duplicate keys wins */
+    const char *key; /* borrowed from the config */
+    size_t order;    /* position in the config: the first of duplicate keys wins */
     cJSON *addr_v2, *addr_v1;
     const char *missing_v2, *missing_v1;
-    const char *v1_warehouse_id;                     /* warehouses */
+    const char *v1_warehouse_id;                          /* warehouses */
     const char *carrier_id, *carrier_code, *service_code; /* suppliers */
-    int has_from_name;                               /* suppliers: ship_from.name set (V1) */
+    int has_from_name;                                    /* suppliers: ship_from.name set (V1) */
 } map_entry;
 
 typedef struct map_table {
@@ -38,10 +38,10 @@ struct mlc_map {
     const mlc_config *cfg;
     mlc_route default_route;
     map_table warehouses, suppliers;
-    int weight_ok;            /* mapping.items.weight_unit is one ShipStation knows */
+    int weight_ok; /* mapping.items.weight_unit is one ShipStation knows */
     const char *weight_unit, *weight_small;
     double weight_factor;
-    long long store_id;       /* shipstation.store_id (V1) */
+    long long store_id; /* shipstation.store_id (V1) */
 };
 
 static int parse_route(const char *s, mlc_route *r)

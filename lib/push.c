@@ -47,8 +47,8 @@ struct mlc_push {
 
 const char *mlc_push_action_name(mlc_push_action a)
 {
-    static const char *const names[] = {"created",  "updated", "unchanged", "cancelled", "in_doubt",
-                                        "request",  "rejected", "failed",   "not_pushed"};
+    static const char *const names[] = {"created", "updated",  "unchanged", "cancelled", "in_doubt",
+                                        "request", "rejected", "failed",    "not_pushed"};
     return (size_t)a < sizeof names / sizeof names[0] ? names[a] : "unchanged";
 }
 
@@ -75,18 +75,26 @@ mlc_err mlc_push_options_from_config(const mlc_config *cfg, mlc_push_options *o,
 
 static void report(mlc_push *p, mlc_push_action a, const char *po, const char *key, const char *id)
 {
-    mlc_push_outcome out = {.action = a, .po = po, .order_key = key, .shipstation_id = id && *id ? id : NULL,
-                            .api = p->o.api};
+    mlc_push_outcome out = {
+        .action = a, .po = po, .order_key = key, .shipstation_id = id && *id ? id : NULL, .api = p->o.api};
     switch (a) {
-    case MLC_PUSH_CREATED: p->stats.created++; break;
-    case MLC_PUSH_UPDATED: p->stats.updated++; break;
-    case MLC_PUSH_CANCELLED: p->stats.cancelled++; break;
+    case MLC_PUSH_CREATED:
+        p->stats.created++;
+        break;
+    case MLC_PUSH_UPDATED:
+        p->stats.updated++;
+        break;
+    case MLC_PUSH_CANCELLED:
+        p->stats.cancelled++;
+        break;
     case MLC_PUSH_IN_DOUBT:
         p->stats.in_doubt++;
         if (p->stats.worst == MLC_OK)
             p->stats.worst = MLC_ERR_TRANSIENT; /* exit 75: a later run settles it */
         break;
-    default: p->stats.unchanged++; break;
+    default:
+        p->stats.unchanged++;
+        break;
     }
     if (p->cb)
         p->cb(p->ud, &out);
@@ -96,8 +104,8 @@ static void reject(mlc_push *p, const char *po, const char *source, unsigned lon
                    const char *line, size_t len)
 {
     mlc_error e;
-    mlc_push_outcome out = {.action = MLC_PUSH_REJECTED, .po = po, .api = p->o.api, .error = why,
-                            .source = source, .lineno = lineno};
+    mlc_push_outcome out = {
+        .action = MLC_PUSH_REJECTED, .po = po, .api = p->o.api, .error = why, .source = source, .lineno = lineno};
     p->stats.rejected++;
     if (p->cb)
         p->cb(p->ud, &out);
@@ -148,9 +156,14 @@ static void link_save(mlc_push *p, const char *po, const char *key, const char *
                       const char *status, const cJSON *rec)
 {
     mlc_error e;
-    mlc_store_link l = {.po = (char *)po, .order_key = (char *)key, .shipstation_id = (char *)id,
-                        .api = (char *)api_name(p), .hash = (char *)hash, .status = (char *)status,
-                        .order_type = rec_str(rec, "order_type"), .warehouse = rec_str(rec, "warehouse"),
+    mlc_store_link l = {.po = (char *)po,
+                        .order_key = (char *)key,
+                        .shipstation_id = (char *)id,
+                        .api = (char *)api_name(p),
+                        .hash = (char *)hash,
+                        .status = (char *)status,
+                        .order_type = rec_str(rec, "order_type"),
+                        .warehouse = rec_str(rec, "warehouse"),
                         .supplier = rec_str(cJSON_GetObjectItemCaseSensitive(rec, "supplier"), "id")};
     if (mlc_store_link_put(p->st, &l, &e)) {
         fail(p, po, &e);
@@ -302,7 +315,10 @@ static void v1_intent(mlc_push *p, const pending *q, int64_t settle_after)
     mlc_store_link *link = NULL;
     mlc_err rc = mlc_store_link_get(p->st, q->po, &link, &e);
     if (rc == MLC_ERR_NOTFOUND) {
-        mlc_store_link l = {.po = (char *)q->po, .order_key = (char *)q->key, .api = "v1", .status = "open",
+        mlc_store_link l = {.po = (char *)q->po,
+                            .order_key = (char *)q->key,
+                            .api = "v1",
+                            .status = "open",
                             .settle_after = settle_after};
         rc = mlc_store_link_put(p->st, &l, &e);
     } else if (rc == MLC_OK && !link->shipstation_id) {
@@ -691,8 +707,8 @@ void mlc_push_free(mlc_push *p)
 
 void mlc_push_stop_on(mlc_push *p, mlc_ctx *ctx) { p->stop_ctx = ctx; }
 
-void mlc_push_po(mlc_push *p, const cJSON *rec, const char *source, unsigned long lineno, const char *line,
-                 size_t len, mlc_push_cb cb, void *ud)
+void mlc_push_po(mlc_push *p, const cJSON *rec, const char *source, unsigned long lineno, const char *line, size_t len,
+                 mlc_push_cb cb, void *ud)
 {
     const cJSON *pon = cJSON_GetObjectItemCaseSensitive(rec, "po");
     p->cb = cb;
@@ -703,8 +719,8 @@ void mlc_push_po(mlc_push *p, const cJSON *rec, const char *source, unsigned lon
         handle_po(p, rec, source, lineno, line, len);
 }
 
-void mlc_push_reject_line(mlc_push *p, const char *source, unsigned long lineno, const char *reason,
-                          const char *line, size_t len, mlc_push_cb cb, void *ud)
+void mlc_push_reject_line(mlc_push *p, const char *source, unsigned long lineno, const char *reason, const char *line,
+                          size_t len, mlc_push_cb cb, void *ud)
 {
     mlc_error why;
     p->cb = cb;

@@ -65,16 +65,16 @@ typedef struct mlc_push mlc_push;
 
 /* Everything the engine reads from the profile, resolved once. */
 typedef struct mlc_push_options {
-    mlc_ss_version api;     /* shipstation.api (v1 | v2) */
-    size_t batch_max;       /* shipments per create call (100; V1 at most MLC_INBOUND_V1_MAX) */
-    long long cono;         /* cloudsuite.cono: a record of another company is rejected */
-    int cancel_closed;      /* mapping.closed_po: cancel (1) | ignore (0) */
-    int closed_status;      /* MLC_PUSH_PO_CLOSED_STATUS */
-    long long timeout_s;    /* shipstation.timeout: how long a create may run */
-    long long margin_s;     /* retry.in_doubt_margin */
-    int max_attempts;       /* retry.max_attempts: create calls per batch */
-    long base_ms, cap_ms;   /* retry.base_ms, retry.cap_ms */
-    int dry_run;            /* no calls, no writes */
+    mlc_ss_version api;   /* shipstation.api (v1 | v2) */
+    size_t batch_max;     /* shipments per create call (100; V1 at most MLC_INBOUND_V1_MAX) */
+    long long cono;       /* cloudsuite.cono: a record of another company is rejected */
+    int cancel_closed;    /* mapping.closed_po: cancel (1) | ignore (0) */
+    int closed_status;    /* MLC_PUSH_PO_CLOSED_STATUS */
+    long long timeout_s;  /* shipstation.timeout: how long a create may run */
+    long long margin_s;   /* retry.in_doubt_margin */
+    int max_attempts;     /* retry.max_attempts: create calls per batch */
+    long base_ms, cap_ms; /* retry.base_ms, retry.cap_ms */
+    int dry_run;          /* no calls, no writes */
 } mlc_push_options;
 
 /* The one place that reads the profile's settings for the push. */
@@ -98,9 +98,9 @@ typedef struct mlc_push_outcome {
     const char *order_key;      /* NULL if none (e.g. a closed PO never pushed) */
     const char *shipstation_id; /* NULL until known */
     mlc_ss_version api;
-    const cJSON *body;          /* MLC_PUSH_REQUEST: the payload */
-    const mlc_error *error;     /* MLC_PUSH_REJECTED / MLC_PUSH_FAILED */
-    const char *source;         /* MLC_PUSH_REJECTED: input name and line */
+    const cJSON *body;      /* MLC_PUSH_REQUEST: the payload */
+    const mlc_error *error; /* MLC_PUSH_REJECTED / MLC_PUSH_FAILED */
+    const char *source;     /* MLC_PUSH_REJECTED: input name and line */
     unsigned long lineno;
 } mlc_push_outcome;
 
@@ -119,11 +119,11 @@ void mlc_push_stop_on(mlc_push *p, mlc_ctx *ctx);
 
 /* One purchase_order record; source/lineno/line/len name the input line for
  * rejects. Outcomes of POs waiting in the batch arrive in a later call. */
-void mlc_push_po(mlc_push *p, const cJSON *rec, const char *source, unsigned long lineno, const char *line,
-                 size_t len, mlc_push_cb cb, void *ud);
+void mlc_push_po(mlc_push *p, const cJSON *rec, const char *source, unsigned long lineno, const char *line, size_t len,
+                 mlc_push_cb cb, void *ud);
 /* An input line that is not a record (reason: why): counted and stored as a reject. */
-void mlc_push_reject_line(mlc_push *p, const char *source, unsigned long lineno, const char *reason,
-                          const char *line, size_t len, mlc_push_cb cb, void *ud);
+void mlc_push_reject_line(mlc_push *p, const char *source, unsigned long lineno, const char *reason, const char *line,
+                          size_t len, mlc_push_cb cb, void *ud);
 /* Sends what is waiting in the batch (the end of the input). */
 void mlc_push_flush(mlc_push *p, mlc_push_cb cb, void *ud);
 

@@ -72,9 +72,12 @@ static void fx_init(fx *f)
     ck_assert_ptr_nonnull(f->s);
     f->logf = open_memstream(&f->logbuf, &f->loglen);
     f->log = mlc_log_new(f->logf, MLC_LOG_TEXT, MLC_LOG_DEBUG);
-    mlc_ss_opts so = {.v2_url = f->s->base, .v1_url = f->s->base, .v2_key = "v2key-test", .v1_key = "v1key",
-                      .v1_secret = "v1secret", .http = {.timeout_s = 2, .max_attempts = 1, .retry_base_ms = 1,
-                                                        .retry_cap_ms = 2}};
+    mlc_ss_opts so = {.v2_url = f->s->base,
+                      .v1_url = f->s->base,
+                      .v2_key = "v2key-test",
+                      .v1_key = "v1key",
+                      .v1_secret = "v1secret",
+                      .http = {.timeout_s = 2, .max_attempts = 1, .retry_base_ms = 1, .retry_cap_ms = 2}};
     ck_assert_int_eq(mlc_ss_new_with(&so, &f->ss, &e), MLC_OK);
     ck_assert_msg(mlc_config_load_string(YAML, strlen(YAML), "t.yaml", NULL, &f->cfg, &e) == MLC_OK, "%s", e.msg);
     ck_assert_msg(mlc_map_new(f->cfg, &f->map, &e) == MLC_OK, "%s", e.msg);
@@ -166,18 +169,22 @@ static int count_reqs(fx *f, const char *method, const char *url_prefix)
     return n;
 }
 
-#define CREATED_P1(key, id)                                                                                      \
-    "{\"shipments\":[{\"external_shipment_id\":\"" key "\",\"shipment_id\":\"" id "\",\"shipment_status\":"     \
+#define CREATED_P1(key, id)                                                                                            \
+    "{\"shipments\":[{\"external_shipment_id\":\"" key "\",\"shipment_id\":\"" id "\",\"shipment_status\":"            \
     "\"pending\",\"errors\":[]}]}"
-#define FOUND(key, id, status)                                                                                   \
+#define FOUND(key, id, status)                                                                                         \
     "{\"external_shipment_id\":\"" key "\",\"shipment_id\":\"" id "\",\"shipment_status\":\"" status "\"}"
 
 static void seed_link(fx *f, const char *key, const char *id, const char *hash, const char *status)
 {
     char po[32];
     ck_assert_int_eq(mlc_map_parse_order_key(key, &(long long){0}, po, NULL), 0);
-    mlc_store_link l = {.po = po, .order_key = (char *)key, .shipstation_id = (char *)id, .api = "v2",
-                        .hash = (char *)hash, .status = (char *)status};
+    mlc_store_link l = {.po = po,
+                        .order_key = (char *)key,
+                        .shipstation_id = (char *)id,
+                        .api = "v2",
+                        .hash = (char *)hash,
+                        .status = (char *)status};
     ck_assert_int_eq(mlc_store_link_put(f->st, &l, NULL), MLC_OK);
 }
 
@@ -402,8 +409,9 @@ START_TEST(v1_upsert_update_and_cancel)
     fx_init(&f);
     f.o.api = MLC_SS_V1;
     run_start(&f);
-    stub_push(f.s, (stub_reply){.status = 200,
-                                .body = "{\"results\":[{\"orderKey\":\"mlc-100-P1\",\"orderId\":77,\"success\":true}]}"});
+    stub_push(f.s,
+              (stub_reply){.status = 200,
+                           .body = "{\"results\":[{\"orderKey\":\"mlc-100-P1\",\"orderId\":77,\"success\":true}]}"});
     push1(&f);
     flush(&f);
     ck_assert_int_eq(count_reqs(&f, "POST", "/orders/createorders"), 1);
@@ -415,8 +423,9 @@ START_TEST(v1_upsert_update_and_cancel)
     mlc_store_link_free(l);
 
     run_start(&f);
-    stub_push(f.s, (stub_reply){.status = 200,
-                                .body = "{\"results\":[{\"orderKey\":\"mlc-100-P1\",\"orderId\":77,\"success\":true}]}"});
+    stub_push(f.s,
+              (stub_reply){.status = 200,
+                           .body = "{\"results\":[{\"orderKey\":\"mlc-100-P1\",\"orderId\":77,\"success\":true}]}"});
     push_po(&f, "20", 6, 0, 3, 0); /* changed */
     flush(&f);
     ck_assert_int_eq(count_reqs(&f, "POST", "/orders/createorders"), 2);
@@ -425,8 +434,9 @@ START_TEST(v1_upsert_update_and_cancel)
     ck_assert_int_eq(f.act[0], MLC_PUSH_UPDATED);
 
     run_start(&f);
-    stub_push(f.s, (stub_reply){.status = 200,
-                                .body = "{\"results\":[{\"orderKey\":\"mlc-100-P1\",\"orderId\":77,\"success\":true}]}"});
+    stub_push(f.s,
+              (stub_reply){.status = 200,
+                           .body = "{\"results\":[{\"orderKey\":\"mlc-100-P1\",\"orderId\":77,\"success\":true}]}"});
     push_po(&f, "85", 6, 0, 3, 0);
     ck_assert_int_eq(count_reqs(&f, "POST", "/orders/createorders"), 3);
     ck_assert_ptr_nonnull(strstr(f.s->reqs[2].body, "\"orderStatus\":\"cancelled\""));
