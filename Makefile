@@ -5,7 +5,7 @@
 VERSION   := 0.1.0
 BUILD     ?= build
 CC        ?= cc
-PKGS      := libcurl libcjson yaml-0.1 openssl sqlite3 libmicrohttpd libxml-2.0
+PKGS      := libcurl libcjson yaml-0.1 openssl sqlite3 libpq libmicrohttpd libxml-2.0
 SAN       ?=
 DEPS_OK   := $(BUILD)/.deps-ok
 # pkg-config runs only after mk/deps.sh made sure the packages exist.
@@ -130,7 +130,8 @@ DOCDIR      ?= $(DATADIR)/doc/mlc
 BASHCOMPDIR ?= $(DATADIR)/bash-completion/completions
 ZSHCOMPDIR  ?= $(DATADIR)/zsh/site-functions
 INSTALL     ?= install
-PUB_H     := $(sort $(wildcard lib/*.h))
+# lib/db_impl.h is internal to libmlc (the two SQL engines share it): not installed
+PUB_H     := $(filter-out lib/db_impl.h,$(sort $(wildcard lib/*.h)))
 MAN1      := $(filter-out man/mlc-sim.1,$(sort $(wildcard man/*.1)))
 MAN5      := $(sort $(wildcard man/*.5))
 MAN7      := $(sort $(wildcard man/*.7))

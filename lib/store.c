@@ -1,27 +1,28 @@
 /*
- * store.c: the SQLite implementation of lib/store.h.
- * Not here: any decision about what to do with the state; only its keeping.
+ * store.c: lib/store.h on lib/db.h: one SQL text per query, in the dialect both
+ * engines accept (SQLite and PostgreSQL, lib/db.h says which), the schema of each
+ * engine and its migrations.
+ * Not here: any decision about what to do with the state; only its keeping. No
+ * engine API (sqlite3_*, PQ*): that is lib/db_sqlite.c and lib/db_pg.c.
  */
 #include "store.h"
+#include "db.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
 struct store_lock;
 
 struct mlc_store {
-    sqlite3 *db;
-    char path[PATH_MAX];
-    struct store_lock *locks; /* named locks held (section "named locks" below) */
+    mlc_db *db;
+    struct store_lock *locks; /* named locks held (section "sharing" below) */
 };
 
 static void release_locks(mlc_store *st);
@@ -79,12 +80,56 @@ static const char *migrations[] = {
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
+/* PostgreSQL: the same schema in its types (BIGSERIAL ids, BIGINT, DOUBLE
+ * PRECISION, BYTEA for blobs). A new database gets version 6 at once (step 0);
+ * versions 1-5 came before PostgreSQL support, so their steps are empty. A migration added to `migrations` above gets its PostgreSQL text here at
+ * the same index. mlc_meta records which profile's state the database holds. */
+static const char *pg_migrations[] = {
+    "CREATE TABLE mlc_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE cursor(stream TEXT PRIMARY KEY, value TEXT NOT NULL, updated_at TEXT NOT NULL);"
+    "CREATE TABLE seen(ns TEXT NOT NULL, key TEXT NOT NULL, hash TEXT NOT NULL, updated_at TEXT NOT NULL,"
+    "  PRIMARY KEY(ns, key));"
+    "CREATE TABLE link(po TEXT PRIMARY KEY, order_key TEXT NOT NULL UNIQUE, shipstation_id TEXT,"
+    "  api TEXT NOT NULL, hash TEXT, status TEXT NOT NULL DEFAULT 'open', updated_at TEXT NOT NULL,"
+    "  order_type TEXT, warehouse TEXT, supplier TEXT, settle_after BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX link_ssid ON link(shipstation_id);"
+    "CREATE TABLE receipt(id BIGSERIAL PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, shipment_id TEXT NOT NULL,"
+    "  po TEXT NOT NULL, line BIGINT NOT NULL, subline BIGINT NOT NULL DEFAULT 0, qty DOUBLE PRECISION NOT NULL,"
+    "  route TEXT NOT NULL, tracking TEXT, carrier TEXT, ship_date TEXT, state TEXT NOT NULL,"
+    "  attempts BIGINT NOT NULL DEFAULT 0, next_attempt_at BIGINT NOT NULL DEFAULT 0, last_error TEXT,"
+    "  has_before BIGINT NOT NULL DEFAULT 0, rvqa_before DOUBLE PRECISION, shipment_json TEXT,"
+    "  created_at TEXT NOT NULL, updated_at TEXT NOT NULL, call_started_at BIGINT NOT NULL DEFAULT 0,"
+    "  settle_after BIGINT NOT NULL DEFAULT 0);"
+    "CREATE INDEX receipt_state ON receipt(state, next_attempt_at);"
+    "CREATE INDEX receipt_po ON receipt(po);"
+    "CREATE TABLE audit(id BIGSERIAL PRIMARY KEY, receipt_id BIGINT NOT NULL DEFAULT 0, at TEXT NOT NULL,"
+    "  event TEXT NOT NULL, detail TEXT);"
+    "CREATE INDEX audit_receipt ON audit(receipt_id);"
+    "CREATE TABLE rejected(id BIGSERIAL PRIMARY KEY, at TEXT NOT NULL, command TEXT NOT NULL, source TEXT,"
+    "  lineno BIGINT, reason TEXT NOT NULL, line BYTEA);"
+    "CREATE TABLE inbox(id BIGSERIAL PRIMARY KEY, received_at TEXT NOT NULL, resource_type TEXT,"
+    "  resource_url TEXT, body TEXT, processed_at TEXT, attempts BIGINT NOT NULL DEFAULT 0,"
+    "  next_attempt_at BIGINT NOT NULL DEFAULT 0, last_error TEXT, failed_at TEXT);"
+    "CREATE TABLE run(id BIGSERIAL PRIMARY KEY, command TEXT NOT NULL, started_at BIGINT NOT NULL,"
+    "  ended_at BIGINT NOT NULL DEFAULT 0, exit_code BIGINT NOT NULL DEFAULT -1, counts TEXT, error TEXT);"
+    "CREATE INDEX run_command ON run(command, exit_code, started_at);"
+    "CREATE TABLE bod_message(receipt_id BIGINT PRIMARY KEY, message_id TEXT NOT NULL UNIQUE,"
+    "  document_id TEXT NOT NULL, sent_at BIGINT NOT NULL DEFAULT 0, sends BIGINT NOT NULL DEFAULT 0,"
+    "  in_doubt BIGINT NOT NULL DEFAULT 0);",
+    NULL, NULL, NULL, NULL, NULL,
+    /* 7 */
+    "CREATE TABLE shared(name TEXT PRIMARY KEY, value BYTEA NOT NULL, updated_at TEXT NOT NULL);",
+};
+_Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == sizeof migrations / sizeof migrations[0],
+               "every migration needs its PostgreSQL text (or NULL when step 0 already has it)");
+/* The advisory lock key of schema changes (per database): "mlc schema" */
+#define PG_SCHEMA_LOCK "hashtext('mlc schema')"
+
 static mlc_err db_error(mlc_store *st, mlc_error *err, const char *what)
 {
-    int code = sqlite3_errcode(st->db);
-    mlc_err e = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? MLC_ERR_BUSY : MLC_ERR_STORE;
-    return mlc_error_set(err, e, "%s: %s: %s%s", st->path, what, sqlite3_errmsg(st->db),
-                         e == MLC_ERR_BUSY ? " (another mlc process holds the lock)" : "");
+    mlc_err e = mlc_db_errcode(st->db);
+    return mlc_error_set(err, e ? e : MLC_ERR_STORE, "%s: %s: %s", mlc_db_name(st->db), what,
+                         mlc_db_errmsg(st->db));
 }
 
 void mlc_store_now(char out[32])
@@ -96,48 +141,61 @@ void mlc_store_now(char out[32])
     strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static mlc_err exec(mlc_store *st, const char *sql, mlc_error *err)
+static mlc_err exec(mlc_store *st, const char *sql, mlc_error *err) { return mlc_db_exec(st->db, sql, err); }
+
+/* ---- small statement helpers ---- */
+
+static mlc_err prep(mlc_store *st, const char *sql, mlc_db_stmt **s, mlc_error *err)
 {
-    char *msg = NULL;
-    if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
-        int code = sqlite3_errcode(st->db);
-        mlc_err e = (code == SQLITE_BUSY || code == SQLITE_LOCKED) ? MLC_ERR_BUSY : MLC_ERR_STORE;
-        mlc_error_set(err, e, "%s: %s%s", st->path, msg ? msg : "error",
-                      e == MLC_ERR_BUSY ? " (another mlc process holds the lock)" : "");
-        sqlite3_free(msg);
-        return e;
-    }
-    return MLC_OK;
+    return mlc_db_prepare(st->db, sql, s, err);
 }
 
-static int mkdirs(const char *path)
+static void bind_text(mlc_db_stmt *s, int i, const char *v) { mlc_db_bind_text(s, i, v); }
+
+/* Steps a statement expecting DONE (or a first row), then finalizes it;
+ * *changes (may be NULL) gets the rows it changed. */
+static mlc_err run_n(mlc_store *st, mlc_db_stmt *s, mlc_error *err, const char *what, long *changes)
 {
-    char buf[PATH_MAX];
-    snprintf(buf, sizeof buf, "%s", path);
-    for (char *p = buf + 1; *p; p++) {
-        if (*p == '/') {
-            *p = '\0';
-            if (mkdir(buf, 0700) && errno != EEXIST)
-                return -1;
-            *p = '/';
-        }
-    }
-    return 0;
+    mlc_err e = mlc_db_step(s) < 0 ? db_error(st, err, what) : MLC_OK;
+    if (changes)
+        *changes = e ? 0 : mlc_db_changes(s);
+    mlc_db_finalize(s);
+    return e;
 }
 
-int mlc_store_schema_version(mlc_store *st)
+static mlc_err run(mlc_store *st, mlc_db_stmt *s, mlc_error *err, const char *what)
 {
-    sqlite3_stmt *s;
-    int v = -1;
-    if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW)
-            v = sqlite3_column_int(s, 0);
-        sqlite3_finalize(s);
+    return run_n(st, s, err, what, NULL);
+}
+
+static char *col_dup(mlc_db_stmt *s, int i)
+{
+    const char *t = mlc_db_col_text(s, i);
+    return t ? strdup(t) : NULL;
+}
+
+/* One integer a query selects (-1 if none or on error). */
+static int64_t query_int(mlc_store *st, const char *sql)
+{
+    mlc_db_stmt *s;
+    mlc_error ignored;
+    int64_t v = -1;
+    if (prep(st, sql, &s, &ignored) == MLC_OK) {
+        if (mlc_db_step(s) == 1 && !mlc_db_col_null(s, 0))
+            v = mlc_db_col_int64(s, 0);
+        mlc_db_finalize(s);
     }
     return v;
 }
 
-static mlc_err migrate(mlc_store *st, mlc_error *err)
+int mlc_store_schema_version(mlc_store *st)
+{
+    if (mlc_db_kind_of(st->db) == MLC_DB_PG)
+        return (int)query_int(st, "SELECT coalesce(max(version), 0) FROM schema_version");
+    return (int)query_int(st, "PRAGMA user_version");
+}
+
+static mlc_err migrate_sqlite(mlc_store *st, mlc_error *err)
 {
     mlc_err rc = exec(st, "BEGIN IMMEDIATE", err);
     if (rc)
@@ -145,8 +203,8 @@ static mlc_err migrate(mlc_store *st, mlc_error *err)
     int v = mlc_store_schema_version(st);
     if (v > NMIGRATIONS) {
         mlc_store_rollback(st);
-        return mlc_error_set(err, MLC_ERR_STORE, "%s: schema version %d is newer than this mlc (%d)", st->path, v,
-                             NMIGRATIONS);
+        return mlc_error_set(err, MLC_ERR_STORE, "%s: schema version %d is newer than this mlc (%d)",
+                             mlc_db_name(st->db), v, NMIGRATIONS);
     }
     for (; v < NMIGRATIONS; v++) {
         char sql[64];
@@ -163,42 +221,108 @@ static mlc_err migrate(mlc_store *st, mlc_error *err)
     return exec(st, "COMMIT", err);
 }
 
-mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error *err)
+/* Records the profile in a new PostgreSQL database, or checks it is the one it
+ * holds (inside the migration's transaction). */
+static mlc_err check_profile(mlc_store *st, const char *profile, mlc_error *err)
+{
+    mlc_db_stmt *s;
+    char now[32];
+    mlc_err rc = prep(st, "SELECT value FROM mlc_meta WHERE key='profile'", &s, err);
+    if (rc)
+        return rc;
+    int r = mlc_db_step(s);
+    char *held = r == 1 ? col_dup(s, 0) : NULL;
+    if (r < 0)
+        rc = db_error(st, err, "read the database's profile");
+    mlc_db_finalize(s);
+    if (rc)
+        return rc;
+    if (held) {
+        if (profile && strcmp(held, profile) != 0)
+            rc = mlc_error_set(err, MLC_ERR_CONFIG,
+                               "%s holds the state of profile '%s', not of '%s': refused (one database per profile)",
+                               mlc_db_name(st->db), held, profile);
+        free(held);
+        return rc;
+    }
+    if (!profile)
+        return MLC_OK;
+    mlc_store_now(now);
+    if ((rc = prep(st, "INSERT INTO mlc_meta(key, value) VALUES('profile', ?), ('created_at', ?)", &s, err)))
+        return rc;
+    bind_text(s, 1, profile);
+    bind_text(s, 2, now);
+    return run(st, s, err, "record the profile");
+}
+
+/* PostgreSQL: the schema check and every migration in one transaction under a
+ * transaction-scoped advisory lock, so that hosts opening a new or old database
+ * at once apply each step exactly once (the others wait, then find it done). */
+static mlc_err migrate_pg(mlc_store *st, const char *profile, mlc_error *err)
+{
+    mlc_err rc = exec(st, "BEGIN", err);
+    if (!rc)
+        rc = exec(st,
+                  "SELECT pg_advisory_xact_lock(" PG_SCHEMA_LOCK ");"
+                  "CREATE TABLE IF NOT EXISTS schema_version(version BIGINT PRIMARY KEY, applied_at TEXT NOT NULL);",
+                  err);
+    if (rc) {
+        mlc_store_rollback(st);
+        return rc;
+    }
+    int v = mlc_store_schema_version(st);
+    if (v < 0 || v > NMIGRATIONS) {
+        mlc_store_rollback(st);
+        if (v < 0)
+            return mlc_error_set(err, MLC_ERR_STORE, "%s: cannot read the schema version", mlc_db_name(st->db));
+        return mlc_error_set(err, MLC_ERR_STORE, "%s: schema version %d is newer than this mlc (%d)",
+                             mlc_db_name(st->db), v, NMIGRATIONS);
+    }
+    for (; v < NMIGRATIONS && !rc; v++) {
+        mlc_db_stmt *s;
+        char now[32];
+        if (pg_migrations[v] && (rc = exec(st, pg_migrations[v], err)) != MLC_OK)
+            break;
+        mlc_store_now(now);
+        if ((rc = prep(st, "INSERT INTO schema_version(version, applied_at) VALUES(?, ?)", &s, err)))
+            break;
+        mlc_db_bind_int64(s, 1, v + 1);
+        bind_text(s, 2, now);
+        rc = run(st, s, err, "record the schema version");
+    }
+    if (!rc)
+        rc = check_profile(st, profile, err);
+    if (rc) {
+        mlc_store_rollback(st);
+        return rc;
+    }
+    return exec(st, "COMMIT", err);
+}
+
+int mlc_store_is_url(const char *location)
+{
+    return location && (!strncmp(location, "postgresql://", 13) || !strncmp(location, "postgres://", 11));
+}
+
+mlc_err mlc_store_url_check(const char *url, mlc_error *err) { return mlc_db_pg_url_check(url, err); }
+
+mlc_err mlc_store_open_with(const mlc_store_opts *o, mlc_store **out, mlc_error *err)
 {
     mlc_store *st = calloc(1, sizeof *st);
     mlc_err rc;
     *out = NULL;
     if (!st)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    snprintf(st->path, sizeof st->path, "%s", path);
-    if (mkdirs(path)) {
-        rc = mlc_error_set(err, MLC_ERR_STORE, "%s: cannot create directory: %s", path, strerror(errno));
-        free(st);
-        return rc;
+    if (mlc_store_is_url(o->location)) {
+        rc = mlc_db_open_pg(o->location, o->password, o->busy_ms, &st->db, err);
+        if (!rc)
+            rc = migrate_pg(st, o->profile, err);
+    } else {
+        rc = mlc_db_open_sqlite(o->location, o->busy_ms, &st->db, err);
+        if (!rc)
+            rc = migrate_sqlite(st, err);
     }
-    mode_t old = umask(077);
-    int src = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    umask(old);
-    if (src != SQLITE_OK) {
-        rc = mlc_error_set(err, MLC_ERR_STORE, "%s: %s", path, st->db ? sqlite3_errmsg(st->db) : "cannot open");
-        sqlite3_close(st->db);
-        free(st);
-        return rc;
-    }
-    int wait_ms = busy_ms > 0 ? busy_ms : 10000;
-    sqlite3_busy_timeout(st->db, wait_ms);
-    /* Switching a new database to WAL needs a moment alone with it, and SQLite
-     * answers BUSY at once (without its busy handler) when another process is
-     * opening the same new file: two mlc processes of one pipeline starting on a
-     * fresh state directory do exactly that. Retry within the busy timeout. */
-    for (int waited = 0;; waited += 20) {
-        rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
-        if (rc != MLC_ERR_BUSY || waited >= wait_ms)
-            break;
-        struct timespec ts = {0, 20 * 1000000L};
-        nanosleep(&ts, NULL);
-    }
-    if (rc || (rc = migrate(st, err))) {
+    if (rc) {
         mlc_store_close(st);
         return rc;
     }
@@ -206,75 +330,55 @@ mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error
     return MLC_OK;
 }
 
+mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error *err)
+{
+    mlc_store_opts o = {.location = path, .busy_ms = busy_ms};
+    return mlc_store_open_with(&o, out, err);
+}
+
 void mlc_store_close(mlc_store *st)
 {
     if (!st)
         return;
-    release_locks(st);
-    sqlite3_close(st->db);
+    if (st->db)
+        release_locks(st);
+    mlc_db_close(st->db);
     free(st);
 }
 
-mlc_err mlc_store_begin(mlc_store *st, mlc_error *err) { return exec(st, "BEGIN IMMEDIATE", err); }
-mlc_err mlc_store_commit(mlc_store *st, mlc_error *err) { return exec(st, "COMMIT", err); }
-void mlc_store_rollback(mlc_store *st) { sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL); }
-
-/* ---- small statement helpers ---- */
-
-static mlc_err prep(mlc_store *st, const char *sql, sqlite3_stmt **s, mlc_error *err)
+const char *mlc_store_name(mlc_store *st) { return mlc_db_name(st->db); }
+const char *mlc_store_backend(mlc_store *st)
 {
-    if (sqlite3_prepare_v2(st->db, sql, -1, s, NULL) != SQLITE_OK)
-        return db_error(st, err, "prepare");
-    return MLC_OK;
+    return mlc_db_kind_of(st->db) == MLC_DB_PG ? "postgresql" : "sqlite";
 }
 
-static void bind_text(sqlite3_stmt *s, int i, const char *v)
-{
-    if (v)
-        sqlite3_bind_text(s, i, v, -1, SQLITE_TRANSIENT);
-    else
-        sqlite3_bind_null(s, i);
-}
+mlc_err mlc_store_begin(mlc_store *st, mlc_error *err) { return mlc_db_begin(st->db, err); }
+mlc_err mlc_store_commit(mlc_store *st, mlc_error *err) { return mlc_db_commit(st->db, err); }
+void mlc_store_rollback(mlc_store *st) { mlc_db_rollback(st->db); }
 
-/* Steps a statement expecting DONE, then finalizes it. */
-static mlc_err run(mlc_store *st, sqlite3_stmt *s, mlc_error *err, const char *what)
-{
-    int rc = sqlite3_step(s);
-    mlc_err e = MLC_OK;
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        e = db_error(st, err, what);
-    sqlite3_finalize(s);
-    return e;
-}
-
-static char *col_dup(sqlite3_stmt *s, int i)
-{
-    const unsigned char *t = sqlite3_column_text(s, i);
-    return t ? strdup((const char *)t) : NULL;
-}
 
 /* ---- cursors ---- */
 
 mlc_err mlc_store_cursor_get(mlc_store *st, const char *stream, char **value, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *value = NULL;
     mlc_err rc = prep(st, "SELECT value FROM cursor WHERE stream=?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, stream);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW)
+    int r = mlc_db_step(s);
+    if (r == 1)
         *value = col_dup(s, 0);
-    else if (r != SQLITE_DONE)
+    else if (r != 0)
         rc = db_error(st, err, "read cursor");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
 mlc_err mlc_store_cursor_set(mlc_store *st, const char *stream, const char *value, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "INSERT INTO cursor(stream,value,updated_at) VALUES(?,?,?) "
@@ -299,7 +403,7 @@ mlc_err mlc_store_reject(mlc_store *st, const char *command, const char *source,
 mlc_err mlc_store_reject_n(mlc_store *st, const char *command, const char *source, unsigned long lineno,
                            const char *reason, const char *line, size_t len, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "INSERT INTO rejected(at,command,source,lineno,reason,line) VALUES(?,?,?,?,?,?)", &s, err);
@@ -308,45 +412,38 @@ mlc_err mlc_store_reject_n(mlc_store *st, const char *command, const char *sourc
     bind_text(s, 1, now);
     bind_text(s, 2, command);
     bind_text(s, 3, source);
-    sqlite3_bind_int64(s, 4, (sqlite3_int64)lineno);
+    mlc_db_bind_int64(s, 4, lineno);
     bind_text(s, 5, reason);
     /* The raw line as a blob, whole: NUL bytes and invalid UTF-8 are kept as is. */
     if (line && len <= INT_MAX)
-        sqlite3_bind_blob(s, 6, line, (int)len, SQLITE_TRANSIENT);
+        mlc_db_bind_blob(s, 6, line, len);
     else
-        sqlite3_bind_null(s, 6);
+        mlc_db_bind_null(s, 6);
     return run(st, s, err, "record rejected line");
 }
 
 long mlc_store_rejected_count(mlc_store *st)
 {
-    sqlite3_stmt *s;
-    long n = -1;
-    if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM rejected", -1, &s, NULL) == SQLITE_OK) {
-        if (sqlite3_step(s) == SQLITE_ROW)
-            n = (long)sqlite3_column_int64(s, 0);
-        sqlite3_finalize(s);
-    }
-    return n;
+    return (long)query_int(st, "SELECT count(*) FROM rejected");
 }
 
 /* ---- seen hashes ---- */
 
 mlc_err mlc_store_seen_get(mlc_store *st, const char *ns, const char *key, char **hash, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *hash = NULL;
     mlc_err rc = prep(st, "SELECT hash FROM seen WHERE ns=? AND key=?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, ns);
     bind_text(s, 2, key);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW)
+    int r = mlc_db_step(s);
+    if (r == 1)
         *hash = col_dup(s, 0);
-    else if (r != SQLITE_DONE)
+    else if (r != 0)
         rc = db_error(st, err, "read hash");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
@@ -364,7 +461,7 @@ mlc_err mlc_store_seen_check(mlc_store *st, const char *ns, const char *key, con
 
 mlc_err mlc_store_seen_set(mlc_store *st, const char *ns, const char *key, const char *hash, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "INSERT INTO seen(ns,key,hash,updated_at) VALUES(?,?,?,?) ON CONFLICT(ns,key) "
@@ -381,7 +478,7 @@ mlc_err mlc_store_seen_set(mlc_store *st, const char *ns, const char *key, const
 
 mlc_err mlc_store_seen_delete(mlc_store *st, const char *ns, const char *key, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "DELETE FROM seen WHERE ns=? AND key=?", &s, err);
     if (rc)
         return rc;
@@ -392,26 +489,26 @@ mlc_err mlc_store_seen_delete(mlc_store *st, const char *ns, const char *key, ml
 
 mlc_err mlc_store_seen_keys(mlc_store *st, const char *ns, size_t max, char ***keys, size_t *n, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *keys = NULL;
     *n = 0;
     mlc_err rc = prep(st, "SELECT key FROM seen WHERE ns=? ORDER BY updated_at, key LIMIT ?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, ns);
-    sqlite3_bind_int64(s, 2, (sqlite3_int64)max);
+    mlc_db_bind_int64(s, 2, max);
     char **arr = calloc(max ? max : 1, sizeof *arr);
     if (!arr) {
-        sqlite3_finalize(s);
+        mlc_db_finalize(s);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    int r = SQLITE_DONE;
-    while (!rc && *n < max && (r = sqlite3_step(s)) == SQLITE_ROW)
+    int r = 0;
+    while (!rc && *n < max && (r = mlc_db_step(s)) == 1)
         if ((arr[(*n)++] = col_dup(s, 0)) == NULL)
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    if (!rc && r != SQLITE_ROW && r != SQLITE_DONE)
+    if (!rc && r != 1 && r != 0)
         rc = db_error(st, err, "list hashes"); /* not a shorter list that looks complete */
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     if (rc) {
         mlc_store_keys_free(arr, *n);
         *n = 0;
@@ -448,14 +545,14 @@ void mlc_store_link_free(mlc_store_link *l)
 
 static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_store_link **out, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     mlc_err rc = prep(st, sql, &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, arg);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    int r = mlc_db_step(s);
+    if (r == 1) {
         mlc_store_link *l = calloc(1, sizeof *l);
         if (!l) {
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -469,15 +566,15 @@ static mlc_err link_query(mlc_store *st, const char *sql, const char *arg, mlc_s
             l->order_type = col_dup(s, 6);
             l->warehouse = col_dup(s, 7);
             l->supplier = col_dup(s, 8);
-            l->settle_after = sqlite3_column_int64(s, 9);
+            l->settle_after = mlc_db_col_int64(s, 9);
             *out = l;
         }
-    } else if (r == SQLITE_DONE) {
+    } else if (r == 0) {
         rc = MLC_ERR_NOTFOUND;
     } else {
         rc = db_error(st, err, "read link");
     }
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
@@ -501,7 +598,7 @@ mlc_err mlc_store_link_by_shipstation_id(mlc_store *st, const char *ssid, mlc_st
 
 mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st,
@@ -526,33 +623,33 @@ mlc_err mlc_store_link_put(mlc_store *st, const mlc_store_link *l, mlc_error *er
     bind_text(s, 8, l->order_type);
     bind_text(s, 9, l->warehouse);
     bind_text(s, 10, l->supplier);
-    sqlite3_bind_int64(s, 11, l->settle_after);
+    mlc_db_bind_int64(s, 11, l->settle_after);
     return run(st, s, err, "write link");
 }
 
 mlc_err mlc_store_link_count(mlc_store *st, const char *api, long *n, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *n = 0;
     mlc_err rc = prep(st, "SELECT count(*) FROM link WHERE api=?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, api);
-    if (sqlite3_step(s) == SQLITE_ROW)
-        *n = (long)sqlite3_column_int64(s, 0);
+    if (mlc_db_step(s) == 1)
+        *n = (long)mlc_db_col_int64(s, 0);
     else
         rc = db_error(st, err, "count links");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
 mlc_err mlc_store_link_set_settle(mlc_store *st, const char *po, int64_t settle_after, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "UPDATE link SET settle_after=? WHERE po=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, settle_after);
+    mlc_db_bind_int64(s, 1, settle_after);
     bind_text(s, 2, po);
     return run(st, s, err, "write link deadline");
 }
@@ -562,7 +659,7 @@ mlc_err mlc_store_link_set_settle(mlc_store *st, const char *po, int64_t settle_
 mlc_err mlc_store_inbox_add(mlc_store *st, const char *resource_type, const char *resource_url, const char *body,
                             mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "INSERT INTO inbox(received_at,resource_type,resource_url,body) VALUES(?,?,?,?)", &s, err);
@@ -578,37 +675,37 @@ mlc_err mlc_store_inbox_add(mlc_store *st, const char *resource_type, const char
 static mlc_err inbox_select(mlc_store *st, const char *sql, int64_t now, size_t max, mlc_store_inbox_item **items,
                             size_t *n, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *items = NULL;
     *n = 0;
     mlc_err rc = prep(st, sql, &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, (sqlite3_int64)max);
-    sqlite3_bind_int64(s, 2, now);
+    mlc_db_bind_int64(s, 1, max);
+    mlc_db_bind_int64(s, 2, now);
     mlc_store_inbox_item *arr = max ? calloc(max, sizeof *arr) : NULL;
     if (max && !arr) {
-        sqlite3_finalize(s);
+        mlc_db_finalize(s);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW && *n < max) {
+    while ((r = mlc_db_step(s)) == 1 && *n < max) {
         mlc_store_inbox_item *it = &arr[*n];
-        it->id = sqlite3_column_int64(s, 0);
+        it->id = mlc_db_col_int64(s, 0);
         it->resource_type = col_dup(s, 1);
         it->resource_url = col_dup(s, 2);
         it->body = col_dup(s, 3);
-        it->attempts = sqlite3_column_int(s, 4);
-        it->next_attempt_at = sqlite3_column_int64(s, 5);
+        it->attempts = (int)mlc_db_col_int64(s, 4);
+        it->next_attempt_at = mlc_db_col_int64(s, 5);
         it->last_error = col_dup(s, 6);
         it->failed_at = col_dup(s, 7);
         it->received_at = col_dup(s, 8);
         it->processed_at = col_dup(s, 9);
         (*n)++;
     }
-    if (r != SQLITE_DONE && r != SQLITE_ROW)
+    if (r != 0 && r != 1)
         rc = db_error(st, err, "read inbox");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     *items = arr;
     return rc;
 }
@@ -638,29 +735,29 @@ mlc_err mlc_store_inbox_list(mlc_store *st, int all, size_t max, mlc_store_inbox
 mlc_err mlc_store_inbox_retry(mlc_store *st, int64_t id, int attempts, int64_t next_attempt_at, const char *error,
                               mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "UPDATE inbox SET attempts=?, next_attempt_at=?, last_error=? WHERE id=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int(s, 1, attempts);
-    sqlite3_bind_int64(s, 2, next_attempt_at);
+    mlc_db_bind_int64(s, 1, attempts);
+    mlc_db_bind_int64(s, 2, next_attempt_at);
     bind_text(s, 3, error);
-    sqlite3_bind_int64(s, 4, id);
+    mlc_db_bind_int64(s, 4, id);
     return run(st, s, err, "requeue webhook");
 }
 
 mlc_err mlc_store_inbox_fail(mlc_store *st, int64_t id, int attempts, const char *reason, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "UPDATE inbox SET attempts=?, last_error=?, failed_at=? WHERE id=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int(s, 1, attempts);
+    mlc_db_bind_int64(s, 1, attempts);
     bind_text(s, 2, reason);
     bind_text(s, 3, now);
-    sqlite3_bind_int64(s, 4, id);
+    mlc_db_bind_int64(s, 4, id);
     return run(st, s, err, "quarantine webhook");
 }
 
@@ -680,14 +777,14 @@ void mlc_store_inbox_free(mlc_store_inbox_item *items, size_t n)
 
 mlc_err mlc_store_inbox_done(mlc_store *st, int64_t id, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "UPDATE inbox SET processed_at=? WHERE id=?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, now);
-    sqlite3_bind_int64(s, 2, id);
+    mlc_db_bind_int64(s, 2, id);
     return run(st, s, err, "mark webhook done");
 }
 
@@ -704,7 +801,7 @@ void mlc_store_bod_free(mlc_store_bod *b)
 
 mlc_err mlc_store_bod_get(mlc_store *st, int64_t receipt_id, mlc_store_bod **out, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     mlc_err rc = prep(st,
                       "SELECT receipt_id, message_id, document_id, sent_at, sends, in_doubt FROM bod_message"
@@ -712,17 +809,17 @@ mlc_err mlc_store_bod_get(mlc_store *st, int64_t receipt_id, mlc_store_bod **out
                       &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, receipt_id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    mlc_db_bind_int64(s, 1, receipt_id);
+    int r = mlc_db_step(s);
+    if (r == 1) {
         mlc_store_bod *b = calloc(1, sizeof *b);
         if (b) {
-            b->receipt_id = sqlite3_column_int64(s, 0);
+            b->receipt_id = mlc_db_col_int64(s, 0);
             b->message_id = col_dup(s, 1);
             b->document_id = col_dup(s, 2);
-            b->sent_at = sqlite3_column_int64(s, 3);
-            b->sends = sqlite3_column_int(s, 4);
-            b->in_doubt = sqlite3_column_int(s, 5);
+            b->sent_at = mlc_db_col_int64(s, 3);
+            b->sends = (int)mlc_db_col_int64(s, 4);
+            b->in_doubt = (int)mlc_db_col_int64(s, 5);
         }
         if (!b || !b->message_id || !b->document_id) {
             mlc_store_bod_free(b);
@@ -730,26 +827,26 @@ mlc_err mlc_store_bod_get(mlc_store *st, int64_t receipt_id, mlc_store_bod **out
         } else {
             *out = b;
         }
-    } else if (r == SQLITE_DONE) {
+    } else if (r == 0) {
         rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "receipt %lld has no BOD message", (long long)receipt_id);
     } else {
         rc = db_error(st, err, "read bod_message");
     }
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
 mlc_err mlc_store_bod_get_or_create(mlc_store *st, int64_t receipt_id, const char *message_id,
                                     const char *document_id, mlc_store_bod **out, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st,
                       "INSERT INTO bod_message(receipt_id, message_id, document_id) VALUES(?,?,?)"
                       " ON CONFLICT(receipt_id) DO NOTHING",
                       &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, receipt_id);
+    mlc_db_bind_int64(s, 1, receipt_id);
     bind_text(s, 2, message_id);
     bind_text(s, 3, document_id);
     rc = run(st, s, err, "add bod_message");
@@ -761,14 +858,14 @@ mlc_err mlc_store_bod_get_or_create(mlc_store *st, int64_t receipt_id, const cha
 mlc_err mlc_store_bod_update(mlc_store *st, int64_t receipt_id, int64_t sent_at, int sends, int in_doubt,
                              mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "UPDATE bod_message SET sent_at=?, sends=?, in_doubt=? WHERE receipt_id=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, sent_at);
-    sqlite3_bind_int(s, 2, sends);
-    sqlite3_bind_int(s, 3, in_doubt);
-    sqlite3_bind_int64(s, 4, receipt_id);
+    mlc_db_bind_int64(s, 1, sent_at);
+    mlc_db_bind_int64(s, 2, sends);
+    mlc_db_bind_int64(s, 3, in_doubt);
+    mlc_db_bind_int64(s, 4, receipt_id);
     return run(st, s, err, "update bod_message");
 }
 
@@ -824,57 +921,57 @@ void mlc_store_receipts_free(mlc_store_receipt **rs, size_t n)
     "next_attempt_at,last_error,has_before,rvqa_before,shipment_json,created_at,updated_at,call_started_at,"     \
     "settle_after FROM receipt "
 
-static mlc_store_receipt *receipt_row(sqlite3_stmt *s)
+static mlc_store_receipt *receipt_row(mlc_db_stmt *s)
 {
     mlc_store_receipt *r = calloc(1, sizeof *r);
     if (!r)
         return NULL;
-    r->id = sqlite3_column_int64(s, 0);
+    r->id = mlc_db_col_int64(s, 0);
     r->idem_key = col_dup(s, 1);
     r->shipment_id = col_dup(s, 2);
     r->po = col_dup(s, 3);
-    r->line = sqlite3_column_int(s, 4);
-    r->subline = sqlite3_column_int(s, 5);
-    r->qty = sqlite3_column_double(s, 6);
+    r->line = (int)mlc_db_col_int64(s, 4);
+    r->subline = (int)mlc_db_col_int64(s, 5);
+    r->qty = mlc_db_col_double(s, 6);
     r->route = col_dup(s, 7);
     r->tracking = col_dup(s, 8);
     r->carrier = col_dup(s, 9);
     r->ship_date = col_dup(s, 10);
-    const char *state = (const char *)sqlite3_column_text(s, 11);
+    const char *state = mlc_db_col_text(s, 11);
     if (!state || mlc_receipt_state_parse(state, &r->state))
         r->state = MLC_RECEIPT_NEEDS_REVIEW;
-    r->attempts = sqlite3_column_int(s, 12);
-    r->next_attempt_at = sqlite3_column_int64(s, 13);
+    r->attempts = (int)mlc_db_col_int64(s, 12);
+    r->next_attempt_at = mlc_db_col_int64(s, 13);
     r->last_error = col_dup(s, 14);
-    r->has_before = sqlite3_column_int(s, 15);
-    r->rvqa_before = sqlite3_column_double(s, 16);
+    r->has_before = (int)mlc_db_col_int64(s, 15);
+    r->rvqa_before = mlc_db_col_double(s, 16);
     r->shipment_json = col_dup(s, 17);
     r->created_at = col_dup(s, 18);
     r->updated_at = col_dup(s, 19);
-    r->call_started_at = sqlite3_column_int64(s, 20);
-    r->settle_after = sqlite3_column_int64(s, 21);
+    r->call_started_at = mlc_db_col_int64(s, 20);
+    r->settle_after = mlc_db_col_int64(s, 21);
     return r;
 }
 
 mlc_err mlc_store_receipt_add(mlc_store *st, mlc_store_receipt *r, int *created, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     *created = 0;
     mlc_err rc = prep(st,
                       "INSERT INTO receipt(idem_key,shipment_id,po,line,subline,qty,route,tracking,carrier,ship_date,"
                       "state,shipment_json,created_at,updated_at) VALUES(?,?,?,?,?,?,?,?,?,?,'pending',?,?,?) "
-                      "ON CONFLICT(idem_key) DO NOTHING",
+                      "ON CONFLICT(idem_key) DO NOTHING RETURNING id",
                       &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, r->idem_key);
     bind_text(s, 2, r->shipment_id);
     bind_text(s, 3, r->po);
-    sqlite3_bind_int(s, 4, r->line);
-    sqlite3_bind_int(s, 5, r->subline);
-    sqlite3_bind_double(s, 6, r->qty);
+    mlc_db_bind_int64(s, 4, r->line);
+    mlc_db_bind_int64(s, 5, r->subline);
+    mlc_db_bind_double(s, 6, r->qty);
     bind_text(s, 7, r->route);
     bind_text(s, 8, r->tracking);
     bind_text(s, 9, r->carrier);
@@ -882,48 +979,51 @@ mlc_err mlc_store_receipt_add(mlc_store *st, mlc_store_receipt *r, int *created,
     bind_text(s, 11, r->shipment_json);
     bind_text(s, 12, now);
     bind_text(s, 13, now);
-    if ((rc = run(st, s, err, "add receipt")) != MLC_OK)
-        return rc;
-    *created = sqlite3_changes(st->db) > 0;
-    if (*created) {
-        r->id = sqlite3_last_insert_rowid(st->db);
+    int step = mlc_db_step(s);
+    if (step == 1) {
+        *created = 1;
+        r->id = mlc_db_col_int64(s, 0);
         r->state = MLC_RECEIPT_PENDING;
-        return MLC_OK;
+    } else if (step < 0) {
+        rc = db_error(st, err, "add receipt");
     }
+    mlc_db_finalize(s);
+    if (rc || *created)
+        return rc;
     if ((rc = prep(st, "SELECT id, state FROM receipt WHERE idem_key=?", &s, err)) != MLC_OK)
         return rc;
     bind_text(s, 1, r->idem_key);
-    if (sqlite3_step(s) == SQLITE_ROW) {
-        r->id = sqlite3_column_int64(s, 0);
-        const char *state = (const char *)sqlite3_column_text(s, 1);
+    if (mlc_db_step(s) == 1) {
+        r->id = mlc_db_col_int64(s, 0);
+        const char *state = mlc_db_col_text(s, 1);
         if (!state || mlc_receipt_state_parse(state, &r->state))
             r->state = MLC_RECEIPT_NEEDS_REVIEW;
     } else {
         rc = db_error(st, err, "find receipt");
     }
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
 mlc_err mlc_store_receipt_get(mlc_store *st, int64_t id, mlc_store_receipt **out, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     mlc_err rc = prep(st, RECEIPT_COLS "WHERE id=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, id);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    mlc_db_bind_int64(s, 1, id);
+    int r = mlc_db_step(s);
+    if (r == 1) {
         *out = receipt_row(s);
         if (!*out)
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    } else if (r == SQLITE_DONE) {
+    } else if (r == 0) {
         rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "no receipt with id %lld", (long long)id);
     } else {
         rc = db_error(st, err, "read receipt");
     }
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
@@ -931,7 +1031,7 @@ mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state st
                                  int64_t next_attempt_at, const char *last_error, int has_before,
                                  double rvqa_before, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st,
@@ -942,13 +1042,13 @@ mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state st
     if (rc)
         return rc;
     bind_text(s, 1, mlc_receipt_state_name(state));
-    sqlite3_bind_int(s, 2, attempts);
-    sqlite3_bind_int64(s, 3, next_attempt_at);
+    mlc_db_bind_int64(s, 2, attempts);
+    mlc_db_bind_int64(s, 3, next_attempt_at);
     bind_text(s, 4, last_error);
     bind_text(s, 5, now);
-    sqlite3_bind_int(s, 7, has_before);
-    sqlite3_bind_double(s, 8, rvqa_before);
-    sqlite3_bind_int64(s, 6, id);
+    mlc_db_bind_int64(s, 7, has_before);
+    mlc_db_bind_double(s, 8, rvqa_before);
+    mlc_db_bind_int64(s, 6, id);
     return run(st, s, err, "update receipt");
 }
 
@@ -965,19 +1065,19 @@ static void state_in_list(unsigned mask, char *in, size_t cap)
 
 mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "UPDATE receipt SET route=? WHERE id=?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, route);
-    sqlite3_bind_int64(s, 2, id);
+    mlc_db_bind_int64(s, 2, id);
     return run(st, s, err, "set receipt route");
 }
 
 mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, double rvqa_before, int *claimed,
                                 mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32], in[256] = "";
     mlc_store_now(now);
     *claimed = 0;
@@ -992,24 +1092,25 @@ mlc_err mlc_store_receipt_claim(mlc_store *st, int64_t id, unsigned from_mask, d
     mlc_err rc = prep(st, sql, &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_double(s, 1, rvqa_before);
+    mlc_db_bind_double(s, 1, rvqa_before);
     bind_text(s, 2, now);
-    sqlite3_bind_int64(s, 3, id);
-    if ((rc = run(st, s, err, "claim receipt")) == MLC_OK)
-        *claimed = sqlite3_changes(st->db) > 0;
+    mlc_db_bind_int64(s, 3, id);
+    long changed = 0;
+    if ((rc = run_n(st, s, err, "claim receipt", &changed)) == MLC_OK)
+        *claimed = changed > 0;
     return rc;
 }
 
 mlc_err mlc_store_receipt_set_call(mlc_store *st, int64_t id, int64_t started_at, int64_t settle_after,
                                    mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "UPDATE receipt SET call_started_at=?, settle_after=? WHERE id=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, started_at);
-    sqlite3_bind_int64(s, 2, settle_after);
-    sqlite3_bind_int64(s, 3, id);
+    mlc_db_bind_int64(s, 1, started_at);
+    mlc_db_bind_int64(s, 2, settle_after);
+    mlc_db_bind_int64(s, 3, id);
     return run(st, s, err, "record the call's deadline");
 }
 
@@ -1017,31 +1118,33 @@ mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f,
                                size_t *n, mlc_error *err)
 {
     char sql[1024], in[256] = "";
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     *n = 0;
     state_in_list(f->state_mask, in, sizeof in);
+    /* positional parameters, bound below in the same order */
     snprintf(sql, sizeof sql, RECEIPT_COLS "WHERE 1=1%s%s%s%s%s%s%s ORDER BY id%s", *in ? " AND state IN (" : "", in,
-             *in ? ")" : "", f->po ? " AND po=:po" : "", f->shipment_id ? " AND shipment_id=:sid" : "",
-             f->since ? " AND updated_at>=:since" : "", f->due_only ? " AND next_attempt_at<=:now" : "",
-             f->limit ? " LIMIT :limit" : "");
+             *in ? ")" : "", f->po ? " AND po=?" : "", f->shipment_id ? " AND shipment_id=?" : "",
+             f->since ? " AND updated_at>=?" : "", f->due_only ? " AND next_attempt_at<=?" : "",
+             f->limit ? " LIMIT ?" : "");
     mlc_err rc = prep(st, sql, &s, err);
     if (rc)
         return rc;
+    int i = 0;
     if (f->po)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":po"), f->po);
+        bind_text(s, ++i, f->po);
     if (f->shipment_id)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":sid"), f->shipment_id);
+        bind_text(s, ++i, f->shipment_id);
     if (f->since)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":since"), f->since);
+        bind_text(s, ++i, f->since);
     if (f->due_only)
-        sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":now"), (sqlite3_int64)time(NULL));
+        mlc_db_bind_int64(s, ++i, (int64_t)time(NULL));
     if (f->limit)
-        sqlite3_bind_int64(s, sqlite3_bind_parameter_index(s, ":limit"), (sqlite3_int64)f->limit);
+        mlc_db_bind_int64(s, ++i, (int64_t)f->limit);
     size_t cap = 0;
     mlc_store_receipt **arr = NULL;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = mlc_db_step(s)) == 1) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             mlc_store_receipt **na = realloc(arr, nc * sizeof *na);
@@ -1058,9 +1161,9 @@ mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f,
         }
         (*n)++;
     }
-    if (!rc && r != SQLITE_DONE)
+    if (!rc && r != 0)
         rc = db_error(st, err, "list receipts");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     if (rc) {
         mlc_store_receipts_free(arr, *n);
         *n = 0;
@@ -1072,38 +1175,38 @@ mlc_err mlc_store_receipt_list(mlc_store *st, const mlc_store_receipt_filter *f,
 
 mlc_err mlc_store_receipt_counts(mlc_store *st, long counts[MLC_RECEIPT__COUNT], mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     memset(counts, 0, sizeof(long) * MLC_RECEIPT__COUNT);
     mlc_err rc = prep(st, "SELECT state, count(*) FROM receipt GROUP BY state", &s, err);
     if (rc)
         return rc;
-    while (sqlite3_step(s) == SQLITE_ROW) {
+    while (mlc_db_step(s) == 1) {
         mlc_receipt_state state;
-        const char *name = (const char *)sqlite3_column_text(s, 0);
+        const char *name = mlc_db_col_text(s, 0);
         if (name && !mlc_receipt_state_parse(name, &state))
-            counts[state] = (long)sqlite3_column_int64(s, 1);
+            counts[state] = (long)mlc_db_col_int64(s, 1);
     }
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return MLC_OK;
 }
 
 mlc_err mlc_store_receipt_oldest(mlc_store *st, char *oldest[MLC_RECEIPT__COUNT], mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     memset(oldest, 0, sizeof(char *) * MLC_RECEIPT__COUNT);
     mlc_err rc = prep(st, "SELECT state, min(created_at) FROM receipt GROUP BY state", &s, err);
     if (rc)
         return rc;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = mlc_db_step(s)) == 1) {
         mlc_receipt_state state;
-        const char *name = (const char *)sqlite3_column_text(s, 0);
+        const char *name = mlc_db_col_text(s, 0);
         if (name && !mlc_receipt_state_parse(name, &state) && !oldest[state])
             oldest[state] = col_dup(s, 1);
     }
-    if (r != SQLITE_DONE)
+    if (r != 0)
         rc = db_error(st, err, "read receipt ages");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
@@ -1111,7 +1214,7 @@ mlc_err mlc_store_receipt_oldest(mlc_store *st, char *oldest[MLC_RECEIPT__COUNT]
 
 mlc_err mlc_store_cursor_list(mlc_store *st, mlc_store_cursor **out, size_t *n, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     *n = 0;
     mlc_err rc = prep(st, "SELECT stream, value, updated_at FROM cursor ORDER BY stream", &s, err);
@@ -1119,7 +1222,7 @@ mlc_err mlc_store_cursor_list(mlc_store *st, mlc_store_cursor **out, size_t *n, 
         return rc;
     size_t cap = 0;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = mlc_db_step(s)) == 1) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 8;
             mlc_store_cursor *g = realloc(*out, nc * sizeof *g);
@@ -1139,9 +1242,9 @@ mlc_err mlc_store_cursor_list(mlc_store *st, mlc_store_cursor **out, size_t *n, 
             break;
         }
     }
-    if (!rc && r != SQLITE_DONE)
+    if (!rc && r != 0)
         rc = db_error(st, err, "list cursors");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     if (rc) {
         mlc_store_cursor_list_free(*out, *n);
         *out = NULL;
@@ -1164,48 +1267,51 @@ void mlc_store_cursor_list_free(mlc_store_cursor *c, size_t n)
 
 mlc_err mlc_store_run_begin(mlc_store *st, const char *command, int64_t started_at, int64_t *id, mlc_error *err)
 {
-    sqlite3_stmt *s;
-    mlc_err rc = prep(st, "INSERT INTO run(command, started_at) VALUES(?,?)", &s, err);
+    mlc_db_stmt *s;
+    mlc_err rc = prep(st, "INSERT INTO run(command, started_at) VALUES(?,?) RETURNING id", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, command);
-    sqlite3_bind_int64(s, 2, started_at);
-    rc = run(st, s, err, "record run");
-    if (!rc)
-        *id = sqlite3_last_insert_rowid(st->db);
+    mlc_db_bind_int64(s, 2, started_at);
+    if (mlc_db_step(s) == 1)
+        *id = mlc_db_col_int64(s, 0);
+    else
+        rc = db_error(st, err, "record run");
+    mlc_db_finalize(s);
     return rc;
 }
 
 mlc_err mlc_store_run_end(mlc_store *st, int64_t id, int64_t ended_at, int exit_code, const char *counts,
                           const char *error, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st, "UPDATE run SET ended_at=?, exit_code=?, counts=?, error=? WHERE id=?", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, ended_at);
-    sqlite3_bind_int(s, 2, exit_code);
+    mlc_db_bind_int64(s, 1, ended_at);
+    mlc_db_bind_int64(s, 2, exit_code);
     bind_text(s, 3, counts);
     bind_text(s, 4, error);
-    sqlite3_bind_int64(s, 5, id);
-    rc = run(st, s, err, "record run end");
-    if (!rc && sqlite3_changes(st->db) != 1)
-        rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "%s: no run %lld", st->path, (long long)id);
+    mlc_db_bind_int64(s, 5, id);
+    long changed = 0;
+    rc = run_n(st, s, err, "record run end", &changed);
+    if (!rc && changed != 1)
+        rc = mlc_error_set(err, MLC_ERR_NOTFOUND, "%s: no run %lld", mlc_db_name(st->db), (long long)id);
     return rc;
 }
 
 #define RUN_COLS "id, command, started_at, ended_at, exit_code, counts, error"
 
-static int run_from_row(sqlite3_stmt *s, int col, mlc_store_run *r)
+static int run_from_row(mlc_db_stmt *s, int col, mlc_store_run *r)
 {
     memset(r, 0, sizeof *r);
-    if (sqlite3_column_type(s, col) == SQLITE_NULL)
+    if (mlc_db_col_null(s, col))
         return 0;
-    r->id = sqlite3_column_int64(s, col);
+    r->id = mlc_db_col_int64(s, col);
     r->command = col_dup(s, col + 1);
-    r->started_at = sqlite3_column_int64(s, col + 2);
-    r->ended_at = sqlite3_column_int64(s, col + 3);
-    r->exit_code = sqlite3_column_int(s, col + 4);
+    r->started_at = mlc_db_col_int64(s, col + 2);
+    r->ended_at = mlc_db_col_int64(s, col + 3);
+    r->exit_code = (int)mlc_db_col_int64(s, col + 4);
     r->counts = col_dup(s, col + 5);
     r->error = col_dup(s, col + 6);
     return r->command ? 0 : -1;
@@ -1229,11 +1335,11 @@ void mlc_store_run_free(mlc_store_run *r)
 
 mlc_err mlc_store_run_summary_list(mlc_store *st, mlc_store_run_summary **out, size_t *n, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     *n = 0;
     mlc_err rc = prep(st,
-                      "WITH c AS (SELECT command, count(*) AS runs, sum(exit_code<>0 AND ended_at>0) AS failures,"
+                      "WITH c AS (SELECT command, count(*) AS runs, sum(CASE WHEN exit_code<>0 AND ended_at>0 THEN 1 ELSE 0 END) AS failures,"
                       "   max(id) AS last_id, max(CASE WHEN exit_code=0 THEN id END) AS ok_id"
                       "   FROM run GROUP BY command)"
                       " SELECT c.command, c.runs, c.failures,"
@@ -1245,7 +1351,7 @@ mlc_err mlc_store_run_summary_list(mlc_store *st, mlc_store_run_summary **out, s
         return rc;
     size_t cap = 0;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = mlc_db_step(s)) == 1) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 8;
             mlc_store_run_summary *g = realloc(*out, nc * sizeof *g);
@@ -1259,16 +1365,16 @@ mlc_err mlc_store_run_summary_list(mlc_store *st, mlc_store_run_summary **out, s
         mlc_store_run_summary *e = &(*out)[(*n)++];
         memset(e, 0, sizeof *e);
         e->command = col_dup(s, 0);
-        e->runs = (long)sqlite3_column_int64(s, 1);
-        e->failures = (long)sqlite3_column_int64(s, 2);
+        e->runs = (long)mlc_db_col_int64(s, 1);
+        e->failures = (long)mlc_db_col_int64(s, 2);
         if (!e->command || run_from_row(s, 3, &e->last) || run_from_row(s, 10, &e->last_ok)) {
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
             break;
         }
     }
-    if (!rc && r != SQLITE_DONE)
+    if (!rc && r != 0)
         rc = db_error(st, err, "list runs");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     if (rc) {
         mlc_store_run_summary_free(*out, *n);
         *out = NULL;
@@ -1289,7 +1395,7 @@ void mlc_store_run_summary_free(mlc_store_run_summary *s, size_t n)
 
 mlc_err mlc_store_run_last_error(mlc_store *st, mlc_store_run **out, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     mlc_err rc = prep(st,
                       "SELECT " RUN_COLS " FROM run WHERE ended_at>0 AND error IS NOT NULL AND error<>''"
@@ -1297,8 +1403,8 @@ mlc_err mlc_store_run_last_error(mlc_store *st, mlc_store_run **out, mlc_error *
                       &s, err);
     if (rc)
         return rc;
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
+    int r = mlc_db_step(s);
+    if (r == 1) {
         mlc_store_run *x = calloc(1, sizeof *x);
         if (!x || run_from_row(s, 0, x)) {
             mlc_store_run_free(x);
@@ -1306,16 +1412,16 @@ mlc_err mlc_store_run_last_error(mlc_store *st, mlc_store_run **out, mlc_error *
         } else {
             *out = x;
         }
-    } else if (r != SQLITE_DONE) {
+    } else if (r != 0) {
         rc = db_error(st, err, "read last error");
     }
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     return rc;
 }
 
 mlc_err mlc_store_run_prune(mlc_store *st, int64_t before, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     mlc_err rc = prep(st,
                       "DELETE FROM run WHERE ended_at>0 AND started_at<? AND id NOT IN"
                       " (SELECT max(id) FROM run WHERE exit_code=0 GROUP BY command)"
@@ -1323,7 +1429,7 @@ mlc_err mlc_store_run_prune(mlc_store *st, int64_t before, mlc_error *err)
                       &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, before);
+    mlc_db_bind_int64(s, 1, before);
     return run(st, s, err, "prune runs");
 }
 
@@ -1331,13 +1437,13 @@ mlc_err mlc_store_run_prune(mlc_store *st, int64_t before, mlc_error *err)
 
 mlc_err mlc_store_audit(mlc_store *st, int64_t receipt_id, const char *event, const char *detail, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char now[32];
     mlc_store_now(now);
     mlc_err rc = prep(st, "INSERT INTO audit(receipt_id,at,event,detail) VALUES(?,?,?,?)", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, receipt_id);
+    mlc_db_bind_int64(s, 1, receipt_id);
     bind_text(s, 2, now);
     bind_text(s, 3, event);
     bind_text(s, 4, detail);
@@ -1346,14 +1452,14 @@ mlc_err mlc_store_audit(mlc_store *st, int64_t receipt_id, const char *event, co
 
 /* Steps a prepared audit query (id, receipt_id, at, event, detail) into an array;
  * finalizes the statement. */
-static mlc_err collect_audit(mlc_store *st, sqlite3_stmt *s, mlc_store_audit_entry **out, size_t *n,
+static mlc_err collect_audit(mlc_store *st, mlc_db_stmt *s, mlc_store_audit_entry **out, size_t *n,
                              mlc_error *err)
 {
     size_t cap = 0;
     mlc_store_audit_entry *arr = NULL;
     mlc_err rc = MLC_OK;
     int r;
-    while ((r = sqlite3_step(s)) == SQLITE_ROW) {
+    while ((r = mlc_db_step(s)) == 1) {
         if (*n == cap) {
             size_t nc = cap ? cap * 2 : 16;
             mlc_store_audit_entry *na = realloc(arr, nc * sizeof *na);
@@ -1364,16 +1470,16 @@ static mlc_err collect_audit(mlc_store *st, sqlite3_stmt *s, mlc_store_audit_ent
             arr = na;
             cap = nc;
         }
-        arr[*n].id = sqlite3_column_int64(s, 0);
-        arr[*n].receipt_id = sqlite3_column_int64(s, 1);
+        arr[*n].id = mlc_db_col_int64(s, 0);
+        arr[*n].receipt_id = mlc_db_col_int64(s, 1);
         arr[*n].at = col_dup(s, 2);
         arr[*n].event = col_dup(s, 3);
         arr[*n].detail = col_dup(s, 4);
         (*n)++;
     }
-    if (!rc && r != SQLITE_DONE)
+    if (!rc && r != 0)
         rc = db_error(st, err, "list audit");
-    sqlite3_finalize(s);
+    mlc_db_finalize(s);
     if (rc) {
         mlc_store_audit_free(arr, *n);
         arr = NULL;
@@ -1386,13 +1492,13 @@ static mlc_err collect_audit(mlc_store *st, sqlite3_stmt *s, mlc_store_audit_ent
 mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_entry **out, size_t *n,
                              mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *out = NULL;
     *n = 0;
     mlc_err rc = prep(st, "SELECT id,receipt_id,at,event,detail FROM audit WHERE receipt_id=? ORDER BY id", &s, err);
     if (rc)
         return rc;
-    sqlite3_bind_int64(s, 1, receipt_id);
+    mlc_db_bind_int64(s, 1, receipt_id);
     return collect_audit(st, s, out, n, err);
 }
 
@@ -1401,7 +1507,7 @@ mlc_err mlc_store_audit_list(mlc_store *st, int64_t receipt_id, mlc_store_audit_
 mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const char *po,
                                  mlc_store_audit_entry **out, size_t *n, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     char sql[512];
     *out = NULL;
     *n = 0;
@@ -1410,14 +1516,15 @@ mlc_err mlc_store_audit_list_for(mlc_store *st, const char *shipment_id, const c
     snprintf(sql, sizeof sql,
              "SELECT a.id,a.receipt_id,a.at,a.event,a.detail FROM audit a JOIN receipt r ON r.id=a.receipt_id "
              "WHERE 1=1%s%s ORDER BY a.id",
-             shipment_id ? " AND r.shipment_id=:sid" : "", po ? " AND r.po=:po" : "");
+             shipment_id ? " AND r.shipment_id=?" : "", po ? " AND r.po=?" : "");
     mlc_err rc = prep(st, sql, &s, err);
     if (rc)
         return rc;
+    int i = 0;
     if (shipment_id)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":sid"), shipment_id);
+        bind_text(s, ++i, shipment_id);
     if (po)
-        bind_text(s, sqlite3_bind_parameter_index(s, ":po"), po);
+        bind_text(s, ++i, po);
     return collect_audit(st, s, out, n, err);
 }
 
@@ -1432,17 +1539,18 @@ void mlc_store_audit_free(mlc_store_audit_entry *e, size_t n)
 }
 
 /* ================================================================ sharing ====
- * Named locks and shared values (store.h, "sharing between processes"). SQLite
- * side: a lock is an flock on a file beside the database; a shared value is a row
- * of the shared table read and written in one IMMEDIATE transaction. The SQL is
- * portable (? parameters, ON CONFLICT ... DO UPDATE) so another backend can run
- * the same text. */
+ * Named locks and shared values (store.h, "sharing between processes").
+ * SQLite: a lock is an flock on a file beside the database. PostgreSQL: a session
+ * advisory lock (two-key form: (hashtext('mlc:lock'), hashtext(name)), apart from
+ * the schema lock's one-key form) on the store's connection, taken with
+ * pg_try_advisory_lock (polled when waiting, so lock_timeout does not cut the
+ * wait short); while one is held the connection is pinned: if it is lost it is
+ * not silently re-established (the lock would be gone), every later statement
+ * fails instead. A shared value is a row of the shared table read and written in
+ * one transaction (SQLite: IMMEDIATE; PostgreSQL: under a transaction advisory
+ * lock on the name, which also serialises the first insert). */
 
-int mlc_store_is_shared(mlc_store *st)
-{
-    (void)st;
-    return 0;
-}
+int mlc_store_is_shared(mlc_store *st) { return mlc_db_kind_of(st->db) == MLC_DB_PG; }
 
 static int shared_name_ok(const char *name)
 {
@@ -1462,7 +1570,7 @@ static int shared_name_ok(const char *name)
 
 struct store_lock {
     struct store_lock *next;
-    int fd;
+    int fd; /* SQLite: the flock'd file; PostgreSQL: -1 */
     char name[65];
 };
 
@@ -1472,6 +1580,24 @@ static struct store_lock **find_lock(mlc_store *st, const char *name)
     while (*p && strcmp((*p)->name, name) != 0)
         p = &(*p)->next;
     return p;
+}
+
+/* PostgreSQL: one try (*got) at the session advisory lock of name. */
+static mlc_err pg_try_lock(mlc_store *st, const char *name, int *got, mlc_error *err)
+{
+    mlc_db_stmt *s;
+    mlc_err rc = prep(st, "SELECT pg_try_advisory_lock(hashtext('mlc:lock'), hashtext(?))", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, name);
+    if (mlc_db_step(s) == 1) {
+        const char *t = mlc_db_col_text(s, 0);
+        *got = t && t[0] == 't';
+    } else {
+        rc = db_error(st, err, "take lock");
+    }
+    mlc_db_finalize(s);
+    return rc;
 }
 
 mlc_err mlc_store_lock(mlc_store *st, const char *name, int wait, int *got, mlc_error *err)
@@ -1486,7 +1612,23 @@ mlc_err mlc_store_lock(mlc_store *st, const char *name, int wait, int *got, mlc_
     if (!l)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     snprintf(l->name, sizeof l->name, "%s", name);
-    snprintf(path, sizeof path, "%s.%s.lock", st->path, name);
+    l->fd = -1;
+    if (mlc_db_kind_of(st->db) == MLC_DB_PG) {
+        mlc_err rc;
+        while ((rc = pg_try_lock(st, name, got, err)) == MLC_OK && !*got && wait) {
+            struct timespec ts = {0, 50 * 1000000L};
+            nanosleep(&ts, NULL);
+        }
+        if (rc || !*got) {
+            free(l);
+            return rc;
+        }
+        l->next = st->locks;
+        st->locks = l;
+        mlc_db_pin_session(st->db, 1);
+        return MLC_OK;
+    }
+    snprintf(path, sizeof path, "%s.%s.lock", mlc_db_name(st->db), name);
     l->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
     if (l->fd < 0) {
         mlc_err rc = mlc_error_set(err, MLC_ERR_IO, "%s: %s", path, strerror(errno));
@@ -1519,7 +1661,20 @@ void mlc_store_unlock(mlc_store *st, const char *name)
     if (!l)
         return;
     *p = l->next;
-    close(l->fd); /* closing the only descriptor of the open file releases its flock */
+    if (l->fd >= 0) {
+        close(l->fd); /* closing the only descriptor of the open file releases its flock */
+    } else {
+        mlc_db_stmt *s;
+        mlc_error ignored;
+        /* a failure leaves it to the end of the session (close, or the lost connection) */
+        if (prep(st, "SELECT pg_advisory_unlock(hashtext('mlc:lock'), hashtext(?))", &s, &ignored) == MLC_OK) {
+            bind_text(s, 1, name);
+            mlc_db_step(s);
+            mlc_db_finalize(s);
+        }
+        if (!st->locks)
+            mlc_db_pin_session(st->db, 0);
+    }
     free(l);
 }
 
@@ -1534,29 +1689,30 @@ static void release_locks(mlc_store *st)
 /* Reads a value inside the current transaction (or outside one). */
 static mlc_err shared_read(mlc_store *st, const char *name, unsigned char **value, size_t *len, mlc_error *err)
 {
-    sqlite3_stmt *s;
+    mlc_db_stmt *s;
     *value = NULL;
     *len = 0;
     mlc_err rc = prep(st, "SELECT value FROM shared WHERE name=?", &s, err);
     if (rc)
         return rc;
     bind_text(s, 1, name);
-    int r = sqlite3_step(s);
-    if (r == SQLITE_ROW) {
-        const void *b = sqlite3_column_blob(s, 0);
-        int n = sqlite3_column_bytes(s, 0);
+    int r = mlc_db_step(s);
+    if (r == 1) {
+        size_t n = 0;
+        const void *b = mlc_db_col_blob(s, 0, &n);
         /* one byte more, so that an empty value is a non-NULL pointer */
-        *value = malloc((size_t)(n > 0 ? n : 0) + 1);
-        if (!*value)
+        *value = malloc(n + 1);
+        if (!*value) {
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-        else {
+        } else {
             if (n > 0)
-                memcpy(*value, b, (size_t)n);
-            *len = (size_t)(n > 0 ? n : 0);
+                memcpy(*value, b, n);
+            *len = n;
         }
-    } else if (r != SQLITE_DONE)
+    } else if (r < 0) {
         rc = db_error(st, err, "read shared value");
-    sqlite3_finalize(s);
+    }
+    mlc_db_finalize(s);
     return rc;
 }
 
@@ -1574,12 +1730,20 @@ mlc_err mlc_store_shared_update(mlc_store *st, const char *name, mlc_store_share
     if (!shared_name_ok(name))
         return mlc_error_set(err, MLC_ERR_USAGE, "shared value: bad name \"%s\"", name ? name : "");
     /* inside the caller's transaction it is part of it; else one of its own */
-    int own = sqlite3_get_autocommit(st->db) != 0;
+    int own = !mlc_db_in_transaction(st->db);
     mlc_err rc = own ? mlc_store_begin(st, err) : MLC_OK;
     if (rc)
         return rc;
     unsigned char *old = NULL, *nv = NULL;
     size_t old_len = 0, nv_len = 0;
+    if (mlc_db_kind_of(st->db) == MLC_DB_PG) {
+        mlc_db_stmt *s;
+        if ((rc = prep(st, "SELECT pg_advisory_xact_lock(hashtext('mlc:shared'), hashtext(?))", &s, err)) != MLC_OK)
+            goto out;
+        bind_text(s, 1, name);
+        if ((rc = run(st, s, err, "lock shared value")) != MLC_OK)
+            goto out;
+    }
     if ((rc = shared_read(st, name, &old, &old_len, err)) != MLC_OK)
         goto out;
     int w = fn(ud, old, old_len, &nv, &nv_len);
@@ -1588,7 +1752,7 @@ mlc_err mlc_store_shared_update(mlc_store *st, const char *name, mlc_store_share
         goto out;
     }
     if (w > 0) {
-        sqlite3_stmt *s;
+        mlc_db_stmt *s;
         char now[32];
         if (!nv || nv_len > MLC_STORE_SHARED_MAX) {
             rc = mlc_error_set(err, MLC_ERR_STORE, "shared value %s: %s", name,
@@ -1601,7 +1765,7 @@ mlc_err mlc_store_shared_update(mlc_store *st, const char *name, mlc_store_share
                        &s, err)) != MLC_OK)
             goto out;
         bind_text(s, 1, name);
-        sqlite3_bind_blob(s, 2, nv, (int)nv_len, SQLITE_TRANSIENT);
+        mlc_db_bind_blob(s, 2, nv, nv_len);
         bind_text(s, 3, now);
         rc = run(st, s, err, "write shared value");
     }

@@ -1,7 +1,9 @@
 /*
- * store.h: mlc's durable state in one SQLite file per profile
- * ($XDG_STATE_HOME/mlc/<profile>.db by default): WAL, busy timeout, versioned
- * migrations, safe for several mlc processes at once.
+ * store.h: mlc's durable state: one SQLite file per profile
+ * ($XDG_STATE_HOME/mlc/<profile>.db by default; WAL, busy timeout), or one
+ * PostgreSQL database per profile (`state: postgresql://...`, for several hosts
+ * sharing one ledger). Versioned migrations applied on open, safe for several
+ * mlc processes (and hosts) at once. Both engines behind lib/db.h.
  *
  * Tables (mlc-internals(7), STATE): cursor (per stream), seen (content hashes per
  * namespace: POs emitted, items synced), link (PO <-> ShipStation), receipt (the
@@ -29,13 +31,38 @@ typedef struct mlc_store mlc_store;
 
 #define MLC_STORE_SCHEMA_VERSION 7
 
-/* path: database file (its directory is created 0700). busy_ms: how long to wait
- * for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
+/* path: database file (its directory is created 0700), or a postgresql:// URL
+ * (then as mlc_store_open_with without password or profile). busy_ms: how long
+ * to wait for a lock held by another process before MLC_ERR_BUSY (0 = default 10 s). */
 mlc_err mlc_store_open(const char *path, int busy_ms, mlc_store **out, mlc_error *err);
+
+/* Where and how to open a store.
+ * location: a SQLite file, or a postgresql:// (postgres://) URL in libpq's form.
+ *   A URL holding a password is refused; off loopback only sslmode=verify-full is
+ *   accepted (and is the default there) - mlc_store_url_check.
+ * password: PostgreSQL only, or NULL (then libpq's own: peer, .pgpass...).
+ * profile: recorded in a new PostgreSQL database; a database holding another
+ *   profile's state is refused (MLC_ERR_CONFIG). NULL: not checked. */
+typedef struct mlc_store_opts {
+    const char *location;
+    const char *password;
+    const char *profile;
+    int busy_ms;
+} mlc_store_opts;
+mlc_err mlc_store_open_with(const mlc_store_opts *o, mlc_store **out, mlc_error *err);
 void mlc_store_close(mlc_store *st);
 int mlc_store_schema_version(mlc_store *st);
+/* 1 if location names PostgreSQL (postgresql:// or postgres://). */
+int mlc_store_is_url(const char *location);
+/* MLC_ERR_CONFIG with the reason if url may not be used (a password in it; off
+ * loopback, an sslmode other than verify-full; not a URL libpq parses). */
+mlc_err mlc_store_url_check(const char *url, mlc_error *err);
+/* "sqlite" / "postgresql"; and the store's name for messages (file, or URL
+ * without password). Borrowed. */
+const char *mlc_store_backend(mlc_store *st);
+const char *mlc_store_name(mlc_store *st);
 
-/* Explicit transactions (IMMEDIATE: takes the write lock at once). Nesting is not supported. */
+/* Explicit transactions (SQLite: IMMEDIATE, takes the write lock at once). Nesting is not supported. */
 mlc_err mlc_store_begin(mlc_store *st, mlc_error *err);
 mlc_err mlc_store_commit(mlc_store *st, mlc_error *err);
 void mlc_store_rollback(mlc_store *st);
