@@ -1616,7 +1616,7 @@ mlc_err mlc_store_lock(mlc_store *st, const char *name, int wait, int *got, mlc_
     if (mlc_db_kind_of(st->db) == MLC_DB_PG) {
         mlc_err rc;
         while ((rc = pg_try_lock(st, name, got, err)) == MLC_OK && !*got && wait) {
-            struct timespec ts = {0, 50 * 1000000L};
+            struct timespec ts = {0, 20 * 1000000L};
             nanosleep(&ts, NULL);
         }
         if (rc || !*got) {

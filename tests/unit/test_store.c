@@ -2,29 +2,101 @@
  * cursors (listed), links, the receipt ledger (oldest per state), audit, run
  * records (last success, last run, last error, pruning),
  * (per receipt, per shipment and per PO),
- * two writer processes at once, a locked database, and the sharing between
- * processes: named locks (exclusion, release by unlock/close/death) and a shared
- * counter incremented by four processes at once. */
+ * two writer processes at once, two processes claiming the same receipts, a
+ * locked database, and the sharing between processes: named locks (exclusion,
+ * release by unlock/close/death) and a shared counter incremented by four
+ * processes at once.
+ * Every case runs on SQLite (tcase "sqlite") and, when tests/run.sh started a
+ * PostgreSQL cluster (tests/pg.sh; MLC_TEST_PG_HOST = its socket directory), on
+ * PostgreSQL too (tcase "postgresql": a fresh database per case). Without it the
+ * PostgreSQL cases are not run and tests/run.sh reports them as skipped. The
+ * "url" tcase checks the URL rules (no server needed). */
 #include "store.h"
 #include "testutil.h"
 
-#include <sqlite3.h>
 #include <fcntl.h>
+#include <libpq-fe.h>
 #include <signal.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <unistd.h>
 #include <time.h>
+#include <unistd.h>
+
+static int g_pg; /* the backend of the running tcase (set by its fixture, inherited by the fork) */
+
+static void use_sqlite(void) { g_pg = 0; }
+static void use_pg(void) { g_pg = 1; }
+
+/* A fresh, empty PostgreSQL database on the harness cluster; its URL into url. */
+static void pg_fresh(char *url, size_t cap)
+{
+    static int n;
+    const char *host = getenv("MLC_TEST_PG_HOST");
+    char conninfo[600], sql[128], db[64];
+    ck_assert_ptr_nonnull(host);
+    snprintf(db, sizeof db, "ut_%ld_%d_%d", (long)time(NULL), (int)getpid(), n++);
+    snprintf(conninfo, sizeof conninfo, "postgresql:///postgres?host=%s&user=mlc", host);
+    PGconn *c = PQconnectdb(conninfo);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", db);
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(url, cap, "postgresql:///%s?host=%s&user=mlc", db, host);
+}
+
+/* A fresh store location of the tcase's backend: a file under a new directory
+ * (*dir_out, freed by the caller), or a new database. */
+static void fresh_location(char **dir_out, char *path, size_t cap)
+{
+    char *d = tu_tmpdir();
+    if (g_pg)
+        pg_fresh(path, cap);
+    else
+        snprintf(path, cap, "%s/sub/p.db", d);
+    *dir_out = d;
+}
 
 static mlc_store *open_tmp(char **dir_out, char *path, size_t cap)
 {
-    char *d = tu_tmpdir();
     mlc_store *st = NULL;
     mlc_error e;
-    snprintf(path, cap, "%s/sub/p.db", d);
+    fresh_location(dir_out, path, cap);
     ck_assert_msg(mlc_store_open(path, 0, &st, &e) == MLC_OK, "%s", e.msg);
-    *dir_out = d;
+    ck_assert_str_eq(mlc_store_backend(st), g_pg ? "postgresql" : "sqlite");
     return st;
+}
+
+/* The raw bytes of the single value sql selects, read behind the store's back. */
+static void *raw_blob(const char *path, const char *sql, size_t *len)
+{
+    void *out = NULL;
+    if (g_pg) {
+        PGconn *c = PQconnectdb(path);
+        ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+        PGresult *r = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 1);
+        ck_assert_int_eq(PQresultStatus(r), PGRES_TUPLES_OK);
+        ck_assert_int_eq(PQntuples(r), 1);
+        *len = (size_t)PQgetlength(r, 0, 0);
+        out = malloc(*len + 1);
+        memcpy(out, PQgetvalue(r, 0, 0), *len);
+        PQclear(r);
+        PQfinish(c);
+        return out;
+    }
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_prepare_v2(db, sql, -1, &q, NULL), SQLITE_OK);
+    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
+    *len = (size_t)sqlite3_column_bytes(q, 0);
+    out = malloc(*len + 1);
+    memcpy(out, sqlite3_column_blob(q, 0), *len);
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return out;
 }
 
 START_TEST(migrates_and_reopens)
@@ -120,15 +192,11 @@ START_TEST(links_seen_and_rejected)
     static const char raw[] = "{\"a\":\"x\0after the nul\"}";
     ck_assert_int_eq(mlc_store_reject_n(st, "post-receipts", "stdin", 8, "NUL byte", raw, sizeof raw - 1, &e), MLC_OK);
     mlc_store_close(st);
-    sqlite3 *db;
-    sqlite3_stmt *q;
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT line FROM rejected WHERE lineno=8", -1, &q, NULL), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_step(q), SQLITE_ROW);
-    ck_assert_int_eq(sqlite3_column_bytes(q, 0), (int)sizeof raw - 1);
-    ck_assert_int_eq(memcmp(sqlite3_column_blob(q, 0), raw, sizeof raw - 1), 0);
-    sqlite3_finalize(q);
-    sqlite3_close(db);
+    size_t len;
+    void *got_raw = raw_blob(path, "SELECT line FROM rejected WHERE lineno=8", &len);
+    ck_assert_uint_eq(len, sizeof raw - 1);
+    ck_assert_int_eq(memcmp(got_raw, raw, sizeof raw - 1), 0);
+    free(got_raw);
     free(d);
 }
 END_TEST
@@ -253,9 +321,17 @@ START_TEST(locked_database_gives_busy)
     char *d, path[512];
     mlc_store *st = open_tmp(&d, path, sizeof path);
     mlc_store_close(st);
-    sqlite3 *other;
-    ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
-    ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    sqlite3 *other = NULL;
+    PGconn *pg = NULL;
+    if (g_pg) {
+        /* another session holds the table (as a long transaction of another host would) */
+        pg = PQconnectdb(path);
+        ck_assert_int_eq(PQstatus(pg), CONNECTION_OK);
+        PQclear(PQexec(pg, "BEGIN; LOCK TABLE cursor IN ACCESS EXCLUSIVE MODE"));
+    } else {
+        ck_assert_int_eq(sqlite3_open(path, &other), SQLITE_OK);
+        ck_assert_int_eq(sqlite3_exec(other, "BEGIN EXCLUSIVE", NULL, NULL, NULL), SQLITE_OK);
+    }
     mlc_error e;
     mlc_err rc = mlc_store_open(path, 200, &st, &e);
     if (rc == MLC_OK) {
@@ -265,8 +341,13 @@ START_TEST(locked_database_gives_busy)
     }
     ck_assert_int_eq(rc, MLC_ERR_BUSY);
     ck_assert_ptr_nonnull(strstr(e.msg, "another mlc process holds the lock"));
-    sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_close(other);
+    if (pg) {
+        PQclear(PQexec(pg, "ROLLBACK"));
+        PQfinish(pg);
+    } else {
+        sqlite3_exec(other, "ROLLBACK", NULL, NULL, NULL);
+        sqlite3_close(other);
+    }
     free(d);
 }
 END_TEST
@@ -328,9 +409,13 @@ END_TEST
 START_TEST(two_processes_open_a_new_database_at_once)
 {
     char *d = tu_tmpdir();
-    for (int i = 0; i < 60; i++) {
+    /* a PostgreSQL database costs a CREATE DATABASE: fewer rounds there */
+    for (int i = 0; i < (g_pg ? 10 : 60); i++) {
         char path[512];
-        snprintf(path, sizeof path, "%s/fresh%d/p.db", d, i);
+        if (g_pg)
+            pg_fresh(path, sizeof path);
+        else
+            snprintf(path, sizeof path, "%s/fresh%d/p.db", d, i);
         pid_t kids[4];
         for (int k = 0; k < 4; k++) {
             if ((kids[k] = fork()) == 0) {
@@ -443,11 +528,13 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
         free(old[i]);
     mlc_store_close(st);
 
-    /* a database left by an earlier mlc (schema 2: no run table, no in-doubt columns) is upgraded */
-    sqlite3 *db;
-    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    /* a database left by an earlier mlc (schema 2: no run table, no in-doubt columns) is
+     * upgraded; PostgreSQL databases start at the current schema, reopened as they are */
+    sqlite3 *db = NULL;
+    if (!g_pg)
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     /* (and without the inbox quarantine columns of schema 4) */
-    ck_assert_int_eq(sqlite3_exec(db,
+    ck_assert_int_eq(g_pg ? SQLITE_OK : sqlite3_exec(db,
                                   "DROP TABLE run; DROP TABLE bod_message; DROP TABLE shared; ALTER TABLE inbox DROP COLUMN attempts;"
                                   "ALTER TABLE inbox DROP COLUMN next_attempt_at; ALTER TABLE inbox DROP COLUMN "
                                   "last_error; ALTER TABLE inbox DROP COLUMN failed_at;"
@@ -486,6 +573,7 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
 }
 END_TEST
 
+ 
 /* ---- sharing: named locks and shared values ---- */
 
 /* A child process tries the lock without waiting: 1 if it got it. */
@@ -514,7 +602,7 @@ START_TEST(named_lock_excludes_and_is_released)
     mlc_store *st = open_tmp(&d, path, sizeof path);
     mlc_error e;
     int got = 0;
-    ck_assert_int_eq(mlc_store_is_shared(st), 0);
+    ck_assert_int_eq(mlc_store_is_shared(st), g_pg); /* a server is shared between hosts */
     ck_assert_int_eq(mlc_store_lock(st, "post-receipts", 1, &got, &e), MLC_OK);
     ck_assert_int_eq(got, 1);
     ck_assert_int_eq(mlc_store_lock(st, "post-receipts", 0, &got, &e), MLC_ERR_USAGE);
@@ -555,11 +643,13 @@ START_TEST(named_lock_excludes_and_is_released)
     ck_assert_int_eq(child_try_lock(path, "post-receipts"), 1);
     close(pfd[0]);
     close(pfd[1]);
-    struct stat sb;
-    char lp[600];
-    snprintf(lp, sizeof lp, "%s.post-receipts.lock", path);
-    ck_assert_int_eq(stat(lp, &sb), 0);
-    ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    if (!g_pg) { /* SQLite: the lock file beside the database is private */
+        struct stat sb;
+        char lp[600];
+        snprintf(lp, sizeof lp, "%s.post-receipts.lock", path);
+        ck_assert_int_eq(stat(lp, &sb), 0);
+        ck_assert_int_eq(sb.st_mode & 0777, 0600);
+    }
     free(d);
 }
 END_TEST
@@ -701,19 +791,163 @@ START_TEST(shared_counter_loses_nothing)
 }
 END_TEST
 
-
-
-static Suite *suite(void)
+/* Two processes (two connections: on PostgreSQL, as two hosts would be) claim the
+ * same receipts at once: every receipt is won by exactly one of them. */
+static void claim_child(const char *path, int who, int64_t first, int count)
 {
-    Suite *s = suite_create("store");
-    TCase *tc = tcase_create("core");
-    tcase_set_timeout(tc, 60);
+    mlc_store *st;
+    mlc_error e;
+    if (mlc_store_open(path, 20000, &st, &e))
+        _exit(10);
+    unsigned from = 1u << MLC_RECEIPT_PENDING | 1u << MLC_RECEIPT_QUEUED;
+    for (int i = 0; i < count; i++) {
+        int claimed;
+        if (mlc_store_receipt_claim(st, first + i, from, (double)who, &claimed, &e))
+            _exit(11);
+        if (claimed && mlc_store_audit(st, first + i, "claimed", who == 1 ? "one" : "two", &e))
+            _exit(12);
+    }
+    mlc_store_close(st);
+    _exit(0);
+}
+
+START_TEST(two_processes_claim_the_same_receipts)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    enum { N = 150 };
+    int64_t first = 0;
+    for (int i = 0; i < N; i++) {
+        char key[64];
+        int created;
+        snprintf(key, sizeof key, "se-c/P/%d/0", i);
+        mlc_store_receipt r = {.idem_key = key, .shipment_id = "se-c", .po = "P", .line = i, .qty = 1,
+                               .route = "po_receipt"};
+        ck_assert_int_eq(mlc_store_receipt_add(st, &r, &created, &e), MLC_OK);
+        if (i == 0)
+            first = r.id;
+        ck_assert_int_eq(r.id, first + i);
+    }
+    pid_t a = fork();
+    if (a == 0)
+        claim_child(path, 1, first, N);
+    pid_t b = fork();
+    if (b == 0)
+        claim_child(path, 2, first, N);
+    int sa, sb;
+    waitpid(a, &sa, 0);
+    waitpid(b, &sb, 0);
+    ck_assert_int_eq(WEXITSTATUS(sa), 0);
+    ck_assert_int_eq(WEXITSTATUS(sb), 0);
+    int wins[3] = {0, 0, 0};
+    for (int i = 0; i < N; i++) {
+        mlc_store_audit_entry *a_list;
+        size_t n;
+        ck_assert_int_eq(mlc_store_audit_list(st, first + i, &a_list, &n, &e), MLC_OK);
+        ck_assert_msg(n == 1, "receipt %d claimed %zu times", i, n);
+        wins[strcmp(a_list[0].detail, "one") == 0 ? 1 : 2]++;
+        mlc_store_receipt *got;
+        ck_assert_int_eq(mlc_store_receipt_get(st, first + i, &got, &e), MLC_OK);
+        ck_assert_int_eq(got->state, MLC_RECEIPT_IN_FLIGHT);
+        /* the rvqa_before recorded is the winner's */
+        ck_assert(got->rvqa_before == (strcmp(a_list[0].detail, "one") == 0 ? 1.0 : 2.0));
+        mlc_store_receipt_free(got);
+        mlc_store_audit_free(a_list, n);
+    }
+    ck_assert_int_eq(wins[1] + wins[2], N);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
+/* PostgreSQL: a database records the profile whose state it holds; another
+ * profile is refused, the same one (or an unchecked open) is let in. */
+START_TEST(pg_database_belongs_to_one_profile)
+{
+    char *d, path[512];
+    fresh_location(&d, path, sizeof path);
+    mlc_store *st;
+    mlc_error e;
+    mlc_store_opts o = {.location = path, .profile = "acme"};
+    ck_assert_msg(mlc_store_open_with(&o, &st, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_int_eq(mlc_store_schema_version(st), MLC_STORE_SCHEMA_VERSION);
+    mlc_store_close(st);
+    o.profile = "globex";
+    ck_assert_int_eq(mlc_store_open_with(&o, &st, &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "profile 'acme', not of 'globex'"));
+    o.profile = "acme";
+    ck_assert_int_eq(mlc_store_open_with(&o, &st, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_schema_version(st), MLC_STORE_SCHEMA_VERSION);
+    mlc_store_close(st);
+    /* a role that must give its password: refused without it, let in with it */
+    const char *pwfile = getenv("MLC_TEST_PG_PWFILE");
+    if (pwfile) {
+        char url[600], pw[128] = "";
+        FILE *f = fopen(pwfile, "r");
+        ck_assert_ptr_nonnull(f);
+        ck_assert_ptr_nonnull(fgets(pw, sizeof pw, f));
+        fclose(f);
+        pw[strcspn(pw, "\n")] = '\0';
+        snprintf(url, sizeof url, "postgresql:///postgres?host=%s&user=mlc_pw", getenv("MLC_TEST_PG_HOST"));
+        mlc_store_opts p = {.location = url, .profile = "acme"};
+        ck_assert_int_eq(mlc_store_open_with(&p, &st, &e), MLC_ERR_STORE);
+        ck_assert_ptr_nonnull(strstr(e.msg, "cannot connect"));
+        ck_assert_ptr_null(strstr(e.msg, pw));
+        p.password = "wrong";
+        ck_assert_int_eq(mlc_store_open_with(&p, &st, &e), MLC_ERR_STORE);
+        ck_assert_ptr_nonnull(strstr(e.msg, "password authentication failed"));
+        p.password = pw;
+        /* connected: the postgres database is not the role's to create tables in
+         * (PostgreSQL 15), which is an error after the login, not of it */
+        mlc_err rc = mlc_store_open_with(&p, &st, &e);
+        if (rc == MLC_OK)
+            mlc_store_close(st);
+        else
+            ck_assert_msg(strstr(e.msg, "cannot connect") == NULL, "%s", e.msg);
+    }
+    free(d);
+}
+END_TEST
+
+/* The rules of a state URL (no server needed). */
+START_TEST(url_rules)
+{
+    mlc_error e;
+    ck_assert(mlc_store_is_url("postgresql://db.example/mlc"));
+    ck_assert(mlc_store_is_url("postgres://db.example/mlc"));
+    ck_assert(!mlc_store_is_url("/var/lib/mlc/acme.db"));
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc:hunter2@db.example/mlc?sslmode=verify-full", &e),
+                     MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "password"));
+    ck_assert_ptr_null(strstr(e.msg, "hunter2"));
+    ck_assert_int_eq(mlc_store_url_check("postgresql:///mlc?host=/run/pg&password=hunter2", &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_null(strstr(e.msg, "hunter2"));
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@db.example/mlc?sslmode=require", &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_nonnull(strstr(e.msg, "verify-full"));
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@127.0.0.1,db.example/mlc?sslmode=disable", &e),
+                     MLC_ERR_CONFIG);
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@db.example/mlc?sslmode=verify-full", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@db.example/mlc", &e), MLC_OK); /* verify-full added */
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@localhost/mlc?sslmode=disable", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@[::1]:5433/mlc?sslmode=disable", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_url_check("postgresql:///mlc?host=/run/postgresql", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@db.example:notaport/mlc?nonsense=1", &e), MLC_ERR_CONFIG);
+    /* an open of a URL with a password fails before any connection is tried */
+    mlc_store *st;
+    ck_assert_int_eq(mlc_store_open("postgresql://u:hunter2@db.invalid/x", 0, &st, &e), MLC_ERR_CONFIG);
+}
+END_TEST
+
+static void add_cases(TCase *tc)
+{
     tcase_add_test(tc, migrates_and_reopens);
     tcase_add_test(tc, links_seen_and_rejected);
     tcase_add_test(tc, inbox_retry_and_quarantine);
     tcase_add_test(tc, receipt_ledger_duplicate_claim_and_audit);
     tcase_add_test(tc, audit_by_shipment_and_po);
     tcase_add_test(tc, two_processes_write_at_once);
+    tcase_add_test(tc, two_processes_claim_the_same_receipts);
     tcase_add_test(tc, locked_database_gives_busy);
     tcase_add_test(tc, two_processes_open_a_new_database_at_once);
     tcase_add_test(tc, runs_last_success_last_error_and_prune);
@@ -721,7 +955,27 @@ static Suite *suite(void)
     tcase_add_test(tc, named_lock_excludes_and_is_released);
     tcase_add_test(tc, named_lock_waiters_never_overlap);
     tcase_add_test(tc, shared_counter_loses_nothing);
+}
+
+static Suite *suite(void)
+{
+    Suite *s = suite_create("store");
+    TCase *tc = tcase_create("sqlite");
+    tcase_set_timeout(tc, 60);
+    tcase_add_unchecked_fixture(tc, use_sqlite, NULL);
+    add_cases(tc);
     suite_add_tcase(s, tc);
+    TCase *url = tcase_create("url");
+    tcase_add_test(url, url_rules);
+    suite_add_tcase(s, url);
+    if (getenv("MLC_TEST_PG_HOST")) {
+        TCase *pg = tcase_create("postgresql");
+        tcase_set_timeout(pg, 120);
+        tcase_add_unchecked_fixture(pg, use_pg, NULL);
+        add_cases(pg);
+        tcase_add_test(pg, pg_database_belongs_to_one_profile);
+        suite_add_tcase(s, pg);
+    }
     return s;
 }
 
