@@ -43,6 +43,12 @@ typedef struct setting {
 
 static const setting schema[] = {
     {"state_dir", T_STR, NULL},
+    /* the state backend: sqlite (the default: <state_dir>/<profile>.db) or a
+     * postgresql:// URL (state_url: the same, for those who prefer the name);
+     * the PostgreSQL password from state_password_file (0600) or the vault */
+    {"state", T_STR, NULL},
+    {"state_url", T_STR, NULL},
+    {"state_password_file", T_STR, NULL},
     {"vault", T_STR, NULL},
     /* CloudSuite / M3 */
     {"cloudsuite.ionapi", T_STR, NULL},
@@ -373,6 +379,7 @@ const char *mlc_config_node_value(const mlc_config_node *n) { return n && n->kin
 const char *mlc_config_node_key(const mlc_config_node *n) { return n ? n->key : NULL; }
 size_t mlc_config_node_count(const mlc_config_node *n) { return n ? n->nkids : 0; }
 int mlc_config_node_line(const mlc_config_node *n) { return n ? n->line : 0; }
+int mlc_config_node_col(const mlc_config_node *n) { return n ? n->col : 0; }
 
 const mlc_config_node *mlc_config_node_child(const mlc_config_node *n, size_t i)
 {

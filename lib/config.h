@@ -61,6 +61,7 @@ size_t mlc_config_node_count(const mlc_config_node *n);        /* maps and lists
 const mlc_config_node *mlc_config_node_child(const mlc_config_node *n, size_t i);
 const mlc_config_node *mlc_config_node_get(const mlc_config_node *n, const char *key);
 int mlc_config_node_line(const mlc_config_node *n);
+int mlc_config_node_col(const mlc_config_node *n);
 
 /* State directory: MLC_STATE_DIR, else state_dir in the profile, else
  * $XDG_STATE_HOME/mlc, else ~/.local/state/mlc. Caller frees. */

@@ -1,14 +1,21 @@
 /*
- * ctx.c: the per-run context: log, lazily loaded config, lazily opened store.
- * Not here: anything a subcommand does with them.
+ * ctx.c: the per-run context: log, lazily loaded config, lazily opened store
+ * (SQLite or PostgreSQL, as the profile's `state` says, with the password from a
+ * private file or the vault).
+ * Not here: anything a subcommand does with them; SQL (lib/store).
  */
 #include "ctx.h"
 #include "store.h"
 #include "trace.h"
+#include "vault.h"
 
 #include <cjson/cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/crypto.h>
 #include <time.h>
 #include <limits.h>
+#include <unistd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,20 +102,133 @@ mlc_err mlc_ctx_config(mlc_ctx *ctx, const mlc_config **out, mlc_error *err)
     return MLC_OK;
 }
 
+void mlc_ctx_free_password(char *password)
+{
+    if (password) {
+        OPENSSL_cleanse(password, strlen(password));
+        free(password);
+    }
+}
+
+/* A password file: private (0600, ours), at most 1 KiB, one line. */
+static mlc_err read_password_file(const char *path, char **out, mlc_error *err)
+{
+    char buf[1025];
+    mlc_err rc = mlc_vault_check_private(path, "state_password_file", err);
+    if (rc)
+        return rc;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return mlc_error_set(err, MLC_ERR_IO, "state_password_file %s: %s", path, strerror(errno));
+    ssize_t n = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (n < 0)
+        return mlc_error_set(err, MLC_ERR_IO, "state_password_file %s: %s", path, strerror(errno));
+    buf[n] = '\0';
+    buf[strcspn(buf, "\r\n")] = '\0';
+    if (!buf[0] || n == (ssize_t)sizeof buf - 1) {
+        OPENSSL_cleanse(buf, sizeof buf);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "state_password_file %s: %s", path,
+                             buf[0] ? "longer than 1024 bytes" : "empty");
+    }
+    *out = strdup(buf);
+    OPENSSL_cleanse(buf, sizeof buf);
+    return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+}
+
+mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err)
+{
+    const mlc_config *cfg;
+    *password = NULL;
+    mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
+    if (rc)
+        return rc;
+    if (mlc_config_str(cfg, "state_password_file")) {
+        char *path = mlc_config_file(cfg, "state_password_file");
+        if (!path)
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        rc = read_password_file(path, password, err);
+        free(path);
+    } else if (mlc_vault_key_available()) {
+        mlc_vault *v = NULL;
+        rc = mlc_vault_open_profile(cfg, ctx->log, 0, &v, err);
+        if (rc == MLC_ERR_NOTFOUND) /* no vault: no password from it */
+            return MLC_OK;
+        if (rc == MLC_OK) {
+            const cJSON *pw = cJSON_GetObjectItemCaseSensitive(mlc_vault_get(v, MLC_CTX_STATE_VAULT_ENTRY), "password");
+            if (cJSON_IsString(pw) && *pw->valuestring && !(*password = strdup(pw->valuestring)))
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+        mlc_vault_free(v);
+    }
+    if (*password)
+        mlc_log_secret(ctx->log, *password);
+    return rc;
+}
+
+/* "file:line:col: " of a setting, for messages. */
+static void where(const mlc_config *cfg, const char *key, char *out, size_t cap)
+{
+    const mlc_config_node *n = mlc_config_node_at(cfg, key);
+    snprintf(out, cap, "%s:%d:%d: %s", mlc_config_path(cfg), mlc_config_node_line(n), mlc_config_node_col(n), key);
+}
+
+mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, mlc_error *err)
+{
+    const mlc_config *cfg;
+    char at[600];
+    *location = *password = NULL;
+    mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
+    if (rc)
+        return rc;
+    const char *state = mlc_config_str(cfg, "state"), *url = mlc_config_str(cfg, "state_url");
+    const char *key = url ? "state_url" : "state";
+    if (state && url) {
+        where(cfg, "state_url", at, sizeof at);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: set either state or state_url, not both", at);
+    }
+    const char *value = url ? url : state;
+    if (value && mlc_store_is_url(value)) {
+        if ((rc = mlc_store_url_check(value, err)) != MLC_OK) {
+            where(cfg, key, at, sizeof at);
+            return mlc_error_prefix(err, "%s", at);
+        }
+        if ((rc = mlc_ctx_state_password(ctx, password, err)) != MLC_OK)
+            return rc;
+        if (!(*location = strdup(value))) {
+            mlc_ctx_free_password(*password);
+            *password = NULL;
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+        return MLC_OK;
+    }
+    if (value && strcmp(value, "sqlite") != 0) {
+        where(cfg, key, at, sizeof at);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "%s: must be sqlite or a postgresql:// URL, not '%s'", at, value);
+    }
+    char *dir = mlc_config_state_dir(cfg);
+    char path[PATH_MAX];
+    if (!dir)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/%s.db", dir, mlc_config_profile(cfg));
+    free(dir);
+    *location = strdup(path);
+    return *location ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+}
+
 mlc_err mlc_ctx_store(mlc_ctx *ctx, mlc_store **out, mlc_error *err)
 {
     if (!ctx->store) {
         const mlc_config *cfg;
-        char path[PATH_MAX];
+        char *location, *password;
         mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
-        if (rc)
+        if (rc || (rc = mlc_ctx_state_location(ctx, &location, &password, err)) != MLC_OK)
             return rc;
-        char *dir = mlc_config_state_dir(cfg);
-        if (!dir)
-            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-        snprintf(path, sizeof path, "%s/%s.db", dir, mlc_config_profile(cfg));
-        free(dir);
-        if ((rc = mlc_store_open(path, 0, &ctx->store, err)) != MLC_OK)
+        mlc_store_opts o = {.location = location, .password = password, .profile = mlc_config_profile(cfg)};
+        rc = mlc_store_open_with(&o, &ctx->store, err);
+        free(location);
+        mlc_ctx_free_password(password);
+        if (rc)
             return rc;
         run_begin_row(ctx);
     }

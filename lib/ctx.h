@@ -39,6 +39,20 @@ mlc_log *mlc_ctx_log(mlc_ctx *ctx);
 mlc_err mlc_ctx_config(mlc_ctx *ctx, const mlc_config **out, mlc_error *err);
 /* Opens (and migrates) the profile's store on first use. */
 mlc_err mlc_ctx_store(mlc_ctx *ctx, struct mlc_store **out, mlc_error *err);
+/* Where the profile's state lives: *location is the SQLite file
+ * (<state_dir>/<profile>.db) unless the profile says `state:` / `state_url:` with
+ * a postgresql:// URL (checked: no password in it, verify-full off loopback;
+ * errors name file:line:col, MLC_ERR_CONFIG); then *password is the PostgreSQL
+ * password (mlc_ctx_state_password) or NULL. Caller frees *location and
+ * *password (free_password wipes). */
+mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, mlc_error *err);
+/* The PostgreSQL password of the profile: state_password_file (refused unless
+ * private, 0600), else the vault's "state" entry ({"password": ...}) when a vault
+ * key is at hand without a prompt, else *password NULL (libpq's own ways: peer,
+ * certificates, ~/.pgpass). Registered with the log as a secret. */
+mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err);
+#define MLC_CTX_STATE_VAULT_ENTRY "state" /* the vault entry of the state password */
+void mlc_ctx_free_password(char *password);
 
 /* The run's HTTP trace (lib/trace): counts every exchange, and writes a HAR file
  * once mlc_ctx_open_trace() named one (--trace FILE). Network clients built from

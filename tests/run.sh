@@ -5,6 +5,13 @@
 #                      exit 77 means skipped as a whole, which is counted and shown);
 #                      test_contracts.sh runs last: it checks the traffic the others
 #                      recorded (MLC_CONTRACT_DIR) against the published contracts
+#   PostgreSQL:        when the server binaries are there (tests/pg.sh), one private
+#                      cluster for the run: the unit tests get MLC_TEST_PG_HOST (the
+#                      store's cases run on both backends), and the exactly-once
+#                      integration tests in PG_TESTS run a second time with
+#                      MLC_TEST_STATE=postgresql (shown as NAME[pg]). Without the
+#                      binaries both are counted and shown as skipped, never as passed.
+#                      MLC_TEST_NO_PG=1 skips them on purpose.
 # Usage: tests/run.sh [--unit-only] [BUILD_DIR]
 # Not here: building (make check builds first), benchmarks (bench/).
 set -u
@@ -14,7 +21,36 @@ BUILD=${1:-build}
 export MLC_BUILD="$BUILD"
 passed=0 failed=0 skipped=0
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/mlc-tests.XXXXXX")
-trap 'rm -rf "$logdir"' EXIT
+pgdir=
+cleanup() {
+  [ -n "$pgdir" ] && { sh tests/pg.sh stop "$pgdir"; rm -rf "$pgdir"; }
+  rm -rf "$logdir"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# the exactly-once suites (kill -9, faults, the sim's books) re-run on PostgreSQL
+PG_TESTS="test_post_receipts test_in_doubt test_stop test_bod"
+pg_skip=
+if [ -n "${MLC_TEST_NO_PG:-}" ]; then
+  pg_skip="MLC_TEST_NO_PG is set"
+elif ! sh tests/pg.sh bin >/dev/null 2>&1; then
+  pg_skip="no PostgreSQL server binaries (Debian package postgresql)"
+else
+  # not under $logdir: the server may run as another user (root: tests/pg.sh)
+  pgdir=$(mktemp -d "${TMPDIR:-/tmp}/mlc-pg.XXXXXX")
+  if sh tests/pg.sh start "$pgdir" >"$logdir/pg-start.log" 2>&1; then
+    MLC_TEST_PG_DIR=$pgdir MLC_TEST_PG_HOST=$pgdir/sock MLC_TEST_PG_PWFILE=$pgdir/mlc_pw.password
+    export MLC_TEST_PG_DIR MLC_TEST_PG_HOST MLC_TEST_PG_PWFILE
+  else
+    echo "FAIL postgresql: the test cluster did not start"; sed 's/^/    /' "$logdir/pg-start.log" | tail -n 20
+    failed=$((failed + 1)); rm -rf "$pgdir"; pgdir=
+    pg_skip="the test cluster did not start"
+  fi
+fi
+if [ -n "$pg_skip" ]; then
+  echo "skip postgresql unit cases (test_store tcase postgresql): $pg_skip"; skipped=$((skipped + 1))
+fi
 
 for t in "$BUILD"/tests/test_*; do
   [ -x "$t" ] || continue
@@ -42,10 +78,19 @@ done
 if [ "$unit_only" = 0 ]; then
   # every test's sim traffic is kept here; test_contracts.sh (last) checks it all
   MLC_CONTRACT_DIR="$logdir/contracts"; export MLC_CONTRACT_DIR
-  for t in $(ls tests/integration/test_*.sh | grep -v '/test_contracts\.sh$') tests/integration/test_contracts.sh; do
+  pg_runs=
+  if [ -n "$pg_skip" ]; then
+    echo "skip postgresql integration re-runs ($PG_TESTS): $pg_skip"; skipped=$((skipped + 1))
+  else
+    for n in $PG_TESTS; do pg_runs="$pg_runs tests/integration/$n.sh@pg"; done
+  fi
+  for t in $(ls tests/integration/test_*.sh | grep -v '/test_contracts\.sh$') $pg_runs tests/integration/test_contracts.sh; do
+    backend=sqlite
+    case "$t" in *@pg) t=${t%@pg}; backend=postgresql ;; esac
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
-    sh "$t" >"$logdir/$name.log" 2>&1
+    [ "$backend" = postgresql ] && name="$name[pg]"
+    MLC_TEST_STATE=$backend sh "$t" >"$logdir/$name.log" 2>&1
     rc=$?
     ok=$(grep -c '^ok ' "$logdir/$name.log")
     notok=$(grep -c '^not ok ' "$logdir/$name.log")

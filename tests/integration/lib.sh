@@ -35,9 +35,29 @@ wait_until() {
     sleep 0.1
   done
 }
+# State backend: MLC_TEST_STATE=postgresql (tests/run.sh sets it for the re-run on
+# PostgreSQL, with MLC_TEST_PG_DIR = the cluster of tests/pg.sh) gives every
+# sim_start a fresh database on that cluster and writes `state: postgresql://...`
+# into the sim profile; otherwise the state is the SQLite file of today.
+# state_sql SQL: runs SQL on the sim profile's state (sqlite3 or psql; rows as
+# "a|b" lines either way).
+T_PG_DB=
+state_sql() {
+  if [ -n "$T_PG_DB" ]; then
+    psql -X -q -At -v ON_ERROR_STOP=1 -h "$MLC_TEST_PG_DIR/sock" -U mlc -d "$T_PG_DB" -c "$1"
+  else
+    sqlite3 "$MLC_STATE_DIR/sim.db" "$1"
+  fi
+}
+# state_wipe: a fresh state, as `rm -rf "$MLC_STATE_DIR"` gives on SQLite (the
+# state directory goes either way; on PostgreSQL the database is emptied).
+state_wipe() {
+  rm -rf "$MLC_STATE_DIR"
+  [ -z "$T_PG_DB" ] || state_sql "SET client_min_messages = warning; DROP SCHEMA public CASCADE; CREATE SCHEMA public" >/dev/null
+}
 # db_count SQL: prints the single number SQL selects from the state database (0 if
 # there is none yet); at_least N SQL: that number is N or more.
-db_count() { sqlite3 "$MLC_STATE_DIR/sim.db" "$1" 2>/dev/null || echo 0; }
+db_count() { _d_n=$(state_sql "$1" 2>/dev/null) && [ -n "$_d_n" ] && echo "$_d_n" || echo 0; }
 at_least() { [ "$(db_count "$2")" -ge "$1" ]; }
 
 t_skip_all() { echo "skip: $1"; exit 77; }
@@ -102,6 +122,14 @@ sim_start() {
   MLC_CONFIG="$SIM_DIR/mlc.yaml"
   MLC_STATE_DIR="$SIM_DIR/state"
   export MLC_CONFIG MLC_STATE_DIR SIM_URL SIM_DIR
+  if [ "${MLC_TEST_STATE:-sqlite}" = postgresql ]; then
+    [ -n "${MLC_TEST_PG_DIR:-}" ] && [ -S "$MLC_TEST_PG_DIR/sock/.s.PGSQL.5432" ] ||
+      t_skip_all "MLC_TEST_STATE=postgresql without a running cluster (MLC_TEST_PG_DIR; tests/pg.sh start)"
+    T_PG_DB="it_$(basename "$0" .sh | tr -cd 'a-z0-9_')_$$_$(date +%s%N | tail -c 7)"
+    sh "$(dirname "$0")/../pg.sh" createdb "$MLC_TEST_PG_DIR" "$T_PG_DB" >/dev/null ||
+      { echo "cannot create database $T_PG_DB"; exit 1; }
+    sim_config_add "    state: postgresql:///$T_PG_DB?host=$MLC_TEST_PG_DIR/sock&user=mlc"
+  fi
   unset MLC_PROFILE MLC_VAULT_KEY MLC_VAULT_KEY_FILE
   # as in production, a vault key so the ION token is cached between runs
   head -c 24 /dev/urandom | od -An -tx1 | tr -d ' \n' >"$SIM_DIR/vault.key"

@@ -23,7 +23,7 @@ drain() {
   i=0
   while [ $i -lt "${1:-40}" ]; do
     "$MLC" post-receipts </dev/null >/dev/null 2>>"$SIM_DIR/drain.err"
-    left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','sent')")
+    left=$(state_sql "select count(*) from receipt where state in ('pending','queued','in_flight','sent')")
     [ "$left" = 0 ] && return 0
     sleep 0.1
     i=$((i + 1))
@@ -62,14 +62,14 @@ check_eq "bod: each record carries its messageId" "$lines" \
   "$(jq -r 'select(.message_id | test("^mlc-rcv-[0-9a-f]{32}$")) | .message_id' "$SIM_DIR/out1.jsonl" | sort -u | wc -l)"
 "$MLC" post-receipts </dev/null >"$SIM_DIR/out2.jsonl" 2>/dev/null; rc=$?
 check_eq "bod: second run exits 0" 0 "$rc"
-check_eq "bod: posted once M3 shows them" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "bod: posted once M3 shows them" "$lines" "$(state_sql "select count(*) from receipt where state='posted'")"
 check_eq "bod: M3 received every line, through BODs" "$lines" "$(state '[.m3.receipts[] | select(.route == "BOD")] | length')"
 check_eq "bod: no line twice" 1 "$(exactly_once)"
 check_eq "bod: delivery notes are the tracking numbers" 0 \
   "$(state '[.m3.receipts[] | select(.SUDO != ("1ZTEST" + .PUNO))] | length')"
 check_eq "bod: the M3 receipt names the messageId" "$(jq -r 'select(.po_line? // true) | .message_id' "$SIM_DIR/out1.jsonl" | head -n 1)" \
   "$(state '.m3.receipts[0].messageId')"
-check_eq "bod: messageIds unique in the ledger" "$lines" "$(sqlite3 "$DB" "select count(distinct message_id) from bod_message")"
+check_eq "bod: messageIds unique in the ledger" "$lines" "$(state_sql "select count(distinct message_id) from bod_message")"
 check "bod: queue shows the messageId" sh -c "\"$MLC\" queue --state posted | jq -e 'select(.message_id != null)' >/dev/null"
 "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >"$SIM_DIR/out3.jsonl" 2>/dev/null
 check_eq "bod: a rerun reports duplicates and sends nothing" "$lines" "$(state '.ims.messages | length')"
@@ -84,7 +84,7 @@ shipments_from_pos 1 | head -n 5 >"$SIM_DIR/ship.jsonl"
 lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
 "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1
 drain 10
-check_eq "duplicates: all posted" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "duplicates: all posted" "$lines" "$(state_sql "select count(*) from receipt where state='posted'")"
 check "duplicates: the processor did deliver twice" test "$(state '.ims.duplicates_ignored')" -ge "$lines"
 check_eq "duplicates: M3 counted each line once" 1 "$(exactly_once)"
 check_eq "duplicates: M3 has exactly the lines" "$lines" "$(received)"
@@ -103,14 +103,14 @@ sleep 1.2
 "$MLC" post-receipts </dev/null >"$SIM_DIR/rej.jsonl" 2>/dev/null; rc=$?
 check_eq "rejected: needs_review after bod.visible_within" needs_review "$(jq -r .status "$SIM_DIR/rej.jsonl")"
 check_eq "rejected: the run exits 1" 1 "$rc"
-mid=$(sqlite3 "$DB" "select message_id from bod_message")
+mid=$(state_sql "select message_id from bod_message")
 check "rejected: last_error names the messageId and OneView" grep -q "$mid.*OneView" "$SIM_DIR/rej.jsonl"
 check_eq "rejected: nothing in M3" 0 "$(received)"
 "$MLC" replay --force --reason "unit fixed in ION mapping" 1 >"$SIM_DIR/rep.jsonl" 2>"$SIM_DIR/rep.err"; rc=$?
 check_eq "replay: sent again" sent "$(jq -r .status "$SIM_DIR/rep.jsonl" | tail -n 1)"
 check_eq "replay: with the same messageId" "$mid" "$(state '.ims.messages[1].messageId')"
 drain 10
-check_eq "replay: posted" posted "$(sqlite3 "$DB" "select state from receipt where id=1")"
+check_eq "replay: posted" posted "$(state_sql "select state from receipt where id=1")"
 check_eq "replay: M3 received it once" 1 "$(received)"
 check "replay: forced replay audited with the reason" sh -c "\"$MLC\" audit 1 | grep -q 'unit fixed in ION mapping'"
 
@@ -132,7 +132,7 @@ check_eq "asn: the line shows the quantity in transit, nothing received" "$qty|0
 check_eq "asn: with the tracking number" "$(jq -r .tracking_number "$SIM_DIR/ship.jsonl")" "$(state '.m3.advices[0].SUDO')"
 jq -c '.delivered = true' "$SIM_DIR/ship.jsonl" | "$MLC" post-receipts >/dev/null 2>&1
 drain 10
-check_eq "asn: after delivery the receipt is posted" posted "$(sqlite3 "$DB" "select state from receipt")"
+check_eq "asn: after delivery the receipt is posted" posted "$(state_sql "select state from receipt")"
 check_eq "asn: in transit goes back to 0 when received" "0|$qty" \
   "$(state ".m3.pos[] | select(.PUNO == \"$po\") | .lines[] | select(.PNLI == $ln) | \"\(.TNQA)|\(.RVQA)\"")"
 
@@ -185,8 +185,8 @@ admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"latency","n
 t0=$(date +%s.%N)
 "$MLC" post-receipts <"$SIM_DIR/t1.jsonl" >"$SIM_DIR/to1.jsonl" 2>"$SIM_DIR/to1.err"
 check_eq "timeout: the send is in doubt, the receipt sent (not posted)" sent "$(jq -r .status "$SIM_DIR/to1.jsonl")"
-check_eq "timeout: audited as send_in_doubt" 1 "$(sqlite3 "$DB" "select count(*) from audit where event='send_in_doubt'")"
-mid1=$(sqlite3 "$DB" "select message_id from bod_message")
+check_eq "timeout: audited as send_in_doubt" 1 "$(state_sql "select count(*) from audit where event='send_in_doubt'")"
+mid1=$(state_sql "select message_id from bod_message")
 runs=0 most=0
 while before "$t0" 3.8; do # sent_at has whole seconds: up to 4 s of age, inside the 5 s grace
   "$MLC" post-receipts </dev/null >>"$SIM_DIR/to_runs.jsonl" 2>/dev/null
@@ -199,13 +199,13 @@ check "timeout: several runs inside the grace" test "$runs" -ge 3
 check_eq "timeout: IMS queued the message after mlc gave up" 1 "$(sends_of "$mid1")"
 check_eq "timeout: no run inside the grace sent it again" 1 "$most"
 check_eq "timeout: and none re-sent in the ledger" "1|0" \
-  "$(sqlite3 "$DB" "select sends, (select count(*) from audit where event='resend') from bod_message")"
+  "$(state_sql "select sends, (select count(*) from audit where event='resend') from bod_message")"
 check_eq "timeout: still sent inside the grace (M3 has not applied it yet)" sent \
-  "$(sqlite3 "$DB" "select state from receipt where id=1")"
+  "$(state_sql "select state from receipt where id=1")"
 while before "$t0" 6.2; do sleep 0.2; done
 "$MLC" post-receipts </dev/null >"$SIM_DIR/to2.jsonl" 2>/dev/null
-check_eq "timeout: after the grace, shown in M3: posted" posted "$(sqlite3 "$DB" "select state from receipt where id=1")"
-check_eq "timeout: without a re-send" "1|1" "$(sends_of "$mid1")|$(sqlite3 "$DB" "select sends from bod_message")"
+check_eq "timeout: after the grace, shown in M3: posted" posted "$(state_sql "select state from receipt where id=1")"
+check_eq "timeout: without a re-send" "1|1" "$(sends_of "$mid1")|$(state_sql "select sends from bod_message")"
 check "timeout: settled by its delivery note in M3's receipt transactions" \
   sh -c "\"$MLC\" audit 1 | grep -q '\"settled_by\":\"delivery_note\"'"
 check_eq "timeout: M3 received it once" 1 "$(received)"
@@ -213,7 +213,7 @@ admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"timeout","n
 t0=$(date +%s.%N)
 "$MLC" post-receipts <"$SIM_DIR/t2.jsonl" >"$SIM_DIR/to3.jsonl" 2>/dev/null
 id2=$(jq -r .receipt_id "$SIM_DIR/to3.jsonl")
-mid2=$(sqlite3 "$DB" "select message_id from bod_message where receipt_id=$id2")
+mid2=$(state_sql "select message_id from bod_message where receipt_id=$id2")
 check_eq "lost send: in doubt" sent "$(jq -r .status "$SIM_DIR/to3.jsonl")"
 runs=0 most=0
 while before "$t0" 3.8; do
@@ -223,15 +223,15 @@ while before "$t0" 3.8; do
   sleep 0.3
 done
 check_eq "lost send: nothing sent inside the grace (IMS never queued it)" "0|1" \
-  "$most|$(sqlite3 "$DB" "select sends from bod_message where receipt_id=$id2")"
+  "$most|$(state_sql "select sends from bod_message where receipt_id=$id2")"
 while before "$t0" 6.2; do sleep 0.2; done
 "$MLC" post-receipts </dev/null >"$SIM_DIR/to4.jsonl" 2>/dev/null
 check_eq "lost send: after the grace, not in M3: re-sent once, with the same messageId" "1|2|$mid2" \
-  "$(sends_of "$mid2")|$(sqlite3 "$DB" "select sends from bod_message where receipt_id=$id2")|$(sqlite3 "$DB" "select message_id from bod_message where receipt_id=$id2")"
+  "$(sends_of "$mid2")|$(state_sql "select sends from bod_message where receipt_id=$id2")|$(state_sql "select message_id from bod_message where receipt_id=$id2")"
 check "lost send: the re-send says M3 did not show it by the delivery note" \
   sh -c "\"$MLC\" audit $id2 | grep 'resend' | grep -q '\"settled_by\":\"delivery_note\"'"
 drain 30
-check_eq "lost send: posted" posted "$(sqlite3 "$DB" "select state from receipt where id=$id2")"
+check_eq "lost send: posted" posted "$(state_sql "select state from receipt where id=$id2")"
 check_eq "timeouts: M3 received each receipt once" "2|1" "$(received)|$(exactly_once)"
 admin DELETE faults >/dev/null
 
@@ -268,16 +268,16 @@ check "faults really fired on IMS" test "$(state '[.counters.requests | to_entri
 drain 80
 admin DELETE faults >/dev/null
 drain 20
-review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
+review=$(state_sql "select count(*) from receipt where state='needs_review'")
 check_eq "faults + kill -9: the queue drains" 0 "$left"
-check_eq "faults + kill -9: nothing lost (every line posted)" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "faults + kill -9: nothing lost (every line posted)" "$lines" "$(state_sql "select count(*) from receipt where state='posted'")"
 check_eq "faults + kill -9: M3 has every line" "$lines" "$(received)"
 check_eq "faults + kill -9: no line twice in M3" 1 "$(exactly_once)"
 check_eq "faults + kill -9: one messageId per document, however often it was sent" 1 \
   "$(state '[.ims.messages | group_by(.documentId)[] | map(.messageId) | unique | length] | max')"
 check_eq "faults + kill -9: one messageId per receipt in the ledger" "$lines" \
-  "$(sqlite3 "$DB" "select count(distinct message_id) from bod_message")"
+  "$(state_sql "select count(distinct message_id) from bod_message")"
 check "faults + kill -9: some sends were in doubt and settled by M3's books" \
-  test "$(sqlite3 "$DB" "select count(*) from audit where event='send_in_doubt'")" -gt 0
+  test "$(state_sql "select count(*) from audit where event='send_in_doubt'")" -gt 0
 echo "# $(state '.ims.messages | length') IMS messages for $lines lines; $(state '.ims.duplicates_ignored') duplicates ignored by M3; $review for review"
 t_done

@@ -17,7 +17,7 @@ po=2000001
 ln=$(jq -r '[.lines[] | select(.qty_ordered > .qty_received)][0] | "\(.line)/\(.subline)"' "$SIM_DIR/po.jsonl")
 ship="{\"kind\":\"shipment\",\"shipment_id\":\"se-slow\",\"po\":\"$po\",\"order_type\":\"PP1\",\"tracking_number\":\"1ZSLOW1\",\"items\":[{\"sku\":\"x\",\"qty\":1,\"po_line\":\"$po/$ln\"}]}"
 on_line() { state "[.m3.receipts[] | select(.PUNO == \"$po\" and \"\(.PNLI)/\(.PNLS)\" == \"$ln\")] | length"; }
-receipt_state() { sqlite3 "$DB" "select state from receipt where shipment_id='$1'"; }
+receipt_state() { state_sql "select state from receipt where shipment_id='$1'"; }
 
 # ---- the issue's reproduction ----
 admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"latency","next":1,"ms":4000}]}' >/dev/null
@@ -39,10 +39,10 @@ check_eq "one receipt on the line" 1 "$(on_line)"
 settled() { "$MLC" post-receipts </dev/null >>"$SIM_DIR/r3.jsonl" 2>/dev/null; [ "$(receipt_state se-slow)" != in_doubt ]; }
 check "after the window the receipt is settled" wait_until 15 settled
 check_eq "settled as posted" posted "$(receipt_state se-slow)"
-check_eq "by its delivery note in M3" 1 "$(sqlite3 "$DB" "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-slow' and a.event='posted' and a.detail like '%\"settled_by\":\"delivery_note\"%'")"
+check_eq "by its delivery note in M3" 1 "$(state_sql "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-slow' and a.event='posted' and a.detail like '%\"settled_by\":\"delivery_note\"%'")"
 check_eq "still one receipt on the line" 1 "$(on_line)"
 check "the call's deadline, gateway timeout and margin were recorded when it started" \
-  test "$(sqlite3 "$DB" "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-slow' and a.event='call_started' and a.detail like '%\"deadline_s\":5,\"gateway_timeout_s\":1,\"margin_s\":1%'")" -ge 1
+  test "$(state_sql "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-slow' and a.event='call_started' and a.detail like '%\"deadline_s\":5,\"gateway_timeout_s\":1,\"margin_s\":1%'")" -ge 1
 
 # ---- not applied: the same story where M3 drops the call: settled as not applied, posted once ----
 admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"timeout","next":1,"ms":3000}]}' >/dev/null
@@ -55,7 +55,7 @@ settled2() { "$MLC" post-receipts </dev/null >/dev/null 2>&1; [ "$(receipt_state
 check "a call M3 never applied is posted after the window" wait_until 20 settled2
 check_eq "exactly once" 1 "$(state '[.m3.receipts[] | select(.SUDO == "1ZLOST1")] | length')"
 check_eq "the audit says it was not applied, by the delivery note" 1 \
-  "$(sqlite3 "$DB" "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-lost' and a.event='not_applied' and a.detail like '%delivery_note%'")"
+  "$(state_sql "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-lost' and a.event='not_applied' and a.detail like '%delivery_note%'")"
 
 # ---- mlc-sim: latency that commits before the answer ----
 admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"latency","next":1,"ms":3000,"commit":"before"}]}' >/dev/null
@@ -78,9 +78,9 @@ over=$(echo "$ship" | jq -c --argjson q "$open" '.shipment_id = "se-over" | .tra
 admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"commit_drop","next":1}]}' >/dev/null
 echo "$over" | "$MLC" post-receipts >/dev/null 2>&1
 admin DELETE faults >/dev/null
-id=$(sqlite3 "$DB" "select id from receipt where shipment_id='se-over'")
+id=$(state_sql "select id from receipt where shipment_id='se-over'")
 # the ledger lost track: pretend the refusal path (state exhausted, as the old code left it)
-sqlite3 "$DB" "update receipt set state='exhausted', last_error='M3 refused the receipt (WRV0102): more than the remaining' where id=$id"
+state_sql "update receipt set state='exhausted', last_error='M3 refused the receipt (WRV0102): more than the remaining' where id=$id"
 "$MLC" replay --dry-run "$id" >"$SIM_DIR/rp1.jsonl" 2>/dev/null
 check_eq "replay --dry-run: M3 already carries it" already_posted "$(jq -r .status "$SIM_DIR/rp1.jsonl")"
 "$MLC" replay "$id" >"$SIM_DIR/rp2.jsonl" 2>/dev/null
@@ -102,12 +102,12 @@ admin POST ship "{\"ids\":$ids}" >/dev/null
 posted=$(jq -r 'select(.status == "posted") | .receipt_id' "$SIM_DIR/c1.jsonl" | wc -l)
 check "the cron pipes posted receipts" test "$posted" -gt 0
 before=$(state '.m3.receipts | length')
-rm -rf "$MLC_STATE_DIR"
+state_wipe
 "$MLC" pull-pos --status 0-74 2>/dev/null | "$MLC" push-shipments >"$SIM_DIR/p2.jsonl" 2>/dev/null
 check_eq "fresh state: push-shipments creates no second shipment" 0 "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/p2.jsonl" | wc -l)"
 "$MLC" pull-shipments 2>"$SIM_DIR/ps2.err" >"$SIM_DIR/s2.jsonl"
 check "fresh state: pull-shipments says it starts from the bounded lookback" grep -q "fresh state" "$SIM_DIR/ps2.err"
-check_eq "and records it in the audit" 1 "$(sqlite3 "$DB" "select count(*) from audit where event='fresh_state' and detail like '%pull-shipments%'")"
+check_eq "and records it in the audit" 1 "$(state_sql "select count(*) from audit where event='fresh_state' and detail like '%pull-shipments%'")"
 check "it re-emits the past shipments" test "$(wc -l <"$SIM_DIR/s2.jsonl")" -gt 0
 "$MLC" post-receipts <"$SIM_DIR/s2.jsonl" >"$SIM_DIR/c2.jsonl" 2>/dev/null
 check_eq "post-receipts finds every one already posted in M3" "$posted" \

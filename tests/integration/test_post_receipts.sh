@@ -56,7 +56,7 @@ check_eq "bad input exits 1" 1 "$rc"
 check "names line 1" grep -q "stdin:1:1: invalid JSON" "$SIM_DIR/err4"
 check "names line 2 and the field" grep -q "stdin:2: items\[0\]: 'po_line'" "$SIM_DIR/err4"
 check_eq "other kinds pass through" note "$(jq -r .kind "$SIM_DIR/out4.jsonl")"
-check_eq "rejected lines are kept" 2 "$(sqlite3 "$DB" "select count(*) from rejected where command='post-receipts'")"
+check_eq "rejected lines are kept" 2 "$(state_sql "select count(*) from rejected where command='post-receipts'")"
 
 # dispatch advice at ship time (receipts.advise_at_ship): in transit before the receipt
 sed -i 's/^    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}$/    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50, advise_at_ship: true}/' "$MLC_CONFIG"
@@ -67,7 +67,7 @@ echo "{\"kind\":\"shipment\",\"shipment_id\":\"se-adv\",\"po\":\"$apo\",\"tracki
   | "$MLC" post-receipts >"$SIM_DIR/adv.jsonl" 2>/dev/null
 check_eq "advise_at_ship: one dispatch advice sent" "$((adv_before + 1))" "$(state '.m3.advices | length')"
 check_eq "advise_at_ship: the receipt is posted too" posted "$(jq -r .status "$SIM_DIR/adv.jsonl")"
-check_eq "advise_at_ship: audited" 1 "$(sqlite3 "$DB" "select count(*) from audit where event='advised'")"
+check_eq "advise_at_ship: audited" 1 "$(state_sql "select count(*) from audit where event='advised'")"
 
 # ---- faults: 20% of every kind on the receipt and read calls ----
 sim_stop; rm -rf "$SIM_DIR"
@@ -91,22 +91,22 @@ admin POST faults "{\"seed\":11,\"rules\":[${rules%,}]}" >/dev/null
 "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>"$SIM_DIR/errf"
 i=0
 while [ $i -lt 80 ]; do
-  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
+  left=$(state_sql "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
   [ "$left" = 0 ] && break
   sleep 0.3
   "$MLC" post-receipts </dev/null >/dev/null 2>>"$SIM_DIR/errf"
   i=$((i + 1))
 done
 check_eq "with faults: the queue drains" 0 "$left"
-sqlite3 "$DB" "select receipt_id, event, detail from audit where receipt_id in (select id from receipt where state != 'posted')" | cut -c1-250 | sed "s/^/# /"
+state_sql "select receipt_id, event, detail from audit where receipt_id in (select id from receipt where state != 'posted')" | cut -c1-250 | sed "s/^/# /"
 [ -n "${STOP_AFTER_FAULTS:-}" ] && exit 0
-check_eq "with faults: every line posted" "$lines" "$(sqlite3 "$DB" "select count(*) from receipt where state='posted'")"
+check_eq "with faults: every line posted" "$lines" "$(state_sql "select count(*) from receipt where state='posted'")"
 check_eq "with faults: M3 has every line" "$lines" "$(received)"
 check_eq "with faults: no line twice" 1 "$(exactly_once)"
 check "faults really fired" test "$(state '[.counters.requests | to_entries[] | select(.key | test(" (429|500|503)$")) | .value] | add // 0')" -gt 0
-check "retries were audited" test "$(sqlite3 "$DB" "select count(*) from audit where event in ('queued','not_applied','call_failed')")" -gt 0
+check "retries were audited" test "$(state_sql "select count(*) from audit where event in ('queued','not_applied','call_failed')")" -gt 0
 check "lost answers went in_doubt and were settled by the delivery note" \
-  test "$(sqlite3 "$DB" "select count(*) from audit where event in ('posted','not_applied') and detail like '%\"settled_by\":\"delivery_note\"%'")" -gt 0
+  test "$(state_sql "select count(*) from audit where event in ('posted','not_applied') and detail like '%\"settled_by\":\"delivery_note\"%'")" -gt 0
 
 # ---- kill -9 at random points, 50 runs, M3 slow on both receipt routes ----
 # A quarter of the receipt calls take 1.5 to 4 s and commit after that wait, whether
@@ -146,24 +146,24 @@ admin DELETE faults >/dev/null
 i=0
 while [ $i -lt 60 ]; do
   "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>>"$SIM_DIR/errk"
-  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
+  left=$(state_sql "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
   [ "$left" = 0 ] && break
   sleep 0.5
   i=$((i + 1))
 done
-review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
+review=$(state_sql "select count(*) from receipt where state='needs_review'")
 # the sim's books: what M3 received per PO line against what was shipped
 books=$(jq -s '[.[] | .items[] | {key: .po_line, value: .qty}] | group_by(.key) | map({key: .[0].key, value: (map(.value) | add)}) | from_entries' "$SIM_DIR/ship.jsonl")
 got=$(state '[.m3.receipts[] | {key: "\(.PUNO)/\(.PNLI)/\(.PNLS)", value: (.RVQA | tonumber)}] | group_by(.key) | map({key: .[0].key, value: (map(.value) | add)}) | from_entries')
 lost=$(jq -n --argjson s "$books" --argjson g "$got" '[$s | to_entries[] | select(($g[.key] // 0) < .value)] | length')
 double=$(jq -n --argjson s "$books" --argjson g "$got" '[$s | to_entries[] | select(($g[.key] // 0) > .value)] | length')
-settled=$(sqlite3 "$DB" "select count(*) from audit where event in ('posted','not_applied') and detail like '%\"settled_by\":\"delivery_note\"%'")
+settled=$(state_sql "select count(*) from audit where event in ('posted','not_applied') and detail like '%\"settled_by\":\"delivery_note\"%'")
 check_eq "after 50 kill -9 with slow M3: the queue drains" 0 "$left"
 check_eq "after 50 kill -9 with slow M3: no line received twice" 1 "$(exactly_once)"
 check_eq "after 50 kill -9 with slow M3: 0 lines short in M3 (lost)" 0 "$lost"
 check_eq "after 50 kill -9 with slow M3: 0 lines over in M3 (double)" 0 "$double"
 check_eq "after 50 kill -9 with slow M3: every line posted or found already posted" "$lines" \
-  "$(sqlite3 "$DB" "select count(*) from receipt where state in ('posted','already_posted')")"
+  "$(state_sql "select count(*) from receipt where state in ('posted','already_posted')")"
 check "both routes were slowed and received" test "$(state '[.m3.receipts[].route] | unique | length')" = 2
 check "calls were in doubt and settled by their delivery note ($settled)" test "$settled" -gt 0
 echo "# kill -9 with slow M3: 50 runs, $lines lines, lost $lost, double $double, $review for review, $settled settled by delivery note, $slow M3 requests"
