@@ -27,6 +27,7 @@
     MLC_BUILTIN("push-shipments", push_shipments, "create or update ShipStation inbound shipments from POs") \
     MLC_BUILTIN("queue", queue, "list receipts: pending, queued, exhausted, needs review, posted") \
     MLC_BUILTIN("replay", replay, "re-post exhausted or reviewed receipts through the exactly-once path") \
+    MLC_BUILTIN("state", state, "the state store: copy SQLite state into PostgreSQL (verified), set its password") \
     MLC_BUILTIN("status", status, "one look at the profile's health: runs, cursors, receipts, token, rate budget") \
     MLC_BUILTIN("sync-items", sync_items, "align CloudSuite items with ShipStation products and stock, both ways") \
     MLC_BUILTIN("version", version, "print mlc's version") \

@@ -162,10 +162,10 @@ static void harden_process(void)
 
 /* The name a run is recorded under: the command, plus the action word of the
  * commands that have one ("webhook serve"); NULL for runs not recorded (help,
- * version, status itself, and any --help). */
+ * version, status itself, state (it copies the store: a run row would change it), and any --help). */
 static const char *run_name(int argc, char **argv, char *buf, size_t n)
 {
-    static const char *const unrecorded[] = {"version", "status"};
+    static const char *const unrecorded[] = {"version", "status", "state"};
     for (size_t i = 0; i < sizeof unrecorded / sizeof *unrecorded; i++)
         if (!strcmp(argv[0], unrecorded[i]))
             return NULL;

@@ -166,6 +166,46 @@ mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err)
     return rc;
 }
 
+mlc_err mlc_ctx_state_password_save(mlc_ctx *ctx, const char *password, char **vault_file, mlc_error *err)
+{
+    const mlc_config *cfg;
+    char *pass = NULL;
+    int kdf = MLC_VAULT_KDF_SCRYPT;
+    mlc_vault *v = NULL;
+    *vault_file = NULL;
+    mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
+    if (rc)
+        return rc;
+    char *path = mlc_vault_path(cfg);
+    if (!path)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    int exists = access(path, F_OK) == 0;
+    rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE", 1, !exists, &pass, &kdf, err);
+    if (!rc) {
+        rc = mlc_vault_open_kdf(path, pass, kdf, 1, ctx->log, &v, err);
+        mlc_vault_passphrase_free(pass);
+    }
+    if (!rc && (rc = mlc_vault_lock(v, 30, err)) == MLC_OK) {
+        cJSON *entry = cJSON_CreateObject();
+        if (!entry || !cJSON_AddStringToObject(entry, "password", password)) {
+            cJSON_Delete(entry);
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+        if (!rc && (rc = mlc_vault_reload(v, err)) != MLC_OK)
+            cJSON_Delete(entry);
+        if (!rc && (rc = mlc_vault_set(v, MLC_CTX_STATE_VAULT_ENTRY, entry, err)) == MLC_OK)
+            rc = mlc_vault_save(v, err);
+        mlc_vault_unlock(v);
+    }
+    if (!rc)
+        *vault_file = strdup(mlc_vault_file(v));
+    else
+        mlc_error_prefix(err, "vault %s", path);
+    mlc_vault_free(v);
+    free(path);
+    return rc;
+}
+
 /* "file:line:col: " of a setting, for messages. */
 static void where(const mlc_config *cfg, const char *key, char *out, size_t cap)
 {

@@ -53,6 +53,9 @@ mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, m
 mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err);
 #define MLC_CTX_STATE_VAULT_ENTRY "state" /* the vault entry of the state password */
 void mlc_ctx_free_password(char *password);
+/* Stores password as the vault's state entry (the vault created if new; the key
+ * from MLC_VAULT_KEY(_FILE) or a prompt). *vault_file: which vault (caller frees). */
+mlc_err mlc_ctx_state_password_save(mlc_ctx *ctx, const char *password, char **vault_file, mlc_error *err);
 
 /* The run's HTTP trace (lib/trace): counts every exchange, and writes a HAR file
  * once mlc_ctx_open_trace() named one (--trace FILE). Network clients built from

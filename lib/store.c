@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <openssl/evp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1778,5 +1779,236 @@ out:
         if (rc != MLC_OK)
             mlc_store_rollback(st);
     }
+    return rc;
+}
+
+/* ---- copying a store (mlc state migrate) ---- */
+
+/* Every table, its columns with their kinds (i int64, d double, t text, b blob)
+ * and its key (for a stable read order). Keep in step with the migrations. */
+static const struct copy_table {
+    const char *name, *cols, *kinds, *key;
+    int serial; /* id is a BIGSERIAL on PostgreSQL: its sequence follows the copy */
+} copy_tables[] = {
+    {"cursor", "stream,value,updated_at", "ttt", "stream", 0},
+    {"seen", "ns,key,hash,updated_at", "tttt", "ns,key", 0},
+    {"link", "po,order_key,shipstation_id,api,hash,status,updated_at,order_type,warehouse,supplier,settle_after",
+     "tttttttttti", "po", 0},
+    {"receipt",
+     "id,idem_key,shipment_id,po,line,subline,qty,route,tracking,carrier,ship_date,state,attempts,"
+     "next_attempt_at,last_error,has_before,rvqa_before,shipment_json,created_at,updated_at,call_started_at,"
+     "settle_after",
+     "itttiidtttttiitidtttii", "id", 1},
+    {"audit", "id,receipt_id,at,event,detail", "iittt", "id", 1},
+    {"rejected", "id,at,command,source,lineno,reason,line", "itttitb", "id", 1},
+    {"inbox", "id,received_at,resource_type,resource_url,body,processed_at,attempts,next_attempt_at,last_error,"
+              "failed_at",
+     "itttttiitt", "id", 1},
+    {"run", "id,command,started_at,ended_at,exit_code,counts,error", "itiiitt", "id", 1},
+    {"bod_message", "receipt_id,message_id,document_id,sent_at,sends,in_doubt", "ittiii", "receipt_id", 0},
+    {"shared", "name,value,updated_at", "tbt", "name", 0},
+};
+#define NCOPY ((int)(sizeof copy_tables / sizeof copy_tables[0]))
+
+/* Feeds one value, as read through lib/db (the same on both engines), to a row
+ * digest: a tag, the length, the bytes. Doubles as %.17g (exact). */
+static void digest_value(EVP_MD_CTX *md, mlc_db_stmt *s, int i, char kind)
+{
+    char buf[48];
+    const void *p = NULL;
+    size_t len = 0;
+    char tag = kind;
+    if (mlc_db_col_null(s, i)) {
+        tag = 'N';
+    } else if (kind == 'i') {
+        len = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)mlc_db_col_int64(s, i));
+        p = buf;
+    } else if (kind == 'd') {
+        len = (size_t)snprintf(buf, sizeof buf, "%.17g", mlc_db_col_double(s, i));
+        p = buf;
+    } else if (kind == 'b') {
+        p = mlc_db_col_blob(s, i, &len);
+    } else {
+        p = mlc_db_col_text(s, i);
+        len = p ? strlen(p) : 0;
+    }
+    uint64_t l = (uint64_t)len;
+    EVP_DigestUpdate(md, &tag, 1);
+    EVP_DigestUpdate(md, &l, sizeof l);
+    if (len)
+        EVP_DigestUpdate(md, p, len);
+}
+
+/* Rows and content hash of one table: each row's SHA-256 added up lane by lane
+ * (4 x 64 bits), so the order rows come in (collations differ) does not matter
+ * and no two rows cancel out. */
+static mlc_err table_digest(mlc_store *st, const struct copy_table *t, long *rows, char hex[65], mlc_error *err)
+{
+    char sql[600];
+    mlc_db_stmt *s;
+    uint64_t acc[4] = {0, 0, 0, 0};
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s", t->cols, t->name);
+    mlc_err rc = prep(st, sql, &s, err);
+    if (rc)
+        return rc;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (!md) {
+        mlc_db_finalize(s);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    int ncols = (int)strlen(t->kinds), r;
+    *rows = 0;
+    while ((r = mlc_db_step(s)) == 1) {
+        unsigned char d[32];
+        unsigned dn = 0;
+        EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+        for (int i = 0; i < ncols; i++)
+            digest_value(md, s, i, t->kinds[i]);
+        EVP_DigestFinal_ex(md, d, &dn);
+        for (int k = 0; k < 4; k++) {
+            uint64_t lane;
+            memcpy(&lane, d + 8 * k, 8);
+            acc[k] += lane;
+        }
+        (*rows)++;
+    }
+    if (r < 0)
+        rc = db_error(st, err, t->name);
+    EVP_MD_CTX_free(md);
+    mlc_db_finalize(s);
+    for (int k = 0; k < 4; k++)
+        snprintf(hex + 16 * k, 17, "%016llx", (unsigned long long)acc[k]);
+    return rc;
+}
+
+/* Copies one table row by row (values as read, ids kept). */
+static mlc_err copy_rows(mlc_store *from, mlc_store *to, const struct copy_table *t, mlc_error *err)
+{
+    char sql[1200], marks[200] = "";
+    int ncols = (int)strlen(t->kinds);
+    for (int i = 0; i < ncols; i++)
+        strcat(marks, i ? ",?" : "?");
+    mlc_db_stmt *rd, *wr = NULL;
+    snprintf(sql, sizeof sql, "SELECT %s FROM %s ORDER BY %s", t->cols, t->name, t->key);
+    mlc_err rc = prep(from, sql, &rd, err);
+    if (rc)
+        return rc;
+    snprintf(sql, sizeof sql, "INSERT INTO %s(%s) VALUES(%s)", t->name, t->cols, marks);
+    int r;
+    while (!rc && (r = mlc_db_step(rd)) == 1) {
+        if ((rc = prep(to, sql, &wr, err)) != MLC_OK)
+            break;
+        for (int i = 0; i < ncols; i++) {
+            size_t len;
+            const void *b;
+            if (mlc_db_col_null(rd, i))
+                mlc_db_bind_null(wr, i + 1);
+            else if (t->kinds[i] == 'i')
+                mlc_db_bind_int64(wr, i + 1, mlc_db_col_int64(rd, i));
+            else if (t->kinds[i] == 'd')
+                mlc_db_bind_double(wr, i + 1, mlc_db_col_double(rd, i));
+            else if (t->kinds[i] == 'b' && (b = mlc_db_col_blob(rd, i, &len)) != NULL)
+                mlc_db_bind_blob(wr, i + 1, b, len);
+            else if (t->kinds[i] == 'b')
+                mlc_db_bind_blob(wr, i + 1, "", 0);
+            else
+                mlc_db_bind_text(wr, i + 1, mlc_db_col_text(rd, i));
+        }
+        rc = run(to, wr, err, t->name);
+    }
+    if (!rc && r < 0)
+        rc = db_error(from, err, t->name);
+    mlc_db_finalize(rd);
+    if (rc || !t->serial || mlc_db_kind_of(to->db) != MLC_DB_PG)
+        return rc;
+    /* the next id PostgreSQL hands out follows the copied ones */
+    snprintf(sql, sizeof sql,
+             "SELECT setval(pg_get_serial_sequence('%s', 'id'), coalesce(max(id), 0) + 1, false) FROM %s", t->name,
+             t->name);
+    return exec(to, sql, err);
+}
+
+static mlc_err verify_all(mlc_store *from, mlc_store *to, mlc_store_table_check *c, int *same, mlc_error *err)
+{
+    *same = 1;
+    for (int i = 0; i < NCOPY; i++) {
+        size_t ncols = 1;
+        for (const char *p = copy_tables[i].cols; *p; p++)
+            ncols += *p == ',';
+        if (ncols != strlen(copy_tables[i].kinds))
+            return mlc_error_set(err, MLC_ERR_STORE, "store copy: table %s: %zu columns, %zu kinds (a bug)",
+                                 copy_tables[i].name, ncols, strlen(copy_tables[i].kinds));
+    }
+    for (int i = 0; i < NCOPY; i++) {
+        c[i].table = copy_tables[i].name;
+        mlc_err rc = table_digest(from, &copy_tables[i], &c[i].rows_from, c[i].hash_from, err);
+        if (!rc)
+            rc = table_digest(to, &copy_tables[i], &c[i].rows_to, c[i].hash_to, err);
+        if (rc)
+            return rc;
+        c[i].same = c[i].rows_from == c[i].rows_to && !strcmp(c[i].hash_from, c[i].hash_to);
+        *same &= c[i].same;
+    }
+    return MLC_OK;
+}
+
+mlc_err mlc_store_copy(mlc_store *from, mlc_store *to, int flags, mlc_store_table_check **checks, size_t *n,
+                       mlc_store_copy_outcome *outcome, mlc_error *err)
+{
+    mlc_store_table_check *c = calloc(NCOPY, sizeof *c);
+    int same;
+    *outcome = MLC_STORE_COPY_REFUSED;
+    *checks = NULL;
+    *n = 0;
+    if (!c)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    /* the source holds still while it is read (SQLite: its write lock) */
+    mlc_err rc = mlc_db_begin(from->db, err);
+    if (rc) {
+        free(c);
+        return rc;
+    }
+    if ((rc = verify_all(from, to, c, &same, err)) != MLC_OK)
+        goto out;
+    long target_rows = 0;
+    for (int i = 0; i < NCOPY; i++)
+        target_rows += c[i].rows_to;
+    if (same && target_rows > 0) {
+        *outcome = MLC_STORE_COPY_ALREADY;
+        goto out;
+    }
+    if (target_rows > 0 && !(flags & MLC_STORE_COPY_FORCE)) {
+        *outcome = MLC_STORE_COPY_REFUSED;
+        rc = mlc_error_set(err, MLC_ERR_CONFIG,
+                           "%s already holds %ld rows of this profile's state, not the same as %s: refused "
+                           "(--force replaces them)",
+                           mlc_db_name(to->db), target_rows, mlc_db_name(from->db));
+        goto out;
+    }
+    if ((rc = mlc_db_begin(to->db, err)) != MLC_OK)
+        goto out;
+    for (int i = NCOPY - 1; i >= 0 && !rc && target_rows > 0; i--) {
+        char sql[80];
+        snprintf(sql, sizeof sql, "DELETE FROM %s", copy_tables[i].name);
+        rc = exec(to, sql, err);
+    }
+    for (int i = 0; i < NCOPY && !rc; i++)
+        rc = copy_rows(from, to, &copy_tables[i], err);
+    if (!rc)
+        rc = mlc_db_commit(to->db, err);
+    if (rc) {
+        mlc_db_rollback(to->db);
+        goto out;
+    }
+    if ((rc = verify_all(from, to, c, &same, err)) != MLC_OK)
+        goto out;
+    *outcome = same ? MLC_STORE_COPY_DONE : MLC_STORE_COPY_DIFFERS;
+    if (!same)
+        rc = mlc_error_set(err, MLC_ERR_STORE, "%s: the copy differs from %s (see the table check)",
+                           mlc_db_name(to->db), mlc_db_name(from->db));
+out:
+    mlc_db_rollback(from->db);
+    *checks = c;
+    *n = NCOPY;
     return rc;
 }

@@ -347,4 +347,29 @@ mlc_err mlc_store_shared_update(mlc_store *st, const char *name, mlc_store_share
 /* The value as last written (*value malloc'd, NULL and *len 0 when none). */
 mlc_err mlc_store_shared_get(mlc_store *st, const char *name, unsigned char **value, size_t *len, mlc_error *err);
 
+/* ---- copying a whole store (mlc state migrate) ----
+ * Copies every table of `from` into `to` (ids kept; PostgreSQL sequences follow)
+ * in one transaction of `to`, `from` held still meanwhile, then verifies per table
+ * the row count and a content hash computed the same way on both sides (per row a
+ * SHA-256 of every value as read, summed: order-free). `to` must be empty, hold
+ * the very same content (then nothing is written: MLC_STORE_COPY_ALREADY), or
+ * flags has MLC_STORE_COPY_FORCE (its rows are replaced); otherwise
+ * MLC_ERR_CONFIG and MLC_STORE_COPY_REFUSED. A copy that does not verify is
+ * MLC_ERR_STORE with MLC_STORE_COPY_DIFFERS. *checks (free()) has one entry per table whenever set. */
+typedef enum {
+    MLC_STORE_COPY_DONE,
+    MLC_STORE_COPY_ALREADY,
+    MLC_STORE_COPY_REFUSED,
+    MLC_STORE_COPY_DIFFERS /* copied, but the check found a difference */
+} mlc_store_copy_outcome;
+enum { MLC_STORE_COPY_FORCE = 1 };
+typedef struct mlc_store_table_check {
+    const char *table;  /* static */
+    long rows_from, rows_to;
+    char hash_from[65], hash_to[65];
+    int same;
+} mlc_store_table_check;
+mlc_err mlc_store_copy(mlc_store *from, mlc_store *to, int flags, mlc_store_table_check **checks, size_t *n,
+                       mlc_store_copy_outcome *outcome, mlc_error *err);
+
 #endif
