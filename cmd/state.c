@@ -14,26 +14,25 @@
 #include <string.h>
 #include <unistd.h>
 
-static const char usage[] =
-    "usage: mlc state migrate --to postgresql://USER@HOST/DATABASE[?PARAMS] [--force]\n"
-    "       mlc state set-password < FILE\n"
-    "\n"
-    "migrate       copies the profile's SQLite state (STATE_DIR/PROFILE.db) into the\n"
-    "              PostgreSQL database of the URL (created tables, the profile's name\n"
-    "              recorded), then checks every table: row count and content hash on\n"
-    "              both sides, printed one line per table. Stop the profile's timers\n"
-    "              first. A database holding another profile's state is refused (78); one\n"
-    "              already holding this profile's rows is refused unless identical\n"
-    "              (nothing to do) or --force (its rows are replaced). The password comes\n"
-    "              from state_password_file or the vault, never from the URL. Then set\n"
-    "              `state: URL` in the profile.\n"
-    "  --to URL    the target (no password in it; sslmode=verify-full off loopback)\n"
-    "  --force     replace what the target holds of this profile\n"
-    "set-password  reads the PostgreSQL password from standard input (first line) and\n"
-    "              stores it in the profile's vault (entry \"state\"); never an argument.\n"
-    "\n"
-    "Exit: 0 done (or already identical), 1 the copy does not verify, 64 usage,\n"
-    "74 store error, 75 busy, 78 refused (URL, password, target).\n";
+static const char usage[] = "usage: mlc state migrate --to postgresql://USER@HOST/DATABASE[?PARAMS] [--force]\n"
+                            "       mlc state set-password < FILE\n"
+                            "\n"
+                            "migrate       copies the profile's SQLite state (STATE_DIR/PROFILE.db) into the\n"
+                            "              PostgreSQL database of the URL (created tables, the profile's name\n"
+                            "              recorded), then checks every table: row count and content hash on\n"
+                            "              both sides, printed one line per table. Stop the profile's timers\n"
+                            "              first. A database holding another profile's state is refused (78); one\n"
+                            "              already holding this profile's rows is refused unless identical\n"
+                            "              (nothing to do) or --force (its rows are replaced). The password comes\n"
+                            "              from state_password_file or the vault, never from the URL. Then set\n"
+                            "              `state: URL` in the profile.\n"
+                            "  --to URL    the target (no password in it; sslmode=verify-full off loopback)\n"
+                            "  --force     replace what the target holds of this profile\n"
+                            "set-password  reads the PostgreSQL password from standard input (first line) and\n"
+                            "              stores it in the profile's vault (entry \"state\"); never an argument.\n"
+                            "\n"
+                            "Exit: 0 done (or already identical), 1 the copy does not verify, 64 usage,\n"
+                            "74 store error, 75 busy, 78 refused (URL, password, target).\n";
 
 static int set_password(mlc_ctx *ctx)
 {
@@ -92,8 +91,8 @@ static int migrate(mlc_ctx *ctx, const char *to, int force)
         printf("%-12s rows %7ld -> %7ld  hash %.16s -> %.16s  %s\n", checks[i].table, checks[i].rows_from,
                checks[i].rows_to, checks[i].hash_from, checks[i].hash_to, checks[i].same ? "ok" : "DIFFERS");
     if (!rc)
-        printf("%s %s to %s: %zu tables verified\n", outcome == MLC_STORE_COPY_ALREADY ? "already migrated" : "migrated",
-               from_path, mlc_store_name(dst), n);
+        printf("%s %s to %s: %zu tables verified\n",
+               outcome == MLC_STORE_COPY_ALREADY ? "already migrated" : "migrated", from_path, mlc_store_name(dst), n);
     free(checks);
     free(from_path);
     mlc_store_close(from);

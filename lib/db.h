@@ -75,7 +75,7 @@ long mlc_db_changes(const mlc_db_stmt *s);
 int mlc_db_col_null(mlc_db_stmt *s, int i);
 int64_t mlc_db_col_int64(mlc_db_stmt *s, int i);
 double mlc_db_col_double(mlc_db_stmt *s, int i);
-const char *mlc_db_col_text(mlc_db_stmt *s, int i);   /* NULL for SQL NULL */
+const char *mlc_db_col_text(mlc_db_stmt *s, int i); /* NULL for SQL NULL */
 /* Blob column: *len set; NULL for SQL NULL (or an empty blob with *len 0). */
 const void *mlc_db_col_blob(mlc_db_stmt *s, int i, size_t *len);
 void mlc_db_finalize(mlc_db_stmt *s);

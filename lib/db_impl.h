@@ -11,7 +11,7 @@
 
 struct mlc_db {
     mlc_db_kind kind;
-    char name[512]; /* for messages: the file, or postgresql://user@host:port/db (no password) */
+    char name[512];    /* for messages: the file, or postgresql://user@host:port/db (no password) */
     mlc_err last_code; /* the last failed step */
     char last_msg[400];
 };

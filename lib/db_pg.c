@@ -38,11 +38,11 @@ typedef struct pg_param {
 
 typedef struct pg_stmt {
     mlc_db_stmt base;
-    char *sql;        /* translated to $N */
+    char *sql; /* translated to $N */
     int nparams;
     pg_param *params;
     PGresult *res;
-    int row, nrows;   /* row: the current one (-1 before the first) */
+    int row, nrows; /* row: the current one (-1 before the first) */
     long changes;
     unsigned char **blobs; /* unescaped bytea of the current row, per column */
     size_t *blob_lens;
@@ -236,8 +236,7 @@ static mlc_err ensure_connected(pg_db *d, mlc_error *err)
     if (PQstatus(d->conn) != CONNECTION_OK) {
         char line[400];
         first_line(PQerrorMessage(d->conn), line, sizeof line);
-        return mlc_error_set(err, MLC_ERR_STORE, "%s: connection lost and not re-established: %s", d->base.name,
-                             line);
+        return mlc_error_set(err, MLC_ERR_STORE, "%s: connection lost and not re-established: %s", d->base.name, line);
     }
     PGresult *r = PQexec(d->conn, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
     PQclear(r);

@@ -82,8 +82,7 @@ mlc_err mlc_db_open_sqlite(const char *path, int busy_ms, mlc_db **out, mlc_erro
      * opening the same new file: two mlc processes of one pipeline starting on a
      * fresh state directory do exactly that. Retry within the busy timeout. */
     for (int waited = 0;; waited += 20) {
-        rc = mlc_db_exec(&d->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;",
-                         err);
+        rc = mlc_db_exec(&d->base, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;", err);
         if (rc != MLC_ERR_BUSY || waited >= wait_ms)
             break;
         struct timespec ts = {0, 20 * 1000000L};
@@ -242,10 +241,7 @@ int mlc_db_step(mlc_db_stmt *s)
 mlc_err mlc_db_errcode(const mlc_db *db) { return db->last_code; }
 const char *mlc_db_errmsg(const mlc_db *db) { return db->last_msg[0] ? db->last_msg : "no row"; }
 
-long mlc_db_changes(const mlc_db_stmt *s)
-{
-    return IS_PG(s) ? mlc_db_pg_changes(s) : ((const sq_stmt *)s)->changes;
-}
+long mlc_db_changes(const mlc_db_stmt *s) { return IS_PG(s) ? mlc_db_pg_changes(s) : ((const sq_stmt *)s)->changes; }
 
 int mlc_db_col_null(mlc_db_stmt *s, int i)
 {
