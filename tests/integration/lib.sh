@@ -110,6 +110,10 @@ trap t_cleanup EXIT INT TERM
 # sim_start [mlc-sim options...]: starts the sandbox; sets SIM_DIR, SIM_URL, MLC_CONFIG.
 sim_start() {
   [ -x "$SIM_BIN" ] || t_skip_all "no $SIM_BIN"
+  if [ "${MLC_TEST_STATE:-sqlite}" = postgresql ]; then
+    [ -n "${MLC_TEST_PG_DIR:-}" ] && [ -S "$MLC_TEST_PG_DIR/sock/.s.PGSQL.5432" ] ||
+      t_skip_all "MLC_TEST_STATE=postgresql without a running cluster (MLC_TEST_PG_DIR; tests/pg.sh start)"
+  fi
   SIM_DIR=$(mktemp -d "${TMPDIR:-/tmp}/mlc-it.XXXXXX")
   "$SIM_BIN" --listen 127.0.0.1:0 --dir "$SIM_DIR" --record "$SIM_DIR/sim.traffic.jsonl" "$@" \
     >"$SIM_DIR/sim.out" 2>"$SIM_DIR/sim.err" &
@@ -123,8 +127,6 @@ sim_start() {
   MLC_STATE_DIR="$SIM_DIR/state"
   export MLC_CONFIG MLC_STATE_DIR SIM_URL SIM_DIR
   if [ "${MLC_TEST_STATE:-sqlite}" = postgresql ]; then
-    [ -n "${MLC_TEST_PG_DIR:-}" ] && [ -S "$MLC_TEST_PG_DIR/sock/.s.PGSQL.5432" ] ||
-      t_skip_all "MLC_TEST_STATE=postgresql without a running cluster (MLC_TEST_PG_DIR; tests/pg.sh start)"
     T_PG_DB="it_$(basename "$0" .sh | tr -cd 'a-z0-9_')_$$_$(date +%s%N | tail -c 7)"
     sh "$(dirname "$0")/../pg.sh" createdb "$MLC_TEST_PG_DIR" "$T_PG_DB" >/dev/null ||
       { echo "cannot create database $T_PG_DB"; exit 1; }
