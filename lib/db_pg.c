@@ -350,6 +350,48 @@ mlc_err mlc_db_pg_prepare(mlc_db *db, const char *sql, mlc_db_stmt **out, mlc_er
     return MLC_OK;
 }
 
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if invalid (RFC 3629:
+ * no overlongs, no surrogates, nothing above U+10FFFF). */
+static int utf8_seq(const unsigned char *p, size_t left)
+{
+    unsigned c = p[0];
+    int n = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 : (c & 0xF8) == 0xF0 ? 4 : 0;
+    if (!n || (size_t)n > left || (n == 2 && c < 0xC2) || (n == 4 && c > 0xF4))
+        return 0;
+    for (int k = 1; k < n; k++)
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+    if ((n == 3 && c == 0xE0 && p[1] < 0xA0) || (n == 3 && c == 0xED && p[1] >= 0xA0) ||
+        (n == 4 && c == 0xF0 && p[1] < 0x90) || (n == 4 && c == 0xF4 && p[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* Text for a UTF-8 database: each byte that is not part of valid UTF-8 becomes
+ * U+FFFD (PostgreSQL refuses the whole statement otherwise; SQLite keeps bytes as
+ * they are). Raw input is stored as bytea and never goes through here. */
+static char *utf8_text(const char *v, size_t len, size_t *out_len)
+{
+    char *out = malloc(len * 3 + 1), *o = out;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < len;) {
+        int n = utf8_seq((const unsigned char *)v + i, len - i);
+        if (n) {
+            memcpy(o, v + i, (size_t)n);
+            o += n;
+            i += (size_t)n;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        }
+    }
+    *o = '\0';
+    *out_len = (size_t)(o - out);
+    return out;
+}
+
 void mlc_db_pg_bind(mlc_db_stmt *st, int i, mlc_db_type t, const void *v, size_t len)
 {
     pg_stmt *s = (pg_stmt *)st;
@@ -371,13 +413,19 @@ void mlc_db_pg_bind(mlc_db_stmt *st, int i, mlc_db_type t, const void *v, size_t
         p->value = strdup(buf);
         break;
     case MLC_DB_T_TEXT:
-    case MLC_DB_T_BYTEA:
-        if ((p->value = malloc(len + 1)) != NULL) {
+    case MLC_DB_T_BYTEA: {
+        size_t n = len;
+        const char *enc = PQparameterStatus(((pg_db *)st->db)->conn, "client_encoding");
+        if (t == MLC_DB_T_TEXT && enc && !strcmp(enc, "UTF8")) {
+            p->value = utf8_text(v, len, &n);
+        } else if ((p->value = malloc(len + 1)) != NULL) {
             memcpy(p->value, v, len);
             p->value[len] = '\0';
-            p->len = (int)len;
         }
+        if (p->value)
+            p->len = (int)n;
         break;
+    }
     case MLC_DB_T_NULL:
         break;
     }

@@ -962,6 +962,28 @@ START_TEST(pg_lost_connection)
 }
 END_TEST
 
+/* A text value that is not UTF-8 (an error text from a remote answer): SQLite keeps
+ * the bytes; a UTF-8 PostgreSQL database would refuse the statement, so the invalid
+ * bytes are stored as U+FFFD and the write succeeds. */
+START_TEST(text_not_utf8_is_stored)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    ck_assert_msg(mlc_store_audit(st, 9, "call_failed", "M3 said: bad \xff\xc3( byte \xe2\x82\xac", &e) == MLC_OK, "%s",
+                  e.msg);
+    mlc_store_audit_entry *a;
+    size_t n;
+    ck_assert_int_eq(mlc_store_audit_list(st, 9, &a, &n, &e), MLC_OK);
+    ck_assert_uint_eq(n, 1);
+    ck_assert_str_eq(a[0].detail, g_pg ? "M3 said: bad \xef\xbf\xbd\xef\xbf\xbd( byte \xe2\x82\xac"
+                                       : "M3 said: bad \xff\xc3( byte \xe2\x82\xac");
+    mlc_store_audit_free(a, n);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
 /* The rules of a state URL (no server needed). */
 START_TEST(url_rules)
 {
@@ -1007,6 +1029,7 @@ static void add_cases(TCase *tc)
     tcase_add_test(tc, named_lock_excludes_and_is_released);
     tcase_add_test(tc, named_lock_waiters_never_overlap);
     tcase_add_test(tc, shared_counter_loses_nothing);
+    tcase_add_test(tc, text_not_utf8_is_stored);
 }
 
 static Suite *suite(void)
