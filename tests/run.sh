@@ -11,6 +11,8 @@
 #                      integration tests in PG_TESTS run a second time with
 #                      MLC_TEST_STATE=postgresql (shown as NAME[pg]). Without the
 #                      binaries both are counted and shown as skipped, never as passed.
+#                      The sanitized pass (a BUILD_DIR named *asan*) skips the re-runs
+#                      (shown as skipped; its unit cases and test_state still use it).
 #                      MLC_TEST_NO_PG=1 skips them on purpose.
 # Usage: tests/run.sh [--unit-only] [BUILD_DIR]
 # Not here: building (make check builds first), benchmarks (bench/).
@@ -81,6 +83,11 @@ if [ "$unit_only" = 0 ]; then
   pg_runs=
   if [ -n "$pg_skip" ]; then
     echo "skip postgresql integration re-runs ($PG_TESTS): $pg_skip"; skipped=$((skipped + 1))
+  elif case "$BUILD" in *asan*) true ;; *) false ;; esac; then
+    # about 3 minutes more under the sanitizers for the same protocol: the sanitized
+    # pass keeps the PostgreSQL unit cases and test_state; make check runs these
+    echo "skip postgresql integration re-runs ($PG_TESTS): the sanitized pass ($BUILD); make check runs them"
+    skipped=$((skipped + 1))
   else
     for n in $PG_TESTS; do pg_runs="$pg_runs tests/integration/$n.sh@pg"; done
   fi
