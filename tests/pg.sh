@@ -33,9 +33,11 @@ find_bin() {
 }
 
 # as_owner CMD...: runs CMD as the cluster's owner (root: the unprivileged user)
+# (from /: the caller's directory may be closed to that user, and initdb and pg_ctl
+# need to read theirs)
 as_owner() {
   if [ "$(id -u)" = 0 ]; then
-    setpriv --reuid=mlc-pgtest --regid=mlc-pgtest --clear-groups --inh-caps=-all -- "$@"
+    (cd / && setpriv --reuid=mlc-pgtest --regid=mlc-pgtest --clear-groups --inh-caps=-all -- "$@")
   else
     "$@"
   fi
