@@ -128,7 +128,7 @@ sim_start() {
   export MLC_CONFIG MLC_STATE_DIR SIM_URL SIM_DIR
   if [ "${MLC_TEST_STATE:-sqlite}" = postgresql ]; then
     T_PG_DB="it_$(basename "$0" .sh | tr -cd 'a-z0-9_')_$$_$(date +%s%N | tail -c 7)"
-    sh "$(dirname "$0")/../pg.sh" createdb "$MLC_TEST_PG_DIR" "$T_PG_DB" >/dev/null ||
+    sh tests/pg.sh createdb "$MLC_TEST_PG_DIR" "$T_PG_DB" >/dev/null ||
       { echo "cannot create database $T_PG_DB"; exit 1; }
     sim_config_add "    state: postgresql:///$T_PG_DB?host=$MLC_TEST_PG_DIR/sock&user=mlc"
   fi
