@@ -213,11 +213,12 @@ static void where(const mlc_config *cfg, const char *key, char *out, size_t cap)
     snprintf(out, cap, "%s:%d:%d: %s", mlc_config_path(cfg), mlc_config_node_line(n), mlc_config_node_col(n), key);
 }
 
-mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, mlc_error *err)
+/* The location only (no password read). */
+static mlc_err state_location(mlc_ctx *ctx, char **location, mlc_error *err)
 {
     const mlc_config *cfg;
     char at[600];
-    *location = *password = NULL;
+    *location = NULL;
     mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
     if (rc)
         return rc;
@@ -233,14 +234,8 @@ mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, m
             where(cfg, key, at, sizeof at);
             return mlc_error_prefix(err, "%s", at);
         }
-        if ((rc = mlc_ctx_state_password(ctx, password, err)) != MLC_OK)
-            return rc;
-        if (!(*location = strdup(value))) {
-            mlc_ctx_free_password(*password);
-            *password = NULL;
-            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-        }
-        return MLC_OK;
+        *location = strdup(value);
+        return *location ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     if (value && strcmp(value, "sqlite") != 0) {
         where(cfg, key, at, sizeof at);
@@ -254,6 +249,30 @@ mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, m
     free(dir);
     *location = strdup(path);
     return *location ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+}
+
+mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, mlc_error *err)
+{
+    *password = NULL;
+    mlc_err rc = state_location(ctx, location, err);
+    if (rc || !mlc_store_is_url(*location))
+        return rc;
+    if ((rc = mlc_ctx_state_password(ctx, password, err)) != MLC_OK) {
+        free(*location);
+        *location = NULL;
+    }
+    return rc;
+}
+
+int mlc_ctx_state_exists(mlc_ctx *ctx)
+{
+    char *location = NULL;
+    mlc_error err;
+    if (state_location(ctx, &location, &err) != MLC_OK)
+        return 0;
+    int yes = mlc_store_is_url(location) || access(location, F_OK) == 0;
+    free(location);
+    return yes;
 }
 
 mlc_err mlc_ctx_store(mlc_ctx *ctx, mlc_store **out, mlc_error *err)

@@ -53,6 +53,11 @@ mlc_err mlc_ctx_state_location(mlc_ctx *ctx, char **location, char **password, m
 mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err);
 #define MLC_CTX_STATE_VAULT_ENTRY "state" /* the vault entry of the state password */
 void mlc_ctx_free_password(char *password);
+/* 1 if the profile has a state to read without creating one: its SQLite file
+ * exists, or its state is a PostgreSQL URL (a database is there by definition;
+ * opening it creates the tables if new). 0 on a fresh SQLite state or when the
+ * config does not load. For read-only runs (push-shipments --dry-run). */
+int mlc_ctx_state_exists(mlc_ctx *ctx);
 /* Stores password as the vault's state entry (the vault created if new; the key
  * from MLC_VAULT_KEY(_FILE) or a prompt). *vault_file: which vault (caller frees). */
 mlc_err mlc_ctx_state_password_save(mlc_ctx *ctx, const char *password, char **vault_file, mlc_error *err);

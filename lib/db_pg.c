@@ -119,11 +119,31 @@ static int all_loopback(const char *list)
 
 /* The checks of mlc_db_pg_url_check; *need_tls set when the URL leaves loopback
  * without naming an sslmode (the caller then asks for verify-full). */
+/* 1 if the URL's authority has user:password@ (looked at before parsing, so that
+ * a parse error's message can never carry a password). */
+static int authority_has_password(const char *url)
+{
+    const char *a = strstr(url, "://");
+    if (!a)
+        return 0;
+    a += 3;
+    size_t n = strcspn(a, "/?#");
+    const char *at = memchr(a, '@', n);
+    for (const char *p = at ? a : NULL; p && p < at; p++)
+        if (*p == ':')
+            return 1;
+    return 0;
+}
+
 static mlc_err url_check(const char *url, int *need_tls, mlc_error *err)
 {
     char *perr = NULL;
-    PQconninfoOption *opts = PQconninfoParse(url, &perr);
     *need_tls = 0;
+    if (authority_has_password(url) || strstr(url, "password="))
+        return mlc_error_set(err, MLC_ERR_CONFIG,
+                             "the state URL holds a password: refused (a config file or a command line is no place "
+                             "for it; use state_password_file or `mlc state set-password`)");
+    PQconninfoOption *opts = PQconninfoParse(url, &perr);
     if (!opts) {
         char line[300];
         first_line(perr ? perr : "out of memory", line, sizeof line);

@@ -997,6 +997,11 @@ START_TEST(url_rules)
     ck_assert_ptr_null(strstr(e.msg, "hunter2"));
     ck_assert_int_eq(mlc_store_url_check("postgresql:///mlc?host=/run/pg&password=hunter2", &e), MLC_ERR_CONFIG);
     ck_assert_ptr_null(strstr(e.msg, "hunter2"));
+    /* a URL libpq cannot parse still never echoes its password */
+    ck_assert_int_eq(mlc_store_url_check("postgresql://u:hunter2@db.example:notaport/x", &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_null(strstr(e.msg, "hunter2"));
+    ck_assert_int_eq(mlc_store_url_check("postgresql:///x?host=/run/pg&sslpassword=hunter2", &e), MLC_ERR_CONFIG);
+    ck_assert_ptr_null(strstr(e.msg, "hunter2"));
     ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@db.example/mlc?sslmode=require", &e), MLC_ERR_CONFIG);
     ck_assert_ptr_nonnull(strstr(e.msg, "verify-full"));
     ck_assert_int_eq(mlc_store_url_check("postgresql://mlc@127.0.0.1,db.example/mlc?sslmode=disable", &e),
