@@ -7,10 +7,11 @@
  */
 #include "builtin.h"
 #include "cmd.h"
+#include "secret.h"
 #include "store.h"
 
-#include <openssl/crypto.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -41,12 +42,12 @@ static int set_password(mlc_ctx *ctx)
     if (isatty(STDIN_FILENO))
         fprintf(stderr, "PostgreSQL password (one line, then Enter): ");
     if (!fgets(buf, sizeof buf, stdin) || (buf[strcspn(buf, "\r\n")] = '\0', !buf[0])) {
-        OPENSSL_cleanse(buf, sizeof buf);
+        mlc_secret_wipe(buf, sizeof buf);
         return cmd_usage_error(usage, "set-password: no password on standard input");
     }
     char *file = NULL;
     mlc_err rc = mlc_ctx_state_password_save(ctx, buf, &file, &err);
-    OPENSSL_cleanse(buf, sizeof buf);
+    mlc_secret_wipe(buf, sizeof buf);
     if (rc)
         return cmd_fail(ctx, &err);
     mlc_log_info(mlc_ctx_log(ctx), "the state password is in the vault %s (entry \"state\")", file);

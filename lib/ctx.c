@@ -7,11 +7,10 @@
 #include "ctx.h"
 #include "store.h"
 #include "trace.h"
+#include "secret.h"
 #include "vault.h"
 
 #include <cjson/cJSON.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <openssl/crypto.h>
 #include <time.h>
 #include <limits.h>
@@ -102,38 +101,24 @@ mlc_err mlc_ctx_config(mlc_ctx *ctx, const mlc_config **out, mlc_error *err)
     return MLC_OK;
 }
 
-void mlc_ctx_free_password(char *password)
-{
-    if (password) {
-        OPENSSL_cleanse(password, strlen(password));
-        free(password);
-    }
-}
+void mlc_ctx_free_password(char *password) { mlc_secret_free_str(password); }
 
-/* A password file: private (0600, ours), at most 1 KiB, one line. */
+/* A password file: private (0600, ours), at most 1 KiB; its first line. */
 static mlc_err read_password_file(const char *path, char **out, mlc_error *err)
 {
-    char buf[1025];
-    mlc_err rc = mlc_vault_check_private(path, "state_password_file", err);
+    char *buf = NULL;
+    size_t len = 0;
+    mlc_err rc = mlc_secret_read(path, 1024, "state_password_file", MLC_SECRET_PRIVATE, &buf, &len, err);
     if (rc)
         return rc;
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mlc_error_set(err, MLC_ERR_IO, "state_password_file %s: %s", path, strerror(errno));
-    ssize_t n = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (n < 0)
-        return mlc_error_set(err, MLC_ERR_IO, "state_password_file %s: %s", path, strerror(errno));
-    buf[n] = '\0';
-    buf[strcspn(buf, "\r\n")] = '\0';
-    if (!buf[0] || n == (ssize_t)sizeof buf - 1) {
-        OPENSSL_cleanse(buf, sizeof buf);
-        return mlc_error_set(err, MLC_ERR_CONFIG, "state_password_file %s: %s", path,
-                             buf[0] ? "longer than 1024 bytes" : "empty");
+    size_t n = strcspn(buf, "\r\n");
+    mlc_secret_wipe(buf + n, len - n); /* what follows the first line */
+    if (n == 0) {
+        mlc_secret_free(buf, len + 1);
+        return mlc_error_set(err, MLC_ERR_CONFIG, "state_password_file %s: empty", path);
     }
-    *out = strdup(buf);
-    OPENSSL_cleanse(buf, sizeof buf);
-    return *out ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    *out = buf;
+    return MLC_OK;
 }
 
 mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err)
@@ -169,40 +154,26 @@ mlc_err mlc_ctx_state_password(mlc_ctx *ctx, char **password, mlc_error *err)
 mlc_err mlc_ctx_state_password_save(mlc_ctx *ctx, const char *password, char **vault_file, mlc_error *err)
 {
     const mlc_config *cfg;
-    char *pass = NULL;
-    int kdf = MLC_VAULT_KDF_SCRYPT;
     mlc_vault *v = NULL;
     *vault_file = NULL;
     mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
-    if (rc)
-        return rc;
-    char *path = mlc_vault_path(cfg);
-    if (!path)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    int exists = access(path, F_OK) == 0;
-    rc = mlc_vault_key("MLC_VAULT_KEY", "MLC_VAULT_KEY_FILE", 1, !exists, &pass, &kdf, err);
-    if (!rc) {
-        rc = mlc_vault_open_kdf(path, pass, kdf, 1, ctx->log, &v, err);
-        mlc_vault_passphrase_free(pass);
-    }
+    if (!rc)
+        rc = mlc_vault_open_for_update(cfg, ctx->log, &v, err);
     if (!rc && (rc = mlc_vault_lock(v, 30, err)) == MLC_OK) {
         cJSON *entry = cJSON_CreateObject();
         if (!entry || !cJSON_AddStringToObject(entry, "password", password)) {
-            cJSON_Delete(entry);
+            mlc_secret_json_free(entry);
             rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         }
         if (!rc && (rc = mlc_vault_reload(v, err)) != MLC_OK)
-            cJSON_Delete(entry);
+            mlc_secret_json_free(entry);
         if (!rc && (rc = mlc_vault_set(v, MLC_CTX_STATE_VAULT_ENTRY, entry, err)) == MLC_OK)
             rc = mlc_vault_save(v, err);
         mlc_vault_unlock(v);
     }
-    if (!rc)
-        *vault_file = strdup(mlc_vault_file(v));
-    else
-        mlc_error_prefix(err, "vault %s", path);
+    if (!rc && !(*vault_file = strdup(mlc_vault_file(v))))
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     mlc_vault_free(v);
-    free(path);
     return rc;
 }
 
