@@ -14,7 +14,8 @@
 #                      The sanitized pass (a BUILD_DIR named *asan*) skips the re-runs
 #                      (shown as skipped; its unit cases and test_state still use it).
 #                      MLC_TEST_NO_PG=1 skips them on purpose.
-# Usage: tests/run.sh [--unit-only] [BUILD_DIR]
+# Usage: tests/run.sh [--unit-only] [BUILD_DIR]   (MLC_TEST_JOBS=N: integration tests
+#        run N at a time, default 2; tests/run-one.sh runs one)
 # Not here: building (make check builds first), benchmarks (bench/).
 set -u
 unit_only=0
@@ -91,14 +92,21 @@ if [ "$unit_only" = 0 ]; then
   else
     for n in $PG_TESTS; do pg_runs="$pg_runs tests/integration/$n.sh@pg"; done
   fi
-  for t in $(ls tests/integration/test_*.sh | grep -v '/test_contracts\.sh$') $pg_runs tests/integration/test_contracts.sh; do
+  # run in a pool of MLC_TEST_JOBS (default 2) at once: the tests mostly wait (on
+  # backoffs, settle windows, kill timing), each has its own sim, port and
+  # directories, so two at a time halve the wall time; reported in order below
+  list=
+  for t in $(ls tests/integration/test_*.sh | grep -v '/test_contracts\.sh$') $pg_runs; do list="$list $t"; done
+  printf '%s\n' $list | xargs -P "${MLC_TEST_JOBS:-2}" -n 1 sh tests/run-one.sh "$logdir"
+  sh tests/run-one.sh "$logdir" tests/integration/test_contracts.sh
+  for t in $list tests/integration/test_contracts.sh; do
     backend=sqlite
     case "$t" in *@pg) t=${t%@pg}; backend=postgresql ;; esac
     [ -f "$t" ] || continue
     name=$(basename "$t" .sh)
     [ "$backend" = postgresql ] && name="$name[pg]"
-    MLC_TEST_STATE=$backend sh "$t" >"$logdir/$name.log" 2>&1
-    rc=$?
+    rc=$(cat "$logdir/$name.rc" 2>/dev/null || echo 255)
+    secs=$(cat "$logdir/$name.secs" 2>/dev/null || echo '?')
     ok=$(grep -c '^ok ' "$logdir/$name.log")
     notok=$(grep -c '^not ok ' "$logdir/$name.log")
     if [ "$rc" = 77 ]; then
@@ -107,9 +115,9 @@ if [ "$unit_only" = 0 ]; then
     passed=$((passed + ok)); failed=$((failed + notok))
     if [ "$rc" -ne 0 ] || [ "$notok" -gt 0 ] || [ "$ok" -eq 0 ]; then
       [ "$notok" -eq 0 ] && failed=$((failed + 1))
-      echo "FAIL $name: $ok ok, $notok not ok, exit $rc"; grep -v '^ok ' "$logdir/$name.log" | sed 's/^/    /' | tail -n 40
+      echo "FAIL $name: $ok ok, $notok not ok, exit $rc (${secs} s)"; grep -v '^ok ' "$logdir/$name.log" | sed 's/^/    /' | tail -n 40
     else
-      echo "ok   $name: $ok checks"
+      echo "ok   $name: $ok checks (${secs} s)"
     fi
   done
 fi
