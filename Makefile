@@ -30,7 +30,7 @@ TEST_BIN := $(TEST_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(sort $(wildcard bench/*.c))
 BENCH_BIN := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
-.PHONY: all check unit demo demo-bod bench fuzz clean help asan deps man soak
+.PHONY: all check unit demo demo-bod bench fuzz clean help asan deps man soak m3-table
 all: $(BUILD)/mlc $(BUILD)/libmlc.a $(BUILD)/libmlc.so $(BUILD)/mlc-sim $(BUILD)/mlc.pc
 
 help:
@@ -45,6 +45,7 @@ help:
 	@echo "make install    install mlc, libmlc, headers, mlc.pc, man pages, completions, examples"
 	@echo "                (PREFIX=/usr/local, DESTDIR=); make uninstall removes them"
 	@echo "make deb        build/mlc_$(VERSION)_<arch>.deb (dpkg-deb; systemd units, mlc user)"
+	@echo "make m3-table   regenerate lib/m3_table.c from tests/contracts/m3-transactions.json"
 	@echo "make clean      remove build outputs"
 
 deps: $(DEPS_OK)
@@ -113,6 +114,13 @@ bench: all $(BENCH_BIN)
 
 clean:
 	rm -rf build build-asan
+
+# lib/m3_table.c is generated from the M3 catalogue and checked in (as SQLite keeps
+# mkkeywordhash.c beside its output); tests/integration/test_m3_table.sh (make check)
+# fails when the checked-in file is not the generator's output
+m3-table:
+	sh mk/gen-m3-table.sh tests/contracts/m3-transactions.json >lib/m3_table.c.tmp
+	mv lib/m3_table.c.tmp lib/m3_table.c
 
 # ---------------------------------------------------------------- install (issue 19)
 # make install / uninstall [PREFIX=/usr/local] [DESTDIR=]: the tool, the library
