@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <yaml.h>
 
@@ -200,28 +201,41 @@ static const struct {
 };
 
 /* Settings whose value is one of a fixed set ("|"-separated), checked at load
- * time so a typo is an error naming file:line:column, not a surprise later. */
+ * time so a typo is an error naming file:line:column, not a surprise later. A
+ * pattern may hold '*' as the schema does. nocase: any case is accepted (documented
+ * in mlc.yaml(5): shipstation.api only, which has always been read that way); the
+ * module that reads a setting still maps it to its own enum. */
 static const struct {
     const char *pattern;
     const char *choices;
+    int nocase;
 } choices[] = {
-    {"receipts.transport", "rest|bod"},
-    {"receipts.post_at", "ship|deliver"},
-    {"receipts.over_shipment", "reject|cap"},
-    {"receipts.void_after_receipt", "review|ignore"},
+    {"shipstation.api", "v2|v1", 1},
+    {"receipts.transport", "rest|bod", 0},
+    {"receipts.post_at", "ship|deliver", 0},
+    {"receipts.over_shipment", "reject|cap", 0},
+    {"receipts.void_after_receipt", "review|ignore", 0},
+    {"mapping.default_route", "po_receipt|goods_receipt", 0},
+    {"mapping.order_types.*", "po_receipt|goods_receipt", 0},
+    {"mapping.closed_po", "cancel|ignore", 0},
+    {"mapping.items.owners.*", "cloudsuite|shipstation|newest", 0},
+    {"mapping.items.weight_unit", "kg|g|lb|oz", 0},
+    {"mapping.items.length_unit", "cm|mm|m|in", 0},
 };
+
+static int pattern_match(const char *pattern, const char *path);
 
 static int choice_ok(const char *path, const char *v, const char **allowed)
 {
     for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
-        if (strcmp(choices[i].pattern, path))
+        if (pattern_match(choices[i].pattern, path) != 2)
             continue;
         *allowed = choices[i].choices;
         size_t n = strlen(v);
         for (const char *c = choices[i].choices; *c;) {
             const char *bar = strchr(c, '|');
             size_t len = bar ? (size_t)(bar - c) : strlen(c);
-            if (len == n && !strncmp(c, v, n))
+            if (len == n && (choices[i].nocase ? !strncasecmp(c, v, n) : !strncmp(c, v, n)))
                 return 1;
             c += len + (bar ? 1 : 0);
         }

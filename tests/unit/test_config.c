@@ -171,6 +171,51 @@ START_TEST(choices_are_checked_at_load)
 }
 END_TEST
 
+/* Every enum setting takes only its listed values (issue 18): the three the issue
+ * names, the wildcard ones (order types, owners) and the units; shipstation.api in
+ * any case (documented), the others exactly. */
+START_TEST(every_enum_value_is_checked_with_its_position)
+{
+    static const struct {
+        const char *yaml, *where, *msg;
+    } bad[] = {
+        {"profiles:\n  p:\n    shipstation:\n      api: v3\n", "test.yaml:4:7:",
+         "'profiles.p.shipstation.api' must be one of v2|v1, not 'v3'"},
+        {"profiles:\n  p:\n    mapping:\n      closed_po: cancell\n", "test.yaml:4:7:",
+         "'profiles.p.mapping.closed_po' must be one of cancel|ignore, not 'cancell'"},
+        {"profiles:\n  p:\n    receipts:\n      over_shipment: capp\n", "test.yaml:4:7:",
+         "'profiles.p.receipts.over_shipment' must be one of reject|cap, not 'capp'"},
+        {"profiles:\n  p:\n    mapping:\n      order_types:\n        PP1: po_reciept\n", "test.yaml:5:9:",
+         "'profiles.p.mapping.order_types.PP1' must be one of po_receipt|goods_receipt"},
+        {"profiles:\n  p:\n    mapping:\n      default_route: goods\n", "test.yaml:4:7:",
+         "must be one of po_receipt|goods_receipt, not 'goods'"},
+        {"profiles:\n  p:\n    mapping:\n      items:\n        owners: {weight: m3}\n", "test.yaml:5:18:",
+         "'profiles.p.mapping.items.owners.weight' must be one of cloudsuite|shipstation|newest"},
+        {"profiles:\n  p:\n    mapping:\n      items: {weight_unit: kgs}\n", "test.yaml:4:15:",
+         "must be one of kg|g|lb|oz, not 'kgs'"},
+        {"profiles:\n  p:\n    mapping:\n      items: {length_unit: inch}\n", "test.yaml:4:15:",
+         "must be one of cm|mm|m|in, not 'inch'"},
+        {"profiles:\n  p:\n    mapping:\n      closed_po: Cancel\n", "test.yaml:4:7:", "not 'Cancel'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        mlc_error e = {0};
+        mlc_config *c = load(bad[i].yaml, NULL, &e);
+        ck_assert_msg(c == NULL, "accepted: %s", bad[i].yaml);
+        ck_assert_int_eq(e.code, MLC_ERR_CONFIG);
+        ck_assert_msg(strstr(e.msg, bad[i].where) && strstr(e.msg, bad[i].msg), "%s", e.msg);
+    }
+    mlc_error e = {0};
+    mlc_config *c = load("profiles:\n  p:\n    shipstation: {api: V1}\n"
+                         "    mapping:\n      closed_po: ignore\n      order_types: {PP3: goods_receipt}\n"
+                         "      items: {owners: {dimensions: newest}, weight_unit: lb, length_unit: in}\n"
+                         "    receipts: {over_shipment: cap}\n",
+                         NULL, &e);
+    ck_assert_msg(c != NULL, "%s", e.msg);
+    ck_assert_str_eq(mlc_config_str(c, "shipstation.api"), "V1");
+    mlc_config_free(c);
+}
+END_TEST
+
 START_TEST(files_missing_and_binary)
 {
     mlc_error e;
@@ -215,6 +260,7 @@ static Suite *suite(void)
     tcase_add_test(tc, unknown_key_names_file_line_column_and_key);
     tcase_add_test(tc, tab_and_syntax_errors_have_positions);
     tcase_add_test(tc, choices_are_checked_at_load);
+    tcase_add_test(tc, every_enum_value_is_checked_with_its_position);
     tcase_add_test(tc, type_errors_and_duplicates);
     tcase_add_test(tc, integer_ranges_name_file_line_column);
     tcase_add_test(tc, alias_bomb_is_refused_quickly);

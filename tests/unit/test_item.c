@@ -183,10 +183,21 @@ START_TEST(mapping_checks)
 {
     static const char *const bad[] = {
         "      items: {owners: {colour: cloudsuite}}\n",
+    };
+    /* a value outside an enum's list is refused when the config loads (lib/config) */
+    static const char *const bad_at_load[] = {
         "      items: {owners: {weight: whoever}}\n",
         "      items: {weight_unit: stone}\n",
         "      items: {length_unit: ft}\n",
     };
+    for (size_t i = 0; i < sizeof bad_at_load / sizeof bad_at_load[0]; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "profiles:\n  t:\n    mapping:\n%s", bad_at_load[i]);
+        mlc_config *c = NULL;
+        mlc_error e = {0};
+        ck_assert_int_eq(mlc_config_load_string(text, strlen(text), "t.yaml", "t", &c, &e), MLC_ERR_CONFIG);
+        ck_assert_msg(strstr(e.msg, "t.yaml:4:") && strstr(e.msg, "mapping.items."), "%s", e.msg);
+    }
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mlc_config *c = cfg_of(bad[i]);
         mlc_item *it = NULL;
