@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "dates.h"
 #include "run.h"
+#include "setup.h"
 #include "shipment.h"
 #include "shipstation.h"
 #include "store.h"
@@ -103,7 +104,7 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
         return MLC_EXIT_OSERR;
     }
     mlc_log *log = p.run.log;
-    mlc_ss_version v = !strcmp(api ? api : mlc_config_str(cfg, "shipstation.api"), "v1") ? MLC_SS_V1 : MLC_SS_V2;
+    mlc_ss_version v = mlc_setup_ss_api(cfg, api);
     char stream[48];
     snprintf(stream, sizeof stream, "pull-shipments:%s", v == MLC_SS_V1 ? "v1" : "v2");
     if (!since && !no_cursor) {

@@ -13,6 +13,7 @@
 #include "listener.h"
 #include "runner.h"
 #include "secret.h"
+#include "setup.h"
 #include "shipstation.h"
 #include "store.h"
 #include "webhook.h"
@@ -135,7 +136,7 @@ static int subscribe(mlc_ctx *ctx, const char *base, const char **events, int ne
         return cmd_fail(ctx, &e);
     }
     mlc_log_secret(mlc_ctx_log(ctx), token);
-    mlc_ss_version v = !strcmp(api ? api : mlc_config_str(cfg, "shipstation.api"), "v1") ? MLC_SS_V1 : MLC_SS_V2;
+    mlc_ss_version v = mlc_setup_ss_api(cfg, api);
     size_t blen = strlen(base);
     char target[1024];
     snprintf(target, sizeof target, "%s%s%s", base, blen && base[blen - 1] == '/' ? "" : "/", token ? token : "");

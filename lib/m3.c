@@ -240,22 +240,6 @@ static char *build_url(const char *api_base, const char *pgm, const char *trn, c
 
 /* ---- construction ------------------------------------------------------- */
 
-mlc_err mlc_m3_new_with(mlc_ionapi *ion, mlc_http *http, mlc_log *log, long long cono,
-                        const char *divi, mlc_m3 **out, mlc_error *err)
-{
-    mlc_m3 *m = calloc(1, sizeof *m);
-    if (!m)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    m->ion = ion;
-    m->http = http;
-    m->log = log;
-    m->cono = cono > 0 ? cono : 0;
-    snprintf(m->divi, sizeof m->divi, "%s", divi ? divi : "");
-    m->select_columns = 1;
-    *out = m;
-    return MLC_OK;
-}
-
 void mlc_m3_free(mlc_m3 *m3)
 {
     if (!m3)
@@ -275,84 +259,59 @@ void mlc_m3_free(mlc_m3 *m3)
     free(m3);
 }
 
+mlc_err mlc_m3_new_with(const mlc_m3_opts *o, mlc_m3 **out, mlc_error *err)
+{
+    *out = NULL;
+    mlc_m3 *m = calloc(1, sizeof *m);
+    if (!m) {
+        if (o->own_ion)
+            mlc_ionapi_free(o->ion);
+        if (o->own_vault)
+            mlc_vault_free(o->vault);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    /* from here on mlc_m3_free() frees what the options handed over */
+    m->ion = o->ion;
+    m->own_ion = o->own_ion;
+    m->vault = o->vault;
+    m->own_vault = o->own_vault;
+    m->http = o->http;
+    m->log = o->log;
+    m->cono = o->cono > 0 ? o->cono : 0;
+    snprintf(m->divi, sizeof m->divi, "%s", o->divi ? o->divi : "");
+    m->select_columns = !o->all_columns;
+    mlc_err rc = MLC_OK;
+    if (!m->ion)
+        rc = mlc_error_set(err, MLC_ERR_CONFIG, "M3: no ION API credentials");
+    if (!rc && o->source && !(m->source = strdup(o->source)))
+        rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    if (!rc && !m->http) {
+        /* the client's own HTTP handle: the ION API and token URLs are checked
+         * (https, or http to loopback) and the token functions attached to it */
+        mlc_ionapi_register_secrets(m->ion, m->log);
+        rc = mlc_http_check_url(mlc_ionapi_api_base(m->ion), err);
+        if (!rc)
+            rc = mlc_http_check_url(mlc_ionapi_token_url(m->ion), err);
+        mlc_http_opts ho = o->http_opts;
+        if (!ho.log)
+            ho.log = m->log;
+        if (!rc && (rc = mlc_http_new(&ho, &m->http, err)) == MLC_OK) {
+            m->own_http = 1;
+            mlc_ionapi_attach(m->ion, m->http, m->vault, m->log, o->token_margin);
+        }
+    }
+    if (rc) {
+        mlc_m3_free(m);
+        return rc;
+    }
+    *out = m;
+    return MLC_OK;
+}
+
 void mlc_m3_set_select_columns(mlc_m3 *m3, int on)
 {
     if (m3)
         m3->select_columns = on != 0;
-}
-
-mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
-{
-    const mlc_config *cfg = NULL;
-    mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
-    if (rc)
-        return rc;
-    mlc_log *log = mlc_ctx_log(ctx);
-    int own_vault = 0;
-    if (!vault) {
-        mlc_error verr = {0};
-        /* create the vault only to cache tokens when a key is at hand */
-        int flags = mlc_vault_key_available() ? MLC_VAULT_CREATE : MLC_VAULT_PROMPT;
-        rc = mlc_vault_open_profile(cfg, log, flags, &vault, &verr);
-        if (rc == MLC_OK) {
-            own_vault = 1;
-        } else if (rc == MLC_ERR_NOTFOUND) {
-            vault = NULL;
-        } else if (rc == MLC_ERR_CONFIG && mlc_config_str(cfg, "cloudsuite.ionapi")) {
-            mlc_log_debug(log, "%s", verr.msg);
-            vault = NULL;
-        } else {
-            if (err)
-                *err = verr;
-            return rc;
-        }
-    }
-    if (!vault)
-        mlc_log_warn(log, "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE): the ION token "
-                          "cannot be cached, so every run logs in again (Infor allows about "
-                          "1,000 logins a day)");
-    mlc_ionapi *ion = NULL;
-    char *source = NULL;
-    rc = mlc_ionapi_resolve(cfg, vault, &ion, &source, err);
-    if (rc) {
-        if (own_vault)
-            mlc_vault_free(vault);
-        return rc;
-    }
-    mlc_ionapi_register_secrets(ion, log);
-    rc = mlc_http_check_url(mlc_ionapi_api_base(ion), err);
-    if (!rc)
-        rc = mlc_http_check_url(mlc_ionapi_token_url(ion), err);
-    mlc_http *http = NULL;
-    if (!rc) {
-        mlc_http_opts ho = {.timeout_s = (long)mlc_config_int(cfg, "cloudsuite.timeout"),
-                            .retry_base_ms = (long)mlc_config_int(cfg, "retry.base_ms"),
-                            .retry_cap_ms = (long)mlc_config_int(cfg, "retry.cap_ms"),
-                            .max_attempts = (int)mlc_config_int(cfg, "retry.max_attempts"),
-                            .log = log,
-                            .trace = mlc_ctx_trace(ctx)};
-        rc = mlc_http_new(&ho, &http, err);
-    }
-    mlc_m3 *m = NULL;
-    if (!rc)
-        rc = mlc_m3_new_with(ion, http, log, mlc_config_int(cfg, "cloudsuite.cono"),
-                             mlc_config_str(cfg, "cloudsuite.divi"), &m, err);
-    if (rc) {
-        mlc_http_free(http);
-        mlc_ionapi_free(ion);
-        free(source);
-        if (own_vault)
-            mlc_vault_free(vault);
-        return rc;
-    }
-    m->own_ion = m->own_http = 1;
-    m->vault = vault;
-    m->own_vault = own_vault;
-    m->source = source;
-    m->select_columns = mlc_config_bool(cfg, "cloudsuite.select_columns");
-    mlc_ionapi_attach(ion, http, vault, log, (long)mlc_config_int(cfg, "cloudsuite.token_margin"));
-    *out = m;
-    return MLC_OK;
 }
 
 mlc_ionapi *mlc_m3_ionapi(mlc_m3 *m3) { return m3->ion; }

@@ -34,7 +34,7 @@
  *
  * Not here: which program does what (callers read cloudsuite.programs.*),
  * chunking of bulk requests (callers use cloudsuite.bulk_size), retry queues.
- * Ownership: mlc_m3_new() -> mlc_m3_free().  *out results are the caller's
+ * Ownership: mlc_m3_new*() -> mlc_m3_free().  *out results are the caller's
  * (mlc_m3_result_free), returned whenever a response was parsed, also on
  * MLC_ERR_REMOTE; NULL otherwise.  Strings returned by result accessors live as
  * long as the result.
@@ -62,14 +62,31 @@ typedef struct mlc_m3_record {
     size_t nfields;
 } mlc_m3_record;
 
-/* From the context: credentials from vault entry "cloudsuite" (vault may be NULL:
- * then the profile's vault is opened if a key is available), else the config's
- * cloudsuite.ionapi file; the token is cached in the vault when there is one.
- * vault is borrowed. */
+/* What a client is made of (libcurl style: zero is the default for every field). */
+typedef struct mlc_m3_opts {
+    mlc_ionapi *ion;          /* the credentials; required */
+    int own_ion;              /* 1: the client frees ion (also when mlc_m3_new_with fails) */
+    mlc_vault *vault;         /* the token cache; NULL = none */
+    int own_vault;            /* 1: the client frees vault (also when mlc_m3_new_with fails) */
+    mlc_http *http;           /* borrowed, ion already attached to it; NULL: the client makes
+                               * its own from http_opts, checks the ION URLs, registers ion's
+                               * secrets with log and attaches ion (vault, token_margin) */
+    mlc_http_opts http_opts;  /* cloudsuite.timeout, retry.*, trace */
+    long token_margin;        /* cloudsuite.token_margin (s), with http NULL */
+    mlc_log *log;             /* borrowed; may be NULL */
+    long long cono;           /* cloudsuite.cono; 0 = none */
+    const char *divi;         /* cloudsuite.divi; NULL = none; copied */
+    int all_columns;          /* 1: no column selection (cloudsuite.select_columns: false) */
+    const char *source;       /* where the credentials came from; copied; NULL = "(given)" */
+} mlc_m3_opts;
+
+mlc_err mlc_m3_new_with(const mlc_m3_opts *opts, mlc_m3 **out, mlc_error *err);
+/* From the context: lib/setup turns the profile's config into mlc_m3_opts
+ * (mlc_setup_m3_opts: credentials from vault entry "cloudsuite", vault may be NULL:
+ * then the profile's vault is opened if a key is available, else the config's
+ * cloudsuite.ionapi file; the token is cached in the vault when there is one) and
+ * calls mlc_m3_new_with(). Defined in lib/setup.c. vault is borrowed. */
 mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err);
-/* From parts (tests, tools): ion, http, log are borrowed; cono 0 / divi NULL = none. */
-mlc_err mlc_m3_new_with(mlc_ionapi *ion, mlc_http *http, mlc_log *log, long long cono,
-                        const char *divi, mlc_m3 **out, mlc_error *err);
 void mlc_m3_free(mlc_m3 *m3);
 
 mlc_ionapi *mlc_m3_ionapi(mlc_m3 *m3);     /* borrowed */

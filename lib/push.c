@@ -13,6 +13,7 @@
 #include "inbound.h"
 #include "po.h"
 #include "record.h"
+#include "setup.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -56,8 +57,7 @@ mlc_err mlc_push_options_from_config(const mlc_config *cfg, mlc_push_options *o,
 {
     (void)err;
     memset(o, 0, sizeof *o);
-    const char *api = mlc_config_str(cfg, "shipstation.api");
-    o->api = api && strcmp(api, "v1") == 0 ? MLC_SS_V1 : MLC_SS_V2;
+    o->api = mlc_setup_ss_api(cfg, NULL);
     o->batch_max = 100;
     o->cono = mlc_config_int(cfg, "cloudsuite.cono");
     const char *closed = mlc_config_str(cfg, "mapping.closed_po");

@@ -23,6 +23,7 @@
 #include "dates.h"
 #include "ims.h"
 #include "map.h"
+#include "setup.h"
 
 #include <openssl/sha.h>
 
@@ -168,7 +169,7 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
                              mlc_config_path(cfg), post_at);
     }
     r->at_delivery = strcmp(post_at, "deliver") == 0;
-    if (r->at_delivery && strcmp(mlc_config_str(cfg, "shipstation.api"), "v1") == 0) {
+    if (r->at_delivery && mlc_setup_ss_api(cfg, NULL) == MLC_SS_V1) {
         free(r);
         return mlc_error_set(err, MLC_ERR_CONFIG,
                              "%s: receipts.post_at: deliver needs ShipStation V2 (V1 reports no delivery)",

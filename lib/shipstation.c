@@ -7,7 +7,6 @@
 #include "shipstation.h"
 #include "ratelimit.h"
 #include "secret.h"
-#include "sscreds.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -80,7 +79,7 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     ss->log = o->log;
     ss->window_ms = o->rate_window_ms > 0 ? o->rate_window_ms : 60000;
-    ss->preferred = MLC_SS_V2;
+    ss->preferred = o->api == MLC_SS_V1 ? MLC_SS_V1 : MLC_SS_V2;
     mlc_err rc = MLC_OK;
     if (o->state_dir && !(ss->state_dir = strdup(o->state_dir)))
         rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -144,90 +143,16 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
         mlc_ss_free(ss);
         return rc;
     }
-    for (int i = 1; i <= 2; i++)
-        if (!ss->api[i].source)
-            ss->api[i].source = strdup(ss->api[i].present ? "(given)" : "");
+    const char *given[3] = {NULL, o->v1_source, o->v2_source};
+    for (int i = 1; i <= 2; i++) {
+        ss->api[i].source = strdup(!ss->api[i].present ? "" : given[i] ? given[i] : "(given)");
+        if (!ss->api[i].source) {
+            mlc_ss_free(ss);
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+        }
+    }
     *out = ss;
     return MLC_OK;
-}
-
-/* ---- credentials from vault / files ------------------------------------- */
-
-mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
-{
-    const mlc_config *cfg = NULL;
-    mlc_err rc = mlc_ctx_config(ctx, &cfg, err);
-    if (rc)
-        return rc;
-    mlc_log *log = mlc_ctx_log(ctx);
-    mlc_vault *own = NULL;
-    if (!vault) {
-        mlc_error verr = {0};
-        rc = mlc_vault_open_profile(cfg, log, MLC_VAULT_PROMPT, &own, &verr);
-        if (rc == MLC_OK)
-            vault = own;
-        else if (rc != MLC_ERR_NOTFOUND &&
-                 !(rc == MLC_ERR_CONFIG && (mlc_config_str(cfg, "shipstation.api_key_file") ||
-                                            mlc_config_str(cfg, "shipstation.v1_key_file")))) {
-            if (err)
-                *err = verr;
-            return rc;
-        }
-    }
-    mlc_sscreds cr = {0};
-    rc = mlc_sscreds_resolve(cfg, vault, &cr, err);
-    const char *v2 = cr.v2_key, *v1k = cr.v1_key, *v1s = cr.v1_secret;
-    char *state_dir = mlc_config_state_dir(cfg);
-    double window_s = mlc_config_double(cfg, "shipstation.rate_window");
-    if (!rc && !(window_s >= 0.001 && window_s <= 7 * 24 * 3600))
-        rc = mlc_error_set(err, MLC_ERR_CONFIG,
-                           "shipstation.rate_window: %g is not between 0.001 and 604800 seconds in %s",
-                           window_s, mlc_config_path(cfg));
-    if (!rc && !v2 && !v1k)
-        rc = mlc_error_set(err, MLC_ERR_CONFIG,
-                           "no ShipStation credentials: run `mlc creds add shipstation "
-                           "--v2-key-file FILE` (or --v1-key-file), or set "
-                           "shipstation.api_key_file in %s",
-                           mlc_config_path(cfg));
-    mlc_ss *ss = NULL;
-    if (!rc) {
-        mlc_ss_opts o = {
-            .v2_url = mlc_config_str(cfg, "shipstation.v2_url"),
-            .v1_url = mlc_config_str(cfg, "shipstation.v1_url"),
-            .v2_key = v2, .v1_key = v1k, .v1_secret = v1s,
-            .state_dir = state_dir,
-            .rate_limit_v2 = (int)mlc_config_int(cfg, "shipstation.rate_limit_v2"),
-            .rate_limit_v1 = (int)mlc_config_int(cfg, "shipstation.rate_limit_v1"),
-            .rate_window_ms = (int)(window_s * 1000 + 0.5), /* in range: checked above */
-            .http = {.timeout_s = (long)mlc_config_int(cfg, "shipstation.timeout"),
-                     .retry_base_ms = (long)mlc_config_int(cfg, "retry.base_ms"),
-                     .retry_cap_ms = (long)mlc_config_int(cfg, "retry.cap_ms"),
-                     .max_attempts = (int)mlc_config_int(cfg, "retry.max_attempts"),
-                     .log = log,
-                     .trace = mlc_ctx_trace(ctx)},
-            .log = log,
-        };
-        rc = mlc_ss_new_with(&o, &ss, err);
-    }
-    if (!rc) {
-        const char *api = mlc_config_str(cfg, "shipstation.api");
-        ss->preferred = api && strcasecmp(api, "v1") == 0 ? MLC_SS_V1 : MLC_SS_V2;
-        if (cr.v2_source) {
-            free(ss->api[MLC_SS_V2].source);
-            ss->api[MLC_SS_V2].source = cr.v2_source;
-            cr.v2_source = NULL;
-        }
-        if (cr.v1_source) {
-            free(ss->api[MLC_SS_V1].source);
-            ss->api[MLC_SS_V1].source = cr.v1_source;
-            cr.v1_source = NULL;
-        }
-        *out = ss;
-    }
-    mlc_sscreds_clear(&cr);
-    free(state_dir);
-    mlc_vault_free(own);
-    return rc;
 }
 
 int mlc_ss_has(const mlc_ss *ss, mlc_ss_version v)

@@ -50,21 +50,26 @@ typedef struct mlc_ss_response {
     mlc_http_response http; /* raw body and headers */
 } mlc_ss_response;
 
+/* What a client is made of (libcurl style: zero is the default for every field). */
 typedef struct mlc_ss_opts {
-    const char *v2_url, *v1_url;  /* NULL = the public hosts */
+    const char *v2_url, *v1_url;  /* shipstation.v2_url/v1_url; NULL = the public hosts */
     const char *v2_key;           /* copied; NULL = no V2 */
     const char *v1_key, *v1_secret; /* copied; NULL = no V1 */
+    const char *v2_source, *v1_source; /* where the keys came from; copied; NULL = "(given)" */
+    mlc_ss_version api;           /* shipstation.api: the preferred version; 0 = V2 */
     const char *state_dir;        /* rate-limit state; NULL = no shared limiter */
     int rate_limit_v2, rate_limit_v1; /* per window; 0 = 200 / 40 */
-    int rate_window_ms;           /* 0 = 60000 */
-    mlc_http_opts http;           /* timeouts, retries, log */
+    int rate_window_ms;           /* shipstation.rate_window; 0 = 60000 */
+    mlc_http_opts http;           /* shipstation.timeout, retry.*, trace, log */
     mlc_log *log;                 /* borrowed; secrets get registered */
 } mlc_ss_opts;
 
-/* From the context (config + credentials as described above). vault borrowed, may be NULL
- * (then the profile's vault is opened if it exists and a key is available). */
-mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err);
 mlc_err mlc_ss_new_with(const mlc_ss_opts *opts, mlc_ss **out, mlc_error *err);
+/* From the context: lib/setup turns the profile's config into mlc_ss_opts
+ * (mlc_setup_ss_opts, keys from lib/sscreds) and calls
+ * mlc_ss_new_with(). Defined in lib/setup.c. vault borrowed, may be NULL (then the
+ * profile's vault is opened if it exists and a key is available). */
+mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err);
 void mlc_ss_free(mlc_ss *ss);
 
 int mlc_ss_has(const mlc_ss *ss, mlc_ss_version v);          /* credentials for v? */

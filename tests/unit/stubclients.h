@@ -43,7 +43,7 @@ static inline void stub_clients_init(stub_clients *c)
     mlc_http_opts ho = {.timeout_s = 5, .max_attempts = 1, .retry_base_ms = 1, .retry_cap_ms = 5};
     ck_assert_int_eq(mlc_http_new(&ho, &c->http, NULL), MLC_OK);
     mlc_ionapi_attach(c->ion, c->http, NULL, NULL, 300);
-    ck_assert_int_eq(mlc_m3_new_with(c->ion, c->http, NULL, 100, NULL, &c->m3, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_m3_new_with(&(mlc_m3_opts){.ion = c->ion, .http = c->http, .cono = 100}, &c->m3, NULL), MLC_OK);
     mlc_ss_opts o = {.v2_url = c->ss_srv->base, .v1_url = c->ss_srv->base, .v2_key = "k2",
                      .v1_key = "k1", .v1_secret = "s1", .state_dir = c->dir,
                      .http = {.timeout_s = 5, .max_attempts = 1, .retry_base_ms = 1, .retry_cap_ms = 5}};

@@ -257,7 +257,7 @@ static void fx_init(fx *f, long long cono, const char *divi)
     mlc_http_opts o = {.timeout_s = 5, .max_attempts = 2, .retry_base_ms = 1, .retry_cap_ms = 5};
     ck_assert_int_eq(mlc_http_new(&o, &f->http, NULL), MLC_OK);
     mlc_ionapi_attach(f->ion, f->http, NULL, NULL, 300);
-    ck_assert_int_eq(mlc_m3_new_with(f->ion, f->http, NULL, cono, divi, &f->m3, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_m3_new_with(&(mlc_m3_opts){.ion = f->ion, .http = f->http, .cono = cono, .divi = divi}, &f->m3, NULL), MLC_OK);
 }
 
 static void fx_free(fx *f)

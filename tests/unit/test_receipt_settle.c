@@ -58,7 +58,7 @@ static void fx_init(fx *f)
     mlc_http_opts o = {.timeout_s = 1, .max_attempts = 1, .retry_base_ms = 1, .retry_cap_ms = 2};
     ck_assert_int_eq(mlc_http_new(&o, &f->http, NULL), MLC_OK);
     mlc_ionapi_attach(f->ion, f->http, NULL, NULL, 300);
-    ck_assert_int_eq(mlc_m3_new_with(f->ion, f->http, NULL, 100, NULL, &f->m3, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_m3_new_with(&(mlc_m3_opts){.ion = f->ion, .http = f->http, .cono = 100}, &f->m3, NULL), MLC_OK);
     ck_assert_msg(mlc_config_load_string(YAML, strlen(YAML), "t.yaml", NULL, &f->cfg, &e) == MLC_OK, "%s", e.msg);
     f->dir = tu_tmpdir();
     snprintf(path, sizeof path, "%s/s.db", f->dir);
