@@ -162,10 +162,11 @@ mlc_err mlc_setup_ss_opts(const mlc_config *cfg, mlc_log *log, struct mlc_trace 
     }
     double window_s = mlc_config_double(cfg, "shipstation.rate_window");
     if (!(window_s >= 0.001 && window_s <= 7 * 24 * 3600)) {
+        const mlc_config_node *n = mlc_config_node_at(cfg, "shipstation.rate_window");
         mlc_setup_ss_release(out);
         return mlc_error_set(err, MLC_ERR_CONFIG,
-                             "shipstation.rate_window: %g is not between 0.001 and 604800 seconds in %s",
-                             window_s, mlc_config_path(cfg));
+                             "%s:%d:%d: shipstation.rate_window: %g is not between 0.001 and 604800 seconds",
+                             mlc_config_path(cfg), mlc_config_node_line(n), mlc_config_node_col(n), window_s);
     }
     out->state_dir = mlc_config_state_dir(cfg);
     if (!out->state_dir) {
