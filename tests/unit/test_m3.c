@@ -233,6 +233,20 @@ START_TEST(transaction_table)
     ck_assert_int_eq(mlc_m3_transaction_flags("GENERAL", "GetUserInfo"), 0);
     ck_assert_int_eq(mlc_m3_transaction_flags("EXPORTMI", "Select"), 0);
     ck_assert_int_eq(mlc_m3_transaction_flags("NOPE01MI", "Nothing"), -1);
+    /* the generated table's ends and both flags (bsearch over the whole sorted table) */
+    ck_assert_int_eq(mlc_m3_transaction_flags("CRS610MI", "Add"), 3);
+    ck_assert_int_eq(mlc_m3_transaction_flags("PPS320MI", "PutawaySSCC"), 0);
+    ck_assert_int_eq(mlc_m3_transaction_flags("MMS005MI", "GetFaclist"), 3);
+    ck_assert_int_eq(mlc_m3_transaction_flags("PPS200MI", "GetHead"), 1);
+    /* names are exact: case, a missing part, a name too long for any row */
+    ck_assert_int_eq(mlc_m3_transaction_flags("pps001mi", "Receipt"), -1);
+    ck_assert_int_eq(mlc_m3_transaction_flags("PPS001MI", "receipt"), -1);
+    ck_assert_int_eq(mlc_m3_transaction_flags(NULL, "Receipt"), -1);
+    ck_assert_int_eq(mlc_m3_transaction_flags("PPS001MI", NULL), -1);
+    char longname[100];
+    memset(longname, 'A', sizeof longname - 1);
+    longname[sizeof longname - 1] = '\0';
+    ck_assert_int_eq(mlc_m3_transaction_flags("PPS001MI", longname), -1);
 }
 END_TEST
 
