@@ -72,7 +72,7 @@ typedef struct mlc_m3_opts {
                                * its own from http_opts, checks the ION URLs, registers ion's
                                * secrets with log and attaches ion (vault, token_margin) */
     mlc_http_opts http_opts;  /* cloudsuite.timeout, retry.*, trace */
-    long token_margin;        /* cloudsuite.token_margin (s), with http NULL */
+    long token_margin;        /* cloudsuite.token_margin: refresh this many s before expiry */
     mlc_log *log;             /* borrowed; may be NULL */
     long long cono;           /* cloudsuite.cono; 0 = none */
     const char *divi;         /* cloudsuite.divi; NULL = none; copied */
