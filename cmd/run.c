@@ -79,6 +79,13 @@ void cmd_run_note(cmd_run *r, const mlc_error *e)
     mlc_outcome_note(&r->out, e->code);
 }
 
+void cmd_run_add(cmd_run *r, const mlc_outcome *o)
+{
+    r->out.failed += o->failed;
+    r->out.later += o->later;
+    mlc_outcome_stop(&r->out, o->stopped);
+}
+
 int cmd_run_fail(cmd_run *r, const mlc_error *e)
 {
     if (e->code != MLC_ERR_PIPE)

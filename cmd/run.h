@@ -75,6 +75,9 @@ int cmd_run_closed(const cmd_run *r);
 /* One record failed with e: logs e's message and counts it by its code
  * (mlc_outcome_note: failed, later, or the run's trouble). */
 void cmd_run_note(cmd_run *r, const mlc_error *e);
+/* Adds what a lib engine counted by the same rule (its failed, later and
+ * stop) to the run's outcome; the run's own stop, if any, comes first. */
+void cmd_run_add(cmd_run *r, const mlc_outcome *o);
 /* An error that ends the run: logs it (not PIPE, which is a quiet end), records
  * it as the stop, returns the exit code. */
 int cmd_run_fail(cmd_run *r, const mlc_error *e);

@@ -12,6 +12,7 @@
 #include "itemsync.h"
 #include "jsonl.h"
 #include "m3.h"
+#include "run.h"
 #include "shipstation.h"
 #include "store.h"
 
@@ -38,14 +39,6 @@ typedef struct cli_opts {
     const char *sku, *since;
     char since_day[9];
 } cli_opts;
-
-/* Where the records go. */
-typedef struct out_state {
-    mlc_log *log;
-    mlc_jsonl_writer *w;
-    mlc_err werr; /* a write failure other than a closed pipe */
-    int stop;
-} out_state;
 
 static int parse_opts(int argc, char **argv, cli_opts *o)
 {
@@ -88,43 +81,37 @@ static int parse_opts(int argc, char **argv, cli_opts *o)
     return 0;
 }
 
+/* Each outcome's record out; nonzero (stop after this SKU, the cursor stays)
+ * once nothing more can be written. */
 static int on_item(void *ud, const mlc_itemsync_outcome *o)
 {
-    out_state *out = ud;
-    mlc_error e = {0};
-    mlc_err rc = mlc_jsonl_write(out->w, o->record, &e);
-    if (rc == MLC_ERR_PIPE) {
-        out->stop = 1;
-    } else if (rc) {
-        mlc_log_error(out->log, "%s", e.msg);
-        out->werr = rc;
-        out->stop = 1;
-    }
-    return out->stop;
+    /* the record stays lib's: a reference to its members */
+    return cmd_run_emit(ud, cJSON_CreateObjectReference(o->record->child)) != 0;
 }
 
-static int run(mlc_ctx *ctx, mlc_itemsync *s, out_state *out)
+/* The sync, then the cursor once every record was delivered; the counts go
+ * into r by the one rule. */
+static void run(cmd_run *r, mlc_itemsync *s)
 {
     mlc_error e = {0};
-    if (mlc_itemsync_run(s, on_item, out, &e))
-        return cmd_fail(ctx, &e);
-    if (mlc_jsonl_writer_flush(out->w, &e) == MLC_ERR_PIPE)
-        out->stop = 1;
-    if (!out->stop && mlc_itemsync_finish(s, &e))
-        return cmd_fail(ctx, &e);
+    if (mlc_itemsync_run(s, on_item, r, &e)) {
+        cmd_run_fail(r, &e);
+        return;
+    }
+    if (cmd_run_flush(r) == 0 && mlc_itemsync_finish(s, &e)) {
+        cmd_run_fail(r, &e);
+        return;
+    }
     const mlc_itemsync_stats *n = mlc_itemsync_stats_get(s);
-    mlc_log_info(out->log, "%ld updated, %ld created, %ld unchanged, %ld reported, %ld skipped, %ld failed",
+    mlc_log_info(r->log, "%ld updated, %ld created, %ld unchanged, %ld reported, %ld skipped, %ld failed",
                  n->updated, n->created, n->unchanged, n->reported, n->skipped, n->failed);
-    mlc_err worst = out->werr ? out->werr : n->worst;
-    if (worst)
-        return worst == MLC_ERR_PIPE ? 0 : mlc_err_exit_code(worst);
-    return 0;
+    cmd_run_add(r, &n->out);
 }
 
 int cmd_sync_items(int argc, char **argv, mlc_ctx *ctx)
 {
     cli_opts o;
-    out_state out = {.log = mlc_ctx_log(ctx)};
+    cmd_run r;
     mlc_error e = {0};
     const mlc_config *cfg;
     mlc_store *st;
@@ -146,17 +133,18 @@ int cmd_sync_items(int argc, char **argv, mlc_ctx *ctx)
     so.sku = o.sku;
     so.since_day = o.since ? o.since_day : NULL;
     if (mlc_m3_new(ctx, NULL, &m3, &e) || mlc_ss_new(ctx, NULL, &ss, &e) ||
-        mlc_itemsync_new(&so, cfg, m3, ss, st, out.log, &s, &e)) {
+        mlc_itemsync_new(&so, cfg, m3, ss, st, mlc_ctx_log(ctx), &s, &e)) {
         mlc_ss_free(ss);
         mlc_m3_free(m3);
         return cmd_fail(ctx, &e);
     }
     if (o.to_ss && !mlc_itemsync_can_write_products(s))
-        mlc_log_warn(out.log, "no ShipStation V1 credentials: product fields are compared, not written "
-                              "(V2 products are read-only); stock is still synced");
-    out.w = mlc_jsonl_writer_new(stdout);
-    rc = out.w ? run(ctx, s, &out) : MLC_EXIT_OSERR;
-    mlc_jsonl_writer_free(out.w);
+        mlc_log_warn(mlc_ctx_log(ctx), "no ShipStation V1 credentials: product fields are compared, not "
+                                       "written (V2 products are read-only); stock is still synced");
+    if ((rc = cmd_run_begin(&r, ctx, "sync-items")) == 0) {
+        run(&r, s);
+        rc = cmd_run_end(&r);
+    }
     mlc_itemsync_free(s);
     mlc_ss_free(ss);
     mlc_m3_free(m3);

@@ -88,6 +88,7 @@ static void note_failure(mlc_itemsync *s, const mlc_error *e)
     s->stats.failed++;
     if (s->stats.worst == MLC_OK || e->code == MLC_ERR_TRANSIENT)
         s->stats.worst = e->code ? e->code : MLC_ERR_REMOTE;
+    mlc_outcome_note(&s->stats.out, e->code ? e->code : MLC_ERR_REMOTE);
 }
 
 /* ---- records ---- */

@@ -85,6 +85,7 @@ typedef struct mlc_itemsync_stats {
     long updated, created, unchanged, reported, skipped; /* outcomes by action */
     long failed;                                        /* failures logged */
     mlc_err worst; /* the failures' code: the first, or a transient one */
+    mlc_outcome out; /* the failures counted by the one rule (lib/error.h): failed, later, trouble */
     int stopped;   /* the callback asked to stop */
 } mlc_itemsync_stats;
 const mlc_itemsync_stats *mlc_itemsync_stats_get(const mlc_itemsync *s);

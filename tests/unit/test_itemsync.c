@@ -305,6 +305,10 @@ START_TEST(failed_write_retried)
     ck_assert_msg(rec_str(&f, 0, "reason")[0], "no reason");
     ck_assert_int_eq(f.stats.failed, 1);
     ck_assert_int_eq(f.stats.worst, MLC_ERR_TRANSIENT);
+    /* counted by the one rule: left for later (75), not failed */
+    ck_assert_int_eq(f.stats.out.later, 1);
+    ck_assert_int_eq(f.stats.out.failed, 0);
+    ck_assert_int_eq(mlc_outcome_exit_code(&f.stats.out), MLC_EXIT_TEMPFAIL);
     char *cur = cursor(&f), *m3 = remembered(&f, "item:m3", "S1");
     ck_assert_ptr_null(cur); /* a run with a failure does not move the cursor */
     ck_assert_ptr_null(m3);  /* M3's change is still to be carried over */
