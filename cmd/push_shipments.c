@@ -11,6 +11,7 @@
 #include "jsonl.h"
 #include "map.h"
 #include "push.h"
+#include "run.h"
 #include "shipstation.h"
 #include "store.h"
 
@@ -31,27 +32,6 @@ static const char usage[] = "usage: mlc push-shipments [--dry-run] [--api v1|v2]
                             "  --batch N     shipments per create call (default 100; V1 at most 100)\n"
                             "  -h, --help    this help\n";
 
-typedef struct out {
-    mlc_log *log;
-    mlc_jsonl_writer *w;
-    mlc_err worst; /* of the output and the input, not of the push */
-    int closed;
-} out;
-
-static void emit(out *o, cJSON *rec)
-{
-    mlc_error e;
-    mlc_err rc = o->closed ? MLC_OK : mlc_jsonl_write(o->w, rec, &e);
-    if (rc == MLC_ERR_PIPE)
-        o->closed = 1; /* the reader went away: the work goes on, quietly */
-    else if (rc) {
-        mlc_log_error(o->log, "%s", e.msg);
-        o->worst = rc;
-        o->closed = 1;
-    }
-    cJSON_Delete(rec);
-}
-
 /* A field with a literal key and a literal value: neither is copied. */
 static void add_lit(cJSON *o, const char *k, const char *v)
 {
@@ -61,15 +41,20 @@ static void add_lit(cJSON *o, const char *k, const char *v)
 /* lib/push's per-PO callback: records out, failures to the log. */
 static void on_outcome(void *ud, const mlc_push_outcome *r)
 {
-    out *o = ud;
+    cmd_run *o = ud;
+    mlc_error e;
     const char *api = r->api == MLC_SS_V1 ? "v1" : "v2";
     cJSON *rec;
     switch (r->action) {
-    case MLC_PUSH_REJECTED:
+    case MLC_PUSH_REJECTED: /* lib/push keeps the line in the rejected table */
         mlc_log_error(o->log, "%s:%lu: %s", r->source, r->lineno, r->error->msg);
+        o->out.failed++;
         return;
-    case MLC_PUSH_FAILED:
-        mlc_log_error(o->log, "PO %s: %s", r->po, r->error->msg);
+    case MLC_PUSH_FAILED: /* counted by its code: failed, later, or the run's trouble */
+        e = *r->error;
+        e.code = e.code ? e.code : MLC_ERR_REMOTE;
+        mlc_error_prefix(&e, "PO %s", r->po);
+        cmd_run_note(o, &e);
         return;
     case MLC_PUSH_NOT_PUSHED:
         return;
@@ -81,9 +66,10 @@ static void on_outcome(void *ud, const mlc_push_outcome *r)
         add_lit(rec, "path", r->api == MLC_SS_V1 ? "/orders/createorders" : "/v2/shipments");
         /* the payload stays lib's: a reference to its members */
         cJSON_AddItemToObjectCS(rec, "body", cJSON_CreateObjectReference(r->body->child));
-        emit(o, rec);
+        cmd_run_emit(o, rec);
         return;
     default:
+        o->out.later += r->action == MLC_PUSH_IN_DOUBT; /* a later run settles it */
         rec = cJSON_CreateObject();
         add_lit(rec, "kind", "inbound_shipment");
         cJSON_AddStringToObject(rec, "po", r->po);
@@ -94,7 +80,7 @@ static void on_outcome(void *ud, const mlc_push_outcome *r)
             cJSON_AddNullToObject(rec, "shipstation_id");
         add_lit(rec, "api", api);
         add_lit(rec, "action", mlc_push_action_name(r->action));
-        emit(o, rec);
+        cmd_run_emit(o, rec);
     }
 }
 
@@ -146,53 +132,20 @@ static int parse_opts(int argc, char **argv, int *dry_run, const char **api, lon
     return 0;
 }
 
-static int finish(mlc_log *log, const mlc_push_stats *s, mlc_err worst)
+/* cmd/run's record callback: purchase_orders to lib/push, the rest passes through. */
+static mlc_err on_record(cmd_run *r, cJSON *rec, void *ud, mlc_error *err)
 {
-    mlc_log_info(log, "%ld created, %ld updated, %ld unchanged, %ld cancelled, %ld in doubt, %ld rejected, %ld failed",
-                 s->created, s->updated, s->unchanged, s->cancelled, s->in_doubt, s->rejected, s->failed);
-    if (s->not_pushed)
-        mlc_log_warn(log, "stopped: %ld POs not pushed; the next pull-pos emits them again", s->not_pushed);
-    if (worst == MLC_ERR_TRANSIENT)
-        return MLC_EXIT_TEMPFAIL;
-    if (worst && worst != MLC_ERR_REMOTE && worst != MLC_ERR_PIPE)
-        return mlc_err_exit_code(worst);
-    return (s->rejected || s->failed) ? MLC_EXIT_FAILED : 0;
-}
-
-/* Reads the input to its end, handing purchase_orders to lib/push. */
-static void run(mlc_push *p, mlc_jsonl_reader *rd, const char *source, out *o)
-{
-    mlc_error e;
-    for (;;) {
-        cJSON *rec = NULL;
-        mlc_err rr = mlc_jsonl_read(rd, &rec, &e);
-        if (rr == MLC_ERR_EOF)
-            break;
-        if (rr == MLC_ERR_INPUT) {
-            mlc_log_error(o->log, "%s", e.msg);
-            mlc_push_reject_line(p, source, mlc_jsonl_reader_lineno(rd), e.msg, mlc_jsonl_reader_line(rd),
-                                 mlc_jsonl_reader_line_len(rd), NULL, NULL);
-            continue;
-        }
-        if (rr) {
-            mlc_log_error(o->log, "%s", e.msg);
-            o->worst = rr;
-            break;
-        }
-        const char *kind = mlc_jsonl_kind(rec);
-        if (kind && strcmp(kind, "purchase_order") == 0) {
-            mlc_push_po(p, rec, source, mlc_jsonl_reader_lineno(rd), mlc_jsonl_reader_line(rd),
-                        mlc_jsonl_reader_line_len(rd), on_outcome, o);
-            cJSON_Delete(rec);
-            mlc_log_progress(o->log, "POs read", (long)mlc_jsonl_reader_lineno(rd), -1);
-        } else {
-            emit(o, rec); /* pass through */
-        }
+    const char *kind = mlc_jsonl_kind(rec);
+    (void)err;
+    if (!kind || strcmp(kind, "purchase_order")) {
+        cmd_run_emit(r, rec);
+        return MLC_OK;
     }
-    mlc_push_flush(p, on_outcome, o);
-    mlc_log_progress_done(o->log);
-    if (mlc_jsonl_writer_flush(o->w, &e) == MLC_ERR_IO)
-        o->worst = MLC_ERR_IO;
+    mlc_push_po(ud, rec, r->source, cmd_run_lineno(r), mlc_jsonl_reader_line(r->rd), mlc_jsonl_reader_line_len(r->rd),
+                on_outcome, r);
+    cJSON_Delete(rec);
+    mlc_log_progress(r->log, "POs read", (long)cmd_run_lineno(r), -1);
+    return MLC_OK;
 }
 
 int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
@@ -207,7 +160,7 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
     mlc_push *p = NULL;
     mlc_push_options po;
     mlc_error e;
-    out o = {.log = mlc_ctx_log(ctx)};
+    cmd_run r;
     if ((rc = parse_opts(argc, argv, &dry_run, &api, &batch, &file)))
         return rc < 0 ? cmd_help(usage) : rc;
     if (mlc_ctx_config(ctx, &cfg, &e) || mlc_push_options_from_config(cfg, &po, &e) || mlc_map_new(cfg, &map, &e))
@@ -217,39 +170,38 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         po.api = strcmp(api, "v1") == 0 ? MLC_SS_V1 : MLC_SS_V2;
     if (batch)
         po.batch_max = (size_t)batch;
-    FILE *in = file ? fopen(file, "rb") : stdin;
-    if (!in) {
+    if (cmd_run_begin(&r, ctx, "push-shipments")) {
         mlc_map_free(map);
-        mlc_error_set(&e, MLC_ERR_IO, "%s: cannot open", file);
-        return cmd_fail(ctx, &e);
+        return MLC_EXIT_OSERR;
+    }
+    if (cmd_run_open(&r, file, NULL, &e)) {
+        cmd_run_fail(&r, &e);
+        goto out;
     }
     if (dry_run && state_exists(cfg) && mlc_ctx_store(ctx, &st, &e)) {
-        mlc_log_warn(o.log, "dry run without the link table: %s", e.msg);
+        mlc_log_warn(r.log, "dry run without the link table: %s", e.msg);
         st = NULL;
     }
     if ((!dry_run && (mlc_ctx_store(ctx, &st, &e) || mlc_ss_new(ctx, NULL, &ss, &e))) ||
-        mlc_push_new(&po, ss, st, map, o.log, &p, &e)) {
-        rc = cmd_fail(ctx, &e);
+        mlc_push_new(&po, ss, st, map, r.log, &p, &e)) {
+        cmd_run_fail(&r, &e);
         goto out;
     }
     mlc_push_stop_on(p, ctx);
-    const char *source = file ? file : "stdin";
-    mlc_jsonl_reader *rd = mlc_jsonl_reader_new(in, source, 0);
-    o.w = mlc_jsonl_writer_new(stdout);
-    if (rd && o.w) {
-        run(p, rd, source, &o);
-        const mlc_push_stats *s = mlc_push_stats_get(p);
-        rc = finish(o.log, s, o.worst ? o.worst : s->worst);
-    } else {
-        rc = MLC_EXIT_OSERR;
-    }
-    mlc_jsonl_reader_free(rd);
-    mlc_jsonl_writer_free(o.w);
+    r.st = dry_run ? NULL : st; /* where bad lines are kept (a dry run changes nothing) */
+    if (cmd_run_read(&r, on_record, NULL, p, &e))
+        cmd_run_fail(&r, &e); /* the input broke off: what was read is still pushed */
+    mlc_push_flush(p, on_outcome, &r);
+    mlc_log_progress_done(r.log);
+    const mlc_push_stats *s = mlc_push_stats_get(p);
+    mlc_log_info(r.log,
+                 "%ld created, %ld updated, %ld unchanged, %ld cancelled, %ld in doubt, %ld rejected, %ld failed",
+                 s->created, s->updated, s->unchanged, s->cancelled, s->in_doubt, s->rejected + r.rejected, s->failed);
+    if (s->not_pushed)
+        mlc_log_warn(r.log, "stopped: %ld POs not pushed; the next pull-pos emits them again", s->not_pushed);
 out:
     mlc_push_free(p);
-    if (file)
-        fclose(in);
     mlc_ss_free(ss);
     mlc_map_free(map);
-    return rc;
+    return cmd_run_end(&r);
 }

@@ -68,7 +68,7 @@ live() { state '[.shipstation.v2.shipments[] | select(.shipment_status != "cance
 i=0; while [ "$(live)" -lt "$mapped" ] && [ $i -lt 40 ]; do sleep 0.1; i=$((i + 1)); done
 check_eq "the killed run's create reached ShipStation" "$mapped" "$(live)"
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib5a.jsonl" 2>/dev/null; rc=$?
-check_eq "a rerun inside the window: every PO in_doubt, exit 75" "$mapped 75" \
+check_eq "a rerun inside the window: every PO in_doubt, exit 1 (the unmapped POs' rejects outrank in doubt, mlc(1))" "$mapped 1" \
   "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ib5a.jsonl" | wc -l) $rc"
 check_eq "and nothing created or looked up meanwhile" "$mapped" "$(live)"
 sleep 3
@@ -150,7 +150,7 @@ admin POST faults '{"rules":[{"match":"POST /orders/createorders","kind":"latenc
 pid=$!
 sleep 0.8; kill -9 $pid; wait $pid 2>/dev/null
 "$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1k.jsonl" 2>/dev/null; rc=$?
-check_eq "V1: a rerun inside the window: every PO in_doubt, exit 75" "$mapped 75" \
+check_eq "V1: a rerun inside the window: every PO in_doubt, exit 1 (the unmapped POs' rejects outrank in doubt)" "$mapped 1" \
   "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/v1k.jsonl" | wc -l) $rc"
 sleep 3
 "$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1k2.jsonl" 2>/dev/null; rc=$?
