@@ -71,39 +71,30 @@ static int parse_since(const char *arg, char out[32])
     return 0;
 }
 
-static int print_table(mlc_store_receipt **rows, size_t n)
+/* Where the rows go: records through cmd/run, or with --table (t) aligned columns,
+ * collected and printed at the end. Begins r; out of memory (NULL t with --table)
+ * is recorded by emitting NULL: nothing is written, the exit code is 71. */
+static void out_begin(cmd_run *r, mlc_ctx *ctx, int table, const cmd_table *t)
 {
-    static const char *const head[] = {"ID",  "STATE",    "ATT", "NEXT ATTEMPT", "PO",
-                                       "LINE", "QTY", "SHIPMENT", "UPDATED", "LAST ERROR"};
-    cmd_table *t = cmd_table_new(10, head);
+    if (cmd_run_begin(r, ctx, "queue") || (table && !t))
+        cmd_run_emit(r, NULL);
+}
+
+/* One row: rec (taken; NULL with a table) or cells. -1: stop (the reader went
+ * away, or out of memory). */
+static int out_row(cmd_run *r, cmd_table *t, cJSON *rec, const char *const *cells)
+{
     if (!t)
-        return MLC_EXIT_OSERR;
-    for (size_t i = 0; i < n; i++) {
-        const mlc_store_receipt *r = rows[i];
-        char id[24], att[16], next[32] = "-", line[32], qty[32];
-        snprintf(id, sizeof id, "%lld", (long long)r->id);
-        snprintf(att, sizeof att, "%d", r->attempts);
-        if (r->next_attempt_at > 0 && r->state == MLC_RECEIPT_QUEUED)
-            mlc_dates_format_rfc3339((time_t)r->next_attempt_at, next);
-        else if (r->state == MLC_RECEIPT_IN_DOUBT && r->settle_after > 0)
-            mlc_dates_format_rfc3339((time_t)r->settle_after, next); /* settled then, by its trace */
-        else if (r->state == MLC_RECEIPT_QUEUED || r->state == MLC_RECEIPT_PENDING)
-            snprintf(next, sizeof next, "now");
-        if (r->subline)
-            snprintf(line, sizeof line, "%d/%d", r->line, r->subline);
-        else
-            snprintf(line, sizeof line, "%d", r->line);
-        snprintf(qty, sizeof qty, "%g", r->qty);
-        const char *cells[] = {id, mlc_receipt_state_name(r->state), att, next, r->po, line, qty,
-                               r->shipment_id, r->updated_at, r->last_error};
-        if (cmd_table_add(t, cells)) {
-            cmd_table_free(t);
-            return MLC_EXIT_OSERR;
-        }
-    }
-    cmd_table_print(t, stdout); /* a closed pipe is a quiet end */
+        return cmd_run_emit(r, rec);
+    return cmd_table_add(t, cells) ? cmd_run_emit(r, NULL) : 0;
+}
+
+static int out_end(cmd_run *r, cmd_table *t)
+{
+    if (t && !cmd_run_exit(r))
+        cmd_table_print(t, stdout); /* a closed pipe is a quiet end */
     cmd_table_free(t);
-    return 0;
+    return cmd_run_end(r);
 }
 
 static const char *inbox_status(const mlc_store_inbox_item *it)
@@ -122,10 +113,7 @@ static int inbox_next(const mlc_store_inbox_item *it, char next[32])
 
 static void add_str(cJSON *o, const char *name, const char *v)
 {
-    if (v)
-        cJSON_AddStringToObject(o, name, v);
-    else
-        cJSON_AddNullToObject(o, name);
+    cJSON_AddItemToObject(o, name, v ? cJSON_CreateString(v) : cJSON_CreateNull());
 }
 
 static cJSON *webhook_record(const mlc_store_inbox_item *it)
@@ -146,45 +134,29 @@ static cJSON *webhook_record(const mlc_store_inbox_item *it)
 }
 
 /* `mlc queue --webhooks`: the inbox, read-only. */
-static int list_webhooks(mlc_ctx *ctx, int all, int table)
+static int list_webhooks(mlc_ctx *ctx, mlc_store *st, int all, int table)
 {
-    mlc_store *st;
+    static const char *const head[] = {"ID", "STATUS", "ATT", "NEXT ATTEMPT", "RECEIVED", "TYPE", "LAST ERROR"};
     mlc_error e;
     mlc_store_inbox_item *items = NULL;
     size_t n = 0;
-    int rc = 0;
-    if (mlc_ctx_store(ctx, &st, &e) || mlc_store_inbox_list(st, all, 100000, &items, &n, &e))
+    cmd_run r;
+    if (mlc_store_inbox_list(st, all, 100000, &items, &n, &e))
         return cmd_fail(ctx, &e);
-    if (table) {
-        static const char *const head[] = {"ID", "STATUS", "ATT", "NEXT ATTEMPT", "RECEIVED", "TYPE", "LAST ERROR"};
-        cmd_table *t = cmd_table_new(7, head);
-        for (size_t i = 0; t && i < n && !rc; i++) {
-            char id[24], att[16], next[32] = "-";
-            snprintf(id, sizeof id, "%lld", (long long)items[i].id);
-            snprintf(att, sizeof att, "%d", items[i].attempts);
-            inbox_next(&items[i], next);
-            const char *cells[] = {id,   inbox_status(&items[i]), att, next, items[i].received_at,
-                                   items[i].resource_type, items[i].last_error};
-            if (cmd_table_add(t, cells))
-                rc = MLC_EXIT_OSERR;
-        }
-        if (!t)
-            rc = MLC_EXIT_OSERR;
-        else if (!rc)
-            cmd_table_print(t, stdout);
-        cmd_table_free(t);
-    } else {
-        cmd_run r;
-        if (cmd_run_begin(&r, ctx, "queue"))
-            rc = MLC_EXIT_OSERR;
-        for (size_t i = 0; !rc && i < n; i++)
-            if (cmd_run_emit(&r, webhook_record(&items[i])))
-                break;
-        if (!rc)
-            rc = cmd_run_end(&r);
+    cmd_table *t = table ? cmd_table_new(7, head) : NULL;
+    out_begin(&r, ctx, table, t);
+    for (size_t i = 0; i < n; i++) {
+        char id[24], att[16], next[32] = "-";
+        snprintf(id, sizeof id, "%lld", (long long)items[i].id);
+        snprintf(att, sizeof att, "%d", items[i].attempts);
+        inbox_next(&items[i], next);
+        const char *cells[] = {id,   inbox_status(&items[i]), att, next, items[i].received_at,
+                               items[i].resource_type, items[i].last_error};
+        if (out_row(&r, t, table ? NULL : webhook_record(&items[i]), cells))
+            break;
     }
     mlc_store_inbox_free(items, n);
-    return rc;
+    return out_end(&r, t);
 }
 
 int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
@@ -231,30 +203,43 @@ int cmd_queue(int argc, char **argv, mlc_ctx *ctx)
     if (webhooks && (f.state_mask || f.po || f.shipment_id || f.since))
         return cmd_usage_error(usage,
                                "--webhooks lists the inbox: --state, --po, --shipment and --since are for receipts");
-    if (webhooks)
-        return list_webhooks(ctx, all, table);
-
     mlc_store *st;
     mlc_error e;
     if (mlc_ctx_store(ctx, &st, &e))
         return cmd_fail(ctx, &e);
+    if (webhooks)
+        return list_webhooks(ctx, st, all, table);
     mlc_store_receipt **rows;
     size_t n;
+    cmd_run r;
     if (mlc_store_receipt_list(st, &f, &rows, &n, &e))
         return cmd_fail(ctx, &e);
-    int rc = 0;
-    cmd_run r;
-    if (table) {
-        rc = print_table(rows, n);
-    } else if (!(rc = cmd_run_begin(&r, ctx, "queue"))) {
-        for (size_t i = 0; i < n; i++) {
-            cJSON *rec = receipt_record(rows[i], NULL);
-            receipt_record_add_bod(rec, st, rows[i]->id);
-            if (cmd_run_emit(&r, rec))
-                break;
-        }
-        rc = cmd_run_end(&r);
+    static const char *const head[] = {"ID",   "STATE", "ATT",      "NEXT ATTEMPT", "PO",
+                                       "LINE", "QTY",   "SHIPMENT", "UPDATED",      "LAST ERROR"};
+    cmd_table *t = table ? cmd_table_new(10, head) : NULL;
+    out_begin(&r, ctx, table, t);
+    for (size_t i = 0; i < n; i++) {
+        const mlc_store_receipt *x = rows[i];
+        char id[24], att[16], next[32] = "-", line[32], qty[32];
+        snprintf(id, sizeof id, "%lld", (long long)x->id);
+        snprintf(att, sizeof att, "%d", x->attempts);
+        if (x->next_attempt_at > 0 && x->state == MLC_RECEIPT_QUEUED)
+            mlc_dates_format_rfc3339((time_t)x->next_attempt_at, next);
+        else if (x->state == MLC_RECEIPT_IN_DOUBT && x->settle_after > 0)
+            mlc_dates_format_rfc3339((time_t)x->settle_after, next); /* settled then, by its trace */
+        else if (x->state == MLC_RECEIPT_QUEUED || x->state == MLC_RECEIPT_PENDING)
+            snprintf(next, sizeof next, "now");
+        int k = snprintf(line, sizeof line, "%d", x->line);
+        if (x->subline)
+            snprintf(line + k, sizeof line - (size_t)k, "/%d", x->subline);
+        snprintf(qty, sizeof qty, "%g", x->qty);
+        const char *cells[] = {id, mlc_receipt_state_name(x->state), att, next, x->po, line, qty,
+                               x->shipment_id, x->updated_at, x->last_error};
+        cJSON *rec = table ? NULL : receipt_record(x, NULL);
+        receipt_record_add_bod(rec, st, x->id); /* NULL: nothing */
+        if (out_row(&r, t, rec, cells))
+            break;
     }
     mlc_store_receipts_free(rows, n);
-    return rc;
+    return out_end(&r, t);
 }
