@@ -14,6 +14,7 @@
 #include "builtin.h"
 #include "cmd.h"
 #include "ping.h"
+#include "run.h"
 #include "vault.h"
 
 #include <cjson/cJSON.h>
@@ -36,17 +37,13 @@ static const char usage[] =
     "Exit status: 0 all ok; 78 credentials or configuration wrong; 69 a system is\n"
     "unreachable or failing.\n";
 
-/* Prints one result and deletes it. */
-static void emit(int json, cJSON *o)
+/* Prints one result and deletes it: a record (cmd/run) with --json, else a line. */
+static void emit(cmd_run *r, int json, cJSON *o)
 {
     if (!o)
         return;
     if (json) {
-        char *s = cJSON_PrintUnformatted(o);
-        if (s)
-            printf("%s\n", s);
-        free(s);
-        cJSON_Delete(o);
+        cmd_run_emit(r, o);
         return;
     }
     const cJSON *sys = cJSON_GetObjectItemCaseSensitive(o, "system");
@@ -111,23 +108,30 @@ int cmd_ping(int argc, char **argv, mlc_ctx *ctx)
         mlc_log_debug(log, "%s; using the credential files of the config", err.msg);
         vault = NULL;
     }
+    cmd_run r;
+    if (cmd_run_begin(&r, ctx, "ping")) {
+        mlc_vault_free(vault);
+        return MLC_EXIT_OSERR;
+    }
     cJSON *o = NULL;
     mlc_err a = mlc_ping_cloudsuite(ctx, vault, &o);
-    emit(json, o);
+    emit(&r, json, o);
     if (!strcmp(mlc_config_str(cfg, "receipts.transport"), "bod")) {
         mlc_err i = mlc_ping_ims(ctx, vault, &o);
-        emit(json, o);
+        emit(&r, json, o);
         if (i && (!a || mlc_ping_is_config_error(i)))
             a = i;
     }
     mlc_err b = mlc_ping_shipstation(ctx, vault, &o);
-    for (cJSON *r = o ? o->child : NULL; r; r = o->child)
-        emit(json, cJSON_DetachItemViaPointer(o, r));
+    for (cJSON *x = o ? o->child : NULL; x; x = o->child)
+        emit(&r, json, cJSON_DetachItemViaPointer(o, x));
     cJSON_Delete(o);
     mlc_vault_free(vault);
-    if (!a && !b)
-        return MLC_EXIT_OK;
+    /* a failed check ends the run: credentials or configuration first (78), else
+     * the system is unreachable or failing (69), as mlc-ping(1) says */
     if (mlc_ping_is_config_error(a) || mlc_ping_is_config_error(b))
-        return MLC_EXIT_CONFIG;
-    return MLC_EXIT_UNAVAILABLE;
+        mlc_outcome_stop(&r.out, MLC_ERR_CONFIG);
+    else if (a || b)
+        mlc_outcome_stop(&r.out, MLC_ERR_UNAVAILABLE);
+    return cmd_run_end(&r);
 }
