@@ -17,6 +17,7 @@
 #include "builtin.h"
 #include "cmd.h"
 #include "ionapi.h"
+#include "run.h"
 #include "secret.h"
 #include "sscreds.h"
 #include "vault.h"
@@ -113,13 +114,11 @@ static int add_shipstation(mlc_ctx *ctx, const mlc_config *cfg, const char *v2fi
     return rc ? cmd_fail(ctx, &err) : 0;
 }
 
-static void emit(int json, cJSON *o)
+/* One description: a record (cmd/run; o stays the caller's) with --json, else a line. */
+static void emit(cmd_run *r, int json, const cJSON *o)
 {
     if (json) {
-        char *s = cJSON_PrintUnformatted(o);
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        cmd_run_emit(r, cJSON_CreateObjectReference(o->child));
         return;
     }
     const cJSON *name = cJSON_GetObjectItemCaseSensitive(o, "name");
@@ -143,18 +142,22 @@ static void emit(int json, cJSON *o)
     printf("\n");
 }
 
-/* Prints what the profile has (never a secret). */
-static void list(const mlc_config *cfg, mlc_vault *v, mlc_log *log, int json)
+/* Prints what the profile has (never a secret); the exit code. */
+static int list(mlc_ctx *ctx, const mlc_config *cfg, mlc_vault *v, int json)
 {
-    cJSON *o[2] = {mlc_ionapi_describe_profile(cfg, v, log), mlc_sscreds_describe(cfg, v)};
+    cmd_run r;
+    if (cmd_run_begin(&r, ctx, "creds"))
+        return MLC_EXIT_OSERR;
+    cJSON *o[2] = {mlc_ionapi_describe_profile(cfg, v, r.log), mlc_sscreds_describe(cfg, v)};
     for (int i = 0; i < 2; i++)
         if (o[i])
-            emit(json, o[i]);
+            emit(&r, json, o[i]);
     if (!o[0] && !o[1] && !json)
         fprintf(stderr, "mlc creds: no credentials for profile %s (see mlc creds add)\n",
                 mlc_config_profile(cfg));
     cJSON_Delete(o[0]);
     cJSON_Delete(o[1]);
+    return cmd_run_end(&r);
 }
 
 int cmd_creds(int argc, char **argv, mlc_ctx *ctx)
@@ -217,16 +220,16 @@ int cmd_creds(int argc, char **argv, mlc_ctx *ctx)
     mlc_log *log = mlc_ctx_log(ctx);
     mlc_vault *v = NULL;
     mlc_err rc = mlc_vault_open_profile(cfg, log, MLC_VAULT_PROMPT, &v, &err);
-    if (rc == MLC_ERR_NOTFOUND && rm_) {
-        mlc_log_error(log, "no vault for profile %s: nothing to remove", mlc_config_profile(cfg));
-        return MLC_EXIT_FAILED;
-    }
+    if (rc == MLC_ERR_NOTFOUND && rm_) /* exit 1, as for a record not found */
+        mlc_error_set(&err, rc, "no vault for profile %s: nothing to remove", mlc_config_profile(cfg));
     if (rc && !(rc == MLC_ERR_NOTFOUND && list_))
         return cmd_fail(ctx, &err);
-    rc = MLC_OK;
     if (list_) {
-        list(cfg, v, log, json);
-    } else if (rm_ && ss) {
+        int code = list(ctx, cfg, v, json);
+        mlc_vault_free(v);
+        return code;
+    }
+    if (rm_ && ss) {
         rc = mlc_sscreds_remove(v, &err);
     } else if (rm_) {
         mlc_http_opts ho = {.timeout_s = (long)mlc_config_int(cfg, "cloudsuite.timeout"),
@@ -237,7 +240,7 @@ int cmd_creds(int argc, char **argv, mlc_ctx *ctx)
     }
     if (!rc && rm_)
         mlc_log_info(log, "%s credentials removed from %s", what, mlc_vault_file(v));
-    else if (!rc && !list_)
+    else if (!rc)
         mlc_log_info(log, "vault %s re-encrypted under the new key (%s)", mlc_vault_file(v),
                      mlc_vault_kdf(v) == MLC_VAULT_KDF_HKDF ? "key file, HKDF-SHA256"
                                                             : "passphrase, scrypt");
