@@ -11,6 +11,7 @@
 #include "builtin.h"
 #include "cmd.h"
 #include "listener.h"
+#include "run.h"
 #include "runner.h"
 #include "secret.h"
 #include "setup.h"
@@ -123,7 +124,7 @@ static int subscribe(mlc_ctx *ctx, const char *base, const char **events, int ne
     mlc_ss *ss = NULL;
     mlc_error e;
     char *token = NULL;
-    int rc = 0;
+    cmd_run r;
     if (mlc_ctx_config(ctx, &cfg, &e))
         return cmd_fail(ctx, &e);
     if (strncmp(base, "https://", 8) != 0 && strncmp(base, "http://127.", 11) != 0 &&
@@ -135,27 +136,28 @@ static int subscribe(mlc_ctx *ctx, const char *base, const char **events, int ne
         mlc_secret_free_str(token);
         return cmd_fail(ctx, &e);
     }
+    if (cmd_run_begin(&r, ctx, "webhook subscribe"))
+        cmd_run_emit(&r, NULL); /* out of memory: nothing is tried, exit 71 */
     mlc_log_secret(mlc_ctx_log(ctx), token);
     mlc_ss_version v = mlc_setup_ss_api(cfg, api);
     size_t blen = strlen(base);
     char target[1024];
     snprintf(target, sizeof target, "%s%s%s", base, blen && base[blen - 1] == '/' ? "" : "/", token ? token : "");
-    for (int i = 0; i < (nevents ? nevents : 1) && !rc; i++) {
+    /* one record per subscription; the first failure ends the run */
+    for (int i = 0; i < (nevents ? nevents : 1) && !cmd_run_exit(&r); i++) {
         const char *ev = nevents ? events[i] : v == MLC_SS_V1 ? "SHIP_NOTIFY" : "fulfillment_shipped_v2";
         cJSON *out = NULL;
         if (mlc_webhook_subscribe(ss, v, target, ev, mlc_config_int(cfg, "shipstation.store_id"), &out, &e)) {
-            rc = cmd_fail(ctx, &e);
+            cJSON_Delete(out);
+            cmd_run_fail(&r, &e);
         } else {
-            char *s = cJSON_PrintUnformatted(out);
-            printf("%s\n", s ? s : "{}");
-            free(s);
+            cmd_run_emit(&r, out ? out : cJSON_CreateObject());
         }
-        cJSON_Delete(out);
     }
     mlc_secret_wipe(target, sizeof target);
     mlc_secret_free_str(token);
     mlc_ss_free(ss);
-    return rc;
+    return cmd_run_end(&r);
 }
 
 int cmd_webhook(int argc, char **argv, mlc_ctx *ctx)
