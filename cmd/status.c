@@ -10,6 +10,7 @@
  */
 #include "builtin.h"
 #include "cmd.h"
+#include "run.h"
 #include "status.h"
 
 #include <cjson/cJSON.h>
@@ -194,23 +195,23 @@ int cmd_status(int argc, char **argv, mlc_ctx *ctx)
         mlc_log_error(log, "%s", e.msg);
         return MLC_STATUS_UNKNOWN;
     }
-    int worst = (int)jnum(doc, "exit_code", MLC_STATUS_UNKNOWN);
-    int out_rc = worst;
+    int out_rc = (int)jnum(doc, "exit_code", MLC_STATUS_UNKNOWN);
+    cmd_run r;
+    if (cmd_run_begin(&r, ctx, "status"))
+        cmd_run_emit(&r, NULL); /* out of memory: nothing is written (UNKNOWN below) */
     if (prom) {
         if (mlc_status_write_prometheus(doc, prom, &e)) {
             mlc_log_error(log, "%s", e.msg);
             out_rc = MLC_STATUS_UNKNOWN;
         }
     } else if (json) {
-        char *s = cJSON_PrintUnformatted(doc);
-        if (s)
-            printf("%s\n", s);
-        free(s);
+        cmd_run_emit(&r, doc);
+        doc = NULL;
     } else {
         print_text(doc, stdout);
     }
     cJSON_Delete(doc);
-    if (fflush(stdout) != 0)
-        return MLC_STATUS_UNKNOWN;
-    return out_rc;
+    /* output that could not be written is UNKNOWN; a reader that went away
+     * (`| head`) changes nothing (mlc(1)) */
+    return cmd_run_end(&r) ? MLC_STATUS_UNKNOWN : out_rc;
 }
