@@ -54,6 +54,10 @@ check_eq "push-shipments with unmapped POs exits 1" 1 "$rc"
 check_eq "the last run of a command failed: WARNING (1)" 1 "$rc"
 check "text: the failed run and the last error" grep -q "^last error: .* push-shipments (exit 1): stdin:[0-9]*: PO" "$SIM_DIR/st3.txt"
 check "text: the ShipStation rate budget used" grep -Eq "^ShipStation v2 rate budget: [1-9][0-9]* of 200 used" "$SIM_DIR/st3.txt"
+# a reader gone before the report: still WARNING (1), quietly, not UNKNOWN (3): the
+# reader going away changes nothing by itself (mlc(1))
+{ sleep 0.3; "$MLC" status 2>"$SIM_DIR/sp.err"; echo $? >"$SIM_DIR/sp.rc"; } | true
+check_eq "status into a closed pipe: still WARNING (1), nothing on stderr" "1|" "$(cat "$SIM_DIR/sp.rc")|$(cat "$SIM_DIR/sp.err")"
 
 # ---- receipts exhausted / needing review: CRITICAL
 shipments_from_pos 1 | head -n 2 >"$SIM_DIR/ship.jsonl"
