@@ -8,7 +8,6 @@
 # rejected.
 . tests/integration/lib.sh
 sim_start
-DB="$MLC_STATE_DIR/sim.db"
 
 "$MLC" pull-pos >"$SIM_DIR/pos.jsonl" 2>/dev/null
 npos=$(wc -l <"$SIM_DIR/pos.jsonl")
@@ -17,7 +16,7 @@ mapped=$(jq -r 'select(.kind == "inbound_shipment") | .po' "$SIM_DIR/ib.jsonl" |
 check_eq "exit 1: some POs cannot be mapped" 1 "$rc"
 check "the unmapped warehouse is named with its line" grep -q "stdin:[0-9]*: PO [0-9]*: warehouse 'WH9' is not in mapping.warehouses" "$SIM_DIR/err"
 check "the unmapped supplier is named" grep -q "has no address in mapping.suppliers" "$SIM_DIR/err"
-check_eq "rejected POs are kept in the store" "$((npos - mapped))" "$(sqlite3 "$DB" "select count(*) from rejected where command='push-shipments'")"
+check_eq "rejected POs are kept in the store" "$((npos - mapped))" "$(state_sql "select count(*) from rejected where command='push-shipments'")"
 check_eq "every mapped PO created once" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib.jsonl" | wc -l)"
 check_eq "ShipStation has exactly one shipment per PO" "$mapped" \
   "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .external_shipment_id] | unique | length')"
@@ -33,7 +32,7 @@ check_eq "and costs no create call" "$calls" "$(state '.counters.requests["POST 
 "$MLC" push-shipments "$SIM_DIR/pos.jsonl" >/dev/null 2>"$SIM_DIR/err-file"
 check "read from FILE: the unmapped PO is named by file and line" grep -q "pos.jsonl:[0-9]*: PO [0-9]*: warehouse 'WH9'" "$SIM_DIR/err-file"
 check_eq "read from FILE: its rejects name the file as their source" "$((npos - mapped))" \
-  "$(sqlite3 "$DB" "select count(*) from rejected where command='push-shipments' and source='$SIM_DIR/pos.jsonl'")"
+  "$(state_sql "select count(*) from rejected where command='push-shipments' and source='$SIM_DIR/pos.jsonl'")"
 
 # a PO changed in CloudSuite is updated exactly once
 po=$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib.jsonl" | head -n 1)
@@ -60,7 +59,7 @@ admin POST faults '{"rules":[{"match":"POST /v2/shipments","kind":"latency","nex
 pid=$!
 # the intents are written just before the create call: wait for them, then kill
 i=0
-while [ "$(sqlite3 "$MLC_STATE_DIR/sim.db" 'select count(*) from link' 2>/dev/null || echo 0)" -lt "$mapped" ] && [ $i -lt 100 ]; do
+while [ "$(db_count 'select count(*) from link')" -lt "$mapped" ] && [ $i -lt 100 ]; do
   sleep 0.05; i=$((i + 1))
 done
 sleep 0.5; kill -9 $pid; wait $pid 2>/dev/null
@@ -75,7 +74,7 @@ sleep 3
 "$MLC" push-shipments <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/ib5.jsonl" 2>/dev/null
 check_eq "after kill -9, the rerun links them without creating" "$mapped" "$(jq -r 'select(.action == "created") | .po' "$SIM_DIR/ib5.jsonl" | wc -l)"
 check_eq "exactly one shipment per PO after kill -9" "$mapped" "$(live)"
-check_eq "every link has its ShipStation id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
+check_eq "every link has its ShipStation id" 0 "$(state_sql "select count(*) from link where shipstation_id is null")"
 
 # commit-then-drop on the create call: applied, response lost
 sim_stop; rm -rf "$SIM_DIR"
@@ -120,7 +119,7 @@ dupes=$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancel
 check_eq "after $KILL_RUNS kill -9 with slow creates: every PO settled" 0 "$(jq -r 'select(.action == "in_doubt") | .po' "$SIM_DIR/ibk.jsonl" | wc -l)"
 check_eq "after $KILL_RUNS kill -9 with slow creates: one live shipment per PO" "$mapped" "$(live)"
 check_eq "after $KILL_RUNS kill -9 with slow creates: no PO twice" 0 "$dupes"
-check_eq "after $KILL_RUNS kill -9 with slow creates: every link has its id" 0 "$(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where shipstation_id is null")"
+check_eq "after $KILL_RUNS kill -9 with slow creates: every link has its id" 0 "$(state_sql "select count(*) from link where shipstation_id is null")"
 # a second create of a key (which only ShipStation's uniqueness check would stop) was never
 # sent: the sim refused no create (its recorded answers)
 check_eq "after $KILL_RUNS kill -9 with slow creates: no key created twice (none refused as existing)" 0 \
@@ -155,7 +154,7 @@ check_eq "V1: a rerun inside the window: every PO in_doubt, exit 1 (the unmapped
 sleep 3
 "$MLC" push-shipments --api v1 <"$SIM_DIR/pos.jsonl" >"$SIM_DIR/v1k2.jsonl" 2>/dev/null; rc=$?
 check_eq "V1: after the window every PO is linked (exit 1: the unmapped POs)" "1 $mapped" \
-  "$rc $(sqlite3 "$MLC_STATE_DIR/sim.db" "select count(*) from link where api='v1' and shipstation_id is not null")"
+  "$rc $(state_sql "select count(*) from link where api='v1' and shipstation_id is not null")"
 check_eq "V1: one order per PO after kill -9" "$mapped" "$(state '.shipstation.v1.orders | length')"
 
 # --dry-run calls nothing
