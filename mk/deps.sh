@@ -3,6 +3,8 @@
 # As root it installs what is missing with apt-get; otherwise it prints the exact
 # apt-get line and fails. Then the test tooling of tests/contracts (npm packages,
 # pinned by its package-lock.json) is installed there with `npm ci`, project-local.
+# As root, before installing the PostgreSQL server, it turns off the system cluster
+# that package would create and start (see below).
 # It is not a general package manager: one list, one job.
 set -eu
 here=$(dirname "$0")
@@ -27,6 +29,23 @@ done < "$here/packages.txt"
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "mk/deps.sh: installing:$missing" >&2
   export DEBIAN_FRONTEND=noninteractive
+  # Debian's postgresql package creates and starts a system cluster "main" in its
+  # postinst unless createcluster.conf says create_main_cluster = false. The tests
+  # start their own private cluster (tests/pg.sh), so that one would cost install
+  # time and a running server nobody uses. The file is written only when it is
+  # absent (a machine that has it, has its own setting: left alone, so this stays
+  # idempotent); postgresql-common then finds it in place and keeps it (ucf keeps
+  # the old file: UCF_FORCE_CONFFOLD, the template lands as .ucf-dist).
+  cc=/etc/postgresql-common/createcluster.conf
+  case " $missing " in
+    *" postgresql "*)
+      if [ ! -e "$cc" ]; then
+        mkdir -p "${cc%/*}"
+        printf '%s\n' "# written by mlc's mk/deps.sh: no system cluster; the tests start their own" \
+          "create_main_cluster = false" >"$cc"
+        export UCF_FORCE_CONFFOLD=1
+      fi ;;
+  esac
   apt-get update -qq >&2
   # shellcheck disable=SC2086
   apt-get install -y -qq --no-install-recommends $missing >&2
