@@ -41,7 +41,7 @@ help:
 	@echo "make demo       run the whole job against a local mlc-sim sandbox"
 	@echo "make demo-bod   the same with receipts as BODs through ION (receipts.transport: bod)"
 	@echo "make bench      benchmarks (bench/), results in bench/results.json"
-	@echo "make soak       soak test: all subcommands under 20% faults (SOAK_ITERATIONS=N)"
+	@echo "make soak       soak test: all subcommands under 20% faults, SQLite then PostgreSQL (SOAK_ITERATIONS=N)"
 	@echo "make install    install mlc, libmlc, headers, mlc.pc, man pages, completions, examples"
 	@echo "                (PREFIX=/usr/local, DESTDIR=); make uninstall removes them"
 	@echo "make deb        build/mlc_$(VERSION)_<arch>.deb (dpkg-deb; systemd units, mlc user)"
@@ -101,7 +101,7 @@ asan:
 	$(MAKE) BUILD=build-asan SAN="-fsanitize=address,undefined,float-cast-overflow -fno-omit-frame-pointer -fno-sanitize-recover=undefined" OPT="-O1 -g" check
 
 soak: all
-	@sh tests/soak/soak.sh $(SOAK_ITERATIONS)
+	@sh tests/soak/both.sh $(SOAK_ITERATIONS)
 
 demo: all
 	@sh examples/demo.sh $(BUILD)

@@ -10,6 +10,9 @@
 # the mapped location, and a new sync plans nothing), and the ledger holds nothing
 # but posted, voided and what was replayed.
 # Usage: sh tests/soak/soak.sh [ITERATIONS]   (make soak; not part of make check)
+# The state is read through lib.sh's state_sql, so the same run works on either
+# backend: MLC_TEST_STATE=postgresql with MLC_TEST_PG_DIR (tests/soak/both.sh, which
+# make soak runs, starts a private cluster with tests/pg.sh for that second run).
 # Not here: timing or throughput (bench/).
 set -u
 N=${1:-20}
@@ -25,7 +28,6 @@ sim_config_under cloudsuite "gateway_timeout: 1"
 sim_config_under shipstation "rate_window: 1"
 # stock of every warehouse is synced too (the receipts move M3's balances): the sim's
 # ready profile maps each warehouse to its inventory location
-DB="$MLC_STATE_DIR/sim.db"
 
 rules=""
 for m in "M3 *" "GET /v2/*" "POST /v2/*" "PUT /v2/*" "ION token"; do
@@ -54,7 +56,7 @@ while [ $i -lt "$N" ]; do
   [ -n "${2:-}" ] && admin POST ship "{\"ids\":[\"$2\"],\"fraction\":0.5}" >/dev/null
   [ -n "${3:-}" ] && [ $((i % 3)) = 0 ] && admin POST ship "{\"ids\":[\"$3\"],\"void\":true}" >/dev/null
   [ $((i % 5)) = 0 ] && "$MLC" replay --exhausted >/dev/null 2>&1
-  echo "# iteration $i: $(sqlite3 "$DB" "select state || '=' || count(*) from receipt group by state" 2>/dev/null | tr '\n' ' ')"
+  echo "# iteration $i: $(state_sql "select state || '=' || count(*) from receipt group by state" 2>/dev/null | tr '\n' ' ')"
 done
 
 admin DELETE faults >/dev/null
@@ -64,7 +66,7 @@ j=0
 while [ $j -lt 60 ]; do
   ( "$MLC" pull-pos | "$MLC" push-shipments ) >/dev/null 2>&1
   ( "$MLC" pull-shipments --overlap 100000000 | "$MLC" post-receipts ) >/dev/null 2>&1
-  left=$(sqlite3 "$DB" "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
+  left=$(state_sql "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
   [ "$left" = 0 ] && break
   sleep 0.5; j=$((j + 1))
 done
@@ -72,7 +74,7 @@ done
 j=0
 until "$MLC" sync-items --since 1900-01-01 >/dev/null 2>&1 || [ $j -ge 5 ]; do j=$((j + 1)); done
 
-mapped=$(sqlite3 "$DB" "select count(*) from link")
+mapped=$(state_sql "select count(*) from link")
 check "POs were pushed" test "$mapped" -gt 0
 check_eq "one live shipment per pushed PO" "$mapped" \
   "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .external_shipment_id | sub("(\\.r[0-9]+|-2)$"; "")] | unique | length')"
@@ -80,10 +82,10 @@ check_eq "no PO key twice among live shipments" 0 \
   "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .external_shipment_id] | group_by(.) | map(select(length > 1)) | length')"
 check_eq "the queue drained" 0 "$left"
 check_eq "the ledger holds only posted, voided or reviewed receipts" 0 \
-  "$(sqlite3 "$DB" "select count(*) from receipt where state not in ('posted','voided','needs_review')")"
+  "$(state_sql "select count(*) from receipt where state not in ('posted','voided','needs_review')")"
 # M3's receipts per line equal what the ledger says was posted on that line
 m3=$(state '[.m3.receipts[] | {k: "\(.PUNO)/\(.PNLI)/\(.PNLS)", q: (.RVQA|tonumber)}] | group_by(.k) | map({k: .[0].k, q: (map(.q) | add)}) | sort_by(.k) | map("\(.k) \(.q)") | .[]')
-led=$(sqlite3 "$DB" "select po || '/' || line || '/' || subline, sum(qty) from receipt where state='posted' group by 1 order by 1" | awk -F'|' '{printf "%s %g\n", $1, $2}')
+led=$(state_sql "select po || '/' || line || '/' || subline, sum(qty) from receipt where state='posted' group by 1 order by 1" | awk -F'|' '{printf "%s %g\n", $1, $2}')
 check_eq "every posted line received exactly the posted quantity in M3" "$led" "$(printf '%s\n' "$m3" | awk '{printf "%s %g\n", $1, $2}')"
 # what the warehouse shipped per PO line: items of shipments whose label stands
 shipped=$(state '([.shipstation.v2.labels[] | select(.voided | not) | .shipment_id]) as $live
@@ -101,6 +103,6 @@ check_eq "items aligned: every M3 on-hand equals ShipStation's at the mapped loc
 "$MLC" sync-items --dry-run --since 1900-01-01 >"$SIM_DIR/plan.jsonl" 2>"$SIM_DIR/plan.err"
 check "items aligned: a new sync plans no write" jq -se 'length > 0 and all(.[]; (.action == "unchanged" or .action == "reported")
   and all(.stock[]?; .action != "adjusted" and .action != "failed"))' "$SIM_DIR/plan.jsonl"
-review=$(sqlite3 "$DB" "select count(*) from receipt where state='needs_review'")
-echo "# $N iterations; $(sqlite3 "$DB" "select count(*) from receipt where state='posted'") receipts posted, $review for review, $(state '[.counters.requests | to_entries[] | select(.key | test(" (429|500|503)$")) | .value] | add') error answers injected"
+review=$(state_sql "select count(*) from receipt where state='needs_review'")
+echo "# $N iterations; $(state_sql "select count(*) from receipt where state='posted'") receipts posted, $review for review, $(state '[.counters.requests | to_entries[] | select(.key | test(" (429|500|503)$")) | .value] | add') error answers injected"
 t_done
