@@ -13,7 +13,6 @@ sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 5}" "    re
 # a receipt call in doubt is settled 2 s after it started (deadline 1 s, no gateway)
 sim_config_under cloudsuite "timeout: 1"
 sim_config_under cloudsuite "gateway_timeout: 0"
-DB="$MLC_STATE_DIR/sim.db"
 O="$SIM_DIR"
 
 # half of every open line ships, so every line keeps an open quantity
@@ -29,7 +28,7 @@ ln1=$(line_of 1); ln3=$(line_of 3); ln4=$(line_of 4); ln5=$(line_of 5)
 # how often M3 received PO/LINE with quantity QTY
 m3_count() { state "[.m3.receipts[] | select(.PUNO == \"$1\" and .PNLI == $2 and .RVQA == $3)] | length"; }
 received() { state '.m3.receipts | length'; }
-ledger() { sqlite3 "$DB" "select id, state, attempts, next_attempt_at, last_error, updated_at from receipt order by id; select count(*) from audit"; }
+ledger() { state_sql "select id, state, attempts, next_attempt_at, last_error, updated_at from receipt order by id; select count(*) from audit"; }
 one_item() { # SHIPMENT_ID PO LINE QTY
   echo "{\"kind\":\"shipment\",\"shipment_id\":\"$1\",\"po\":\"$2\",\"items\":[{\"sku\":\"x\",\"qty\":$4,\"po_line\":\"$2/$3/0\"}]}"
 }
@@ -52,7 +51,7 @@ base=$(received)
 # ---- mlc queue ----
 "$MLC" queue >"$O/q.jsonl" 2>"$O/q.err"
 check_eq "queue exits 0" 0 "$?"
-check_eq "queue lists every receipt" "$(sqlite3 "$DB" 'select count(*) from receipt')" "$(wc -l <"$O/q.jsonl" | tr -d ' ')"
+check_eq "queue lists every receipt" "$(state_sql 'select count(*) from receipt')" "$(wc -l <"$O/q.jsonl" | tr -d ' ')"
 check_eq "queue is quiet on stderr" "" "$(cat "$O/q.err")"
 check_eq "records carry attempts, next attempt, last error" true \
   "$(head -n 1 "$O/q.jsonl" | jq '.kind == "receipt" and has("attempts") and has("next_attempt_at") and has("last_error")')"
@@ -135,7 +134,7 @@ check_eq "both are posted" "$C:posted $B:posted" "$(jq -r '"\(.receipt_id):\(.st
 check_eq "the over-shipment reached M3 exactly once" 1 "$(m3_count "$po1" "$ln1" 9999)"
 check_eq "the reopened line reached M3 exactly once" 1 "$(m3_count "$po3" "$ln3" "$cqty")"
 check_eq "M3 got exactly two more receipts" $((base + 2)) "$(received)"
-check_eq "the ledger agrees" posted "$(sqlite3 "$DB" "select state from receipt where id=$B")"
+check_eq "the ledger agrees" posted "$(state_sql "select state from receipt where id=$B")"
 check_eq "the replay is in the audit before the post" "replay posted" \
   "$("$MLC" audit "$B" | jq -r 'select(.event == "replay" or .event == "posted") | .event' | tail -n 2 | xargs)"
 
@@ -155,7 +154,7 @@ admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"latency","pr
 one_item se-crash "$po4" "$ln4" 2 | "$MLC" post-receipts >/dev/null 2>&1 &
 pid=$!
 i=0
-while [ "$(sqlite3 "$DB" "select state from receipt where shipment_id='se-crash'" 2>/dev/null)" != in_flight ] && [ $i -lt 100 ]; do
+while [ "$(state_sql "select state from receipt where shipment_id='se-crash'" 2>/dev/null)" != in_flight ] && [ $i -lt 100 ]; do
   sleep 0.05; i=$((i + 1))
 done
 sleep 0.3
@@ -165,9 +164,9 @@ admin DELETE faults >/dev/null
 rvqa=$(state ".m3.pos[] | select(.PUNO == \"$po4\") | .lines[] | select(.PNLI == $ln4) | .RVQA")
 admin POST po "{\"PUNO\":\"$po4\",\"lines\":[{\"PNLI\":$ln4,\"RVQA\":$((rvqa + 1))}]}" >/dev/null
 # no delivery note on this one: once out of doubt, it is settled by RVQA, which moved by 3, not 2
-not_in_doubt() { "$MLC" post-receipts </dev/null >/dev/null 2>&1; [ "$(sqlite3 "$DB" "select state from receipt where shipment_id='se-crash'")" != in_doubt ]; }
+not_in_doubt() { "$MLC" post-receipts </dev/null >/dev/null 2>&1; [ "$(state_sql "select state from receipt where shipment_id='se-crash'")" != in_doubt ]; }
 wait_until 10 not_in_doubt
-R=$(sqlite3 "$DB" "select id from receipt where shipment_id='se-crash' and state='needs_review'")
+R=$(state_sql "select id from receipt where shipment_id='se-crash' and state='needs_review'")
 check "setup: the crashed receipt needs review" test -n "$R"
 n0=$(received)
 before=$(ledger)
@@ -193,7 +192,7 @@ check_eq "the reason is in the audit" "checked PPS300: 1 was a hand receipt" \
 admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"503","probability":1},{"match":"M3 MHS850MI/AddPOReceipt","kind":"503","probability":1}]}' >/dev/null
 one_item se-q "$po5" "$ln5" 1 | "$MLC" post-receipts >/dev/null 2>&1; rc=$?
 check_eq "setup: M3 failing queues the receipt (75)" 75 "$rc"
-Q=$(sqlite3 "$DB" "select id from receipt where shipment_id='se-q'")
+Q=$(state_sql "select id from receipt where shipment_id='se-q'")
 check_eq "queue shows it queued with its attempts and error" "queued 1 true" \
   "$("$MLC" queue --state queued | jq -r "select(.receipt_id == $Q) | \"\(.status) \(.attempts) \(.last_error != null)\"")"
 "$MLC" replay "$Q" >"$O/q1.jsonl" 2>/dev/null; rc=$?
@@ -221,7 +220,7 @@ check_eq "bad stdin lines exit 1" 1 "$rc"
 check "with line numbers" grep -q "stdin:1:" "$O/e"
 check "and the field" grep -q "stdin:2: receipt record without a valid 'receipt_id'" "$O/e"
 check_eq "other kinds pass through" note "$(jq -r .kind "$O/g.jsonl")"
-check_eq "bad lines are kept in the store" 3 "$(sqlite3 "$DB" "select count(*) from rejected where command='replay'")"
+check_eq "bad lines are kept in the store" 3 "$(state_sql "select count(*) from rejected where command='replay'")"
 check_eq "after all that, no PO line was received twice by mistake" 1 \
   "$(state "[.m3.receipts[] | select(.PUNO != \"$po4\") | \"\(.PUNO)/\(.PNLI)/\(.PNLS)/\(.RVQA)\"] | group_by(.) | map(length) | max")"
 t_done
