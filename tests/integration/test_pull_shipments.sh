@@ -5,7 +5,6 @@
 # resource_urls pointing elsewhere never get the key; V1 polling with Pacific dates.
 . tests/integration/lib.sh
 sim_start
-DB="$MLC_STATE_DIR/sim.db"
 printf 'hooktoken-%s\n' "$$" >"$SIM_DIR/hook.token"; chmod 600 "$SIM_DIR/hook.token"
 curl -s "$SIM_URL/jwks" >"$SIM_DIR/jwks.json"
 sim_config_under shipstation "webhook_secret_file: hook.token"
@@ -36,14 +35,14 @@ admin POST ship "{\"ids\":[\"$part\"],\"fraction\":0.5}" >/dev/null
 admin POST ship "{\"ids\":[\"$void\"],\"void\":true}" >/dev/null
 wait_until 5 at_least 5 'select count(*) from inbox'
 sleep 0.3
-check "signed webhooks were stored (one per shipment, some twice)" test "$(sqlite3 "$DB" 'select count(*) from inbox')" -ge 5
+check "signed webhooks were stored (one per shipment, some twice)" test "$(state_sql 'select count(*) from inbox')" -ge 5
 
 "$MLC" pull-shipments >"$SIM_DIR/sh.jsonl" 2>"$SIM_DIR/sh.err"; rc=$?
 check_eq "pull-shipments exits 0" 0 "$rc"
 check_eq "five shipments reported once each" 5 "$(jq -r .shipment_id "$SIM_DIR/sh.jsonl" | sort -u | wc -l)"
 check_eq "no shipment reported twice despite duplicate webhooks" 5 "$(wc -l <"$SIM_DIR/sh.jsonl")"
 check "webhooks were the source" test "$(jq -r 'select(.source == "webhook") | .shipment_id' "$SIM_DIR/sh.jsonl" | wc -l)" -ge 1
-check_eq "the inbox is drained" 0 "$(sqlite3 "$DB" 'select count(*) from inbox where processed_at is null')"
+check_eq "the inbox is drained" 0 "$(state_sql 'select count(*) from inbox where processed_at is null')"
 check_eq "the voided one says so" true "$(jq -r "select(.shipment_id == \"$void\") | .voided" "$SIM_DIR/sh.jsonl")"
 check_eq "tracking numbers come from the labels" 0 "$(jq -r 'select(.tracking_number == null)' "$SIM_DIR/sh.jsonl" | wc -l)"
 check_eq "records carry the order type for routing" 0 "$(jq -r 'select(.order_type == null)' "$SIM_DIR/sh.jsonl" | wc -l)"
@@ -97,9 +96,9 @@ done
 check_eq "the other host received no request" 0 \
   "$(curl -s "$EVIL/admin/state" | jq '[.counters.requests | to_entries[] | select(.key | test("admin") | not) | .value] | add // 0')"
 check "refusals are logged" grep -q "refused resource_url" "$SIM_DIR/hostile.err"
-check_eq "the hostile notifications are drained, not retried forever" 0 "$(sqlite3 "$DB" 'select count(*) from inbox where processed_at is null and failed_at is null')"
+check_eq "the hostile notifications are drained, not retried forever" 0 "$(state_sql 'select count(*) from inbox where processed_at is null and failed_at is null')"
 # (the ftp:// one never reached the inbox: webhook serve refused it)
-check_eq "they are quarantined with the reason" 4 "$(sqlite3 "$DB" "select count(*) from inbox where failed_at is not null and last_error like 'refused resource_url%'")"
+check_eq "they are quarantined with the reason" 4 "$(state_sql "select count(*) from inbox where failed_at is not null and last_error like 'refused resource_url%'")"
 kill $HOOK_PID $EVIL_PID 2>/dev/null; wait $HOOK_PID $EVIL_PID 2>/dev/null
 
 # V1 polling: createDate in Pacific time, shipments with items
