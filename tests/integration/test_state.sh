@@ -117,4 +117,28 @@ check_eq "migrate into another profile's database: exit 78" 78 "$rc"
 check "  names both profiles" sh -c "printf '%s' \"\$1\" | grep -q \"holds the state of profile 'sim', not of 'other'\"" _ "$out"
 out=$("$MLC" state migrate --to "postgresql://u:hunter2@db.example.com/x" 2>&1); rc=$?
 check_eq "migrate --to with a password: exit 78, not shown" "78 0" "$rc $(printf '%s' "$out" | grep -c hunter2)"
+# a few thousand rows (batches of 500 rows per INSERT: full ones and a remainder,
+# a table of exactly two batches, bytes in the rejected lines) copied and verified
+sed "s/^  sim:\$/  bulk:/" "$SIM_DIR/base.yaml" >"$SIM_DIR/bulk.yaml"
+MLC_CONFIG="$SIM_DIR/bulk.yaml" "$MLC" --profile bulk queue >/dev/null 2>&1
+sqlite3 "$MLC_STATE_DIR/bulk.db" "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3001)
+  INSERT INTO audit(id, receipt_id, at, event, detail) SELECT i, 0, '2026-11-20T10:00:00Z', 'note', 'row ' || i FROM n;
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000)
+  INSERT INTO rejected(id, at, command, source, lineno, reason, line)
+    SELECT i, '2026-11-20T10:00:00Z', 'post-receipts', 'stdin', i, 'bad', CAST(x'00ff' || randomblob(i % 7) AS BLOB) FROM n;
+  WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 777)
+  INSERT INTO seen(ns, key, hash, updated_at) SELECT 'po', 'k' || i, 'h' || i, '2026-11-20T10:00:00Z' FROM n"
+check_eq "a SQLite state of 4778 rows" 4778 \
+  "$(sqlite3 "$MLC_STATE_DIR/bulk.db" "select (select count(*) from audit) + (select count(*) from rejected) + (select count(*) from seen)")"
+BURL=$(sh $PG createdb "$MLC_TEST_PG_DIR" "st_bulk_$$")
+t0=$(date +%s%N)
+MLC_CONFIG="$SIM_DIR/bulk.yaml" "$MLC" --profile bulk state migrate --to "$BURL" >"$SIM_DIR/bulk.out" 2>"$SIM_DIR/bulk.err"
+rc=$?; ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+check_eq "4778 rows: exit 0, every table checked and equal" "0 10" "$rc $(grep -c ' ok$' "$SIM_DIR/bulk.out")"
+bq() { psql -X -At -h "$SOCK" -U mlc -d "st_bulk_$$" -c "$1"; }
+check_eq "4778 rows: the counts on PostgreSQL" "3001 1000 777" \
+  "$(bq "select (select count(*) from audit) || ' ' || (select count(*) from rejected) || ' ' || (select count(*) from seen)")"
+check_eq "4778 rows: the last rows of each batch in place" "row 500|row 501|row 3001" \
+  "$(bq "select string_agg(detail, '|' order by id) from audit where id in (500, 501, 3001)")"
+echo "# state migrate of 4778 rows: ${ms} ms"
 t_done
