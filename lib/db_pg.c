@@ -320,7 +320,10 @@ mlc_err mlc_db_pg_exec(mlc_db *db, const char *sql, mlc_error *err)
  * the highest number used. */
 static char *translate(const char *sql, int *nparams)
 {
-    size_t cap = strlen(sql) * 4 + 1;
+    /* each ? becomes at most "$" and 10 digits */
+    size_t cap = strlen(sql) + 1;
+    for (const char *q = strchr(sql, '?'); q; q = strchr(q + 1, '?'))
+        cap += 10;
     char *out = malloc(cap), *o = out;
     int seq = 0, max = 0;
     char quote = 0;
@@ -466,12 +469,28 @@ static void clear_blobs(pg_stmt *s)
 
 static PGresult *execute(pg_db *d, pg_stmt *s)
 {
+    /* on the stack up to MAXP parameters; more (the batched INSERTs of a store
+     * copy) on the heap */
     enum { MAXP = 64 };
-    Oid types[MAXP];
-    const char *values[MAXP];
-    int lens[MAXP], formats[MAXP];
-    if (s->nparams > MAXP)
-        return NULL;
+    Oid types_a[MAXP];
+    const char *values_a[MAXP];
+    int lens_a[MAXP], formats_a[MAXP];
+    Oid *types = types_a;
+    const char **values = values_a;
+    int *lens = lens_a, *formats = formats_a;
+    if (s->nparams > MAXP) {
+        types = malloc((size_t)s->nparams * sizeof *types);
+        values = malloc((size_t)s->nparams * sizeof *values);
+        lens = malloc((size_t)s->nparams * sizeof *lens);
+        formats = malloc((size_t)s->nparams * sizeof *formats);
+        if (!types || !values || !lens || !formats) {
+            free(types);
+            free(values);
+            free(lens);
+            free(formats);
+            return NULL;
+        }
+    }
     for (int i = 0; i < s->nparams; i++) {
         const pg_param *p = &s->params[i];
         types[i] = p->type == MLC_DB_T_INT8     ? OID_INT8
@@ -483,7 +502,14 @@ static PGresult *execute(pg_db *d, pg_stmt *s)
         lens[i] = p->len;
         formats[i] = p->type == MLC_DB_T_BYTEA ? 1 : 0;
     }
-    return PQexecParams(d->conn, s->sql, s->nparams, types, values, lens, formats, 0);
+    PGresult *res = PQexecParams(d->conn, s->sql, s->nparams, types, values, lens, formats, 0);
+    if (types != types_a) {
+        free(types);
+        free(values);
+        free(lens);
+        free(formats);
+    }
+    return res;
 }
 
 int mlc_db_pg_step(mlc_db_stmt *st)
