@@ -84,17 +84,6 @@ static void on_outcome(void *ud, const mlc_push_outcome *r)
     }
 }
 
-/* 1 if the profile's state database exists (a dry run reads it, never makes it). */
-static int state_exists(const mlc_config *cfg)
-{
-    char path[PATH_MAX], *dir = mlc_config_state_dir(cfg);
-    if (!dir)
-        return 0;
-    snprintf(path, sizeof path, "%s/%s.db", dir, mlc_config_profile(cfg));
-    free(dir);
-    return access(path, F_OK) == 0;
-}
-
 /* Command-line overrides of the profile's options: --dry-run, --api, --batch. */
 static int parse_opts(int argc, char **argv, int *dry_run, const char **api, long long *batch, const char **file)
 {
@@ -178,7 +167,7 @@ int cmd_push_shipments(int argc, char **argv, mlc_ctx *ctx)
         cmd_run_fail(&r, &e);
         goto out;
     }
-    if (dry_run && state_exists(cfg) && mlc_ctx_store(ctx, &st, &e)) {
+    if (dry_run && mlc_ctx_state_exists(ctx) && mlc_ctx_store(ctx, &st, &e)) {
         mlc_log_warn(r.log, "dry run without the link table: %s", e.msg);
         st = NULL;
     }
