@@ -27,6 +27,7 @@
 
 #include <openssl/sha.h>
 
+#define POSTER_LOCK "post-receipts" /* the store lock of the one poster per profile */
 #define SUDO_MAX 20   /* M3 delivery note number length */
 #define BREF_MAX 20
 
@@ -46,7 +47,8 @@ struct mlc_receipt {
     mlc_log *log;
     mlc_map *map;
     mlc_backoff *bo;
-    int lock_fd;
+    int lock_fd;       /* the lock file of older mlc versions (local store only) */
+    int store_locked;  /* holds the store's poster lock */
     int max_attempts;
     size_t bulk, bulk_read;
     po_head *heads;
@@ -93,13 +95,31 @@ static int stopping(mlc_receipt *r) { return r->stop_ctx && mlc_ctx_stopping(r->
 
 /* ------------------------------------------------------------------ setup */
 
+/* The poster lock: one poster per profile, on every host that shares the state
+ * (mlc_store_lock "post-receipts": released by the database server when a worker
+ * dies, by the kernel on SQLite). Holding it, every in_flight row left in the
+ * ledger belongs to a dead worker, which mlc_receipt_recover settles once its
+ * settle_after has passed. On a local store the lock file of older mlc versions
+ * (path) is taken too, so a poster of an older mlc still running during an
+ * upgrade is waited for as before. */
 static mlc_err take_lock(mlc_receipt *r, const char *path, mlc_error *err)
 {
+    int got = 0;
+    mlc_err rc = mlc_store_lock(r->st, POSTER_LOCK, 0, &got, err);
+    if (!rc && !got) {
+        mlc_log_info(r->log, "another mlc is posting receipts for this profile: waiting for it");
+        rc = mlc_store_lock(r->st, POSTER_LOCK, 1, &got, err);
+    }
+    if (rc)
+        return rc;
+    r->store_locked = 1;
+    if (mlc_store_is_shared(r->st))
+        return MLC_OK;
     r->lock_fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
     if (r->lock_fd < 0)
         return mlc_error_set(err, MLC_ERR_IO, "%s: %s", path, strerror(errno));
     if (flock(r->lock_fd, LOCK_EX | LOCK_NB) != 0) {
-        mlc_log_info(r->log, "another mlc is posting receipts for this profile: waiting for it");
+        mlc_log_info(r->log, "an older mlc is posting receipts for this profile: waiting for it");
         if (flock(r->lock_fd, LOCK_EX) != 0)
             return mlc_error_set(err, MLC_ERR_IO, "%s: lock: %s", path, strerror(errno));
     }
@@ -194,6 +214,8 @@ void mlc_receipt_free(mlc_receipt *r)
         return;
     if (r->lock_fd >= 0)
         close(r->lock_fd); /* releases the flock */
+    if (r->store_locked)
+        mlc_store_unlock(r->st, POSTER_LOCK);
     mlc_backoff_free(r->bo);
     mlc_map_free(r->map);
     free(r->heads);

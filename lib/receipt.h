@@ -29,8 +29,9 @@
  *           tracking number, no readable table) by RVQA: grown by exactly the
  *           quantity means posted, unchanged not posted, anything else
  *           `needs_review`. A claim whose call was never sent is queued at once.
- * Only one poster per profile runs at a time (a lock file next to the store),
- * so an in_flight row always belongs to a dead process. A PO line with a row
+ * Only one poster per profile runs at a time (the store's named lock
+ * "post-receipts", which spans hosts when the state is shared and is released
+ * when its holder dies), so an in_flight row always belongs to a dead process. A PO line with a row
  * in doubt gets no other row posted until it is settled, so a reading of RVQA
  * (the fallback) always decides.
  * Every step is in the audit trail, with the original shipment JSON.
@@ -62,7 +63,10 @@ typedef struct mlc_receipt mlc_receipt;
  * of the same line), "sent" (BOD route: queued in ION, not yet seen in M3). */
 typedef void (*mlc_receipt_cb)(void *ud, const mlc_store_receipt *row, const char *status);
 
-/* lock_path: the poster lock file (NULL: no lock, for tests of a single process). */
+/* lock_path: non-NULL takes the poster lock, mlc_store_lock(st, "post-receipts")
+ * (waiting for another poster of the profile, on any host sharing the state),
+ * held until mlc_receipt_free; on a local store also this lock file of older mlc
+ * versions. NULL: no lock, for tests of a single process. */
 mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_log *log, const char *lock_path,
                         mlc_receipt **out, mlc_error *err);
 void mlc_receipt_free(mlc_receipt *r);

@@ -326,7 +326,8 @@ int mlc_store_is_shared(mlc_store *st);
  * mlc_store_unlock, mlc_store_close, or the death of the process (SQLite: flock
  * on "<db>.<name>.lock", 0600; a server: the session ends with it). Taking a name
  * this store already holds is MLC_ERR_USAGE; two stores of one process exclude
- * each other like two processes do. */
+ * each other like two processes do. A child of fork() shares the parent's locks
+ * (SQLite: the descriptor) until it execs or exits: fork before locking. */
 mlc_err mlc_store_lock(mlc_store *st, const char *name, int wait, int *got, mlc_error *err);
 /* Releases a lock taken by mlc_store_lock; a name not held is ignored. */
 void mlc_store_unlock(mlc_store *st, const char *name);
