@@ -80,8 +80,11 @@ typedef struct rl_state {
 } rl_state;
 
 struct mlc_ratelimit {
-    int fd;
+    int fd;                          /* the state file (-1 with a shared value) */
     char *path;
+    mlc_ratelimit_update_fn update;  /* the shared value instead, when set */
+    void *shared;
+    char name[160];                  /* the shared value's name */
     int limit;
     int64_t window_ms;
     int margin_requests;
@@ -389,23 +392,35 @@ static void state_normalize(const mlc_ratelimit *rl, rl_state *st, int64_t now, 
     }
 }
 
-static int state_save(mlc_ratelimit *rl, const rl_state *st, mlc_error *err)
+/* The state as text (format above): *out malloc'd, *len its length. */
+static int state_format(const rl_state *st, char **out, size_t *len)
 {
     size_t cap = 256 + st->n * 32;
     char *buf = malloc(cap);
     if (!buf)
-    {
-        mlc_error_set(err, MLC_ERR_NOMEM, "ratelimit: out of memory");
         return -1;
-    }
-    int len = snprintf(buf, cap, RL_MAGIC "blocked_until %" PRId64 "\nserver %d %d %" PRId64
-                       "\nentries %zu\n", st->blocked_until, st->srv_limit,
-                       st->srv_remaining, st->srv_reset_at, st->n);
-    size_t off = (size_t)len;
+    int n = snprintf(buf, cap, RL_MAGIC "blocked_until %" PRId64 "\nserver %d %d %" PRId64
+                     "\nentries %zu\n", st->blocked_until, st->srv_limit,
+                     st->srv_remaining, st->srv_reset_at, st->n);
+    size_t off = (size_t)n;
     for (size_t i = 0; i < st->n; i++)
         off += (size_t)snprintf(buf + off, cap - off, "%" PRId64 " %" PRIx32 "\n",
                                 st->e[i].ts, st->e[i].tag);
     off += (size_t)snprintf(buf + off, cap - off, "sum %08" PRIx32 "\n", fnv1a(buf, off));
+    *out = buf;
+    *len = off;
+    return 0;
+}
+
+static int state_save(mlc_ratelimit *rl, const rl_state *st, mlc_error *err)
+{
+    char *buf;
+    size_t off;
+    if (state_format(st, &buf, &off))
+    {
+        mlc_error_set(err, MLC_ERR_NOMEM, "ratelimit: out of memory");
+        return -1;
+    }
     size_t put = 0;
     while (put < off) {
         ssize_t w = pwrite(rl->fd, buf + put, off - put, (off_t)put);
@@ -589,6 +604,39 @@ mlc_err mlc_ratelimit_open(const char *state_dir, const char *system,
     return MLC_OK;
 }
 
+mlc_err mlc_ratelimit_open_shared(mlc_ratelimit_update_fn update, void *shared, const char *system,
+                                  const char *key_fingerprint, int limit, int window_ms, mlc_ratelimit **out,
+                                  mlc_error *err)
+{
+    if (out)
+        *out = NULL;
+    if (!out || !update)
+        return mlc_error_set(err, MLC_ERR_USAGE, "ratelimit: no shared state");
+    if (!name_ok(system) || !name_ok(key_fingerprint))
+        return mlc_error_set(err, MLC_ERR_USAGE,
+                             "ratelimit: system and key fingerprint must be 1-64 of [A-Za-z0-9._-]");
+    /* the log of one window must fit a shared value (about 25 bytes an entry) */
+    if (limit <= 0 || limit > MLC_RATELIMIT_SHARED_MAX_LIMIT || window_ms <= 0 ||
+        window_ms > 7 * 24 * 3600 * 1000)
+        return mlc_error_set(err, MLC_ERR_USAGE, "ratelimit: bad limit %d per %d ms for a shared budget",
+                             limit, window_ms);
+    mlc_ratelimit *rl = calloc(1, sizeof *rl);
+    if (!rl)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "ratelimit: out of memory");
+    rl->fd = -1;
+    rl->update = update;
+    rl->shared = shared;
+    snprintf(rl->name, sizeof rl->name, "ratelimit:%s-%s", system, key_fingerprint);
+    rl->limit = limit;
+    rl->window_ms = window_ms;
+    uint64_t seed = 0;
+    if (getrandom(&seed, sizeof seed, GRND_NONBLOCK) != (ssize_t)sizeof seed)
+        seed = (uint64_t)now_ms() ^ ((uint64_t)getpid() << 32);
+    rl->rng = seed ^ (uint64_t)getpid();
+    *out = rl;
+    return MLC_OK;
+}
+
 mlc_err mlc_ratelimit_set_margin(mlc_ratelimit *rl, int reserve_requests, long extra_ms)
 {
     if (!rl || reserve_requests < 0 || extra_ms < 0 || extra_ms > RL_MAX_BLOCK_MS)
@@ -598,66 +646,209 @@ mlc_err mlc_ratelimit_set_margin(mlc_ratelimit *rl, int reserve_requests, long e
     return MLC_OK;
 }
 
+/* ---- one read-modify-write of the state, wherever it lives --------------
+ * An operation sees the state loaded and normalised (expired entries dropped)
+ * at `now` and returns 1 when it changed it. It may run more than once for one
+ * call (a retried transaction), so it changes nothing outside st but its own
+ * result (ud). The caller sleeps, if it must, only after with_state returned:
+ * never while the file lock or the transaction is held. */
+typedef int (*rl_op)(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud);
+
+typedef struct shared_call {
+    mlc_ratelimit *rl;
+    rl_op op;
+    void *ud;
+    int readonly;
+} shared_call;
+
+/* The shared value's update function (mlc_ratelimit_apply_fn). */
+static int shared_apply(void *fnud, const unsigned char *old, size_t old_len, unsigned char **newv, size_t *new_len)
+{
+    shared_call *c = fnud;
+    rl_state st = { 0 };
+    int dirty = 0;
+    if (!old || state_parse(&st, (const char *)old, old_len) != 0) {
+        state_clear(&st); /* none yet, or corrupt: start over */
+        dirty = 1;
+    }
+    int64_t now = now_ms();
+    state_normalize(c->rl, &st, now, &dirty);
+    dirty |= c->op(c->rl, &st, now, c->ud);
+    int w = 0;
+    if (dirty && !c->readonly) {
+        char *buf;
+        size_t len;
+        if (state_format(&st, &buf, &len) != 0) {
+            w = -1;
+        } else {
+            *newv = (unsigned char *)buf;
+            *new_len = len;
+            w = 1;
+        }
+    }
+    free(st.e);
+    return w;
+}
+
+/* exclusive: the operation may change the state (else it only reads it). */
+static int with_state(mlc_ratelimit *rl, int exclusive, rl_op op, void *ud, mlc_error *err)
+{
+    if (rl->update) {
+        shared_call c = { rl, op, ud, !exclusive };
+        return rl->update(rl->shared, rl->name, shared_apply, &c, err) == MLC_OK ? 0 : -1;
+    }
+    rl_state st = { 0 };
+    int rc = -1;
+    if (lock_fd(rl, exclusive ? LOCK_EX : LOCK_SH, err))
+        return -1;
+    int dirty = 0;
+    if (state_load(rl, &st, &dirty, err) == 0) {
+        int64_t now = now_ms();
+        state_normalize(rl, &st, now, &dirty);
+        dirty |= op(rl, &st, now, ud);
+        rc = dirty && exclusive ? state_save(rl, &st, err) : 0;
+    }
+    unlock_fd(rl);
+    free(st.e);
+    return rc;
+}
+
+/* ---- API --------------------------------------------------------------- */
+
+typedef struct acquire_res {
+    int taken;
+    uint32_t tag;
+    int64_t now, wait_until;
+} acquire_res;
+
+static int op_acquire(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
+{
+    acquire_res *a = ud;
+    int64_t wait_until = 0;
+    int lim = limit_eff(rl, st);
+    a->taken = 0;
+    a->now = now;
+    if (st->blocked_until > now)
+        wait_until = st->blocked_until;
+    if (srv_known(st, now) && st->srv_remaining == 0)
+        wait_until = imax64(wait_until, st->srv_reset_at);
+    if (st->n >= (size_t)lim)   /* the lim-th newest entry must leave the window */
+        wait_until = imax64(wait_until, st->e[lim - 1].ts + window_eff(rl));
+    a->wait_until = wait_until;
+    if (wait_until > now)
+        return 0;
+    uint32_t tag = next_tag(rl);
+    if (state_push(st, now, tag))
+        return 0; /* out of memory: a->taken stays 0, the caller says so */
+    if (srv_known(st, now))
+        st->srv_remaining--;
+    a->taken = 1;
+    a->tag = tag;
+    return 1;
+}
+
 mlc_err mlc_ratelimit_acquire(mlc_ratelimit *rl, mlc_error *err)
 {
     if (!rl)
         return mlc_error_set(err, MLC_ERR_USAGE, "ratelimit: NULL limiter");
-    rl_state st = { 0 };
     mlc_error le;
     mlc_error_clear(&le);
-    le.code = MLC_ERR_IO;
     for (;;) {
-        if (lock_fd(rl, LOCK_EX, &le))
+        acquire_res a = { 0 };
+        le.code = MLC_ERR_IO;
+        if (with_state(rl, 1, op_acquire, &a, &le))
             break;
-        int dirty = 0;
-        if (state_load(rl, &st, &dirty, &le)) {
-            unlock_fd(rl);
-            break;
-        }
-        int64_t now = now_ms();
-        state_normalize(rl, &st, now, &dirty);
-
-        int64_t wait_until = 0;
-        int lim = limit_eff(rl, &st);
-        if (st.blocked_until > now)
-            wait_until = st.blocked_until;
-        if (srv_known(&st, now) && st.srv_remaining == 0)
-            wait_until = imax64(wait_until, st.srv_reset_at);
-        if (st.n >= (size_t)lim)   /* the lim-th newest entry must leave the window */
-            wait_until = imax64(wait_until, st.e[lim - 1].ts + window_eff(rl));
-
-        if (wait_until <= now) {
-            uint32_t tag = next_tag(rl);
-            if (state_push(&st, now, tag)) {
-                unlock_fd(rl);
-                mlc_error_set(&le, MLC_ERR_NOMEM, "ratelimit: out of memory");
-                break;
-            }
-            if (srv_known(&st, now))
-                st.srv_remaining--;
-            if (state_save(rl, &st, &le)) {
-                unlock_fd(rl);
-                break;
-            }
-            unlock_fd(rl);
-            rl->pending_tag = tag;
+        if (a.taken) {
+            rl->pending_tag = a.tag;
             rl->have_pending = 1;
-            free(st.e);
             return MLC_OK;
         }
-        if (dirty && state_save(rl, &st, &le)) {
-            unlock_fd(rl);
+        if (a.wait_until <= a.now) {
+            mlc_error_set(&le, MLC_ERR_NOMEM, "ratelimit: out of memory");
             break;
         }
-        unlock_fd(rl);
         if (rl->on_wait)
-            rl->on_wait(rl->on_wait_ud, (long)(wait_until - now));
-        sleep_until_ms(wait_until);
+            rl->on_wait(rl->on_wait_ud, (long)(a.wait_until - a.now));
+        sleep_until_ms(a.wait_until);
     }
-    free(st.e);
     if (err)
         *err = le;
     return le.code;
+}
+
+typedef struct observe_args {
+    int http_status;
+    const char *limit, *remaining, *reset, *retry_after;
+} observe_args;
+
+static int op_observe(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
+{
+    const observe_args *o = ud;
+    int64_t w = window_eff(rl);
+    int dirty = 0;
+
+    /* The request ended now: measure its window from here (see the top comment). */
+    if (rl->have_pending) {
+        for (size_t i = 0; i < st->n; i++) {
+            if (st->e[i].tag == rl->pending_tag) {
+                if (st->e[i].ts < now)
+                    st->e[i].ts = now;
+                dirty = 1;
+                break;
+            }
+        }
+    }
+
+    int slimit;
+    if (parse_count(o->limit, &slimit) == 0 && slimit > 0 && slimit != st->srv_limit) {
+        st->srv_limit = slimit;
+        dirty = 1;
+    }
+
+    int rem = -1;
+    if (parse_count(o->remaining, &rem) != 0)
+        rem = -1;
+    int64_t reset_ms = parse_seconds_ms(o->reset);
+    /* The margin also covers the server's rounding of X-Rate-Limit-Reset (whole
+     * seconds, rounding direction undocumented). */
+    int64_t reset_at = reset_ms >= 0 ? now + reset_ms + rl->margin_ms : -1;
+
+    if (rem >= 0) {
+        /* Without a reset header, assume the server's window ends within one of ours. */
+        int64_t at = reset_at >= 0 ? reset_at : now + w;
+        if (srv_known(st, now) && at <= st->srv_reset_at + w / 2) {
+            /* Same server window: the server is the truth only when it says less. */
+            if (rem < st->srv_remaining)
+                st->srv_remaining = rem;
+            if (reset_at > st->srv_reset_at)
+                st->srv_reset_at = reset_at;
+        } else {
+            /* A newer server window (or the first we hear of). */
+            st->srv_remaining = rem;
+            st->srv_reset_at = at;
+        }
+        dirty = 1;
+        if (rem == 0 && reset_at > now)
+            st->blocked_until = imax64(st->blocked_until, reset_at);
+    }
+
+    if (o->http_status == 429 || o->http_status == 503) {
+        int64_t until = parse_retry_after(o->retry_after, now);
+        if (until >= 0)
+            until += rl->margin_ms;
+        if (until < 0 && o->http_status == 429)
+            until = reset_at > now ? reset_at
+                                   : now + (w < RL_NO_TIMING_BLOCK_MS ? w : RL_NO_TIMING_BLOCK_MS);
+        if (until > now) {
+            st->blocked_until = imax64(st->blocked_until, until);
+            dirty = 1;
+        }
+        if (o->http_status == 429 && srv_known(st, now)) {
+            st->srv_remaining = 0;
+            dirty = 1;
+        }
+    }
+    return dirty;
 }
 
 void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit,
@@ -666,109 +857,32 @@ void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit
 {
     if (!rl)
         return;
-    rl_state st = { 0 };
+    observe_args o = { http_status, limit, remaining, reset, retry_after };
     mlc_error ignored;
-    if (lock_fd(rl, LOCK_EX, &ignored))
-        return;
-    int dirty = 0;
-    if (state_load(rl, &st, &dirty, &ignored))
-        goto out;
-    int64_t now = now_ms();
-    state_normalize(rl, &st, now, &dirty);
-    int64_t w = window_eff(rl);
+    (void)with_state(rl, 1, op_observe, &o, &ignored);
+    rl->have_pending = 0;
+}
 
-    /* The request ended now: measure its window from here (see the top comment). */
-    if (rl->have_pending) {
-        for (size_t i = 0; i < st.n; i++) {
-            if (st.e[i].tag == rl->pending_tag) {
-                if (st.e[i].ts < now)
-                    st.e[i].ts = now;
-                dirty = 1;
-                break;
-            }
-        }
-        rl->have_pending = 0;
-    }
-
-    int slimit;
-    if (parse_count(limit, &slimit) == 0 && slimit > 0 && slimit != st.srv_limit) {
-        st.srv_limit = slimit;
-        dirty = 1;
-    }
-
-    int rem = -1;
-    if (parse_count(remaining, &rem) != 0)
-        rem = -1;
-    int64_t reset_ms = parse_seconds_ms(reset);
-    /* The margin also covers the server's rounding of X-Rate-Limit-Reset (whole
-     * seconds, rounding direction undocumented). */
-    int64_t reset_at = reset_ms >= 0 ? now + reset_ms + rl->margin_ms : -1;
-
-    if (rem >= 0) {
-        /* Without a reset header, assume the server's window ends within one of ours. */
-        int64_t at = reset_at >= 0 ? reset_at : now + w;
-        if (srv_known(&st, now) && at <= st.srv_reset_at + w / 2) {
-            /* Same server window: the server is the truth only when it says less. */
-            if (rem < st.srv_remaining)
-                st.srv_remaining = rem;
-            if (reset_at > st.srv_reset_at)
-                st.srv_reset_at = reset_at;
-        } else {
-            /* A newer server window (or the first we hear of). */
-            st.srv_remaining = rem;
-            st.srv_reset_at = at;
-        }
-        dirty = 1;
-        if (rem == 0 && reset_at > now)
-            st.blocked_until = imax64(st.blocked_until, reset_at);
-    }
-
-    if (http_status == 429 || http_status == 503) {
-        int64_t until = parse_retry_after(retry_after, now);
-        if (until >= 0)
-            until += rl->margin_ms;
-        if (until < 0 && http_status == 429)
-            until = reset_at > now ? reset_at
-                                   : now + (w < RL_NO_TIMING_BLOCK_MS ? w : RL_NO_TIMING_BLOCK_MS);
-        if (until > now) {
-            st.blocked_until = imax64(st.blocked_until, until);
-            dirty = 1;
-        }
-        if (http_status == 429 && srv_known(&st, now)) {
-            st.srv_remaining = 0;
-            dirty = 1;
-        }
-    }
-
-    if (dirty)
-        (void)state_save(rl, &st, &ignored);
-out:
-    unlock_fd(rl);
-    free(st.e);
+static int op_remaining(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
+{
+    int *r = ud;
+    int lim = limit_eff(rl, st);
+    *r = lim - (int)(st->n < (size_t)lim ? st->n : (size_t)lim);
+    if (srv_known(st, now) && st->srv_remaining < *r)
+        *r = st->srv_remaining;
+    if (st->blocked_until > now)
+        *r = 0;
+    return 0;
 }
 
 int mlc_ratelimit_remaining(mlc_ratelimit *rl)
 {
     if (!rl)
         return -1;
-    rl_state st = { 0 };
-    mlc_error ignored;
-    if (lock_fd(rl, LOCK_SH, &ignored))
-        return -1;
-    int dirty = 0;
     int r = -1;
-    if (state_load(rl, &st, &dirty, &ignored) == 0) {
-        int64_t now = now_ms();
-        state_normalize(rl, &st, now, &dirty);
-        int lim = limit_eff(rl, &st);
-        r = lim - (int)(st.n < (size_t)lim ? st.n : (size_t)lim);
-        if (srv_known(&st, now) && st.srv_remaining < r)
-            r = st.srv_remaining;
-        if (st.blocked_until > now)
-            r = 0;
-    }
-    unlock_fd(rl);
-    free(st.e);
+    mlc_error ignored;
+    if (with_state(rl, 0, op_remaining, &r, &ignored))
+        return -1;
     return r;
 }
 

@@ -11,6 +11,10 @@
  * the processes that share the file share only the wall clock. A corrupt or
  * truncated state file is reset, never fatal.
  *
+ * Where several hosts share the budget, it lives instead in a shared value that
+ * the caller's update function changes atomically (mlc_ratelimit_open_shared,
+ * below); the rules are the same.
+ *
  * Not here: HTTP, retries and backoff (lib/backoff), the API key itself (the
  * caller passes a fingerprint, e.g. a hash prefix; the key is never stored),
  * printing. An mlc_ratelimit is not thread-safe: one per thread.
@@ -26,6 +30,8 @@
 #define MLC_RATELIMIT_H
 
 #include "error.h"
+
+#include <stddef.h>
 
 typedef struct mlc_ratelimit mlc_ratelimit;
 
@@ -68,6 +74,27 @@ mlc_err mlc_ratelimit_set_margin(mlc_ratelimit *rl, int reserve_requests, long e
  * terminal through lib/log's progress). fn NULL removes it. */
 typedef void (*mlc_ratelimit_wait_fn)(void *ud, long wait_ms);
 void mlc_ratelimit_on_wait(mlc_ratelimit *rl, mlc_ratelimit_wait_fn fn, void *ud);
+
+/* ---- a budget kept elsewhere than the state file ----
+ * When several hosts share one budget, the file cannot be shared: the budget is
+ * then a small value (the same checksummed text as the file) that `update`
+ * reads, changes and writes in one atomic step for every process on every host,
+ * e.g. mlc_store_shared_update on a state database they share (lib/sharing).
+ * update(shared, name, fn, fnud, err) calls fn(fnud, old, old_len, &newv,
+ * &new_len) on the value called `name` (old NULL if none) and writes *newv
+ * (malloc'd, taken over) when fn returns 1, keeps the value when it returns 0,
+ * and fails when it returns -1; fn may be called more than once. The limiter
+ * never sleeps inside update. Its value is named "ratelimit:<system>-<fp>". */
+typedef int (*mlc_ratelimit_apply_fn)(void *fnud, const unsigned char *old, size_t old_len, unsigned char **newv,
+                                      size_t *new_len);
+typedef mlc_err (*mlc_ratelimit_update_fn)(void *shared, const char *name, mlc_ratelimit_apply_fn fn, void *fnud,
+                                           mlc_error *err);
+#define MLC_RATELIMIT_SHARED_MAX_LIMIT 2000 /* requests per window a shared value holds */
+/* As mlc_ratelimit_open, with the budget in the value update keeps; shared is
+ * borrowed and must outlive the limiter. limit at most MLC_RATELIMIT_SHARED_MAX_LIMIT. */
+mlc_err mlc_ratelimit_open_shared(mlc_ratelimit_update_fn update, void *shared, const char *system,
+                                  const char *key_fingerprint, int limit, int window_ms, mlc_ratelimit **out,
+                                  mlc_error *err);
 
 void mlc_ratelimit_close(mlc_ratelimit *rl);
 

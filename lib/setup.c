@@ -8,6 +8,7 @@
 #include "setup.h"
 #include "ctx.h"
 #include "ionapi.h"
+#include "sharing.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -200,6 +201,10 @@ mlc_err mlc_ss_new(mlc_ctx *ctx, mlc_vault *vault, mlc_ss **out, mlc_error *err)
         return rc;
     mlc_setup_ss s;
     rc = mlc_setup_ss_opts(cfg, mlc_ctx_log(ctx), mlc_ctx_trace(ctx), vault, &s, err);
+    /* a state shared between hosts keeps the rate budget (lib/sharing), so that
+     * every host's processes together stay within it; a local one, its file */
+    if (!rc)
+        s.opts.store = mlc_sharing_store(ctx);
     if (!rc)
         rc = mlc_ss_new_with(&s.opts, out, err);
     mlc_setup_ss_release(&s);

@@ -7,6 +7,7 @@
 #include "shipstation.h"
 #include "ratelimit.h"
 #include "secret.h"
+#include "sharing.h"
 
 #include <ctype.h>
 #include <curl/curl.h>
@@ -35,6 +36,7 @@ struct mlc_ss {
     mlc_http *http;
     mlc_log *log;
     char *state_dir;
+    mlc_store *store;    /* the budget's shared value when set (borrowed) */
     int window_ms;
     mlc_ss_version preferred;
 };
@@ -79,6 +81,7 @@ mlc_err mlc_ss_new_with(const mlc_ss_opts *o, mlc_ss **out, mlc_error *err)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     ss->log = o->log;
     ss->window_ms = o->rate_window_ms > 0 ? o->rate_window_ms : 60000;
+    ss->store = o->store;
     ss->preferred = o->api == MLC_SS_V1 ? MLC_SS_V1 : MLC_SS_V2;
     mlc_err rc = MLC_OK;
     if (o->state_dir && !(ss->state_dir = strdup(o->state_dir)))
@@ -192,12 +195,16 @@ static void on_rate_wait(void *ud, long wait_ms)
 static mlc_ratelimit *limiter(mlc_ss *ss, mlc_ss_version v)
 {
     ss_api *a = api_of(ss, v);
-    if (!a || !a->present || !ss->state_dir || a->rl_failed)
+    if (!a || !a->present || (!ss->state_dir && !ss->store) || a->rl_failed)
         return a ? a->rl : NULL;
     if (!a->rl) {
         mlc_error err = {0};
-        if (mlc_ratelimit_open(ss->state_dir, v == MLC_SS_V2 ? "shipstation-v2" : "shipstation-v1",
-                               a->fingerprint, a->limit, ss->window_ms, &a->rl, &err) != MLC_OK) {
+        const char *sys = v == MLC_SS_V2 ? "shipstation-v2" : "shipstation-v1";
+        mlc_err rc = ss->store ? mlc_sharing_ratelimit_open(ss->store, sys, a->fingerprint, a->limit, ss->window_ms,
+                                                            &a->rl, &err)
+                               : mlc_ratelimit_open(ss->state_dir, sys, a->fingerprint, a->limit, ss->window_ms,
+                                                    &a->rl, &err);
+        if (rc != MLC_OK) {
             a->rl_failed = 1;
             if (ss->log)
                 mlc_log_warn(ss->log, "ShipStation rate limiter unavailable: %s", err.msg);

@@ -58,6 +58,9 @@ typedef struct mlc_ss_opts {
     const char *v2_source, *v1_source; /* where the keys came from; copied; NULL = "(given)" */
     mlc_ss_version api;           /* shipstation.api: the preferred version; 0 = V2 */
     const char *state_dir;        /* rate-limit state; NULL = no shared limiter */
+    struct mlc_store *store;      /* borrowed; non-NULL: the rate budget is the store's
+                                   * shared value (a state several hosts share,
+                                   * lib/sharing) instead of the file in state_dir */
     int rate_limit_v2, rate_limit_v1; /* per window; 0 = 200 / 40 */
     int rate_window_ms;           /* shipstation.rate_window; 0 = 60000 */
     mlc_http_opts http;           /* shipstation.timeout, retry.*, trace, log */

@@ -6,9 +6,13 @@
  * each request they were allowed to a file of their own; the parent checks that
  * no window of window_seconds holds more than the limit and that at least 90% of
  * the allowed rate was used.
+ * The same tests run with the budget in a store's shared value (lib/sharing, as
+ * when several hosts share a PostgreSQL state): each process opens its own
+ * store on one SQLite database and its limiter with mlc_sharing_ratelimit_open.
  * Not here: HTTP (the http layer calls acquire/observe), benchmarks (bench/).
  */
 #include <check.h>
+#include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -22,6 +26,8 @@
 #include <unistd.h>
 
 #include "ratelimit.h"
+#include "sharing.h"
+#include "store.h"
 
 #define LIMIT 40
 #define WINDOW_S 1
@@ -49,12 +55,42 @@ static void rm_rf(const char *dir)
     ck_assert_int_eq(system(cmd), 0);
 }
 
+/* Store mode: limiters keep their budget in <dir>/state.db's shared value. Each
+ * process opens its own store (a SQLite handle is never used across fork). */
+static int g_store;
+static mlc_store *g_st;
+static pid_t g_st_pid;
+
+static mlc_err lim_open(const char *dir, int limit, int window_ms, mlc_ratelimit **rl, mlc_error *err)
+{
+    if (!g_store)
+        return mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_ms, rl, err);
+    if (!g_st || g_st_pid != getpid()) {
+        char path[512];
+        snprintf(path, sizeof path, "%s/state.db", dir);
+        mlc_err rc = mlc_store_open(path, 0, &g_st, err);
+        if (rc)
+            return rc;
+        g_st_pid = getpid();
+    }
+    return mlc_sharing_ratelimit_open(g_st, "shipstation-v1", "fp0123abcd", limit, window_ms, rl, err);
+}
+
+/* Ends store mode (the parent's store; call before removing dir). */
+static void lim_store_done(void)
+{
+    if (g_st && g_st_pid == getpid())
+        mlc_store_close(g_st);
+    g_st = NULL;
+    g_store = 0;
+}
+
 static mlc_ratelimit *open_rl(const char *dir, int limit, int window_s)
 {
     mlc_ratelimit *rl = NULL;
     mlc_error err;
     mlc_error_clear(&err);
-    mlc_err rc = mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s * 1000, &rl, &err);
+    mlc_err rc = lim_open(dir, limit, window_s * 1000, &rl, &err);
     ck_assert_msg(rc == MLC_OK, "open: %s", err.msg);
     ck_assert_ptr_nonnull(rl);
     return rl;
@@ -114,7 +150,7 @@ static int worker(const char *dir, int limit, int window_s, int64_t deadline, co
                   const server_model *sm)
 {
     mlc_ratelimit *rl = NULL;
-    if (mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s * 1000, &rl, NULL))
+    if (lim_open(dir, limit, window_s * 1000, &rl, NULL))
         return 2;
     FILE *f = fopen(out, "w");
     if (!f)
@@ -208,14 +244,18 @@ static double run_workers(int nproc, int windows, int with_server)
                       (long long)(ts[i + LIMIT] - ts[i]));
     double allowed = (double)LIMIT * windows;
     double used = (double)n / allowed;
-    fprintf(stderr, "ratelimit: %d process(es), %s, %d x %d/%ds: %zu requests of %.0f allowed"
-            " (%.1f%%), %d 429s; per process:", nproc,
+    fprintf(stderr, "ratelimit%s: %d process(es), %s, %d x %d/%ds: %zu requests of %.0f allowed"
+            " (%.1f%%), %d 429s; per process:", g_store ? " (store)" : "", nproc,
             with_server ? "V1 headers" : "no headers", windows, LIMIT, WINDOW_S, n, allowed,
             used * 100, n429);
     for (int i = 0; i < nproc; i++)
         fprintf(stderr, " %d", per_child[i]);
     fprintf(stderr, "\n");
     free(ts);
+    if (g_st && g_st_pid == getpid()) {
+        mlc_store_close(g_st);
+        g_st = NULL;
+    }
     rm_rf(dir);
     free(dir);
     ck_assert_int_eq(n429, 0);
@@ -327,7 +367,7 @@ static pid_t spawn_acquirer(const char *dir, int limit, int window_s, int *rfd)
     if (p == 0) {
         close(fds[0]);
         mlc_ratelimit *rl = NULL;
-        if (mlc_ratelimit_open(dir, "shipstation-v1", "fp0123abcd", limit, window_s * 1000, &rl, NULL))
+        if (lim_open(dir, limit, window_s * 1000, &rl, NULL))
             _exit(2);
         if (mlc_ratelimit_acquire(rl, NULL) != MLC_OK)
             _exit(3);
@@ -595,6 +635,93 @@ START_TEST(test_future_entries_clamped)
 }
 END_TEST
 
+/* ---- the budget in a store's shared value ------------------------------ */
+
+/* Four processes, each with its own store handle on one database (as four
+ * workers on two hosts sharing a PostgreSQL state): together within the limit,
+ * at least 90% of it used, no 429 from the V1-like server. */
+START_TEST(test_store_four_processes_v1_server)
+{
+    g_store = 1;
+    double used = run_workers(4, 4, 1);
+    lim_store_done();
+    ck_assert_msg(used >= 0.90, "four processes (store) used only %.1f%%", used * 100);
+    ck_assert_msg(used <= 1.0, "four processes (store) used %.1f%% > 100%%", used * 100);
+}
+END_TEST
+
+START_TEST(test_store_four_processes_rate)
+{
+    g_store = 1;
+    double used = run_workers(4, 3, 0);
+    lim_store_done();
+    ck_assert_msg(used >= 0.90, "four processes (store) used only %.1f%%", used * 100);
+}
+END_TEST
+
+/* A 429 seen by one process blocks the others through the shared value; the
+ * budget is in the store, not in a state file; a corrupt value is started over. */
+START_TEST(test_store_429_blocks_others_and_no_file)
+{
+    char *dir = make_dir();
+    g_store = 1;
+    mlc_ratelimit *rl = open_rl(dir, LIMIT, 60);
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), LIMIT);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), LIMIT - 1);
+    int64_t t0 = now_ms();
+    mlc_ratelimit_observe(rl, 429, NULL, NULL, NULL, "1");
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), 0);
+    int r1;
+    pid_t a = spawn_acquirer(dir, LIMIT, 60, &r1);
+    int64_t ta = reap_acquirer(a, r1);
+    ck_assert_msg(ta >= t0 + 1000, "other process went %lld ms after a 429 Retry-After: 1",
+                  (long long)(ta - t0));
+    ck_assert_int_lt(ta, t0 + 8000);
+    char path[512];
+    struct stat sb;
+    state_path(dir, path, sizeof path);
+    ck_assert_int_ne(stat(path, &sb), 0);
+    unsigned char *v;
+    size_t n;
+    mlc_error err;
+    ck_assert_int_eq(mlc_store_shared_get(g_st, "ratelimit:shipstation-v1-fp0123abcd", &v, &n, &err), MLC_OK);
+    ck_assert_ptr_nonnull(v);
+    ck_assert(n > 16 && memcmp(v, "mlc-ratelimit 1\n", 16) == 0);
+    free(v);
+    /* two acquires so far (ours and the child's) */
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), LIMIT - 2);
+    /* a corrupt value is treated as empty state, never fatal */
+    ck_assert_int_eq(mlc_store_begin(g_st, &err), MLC_OK);
+    ck_assert_int_eq(mlc_store_commit(g_st, &err), MLC_OK);
+    {
+        static const char junk[] = "mlc-ratelimit 1\nblocked_until 99999999999999\n";
+        sqlite3 *db;
+        snprintf(path, sizeof path, "%s/state.db", dir);
+        ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+        sqlite3_stmt *q;
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE shared SET value=? WHERE name=?", -1, &q, NULL), SQLITE_OK);
+        sqlite3_bind_blob(q, 1, junk, (int)sizeof junk - 1, SQLITE_STATIC);
+        sqlite3_bind_text(q, 2, "ratelimit:shipstation-v1-fp0123abcd", -1, SQLITE_STATIC);
+        ck_assert_int_eq(sqlite3_step(q), SQLITE_DONE);
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+    }
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), LIMIT);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_ratelimit_remaining(rl), LIMIT - 1);
+    mlc_ratelimit_close(rl);
+    /* arguments */
+    ck_assert_int_eq(mlc_sharing_ratelimit_open(g_st, "ss", "fp", MLC_RATELIMIT_SHARED_MAX_LIMIT + 1, 60000, &rl,
+                                                &err),
+                     MLC_ERR_USAGE);
+    ck_assert_int_eq(mlc_ratelimit_open_shared(NULL, NULL, "ss", "fp", 40, 60000, &rl, &err), MLC_ERR_USAGE);
+    lim_store_done();
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -613,6 +740,9 @@ int main(void)
     tcase_add_test(tc, test_four_processes_rate);
     tcase_add_test(tc, test_single_process_v1_server);
     tcase_add_test(tc, test_four_processes_v1_server);
+    tcase_add_test(tc, test_store_429_blocks_others_and_no_file);
+    tcase_add_test(tc, test_store_four_processes_rate);
+    tcase_add_test(tc, test_store_four_processes_v1_server);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
