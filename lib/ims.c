@@ -111,6 +111,7 @@ mlc_err mlc_ims_for_profile(const mlc_config *cfg, mlc_m3 *m3, mlc_log *log, mlc
         return rc;
     }
     mlc_ionapi_attach(ion, http, mlc_m3_vault(m3), log, (long)mlc_config_int(cfg, "cloudsuite.token_margin"));
+    mlc_ionapi_share_cache_of(ion, mlc_m3_ionapi(m3)); /* shared between hosts, if the profile's is */
     (*out)->own_ion = ion;
     (*out)->own_http = http;
     return MLC_OK;

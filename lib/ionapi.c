@@ -1,7 +1,8 @@
 /*
  * ionapi.c: .ionapi parsing and the ION OAuth2 token life cycle (see ionapi.h):
  * password grant, refresh grant, revoke, encrypted cache in the vault with a
- * cross-process lock so concurrent runs log in once.
+ * cross-process lock so concurrent runs log in once, or in a cache shared
+ * between hosts (sealed here with AES-256-GCM) with its own lock.
  * Not here: M3 calls, vault crypto, HTTP plumbing.
  */
 #include "ionapi.h"
@@ -10,7 +11,10 @@
 
 #include <ctype.h>
 #include <errno.h>
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
+#include <openssl/kdf.h>
+#include <openssl/rand.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +38,10 @@ struct mlc_ionapi {
     int invalid;
     int logins, refreshes;
     char token_entry[48];   /* vault entry of the cached token */
+    /* the token cache shared between hosts, when set (instead of the vault) */
+    int has_cache;
+    mlc_ionapi_cache cache;
+    char cache_name[96], login_lock[48];
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -427,13 +435,180 @@ static mlc_err set_token(mlc_ionapi *ion, const char *access, const char *refres
     return MLC_OK;
 }
 
-/* Cached token from the vault if it belongs to these credentials and is fresh
- * (and, when avoid is given, differs from the token known to be rejected). */
-static int load_cached(mlc_ionapi *ion, const char *avoid)
+/* ---- the token cache shared between hosts ------------------------------ */
+
+#define SEAL_MAGIC "mlct1"
+#define SEAL_MAGIC_LEN 5
+#define SEAL_NONCE 12
+#define SEAL_TAG 16
+#define SEAL_SALT "mlc ion token cache 1"
+
+void mlc_ionapi_set_cache(mlc_ionapi *ion, const mlc_ionapi_cache *cache)
 {
-    if (!ion->vault)
+    ion->has_cache = cache != NULL;
+    if (cache) {
+        ion->cache = *cache;
+        snprintf(ion->cache_name, sizeof ion->cache_name, "ion-token:%s:%s", ion->token_entry, ion->fingerprint);
+        snprintf(ion->login_lock, sizeof ion->login_lock, "ion-login:%s", ion->fingerprint);
+    }
+}
+
+void mlc_ionapi_share_cache_of(mlc_ionapi *ion, const mlc_ionapi *src)
+{
+    if (src && src->has_cache)
+        mlc_ionapi_set_cache(ion, &src->cache);
+}
+
+/* The key of the cache: HKDF-SHA256 over the credentials' secrets, with the
+ * value's name as info. Why these secrets and not the vault key: every host
+ * that runs the profile holds the same .ionapi credentials (the token belongs
+ * to them: the fingerprint checks it), while each host may have its own vault
+ * and vault key; and whoever holds cs and sask can log in anyway, so the cache
+ * gives nobody a token they could not obtain. Both are random secrets of the
+ * ION API gateway, so extract-and-expand is enough (no stretching). */
+static int seal_key(const mlc_ionapi *ion, const char *name, unsigned char key[32])
+{
+    size_t cn = strlen(ion->cs), sn = ion->sask ? strlen(ion->sask) : 0;
+    unsigned char *ikm = malloc(cn + sn + 1);
+    if (!ikm)
         return 0;
-    const cJSON *e = mlc_vault_get(ion->vault, ion->token_entry);
+    memcpy(ikm, ion->cs, cn);
+    ikm[cn] = 0;
+    if (sn)
+        memcpy(ikm + cn + 1, ion->sask, sn);
+    EVP_KDF *k = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *c = k ? EVP_KDF_CTX_new(k) : NULL;
+    EVP_KDF_free(k);
+    int ok = 0;
+    if (c) {
+        OSSL_PARAM params[5];
+        params[0] = OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0);
+        params[1] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, cn + sn + 1);
+        params[2] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)SEAL_SALT, sizeof SEAL_SALT - 1);
+        params[3] = OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)name, strlen(name));
+        params[4] = OSSL_PARAM_construct_end();
+        ok = EVP_KDF_derive(c, key, 32, params) == 1;
+        EVP_KDF_CTX_free(c);
+    }
+    mlc_secret_free(ikm, cn + sn + 1);
+    return ok;
+}
+
+/* plain -> magic | nonce | tag | ciphertext (name as associated data). */
+static int seal(const mlc_ionapi *ion, const char *name, const char *plain, unsigned char **out, size_t *outlen)
+{
+    unsigned char key[32];
+    size_t pn = strlen(plain), n = SEAL_MAGIC_LEN + SEAL_NONCE + SEAL_TAG + pn;
+    unsigned char *b = malloc(n);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, ok = b && c && pn <= INT32_MAX && seal_key(ion, name, key);
+    if (ok) {
+        unsigned char *nonce = b + SEAL_MAGIC_LEN, *tag = nonce + SEAL_NONCE, *ct = tag + SEAL_TAG;
+        memcpy(b, SEAL_MAGIC, SEAL_MAGIC_LEN);
+        ok = RAND_bytes(nonce, SEAL_NONCE) == 1 && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) == 1 &&
+             EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
+             EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)name, (int)strlen(name)) == 1 &&
+             EVP_EncryptUpdate(c, ct, &len, (const unsigned char *)plain, (int)pn) == 1 &&
+             EVP_EncryptFinal_ex(c, ct + len, &len) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, tag) == 1;
+    }
+    mlc_secret_wipe(key, sizeof key);
+    EVP_CIPHER_CTX_free(c);
+    if (!ok) {
+        free(b);
+        return 0;
+    }
+    *out = b;
+    *outlen = n;
+    return 1;
+}
+
+/* The plain text of a sealed value (NUL-terminated, malloc'd), or NULL when it
+ * is not one of ours or does not verify. */
+static char *unseal(const mlc_ionapi *ion, const char *name, const unsigned char *b, size_t n)
+{
+    if (n < SEAL_MAGIC_LEN + SEAL_NONCE + SEAL_TAG || n > MLC_IONAPI_MAX_FILE ||
+        memcmp(b, SEAL_MAGIC, SEAL_MAGIC_LEN) != 0)
+        return NULL;
+    unsigned char key[32];
+    const unsigned char *nonce = b + SEAL_MAGIC_LEN, *tag = nonce + SEAL_NONCE, *ct = tag + SEAL_TAG;
+    size_t cn = n - (SEAL_MAGIC_LEN + SEAL_NONCE + SEAL_TAG);
+    char *plain = malloc(cn + 1);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    int ok = plain && c && seal_key(ion, name, key) &&
+             EVP_DecryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) == 1 &&
+             EVP_DecryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
+             EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)name, (int)strlen(name)) == 1 &&
+             EVP_DecryptUpdate(c, (unsigned char *)plain, &len, ct, (int)cn) == 1 &&
+             EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, (void *)tag) == 1 &&
+             EVP_DecryptFinal_ex(c, (unsigned char *)plain + len, &fin) == 1;
+    mlc_secret_wipe(key, sizeof key);
+    EVP_CIPHER_CTX_free(c);
+    if (!ok) {
+        mlc_secret_free(plain, cn + 1);
+        return NULL;
+    }
+    plain[len + fin] = '\0';
+    return plain;
+}
+
+/* The cached token entry of the shared cache (a JSON object, caller deletes
+ * with mlc_secret_json_free), or NULL. */
+static cJSON *shared_get(mlc_ionapi *ion)
+{
+    unsigned char *data = NULL;
+    size_t n = 0;
+    mlc_error err = {0};
+    if (ion->cache.load(ion->cache.ud, ion->cache_name, &data, &n, &err) != MLC_OK) {
+        if (ion->log)
+            mlc_log_warn(ion->log, "shared token cache unreadable: %s", err.msg);
+        return NULL;
+    }
+    if (!data || n == 0) {
+        free(data);
+        return NULL;
+    }
+    char *plain = unseal(ion, ion->cache_name, data, n);
+    free(data);
+    if (!plain) {
+        if (ion->log)
+            mlc_log_debug(ion->log, "shared token cache: the value does not decrypt with these credentials");
+        return NULL;
+    }
+    cJSON *e = cJSON_Parse(plain);
+    mlc_secret_free_str(plain);
+    return e;
+}
+
+static void shared_put(mlc_ionapi *ion, const cJSON *e)
+{
+    mlc_error err = {0};
+    mlc_err rc;
+    if (!e) {
+        rc = ion->cache.save(ion->cache.ud, ion->cache_name, NULL, 0, &err);
+    } else {
+        char *plain = cJSON_PrintUnformatted(e);
+        unsigned char *b = NULL;
+        size_t n = 0;
+        if (!plain || !seal(ion, ion->cache_name, plain, &b, &n))
+            rc = mlc_error_set(&err, MLC_ERR_CRYPTO, "cannot encrypt the token");
+        else
+            rc = ion->cache.save(ion->cache.ud, ion->cache_name, b, n, &err);
+        mlc_secret_free_str(plain);
+        free(b);
+    }
+    if (rc != MLC_OK && ion->log)
+        mlc_log_warn(ion->log, "token not cached: %s", err.msg);
+}
+
+/* Cached token from the vault (or the shared cache) if it belongs to these
+ * credentials and is fresh (and, when avoid is given, differs from the token
+ * known to be rejected). */
+static int adopt_cached(mlc_ionapi *ion, const cJSON *e, const char *avoid)
+{
     if (!cJSON_IsObject(e))
         return 0;
     const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
@@ -460,9 +635,22 @@ static int load_cached(mlc_ionapi *ion, const char *avoid)
                      (long long)ra->valuedouble, NULL) == MLC_OK;
 }
 
+static int load_cached(mlc_ionapi *ion, const char *avoid)
+{
+    if (ion->has_cache) {
+        cJSON *e = shared_get(ion);
+        int ok = adopt_cached(ion, e, avoid);
+        mlc_secret_json_free(e);
+        return ok;
+    }
+    if (!ion->vault)
+        return 0;
+    return adopt_cached(ion, mlc_vault_get(ion->vault, ion->token_entry), avoid);
+}
+
 static void store_cached(mlc_ionapi *ion)
 {
-    if (!ion->vault || !ion->access_token)
+    if ((!ion->vault && !ion->has_cache) || !ion->access_token)
         return;
     cJSON *e = cJSON_CreateObject();
     if (!e)
@@ -476,6 +664,11 @@ static void store_cached(mlc_ionapi *ion)
     cJSON_AddNumberToObject(e, "expires_at", (double)ion->expires_at);
     cJSON_AddNumberToObject(e, "refresh_at", (double)ion->refresh_at);
     cJSON_AddNumberToObject(e, "obtained_at", (double)now_s());
+    if (ion->has_cache) {
+        shared_put(ion, e);
+        mlc_secret_json_free(e);
+        return;
+    }
     mlc_error err = {0};
     if (mlc_vault_set(ion->vault, ion->token_entry, e, &err) != MLC_OK ||
         mlc_vault_save(ion->vault, &err) != MLC_OK) {
@@ -644,6 +837,22 @@ static mlc_err obtain(mlc_ionapi *ion, mlc_error *err)
     return token_request(ion, "password", err);
 }
 
+/* The lock that serialises logins: the shared cache's (across hosts), else the vault's. */
+static mlc_err login_lock(mlc_ionapi *ion, mlc_error *err)
+{
+    if (ion->has_cache)
+        return ion->cache.lock(ion->cache.ud, ion->login_lock, LOGIN_LOCK_TIMEOUT_S, err);
+    return mlc_vault_lock(ion->vault, LOGIN_LOCK_TIMEOUT_S, err);
+}
+
+static void login_unlock(mlc_ionapi *ion)
+{
+    if (ion->has_cache)
+        ion->cache.unlock(ion->cache.ud, ion->login_lock);
+    else
+        mlc_vault_unlock(ion->vault);
+}
+
 mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error *err)
 {
     if (token_fresh(ion)) {
@@ -653,18 +862,18 @@ mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error
     char *rejected = ion->invalid && ion->access_token ? strdup(ion->access_token) : NULL;
     mlc_err rc;
     int locked = 0;
-    /* the vault as loaded at open time may already hold a fresh token: no lock,
-     * no re-read (each re-read costs a key derivation) */
-    if (ion->vault && load_cached(ion, rejected)) {
+    /* the vault as loaded at open time (or the shared cache) may already hold a
+     * fresh token: no lock, no re-read (each vault re-read costs a key derivation) */
+    if ((ion->vault || ion->has_cache) && load_cached(ion, rejected)) {
         rc = MLC_OK;
         goto done;
     }
-    if (ion->vault) {
-        /* serialise logins across processes; re-read what others cached */
+    if (ion->vault || ion->has_cache) {
+        /* serialise logins across processes (and hosts); re-read what others cached */
         mlc_error lerr = {0};
-        if (mlc_vault_lock(ion->vault, LOGIN_LOCK_TIMEOUT_S, &lerr) == MLC_OK) {
+        if (login_lock(ion, &lerr) == MLC_OK) {
             locked = 1;
-            if (mlc_vault_reload(ion->vault, &lerr) != MLC_OK && ion->log)
+            if (!ion->has_cache && mlc_vault_reload(ion->vault, &lerr) != MLC_OK && ion->log)
                 mlc_log_warn(ion->log, "token cache unreadable: %s", lerr.msg);
         } else if (ion->log) {
             mlc_log_warn(ion->log, "%s", lerr.msg);
@@ -682,7 +891,7 @@ mlc_err mlc_ionapi_authorization(mlc_ionapi *ion, const char **header, mlc_error
         store_cached(ion);
 done:
     if (locked)
-        mlc_vault_unlock(ion->vault);
+        login_unlock(ion);
     mlc_secret_free_str(rejected);
     if (rc == MLC_OK)
         *header = ion->auth_header;
@@ -732,13 +941,15 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
 {
     mlc_err rc = MLC_OK;
     int locked = 0;
-    if (ion->vault) {
+    if (ion->vault || ion->has_cache) {
         mlc_error lerr = {0};
-        if (mlc_vault_lock(ion->vault, LOGIN_LOCK_TIMEOUT_S, &lerr) == MLC_OK) {
+        if (login_lock(ion, &lerr) == MLC_OK) {
             locked = 1;
-            mlc_vault_reload(ion->vault, &lerr);
+            if (!ion->has_cache)
+                mlc_vault_reload(ion->vault, &lerr);
         }
-        const cJSON *e = mlc_vault_get(ion->vault, ion->token_entry);
+        cJSON *shared = ion->has_cache ? shared_get(ion) : NULL;
+        const cJSON *e = ion->has_cache ? shared : mlc_vault_get(ion->vault, ion->token_entry);
         const cJSON *fp = cJSON_GetObjectItemCaseSensitive(e, "fingerprint");
         if (cJSON_IsString(fp) && strcmp(fp->valuestring, ion->fingerprint) == 0 &&
             !ion->access_token) {
@@ -748,6 +959,7 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
                 set_token(ion, at->valuestring, cJSON_IsString(rt) ? rt->valuestring : NULL,
                           NULL, 0, 0, NULL);
         }
+        mlc_secret_json_free(shared);
     }
     if (ion->access_token || ion->refresh_token) {
         if (!ion->revoke_url) {
@@ -764,14 +976,16 @@ mlc_err mlc_ionapi_revoke(mlc_ionapi *ion, mlc_error *err)
         }
     }
     clear_token(ion);
-    if (ion->vault) {
+    if (ion->has_cache) {
+        shared_put(ion, NULL);
+    } else if (ion->vault) {
         mlc_error verr = {0};
         if (mlc_vault_remove(ion->vault, ion->token_entry, &verr) == MLC_OK &&
             mlc_vault_save(ion->vault, &verr) != MLC_OK && rc == MLC_OK)
             rc = mlc_error_set(err, verr.code, "%s", verr.msg);
-        if (locked)
-            mlc_vault_unlock(ion->vault);
     }
+    if (locked)
+        login_unlock(ion);
     return rc;
 }
 

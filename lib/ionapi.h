@@ -113,6 +113,33 @@ void mlc_ionapi_register_secrets(const mlc_ionapi *ion, mlc_log *log);
 void mlc_ionapi_attach(mlc_ionapi *ion, mlc_http *http, mlc_vault *vault, mlc_log *log,
                        long margin_s);
 
+/* ---- a token cache shared between hosts ----
+ * Where several hosts run one profile on a shared state database, the token is
+ * cached there (lib/sharing binds this to the store) instead of in each host's
+ * vault, so that together they log in once per token lifetime. Logins are then
+ * serialised with the cache's lock, across hosts. The cache only ever sees the
+ * token encrypted: AES-256-GCM under a key derived (HKDF-SHA256) from the
+ * credentials' secrets (cs, and sask when present), which every host running
+ * the profile holds, with a fresh random nonce per write and the value's name
+ * as associated data. A value that does not decrypt (other credentials,
+ * tampering) is ignored and replaced by the next login. */
+typedef struct mlc_ionapi_cache {
+    void *ud;
+    /* Takes the named lock, waiting at most timeout_s (MLC_ERR_BUSY after). */
+    mlc_err (*lock)(void *ud, const char *name, int timeout_s, mlc_error *err);
+    void (*unlock)(void *ud, const char *name);
+    /* The value called name: *data malloc'd (NULL, *len 0 when none). */
+    mlc_err (*load)(void *ud, const char *name, unsigned char **data, size_t *len, mlc_error *err);
+    /* Writes the value (len 0: forgets it). */
+    mlc_err (*save)(void *ud, const char *name, const unsigned char *data, size_t len, mlc_error *err);
+} mlc_ionapi_cache;
+/* Caches the token through cache (copied; its ud borrowed) instead of the vault;
+ * NULL goes back to the vault. Call after mlc_ionapi_attach. Value names:
+ * "ion-token:<entry>:<fingerprint>"; lock "ion-login:<fingerprint>". */
+void mlc_ionapi_set_cache(mlc_ionapi *ion, const mlc_ionapi_cache *cache);
+/* Gives ion the shared cache src has, if any (its own value and lock names). */
+void mlc_ionapi_share_cache_of(mlc_ionapi *ion, const mlc_ionapi *src);
+
 /* A valid token, from memory, the vault cache, a refresh or a login (in that
  * order); *header is "Authorization: Bearer ...", owned by ion.  Errors:
  * MLC_ERR_AUTH (credentials refused), MLC_ERR_CONFIG (no service account keys),

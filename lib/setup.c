@@ -115,6 +115,10 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
         rc = mlc_m3_new_with(&s.opts, out, err);
         mlc_setup_m3_handed_over(&s);
     }
+    /* a state shared between hosts caches the ION token for all of them (lib/sharing) */
+    mlc_store *shared = rc ? NULL : mlc_sharing_store(ctx);
+    if (shared)
+        mlc_sharing_ionapi_cache(mlc_m3_ionapi(*out), shared);
     mlc_setup_m3_release(&s);
     return rc;
 }

@@ -27,4 +27,14 @@
 mlc_err mlc_sharing_ratelimit_open(mlc_store *st, const char *system, const char *key_fingerprint, int limit,
                                    int window_ms, mlc_ratelimit **out, mlc_error *err);
 
+/* Caches ion's token in the store (mlc_ionapi_set_cache): the sealed value
+ * "ion-token:<entry>:<fp>" and the login lock "ion-login:<fp>", waited for by
+ * polling the store's lock (the lock call never blocks past its timeout). */
+void mlc_sharing_ionapi_cache(mlc_ionapi *ion, mlc_store *st);
+
+/* The store to share through when the state is shared between hosts, else NULL
+ * (also when it cannot be opened: the caller then keeps its local files). */
+struct mlc_ctx;
+mlc_store *mlc_sharing_store(struct mlc_ctx *ctx);
+
 #endif

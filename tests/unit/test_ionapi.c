@@ -5,15 +5,23 @@
  * form, cache in the vault reused by a second instance, refresh before expiry,
  * refused refresh falling back to a login, invalid_grant / invalid_client,
  * revoke; the vault entries `mlc creds` writes (store, resolve, describe,
- * remove) and reading a file or stdin.
+ * remove) and reading a file or stdin; the token cache shared between hosts
+ * through a store (lib/sharing): two "hosts" log in once, the token is sealed at
+ * rest (not in clear, tampering and other credentials rejected), concurrent
+ * logins serialised, revoke.
  */
 #include "ionapi.h"
 #include "secret.h"
+#include "sharing.h"
+#include "store.h"
 #include "stubserver.h"
 #include "testutil.h"
 
 #include <curl/curl.h>
+#include <sqlite3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #define CS "CLIENTSECRET_zz9"
 #define SASK "SASKSECRET_qq7"
@@ -492,6 +500,182 @@ START_TEST(read_file_flags)
 }
 END_TEST
 
+/* ---- the token cache shared between hosts (through a store) ------------- */
+
+static mlc_store *open_store(const char *dir)
+{
+    char path[600];
+    mlc_store *st = NULL;
+    mlc_error e;
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    ck_assert_msg(mlc_store_open(path, 0, &st, &e) == MLC_OK, "%s", e.msg);
+    return st;
+}
+
+/* The raw cached value, straight from the database. */
+static int raw_value(const char *dir, unsigned char *buf, size_t cap, size_t *n, const char *mode)
+{
+    char path[600];
+    sqlite3 *db;
+    sqlite3_stmt *q;
+    snprintf(path, sizeof path, "%s/state.db", dir);
+    ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
+    int found = 0;
+    if (!strcmp(mode, "read")) {
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "SELECT value FROM shared WHERE name LIKE 'ion-token:%'", -1, &q, NULL),
+                         SQLITE_OK);
+        if (sqlite3_step(q) == SQLITE_ROW) {
+            *n = (size_t)sqlite3_column_bytes(q, 0);
+            ck_assert_uint_le(*n, cap);
+            memcpy(buf, sqlite3_column_blob(q, 0), *n);
+            found = 1;
+        }
+    } else { /* write buf back */
+        ck_assert_int_eq(sqlite3_prepare_v2(db, "UPDATE shared SET value=? WHERE name LIKE 'ion-token:%'", -1, &q, NULL),
+                         SQLITE_OK);
+        sqlite3_bind_blob(q, 1, buf, (int)*n, SQLITE_STATIC);
+        found = sqlite3_step(q) == SQLITE_DONE;
+    }
+    sqlite3_finalize(q);
+    sqlite3_close(db);
+    return found;
+}
+
+#define TOKEN_REPLY(at)                                                                                       \
+    (stub_reply)                                                                                              \
+    {                                                                                                         \
+        .status = 200, .body = "{\"access_token\":\"" at "\",\"token_type\":\"bearer\",\"expires_in\":7200," \
+                               "\"refresh_token\":\"RT_" at "\"}"                                             \
+    }
+
+START_TEST(shared_cache_two_hosts_log_in_once)
+{
+    fixture f;
+    fx_init(&f);
+    stub_push(f.s, TOKEN_REPLY("AT_shared_1"));
+    stub_push(f.s, TOKEN_REPLY("AT_shared_2"));
+    stub_push(f.s, TOKEN_REPLY("AT_shared_3"));
+    /* host A: no vault, the state's store */
+    mlc_store *sa = open_store(f.dir), *sb = open_store(f.dir);
+    mlc_ionapi_attach(f.ion, f.http, NULL, NULL, 300);
+    mlc_sharing_ionapi_cache(f.ion, sa);
+    const char *h = NULL;
+    mlc_error err = {0};
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, &err), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_shared_1");
+    ck_assert_int_eq(stub_count(f.s), 1);
+
+    /* host B: another store handle, another ionapi: no login */
+    mlc_ionapi *b = second_instance(&f);
+    mlc_ionapi_attach(b, f.http, NULL, NULL, 300);
+    mlc_sharing_ionapi_cache(b, sb);
+    ck_assert_int_eq(mlc_ionapi_authorization(b, &h, &err), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_shared_1");
+    ck_assert_int_eq(stub_count(f.s), 1);
+    ck_assert_int_eq(mlc_ionapi_login_count(b), 0);
+
+    /* sealed at rest: neither token in clear in the database file or the value */
+    unsigned char buf[8192];
+    size_t n = 0;
+    ck_assert(raw_value(f.dir, buf, sizeof buf, &n, "read"));
+    ck_assert_ptr_null(memmem(buf, n, "AT_shared", 9));
+    ck_assert_ptr_null(memmem(buf, n, "RT_", 3));
+    char path[600];
+    snprintf(path, sizeof path, "%s/state.db", f.dir);
+    FILE *fp = fopen(path, "rb");
+    static char dbbuf[1 << 20];
+    size_t dn = fread(dbbuf, 1, sizeof dbbuf, fp);
+    fclose(fp);
+    ck_assert_ptr_null(memmem(dbbuf, dn, "AT_shared", 9));
+
+    /* a tampered value is not used: host C logs in again (and replaces it) */
+    buf[n - 1] ^= 1;
+    ck_assert(raw_value(f.dir, buf, sizeof buf, &n, "write"));
+    mlc_ionapi *c = second_instance(&f);
+    mlc_ionapi_attach(c, f.http, NULL, NULL, 300);
+    mlc_sharing_ionapi_cache(c, sb);
+    ck_assert_int_eq(mlc_ionapi_authorization(c, &h, &err), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_shared_2");
+    ck_assert_int_eq(mlc_ionapi_login_count(c), 1);
+    ck_assert_int_eq(stub_count(f.s), 2);
+
+    /* other credentials (another client secret) cannot read it: they log in */
+    char pu[128];
+    snprintf(pu, sizeof pu, "%s/TENANT_X/as/", f.s->base);
+    char *t = ionapi_text(NULL, pu, f.s->base);
+    char *cs = strstr(t, CS);
+    cs[0] = 'X';
+    mlc_ionapi *d = NULL;
+    ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "t", &d, NULL), MLC_OK);
+    free(t);
+    mlc_ionapi_attach(d, f.http, NULL, NULL, 300);
+    mlc_sharing_ionapi_cache(d, sa);
+    ck_assert_int_eq(mlc_ionapi_authorization(d, &h, &err), MLC_OK);
+    ck_assert_int_eq(mlc_ionapi_login_count(d), 1);
+    ck_assert_int_eq(stub_count(f.s), 3);
+
+    /* revoke forgets the shared token: the next host finds none */
+    stub_push(f.s, (stub_reply){.status = 200});
+    stub_push(f.s, (stub_reply){.status = 200});
+    ck_assert_int_eq(mlc_ionapi_revoke(c, &err), MLC_OK);
+    ck_assert_int_eq(stub_count(f.s), 5);
+    ck_assert(raw_value(f.dir, buf, sizeof buf, &n, "read"));
+    ck_assert_uint_eq(n, 0);
+    mlc_ionapi_free(b);
+    mlc_ionapi_free(c);
+    mlc_ionapi_free(d);
+    mlc_store_close(sa);
+    mlc_store_close(sb);
+    fx_free(&f);
+}
+END_TEST
+
+/* Three processes (hosts) need a token at once while the login is slow: the
+ * store's login lock lets one log in, the others wait and take its token. */
+START_TEST(shared_cache_concurrent_logins_serialised)
+{
+    fixture f;
+    fx_init(&f);
+    stub_reply slow = TOKEN_REPLY("AT_conc_1");
+    slow.delay_ms = 600;
+    stub_push(f.s, slow);
+    stub_push(f.s, TOKEN_REPLY("AT_conc_2"));
+    stub_push(f.s, TOKEN_REPLY("AT_conc_3"));
+    mlc_store *st = open_store(f.dir); /* creates the schema before the children start */
+    mlc_store_close(st);
+    pid_t kids[3];
+    for (int k = 0; k < 3; k++) {
+        if ((kids[k] = fork()) == 0) {
+            mlc_store *s = NULL;
+            mlc_error e;
+            char path[600];
+            snprintf(path, sizeof path, "%s/state.db", f.dir);
+            if (mlc_store_open(path, 0, &s, &e))
+                _exit(3);
+            mlc_http *http = NULL;
+            mlc_http_opts o = {.timeout_s = 5, .max_attempts = 1};
+            if (mlc_http_new(&o, &http, NULL))
+                _exit(3);
+            mlc_ionapi *ion = second_instance(&f);
+            mlc_ionapi_attach(ion, http, NULL, NULL, 300);
+            mlc_sharing_ionapi_cache(ion, s);
+            const char *h = NULL;
+            if (mlc_ionapi_authorization(ion, &h, &e) != MLC_OK)
+                _exit(4);
+            _exit(strcmp(h, "Authorization: Bearer AT_conc_1") == 0 ? 0 : 5);
+        }
+    }
+    for (int k = 0; k < 3; k++) {
+        int status;
+        waitpid(kids[k], &status, 0);
+        ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "host %d: exit %d", k,
+                      WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+    }
+    ck_assert_int_eq(stub_count(f.s), 1);
+    fx_free(&f);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("ionapi");
@@ -511,6 +695,8 @@ static Suite *suite(void)
     tcase_add_test(tc, revoke_tokens);
     tcase_add_test(tc, vault_entry_round_trip);
     tcase_add_test(tc, read_file_flags);
+    tcase_add_test(tc, shared_cache_two_hosts_log_in_once);
+    tcase_add_test(tc, shared_cache_concurrent_logins_serialised);
     suite_add_tcase(s, tc);
     return s;
 }
