@@ -6,9 +6,10 @@
 #
 #   sh bench/run.sh build                  # what `make bench` runs
 #   BENCH_ONLY="api logins" sh bench/run.sh build
-#        sections: api calls ratelimit logins cron throughput m3parse startup notify
+#        sections: api calls ratelimit logins cron throughput m3parse startup notify hosts
 #        (memory and m3parse come with throughput; notify runs in real time, about 2
-#        minutes: BENCH_NOTIFY_N shipments, default 30, one every 3.6 s)
+#        minutes: BENCH_NOTIFY_N shipments, default 30, one every 3.6 s; hosts, about 5
+#        minutes, runs two "hosts" on one PostgreSQL state when tests/pg.sh finds a server)
 #   BENCH_LINES=100000 sh bench/run.sh build   # smaller throughput input (default 1000000)
 #
 # Needs: jq, curl, awk, /usr/bin/time; hyperfine if present (else a loop).
@@ -20,7 +21,7 @@ SIM_BIN="$ROOT/$BUILD/mlc-sim"
 B_BIN="$ROOT/$BUILD/bench"   # bench harnesses (bench/*.c, built by make bench)
 B="$ROOT/bench"
 W="$B/work"
-ONLY=${BENCH_ONLY:-"api calls ratelimit logins cron throughput startup notify"}
+ONLY=${BENCH_ONLY:-"api calls ratelimit logins cron throughput startup notify hosts"}
 LINES=${BENCH_LINES:-1000000}
 ROWS="$W/rows.jsonl"
 
@@ -34,7 +35,7 @@ rm -rf "$W"
 mkdir -p "$W"
 : >"$ROWS"
 SIMS=
-cleanup() { for p in $SIMS; do kill "$p" 2>/dev/null; done; }
+cleanup() { for p in $SIMS; do kill "$p" 2>/dev/null; done; [ -n "${PG_DIR:-}" ] && sh "$ROOT/tests/pg.sh" stop "$PG_DIR"; :; }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -551,6 +552,153 @@ bench_notify() {
   sim_down
 }
 
+# ---------------------------------------------------------------- hosts
+# Issue 21: more than one machine. Two "hosts" = two working directories, each its
+# own configuration, vault and state_dir (the vault and, for a local state, the rate
+# budget's file), both with `state:` on one PostgreSQL database of a private cluster
+# (tests/pg.sh; the Debian postgresql server). Without the server binaries the rows
+# that need it say so (met null) and the hosts share one SQLite state directory.
+#  - ShipStation V2 rate used by 4 processes, 2 per host, as bench_ratelimit
+#    (time-scale 6: 10 s windows, 200 a window): >= 95% of the allowed rate, 0 429s.
+#  - receipts posted per second against the sim, PostgreSQL against SQLite.
+#  - ION logins over a scaled day of cron runs alternating between the hosts, as
+#    bench_logins: at most one per token lifetime (12).
+PG_DIR=
+hosts_pg() {
+  [ -n "$PG_DIR" ] && return 0
+  [ -f "$ROOT/tests/pg.sh" ] && sh "$ROOT/tests/pg.sh" bin >/dev/null 2>&1 || return 1
+  PG_DIR=$(sh "$ROOT/tests/pg.sh" start "$W/pg" 2>"$W/pg.err") || { PG_DIR=; return 1; }
+  return 0
+}
+# hosts_setup DB: host directories $SIM_DIR/hostA, hostB for the current sim; DB a
+# new PostgreSQL database, or "" for one SQLite state directory
+hosts_setup() {
+  for h in hostA hostB; do
+    d="$SIM_DIR/$h"
+    mkdir -p "$d/state"
+    cp "$SIM_DIR/tenant.ionapi" "$SIM_DIR/shipstation-v1.key" "$SIM_DIR/shipstation-v2.key" "$d/"
+    chmod 600 "$d"/*.key "$d/tenant.ionapi"
+    if [ -n "$1" ]; then
+      url=$(sh "$ROOT/tests/pg.sh" url "$PG_DIR" "$1")
+      sed "s|^    state_dir: state\$|    state_dir: state\\n    state: \"$url\"|" "$MLC_CONFIG" >"$d/mlc.yaml"
+    else
+      sed "s|^    state_dir: state\$|    state_dir: $SIM_DIR/shared\\n    vault: $d/state/sim.vault|" "$MLC_CONFIG" >"$d/mlc.yaml"
+    fi
+  done
+}
+# on_host NAME CMD...: mlc CMD as host NAME (its configuration; no MLC_STATE_DIR)
+on_host() { _h=$1; shift; env -u MLC_STATE_DIR MLC_CONFIG="$SIM_DIR/$_h/mlc.yaml" "$MLC" "$@"; }
+
+bench_hosts() {
+  pg=postgresql
+  if hosts_pg; then say "hosts: PostgreSQL cluster in $PG_DIR"
+  else pg=; say "hosts: no PostgreSQL server binaries: the hosts share one SQLite state directory"; fi
+
+  # -- ShipStation rate, 4 processes on 2 hosts
+  SCALE=6; WIN=10; LIMIT=200; NWIN=3
+  "$SIM_BIN" --gen-seed 2500 >"$W/seed-hosts.json"
+  sim_up hosts-rate --seed "$W/seed-hosts.json" --time-scale $SCALE
+  cfg_under shipstation "rate_window: $WIN"
+  [ -n "$pg" ] && sh "$ROOT/tests/pg.sh" createdb "$PG_DIR" hosts_rate >/dev/null
+  hosts_setup "${pg:+hosts_rate}"
+  on_host hostA pull-pos --no-cursor 2>/dev/null | jq -c 'select(.warehouse != "WH9" and .supplier.id != "SUP012")' >"$W/hosts-pos.jsonl"
+  on_host hostA ping >/dev/null 2>&1; on_host hostB ping >/dev/null 2>&1
+  for i in 1 2 3 4; do sed -n "$(((i - 1) * 450 + 1)),$((i * 450))p" "$W/hosts-pos.jsonl" >"$W/hosts-rate-$i.jsonl"; done
+  sleep $((WIN + 1))
+  r0=$(counters .rate_limited)
+  before=$(v2_requests)
+  pids=
+  for i in 1 2 3 4; do
+    h=hostA; [ $i -gt 2 ] && h=hostB
+    on_host $h push-shipments --batch 1 "$W/hosts-rate-$i.jsonl" >/dev/null 2>"$W/hosts-rate-$i.err" &
+    pids="$pids $!"
+  done
+  i=0; while [ "$(v2_requests)" -le "$before" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+  tf=$(now_ms)
+  sleep_until_ms $((tf + WIN * 1000 - 300))
+  t0=$(now_ms); c0=$(v2_requests)
+  sleep_until_ms $((t0 + WIN * NWIN * 1000))
+  c1=$(v2_requests); t1=$(now_ms)
+  alive=0; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); done
+  for p in $pids; do kill "$p" 2>/dev/null; done
+  for p in $pids; do wait "$p" 2>/dev/null; done
+  r429=$(( $(counters .rate_limited) - r0 ))
+  used=$((c1 - c0))
+  permin=$(awk -v u=$used -v ms=$((t1 - t0)) -v s=$SCALE 'BEGIN{printf "%.1f", u / (ms / 1000.0 * s) * 60}')
+  ratio=$(div "$permin" $LIMIT 3)
+  met=$(awk -v r="$ratio" -v z=$r429 -v a=$alive 'BEGIN{print (r >= 0.95 && z == 0 && a == 4) ? "true" : "false"}')
+  [ -z "$pg" ] && met=null
+  row "ShipStation V2 rate used, 4 processes on 2 hosts, one state" "req/min" "$permin" $LIMIT "$ratio" \
+    ">= 0.95 of allowed, zero 429s" "$met" \
+    "${pg:-no PostgreSQL server: SQLite stand-in (one state directory, so one budget file), not a measure of hosts}: 2 push-shipments --batch 1 per host, each host its own state_dir; $used requests in $((t1 - t0)) ms real at time-scale $SCALE ($NWIN windows of ${WIN}s); 429s: $r429; runs still busy at the end: $alive of 4"
+  sim_down
+
+  # -- receipts posted per second, SQLite and PostgreSQL
+  for b in sqlite ${pg:+postgresql}; do
+    sim_up "hosts-rc-$b" --seed "$W/seed-hosts.json"
+    if [ $b = postgresql ]; then
+      sh "$ROOT/tests/pg.sh" createdb "$PG_DIR" hosts_rc >/dev/null
+      hosts_setup hosts_rc
+    else
+      hosts_setup ""
+    fi
+    [ -s "$W/hosts-ship.jsonl" ] || on_host hostA pull-pos --no-cursor --status 0-74 2>/dev/null | jq -c '.po as $po
+      | {kind: "shipment", shipment_id: ("se-h" + $po), order_key: ("mlc-100-" + $po), po: $po,
+         order_type: .order_type, tracking_number: ("1ZHOST" + $po), carrier: "ups", service: "ups_ground",
+         ship_date: "2026-11-20T10:00:00Z", voided: false, source: "poll",
+         items: [.lines[] | select(.qty_ordered > .qty_received)
+                 | {sku: .item, qty: (.qty_ordered - .qty_received), po_line: "\($po)/\(.line)/\(.subline)"}]}
+      | select(.items | length > 0)' | head -n 600 >"$W/hosts-ship.jsonl"
+    on_host hostA ping >/dev/null 2>&1
+    t0=$(now_ms)
+    on_host hostA post-receipts <"$W/hosts-ship.jsonl" >"$W/hosts-rc-$b.jsonl" 2>"$W/hosts-rc-$b.err"
+    t1=$(now_ms)
+    posted=$(jq -r 'select(.status == "posted") | .receipt_id' "$W/hosts-rc-$b.jsonl" | wc -l)
+    eval "rc_$b=\$(div $posted \$(((t1 - t0))) 6)"
+    eval "rc_${b}_n=$posted; rc_${b}_ms=$((t1 - t0))"
+    sim_down
+  done
+  sq=$(awk -v r="$rc_sqlite" 'BEGIN{printf "%.1f", r * 1000}')
+  if [ -n "$pg" ]; then
+    pq=$(awk -v r="$rc_postgresql" 'BEGIN{printf "%.1f", r * 1000}')
+    row "receipts posted per second, PostgreSQL vs SQLite" "receipts/s" "$pq" "$sq" "$(div "$pq" "$sq" 3)" \
+      "informational (side by side)" null \
+      "one post-receipts of $rc_postgresql_n receipts in $rc_postgresql_ms ms on PostgreSQL (a private cluster on a Unix socket, fsync off) vs $rc_sqlite_n in $rc_sqlite_ms ms on SQLite (WAL); mlc-sim without faults, M3 bulk calls as configured"
+  else
+    row "receipts posted per second, PostgreSQL vs SQLite" "receipts/s" null "$sq" null \
+      "informational (side by side)" null "no PostgreSQL server binaries: SQLite only, $rc_sqlite_n receipts in $rc_sqlite_ms ms"
+  fi
+
+  # -- ION logins over a scaled day, runs alternating between the two hosts
+  RUNS=72; TICK_MS=1500; LIFE=9
+  sim_up hosts-logins --token-lifetime $LIFE
+  cfg_under cloudsuite "token_margin: 1"
+  [ -n "$pg" ] && sh "$ROOT/tests/pg.sh" createdb "$PG_DIR" hosts_logins >/dev/null
+  hosts_setup "${pg:+hosts_logins}"
+  start=$(now_ms)
+  i=0; late=0
+  while [ $i -lt $RUNS ]; do
+    tick=$((start + i * TICK_MS))
+    sleep_until_ms $tick
+    [ $(($(now_ms) - tick)) -gt $TICK_MS ] && late=$((late + 1))
+    h=hostA; [ $((i % 2)) = 1 ] && h=hostB
+    on_host $h pull-pos 2>>"$W/hosts-logins.err" | on_host $h push-shipments >/dev/null 2>>"$W/hosts-logins.err"
+    i=$((i + 1))
+  done
+  end=$(now_ms)
+  logins=$(counters .logins)
+  refreshes=$(counters .refreshes)
+  lifetimes=$(( (end - start + LIFE * 1000 - 1) / (LIFE * 1000) ))
+  met=$([ "$logins" -le 12 ] && echo true || echo false)
+  [ -z "$pg" ] && met=null
+  row "ION logins, a scaled day of cron runs on 2 hosts" "logins/day" "$logins" $RUNS "$(div "$logins" $RUNS 4)" \
+    "<= 12 (one per token lifetime)" "$met" \
+    "${pg:-no PostgreSQL server: each host caches the token in its own vault (SQLite stand-in), not a measure of shared caching}: $RUNS runs alternating between the hosts (own vault each) in $((end - start)) ms ($lifetimes token lifetimes of ${LIFE}s), $late late; password grants: $logins, refresh grants: $refreshes"
+  sim_down
+  [ -n "$PG_DIR" ] && sh "$ROOT/tests/pg.sh" stop "$PG_DIR"
+  PG_DIR=
+}
+
 for s in $ONLY; do
   case $s in
     api) bench_api ;;
@@ -562,6 +710,7 @@ for s in $ONLY; do
     m3parse) bench_m3parse ;;
     startup) bench_startup ;;
     notify) bench_notify ;;
+    hosts) bench_hosts ;;
     *) say "unknown section '$s'" ;;
   esac
 done
