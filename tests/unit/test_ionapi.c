@@ -527,7 +527,8 @@ static int raw_value(const char *dir, unsigned char *buf, size_t cap, size_t *n,
         if (sqlite3_step(q) == SQLITE_ROW) {
             *n = (size_t)sqlite3_column_bytes(q, 0);
             ck_assert_uint_le(*n, cap);
-            memcpy(buf, sqlite3_column_blob(q, 0), *n);
+            if (*n)
+                memcpy(buf, sqlite3_column_blob(q, 0), *n);
             found = 1;
         }
     } else { /* write buf back */
