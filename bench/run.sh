@@ -580,7 +580,8 @@ hosts_setup() {
     chmod 600 "$d"/*.key "$d/tenant.ionapi"
     if [ -n "$1" ]; then
       url=$(sh "$ROOT/tests/pg.sh" url "$PG_DIR" "$1")
-      sed "s|^    state_dir: state\$|    state_dir: state\\n    state: \"$url\"|" "$MLC_CONFIG" >"$d/mlc.yaml"
+      _u=$(printf '%s' "$url" | sed 's/[&|\\]/\\&/g')   # as a sed replacement
+    sed "s|^    state_dir: state\$|    state_dir: state\\n    state: \"$_u\"|" "$MLC_CONFIG" >"$d/mlc.yaml"
     else
       sed "s|^    state_dir: state\$|    state_dir: $SIM_DIR/shared\\n    vault: $d/state/sim.vault|" "$MLC_CONFIG" >"$d/mlc.yaml"
     fi

@@ -5,9 +5,9 @@
 # private cluster from tests/pg.sh). Round after round both run
 # `mlc pull-shipments | mlc post-receipts` while the warehouse ships; host B is
 # killed with kill -9 at a random point of every round (when still running); mlc-sim injects ~20% faults (5xx, resets, answers lost after the commit)
-# on M3, ShipStation and the ION token. ShipStation's limit is lowered to 30 a
-# window and each host's mlc allowed 30: only a budget the hosts share keeps the
-# two under it. Then a fault-free drain, and the sim's books: every shipped line
+# on M3, ShipStation and the ION token. ShipStation's limit is lowered to 10 a
+# window (a second) and each host's mlc allowed 8 (a margin for the scaled
+# window's latencies): only a budget the hosts share keeps the two under 10. Then a fault-free drain, and the sim's books: every shipped line
 # received exactly once in M3 (what the warehouse shipped under labels that stand
 # equals what M3 received, per PO line), nothing lost, the ledger drained, no 429
 # seen by the sim, and the hosts logged in to ION once per token lifetime at most.
@@ -22,18 +22,24 @@ sim_config_add "    receipts: {base_ms: 1, cap_ms: 50, max_attempts: 1000}" "   
 sim_config_under cloudsuite "timeout: 5"
 sim_config_under cloudsuite "gateway_timeout: 1"
 sim_config_under shipstation "rate_window: 1"
-sim_config_under shipstation "rate_limit_v2: 30"
-admin POST limits '{"v2_per_minute":30}' >/dev/null
+sim_config_under shipstation "rate_limit_v2: 8"
+admin POST limits '{"v2_per_minute":10}' >/dev/null
 
-PG_DIR=
+# the cluster of the run (tests/run.sh: MLC_TEST_PG_DIR), else one of our own (not
+# under SIM_DIR: the server may run as another user, tests/pg.sh)
+PG_DIR= OWN_PG=
 MODE=sqlite
-if [ -f tests/pg.sh ] && sh tests/pg.sh bin >/dev/null 2>&1; then
-  PG_DIR=$(sh tests/pg.sh start "$SIM_DIR/pg" 2>"$SIM_DIR/pg.err") || PG_DIR=
+if [ -n "${MLC_TEST_PG_DIR:-}" ] && [ -S "$MLC_TEST_PG_DIR/sock/.s.PGSQL.5432" ]; then
+  PG_DIR=$MLC_TEST_PG_DIR
+elif [ -f tests/pg.sh ] && sh tests/pg.sh bin >/dev/null 2>&1; then
+  OWN_PG=$(mktemp -d "${TMPDIR:-/tmp}/mlc-pg.XXXXXX")
+  PG_DIR=$(sh tests/pg.sh start "$OWN_PG" 2>"$SIM_DIR/pg.err") || PG_DIR=
 fi
-pg_stop() { [ -n "$PG_DIR" ] && sh tests/pg.sh stop "$PG_DIR"; }
+pg_stop() { [ -n "$OWN_PG" ] && { sh tests/pg.sh stop "$OWN_PG"; rm -rf "$OWN_PG"; OWN_PG=; }; }
 trap 'pg_stop; t_cleanup' EXIT INT TERM
 if [ -n "$PG_DIR" ]; then
-  URL=$(sh tests/pg.sh createdb "$PG_DIR" mlc_two)
+  PG_DB="mlc_two_$$_$(date +%s%N | tail -c 7)"
+  URL=$(sh tests/pg.sh createdb "$PG_DIR" "$PG_DB")
   MODE=postgresql
 fi
 
@@ -47,7 +53,8 @@ host() {
   cp "$SIM_DIR/tenant.ionapi" "$SIM_DIR/shipstation-v1.key" "$SIM_DIR/shipstation-v2.key" "$d/"
   chmod 600 "$d"/*.key "$d/tenant.ionapi"
   if [ $MODE = postgresql ]; then
-    sed "s|^    state_dir: state\$|    state_dir: state\\n    state: \"$URL\"|" "$MLC_CONFIG" >"$d/mlc.yaml"
+    _u=$(printf '%s' "$URL" | sed 's/[&|\\]/\\&/g')   # as a sed replacement
+    sed "s|^    state_dir: state\$|    state_dir: state\\n    state: \"$_u\"|" "$MLC_CONFIG" >"$d/mlc.yaml"
   else
     # stand-in: one SQLite state directory for both, each its own vault
     sed "s|^    state_dir: state\$|    state_dir: $SIM_DIR/shared\\n    vault: $d/state/sim.vault|" "$MLC_CONFIG" >"$d/mlc.yaml"
@@ -57,16 +64,23 @@ host A
 host B
 # on_host NAME CMD...: runs mlc CMD as host NAME
 on_host() { h=$1; shift; env -u MLC_STATE_DIR MLC_CONFIG="$SIM_DIR/$h/mlc.yaml" "$MLC" "$@"; }
-# worker NAME: one round of the host's pipeline in its own process group (so that
-# kill -9 of the group ends pull-shipments and post-receipts alike)
+# worker NAME: one round of the host's worker in its own process group: what
+# pull-shipments emits is appended to the host's spool, and post-receipts reads
+# the whole spool (what is already in the ledger is a duplicate). Only
+# post-receipts is killed: pull-shipments marks a shipment as emitted once it has
+# written it, so a consumer killed before accepting it would lose it for good (a
+# hole of the single-host pipeline too, reported; not what this test is about).
 worker() {
+  rm -f "$SIM_DIR/$1/posting"
   setsid sh -c 'MLC_CONFIG=$1/mlc.yaml; export MLC_CONFIG; unset MLC_STATE_DIR
-                "$2" pull-shipments | "$2" post-receipts' sh "$SIM_DIR/$1" "$MLC" >/dev/null 2>>"$SIM_DIR/$1/err" &
+                "$2" pull-shipments >>"$1/spool.jsonl" || exit 0
+                : >"$1/posting"
+                exec "$2" post-receipts <"$1/spool.jsonl"' sh "$SIM_DIR/$1" "$MLC" >/dev/null 2>>"$SIM_DIR/$1/err" &
 }
 # ledger SQL: a query on the shared state
 ledger() {
   if [ $MODE = postgresql ]; then
-    sh tests/pg.sh psql "$PG_DIR" mlc_two -At -c "$1"
+    sh tests/pg.sh psql "$PG_DIR" "$PG_DB" -At -c "$1"
   else
     sqlite3 "$SIM_DIR/shared/sim.db" "$1"
   fi
@@ -87,6 +101,8 @@ check "POs pushed as shipments" test "$(pending)" -gt 10
 rules=""
 for m in "M3 *" "GET /v2/*" "ION token"; do
   for k in 500 503 reset commit_drop commit_reset; do
+    # a token answer lost after the login counts as a login at the sim: not those
+    case "$m/$k" in "ION token/commit"*) continue ;; esac
     rules="$rules{\"match\":\"$m\",\"kind\":\"$k\",\"probability\":0.04},"
   done
 done
@@ -107,8 +123,10 @@ while [ $i -lt "$ROUNDS" ]; do
   [ -n "$ids" ] && admin POST ship "{\"ids\":[$ids]}" >/dev/null
   worker A; a=$!
   worker B; b=$!
-  sleep "$(awk -v s=$i 'BEGIN{srand(s); printf "%.2f", rand()*0.6+0.05}')"
-  kill -9 "-$b" 2>/dev/null && kills=$((kills + 1))
+  # once host B posts: kill -9 at a random point
+  k=0; while [ ! -f "$SIM_DIR/B/posting" ] && kill -0 $b 2>/dev/null && [ $k -lt 200 ]; do sleep 0.05; k=$((k + 1)); done
+  sleep "$(awk -v s=$i 'BEGIN{srand(s); printf "%.2f", rand()*0.25+0.01}')"
+  [ -f "$SIM_DIR/B/posting" ] && kill -9 "-$b" 2>/dev/null && kills=$((kills + 1))
   wait $a $b 2>/dev/null
   echo "# round $i: $(ledger "select state || '=' || count(*) from receipt group by state order by state" | tr '\n' ' ')"
 done
@@ -119,14 +137,14 @@ admin DELETE faults >/dev/null
 j=0
 while [ $j -lt 60 ]; do
   h=A; [ $((j % 2)) = 1 ] && h=B
-  on_host $h pull-shipments --overlap 100000000 2>/dev/null | on_host $h post-receipts >/dev/null 2>>"$SIM_DIR/$h/err"
+  on_host $h pull-shipments >>"$SIM_DIR/$h/spool.jsonl" 2>>"$SIM_DIR/$h/err"; prc=$?
+  on_host $h post-receipts <"$SIM_DIR/$h/spool.jsonl" >/dev/null 2>>"$SIM_DIR/$h/err"
   left=$(ledger "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
-  [ "$left" = 0 ] && break
+  [ "$left" = 0 ] && [ $prc = 0 ] && break
   sleep 0.5; j=$((j + 1))
 done
-
 check_eq "the queue drained" 0 "$left"
-check "host B was killed mid-round ($kills times)" test "$kills" -ge $((ROUNDS / 3))
+check "host B was killed mid-round ($kills times)" test "$kills" -ge $((ROUNDS / 4))
 check_eq "the ledger holds only posted, voided or reviewed receipts" 0 \
   "$(ledger "select count(*) from receipt where state not in ('posted','voided','needs_review','already_posted')")"
 # the sim's books: M3's receipts per PO line against what the warehouse shipped under
@@ -146,11 +164,15 @@ review=$(ledger "select count(*) from receipt where state='needs_review'")
 check_eq "nothing left for review" 0 "$review"
 logins=$(state .counters.logins)
 if [ $MODE = postgresql ]; then
-  check_eq "the token is cached in the shared state, encrypted" 0 \
+  check_eq "one ION token cached in the shared state" 1 "$(ledger "select count(*) from shared where name like 'ion-token:%'")"
+  check_eq "and encrypted" 0 \
     "$(ledger "select count(*) from shared where name like 'ion-token:%' and position('access' in encode(value, 'escape')) > 0")"
+  # the run is shorter than a token's life (7200 s at time-scale 60: two minutes)
+  check_eq "the two hosts logged in to ION once" 1 "$logins"
   check_eq "no ratelimit file: the budget lives in the database" "" \
     "$(ls "$SIM_DIR/A/state/ratelimit" "$SIM_DIR/B/state/ratelimit" 2>/dev/null | grep state)"
 fi
 echo "# $MODE: $ROUNDS rounds, $kills kill -9, $(ledger "select count(*) from receipt where state='posted'") receipts posted, $faults faults injected, $logins ION logins"
-[ -n "${TWO_HOSTS_KEEP:-}" ] && admin GET state >"$SIM_DIR/final-state.json" && rm -rf "$TWO_HOSTS_KEEP" && cp -r "$SIM_DIR" "$TWO_HOSTS_KEEP"
+# TWO_HOSTS_KEEP=DIR: a copy of the sandbox, the ledger's seen and shipment ids (debugging)
+[ -n "${TWO_HOSTS_KEEP:-}" ] && ledger "select key from seen where ns='shipment'" >"$SIM_DIR/seen.txt" && ledger "select distinct shipment_id from receipt" >"$SIM_DIR/ledger.txt" && admin GET state >"$SIM_DIR/final-state.json" && rm -rf "$TWO_HOSTS_KEEP" && cp -r "$SIM_DIR" "$TWO_HOSTS_KEEP"
 t_done
