@@ -8,7 +8,7 @@
  * remove) and reading a file or stdin; the token cache shared between hosts
  * through a store (lib/sharing): two "hosts" log in once, the token is sealed at
  * rest (not in clear, tampering and other credentials rejected), concurrent
- * logins serialised, revoke.
+ * logins serialised (on PostgreSQL too with MLC_TEST_PG_HOST), revoke.
  */
 #include "ionapi.h"
 #include "secret.h"
@@ -18,6 +18,7 @@
 #include "testutil.h"
 
 #include <curl/curl.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -502,14 +503,44 @@ END_TEST
 
 /* ---- the token cache shared between hosts (through a store) ------------- */
 
+/* Where the "hosts" of a test share their state: <dir>/state.db, or, once
+ * g_pg_url is set, that PostgreSQL database. */
+static char g_pg_url[600];
+
+static void state_location(const char *dir, char *out, size_t cap)
+{
+    if (g_pg_url[0])
+        snprintf(out, cap, "%s", g_pg_url);
+    else
+        snprintf(out, cap, "%s/state.db", dir);
+}
+
 static mlc_store *open_store(const char *dir)
 {
     char path[600];
     mlc_store *st = NULL;
     mlc_error e;
-    snprintf(path, sizeof path, "%s/state.db", dir);
+    state_location(dir, path, sizeof path);
     ck_assert_msg(mlc_store_open(path, 0, &st, &e) == MLC_OK, "%s", e.msg);
     return st;
+}
+
+/* A fresh database on the harness cluster (tests/pg.sh, MLC_TEST_PG_HOST). */
+static void pg_fresh(void)
+{
+    const char *host = getenv("MLC_TEST_PG_HOST");
+    char conninfo[600], sql[128], db[64];
+    ck_assert_ptr_nonnull(host);
+    snprintf(db, sizeof db, "ion_%ld_%d", (long)time(NULL), (int)getpid());
+    snprintf(conninfo, sizeof conninfo, "postgresql:///postgres?host=%s&user=mlc", host);
+    PGconn *c = PQconnectdb(conninfo);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", db);
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(g_pg_url, sizeof g_pg_url, "postgresql:///%s?host=%s&user=mlc", db, host);
 }
 
 /* The raw cached value, straight from the database. */
@@ -633,7 +664,7 @@ END_TEST
 
 /* Three processes (hosts) need a token at once while the login is slow: the
  * store's login lock lets one log in, the others wait and take its token. */
-START_TEST(shared_cache_concurrent_logins_serialised)
+static void concurrent_logins(void)
 {
     fixture f;
     fx_init(&f);
@@ -650,7 +681,7 @@ START_TEST(shared_cache_concurrent_logins_serialised)
             mlc_store *s = NULL;
             mlc_error e;
             char path[600];
-            snprintf(path, sizeof path, "%s/state.db", f.dir);
+            state_location(f.dir, path, sizeof path);
             if (mlc_store_open(path, 0, &s, &e))
                 _exit(3);
             mlc_http *http = NULL;
@@ -675,6 +706,21 @@ START_TEST(shared_cache_concurrent_logins_serialised)
     ck_assert_int_eq(stub_count(f.s), 1);
     fx_free(&f);
 }
+
+START_TEST(shared_cache_concurrent_logins_serialised)
+{
+    g_pg_url[0] = '\0';
+    concurrent_logins();
+}
+END_TEST
+
+/* The same three hosts on PostgreSQL: the login lock is a session lock there. */
+START_TEST(shared_cache_concurrent_logins_pg)
+{
+    pg_fresh();
+    concurrent_logins();
+    g_pg_url[0] = '\0';
+}
 END_TEST
 
 static Suite *suite(void)
@@ -698,6 +744,8 @@ static Suite *suite(void)
     tcase_add_test(tc, read_file_flags);
     tcase_add_test(tc, shared_cache_two_hosts_log_in_once);
     tcase_add_test(tc, shared_cache_concurrent_logins_serialised);
+    if (getenv("MLC_TEST_PG_HOST"))
+        tcase_add_test(tc, shared_cache_concurrent_logins_pg);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -8,10 +8,13 @@
  * the allowed rate was used.
  * The same tests run with the budget in a store's shared value (lib/sharing, as
  * when several hosts share a PostgreSQL state): each process opens its own
- * store on one SQLite database and its limiter with mlc_sharing_ratelimit_open.
+ * store on one SQLite database and its limiter with mlc_sharing_ratelimit_open;
+ * with MLC_TEST_PG_HOST (tests/pg.sh's cluster, tests/run.sh sets it) once more
+ * on a PostgreSQL database, each process its own session.
  * Not here: HTTP (the http layer calls acquire/observe), benchmarks (bench/).
  */
 #include <check.h>
+#include <libpq-fe.h>
 #include <sqlite3.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -57,9 +60,29 @@ static void rm_rf(const char *dir)
 
 /* Store mode: limiters keep their budget in <dir>/state.db's shared value. Each
  * process opens its own store (a SQLite handle is never used across fork). */
-static int g_store;
+static int g_store;        /* 1: SQLite <dir>/state.db; 2: g_store_url (PostgreSQL) */
+static char g_store_url[600];
 static mlc_store *g_st;
 static pid_t g_st_pid;
+
+/* A fresh database on the harness cluster (tests/pg.sh, MLC_TEST_PG_HOST) into
+ * g_store_url, for store mode 2. */
+static void pg_fresh(void)
+{
+    const char *host = getenv("MLC_TEST_PG_HOST");
+    char conninfo[600], sql[128], db[64];
+    ck_assert_ptr_nonnull(host);
+    snprintf(db, sizeof db, "rl_%ld_%d", (long)time(NULL), (int)getpid());
+    snprintf(conninfo, sizeof conninfo, "postgresql:///postgres?host=%s&user=mlc", host);
+    PGconn *c = PQconnectdb(conninfo);
+    ck_assert_msg(PQstatus(c) == CONNECTION_OK, "%s", PQerrorMessage(c));
+    snprintf(sql, sizeof sql, "CREATE DATABASE \"%s\"", db);
+    PGresult *r = PQexec(c, sql);
+    ck_assert_msg(PQresultStatus(r) == PGRES_COMMAND_OK, "%s", PQerrorMessage(c));
+    PQclear(r);
+    PQfinish(c);
+    snprintf(g_store_url, sizeof g_store_url, "postgresql:///%s?host=%s&user=mlc", db, host);
+}
 
 static mlc_err lim_open(const char *dir, int limit, int window_ms, mlc_ratelimit **rl, mlc_error *err)
 {
@@ -68,7 +91,7 @@ static mlc_err lim_open(const char *dir, int limit, int window_ms, mlc_ratelimit
     if (!g_st || g_st_pid != getpid()) {
         char path[512];
         snprintf(path, sizeof path, "%s/state.db", dir);
-        mlc_err rc = mlc_store_open(path, 0, &g_st, err);
+        mlc_err rc = mlc_store_open(g_store == 2 ? g_store_url : path, 0, &g_st, err);
         if (rc)
             return rc;
         g_st_pid = getpid();
@@ -245,7 +268,7 @@ static double run_workers(int nproc, int windows, int with_server)
     double allowed = (double)LIMIT * windows;
     double used = (double)n / allowed;
     fprintf(stderr, "ratelimit%s: %d process(es), %s, %d x %d/%ds: %zu requests of %.0f allowed"
-            " (%.1f%%), %d 429s; per process:", g_store ? " (store)" : "", nproc,
+            " (%.1f%%), %d 429s; per process:", g_store == 2 ? " (postgresql)" : g_store ? " (store)" : "", nproc,
             with_server ? "V1 headers" : "no headers", windows, LIMIT, WINDOW_S, n, allowed,
             used * 100, n429);
     for (int i = 0; i < nproc; i++)
@@ -722,6 +745,18 @@ START_TEST(test_store_429_blocks_others_and_no_file)
 }
 END_TEST
 
+/* The same on PostgreSQL (the harness cluster): four processes, four sessions. */
+START_TEST(test_pg_four_processes_v1_server)
+{
+    pg_fresh();
+    g_store = 2;
+    double used = run_workers(4, 4, 1);
+    lim_store_done();
+    ck_assert_msg(used >= 0.90, "four processes (postgresql) used only %.1f%%", used * 100);
+    ck_assert_msg(used <= 1.0, "four processes (postgresql) used %.1f%% > 100%%", used * 100);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("ratelimit");
@@ -744,6 +779,12 @@ int main(void)
     tcase_add_test(tc, test_store_four_processes_rate);
     tcase_add_test(tc, test_store_four_processes_v1_server);
     suite_add_tcase(s, tc);
+    if (getenv("MLC_TEST_PG_HOST")) {
+        TCase *pg = tcase_create("postgresql");
+        tcase_set_timeout(pg, 60);
+        tcase_add_test(pg, test_pg_four_processes_v1_server);
+        suite_add_tcase(s, pg);
+    }
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
     int failed = srunner_ntests_failed(sr);
