@@ -647,8 +647,13 @@ mlc_err mlc_http_do(mlc_http *h, const mlc_http_request *req, mlc_http_response 
             char shown[256];
             rc = mlc_error_set(err, MLC_ERR_TRANSIENT, "%s %.200s: HTTP %ld", m,
                                mlc_http_url_masked(req->url, shown, sizeof shown), resp->status);
-        } else if (h->log) {
-            mlc_log_debug(h->log, "< %s", err ? err->msg : mlc_err_name(rc));
+        } else {
+            if (h->log)
+                mlc_log_debug(h->log, "< %s", err ? err->msg : mlc_err_name(rc));
+            /* no answer (status 0): the attempt is over all the same (a budget's
+             * in-flight request ends here) */
+            if (req->after)
+                req->after(req->hook_ud, resp);
         }
         if (rc != MLC_ERR_TRANSIENT || attempt + 1 >= max_attempts) {
             if (rc == MLC_ERR_TRANSIENT && attempt > 0 && err)

@@ -71,7 +71,8 @@ typedef struct mlc_http_response {
 /* Called before each attempt (e.g. mlc_ratelimit_acquire). A non-OK return aborts
  * the request with that error. */
 typedef mlc_err (*mlc_http_before_fn)(void *ud, mlc_error *err);
-/* Called after each attempt that got an HTTP response (e.g. mlc_ratelimit_observe). */
+/* Called after each attempt (e.g. mlc_ratelimit_observe); resp->status is 0 when
+ * no HTTP response came (connect error, reset, timeout). */
 typedef void (*mlc_http_after_fn)(void *ud, const mlc_http_response *resp);
 
 /* One part of a multipart/form-data body (curl's mime API builds it). */

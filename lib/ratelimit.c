@@ -17,7 +17,14 @@
  *    the response arrived when mlc_ratelimit_observe() is called: the server
  *    counted the request somewhere in between, so measuring the window from the
  *    response keeps a slow request and a fast successor one full window apart
- *    at the server too.
+ *    at the server too. Until then the entry is in flight (its tag has the high
+ *    bit set) and counts as made NOW: a request that waited longer than a window
+ *    between acquire and send (a starved process, a slow connect) may reach the
+ *    server at any moment, so it never ages out of the window while it is out.
+ *    An in-flight entry whose process died is never observed; after
+ *    RL_INFLIGHT_MAX_MS (longer than any HTTP deadline mlc sets) it counts from
+ *    its acquire time again. The slot it holds is waited for by polling
+ *    (RL_INFLIGHT_POLL_MS), since its end is not known in advance.
  *  - Server reconciliation. X-Rate-Limit-Limit lowers our limit if the server's
  *    is lower. X-Rate-Limit-Remaining/-Reset (V1: seconds until the server's
  *    fixed window resets) give the server's remaining count in ITS window; we
@@ -64,10 +71,15 @@
 #define RL_MAX_FILE (RL_MAX_ENTRIES * 40 + 4096)
 #define RL_MAX_BLOCK_MS (24LL * 3600 * 1000) /* no block lasts longer than a day */
 #define RL_NO_TIMING_BLOCK_MS 60000LL  /* 429 without Retry-After/Reset: at most this */
+#define RL_INFLIGHT_BIT 0x80000000u     /* tag of an entry whose response is not in yet */
+#define RL_INFLIGHT_MAX_MS 120000LL     /* an unobserved entry counts as in flight this long */
+#define RL_INFLIGHT_POLL_MS 20LL        /* re-read the state this often while one holds the slot */
 
 typedef struct rl_entry {
     int64_t ts;     /* ms, CLOCK_REALTIME */
-    uint32_t tag;   /* identifies the acquire, so observe can move it */
+    uint32_t tag;   /* identifies the acquire, so observe can move it; RL_INFLIGHT_BIT
+                     * while the response is not in; 0 once observed */
+    int64_t eff;    /* when it counts (not stored): ts, or now while in flight */
 } rl_entry;
 
 typedef struct rl_state {
@@ -199,6 +211,7 @@ static int state_push(rl_state *st, int64_t ts, uint32_t tag)
     }
     st->e[st->n].ts = ts;
     st->e[st->n].tag = tag;
+    st->e[st->n].eff = ts;
     st->n++;
     return 0;
 }
@@ -352,7 +365,7 @@ static int state_load(mlc_ratelimit *rl, rl_state *st, int *dirty, mlc_error *er
 static int cmp_ts_desc(const void *a, const void *b)
 {
     const rl_entry *x = a, *y = b;
-    return (x->ts < y->ts) ? 1 : (x->ts > y->ts) ? -1 : 0;
+    return (x->eff < y->eff) ? 1 : (x->eff > y->eff) ? -1 : 0;
 }
 
 /* Drops expired entries, clamps the future (clock stepped back / corruption),
@@ -363,13 +376,14 @@ static void state_normalize(const mlc_ratelimit *rl, rl_state *st, int64_t now, 
     size_t k = 0;
     for (size_t i = 0; i < st->n; i++) {
         rl_entry e = st->e[i];
-        if (e.ts <= now - w) {
-            *dirty = 1;
-            continue;
-        }
         if (e.ts > now) {   /* from the future: count it as made now */
             e.ts = now;
             *dirty = 1;
+        }
+        e.eff = (e.tag & RL_INFLIGHT_BIT) && now - e.ts < RL_INFLIGHT_MAX_MS ? now : e.ts;
+        if (e.eff <= now - w) {
+            *dirty = 1;
+            continue;
         }
         st->e[k++] = e;
     }
@@ -715,6 +729,28 @@ static int with_state(mlc_ratelimit *rl, int exclusive, rl_op op, void *ud, mlc_
 
 /* ---- API --------------------------------------------------------------- */
 
+/* The limiter's last request is over (its answer came, or the same synchronous
+ * caller asks for the next slot without having reported it): its entry counts
+ * from now and is no longer in flight. 1 if the state changed. */
+static int finish_pending(mlc_ratelimit *rl, rl_state *st, int64_t now)
+{
+    if (!rl->have_pending)
+        return 0;
+    rl->have_pending = 0;
+    for (size_t i = 0; i < st->n; i++) {
+        if (st->e[i].tag == rl->pending_tag) {
+            if (st->e[i].ts < now)
+                st->e[i].ts = now;
+            st->e[i].eff = st->e[i].ts;
+            st->e[i].tag = 0;
+            if (st->n > 1)
+                qsort(st->e, st->n, sizeof *st->e, cmp_ts_desc);
+            return 1;
+        }
+    }
+    return 0;
+}
+
 typedef struct acquire_res {
     int taken;
     uint32_t tag;
@@ -725,6 +761,7 @@ static int op_acquire(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
 {
     acquire_res *a = ud;
     int64_t wait_until = 0;
+    int dirty = finish_pending(rl, st, now);
     int lim = limit_eff(rl, st);
     a->taken = 0;
     a->now = now;
@@ -732,14 +769,18 @@ static int op_acquire(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
         wait_until = st->blocked_until;
     if (srv_known(st, now) && st->srv_remaining == 0)
         wait_until = imax64(wait_until, st->srv_reset_at);
-    if (st->n >= (size_t)lim)   /* the lim-th newest entry must leave the window */
-        wait_until = imax64(wait_until, st->e[lim - 1].ts + window_eff(rl));
+    if (st->n >= (size_t)lim) { /* the lim-th newest entry must leave the window */
+        const rl_entry *e = &st->e[lim - 1];
+        /* in flight: it leaves a window after its response, which is not in yet */
+        int64_t at = e->eff == now && (e->tag & RL_INFLIGHT_BIT) ? now + RL_INFLIGHT_POLL_MS : e->eff + window_eff(rl);
+        wait_until = imax64(wait_until, at);
+    }
     a->wait_until = wait_until;
     if (wait_until > now)
-        return 0;
-    uint32_t tag = next_tag(rl);
+        return dirty;
+    uint32_t tag = next_tag(rl) | RL_INFLIGHT_BIT;
     if (state_push(st, now, tag))
-        return 0; /* out of memory: a->taken stays 0, the caller says so */
+        return dirty; /* out of memory: a->taken stays 0, the caller says so */
     if (srv_known(st, now))
         st->srv_remaining--;
     a->taken = 1;
@@ -788,16 +829,7 @@ static int op_observe(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
     int dirty = 0;
 
     /* The request ended now: measure its window from here (see the top comment). */
-    if (rl->have_pending) {
-        for (size_t i = 0; i < st->n; i++) {
-            if (st->e[i].tag == rl->pending_tag) {
-                if (st->e[i].ts < now)
-                    st->e[i].ts = now;
-                dirty = 1;
-                break;
-            }
-        }
-    }
+    dirty |= finish_pending(rl, st, now);
 
     int slimit;
     if (parse_count(o->limit, &slimit) == 0 && slimit > 0 && slimit != st->srv_limit) {

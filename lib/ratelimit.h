@@ -54,7 +54,9 @@ mlc_err mlc_ratelimit_acquire(mlc_ratelimit *rl, mlc_error *err);
  * every process until Retry-After, else until X-Rate-Limit-Reset, else for one
  * window (at most 60 s). Remaining 0 with a Reset blocks every process until the
  * reset. Fractional seconds are accepted (scaled clocks in tests). Call it after
- * every attempt that got an HTTP response. Never fails; bad values are ignored. */
+ * every attempt, with http_status 0 when no response came: until then the request
+ * counts as in flight (made now, see ratelimit.c). A next acquire on the same
+ * limiter also ends it. Never fails; bad values are ignored. */
 void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit,
                            const char *remaining, const char *reset,
                            const char *retry_after);

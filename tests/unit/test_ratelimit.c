@@ -416,6 +416,66 @@ static int64_t reap_acquirer(pid_t p, int rfd)
     return t;
 }
 
+/* A request still in flight counts as made now, however long ago it was acquired:
+ * a process starved between acquire and send (or a slow connect) may reach the
+ * server at any moment. Limit 1, window 300 ms: the parent's request is out for
+ * 600 ms; another process waits until a window after the parent's response,
+ * where it used to get the slot as soon as the acquire was a window old. */
+START_TEST(test_inflight_entry_holds_its_slot)
+{
+    char *dir = make_dir();
+    mlc_ratelimit *rl = NULL;
+    ck_assert_int_eq(lim_open(dir, 1, 300, &rl, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    int fds[2];
+    ck_assert_int_eq(pipe(fds), 0);
+    pid_t p = fork();
+    ck_assert_int_ge(p, 0);
+    if (p == 0) {
+        close(fds[0]);
+        mlc_ratelimit *c = NULL;
+        usleep(350 * 1000); /* past the parent's acquire + window */
+        if (lim_open(dir, 1, 300, &c, NULL) || mlc_ratelimit_acquire(c, NULL) != MLC_OK)
+            _exit(3);
+        int64_t t = now_ms();
+        if (write(fds[1], &t, sizeof t) != (ssize_t)sizeof t)
+            _exit(4);
+        mlc_ratelimit_close(c);
+        _exit(0);
+    }
+    close(fds[1]);
+    usleep(600 * 1000);
+    int64_t answered = now_ms();
+    mlc_ratelimit_observe(rl, 200, NULL, NULL, NULL, NULL);
+    int64_t t = reap_acquirer(p, fds[0]);
+    ck_assert_msg(t >= answered + 300 - 5, "the other process got the slot %lld ms after the answer (window 300)",
+                  (long long)(t - answered));
+    mlc_ratelimit_close(rl);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
+/* An in-flight entry whose process died is not waited for forever: it counts from
+ * its acquire time again after RL_INFLIGHT_MAX_MS; here only its bound is checked
+ * indirectly: a transport error (observe with status 0) frees the slot like an answer. */
+START_TEST(test_inflight_entry_released_by_transport_error)
+{
+    char *dir = make_dir();
+    mlc_ratelimit *rl = NULL;
+    ck_assert_int_eq(lim_open(dir, 1, 200, &rl, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    mlc_ratelimit_observe(rl, 0, NULL, NULL, NULL, NULL);
+    int64_t t0 = now_ms();
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    int64_t waited = now_ms() - t0;
+    ck_assert_msg(waited >= 195 && waited < 1000, "waited %lld ms (window 200)", (long long)waited);
+    mlc_ratelimit_close(rl);
+    rm_rf(dir);
+    free(dir);
+}
+END_TEST
+
 START_TEST(test_429_retry_after_blocks_others)
 {
     char *dir = make_dir();
@@ -763,6 +823,8 @@ int main(void)
     TCase *tc = tcase_create("core");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_open_args_and_file);
+    tcase_add_test(tc, test_inflight_entry_holds_its_slot);
+    tcase_add_test(tc, test_inflight_entry_released_by_transport_error);
     tcase_add_test(tc, test_corrupt_state_recovered);
     tcase_add_test(tc, test_future_entries_clamped);
     tcase_add_test(tc, test_v1_reconcile);
