@@ -454,9 +454,12 @@ bench_m3parse() {
   done >"$W/m3p-one.txt"
   sim_down
   npo=$(wc -l <"$W/m3p-pull.jsonl")
-  # the harness writes what pull-pos wrote (changed_at aside: pull-pos has it from the change list)
+  # the harness writes what pull-pos wrote (changed_at aside: pull-pos has it from the
+  # change list; line weights aside: pull-pos reads them with MMS200MI, issue 16, which
+  # the harness's GetHead + LstLine bodies do not carry)
   "$B_BIN/m3parse" 20261101 <"$W/m3p-one.txt" >"$W/m3p-one.jsonl"
-  if [ "$npo" -gt 0 ] && [ "$(jq -c 'del(.changed_at)' "$W/m3p-one.jsonl" | md5sum)" = "$(jq -c 'del(.changed_at)' "$W/m3p-pull.jsonl" | md5sum)" ]
+  strip='del(.changed_at) | del(.lines[]?.weight)'
+  if [ "$npo" -gt 0 ] && [ "$(jq -c "$strip" "$W/m3p-one.jsonl" | md5sum)" = "$(jq -c "$strip" "$W/m3p-pull.jsonl" | md5sum)" ]
   then same="the harness's records equal pull-pos's ($npo POs)"; else same="HARNESS DIFFERS from pull-pos"; fi
   copies=${M3P_COPIES:-200}
   i=0; while [ $i -lt "$copies" ]; do cat "$W/m3p-one.txt"; i=$((i + 1)); done >"$W/m3p-big.txt"
