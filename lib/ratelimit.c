@@ -731,12 +731,13 @@ static int with_state(mlc_ratelimit *rl, int exclusive, rl_op op, void *ud, mlc_
 
 /* The limiter's last request is over (its answer came, or the same synchronous
  * caller asks for the next slot without having reported it): its entry counts
- * from now and is no longer in flight. 1 if the state changed. */
-static int finish_pending(mlc_ratelimit *rl, rl_state *st, int64_t now)
+ * from now and is no longer in flight. 1 if the state changed. Changes only the
+ * state (a shared update may run it again); the caller forgets the pending tag
+ * once the state is written. */
+static int finish_pending(const mlc_ratelimit *rl, rl_state *st, int64_t now)
 {
     if (!rl->have_pending)
         return 0;
-    rl->have_pending = 0;
     for (size_t i = 0; i < st->n; i++) {
         if (st->e[i].tag == rl->pending_tag) {
             if (st->e[i].ts < now)
@@ -799,6 +800,7 @@ mlc_err mlc_ratelimit_acquire(mlc_ratelimit *rl, mlc_error *err)
         le.code = MLC_ERR_IO;
         if (with_state(rl, 1, op_acquire, &a, &le))
             break;
+        rl->have_pending = 0; /* finish_pending ended it in the state just written */
         if (a.taken) {
             rl->pending_tag = a.tag;
             rl->have_pending = 1;
@@ -891,8 +893,8 @@ void mlc_ratelimit_observe(mlc_ratelimit *rl, int http_status, const char *limit
         return;
     observe_args o = { http_status, limit, remaining, reset, retry_after };
     mlc_error ignored;
-    (void)with_state(rl, 1, op_observe, &o, &ignored);
-    rl->have_pending = 0;
+    if (with_state(rl, 1, op_observe, &o, &ignored) == 0)
+        rl->have_pending = 0; /* else the next acquire or observe ends it */
 }
 
 static int op_remaining(mlc_ratelimit *rl, rl_state *st, int64_t now, void *ud)
