@@ -14,6 +14,8 @@ mlc_err mlc_error_set(mlc_error *e, mlc_err code, const char *fmt, ...)
     if (e) {
         va_list ap;
         e->code = code;
+        e->http_status = 0;
+        e->retry_after_ms = 0;
         va_start(ap, fmt);
         vsnprintf(e->msg, sizeof e->msg, fmt, ap);
         va_end(ap);
@@ -40,6 +42,8 @@ void mlc_error_clear(mlc_error *e)
     if (e) {
         e->code = MLC_OK;
         e->msg[0] = '\0';
+        e->http_status = 0;
+        e->retry_after_ms = 0;
     }
 }
 

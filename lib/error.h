@@ -42,9 +42,18 @@ typedef enum mlc_err {
 typedef struct mlc_error {
     mlc_err code;
     char msg[MLC_ERROR_MSG_MAX];
+    /* The remote's answer behind the error, when there was one: its HTTP status (0
+     * when no answer came: a timeout, a reset, a refused connection) and the wait it
+     * asked for with Retry-After, in ms (0 when none). Set by the clients after
+     * mlc_error_set(), which resets both. A caller tells "not executed" (a 429: the
+     * server refused before doing anything) from "outcome unknown" (no answer) by
+     * them. */
+    long http_status;
+    long retry_after_ms;
 } mlc_error;
 
-/* Sets e (if non-NULL) and returns code, so `return mlc_error_set(e, ...)` works. */
+/* Sets e (if non-NULL) and returns code, so `return mlc_error_set(e, ...)` works.
+ * Resets http_status and retry_after_ms. */
 mlc_err mlc_error_set(mlc_error *e, mlc_err code, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Prefixes an existing message: "ctx: old message". Returns e->code. */

@@ -283,6 +283,21 @@ static void flush_v2(mlc_push *p)
             batch_not_pushed(p);
             break;
         }
+        if (e.http_status == 429) {
+            /* Refused by the rate limit before anything was done: a known outcome, so
+             * no settle wait and no lookup; the same batch again after the wait the
+             * server asked for (the limiter also holds every process on the key). */
+            long ms = mlc_backoff_delay_ms(p->bo, attempt);
+            if (e.retry_after_ms > ms)
+                ms = e.retry_after_ms;
+            mlc_log_warn(p->log, "create call rate limited (%s): %zu creates again in %ld ms", e.msg,
+                         p->nbatch, ms);
+            if (mlc_backoff_sleep(ms, stop_asked, p)) {
+                batch_not_pushed(p);
+                break;
+            }
+            continue;
+        }
         /* The outcome is unknown and ShipStation may still be executing the call: the
          * keys are looked up only once it cannot be (its deadline + the margin, and at
          * least the margin from now), never before. */

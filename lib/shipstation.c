@@ -429,6 +429,20 @@ const char *mlc_ss_response_header(const mlc_ss_response *resp, const char *name
     return resp ? mlc_http_response_header(&resp->http, name) : NULL;
 }
 
+/* A wait in whole seconds (Retry-After's delta-seconds form, X-Rate-Limit-Reset) in
+ * ms; 0 when absent or not a number (an HTTP date is not read: the limiter's own
+ * window applies then). Capped at an hour. */
+static long wait_ms(const char *v)
+{
+    if (!v)
+        return 0;
+    char *end;
+    long s = strtol(v, &end, 10);
+    if (end == v || s < 0)
+        return 0;
+    return (s > 3600 ? 3600 : s) * 1000;
+}
+
 mlc_err mlc_ss_request(mlc_ss *ss, mlc_ss_version v, const char *method,
                        const char *path_and_query, const cJSON *body, int idempotent,
                        mlc_ss_response *resp, mlc_error *err)
@@ -497,10 +511,14 @@ mlc_err mlc_ss_request(mlc_ss *ss, mlc_ss_version v, const char *method,
             snprintf(h, sizeof h, " (rate limited; reset in %s s)", ra ? ra : rs ? rs : "?");
             rc = mlc_error_set(err, code, "%s: HTTP 429%s%s%s", what, h, text[0] ? ": " : "",
                                text);
+            if (err)
+                err->retry_after_ms = wait_ms(ra ? ra : rs);
         } else {
             rc = mlc_error_set(err, code, "%s: HTTP %ld%s%s%s", what, st, hint,
                                text[0] ? ": " : "", text);
         }
+        if (err)
+            err->http_status = st;
     } else if (err) {
         mlc_error_prefix(err, "ShipStation %s", vn);
     }

@@ -101,7 +101,13 @@ tnext=$(now_ms)
 wait $pb
 tb=$(now_ms)
 check_eq "429: exactly one 429 answered" 1 "$(counters '.requests["POST /v2/shipments 429"] // 0')"
+created=$(creates_ok)
+check "429: the create was made again after the wait ($created > $l0 successful creates)" test "$created" -gt "$l0"
 check "429: the next request came after Retry-After (${WIN}s): $((tnext - t429)) ms" test $((tnext - t429)) -ge $((WIN * 1000 - 300))
+# a 429 is a refusal before anything was done, not an unknown outcome: the batch goes
+# again after the wait, without the settle window a lost answer needs (timeout + margin)
+check "429: ... and not much later: no settle wait for a known refusal ($((tnext - t429)) ms <= $((WIN * 1000 + 4000)))" \
+  test $((tnext - t429)) -le $((WIN * 1000 + 4000))
 check "429: another process on the key waited too: $((tb - t429)) ms" test $((tb - t429)) -ge $((WIN * 1000 - 300))
 check_eq "429: and its ShipStation V2 ping then succeeded" true \
   "$(jq -r 'select(.system == "shipstation-v2") | .ok' "$SIM_DIR/ping.json")"
