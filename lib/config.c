@@ -81,6 +81,9 @@ static const setting schema[] = {
     {"cloudsuite.bulk_size", T_INT, "150"},
     {"cloudsuite.bulk_read_size", T_INT, "1000"}, /* transactions per bulk read (GetHead, LstLine, GetLine) */
     {"cloudsuite.select_columns", T_BOOL, "true"}, /* ask M3 only for the columns mlc reads (lib/m3) */
+    /* Where a bulk call names the session's company: public clients put cono/divi in
+     * the body, on the URL, or both [UNVERIFIED] which a tenant honours (lib/m3.c). */
+    {"cloudsuite.bulk_company", T_STR, "both"},
     /* MHS850MI/AddPOReceipt header values. [UNVERIFIED] which values a tenant's
      * WMS interface expects: the research names the fields, not their values. */
     {"cloudsuite.whs_partner", T_STR, "MLC"},            /* E0PA */
@@ -211,6 +214,7 @@ static const struct {
     int nocase;
 } choices[] = {
     {"shipstation.api", "v2|v1", 1},
+    {"cloudsuite.bulk_company", "both|body|query", 0},
     {"receipts.transport", "rest|bod", 0},
     {"receipts.post_at", "ship|deliver", 0},
     {"receipts.over_shipment", "reject|cap", 0},

@@ -29,6 +29,7 @@ struct mlc_m3 {
     long last_status; /* HTTP status of the last call's answer, 0 = none */
     int last_sent;    /* the last call's request went out (or may have) */
     int select_columns; /* cloudsuite.select_columns */
+    mlc_m3_bulk_company bulk_company; /* cloudsuite.bulk_company */
     struct m3_sel *sel; /* the columns callers read, per transaction */
     size_t nsel;
 };
@@ -280,6 +281,7 @@ mlc_err mlc_m3_new_with(const mlc_m3_opts *o, mlc_m3 **out, mlc_error *err)
     m->cono = o->cono > 0 ? o->cono : 0;
     snprintf(m->divi, sizeof m->divi, "%s", o->divi ? o->divi : "");
     m->select_columns = !o->all_columns;
+    m->bulk_company = o->bulk_company;
     mlc_err rc = MLC_OK;
     if (!m->ion)
         rc = mlc_error_set(err, MLC_ERR_CONFIG, "M3: no ION API credentials");
@@ -517,6 +519,25 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
      * [INFERENCE] 0 meaning "no limit" here is how public clients use maxrecs=0
      * (research: infor.md); no Infor page we have says so for the bulk body. */
     cJSON_AddNumberToObject(body, "maxReturnedRecords", 0);
+    /* The session's company: a transaction without a CONO field (EXPORTMI, whose
+     * rows are "always" the API session company's: Infor M3 UDI 16.x, EXPORTMI page,
+     * docs.infor.com/m3udi/16.x/en-us/m3beud/appfoundhs/uof1644857333894.html) would
+     * otherwise read the service account's default company. How a bulk request sets
+     * it is known only from public clients, not from an Infor page [CODE, research:
+     * infor.md section 3, "How CONO/DIVI are passed"]: BulkMIService (TypeScript,
+     * IBulkMIRequest) puts a numeric "cono" and a "divi" at the top of the body AND
+     * cono/divi query parameters on the URL ("?format=COMPACT&cono=..&divi=..
+     * &maxrecs=0"); inforion sends "cono": 409 in the body only; a C# client's
+     * RequestRoot sets cono, divi and maxReturnedRecords 0 in the body only.
+     * [UNVERIFIED] which one a tenant's m3api-rest honours: cloudsuite.bulk_company
+     * picks both (default, as BulkMIService), body or query. */
+    int co_body = m3->cono > 0 && m3->bulk_company != MLC_M3_BULK_COMPANY_QUERY;
+    int co_query = m3->cono > 0 && m3->bulk_company != MLC_M3_BULK_COMPANY_BODY;
+    if (co_body) {
+        cJSON_AddNumberToObject(body, "cono", (double)m3->cono);
+        if (m3->divi[0])
+            cJSON_AddStringToObject(body, "divi", m3->divi);
+    }
     mlc_err rc = MLC_OK;
     const char *cols = selected(m3, pgm, trn);
     for (size_t i = 0; !rc && i < n; i++) {
@@ -550,13 +571,24 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
         return rc;
     if (!json)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    size_t ul = strlen(mlc_ionapi_api_base(m3->ion)) + 64;
-    char *url = malloc(ul);
-    if (!url) {
+    sbuf ub = {0};
+    sb_add(&ub, mlc_ionapi_api_base(m3->ion));
+    sb_add(&ub, "/M3/m3api-rest/v2/execute");
+    if (co_query) {
+        char cono[32];
+        snprintf(cono, sizeof cono, "?cono=%lld", m3->cono);
+        sb_add(&ub, cono);
+        if (m3->divi[0]) {
+            sb_add(&ub, "&divi=");
+            sb_enc(&ub, m3->divi);
+        }
+    }
+    if (ub.oom) {
+        free(ub.p);
         free(json);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    snprintf(url, ul, "%s/M3/m3api-rest/v2/execute", mlc_ionapi_api_base(m3->ion));
+    char *url = ub.p;
     char what[80];
     snprintf(what, sizeof what, "%s (bulk of %zu)", pgm_trn, n);
     mlc_http_request req = {.method = "POST", .url = url, .body = json,

@@ -15,7 +15,10 @@
  * a field the caller passes wins; for a transaction not in the table nothing is
  * added (M3 then uses the session's company).  EXPORTMI, which reads the API
  * session's company and refuses a company in its query, gets the profile's CONO
- * as the session company: the ;cono= matrix parameter.  The bearer token comes from
+ * as the session company: the ;cono= matrix parameter.  A bulk call names the
+ * session's company (and division) for every transaction it carries: "cono"/"divi"
+ * in the JSON body, or cono/divi query parameters on its URL, or both
+ * (cloudsuite.bulk_company; see mlc_m3_bulk).  The bearer token comes from
  * lib/ionapi; on a 401 the token is refreshed once and the request replayed once.
  *
  * Responses: all three shapes are parsed: v2 {results[{records[], errorMessage,
@@ -62,6 +65,13 @@ typedef struct mlc_m3_record {
     size_t nfields;
 } mlc_m3_record;
 
+/* Where a bulk call names the session's company (cloudsuite.bulk_company). */
+typedef enum mlc_m3_bulk_company {
+    MLC_M3_BULK_COMPANY_BOTH = 0, /* both of the below (the default) */
+    MLC_M3_BULK_COMPANY_BODY,     /* "cono" (number) and "divi" in the JSON body */
+    MLC_M3_BULK_COMPANY_QUERY     /* ?cono=&divi= on the bulk URL */
+} mlc_m3_bulk_company;
+
 /* What a client is made of (libcurl style: zero is the default for every field). */
 typedef struct mlc_m3_opts {
     mlc_ionapi *ion;          /* the credentials; required */
@@ -77,6 +87,7 @@ typedef struct mlc_m3_opts {
     long long cono;           /* cloudsuite.cono; 0 = none */
     const char *divi;         /* cloudsuite.divi; NULL = none; copied */
     int all_columns;          /* 1: no column selection (cloudsuite.select_columns: false) */
+    mlc_m3_bulk_company bulk_company; /* cloudsuite.bulk_company; 0 = body and URL */
     const char *source;       /* where the credentials came from; copied; NULL = "(given)" */
 } mlc_m3_opts;
 
@@ -104,7 +115,10 @@ mlc_err mlc_m3_execute(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_field *in, 
 mlc_err mlc_m3_execute_trn(mlc_m3 *m3, const char *pgm, const char *trn, const mlc_m3_field *in,
                            size_t nin, int maxrecs, mlc_m3_result **out, mlc_error *err);
 /* Bulk: n records of one transaction in one POST (maxReturnedRecords 0: every
- * record a list transaction returns). MLC_OK when every transaction
+ * record a list transaction returns). With a company configured, the request names
+ * it as the session's company (opts.bulk_company: body "cono"/"divi" and URL
+ * ?cono=&divi=, or one of them): EXPORTMI, which has no CONO field, reads that company's tables,
+ * not the service account's default company's. MLC_OK when every transaction
  * succeeded; MLC_ERR_REMOTE when any failed (look at each with the tx accessors).
  * idempotent: allow lib/http to retry it on transient failures (reads only!). */
 mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, size_t n,

@@ -98,6 +98,9 @@ mlc_err mlc_setup_m3_opts(const mlc_config *cfg, mlc_log *log, struct mlc_trace 
         .cono = mlc_config_int(cfg, "cloudsuite.cono"),
         .divi = mlc_config_str(cfg, "cloudsuite.divi"),
         .all_columns = !mlc_config_bool(cfg, "cloudsuite.select_columns"),
+        .bulk_company = !strcmp(mlc_config_str(cfg, "cloudsuite.bulk_company"), "body")    ? MLC_M3_BULK_COMPANY_BODY
+                        : !strcmp(mlc_config_str(cfg, "cloudsuite.bulk_company"), "query") ? MLC_M3_BULK_COMPANY_QUERY
+                                                                                          : MLC_M3_BULK_COMPANY_BOTH,
         .source = out->source,
     };
     return MLC_OK;

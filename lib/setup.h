@@ -39,7 +39,7 @@ typedef struct mlc_setup_m3 {
     char *source;     /* opts.source: "vault" or the .ionapi path */
 } mlc_setup_m3;
 
-/* cloudsuite.cono, .divi, .timeout, .token_margin, .select_columns, retry.base_ms,
+/* cloudsuite.cono, .divi, .timeout, .token_margin, .select_columns, .bulk_company, retry.base_ms,
  * .cap_ms, .max_attempts, and the credentials: vault entry "cloudsuite" (vault
  * borrowed; NULL: the profile's vault is opened, created when a key is at hand, for
  * the token cache) else cloudsuite.ionapi. log and trace borrowed, may be NULL. */

@@ -8,7 +8,11 @@
 #  - the first run looks back cloudsuite.initial_lookback_days from M3's date, a bad
 #    value is a configuration error naming file:line:col;
 #  - an EXPORTMI answer cut at its row limit is asked again in halves (no PO lost);
-#    a single day over the limit fails without moving the cursor.
+#    a single day over the limit fails without moving the cursor;
+#  - a company-200 profile's receipt trace (bulk EXPORTMI on MPLIND, read before a
+#    post and when a call in doubt is settled) is company 200's: company 100's
+#    receipts of the same PO number, line, delivery note and quantity never make a
+#    company-200 receipt look already posted (cloudsuite.bulk_company both, body, query).
 . tests/integration/lib.sh
 sim_start
 CFG0="$SIM_DIR/mlc.yaml.orig"; cp "$MLC_CONFIG" "$CFG0"
@@ -84,4 +88,63 @@ check "row limit 3: the message names the setting" grep -q "cloudsuite.export_ma
 check_eq "row limit 3: nothing emitted, no cursor" "0:" \
   "$(wc -l <"$SIM_DIR/day.jsonl"):$(sqlite3 "$SIM_DIR/state-day/sim.db" "select value from cursor where stream = 'pull-pos'" 2>/dev/null)"
 admin POST m3 '{"exportmi_max_rows":10000}' >/dev/null
+
+# --- company 200: its receipts are judged on company 200's receipt trace, never company 100's ---
+# PO 2000003 is both companies' (lines 10 and 20 open in each). Before a receipt is
+# posted, and when a call in doubt is settled, mlc reads the PO's receipt transactions
+# (EXPORTMI/Select on MPLIND, in a bulk call) for the receipt's delivery note and
+# quantity. EXPORTMI reads the API session's company: the bulk call must name company
+# 200. Left to the service account's default company (100), it finds company 100's
+# receipts of the same PO number and takes company 200's as already in M3.
+po=2000003
+ship="{\"kind\":\"shipment\",\"shipment_id\":\"se-co200\",\"po\":\"$po\",\"order_type\":\"PP1\",\"tracking_number\":\"1ZBOTHCO\",\"items\":[{\"sku\":\"x\",\"qty\":1,\"po_line\":\"$po/10/0\"}]}"
+on_co() { state "[.m3.receipts[] | select(.PUNO == \"$po\" and .PNLI == $1 and .CONO == $2)] | length"; }
+S200="$SIM_DIR/state200-rc"
+rstate200() { sqlite3 "$S200/sim.db" "select state from receipt where shipment_id='$1'" 2>/dev/null; }
+sed 's/^      cono: 100$/      cono: 200/; s/^      divi: .*$/      divi: BBB/' "$CFG0" >"$MLC_CONFIG"
+sim_config_under cloudsuite "timeout: 5"
+sim_config_under cloudsuite "gateway_timeout: 1"
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50}" "    retry: {in_doubt_margin: 1}"
+CFG200="$SIM_DIR/mlc.yaml.200"; cp "$MLC_CONFIG" "$CFG200"
+# company 200's call is lost in flight (M3 never applies it), its run killed: in doubt
+admin POST faults '{"rules":[{"match":"M3 PPS001MI/Receipt","kind":"timeout","next":1,"ms":3000}]}' >/dev/null
+echo "$ship" | MLC_STATE_DIR="$S200" "$MLC" post-receipts >/dev/null 2>&1 &
+pid=$!
+sleep 1
+kill -9 $pid 2>/dev/null; wait $pid 2>/dev/null
+# meanwhile company 100 receives the same quantity of its line 10 with the same delivery note
+cp "$CFG0" "$MLC_CONFIG"
+echo "$ship" | jq -c '.shipment_id = "se-co100"' | "$MLC" post-receipts >/dev/null 2>"$SIM_DIR/co100.err"
+check_eq "company 100 received its PO $po line 10 (delivery note 1ZBOTHCO), company 200 nothing" "1:0" \
+  "$(on_co 10 100):$(on_co 10 200)"
+cp "$CFG200" "$MLC_CONFIG"
+settled200() { MLC_STATE_DIR="$S200" "$MLC" post-receipts </dev/null >>"$SIM_DIR/co200.jsonl" 2>>"$SIM_DIR/co200.err"; [ "$(rstate200 se-co200)" = posted ]; }
+check "company 200: the receipt in doubt is settled, then posted" wait_until 25 settled200
+admin DELETE faults >/dev/null
+check_eq "company 200: settled as not applied, by its own company's trace" 1 \
+  "$(sqlite3 "$S200/sim.db" "select count(*) from audit a join receipt r on r.id=a.receipt_id where r.shipment_id='se-co200' and a.event='not_applied' and a.detail like '%delivery_note%'")"
+check_eq "company 200's M3 has the receipt once (company 100's: still once)" "1:1" "$(on_co 10 200):$(on_co 10 100)"
+# a new receipt: company 100 already has one of line 20 with this delivery note and quantity
+ship2=$(echo "$ship" | jq -c '.tracking_number = "1ZBOTHCO2" | .items[0].qty = 2 | .items[0].po_line = "2000003/20/0"')
+cp "$CFG0" "$MLC_CONFIG"
+echo "$ship2" | jq -c '.shipment_id = "se-co100b"' | "$MLC" post-receipts >/dev/null 2>>"$SIM_DIR/co100.err"
+cp "$CFG200" "$MLC_CONFIG"
+echo "$ship2" | jq -c '.shipment_id = "se-co200b"' | MLC_STATE_DIR="$S200" "$MLC" post-receipts >"$SIM_DIR/co200b.jsonl" 2>>"$SIM_DIR/co200.err"
+check_eq "company 200: a new receipt is posted, not taken as already in M3 from company 100's" posted \
+  "$(jq -r .status "$SIM_DIR/co200b.jsonl")"
+check_eq "each company's M3 has its line 20 receipt once" "1:1" "$(on_co 20 200):$(on_co 20 100)"
+# the same with the company only in the bulk body, then only on the bulk URL (cloudsuite.bulk_company)
+ln=30
+for mode in body query; do
+  ship3=$(echo "$ship" | jq -c --arg t "1ZBOTH$mode" --arg l "$po/$ln/0" '.tracking_number = $t | .items[0].po_line = $l')
+  cp "$CFG0" "$MLC_CONFIG"
+  echo "$ship3" | jq -c ".shipment_id = \"se-co100-$mode\"" | "$MLC" post-receipts >/dev/null 2>>"$SIM_DIR/co100.err"
+  cp "$CFG200" "$MLC_CONFIG"
+  sim_config_under cloudsuite "bulk_company: $mode"
+  echo "$ship3" | jq -c ".shipment_id = \"se-co200-$mode\"" | MLC_STATE_DIR="$S200" "$MLC" post-receipts >"$SIM_DIR/co200-$mode.jsonl" 2>>"$SIM_DIR/co200.err"
+  check_eq "bulk_company: $mode: company 200's receipt of line $ln is posted, once in each company" "posted:1:1" \
+    "$(jq -r .status "$SIM_DIR/co200-$mode.jsonl"):$(on_co $ln 200):$(on_co $ln 100)"
+  ln=40
+done
+cp "$CFG0" "$MLC_CONFIG"
 t_done

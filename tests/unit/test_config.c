@@ -196,6 +196,8 @@ START_TEST(every_enum_value_is_checked_with_its_position)
         {"profiles:\n  p:\n    mapping:\n      items: {length_unit: inch}\n", "test.yaml:4:15:",
          "must be one of cm|mm|m|in, not 'inch'"},
         {"profiles:\n  p:\n    mapping:\n      closed_po: Cancel\n", "test.yaml:4:7:", "not 'Cancel'"},
+        {"profiles:\n  p:\n    cloudsuite:\n      bulk_company: url\n", "test.yaml:4:7:",
+         "'profiles.p.cloudsuite.bulk_company' must be one of both|body|query, not 'url'"},
     };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
         mlc_error e = {0};

@@ -467,10 +467,14 @@ START_TEST(bulk_request)
     mlc_m3_result_free(r);
     stub_req *q = &f.s->reqs[1];
     ck_assert_str_eq(q->method, "POST");
-    ck_assert_str_eq(q->url, "/TEN/M3/m3api-rest/v2/execute");
+    /* the session's company, on the URL and in the body (cloudsuite.bulk_company: both) */
+    ck_assert_str_eq(q->url, "/TEN/M3/m3api-rest/v2/execute?cono=100&divi=AAA");
     cJSON *j = cJSON_Parse(q->body);
     ck_assert_ptr_nonnull(j);
     ck_assert_str_eq(cJSON_GetObjectItem(j, "program")->valuestring, "PPS001MI");
+    ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(j, "cono")));
+    ck_assert_int_eq(cJSON_GetObjectItem(j, "cono")->valueint, 100);
+    ck_assert_str_eq(cJSON_GetObjectItem(j, "divi")->valuestring, "AAA");
     /* every record of each transaction: M3's default would stop a list at 100 */
     ck_assert(cJSON_IsNumber(cJSON_GetObjectItem(j, "maxReturnedRecords")));
     ck_assert_int_eq(cJSON_GetObjectItem(j, "maxReturnedRecords")->valueint, 0);
@@ -488,6 +492,67 @@ START_TEST(bulk_request)
     mlc_m3_result_free(r);
     ck_assert_int_eq(stub_count(f.s), 3);
     fx_free(&f);
+}
+END_TEST
+
+/* A bulk EXPORTMI (no CONO field) still names the session's company: where
+ * cloudsuite.bulk_company says; no company configured: none at all. */
+START_TEST(bulk_company)
+{
+    static const struct {
+        mlc_m3_bulk_company mode;
+        long long cono;
+        const char *divi, *url;
+        int in_body;
+    } cases[] = {
+        {MLC_M3_BULK_COMPANY_BOTH, 200, "BBB", "/TEN/M3/m3api-rest/v2/execute?cono=200&divi=BBB", 1},
+        {MLC_M3_BULK_COMPANY_BODY, 200, "BBB", "/TEN/M3/m3api-rest/v2/execute", 1},
+        {MLC_M3_BULK_COMPANY_QUERY, 200, NULL, "/TEN/M3/m3api-rest/v2/execute?cono=200", 0},
+        {MLC_M3_BULK_COMPANY_BOTH, 0, "BBB", "/TEN/M3/m3api-rest/v2/execute", 0},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        fx f;
+        f.s = stub_start();
+        char t[1024];
+        snprintf(t, sizeof t,
+                 "{\"ti\":\"TEN\",\"ci\":\"TEN~c\",\"cs\":\"cs_secret_1\",\"iu\":\"%s\","
+                 "\"pu\":\"%s/TEN/as/\",\"ot\":\"token.oauth2\",\"saak\":\"TEN#a\",\"sask\":\"s_sk_1\"}",
+                 f.s->base, f.s->base);
+        ck_assert_int_eq(mlc_ionapi_parse(t, strlen(t), "t", &f.ion, NULL), MLC_OK);
+        mlc_http_opts o = {.timeout_s = 5, .max_attempts = 2, .retry_base_ms = 1, .retry_cap_ms = 5};
+        ck_assert_int_eq(mlc_http_new(&o, &f.http, NULL), MLC_OK);
+        mlc_ionapi_attach(f.ion, f.http, NULL, NULL, 300);
+        ck_assert_int_eq(mlc_m3_new_with(&(mlc_m3_opts){.ion = f.ion, .http = f.http, .cono = cases[c].cono,
+                                                        .divi = cases[c].divi, .bulk_company = cases[c].mode},
+                                         &f.m3, NULL),
+                         MLC_OK);
+        stub_push(f.s, TOKEN(1));
+        f.s->fallback.body = V2OK;
+        mlc_m3_field in[] = {{"QERY", "ICPUNO from MPLIND where ICPUNO = '1'"}};
+        mlc_m3_record recs[] = {{in, 1}};
+        mlc_m3_result *r = NULL;
+        mlc_error err = {0};
+        ck_assert_int_eq(mlc_m3_bulk(f.m3, "EXPORTMI/Select", recs, 1, 1, &r, &err), MLC_OK);
+        mlc_m3_result_free(r);
+        stub_req *q = &f.s->reqs[1];
+        ck_assert_str_eq(q->url, cases[c].url);
+        cJSON *j = cJSON_Parse(q->body);
+        ck_assert_ptr_nonnull(j);
+        cJSON *cono = cJSON_GetObjectItem(j, "cono"), *divi = cJSON_GetObjectItem(j, "divi");
+        if (cases[c].in_body) {
+            ck_assert(cJSON_IsNumber(cono));
+            ck_assert_int_eq((long long)cono->valuedouble, cases[c].cono);
+            ck_assert_str_eq(divi->valuestring, cases[c].divi);
+        } else {
+            ck_assert_ptr_null(cono);
+            ck_assert_ptr_null(divi);
+        }
+        /* EXPORTMI has no CONO field: the record carries none */
+        cJSON *rec = cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(j, "transactions"), 0), "record");
+        ck_assert_ptr_null(cJSON_GetObjectItem(rec, "CONO"));
+        cJSON_Delete(j);
+        fx_free(&f);
+    }
 }
 END_TEST
 
@@ -566,6 +631,7 @@ static Suite *suite(void)
     tcase_add_test(tc, replay_once_on_401);
     tcase_add_test(tc, status_mapping);
     tcase_add_test(tc, bulk_request);
+    tcase_add_test(tc, bulk_company);
     tcase_add_test(tc, selected_columns);
     tcase_add_test(tc, po_bulk_answers_checked);
     suite_add_tcase(s, tc);

@@ -49,6 +49,7 @@ START_TEST(m3_options_from_config)
 {
     mlc_config *c = cfg_of("    cloudsuite:\n      ionapi: cs.ionapi\n      cono: 7\n      divi: BBB\n"
                            "      timeout: 42\n      token_margin: 120\n      select_columns: false\n"
+                           "      bulk_company: query\n"
                            "    retry: {base_ms: 11, cap_ms: 22, max_attempts: 3}\n");
     mlc_setup_m3 s;
     mlc_error e = {0};
@@ -60,6 +61,7 @@ START_TEST(m3_options_from_config)
     ck_assert_int_eq(s.opts.cono, 7);
     ck_assert_str_eq(s.opts.divi, "BBB");
     ck_assert_int_eq(s.opts.all_columns, 1);
+    ck_assert_int_eq(s.opts.bulk_company, MLC_M3_BULK_COMPANY_QUERY);
     ck_assert_int_eq(s.opts.token_margin, 120);
     ck_assert_int_eq(s.opts.http_opts.timeout_s, 42);
     ck_assert_int_eq(s.opts.http_opts.retry_base_ms, 11);
