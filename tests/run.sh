@@ -4,7 +4,9 @@
 #   integration tests: tests/integration/test_*.sh (TAP-like "ok"/"not ok" lines;
 #                      exit 77 means skipped as a whole, which is counted and shown);
 #                      test_contracts.sh runs last: it checks the traffic the others
-#                      recorded (MLC_CONTRACT_DIR) against the published contracts
+#                      recorded (MLC_CONTRACT_DIR) against the published contracts;
+#                      its skip (no node or npm packages) is a failure under CI (CI
+#                      set, not "false"/"0"), else shown as skipped with a NOTE
 #   PostgreSQL:        when the server binaries are there (tests/pg.sh), one private
 #                      cluster for the run: the unit tests get MLC_TEST_PG_HOST (the
 #                      store's cases run on both backends), and the exactly-once
@@ -22,7 +24,9 @@ unit_only=0
 [ "${1:-}" = "--unit-only" ] && { unit_only=1; shift; }
 BUILD=${1:-build}
 export MLC_BUILD="$BUILD"
-passed=0 failed=0 skipped=0
+passed=0 failed=0 skipped=0 contracts_skipped=0
+# CI set and not "false"/"0" (CI services set CI=true; so does .ci/run)
+in_ci() { case "${CI:-}" in '' | false | 0) return 1 ;; *) return 0 ;; esac; }
 logdir=$(mktemp -d "${TMPDIR:-/tmp}/mlc-tests.XXXXXX")
 pgdir=
 cleanup() {
@@ -109,8 +113,16 @@ if [ "$unit_only" = 0 ]; then
     secs=$(cat "$logdir/$name.secs" 2>/dev/null || echo '?')
     ok=$(grep -c '^ok ' "$logdir/$name.log")
     notok=$(grep -c '^not ok ' "$logdir/$name.log")
+    if [ "$rc" = 77 ] && [ "$name" = test_contracts ] && in_ci; then
+      # under CI the contract check must run: a skip would let traffic off the
+      # published contracts pass unseen (mk/deps.sh installs node and its packages)
+      echo "FAIL $name: skipped under CI (CI=$CI): $(tail -n 1 "$logdir/$name.log")"
+      failed=$((failed + 1)); continue
+    fi
     if [ "$rc" = 77 ]; then
-      echo "skip $name: $(tail -n 1 "$logdir/$name.log")"; skipped=$((skipped + 1)); continue
+      echo "skip $name: $(tail -n 1 "$logdir/$name.log")"; skipped=$((skipped + 1))
+      [ "$name" = test_contracts ] && contracts_skipped=1
+      continue
     fi
     passed=$((passed + ok)); failed=$((failed + notok))
     if [ "$rc" -ne 0 ] || [ "$notok" -gt 0 ] || [ "$ok" -eq 0 ]; then
@@ -122,5 +134,7 @@ if [ "$unit_only" = 0 ]; then
   done
 fi
 
+[ "$contracts_skipped" = 1 ] &&
+  echo "NOTE: the contract check (test_contracts) did NOT run: sh mk/deps.sh installs node and its npm packages; under CI this is a failure"
 echo "$passed passed, $failed failed, $skipped skipped"
 [ "$failed" -eq 0 ]

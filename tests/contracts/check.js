@@ -5,9 +5,11 @@
 //       OpenAPI file (shipstation-v2-openapi.yaml), validated by ajv (JSON Schema
 //       2020-12, the dialect of OpenAPI 3.1) with ajv-formats;
 //   M3: every MI call against m3-transactions.json: known program/transaction, only
-//       input fields the transaction defines, every required one present, and a
-//       company (CONO field, ;cono= matrix or the bulk body's cono) on each
-//       transaction that defines CONO.
+//       input fields the transaction defines, every required one present, a company
+//       (CONO field, ;cono= matrix, cono query or the bulk body's cono) on each
+//       transaction that defines CONO, and a session company (;cono=, cono query or
+//       the bulk body's cono: no CONO field exists) on every EXPORTMI call, whose
+//       rows are the API session company's (Infor M3 UDI 16.x, EXPORTMI page).
 // The spec is read as ShipStation's service behaves where its authors wrote Swagger 2
 // (see TRANSLATIONS and DEVIATIONS below, and mlc-sim(1) "CONTRACT"); nothing else
 // is relaxed. Exit 0 with no violation, 1 with any (each printed), 2 on bad usage.
@@ -278,6 +280,12 @@ const m3 = JSON.parse(fs.readFileSync(path.join(HERE, 'm3-transactions.json'), '
 const CONTROLS = new Set(['maxrecs', 'returncols', 'cono', 'divi', 'dateformat', 'excludempty', 'righttrim',
   'format', 'extendedresult', 'metadata', 'trim']);
 
+// programs that have no CONO field and read the API session's company: "M3 company
+// is always set to the company used by the API session" (Infor M3 UDI 16.x, EXPORTMI,
+// docs.infor.com/m3udi/16.x/en-us/m3beud/appfoundhs/uof1644857333894.html). Without
+// one named on the call they read the service account's default company.
+const SESSION_COMPANY = new Set(['EXPORTMI']);
+
 function checkTx(where, rec, pgm, trn, fields, company) {
   stats.m3++;
   const p = m3[pgm];
@@ -295,7 +303,15 @@ function checkTx(where, rec, pgm, trn, fields, company) {
   }
   if (names.has('CONO') && !company && !(fields.CONO && String(fields.CONO).trim()))
     violation(where, rec, `${pgm}/${trn}: no company (CONO)`);
+  if (SESSION_COMPANY.has(pgm) && !company)
+    violation(where, rec, `${pgm}/${trn}: no session company (;cono=, cono query or the bulk body's cono)`);
 }
+const present = (v) => v !== undefined && v !== null && String(v).trim() !== '';
+// a cono control option among the query parameters: on a GET an all-capitals CONO is
+// the transaction's input field, any other case the control option; on a bulk URL
+// every query parameter is a control option
+const queryCono = (q, bulk) =>
+  Object.entries(q || {}).some(([k, v]) => k.toLowerCase() === 'cono' && (bulk || k !== 'CONO') && present(v));
 
 function checkM3(rec, where) {
   const p = decodeURIComponent(rec.path);
@@ -309,7 +325,7 @@ function checkM3(rec, where) {
   const tail = rest.slice(ex + 1);
   if (tail.length === 0) { // bulk
     const b = rec.body || {};
-    const company = b.cono !== undefined && b.cono !== null && String(b.cono) !== '';
+    const company = present(b.cono) || queryCono(rec.query, true);
     for (const t of b.transactions || []) checkTx(where, rec, b.program, t.transaction, t.record || {}, company);
     return;
   }
@@ -318,14 +334,13 @@ function checkM3(rec, where) {
   let company = false;
   for (const m of matrix) {
     const [k, v] = m.split('=');
-    if (k.toLowerCase() === 'cono' && v) company = true;
+    if (k.toLowerCase() === 'cono' && present(v)) company = true;
   }
+  if (queryCono(rec.query, false)) company = true;
   const fields = {};
-  for (const [k, v] of Object.entries(rec.query || {})) {
-    if (CONTROLS.has(k.toLowerCase())) {
-      if (k.toLowerCase() === 'cono' && v) company = true;
-    } else fields[k] = v;
-  }
+  // all capitals: an input field (as M3 reads a GET), else a control option
+  for (const [k, v] of Object.entries(rec.query || {}))
+    if (/^[A-Z0-9]+$/.test(k) || !CONTROLS.has(k.toLowerCase())) fields[k] = v;
   checkTx(where, rec, pgm, trn, fields, company);
 }
 

@@ -128,4 +128,10 @@ plant "M3 missing required field" "required field PUNO missing" \
   "{\"api\":\"m3\",\"method\":\"POST\",\"path\":\"$M\",\"query\":{},\"body\":{\"program\":\"PPS200MI\",\"cono\":100,\"transactions\":[{\"transaction\":\"GetHead\",\"record\":{}}]},\"status\":200,\"response\":null}"
 plant "M3 call without a company" "no company (CONO)" \
   "{\"api\":\"m3\",\"method\":\"GET\",\"path\":\"$M/PPS200MI/GetHead\",\"query\":{\"PUNO\":\"1\"},\"body\":null,\"status\":200,\"response\":null}"
+# EXPORTMI has no CONO field: it reads the API session's company, which each call must name
+q="ICPUNO, ICPNLI from MPLIND where ICPUNO = '2000001'"
+plant "M3 bulk EXPORTMI without a session company" "EXPORTMI/Select: no session company" \
+  "{\"api\":\"m3\",\"method\":\"POST\",\"path\":\"$M\",\"query\":{},\"body\":{\"program\":\"EXPORTMI\",\"maxReturnedRecords\":0,\"transactions\":[{\"transaction\":\"Select\",\"record\":{\"QERY\":\"$q\",\"SEPC\":\";\",\"HDRS\":\"0\"}}]},\"status\":200,\"response\":null}"
+plant "M3 EXPORTMI GET without ;cono=" "EXPORTMI/Select: no session company" \
+  "{\"api\":\"m3\",\"method\":\"GET\",\"path\":\"$M/EXPORTMI/Select;maxrecs=0\",\"query\":{\"QERY\":\"$q\"},\"body\":null,\"status\":200,\"response\":null}"
 t_done
