@@ -37,13 +37,21 @@ nposted=$(jq -r 'select(.status == "posted") | .receipt_id' "$W/receipts.jsonl" 
 "$MLC" sync-items >"$W/items.jsonl" 2>"$W/items.err" && t_ok "sync-items ran" || t_fail "sync-items ran" "$(cat "$W/items.err")"
 
 # ---- another installation (no link table, no custom fields): the routing facts
-# come from M3 (PPS200MI/GetHead, bulk) when the receipt is posted
-admin POST ship "{\"ids\":[\"$5\"]}" >/dev/null
+# come from M3 (PPS200MI/GetHead, bulk) when the receipt is posted. The PO is a PP3
+# one (goods_receipt): a wrong or missing order type would give the default route
+# (po_receipt, PP1's) and fail here.
+other=$(jq -r 'select(.action == "created") | "\(.shipstation_id) \(.po)"' "$W/inbound.jsonl" | while read -r id p; do
+  case " $1 $2 $3 $4 " in *" $id "*) continue ;; esac
+  [ "$(state "[.m3.pos[] | select(.PUNO == \"$p\") | .ORTY][0]")" = PP3 ] && { echo "$id"; break; }
+done)
+check "a fresh V2 shipment of a PP3 PO to post from another installation ($other)" test -n "$other"
+admin POST ship "{\"ids\":[\"$other\"]}" >/dev/null
 OTHER="$SIM_DIR/other-install"
-MLC_STATE_DIR="$OTHER" "$MLC" pull-shipments 2>"$W/o.err" | jq -c "select(.shipment_id == \"$5\")" >"$W/other.jsonl"
+MLC_STATE_DIR="$OTHER" "$MLC" pull-shipments 2>"$W/o.err" | jq -c "select(.shipment_id == \"$other\")" >"$W/other.jsonl"
 check_eq "without its link, a V2 record's order type is unknown" null "$(jq -r .order_type "$W/other.jsonl")"
 po5=$(jq -r .po "$W/other.jsonl")
 want=$(state "(.m3.order_types[(.m3.pos[] | select(.PUNO == \"$po5\") | .ORTY)]) // \"po_receipt\"")
+check_eq "PO $po5 is PP3: its route is goods_receipt, not the default" goods_receipt "$want"
 MLC_STATE_DIR="$OTHER" "$MLC" post-receipts <"$W/other.jsonl" >"$W/other-rc.jsonl" 2>"$W/other-rc.err"
 check_eq "its receipts take the route of the PO's order type in M3 ($want)" "$want" \
   "$(jq -r '.route // empty' "$W/other-rc.jsonl" | sort -u | tr '\n' ' ' | sed 's/ $//')"
