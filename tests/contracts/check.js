@@ -9,7 +9,9 @@
 //       (CONO field, ;cono= matrix, cono query or the bulk body's cono) on each
 //       transaction that defines CONO, and a session company (;cono=, cono query or
 //       the bulk body's cono: no CONO field exists) on every EXPORTMI call, whose
-//       rows are the API session company's (Infor M3 UDI 16.x, EXPORTMI page).
+//       rows are the API session company's (Infor M3 UDI 16.x, EXPORTMI page); and
+//       every M3 answer: one result per transaction, in order, and only the
+//       transaction's output fields in its records.
 // The spec is read as ShipStation's service behaves where its authors wrote Swagger 2
 // (see TRANSLATIONS and DEVIATIONS below, and mlc-sim(1) "CONTRACT"); nothing else
 // is relaxed. Exit 0 with no violation, 1 with any (each printed), 2 on bad usage.
@@ -202,7 +204,7 @@ function paramsSchema(op, pathItem, where) {
 }
 
 const violations = [];
-const stats = { v2req: 0, v2resp: 0, m3: 0, skipped: 0, faulted: 0 };
+const stats = { v2req: 0, v2resp: 0, m3: 0, m3resp: 0, skipped: 0, faulted: 0 };
 function violation(where, rec, msg) {
   violations.push(`${where}: ${rec.method} ${rec.path}: ${msg}`);
 }
@@ -313,6 +315,38 @@ const present = (v) => v !== undefined && v !== null && String(v).trim() !== '';
 const queryCono = (q, bulk) =>
   Object.entries(q || {}).some(([k, v]) => k.toLowerCase() === 'cono' && (bulk || k !== 'CONO') && present(v));
 
+// An M3 answer: every field of every record must be an output field of the
+// transaction that answered it (the v2 envelope's results[i].records, in the order of
+// the request's transactions, or the v1 shape's MIRecord[].NameValue[].Name). Not
+// judged: an answer an injected fault sent, none at all, a bare error object.
+function checkM3Answer(where, rec, pgm, trns) {
+  const r = rec.response;
+  if (typeof rec.status !== 'number' || rec.fault || !r || typeof r !== 'object') return;
+  const outputsOf = (trn) => {
+    const t = m3[pgm] && m3[pgm][trn];
+    return t ? new Set((t.outputs || []).map((o) => o.name)) : null;
+  };
+  const judge = (trn, names, at) => {
+    const outs = outputsOf(trn);
+    if (!outs) return; // an unknown transaction: the request is already a violation
+    for (const n of names) if (!outs.has(n)) violation(where, rec, `${pgm}/${trn} answer${at}: field ${n} is not an output of the transaction`);
+  };
+  if (Array.isArray(r.results)) {
+    stats.m3resp++;
+    if (r.results.length !== trns.length)
+      violation(where, rec, `${pgm}: ${r.results.length} results for ${trns.length} transactions`);
+    r.results.forEach((res, i) => {
+      const trn = trns[i];
+      if (res && res.transaction !== undefined && res.transaction !== trn)
+        violation(where, rec, `${pgm}: result ${i} is for ${res.transaction}, the request's transaction ${i} is ${trn}`);
+      ((res && res.records) || []).forEach((row, j) => judge(trn, Object.keys(row || {}), ` (result ${i}, record ${j})`));
+    });
+  } else if (Array.isArray(r.MIRecord)) {
+    stats.m3resp++;
+    r.MIRecord.forEach((row, j) => judge(trns[0], ((row && row.NameValue) || []).map((nv) => nv.Name), ` (record ${j})`));
+  }
+}
+
 function checkM3(rec, where) {
   const p = decodeURIComponent(rec.path);
   const i = p.indexOf('/m3api-rest/');
@@ -327,6 +361,7 @@ function checkM3(rec, where) {
     const b = rec.body || {};
     const company = present(b.cono) || queryCono(rec.query, true);
     for (const t of b.transactions || []) checkTx(where, rec, b.program, t.transaction, t.record || {}, company);
+    checkM3Answer(where, rec, b.program, (b.transactions || []).map((t) => t.transaction));
     return;
   }
   const pgm = tail[0].split(';')[0];
@@ -342,6 +377,7 @@ function checkM3(rec, where) {
   for (const [k, v] of Object.entries(rec.query || {}))
     if (/^[A-Z0-9]+$/.test(k) || !CONTROLS.has(k.toLowerCase())) fields[k] = v;
   checkTx(where, rec, pgm, trn, fields, company);
+  checkM3Answer(where, rec, pgm, [trn]);
 }
 
 // ---------------------------------------------------------------- main
@@ -367,7 +403,7 @@ for (const f of files) {
 violations.slice(0, maxPrint).forEach((v) => console.log(`violation: ${v}`));
 if (violations.length > maxPrint) console.log(`... and ${violations.length - maxPrint} more`);
 console.log(`contracts: ${lines} exchanges in ${files.length} files: ${stats.v2req} V2 requests and ` +
-  `${stats.v2resp} V2 responses against the OpenAPI file, ${stats.m3} M3 transactions against ` +
-  `m3-transactions.json (${stats.skipped} V1/other not judged, ${stats.faulted} V2 answers by injected ` +
+  `${stats.v2resp} V2 responses against the OpenAPI file, ${stats.m3} M3 transactions and ${stats.m3resp} M3 ` +
+  `answers against m3-transactions.json (${stats.skipped} V1/other not judged, ${stats.faulted} V2 answers by injected ` +
   `faults not judged): ${violations.length} violations`);
 process.exit(violations.length ? 1 : 0);

@@ -6,7 +6,9 @@
 # integration tests recorded (tests/run.sh runs this test last, MLC_CONTRACT_DIR),
 # plus a whole job run here (pull-pos | push-shipments, shipping, pull-shipments |
 # post-receipts, sync-items; webhook subscriptions come from test_delivery.sh). 0 violations are allowed; a
-# planted violation of each kind must fail the check. Also: mlc-sim itself refuses a
+# planted violation of each kind must fail the check (V2 requests and answers; M3
+# calls: transaction, input fields, required ones, company, EXPORTMI's session
+# company; M3 answers: output fields, one result per transaction). Also: mlc-sim itself refuses a
 # V2 body with an undeclared property and counted no answer of its own off-contract.
 # Without node (or the npm packages) the check cannot run: SKIP (exit 77), not a pass.
 . tests/integration/lib.sh
@@ -108,8 +110,8 @@ else
   t_fail "the recorded traffic keeps to the published contracts" "$out"
 fi
 echo "$out" | tail -n 1 | grep -Eq ' [1-9][0-9]* V2 requests and [1-9][0-9]* V2 responses' &&
-  echo "$out" | tail -n 1 | grep -Eq ' [1-9][0-9]* M3 transactions' &&
-  t_ok "the check saw V2 requests, V2 answers and M3 calls" || t_fail "the check saw V2 and M3 traffic" "$out"
+  echo "$out" | tail -n 1 | grep -Eq ' [1-9][0-9]* M3 transactions and [1-9][0-9]* M3 answers' &&
+  t_ok "the check saw V2 requests, V2 answers, M3 calls and M3 answers" || t_fail "the check saw V2 and M3 traffic" "$out"
 
 # ---- planted violations: each must fail the check, naming what is wrong
 plant() { # NAME EXPECTED-TEXT JSON-LINE
@@ -136,6 +138,13 @@ plant "M3 missing required field" "required field PUNO missing" \
   "{\"api\":\"m3\",\"method\":\"POST\",\"path\":\"$M\",\"query\":{},\"body\":{\"program\":\"PPS200MI\",\"cono\":100,\"transactions\":[{\"transaction\":\"GetHead\",\"record\":{}}]},\"status\":200,\"response\":null}"
 plant "M3 call without a company" "no company (CONO)" \
   "{\"api\":\"m3\",\"method\":\"GET\",\"path\":\"$M/PPS200MI/GetHead\",\"query\":{\"PUNO\":\"1\"},\"body\":null,\"status\":200,\"response\":null}"
+gethead=$(jq -c 'select(.api == "m3" and .body.program == "PPS200MI" and .body.transactions[0].transaction == "GetHead"
+                 and .status == 200 and (.response.results[0].records | length) > 0)' "$W/job.jsonl" | head -n 1)
+plant "M3 answer with a field the transaction does not output" \
+  "PPS200MI/GetHead answer (result 0, record 0): field ZZZZ is not an output of the transaction" \
+  "$(printf '%s' "$gethead" | jq -c '.response.results[0].records[0].ZZZZ = "1"')"
+plant "M3 answer with results out of step with the request" "results for" \
+  "$(printf '%s' "$gethead" | jq -c '.response.results += [.response.results[0]]')"
 # EXPORTMI has no CONO field: it reads the API session's company, which each call must name
 q="ICPUNO, ICPNLI from MPLIND where ICPUNO = '2000001'"
 plant "M3 bulk EXPORTMI without a session company" "EXPORTMI/Select: no session company" \
