@@ -517,7 +517,9 @@ mlc_err mlc_m3_bulk(mlc_m3 *m3, const char *pgm_trn, const mlc_m3_record *recs, 
     /* every record of each transaction: the server's default (100, as for
      * maxrecs) would cut a long list such as a PO's lines without a word.
      * [INFERENCE] 0 meaning "no limit" here is how public clients use maxrecs=0
-     * (research: infor.md); no Infor page we have says so for the bulk body. */
+     * (research: infor.md); a C# client sends maxReturnedRecords 0 in the body and
+     * BulkMIService maxrecs=0 on the bulk URL (both named below); no Infor page we
+     * have says what 0 means for the bulk body. */
     cJSON_AddNumberToObject(body, "maxReturnedRecords", 0);
     /* The session's company: a transaction without a CONO field (EXPORTMI, whose
      * rows are "always" the API session company's: Infor M3 UDI 16.x, EXPORTMI page,
