@@ -456,6 +456,53 @@ START_TEST(test_inflight_entry_holds_its_slot)
 }
 END_TEST
 
+/* An answered request's stamp is never earlier than the answer. The limiter's clock
+ * has millisecond steps; an answer read at 12.7 ms was stamped 12, which let the next
+ * request out at 12 + window: 0.1-0.9 ms less than a window after a server that
+ * counted the first at 12.6 (the flaky '4 processes: zero 429s' of test_ratelimit.sh:
+ * 61 requests within 2999.85 ms at mlc-sim, a 429 when one of its fixed windows began
+ * with the first). Limit 1, window 20 ms, measured in nanoseconds: the "server" counts
+ * each request just before its answer is observed, the next one leaves just after its
+ * acquire returns; they must be a whole window apart, every time. Once on the file and
+ * once on a store's shared value (the same operations, another rereading). */
+static int64_t now_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void stamp_not_before_answer(int store)
+{
+    char *dir = make_dir();
+    g_store = store;
+    mlc_ratelimit *rl = NULL;
+    ck_assert_int_eq(lim_open(dir, 1, 20, &rl, NULL), MLC_OK);
+    ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+    int64_t min_gap = INT64_MAX;
+    for (int i = 0; i < 25; i++) {
+        int64_t counted = now_ns();   /* the server counts it, then answers */
+        mlc_ratelimit_observe(rl, 200, NULL, NULL, NULL, NULL);
+        ck_assert_int_eq(mlc_ratelimit_acquire(rl, NULL), MLC_OK);
+        int64_t next = now_ns();      /* the next request reaches the server after this */
+        if (next - counted < min_gap)
+            min_gap = next - counted;
+    }
+    mlc_ratelimit_close(rl);
+    lim_store_done();
+    rm_rf(dir);
+    free(dir);
+    ck_assert_msg(min_gap >= 20 * 1000000LL, "two requests %.3f ms apart at the server (window 20 ms)",
+                  (double)min_gap / 1e6);
+}
+
+START_TEST(test_stamp_not_before_answer)
+{
+    stamp_not_before_answer(0);
+    stamp_not_before_answer(1);
+}
+END_TEST
+
 /* An in-flight entry whose process died is not waited for forever: it counts from
  * its acquire time again after RL_INFLIGHT_MAX_MS; here only its bound is checked
  * indirectly: a transport error (observe with status 0) frees the slot like an answer. */
@@ -825,6 +872,7 @@ int main(void)
     tcase_add_test(tc, test_open_args_and_file);
     tcase_add_test(tc, test_inflight_entry_holds_its_slot);
     tcase_add_test(tc, test_inflight_entry_released_by_transport_error);
+    tcase_add_test(tc, test_stamp_not_before_answer);
     tcase_add_test(tc, test_corrupt_state_recovered);
     tcase_add_test(tc, test_future_entries_clamped);
     tcase_add_test(tc, test_v1_reconcile);
