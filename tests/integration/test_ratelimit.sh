@@ -4,8 +4,9 @@
 # sim's 60 s windows last 3 s, and mlc's shipstation.rate_window is set to 3 s):
 #  - 4 concurrent `mlc push-shipments --batch 1` runs with a backlog (one create
 #    request per PO; pull-shipments reads labels by list pages since issue 16, so it
-#    no longer makes a backlog) get zero 429s and together use >= 90% of the allowed
-#    rate, counted by the sim over NWIN windows in steady state;
+#    no longer makes a backlog) get zero 429s, never exceed the limit in a window
+#    starting anywhere (the sim's sliding count), and together use >= 90% of the
+#    allowed rate, counted by the sim over NWIN windows in steady state;
 #  - a 429 with Retry-After (fault) is honoured: the retry, and another process's
 #    request, wait for it;
 #  - V1: X-Rate-Limit-* headers are respected when the server's limit is lower than
@@ -50,6 +51,7 @@ check "backlog: $npos POs, $part per process (one create request each)" test "$p
 sleep $((WIN + 1))
 admin POST limits "{\"v2_per_minute\":$LIMIT,\"v1_per_minute\":40}" >/dev/null
 r429_0=$(counters .rate_limited)
+slide_0=$(counters .rate_sliding_over)
 
 # --- 4 processes, one key ---
 before=$(v2_requests)
@@ -71,12 +73,20 @@ alive=0; for p in $pids; do kill -0 "$p" 2>/dev/null && alive=$((alive + 1)); do
 for p in $pids; do kill "$p" 2>/dev/null; done
 for p in $pids; do wait "$p" 2>/dev/null; done
 r429=$(( $(counters .rate_limited) - r429_0 ))
+slide=$(( $(counters .rate_sliding_over) - slide_0 ))
 used=$((c1 - c0))
 allowed=$(( LIMIT * (t1 - t0) / (WIN * 1000) ))
 pct=$(( 100 * used / allowed ))
-echo "# 4 processes: $used V2 requests in $((t1 - t0)) ms, allowed $allowed ($pct%), 429s: $r429"
+echo "# 4 processes: $used V2 requests in $((t1 - t0)) ms, allowed $allowed ($pct%), 429s: $r429, over a sliding window: $slide"
 check_eq "4 processes: still a backlog when measured (all 4 running)" 4 "$alive"
 check_eq "4 processes: zero 429s" 0 "$r429"
+# the sim's windows start with the first request after the last expired, so a 429
+# shows an excess only when a window happens to begin at the right request; the sim
+# also counts every request that came when $LIMIT had come in the ${WIN}s before,
+# which a window starting anywhere else would refuse (when mlc stamped an answer up
+# to 1 ms before the sim had counted it, under load: a 429 in 1 of 30 runs, this
+# count > 0 in 17 of 30)
+check_eq "4 processes: never more than $LIMIT requests in any ${WIN}s (a window starting anywhere)" 0 "$slide"
 check "4 processes: >= 90% of the allowed rate ($used of $allowed = $pct%)" test "$pct" -ge 90
 # a fixed-window server allows up to one extra window's budget in an interval that
 # straddles window edges; beyond that mlc would be over the limit (the 429 check is

@@ -209,6 +209,8 @@ void v2_error(sim_resp *rs, int status, const char *type, const char *code, cons
 void v1_error(sim_resp *rs, int status, const char *msg);
 void v1_modelstate(sim_resp *rs, const char *key, const char *msg);
 int ratelimit_take(const char *key, int limit, int *remaining, int *reset_s);
+long ratelimit_sliding_over(void);   /* counters.rate_sliding_over */
+void ratelimit_reset_counters(void);
 
 /* sim_v2.c helpers for sim_ship.c */
 cJSON *v2_shipment_new(const cJSON *in);

@@ -69,6 +69,7 @@ static int h_seed(sim_req *rq, sim_resp *rs)
     SIM->counts = cJSON_CreateObject();
     SIM->logins = SIM->refreshes = SIM->n429 = 0;
     ratelimit_reset();
+    ratelimit_reset_counters();
     cJSON *j = cJSON_CreateObject();
     jset_bool(j, "ok", 1);
     resp_json(rs, 200, j);

@@ -15,11 +15,27 @@
 
 /* ---- rate limit: fixed windows of 60 virtual seconds ---- */
 
+/* Besides the fixed window (what it enforces: 429 on the limit+1-th request in a
+ * window that starts with the first request after the last one expired), every
+ * key keeps the times of its last RL_HIST allowed requests, to count the allowed
+ * requests that came when `limit` others had already come in the 60 s before
+ * (rate_sliding_over): a window aligned differently (a server that starts it
+ * elsewhere) would have refused them. A client that keeps its limit in every
+ * window, wherever it starts, never makes one; one that only got lucky with the
+ * sim's alignment does, every time, where a 429 shows only when a window happens
+ * to begin at the right request. */
+#define RL_HIST 1024
+
 static struct {
     char key[80];
     double start;
     int used;
+    double hist[RL_HIST]; /* allowed requests' times, a ring; hn is how many so far */
+    unsigned long hn;
 } WIN[32];
+static long SLIDING_OVER;
+
+long ratelimit_sliding_over(void) { return SLIDING_OVER; }
 
 int ratelimit_take(const char *key, int limit, int *remaining, int *reset_s)
 {
@@ -35,6 +51,10 @@ int ratelimit_take(const char *key, int limit, int *remaining, int *reset_s)
     }
     if (slot < 0)
         slot = 0;
+    /* another key's slot, or the admin clock set back: the history starts over */
+    if (strcmp(WIN[slot].key, key) != 0 ||
+        (WIN[slot].hn && now < WIN[slot].hist[(WIN[slot].hn - 1) % RL_HIST]))
+        WIN[slot].hn = 0;
     if (strcmp(WIN[slot].key, key) != 0 || now - WIN[slot].start >= 60.0 || now < WIN[slot].start) {
         snprintf(WIN[slot].key, sizeof WIN[slot].key, "%s", key);
         WIN[slot].start = now;
@@ -49,10 +69,22 @@ int ratelimit_take(const char *key, int limit, int *remaining, int *reset_s)
     }
     WIN[slot].used++;
     *remaining = limit - WIN[slot].used;
+    /* the limit-th allowed request before this one: less than 60 s ago (beyond the
+     * clock's floating-point noise, ~1e-7 s at today's epoch) is one too many */
+    unsigned long hn = WIN[slot].hn;
+    if (limit <= RL_HIST && hn >= (unsigned long)limit &&
+        now - WIN[slot].hist[(hn - (unsigned long)limit) % RL_HIST] < 60.0 - 1e-6)
+        SLIDING_OVER++;
+    WIN[slot].hist[hn % RL_HIST] = now;
+    WIN[slot].hn = hn + 1;
     return 1;
 }
 
+/* new limits or state: the windows and the request history start over (the count
+ * of sliding-window excesses is a counter: reset with the others on a state load) */
 void ratelimit_reset(void) { memset(WIN, 0, sizeof WIN); }
+
+void ratelimit_reset_counters(void) { SLIDING_OVER = 0; }
 
 /* ---- sorting and paging ---- */
 

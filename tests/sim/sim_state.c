@@ -150,6 +150,7 @@ cJSON *state_meta(void)
     jset_num(c, "logins", (double)SIM->logins);
     jset_num(c, "refreshes", (double)SIM->refreshes);
     jset_num(c, "rate_limited", (double)SIM->n429);
+    jset_num(c, "rate_sliding_over", (double)ratelimit_sliding_over());
     jset_num(c, "contract_violations", (double)contract_violations());
     jset(d, "faults", faults_dump());
     return d;

@@ -943,6 +943,30 @@ START_TEST(test_v2_rate_limit)
 }
 END_TEST
 
+/* rate_sliding_over: limit 3; one request, 50 s later two, 10.5 s later (a new fixed
+ * window) two more. The fourth comes 60.5 s after the first (fine); the fifth 10.5 s
+ * after the second with three in the 60 s before it: the fixed window lets it
+ * through, a window starting at the second request would not. */
+START_TEST(test_v2_rate_sliding_count)
+{
+    resp r = admin("POST", "limits", "{\"v2_per_minute\":3}");
+    rfree(&r);
+    for (int i = 0; i < 5; i++) {
+        if (i == 1 || i == 3) {
+            r = admin("POST", "clock", i == 1 ? "{\"advance_seconds\":50}" : "{\"advance_seconds\":10.5}");
+            rfree(&r);
+        }
+        r = get("v2", "%s/v2/warehouses", URL);
+        ck_assert_int_eq(r.status, 200);
+        rfree(&r);
+    }
+    r = admin("GET", "state", NULL);
+    ck_assert_int_eq((int)jnum_at(r.json, "counters.rate_limited"), 0);
+    ck_assert_int_eq((int)jnum_at(r.json, "counters.rate_sliding_over"), 1);
+    rfree(&r);
+}
+END_TEST
+
 START_TEST(test_v2_inventory)
 {
     char url[300];
@@ -1655,6 +1679,7 @@ static Suite *suite(void)
     tcase_add_test(t, test_v2_partial_ship_splits);
     tcase_add_test(t, test_v2_webhook_delivery);
     tcase_add_test(t, test_v2_rate_limit);
+    tcase_add_test(t, test_v2_rate_sliding_count);
     tcase_add_test(t, test_v2_inventory);
     tcase_add_test(t, test_v1_orders);
     tcase_add_test(t, test_v1_shipments_and_webhook);
