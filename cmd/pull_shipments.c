@@ -4,7 +4,9 @@
  * and from polling (see man/mlc-pull-shipments.1).
  * The cursor (the latest ShipStation change time seen, UTC) advances only after
  * the records are written; each poll re-reads an overlap before it, and records
- * whose content did not change are not emitted again.
+ * whose content did not change are not emitted again. Records written but not
+ * yet in post-receipts' ledger are written again first (redelivery,
+ * lib/shipment), so a reader that dies does not lose them.
  * Not here: the API calls and conversions (lib/shipment).
  */
 #include "builtin.h"
@@ -22,12 +24,14 @@
 
 static const char usage[] =
     "usage: mlc pull-shipments [--since DATE] [--api v1|v2] [--overlap SECONDS] [--no-cursor]\n"
-    "                          [--no-webhooks | --webhooks-only]\n"
+    "                          [--no-webhooks | --webhooks-only] [--no-redeliver]\n"
     "\n"
     "Emits a shipment record (JSON line) for each inbound shipment that shipped or was\n"
     "voided in ShipStation since the last run: first the notifications stored by\n"
     "`mlc webhook serve`, then a poll by change date, so nothing is missed when a webhook\n"
-    "is lost. Records carry the PO, the PO lines and the tracking number.\n"
+    "is lost. Records carry the PO, the PO lines and the tracking number. Records written\n"
+    "before that post-receipts' ledger does not hold yet (its reader died) come first,\n"
+    "written again (source \"redeliver\"; shipstation.redeliver_hours).\n"
     "\n"
     "  --since DATE       poll from DATE (YYYY-MM-DD or RFC 3339) instead of the cursor\n"
     "  --api V            v2 or v1 (default: shipstation.api)\n"
@@ -35,7 +39,9 @@ static const char usage[] =
     "  --no-cursor        neither read nor move the cursor\n"
     "  --no-webhooks      leave the webhook inbox alone\n"
     "  --webhooks-only    only the webhook inbox: no poll, cursor unchanged (for\n"
-    "                     webhook serve --on-notify; the cron run polls)\n"
+    "                     webhook serve --on-notify; the cron run polls and\n"
+    "                     redelivers)\n"
+    "  --no-redeliver     write nothing again this run (what is kept stays kept)\n"
     "  -h, --help         this help\n";
 
 typedef struct pull_run {
@@ -58,11 +64,12 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
         {"since", required_argument, 0, 's'}, {"api", required_argument, 0, 'a'},
         {"overlap", required_argument, 0, 'o'}, {"no-cursor", no_argument, 0, 'n'},
         {"no-webhooks", no_argument, 0, 'w'}, {"webhooks-only", no_argument, 0, 'W'},
+        {"no-redeliver", no_argument, 0, 'R'},
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     const char *since = NULL, *api = NULL;
     long long overlap = 600;
-    int no_cursor = 0, no_webhooks = 0, webhooks_only = 0, c;
+    int no_cursor = 0, no_webhooks = 0, webhooks_only = 0, no_redeliver = 0, c;
     optind = 0;
     while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
         switch (c) {
@@ -79,6 +86,7 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
         case 'n': no_cursor = 1; break;
         case 'w': no_webhooks = 1; break;
         case 'W': webhooks_only = no_cursor = 1; break;
+        case 'R': no_redeliver = 1; break;
         case 'h': return cmd_help(usage);
         default: return cmd_usage_error(usage, "unknown option");
         }
@@ -142,7 +150,11 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     int deliveries = v == MLC_SS_V2 && !strcmp(mlc_config_str(cfg, "receipts.post_at"), "deliver");
     mlc_shipment_track_deliveries(sh, deliveries);
     mlc_err er = MLC_OK;
-    if (!no_webhooks)
+    /* first what earlier runs wrote and no ledger took in (a reader that died): in
+     * order, before any newer version of the same shipment */
+    if (!no_redeliver && !webhooks_only)
+        er = mlc_shipment_redeliver(sh, emit, &p, &e);
+    if (!er && !no_webhooks)
         er = mlc_shipment_drain_inbox(sh, 10000, emit, &p, &e);
     time_t latest = from;
     if (!er && !webhooks_only)
@@ -160,9 +172,10 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
     const mlc_shipment_stats *s = mlc_shipment_stats_get(sh);
     mlc_log_info(log,
                  "%ld seen, %ld emitted, %ld unchanged, %ld skipped, %ld webhooks (%ld quarantined, %ld to retry), "
-                 "%ld refused URLs, %ld API calls, %ld orders cancelled in ShipStation",
+                 "%ld refused URLs, %ld API calls, %ld orders cancelled in ShipStation, %ld written again (not in "
+                 "the ledger yet), %ld given up",
                  s->seen, s->emitted, s->unchanged, s->skipped, s->inbox, s->webhooks_failed, s->webhooks_retry,
-                 s->refused_urls, s->api_calls, s->cancelled);
+                 s->refused_urls, s->api_calls, s->cancelled, s->redelivered, s->given_up);
     /* a quarantined notification needs a look (mlc queue --webhooks): 1; one to
      * be fetched again later: 75; neither stopped the poll */
     p.run.out.failed += s->webhooks_failed;

@@ -119,6 +119,7 @@ static const setting schema[] = {
     {"shipstation.webhook_secret_file", T_STR, NULL},
     {"shipstation.webhook_public_key_file", T_STR, NULL},
     {"shipstation.webhook_max_attempts", T_INT, "3"}, /* follow-ups of a notification before quarantine */
+    {"shipstation.redeliver_hours", T_INT, "24"}, /* records written again until the ledger has them; 0 = off */
     /* Retries */
     {"retry.base_ms", T_INT, "500"},
     {"retry.cap_ms", T_INT, "30000"},
@@ -193,6 +194,7 @@ static const struct {
     {"shipstation.rate_limit_v2", 1, 100000},
     {"shipstation.rate_limit_v1", 1, 100000},
     {"shipstation.webhook_max_attempts", 1, 1000},
+    {"shipstation.redeliver_hours", 0, 8760},
     {"retry.base_ms", 0, 86400000},
     {"retry.cap_ms", 0, 86400000},
     {"retry.max_attempts", 1, 100},

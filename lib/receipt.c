@@ -589,6 +589,57 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
     return rc;
 }
 
+/* Whether the ledger already reflects the record: handing it to accept again would
+ * change nothing (every PO line has its row, whatever its state; a delivered
+ * record's rows no longer wait for delivery; a voided record's unposted rows are
+ * voided). The same checks as post-receipts first: a record it refuses is never
+ * taken in. */
+mlc_err mlc_receipt_taken_in(mlc_store *st, const cJSON *s, long long cono, int *taken, mlc_error *err)
+{
+    *taken = 0;
+    mlc_err rc = mlc_record_check(s, cono, err);
+    if (!rc)
+        rc = check_shipment(s, err);
+    if (rc)
+        return rc;
+    agg_line *lines = NULL;
+    size_t n = 0;
+    int voided = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "voided"));
+    if (!voided && (rc = aggregate(s, &lines, &n, err)) != MLC_OK)
+        return rc;
+    if (!voided && n == 0) {
+        free(lines);
+        *taken = 1; /* nothing to receive: no row will ever stand for it */
+        return MLC_OK;
+    }
+    mlc_store_receipt_filter f = {.shipment_id = jstr(s, "shipment_id")};
+    mlc_store_receipt **rows = NULL;
+    size_t nrows = 0;
+    if ((rc = mlc_store_receipt_list(st, &f, &rows, &nrows, err)) != MLC_OK) {
+        free(lines);
+        return rc;
+    }
+    int delivered = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "delivered")), yes = 1;
+    for (size_t i = 0; yes && i < nrows; i++) {
+        mlc_receipt_state rs = rows[i]->state;
+        if (voided)
+            yes = rs != MLC_RECEIPT_PENDING && rs != MLC_RECEIPT_QUEUED && rs != MLC_RECEIPT_EXHAUSTED;
+        else if (delivered)
+            yes = !(rs == MLC_RECEIPT_PENDING && rows[i]->next_attempt_at == WAIT_FOR_DELIVERY);
+    }
+    for (size_t k = 0; yes && k < n; k++) { /* every line has its row (the key accept writes) */
+        int found = 0;
+        for (size_t i = 0; !found && i < nrows; i++)
+            found = !strcmp(rows[i]->po, lines[k].po) && rows[i]->line == lines[k].line &&
+                    rows[i]->subline == lines[k].sub;
+        yes = found;
+    }
+    mlc_store_receipts_free(rows, nrows);
+    free(lines);
+    *taken = yes;
+    return MLC_OK;
+}
+
 /* ------------------------------------------------------------------ M3 reads */
 
 static po_head *head_slot(mlc_receipt *r, const char *po)

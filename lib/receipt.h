@@ -79,6 +79,16 @@ void mlc_receipt_stop_on(mlc_receipt *r, mlc_ctx *ctx);
 
 /* MLC_ERR_INPUT (message names the field) for a malformed shipment record. */
 mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *shipment, mlc_receipt_cb cb, void *ud, mlc_error *err);
+/* The acknowledgement pull-shipments waits for before it forgets a record it
+ * wrote (mlc-pull-shipments(1), REDELIVERY): *taken = 1 when the ledger in st
+ * already reflects `shipment`, i.e. accepting it again would change nothing:
+ * every PO line it ships has its row (any state); if delivered, none of them
+ * still waits for delivery; if voided, none of the shipment's rows is pending,
+ * queued or exhausted (a record with no line to receive: 1 at once).
+ * MLC_ERR_INPUT (the message names the field) when post-receipts would refuse
+ * the record (mlc_record_check with the profile's cono, or its shape): it is
+ * never taken in. Needs no engine (no M3, no lock): st is borrowed. */
+mlc_err mlc_receipt_taken_in(mlc_store *st, const cJSON *shipment, long long cono, int *taken, mlc_error *err);
 mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err);
 /* Posts everything due. Returns MLC_ERR_TRANSIENT if M3 could not be reached for
  * some rows (they stay queued), MLC_OK otherwise (outcomes via cb). */

@@ -13,11 +13,17 @@
 #include "backoff.h"
 #include "dates.h"
 #include "map.h"
+#include "receipt.h"
 
 #define PAGE_SIZE 100
 
+#define OUTBOX "shipment" /* the outbox namespace of records awaiting the ledger */
+#define OUTBOX_MAX 10000  /* records looked at per run (the rest: the next run) */
+
 struct mlc_shipment {
     int track_deliveries;
+    int64_t redeliver_s;   /* written again until taken in, this long (0 = never) */
+    long long cono;        /* the profile's company, for the same checks as post-receipts */
     double *label_orders; /* V1 orderIds with a label shipment seen by this poll */
     size_t nlabel_orders, caplabel_orders;
     mlc_ss *ss;
@@ -40,9 +46,13 @@ mlc_err mlc_shipment_new(mlc_ss *ss, mlc_store *st, const mlc_config *cfg, mlc_l
     s->st = st;
     s->cfg = cfg;
     s->log = log;
+    s->redeliver_s = cfg ? (int64_t)mlc_config_int(cfg, "shipstation.redeliver_hours") * 3600 : 0;
+    s->cono = cfg ? mlc_config_int(cfg, "cloudsuite.cono") : 0;
     *out = s;
     return MLC_OK;
 }
+
+void mlc_shipment_redeliver_within(mlc_shipment *s, int64_t seconds) { s->redeliver_s = seconds > 0 ? seconds : 0; }
 
 void mlc_shipment_free(mlc_shipment *s)
 {
@@ -286,6 +296,33 @@ static int other_company(const mlc_shipment *s, const cJSON *rec)
            cono != mine;
 }
 
+/* The text to keep in the outbox for rec (*text NULL: nothing to keep): a record
+ * the ledger does not reflect yet (mlc_receipt_taken_in), while redelivery is on.
+ * A record post-receipts would refuse is not kept: handing it over again would
+ * only be refused again. */
+static mlc_err outbox_text(mlc_shipment *s, const cJSON *rec, char **text, mlc_error *err)
+{
+    int taken = 1;
+    mlc_error ie;
+    *text = NULL;
+    if (s->redeliver_s <= 0)
+        return MLC_OK;
+    mlc_err rc = mlc_receipt_taken_in(s->st, rec, s->cono, &taken, &ie);
+    if (rc == MLC_ERR_INPUT) {
+        mlc_log_debug(s->log, "shipment %s not kept for redelivery (post-receipts refuses it: %s)",
+                      cJSON_GetObjectItem(rec, "shipment_id")->valuestring, ie.msg);
+        return MLC_OK;
+    }
+    if (rc) {
+        if (err)
+            *err = ie;
+        return rc;
+    }
+    if (!taken && !(*text = cJSON_PrintUnformatted(rec)))
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    return MLC_OK;
+}
+
 static mlc_err emit_if_changed(mlc_shipment *s, cJSON *rec, mlc_shipment_emit emit, void *ud, mlc_error *err)
 {
     char hash[65];
@@ -316,10 +353,24 @@ static mlc_err emit_if_changed(mlc_shipment *s, cJSON *rec, mlc_shipment_emit em
     }
     int awaiting = s->track_deliveries && cJSON_IsFalse(cJSON_GetObjectItem(rec, "delivered")) &&
                    !cJSON_IsTrue(cJSON_GetObjectItem(rec, "voided"));
-    if ((rc = emit(ud, rec)) != MLC_OK)
+    char *keep = NULL;
+    if ((rc = outbox_text(s, rec, &keep, err)) != MLC_OK) {
+        cJSON_Delete(rec);
         return rc;
+    }
+    if ((rc = emit(ud, rec)) != MLC_OK) {
+        free(keep);
+        return rc;
+    }
     s->stats.emitted++;
-    if ((rc = mlc_store_seen_set(s->st, "shipment", id, hash, err)) != MLC_OK)
+    /* kept before the hash is: a death in between writes it again, never loses it;
+     * a version that needs no keeping replaces (drops) an older one kept */
+    if (keep)
+        rc = mlc_store_outbox_put(s->st, OUTBOX, id, keep, (int64_t)time(NULL), err);
+    else if (s->redeliver_s > 0)
+        rc = mlc_store_outbox_delete(s->st, OUTBOX, id, err);
+    free(keep);
+    if (rc || (rc = mlc_store_seen_set(s->st, "shipment", id, hash, err)) != MLC_OK)
         return rc;
     /* shipped, not yet delivered: asked again by mlc_shipment_poll_deliveries */
     return awaiting ? mlc_store_seen_set(s->st, "awaiting_delivery", id, "1", err)
@@ -335,6 +386,59 @@ static int seen_before(mlc_shipment *s, const char *id)
     int yes = h != NULL;
     free(h);
     return yes;
+}
+
+/* ------------------------------------------------------------ redelivery */
+
+mlc_err mlc_shipment_redeliver(mlc_shipment *s, mlc_shipment_emit emit, void *ud, mlc_error *err)
+{
+    mlc_store_outbox_item *items = NULL;
+    size_t n = 0;
+    if (s->redeliver_s <= 0)
+        return MLC_OK;
+    mlc_err rc = mlc_store_outbox_list(s->st, OUTBOX, OUTBOX_MAX, &items, &n, err);
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; !rc && i < n; i++) {
+        const mlc_store_outbox_item *it = &items[i];
+        cJSON *rec = cJSON_Parse(it->record);
+        int taken = 1;
+        mlc_error ie;
+        mlc_err tr = rec ? mlc_receipt_taken_in(s->st, rec, s->cono, &taken, &ie) : MLC_ERR_INPUT;
+        if (tr && tr != MLC_ERR_INPUT) {
+            if (err)
+                *err = ie;
+            rc = tr;
+        } else if (tr || taken) {
+            s->stats.taken_in++; /* in the ledger now (or never to be): forgotten */
+            rc = mlc_store_outbox_delete(s->st, OUTBOX, it->key, err);
+        } else if (now - it->emitted_at > s->redeliver_s) {
+            char since[32], detail[300];
+            mlc_dates_format_rfc3339((time_t)it->emitted_at, since);
+            s->stats.given_up++;
+            mlc_log_warn(s->log,
+                         "shipment %s was written %d times since %s and no ledger took it in (no receipt rows for "
+                         "it): not written again (shipstation.redeliver_hours); if post-receipts should have it, "
+                         "see mlc-pull-shipments(1), REDELIVERY",
+                         it->key, it->sends, since);
+            snprintf(detail, sizeof detail, "{\"shipment_id\":\"%.80s\",\"emitted_at\":\"%s\",\"sends\":%d}", it->key,
+                     since, it->sends);
+            if ((rc = mlc_store_audit(s->st, 0, "redelivery_expired", detail, err)) == MLC_OK)
+                rc = mlc_store_outbox_delete(s->st, OUTBOX, it->key, err);
+        } else {
+            /* written, never taken in (the reader died, or has not stored it yet):
+             * again, as it was; the ledger's key makes a second copy a duplicate */
+            cJSON_ReplaceItemInObjectCaseSensitive(rec, "source", cJSON_CreateString("redeliver"));
+            rc = emit(ud, rec);
+            rec = NULL; /* the callback's now */
+            if (!rc) {
+                s->stats.redelivered++;
+                rc = mlc_store_outbox_sent(s->st, OUTBOX, it->key, now, err);
+            }
+        }
+        cJSON_Delete(rec);
+    }
+    mlc_store_outbox_free(items, n);
+    return rc;
 }
 
 /* ------------------------------------------------------------ V2 */

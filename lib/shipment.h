@@ -24,7 +24,8 @@
  * V2 (no custom fields in its contract) from mlc's link table; null when neither
  * knows them (receipts then ask M3).
  * A record is emitted again only when its content changed (content hash in the
- * store), so overlapping polls and duplicate webhooks do not repeat it.
+ * store), so overlapping polls and duplicate webhooks do not repeat it, or when
+ * it was written but post-receipts' ledger never took it in (redelivery, below).
  *
  * Not here: receipts (lib/receipt), cursors' policy (cmd/pull_shipments.c).
  * Ownership: mlc_shipment_new() -> mlc_shipment_free(); ss, store, config and
@@ -70,6 +71,20 @@ mlc_err mlc_shipment_poll_deliveries(mlc_shipment *s, mlc_shipment_emit emit, vo
  * output fails (MLC_ERR_PIPE when the reader went away). */
 mlc_err mlc_shipment_drain_inbox(mlc_shipment *s, size_t max, mlc_shipment_emit emit, void *ud, mlc_error *err);
 
+/* Redelivery (mlc-pull-shipments(1), REDELIVERY). A record written is kept in
+ * the store's outbox (namespace "shipment", key shipment_id) until the ledger of
+ * post-receipts reflects it (mlc_receipt_taken_in), so that a reader that dies
+ * before storing it does not lose it: the content hash alone would never let it
+ * out again. mlc_shipment_redeliver() looks at every record kept: taken in (or
+ * refused by post-receipts' checks) -> forgotten; kept longer than the window ->
+ * forgotten with a warning and an audit event redelivery_expired; else written
+ * again, as it was, with source "redeliver". Records post-receipts would refuse
+ * or that have nothing to receive are never kept. The window is
+ * shipstation.redeliver_hours (0: nothing is kept or written again), or
+ * mlc_shipment_redeliver_within(seconds). MLC_ERR_PIPE from emit stops it. */
+void mlc_shipment_redeliver_within(mlc_shipment *s, int64_t seconds);
+mlc_err mlc_shipment_redeliver(mlc_shipment *s, mlc_shipment_emit emit, void *ud, mlc_error *err);
+
 /* Pure conversions (tested on their own). labels: the V2 labels of the shipment
  * (array, may be NULL). *out NULL (and MLC_OK) when the shipment is not one of
  * mlc's or has not shipped. */
@@ -88,6 +103,7 @@ mlc_err mlc_shipment_from_v1_fulfillment(const cJSON *order, const cJSON *fulfil
 typedef struct mlc_shipment_stats {
     long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls, cancelled;
     long webhooks_failed, webhooks_retry; /* quarantined / to be tried again, this run */
+    long redelivered, taken_in, given_up; /* the outbox (mlc_shipment_redeliver), this run */
 } mlc_shipment_stats;
 const mlc_shipment_stats *mlc_shipment_stats_get(const mlc_shipment *s);
 

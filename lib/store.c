@@ -78,6 +78,12 @@ static const char *migrations[] = {
     /* 7: small values shared by every process of the profile (issue 21): the rate
      * budget and the token cache when the state is shared between hosts */
     "CREATE TABLE shared(name TEXT PRIMARY KEY, value BLOB NOT NULL, updated_at TEXT NOT NULL);",
+    /* 8: records written to a pipe and not yet taken in by the ledger (issue 17):
+     * pull-shipments hands them over again until post-receipts has stored them */
+    "CREATE TABLE outbox(ns TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL,"
+    "  emitted_at INTEGER NOT NULL, sent_at INTEGER NOT NULL, sends INTEGER NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY(ns, key));"
+    "CREATE INDEX receipt_shipment ON receipt(shipment_id);",
 };
 #define NMIGRATIONS ((int)(sizeof migrations / sizeof migrations[0]))
 
@@ -120,6 +126,11 @@ static const char *pg_migrations[] = {
     NULL, NULL, NULL, NULL, NULL,
     /* 7 */
     "CREATE TABLE shared(name TEXT PRIMARY KEY, value BYTEA NOT NULL, updated_at TEXT NOT NULL);",
+    /* 8 */
+    "CREATE TABLE outbox(ns TEXT NOT NULL, key TEXT NOT NULL, record TEXT NOT NULL,"
+    "  emitted_at BIGINT NOT NULL, sent_at BIGINT NOT NULL, sends BIGINT NOT NULL DEFAULT 1,"
+    "  PRIMARY KEY(ns, key));"
+    "CREATE INDEX receipt_shipment ON receipt(shipment_id);",
 };
 _Static_assert(sizeof pg_migrations / sizeof pg_migrations[0] == sizeof migrations / sizeof migrations[0],
                "every migration needs its PostgreSQL text (or NULL when step 0 already has it)");
@@ -524,6 +535,99 @@ void mlc_store_keys_free(char **keys, size_t n)
     for (size_t i = 0; i < n; i++)
         free(keys[i]);
     free(keys);
+}
+
+/* ---- outbox ---- */
+
+mlc_err mlc_store_outbox_put(mlc_store *st, const char *ns, const char *key, const char *record, int64_t emitted_at,
+                             mlc_error *err)
+{
+    mlc_db_stmt *s;
+    mlc_err rc = prep(st, "INSERT INTO outbox(ns,key,record,emitted_at,sent_at,sends) VALUES(?,?,?,?,?,1) "
+                          "ON CONFLICT(ns,key) DO UPDATE SET record=excluded.record, emitted_at=excluded.emitted_at, "
+                          "sent_at=excluded.sent_at, sends=1",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    bind_text(s, 2, key);
+    bind_text(s, 3, record);
+    mlc_db_bind_int64(s, 4, emitted_at);
+    mlc_db_bind_int64(s, 5, emitted_at);
+    return run(st, s, err, "write outbox");
+}
+
+mlc_err mlc_store_outbox_list(mlc_store *st, const char *ns, size_t max, mlc_store_outbox_item **items, size_t *n,
+                              mlc_error *err)
+{
+    mlc_db_stmt *s;
+    *items = NULL;
+    *n = 0;
+    mlc_err rc = prep(st, "SELECT key, record, emitted_at, sent_at, sends FROM outbox WHERE ns=? "
+                          "ORDER BY emitted_at, key LIMIT ?",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    mlc_db_bind_int64(s, 2, (int64_t)max);
+    mlc_store_outbox_item *arr = calloc(max ? max : 1, sizeof *arr);
+    if (!arr) {
+        mlc_db_finalize(s);
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    int r = 0;
+    while (!rc && *n < max && (r = mlc_db_step(s)) == 1) {
+        mlc_store_outbox_item *it = &arr[(*n)++];
+        it->key = col_dup(s, 0);
+        it->record = col_dup(s, 1);
+        it->emitted_at = mlc_db_col_int64(s, 2);
+        it->sent_at = mlc_db_col_int64(s, 3);
+        it->sends = (int)mlc_db_col_int64(s, 4);
+        if (!it->key || !it->record)
+            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    }
+    if (!rc && r != 1 && r != 0)
+        rc = db_error(st, err, "list outbox"); /* not a shorter list that looks complete */
+    mlc_db_finalize(s);
+    if (rc) {
+        mlc_store_outbox_free(arr, *n);
+        *n = 0;
+        return rc;
+    }
+    *items = arr;
+    return MLC_OK;
+}
+
+void mlc_store_outbox_free(mlc_store_outbox_item *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++) {
+        free(items[i].key);
+        free(items[i].record);
+    }
+    free(items);
+}
+
+mlc_err mlc_store_outbox_sent(mlc_store *st, const char *ns, const char *key, int64_t sent_at, mlc_error *err)
+{
+    mlc_db_stmt *s;
+    mlc_err rc = prep(st, "UPDATE outbox SET sent_at=?, sends=sends+1 WHERE ns=? AND key=?", &s, err);
+    if (rc)
+        return rc;
+    mlc_db_bind_int64(s, 1, sent_at);
+    bind_text(s, 2, ns);
+    bind_text(s, 3, key);
+    return run(st, s, err, "update outbox");
+}
+
+mlc_err mlc_store_outbox_delete(mlc_store *st, const char *ns, const char *key, mlc_error *err)
+{
+    mlc_db_stmt *s;
+    mlc_err rc = prep(st, "DELETE FROM outbox WHERE ns=? AND key=?", &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, ns);
+    bind_text(s, 2, key);
+    return run(st, s, err, "delete from outbox");
 }
 
 /* ---- links ---- */
@@ -1807,6 +1911,7 @@ static const struct copy_table {
     {"run", "id,command,started_at,ended_at,exit_code,counts,error", "itiiitt", "id", 1},
     {"bod_message", "receipt_id,message_id,document_id,sent_at,sends,in_doubt", "ittiii", "receipt_id", 0},
     {"shared", "name,value,updated_at", "tbt", "name", 0},
+    {"outbox", "ns,key,record,emitted_at,sent_at,sends", "tttiii", "ns,key", 0},
 };
 #define NCOPY ((int)(sizeof copy_tables / sizeof copy_tables[0]))
 

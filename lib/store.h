@@ -10,7 +10,8 @@
  * exactly-once ledger and retry queue), audit (append-only trail), rejected (bad
  * input), inbox (webhook notifications), run (one row per command run, for
  * `mlc status`), shared (small values every process updates atomically: the
- * request budget, the token cache).
+ * request budget, the token cache), outbox (records written to a pipe, kept
+ * until the ledger has taken them in).
  *
  * All SQL of mlc lives here, behind functions named for what they do, so that
  * another backend can follow. Not here: HTTP, JSON records, policy (when to
@@ -29,7 +30,7 @@
 
 typedef struct mlc_store mlc_store;
 
-#define MLC_STORE_SCHEMA_VERSION 7
+#define MLC_STORE_SCHEMA_VERSION 8
 
 /* path: database file (its directory is created 0700), or a postgresql:// URL
  * (then as mlc_store_open_with without password or profile). busy_ms: how long
@@ -95,6 +96,29 @@ mlc_err mlc_store_seen_delete(mlc_store *st, const char *ns, const char *key, ml
 /* Every key of a namespace (up to max), oldest first; free with mlc_store_keys_free. */
 mlc_err mlc_store_seen_keys(mlc_store *st, const char *ns, size_t max, char ***keys, size_t *n, mlc_error *err);
 void mlc_store_keys_free(char **keys, size_t n);
+
+/* ---- outbox: records a command wrote to its output (a pipe) and keeps until
+ * their consumer has taken them in (pull-shipments: until post-receipts' ledger
+ * holds them), per namespace ("shipment") and key (the shipment_id). ---- */
+typedef struct mlc_store_outbox_item {
+    char *key;
+    char *record;        /* the record as written (JSON text) */
+    int64_t emitted_at;  /* unix s this content was first written */
+    int64_t sent_at;     /* unix s it was last written */
+    int sends;           /* times written */
+} mlc_store_outbox_item;
+/* Keeps (or replaces: a changed record starts over, sends 1) key's record. */
+mlc_err mlc_store_outbox_put(mlc_store *st, const char *ns, const char *key, const char *record, int64_t emitted_at,
+                             mlc_error *err);
+/* Up to max records of a namespace, oldest emitted_at first; free with
+ * mlc_store_outbox_free. */
+mlc_err mlc_store_outbox_list(mlc_store *st, const char *ns, size_t max, mlc_store_outbox_item **items, size_t *n,
+                              mlc_error *err);
+void mlc_store_outbox_free(mlc_store_outbox_item *items, size_t n);
+/* The record was written again at sent_at (sends + 1). */
+mlc_err mlc_store_outbox_sent(mlc_store *st, const char *ns, const char *key, int64_t sent_at, mlc_error *err);
+/* Taken in (or given up): forgotten. A key not held is no error. */
+mlc_err mlc_store_outbox_delete(mlc_store *st, const char *ns, const char *key, mlc_error *err);
 
 /* ---- links: PO <-> ShipStation ---- */
 typedef struct mlc_store_link {
