@@ -82,9 +82,9 @@ URL=$(sh $PG createdb "$MLC_TEST_PG_DIR" "st_mig_$$")
 cp "$MLC_CONFIG" "$SIM_DIR/sqlite.yaml"
 "$MLC" state migrate --to "$URL" >"$SIM_DIR/mig1.out" 2>"$SIM_DIR/mig1.err"
 check_eq "migrate: exit 0" 0 "$?"
-check_eq "migrate: every table checked and equal (10 lines, ok)" 10 "$(grep -c ' ok$' "$SIM_DIR/mig1.out")"
+check_eq "migrate: every table checked and equal (11 lines, ok)" 11 "$(grep -c ' ok$' "$SIM_DIR/mig1.out")"
 pq() { psql -X -At -h "$SOCK" -U mlc -d "st_mig_$$" -c "$1"; }
-for t in receipt audit link rejected run cursor seen; do
+for t in receipt audit link rejected run cursor seen outbox; do
   check_eq "migrate: $t rows the same" "$(sq "select count(*) from $t")" "$(pq "select count(*) from $t")"
 done
 check_eq "migrate: the receipts' states the same" "$(sq "select id||state from receipt order by id" | tr '\n' ' ')" \
@@ -109,7 +109,7 @@ cp "$SIM_DIR/sqlite.yaml" "$MLC_CONFIG"
 check_eq "a target with other rows of the profile: exit 78" 78 "$?"
 check "  says --force" grep -q -- "--force replaces them" "$SIM_DIR/mig3.err"
 "$MLC" state migrate --to "$URL" --force >"$SIM_DIR/mig4.out" 2>"$SIM_DIR/mig4.err"
-check_eq "--force: replaced and verified" "0 10" "$? $(grep -c ' ok$' "$SIM_DIR/mig4.out")"
+check_eq "--force: replaced and verified" "0 11" "$? $(grep -c ' ok$' "$SIM_DIR/mig4.out")"
 sed "s/^  sim:\$/  other:/" "$SIM_DIR/base.yaml" >"$SIM_DIR/other-sqlite.yaml"
 MLC_CONFIG="$SIM_DIR/other-sqlite.yaml" "$MLC" --profile other queue >/dev/null 2>&1
 out=$(MLC_CONFIG="$SIM_DIR/other-sqlite.yaml" "$MLC" --profile other state migrate --to "$URL" 2>&1); rc=$?
@@ -134,7 +134,7 @@ BURL=$(sh $PG createdb "$MLC_TEST_PG_DIR" "st_bulk_$$")
 t0=$(date +%s%N)
 MLC_CONFIG="$SIM_DIR/bulk.yaml" "$MLC" --profile bulk state migrate --to "$BURL" >"$SIM_DIR/bulk.out" 2>"$SIM_DIR/bulk.err"
 rc=$?; ms=$(( ($(date +%s%N) - t0) / 1000000 ))
-check_eq "4778 rows: exit 0, every table checked and equal" "0 10" "$rc $(grep -c ' ok$' "$SIM_DIR/bulk.out")"
+check_eq "4778 rows: exit 0, every table checked and equal" "0 11" "$rc $(grep -c ' ok$' "$SIM_DIR/bulk.out")"
 bq() { psql -X -At -h "$SOCK" -U mlc -d "st_bulk_$$" -c "$1"; }
 check_eq "4778 rows: the counts on PostgreSQL" "3001 1000 777" \
   "$(bq "select (select count(*) from audit) || ' ' || (select count(*) from rejected) || ' ' || (select count(*) from seen)")"

@@ -5,12 +5,14 @@
  * two writer processes at once, two processes claiming the same receipts, a
  * locked database, and the sharing between processes: named locks (exclusion,
  * release by unlock/close/death) and a shared counter incremented by four
- * processes at once.
+ * processes at once; the outbox of records awaiting the ledger, and
+ * mlc_receipt_taken_in, the ledger's acknowledgement of a shipment record.
  * Every case runs on SQLite (tcase "sqlite") and, when tests/run.sh started a
  * PostgreSQL cluster (tests/pg.sh; MLC_TEST_PG_HOST = its socket directory), on
  * PostgreSQL too (tcase "postgresql": a fresh database per case). Without it the
  * PostgreSQL cases are not run and tests/run.sh reports them as skipped. The
  * "url" tcase checks the URL rules (no server needed). */
+#include "receipt.h"
 #include "store.h"
 #include "testutil.h"
 
@@ -535,7 +537,8 @@ START_TEST(cursor_list_oldest_receipts_and_v1_upgrade)
         ck_assert_int_eq(sqlite3_open(path, &db), SQLITE_OK);
     /* (and without the inbox quarantine columns of schema 4) */
     ck_assert_int_eq(g_pg ? SQLITE_OK : sqlite3_exec(db,
-                                  "DROP TABLE run; DROP TABLE bod_message; DROP TABLE shared; ALTER TABLE inbox DROP COLUMN attempts;"
+                                  "DROP TABLE run; DROP TABLE bod_message; DROP TABLE shared; DROP TABLE outbox;"
+                                  "DROP INDEX receipt_shipment; ALTER TABLE inbox DROP COLUMN attempts;"
                                   "ALTER TABLE inbox DROP COLUMN next_attempt_at; ALTER TABLE inbox DROP COLUMN "
                                   "last_error; ALTER TABLE inbox DROP COLUMN failed_at;"
                                   "ALTER TABLE receipt DROP COLUMN call_started_at;"
@@ -1018,8 +1021,119 @@ START_TEST(url_rules)
 }
 END_TEST
 
+/* A shipment record as pull-shipments writes it (company 100, PO 1000123). */
+static cJSON *ship_rec(const char *id, int voided, int delivered, const char *items)
+{
+    char text[800];
+    snprintf(text, sizeof text,
+             "{\"kind\":\"shipment\",\"shipment_id\":\"%s\",\"order_key\":\"mlc-100-1000123\",\"po\":\"1000123\","
+             "\"tracking_number\":\"1Z9\",\"voided\":%s,\"delivered\":%s,\"source\":\"poll\",\"items\":%s}",
+             id, voided ? "true" : "false", delivered ? "true" : "false", items);
+    cJSON *r = cJSON_Parse(text);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static int taken(mlc_store *st, const cJSON *rec)
+{
+    int t = -1;
+    mlc_error e;
+    ck_assert_msg(mlc_receipt_taken_in(st, rec, 100, &t, &e) == MLC_OK, "%s", e.msg);
+    return t;
+}
+
+START_TEST(outbox_and_the_ledger_acknowledgement)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    mlc_store_outbox_item *it;
+    size_t n;
+    /* kept, written again (sends), replaced by a changed record, forgotten */
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "se-1", "{\"a\":1}", 2000, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "se-0", "{\"b\":1}", 1000, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "other", "se-0", "{}", 10, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_sent(st, "shipment", "se-1", 2500, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 2);
+    ck_assert_str_eq(it[0].key, "se-0"); /* oldest first */
+    ck_assert_str_eq(it[1].key, "se-1");
+    ck_assert_str_eq(it[1].record, "{\"a\":1}");
+    ck_assert_int_eq(it[1].emitted_at, 2000);
+    ck_assert_int_eq(it[1].sent_at, 2500);
+    ck_assert_int_eq(it[1].sends, 2);
+    mlc_store_outbox_free(it, n);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "se-1", "{\"a\":2}", 3000, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 1, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1); /* max */
+    mlc_store_outbox_free(it, n);
+    ck_assert_int_eq(mlc_store_outbox_delete(st, "shipment", "se-0", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_delete(st, "shipment", "se-404", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(it[0].record, "{\"a\":2}");
+    ck_assert_int_eq(it[0].emitted_at, 3000);
+    ck_assert_int_eq(it[0].sends, 1); /* a changed record starts over */
+    mlc_store_outbox_free(it, n);
+
+    /* the ledger's acknowledgement: every line with a quantity has its row */
+    cJSON *rec = ship_rec("se-9", 0, 0,
+                          "[{\"qty\":2,\"po_line\":\"1000123/10/0\"},{\"qty\":0,\"po_line\":\"1000123/20/0\"},"
+                          "{\"qty\":1,\"po_line\":\"1000123/30/0\"},{\"qty\":1,\"po_line\":\"1000123/30/0\"}]");
+    ck_assert_int_eq(taken(st, rec), 0);
+    mlc_store_receipt r10 = {.idem_key = "se-9/1000123/10/0", .shipment_id = "se-9", .po = "1000123", .line = 10,
+                             .qty = 2, .route = "po_receipt"};
+    mlc_store_receipt r30 = {.idem_key = "se-9/1000123/30/0", .shipment_id = "se-9", .po = "1000123", .line = 30,
+                             .qty = 2, .route = "po_receipt"};
+    mlc_store_receipt other = {.idem_key = "se-8/1000123/30/0", .shipment_id = "se-8", .po = "1000123", .line = 30,
+                               .qty = 2, .route = "po_receipt"};
+    int created;
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r10, &created, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_receipt_add(st, &other, &created, &e), MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 0); /* line 30 of another shipment is not this one's */
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r30, &created, &e), MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 1); /* line 20 shipped nothing: no row stands for it */
+    ck_assert_int_eq(mlc_store_receipt_update(st, r30.id, MLC_RECEIPT_EXHAUSTED, 5, 0, "NOK", -1, 0, &e), MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 1); /* any state */
+    cJSON_Delete(rec);
+    /* delivered: rows waiting for the delivery must have been released */
+    rec = ship_rec("se-9", 0, 1, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]");
+    ck_assert_int_eq(mlc_store_receipt_update(st, r10.id, MLC_RECEIPT_PENDING, 0, 253402300799LL, NULL, -1, 0, &e),
+                     MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 0);
+    ck_assert_int_eq(mlc_store_receipt_update(st, r10.id, MLC_RECEIPT_PENDING, 0, 0, NULL, -1, 0, &e), MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 1);
+    cJSON_Delete(rec);
+    /* voided: no unposted row of the shipment left */
+    rec = ship_rec("se-9", 1, 0, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]");
+    ck_assert_int_eq(taken(st, rec), 0); /* line 10 pending, line 30 exhausted */
+    ck_assert_int_eq(mlc_store_receipt_update(st, r10.id, MLC_RECEIPT_VOIDED, 0, 0, NULL, -1, 0, &e), MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 0);
+    ck_assert_int_eq(mlc_store_receipt_update(st, r30.id, MLC_RECEIPT_POSTED, 1, 0, NULL, -1, 0, &e), MLC_OK);
+    ck_assert_int_eq(taken(st, rec), 1); /* posted: the void is post-receipts' to report, not to repeat */
+    cJSON_Delete(rec);
+    rec = ship_rec("se-7", 1, 0, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]");
+    ck_assert_int_eq(taken(st, rec), 1); /* voided before any row: nothing to undo */
+    cJSON_Delete(rec);
+    rec = ship_rec("se-6", 0, 0, "[{\"qty\":0,\"po_line\":\"1000123/10/0\"}]");
+    ck_assert_int_eq(taken(st, rec), 1); /* nothing to receive */
+    cJSON_Delete(rec);
+    /* a record post-receipts refuses is never taken in: another company, a bad shape */
+    rec = ship_rec("se-5", 0, 0, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]");
+    int t = -1;
+    ck_assert_int_eq(mlc_receipt_taken_in(st, rec, 200, &t, &e), MLC_ERR_INPUT);
+    cJSON_Delete(rec);
+    rec = ship_rec("se-5", 0, 0, "[{\"qty\":-1,\"po_line\":\"1000123/10/0\"}]");
+    ck_assert_int_eq(mlc_receipt_taken_in(st, rec, 100, &t, &e), MLC_ERR_INPUT);
+    cJSON_Delete(rec);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
 static void add_cases(TCase *tc)
 {
+    tcase_add_test(tc, outbox_and_the_ledger_acknowledgement);
     tcase_add_test(tc, migrates_and_reopens);
     tcase_add_test(tc, links_seen_and_rejected);
     tcase_add_test(tc, inbox_retry_and_quarantine);
