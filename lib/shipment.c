@@ -18,7 +18,7 @@
 #define PAGE_SIZE 100
 
 #define OUTBOX "shipment" /* the outbox namespace of records awaiting the ledger */
-#define OUTBOX_MAX 10000  /* records looked at per run (the rest: the next run) */
+#define OUTBOX_MAX 2000   /* records looked at per run, oldest first (the rest: the next runs) */
 
 struct mlc_shipment {
     int track_deliveries;
