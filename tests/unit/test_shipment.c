@@ -1,5 +1,7 @@
 /* test_shipment.c: lib/shipment conversions: V2 shipment + labels and V1 shipments
- * (Pacific dates) to shipment records; foreign shipments ignored. */
+ * (Pacific dates) to shipment records; foreign shipments ignored; the redelivery
+ * pass over the outbox (taken in: forgotten; not yet: written again; too old:
+ * given up). */
 #include "shipment.h"
 #include "testutil.h"
 
@@ -159,6 +161,108 @@ START_TEST(v1_fulfillment_whole_order)
 }
 END_TEST
 
+typedef struct captured {
+    cJSON *recs[8];
+    int n;
+} captured;
+
+static mlc_err capture(void *ud, cJSON *rec)
+{
+    captured *c = ud;
+    ck_assert_int_lt(c->n, 8);
+    c->recs[c->n++] = rec;
+    return MLC_OK;
+}
+
+static mlc_err reader_gone(void *ud, cJSON *rec)
+{
+    (void)ud;
+    cJSON_Delete(rec);
+    return MLC_ERR_PIPE;
+}
+
+#define REC(id) "{\"kind\":\"shipment\",\"shipment_id\":\"" id "\",\"order_key\":\"mlc-100-2000003\",\"po\":\"2000003\"," \
+                "\"voided\":false,\"source\":\"poll\",\"items\":[{\"sku\":\"A\",\"qty\":3,\"po_line\":\"2000003/10/0\"}]}"
+
+START_TEST(redelivery_until_the_ledger_has_it)
+{
+    static const char *YAML = "profiles:\n  p:\n    cloudsuite: {cono: 100}\n";
+    char *d = tu_tmpdir(), path[512];
+    snprintf(path, sizeof path, "%s/s.db", d);
+    mlc_store *st = NULL;
+    mlc_config *cfg = NULL;
+    mlc_shipment *sh = NULL;
+    mlc_error e;
+    ck_assert_msg(mlc_store_open(path, 0, &st, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_msg(mlc_config_load_string(YAML, strlen(YAML), "t.yaml", NULL, &cfg, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_int_eq(mlc_shipment_new(NULL, st, cfg, NULL, &sh, &e), MLC_OK);
+    int64_t now = (int64_t)time(NULL);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "se-1", REC("se-1"), now - 60, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "se-2", REC("se-2"), now - 30, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "se-3", REC("se-3"), now - 25 * 3600, &e), MLC_OK);
+    /* se-2 is in the ledger: post-receipts stored it before its reader died */
+    mlc_store_receipt r = {.idem_key = "se-2/2000003/10/0", .shipment_id = "se-2", .po = "2000003", .line = 10,
+                           .qty = 3, .route = "po_receipt"};
+    int created;
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r, &created, &e), MLC_OK);
+
+    captured c = {0};
+    ck_assert_msg(mlc_shipment_redeliver(sh, capture, &c, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_int_eq(c.n, 1); /* se-1 only: se-2 taken in, se-3 past the default 24 hours */
+    ck_assert_str_eq(cJSON_GetObjectItem(c.recs[0], "shipment_id")->valuestring, "se-1");
+    ck_assert_str_eq(cJSON_GetObjectItem(c.recs[0], "source")->valuestring, "redeliver");
+    ck_assert_str_eq(cJSON_GetObjectItem(cJSON_GetArrayItem(cJSON_GetObjectItem(c.recs[0], "items"), 0), "po_line")
+                         ->valuestring,
+                     "2000003/10/0");
+    cJSON_Delete(c.recs[0]);
+    const mlc_shipment_stats *stats = mlc_shipment_stats_get(sh);
+    ck_assert_int_eq(stats->redelivered, 1);
+    ck_assert_int_eq(stats->taken_in, 1);
+    ck_assert_int_eq(stats->given_up, 1);
+    mlc_store_outbox_item *it;
+    size_t n;
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(it[0].key, "se-1");
+    ck_assert_int_eq(it[0].sends, 2);
+    ck_assert_int_eq(it[0].emitted_at, now - 60); /* the window runs from the first write */
+    mlc_store_outbox_free(it, n);
+    mlc_store_audit_entry *a;
+    ck_assert_int_eq(mlc_store_audit_list(st, 0, &a, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(a[0].event, "redelivery_expired");
+    ck_assert_ptr_nonnull(strstr(a[0].detail, "\"shipment_id\":\"se-3\""));
+    mlc_store_audit_free(a, n);
+
+    /* the reader went away: stopped, still kept; redelivery off: nothing */
+    ck_assert_int_eq(mlc_shipment_redeliver(sh, reader_gone, NULL, &e), MLC_ERR_PIPE);
+    mlc_shipment_redeliver_within(sh, 0);
+    c.n = 0;
+    ck_assert_int_eq(mlc_shipment_redeliver(sh, capture, &c, &e), MLC_OK);
+    ck_assert_int_eq(c.n, 0);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1);
+    mlc_store_outbox_free(it, n);
+    /* once the ledger holds it, it is forgotten */
+    mlc_shipment_redeliver_within(sh, 3600);
+    mlc_store_receipt r1 = {.idem_key = "se-1/2000003/10/0", .shipment_id = "se-1", .po = "2000003", .line = 10,
+                            .qty = 3, .route = "po_receipt"};
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r1, &created, &e), MLC_OK);
+    ck_assert_int_eq(mlc_shipment_redeliver(sh, capture, &c, &e), MLC_OK);
+    ck_assert_int_eq(c.n, 0);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 0);
+    mlc_store_outbox_free(it, n);
+
+    mlc_shipment_free(sh);
+    mlc_config_free(cfg);
+    mlc_store_close(st);
+    unlink(path);
+    rmdir(d);
+    free(d);
+}
+END_TEST
+
 static Suite *suite(void)
 {
     Suite *s = suite_create("shipment");
@@ -168,6 +272,7 @@ static Suite *suite(void)
     tcase_add_test(tc, v2_voided_unshipped_and_foreign);
     tcase_add_test(tc, v1_pacific_dates_and_items);
     tcase_add_test(tc, v1_fulfillment_whole_order);
+    tcase_add_test(tc, redelivery_until_the_ledger_has_it);
     suite_add_tcase(s, tc);
     return s;
 }
