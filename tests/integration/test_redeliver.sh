@@ -43,7 +43,7 @@ pipe() { "$MLC" pull-shipments 2>>"$SIM_DIR/pull.err" | tee -a "$SIM_DIR/pulled.
 
 # ---- the reader dies before reading anything ----
 ship 3
-"$MLC" pull-shipments 2>"$SIM_DIR/p1.err" | sleep 1
+"$MLC" pull-shipments 2>"$SIM_DIR/p1.err" | sleep 2   # a reader that never reads, gone after 2 s
 check_eq "a reader that read nothing: three shipments kept for the ledger" 3 "$(kept)"
 check_eq "nothing received yet" 0 "$(state '.m3.receipts | length')"
 "$MLC" pull-shipments 2>"$SIM_DIR/p2.err" | tee "$SIM_DIR/p2.jsonl" | "$MLC" post-receipts >"$SIM_DIR/r2.jsonl" 2>&1
@@ -127,7 +127,7 @@ while [ $j -lt 40 ]; do
   [ "$left" = 0 ] && [ "$(kept)" = 0 ] && break
   sleep 0.5; j=$((j + 1))
 done
-check "post-receipts was killed mid-run in most rounds ($kills kill -9 in $ROUNDS rounds)" test "$kills" -ge $((ROUNDS / 2))
+check "post-receipts was killed mid-run ($kills kill -9 in $ROUNDS rounds)" test "$kills" -ge $((ROUNDS / 2))
 check_eq "the queue drained and nothing is kept" "0 0" "$left $(kept)"
 redelivered=$(db_count "select count(*) from audit where event='accepted' and detail like '%\"source\":\"redeliver\"%'")
 set -- $(books)
