@@ -594,19 +594,41 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
  * record's rows no longer wait for delivery; a voided record's unposted rows are
  * voided). The same checks as post-receipts first: a record it refuses is never
  * taken in. */
-mlc_err mlc_receipt_taken_in(mlc_store *st, const cJSON *s, long long cono, int *taken, mlc_error *err)
+/* The checks of post-receipts (on_record, then accept) and the PO lines a
+ * record ships (*lines NULL and *n 0 for a void). */
+static mlc_err acceptable(const cJSON *s, long long cono, agg_line **lines, size_t *n, mlc_error *err)
 {
-    *taken = 0;
+    *lines = NULL;
+    *n = 0;
     mlc_err rc = mlc_record_check(s, cono, err);
     if (!rc)
         rc = check_shipment(s, err);
-    if (rc)
-        return rc;
+    if (!rc && !cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "voided")))
+        rc = aggregate(s, lines, n, err);
+    return rc;
+}
+
+mlc_err mlc_receipt_wants(const cJSON *s, long long cono, int *wants, mlc_error *err)
+{
     agg_line *lines = NULL;
     size_t n = 0;
-    int voided = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "voided"));
-    if (!voided && (rc = aggregate(s, &lines, &n, err)) != MLC_OK)
+    *wants = 0;
+    mlc_err rc = acceptable(s, cono, &lines, &n, err);
+    free(lines);
+    if (!rc)
+        *wants = n > 0 || cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "voided"));
+    return rc;
+}
+
+mlc_err mlc_receipt_taken_in(mlc_store *st, const cJSON *s, long long cono, int *taken, mlc_error *err)
+{
+    agg_line *lines = NULL;
+    size_t n = 0;
+    *taken = 0;
+    mlc_err rc = acceptable(s, cono, &lines, &n, err);
+    if (rc)
         return rc;
+    int voided = cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(s, "voided"));
     if (!voided && n == 0) {
         free(lines);
         *taken = 1; /* nothing to receive: no row will ever stand for it */

@@ -89,6 +89,11 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *shipment, mlc_receipt_cb
  * the record (mlc_record_check with the profile's cono, or its shape): it is
  * never taken in. Needs no engine (no M3, no lock): st is borrowed. */
 mlc_err mlc_receipt_taken_in(mlc_store *st, const cJSON *shipment, long long cono, int *taken, mlc_error *err);
+/* Whether post-receipts would act on `shipment` at all: *wants = 1 when accepting it
+ * writes or changes ledger rows (a PO line with a quantity above 0, or a void), 0
+ * when there is nothing to take in; MLC_ERR_INPUT as above when it would refuse it.
+ * No store needed. */
+mlc_err mlc_receipt_wants(const cJSON *shipment, long long cono, int *wants, mlc_error *err);
 mlc_err mlc_receipt_recover(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error *err);
 /* Posts everything due. Returns MLC_ERR_TRANSIENT if M3 could not be reached for
  * some rows (they stay queued), MLC_OK otherwise (outcomes via cb). */

@@ -296,29 +296,25 @@ static int other_company(const mlc_shipment *s, const cJSON *rec)
            cono != mine;
 }
 
-/* The text to keep in the outbox for rec (*text NULL: nothing to keep): a record
- * the ledger does not reflect yet (mlc_receipt_taken_in), while redelivery is on.
- * A record post-receipts would refuse is not kept: handing it over again would
- * only be refused again. */
+/* The text to keep in the outbox for rec (*text NULL: nothing to keep), while
+ * redelivery is on: every record post-receipts would act on. Whether the ledger
+ * has it is not asked here: its reader is taking it (and perhaps an older version
+ * redelivered just before) in right now; the next run asks. A record
+ * post-receipts would refuse is not kept: handing it over again would only be
+ * refused again. */
 static mlc_err outbox_text(mlc_shipment *s, const cJSON *rec, char **text, mlc_error *err)
 {
-    int taken = 1;
+    int wants = 0;
     mlc_error ie;
     *text = NULL;
     if (s->redeliver_s <= 0)
         return MLC_OK;
-    mlc_err rc = mlc_receipt_taken_in(s->st, rec, s->cono, &taken, &ie);
-    if (rc == MLC_ERR_INPUT) {
+    if (mlc_receipt_wants(rec, s->cono, &wants, &ie) != MLC_OK) {
         mlc_log_debug(s->log, "shipment %s not kept for redelivery (post-receipts refuses it: %s)",
                       cJSON_GetObjectItem(rec, "shipment_id")->valuestring, ie.msg);
         return MLC_OK;
     }
-    if (rc) {
-        if (err)
-            *err = ie;
-        return rc;
-    }
-    if (!taken && !(*text = cJSON_PrintUnformatted(rec)))
+    if (wants && !(*text = cJSON_PrintUnformatted(rec)))
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     return MLC_OK;
 }

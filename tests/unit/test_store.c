@@ -1122,6 +1122,17 @@ START_TEST(outbox_and_the_ledger_acknowledgement)
     rec = ship_rec("se-5", 0, 0, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]");
     int t = -1;
     ck_assert_int_eq(mlc_receipt_taken_in(st, rec, 200, &t, &e), MLC_ERR_INPUT);
+    ck_assert_int_eq(mlc_receipt_wants(rec, 200, &t, &e), MLC_ERR_INPUT);
+    ck_assert_int_eq(mlc_receipt_wants(rec, 100, &t, &e), MLC_OK);
+    ck_assert_int_eq(t, 1); /* a line to receive: worth keeping until the ledger has it */
+    cJSON_Delete(rec);
+    rec = ship_rec("se-5", 1, 0, "[]");
+    ck_assert_int_eq(mlc_receipt_wants(rec, 100, &t, &e), MLC_OK);
+    ck_assert_int_eq(t, 1); /* a void: its rows are to be voided */
+    cJSON_Delete(rec);
+    rec = ship_rec("se-5", 0, 0, "[{\"qty\":0,\"po_line\":\"1000123/10/0\"}]");
+    ck_assert_int_eq(mlc_receipt_wants(rec, 100, &t, &e), MLC_OK);
+    ck_assert_int_eq(t, 0); /* nothing to receive */
     cJSON_Delete(rec);
     rec = ship_rec("se-5", 0, 0, "[{\"qty\":-1,\"po_line\":\"1000123/10/0\"}]");
     ck_assert_int_eq(mlc_receipt_taken_in(st, rec, 100, &t, &e), MLC_ERR_INPUT);
