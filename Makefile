@@ -11,6 +11,13 @@ DEPS_OK   := $(BUILD)/.deps-ok
 # pkg-config runs only after mk/deps.sh made sure the packages exist.
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+# libpq and libxml2 are loaded at run time by the library (lib/dynlib.c) when a run
+# needs them (a PostgreSQL state, BOD receipts), so mlc, libmlc.so and the bench
+# harnesses do not link them: linked, they cost every process ~2 MiB of peak RSS
+# (libxml2 brings ICU and libstdc++). Their headers still come from PKG_CFLAGS; unit
+# tests and mlc-sim, which call them directly, link everything.
+DLOPEN_PKGS := libpq libxml-2.0
+TOOL_LIBS  = $(shell pkg-config --libs $(filter-out $(DLOPEN_PKGS),$(PKGS)) 2>/dev/null) -ldl
 CHECK_LIBS = $(shell pkg-config --cflags --libs check 2>/dev/null)
 
 OPT      ?= -O2 -g
@@ -67,13 +74,13 @@ $(BUILD)/libmlc.a: $(LIB_OBJ)
 SOMAJOR   := 0
 SONAME    := libmlc.so.$(SOMAJOR)
 $(BUILD)/libmlc.so.$(VERSION): $(LIB_OBJ)
-	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(PKG_LIBS) -lm
+	$(CC) -shared $(LDFLAGS) -Wl,-soname,$(SONAME) -o $@ $^ $(TOOL_LIBS) -lm
 $(BUILD)/libmlc.so: $(BUILD)/libmlc.so.$(VERSION)
 	ln -sf libmlc.so.$(VERSION) $(BUILD)/$(SONAME)
 	ln -sf libmlc.so.$(VERSION) $@
 
 $(BUILD)/mlc: $(CMD_OBJ) $(BUILD)/libmlc.a
-	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libmlc.a $(PKG_LIBS) -lm
+	$(CC) $(LDFLAGS) -o $@ $(CMD_OBJ) $(BUILD)/libmlc.a $(TOOL_LIBS) -lm
 
 # mlc-sim reads the V2 contract from the repository's copy unless --contract says otherwise
 $(BUILD)/tests/sim/sim_main.o: CPPFLAGS += -DSIM_CONTRACT_FILE='"$(abspath tests/contracts/shipstation-v2-openapi.yaml)"'
@@ -89,7 +96,7 @@ $(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libmlc.a | $(DEPS_OK)
 
 $(BUILD)/bench/%: bench/%.c $(BUILD)/libmlc.a | $(DEPS_OK)
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libmlc.a $(PKG_LIBS) -lm
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(PKG_CFLAGS) -o $@ $< $(BUILD)/libmlc.a $(TOOL_LIBS) -lm
 
 unit: all $(TEST_BIN)
 	@sh tests/run.sh --unit-only $(BUILD)

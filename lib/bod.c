@@ -21,6 +21,7 @@
  * A customer whose M3 inbound map reads other paths sets bod.receipt_template.
  */
 #include "bod.h"
+#include "dynlib.h"
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -29,7 +30,70 @@
 #include <string.h>
 #include <time.h>
 
+#ifndef MLC_LIBXML2_SONAME
+#define MLC_LIBXML2_SONAME "libxml2.so.2"
+#endif
+
 #define BOD_MAX_TEMPLATE (1u << 20)
+
+/* libxml2 is loaded when the first BOD is made (lib/dynlib: a run that never
+ * builds one does not pay for it, nor for the ICU and libstdc++ it brings), and
+ * called through this table, typed by libxml2's own header. */
+static struct {
+    __typeof__(xmlCheckUTF8) *xmlCheckUTF8;
+    __typeof__(xmlCopyDoc) *xmlCopyDoc;
+    __typeof__(xmlDocDumpMemoryEnc) *xmlDocDumpMemoryEnc;
+    __typeof__(xmlDocGetRootElement) *xmlDocGetRootElement;
+    __typeof__(xmlFreeDoc) *xmlFreeDoc;
+    __typeof__(xmlFreeNode) *xmlFreeNode;
+    __typeof__(xmlGetLastError) *xmlGetLastError;
+    __typeof__(xmlGetLineNo) *xmlGetLineNo;
+    __typeof__(xmlNodeSetContent) *xmlNodeSetContent;
+    __typeof__(xmlNodeSetName) *xmlNodeSetName;
+    __typeof__(xmlReadMemory) *xmlReadMemory;
+    __typeof__(xmlRemoveProp) *xmlRemoveProp;
+    __typeof__(xmlStrcmp) *xmlStrcmp;
+    __typeof__(xmlUnlinkNode) *xmlUnlinkNode;
+#ifdef LIBXML_THREAD_ALLOC_ENABLED
+    __typeof__(__xmlFree) *xmlFree_slot; /* xmlFree is (*__xmlFree()) in this build of libxml2 */
+#endif
+} lx;
+static int lx_loaded;
+
+static mlc_err lx_load(mlc_error *err)
+{
+    static const mlc_dynlib_sym syms[] = {
+    {"xmlCheckUTF8", &lx.xmlCheckUTF8},
+    {"xmlCopyDoc", &lx.xmlCopyDoc},
+    {"xmlDocDumpMemoryEnc", &lx.xmlDocDumpMemoryEnc},
+    {"xmlDocGetRootElement", &lx.xmlDocGetRootElement},
+    {"xmlFreeDoc", &lx.xmlFreeDoc},
+    {"xmlFreeNode", &lx.xmlFreeNode},
+    {"xmlGetLastError", &lx.xmlGetLastError},
+    {"xmlGetLineNo", &lx.xmlGetLineNo},
+    {"xmlNodeSetContent", &lx.xmlNodeSetContent},
+    {"xmlNodeSetName", &lx.xmlNodeSetName},
+    {"xmlReadMemory", &lx.xmlReadMemory},
+    {"xmlRemoveProp", &lx.xmlRemoveProp},
+    {"xmlStrcmp", &lx.xmlStrcmp},
+    {"xmlUnlinkNode", &lx.xmlUnlinkNode},
+#ifdef LIBXML_THREAD_ALLOC_ENABLED
+        {"__xmlFree", &lx.xmlFree_slot},
+#endif
+    };
+    return mlc_dynlib_load(MLC_LIBXML2_SONAME, "BOD receipts (receipts.transport: bod)", "libxml2", syms,
+                           sizeof syms / sizeof syms[0], &lx_loaded, err);
+}
+
+/* frees what libxml2 allocated (xmlFree of the loaded library) */
+static void lx_free(void *p)
+{
+#ifdef LIBXML_THREAD_ALLOC_ENABLED
+    (*lx.xmlFree_slot())(p);
+#else
+    free(p);
+#endif
+}
 
 struct mlc_bod {
     char *verb, *noun, *name;
@@ -157,7 +221,7 @@ static int check_placeholders(xmlNodePtr n, char *bad, size_t badsz, long *line)
                 const char *e = strchr(p, '}');
                 if (!e || placeholder_index(p + 2, (size_t)(e - p - 2)) < 0) {
                     snprintf(bad, badsz, "%.*s", e ? (int)(e - p + 1) : 20, p);
-                    *line = xmlGetLineNo(n->parent ? n->parent : n);
+                    *line = lx.xmlGetLineNo(n->parent ? n->parent : n);
                     return -1;
                 }
             }
@@ -181,7 +245,7 @@ void mlc_bod_free(mlc_bod *b)
     free(b->noun);
     free(b->name);
     if (b->tmpl)
-        xmlFreeDoc(b->tmpl);
+        lx.xmlFreeDoc(b->tmpl);
     free(b);
 }
 
@@ -202,6 +266,9 @@ mlc_err mlc_bod_new(const char *document, const char *template_path, mlc_bod **o
     if (!dot || !name_ok(document, (size_t)(dot - document)) || !name_ok(dot + 1, strlen(dot + 1)))
         return mlc_error_set(err, MLC_ERR_CONFIG, "BOD document '%s' must be Verb.Noun, e.g. Process.ReceiveDelivery",
                              document ? document : "");
+    mlc_err lrc = lx_load(err);
+    if (lrc)
+        return lrc;
     mlc_bod *b = calloc(1, sizeof *b);
     if (!b)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
@@ -229,7 +296,7 @@ mlc_err mlc_bod_new(const char *document, const char *template_path, mlc_bod **o
             mlc_bod_free(b);
             return mlc_error_set(err, MLC_ERR_CONFIG, "BOD template %s: larger than 1 MiB", template_path);
         }
-        b->tmpl = xmlReadMemory(buf, (int)n, template_path, NULL, opts);
+        b->tmpl = lx.xmlReadMemory(buf, (int)n, template_path, NULL, opts);
         free(buf);
     } else {
         const char *t = !strcmp(b->noun, "ReceiveDelivery")     ? receive_delivery_tmpl
@@ -244,16 +311,16 @@ mlc_err mlc_bod_new(const char *document, const char *template_path, mlc_bod **o
             return rc;
         }
         name = "(built-in template)";
-        b->tmpl = xmlReadMemory(t, (int)strlen(t), name, NULL, opts);
+        b->tmpl = lx.xmlReadMemory(t, (int)strlen(t), name, NULL, opts);
     }
     if (!b->tmpl) {
-        const xmlError *xe = xmlGetLastError();
+        const xmlError *xe = lx.xmlGetLastError();
         mlc_err rc = mlc_error_set(err, MLC_ERR_CONFIG, "BOD template %s:%d: not well-formed XML: %s", name,
                                    xe ? xe->line : 0, xe && xe->message ? xe->message : "?");
         mlc_bod_free(b);
         return rc;
     }
-    xmlNodePtr root = xmlDocGetRootElement(b->tmpl);
+    xmlNodePtr root = lx.xmlDocGetRootElement(b->tmpl);
     if (b->tmpl->intSubset || !root) {
         mlc_bod_free(b);
         return mlc_error_set(err, MLC_ERR_CONFIG, "BOD template %s: a DTD or no root element", name);
@@ -262,21 +329,21 @@ mlc_err mlc_bod_new(const char *document, const char *template_path, mlc_bod **o
         /* the built-in template carries its default verb: rename root and DataArea verb */
         char root_name[160];
         snprintf(root_name, sizeof root_name, "%s%s", b->verb, b->noun);
-        xmlNodeSetName(root, BAD_CAST root_name);
+        lx.xmlNodeSetName(root, BAD_CAST root_name);
         for (xmlNodePtr n = root->children; n; n = n->next)
-            if (n->type == XML_ELEMENT_NODE && !xmlStrcmp(n->name, BAD_CAST "DataArea"))
+            if (n->type == XML_ELEMENT_NODE && !lx.xmlStrcmp(n->name, BAD_CAST "DataArea"))
                 for (xmlNodePtr v = n->children; v; v = v->next)
                     if (v->type == XML_ELEMENT_NODE) {
-                        xmlNodeSetName(v, BAD_CAST b->verb);
+                        lx.xmlNodeSetName(v, BAD_CAST b->verb);
                         break;
                     }
     } else {
         char want[160];
         snprintf(want, sizeof want, "%s%s", b->verb, b->noun);
-        if (xmlStrcmp(root->name, BAD_CAST want) || !root->ns || xmlStrcmp(root->ns->href, BAD_CAST MLC_BOD_NS)) {
+        if (lx.xmlStrcmp(root->name, BAD_CAST want) || !root->ns || lx.xmlStrcmp(root->ns->href, BAD_CAST MLC_BOD_NS)) {
             mlc_err rc = mlc_error_set(err, MLC_ERR_CONFIG,
                                        "BOD template %s:%ld: the root element must be <%s xmlns=\"%s\"> for %s", name,
-                                       xmlGetLineNo(root), want, MLC_BOD_NS, document);
+                                       lx.xmlGetLineNo(root), want, MLC_BOD_NS, document);
             mlc_bod_free(b);
             return rc;
         }
@@ -322,7 +389,7 @@ typedef struct subst {
 /* XML 1.0 can carry it: valid UTF-8 and no C0 control but tab, LF, CR. */
 static int xml_text_ok(const char *s)
 {
-    if (xmlCheckUTF8(BAD_CAST s) == 0)
+    if (lx.xmlCheckUTF8(BAD_CAST s) == 0)
         return 0;
     for (const unsigned char *p = (const unsigned char *)s; *p; p++)
         if (*p < 0x20 && *p != '\t' && *p != '\n' && *p != '\r')
@@ -380,7 +447,7 @@ static int fill_text(xmlNodePtr t, subst *s)
     }
     /* on a text node xmlNodeSetContent stores the bytes as they are: the
      * serialiser escapes them */
-    xmlNodeSetContent(t, BAD_CAST out);
+    lx.xmlNodeSetContent(t, BAD_CAST out);
     free(out);
     return only_absent;
 }
@@ -422,13 +489,13 @@ static void prune(subst *s)
     size_t ngone = 0;
     for (size_t i = 0; i < s->nmarks; i++) {
         if (s->marks[i].is_attr) {
-            xmlRemoveProp((xmlAttrPtr)s->marks[i].node);
+            lx.xmlRemoveProp((xmlAttrPtr)s->marks[i].node);
             continue;
         }
         xmlNodePtr n = s->marks[i].node, p = n->parent;
         if (!n->parent)
             continue; /* already unlinked through another mark */
-        xmlUnlinkNode(n);
+        lx.xmlUnlinkNode(n);
         gone[ngone++] = n;
         while (p && p->type == XML_ELEMENT_NODE && p->parent && p->parent->type == XML_ELEMENT_NODE &&
                ngone < sizeof gone / sizeof gone[0]) {
@@ -438,13 +505,13 @@ static void prune(subst *s)
             if (kids)
                 break;
             xmlNodePtr pp = p->parent;
-            xmlUnlinkNode(p);
+            lx.xmlUnlinkNode(p);
             gone[ngone++] = p;
             p = pp;
         }
     }
     for (size_t i = 0; i < ngone; i++)
-        xmlFreeNode(gone[i]);
+        lx.xmlFreeNode(gone[i]);
 }
 
 static void iso_now(char *buf, size_t n)
@@ -537,23 +604,23 @@ mlc_err mlc_bod_build(const mlc_bod *b, const mlc_bod_fields *f, char **xml, siz
         b->verb,
     };
     memcpy(s.val, vals, sizeof vals);
-    xmlDocPtr doc = xmlCopyDoc(b->tmpl, 1);
+    xmlDocPtr doc = lx.xmlCopyDoc(b->tmpl, 1);
     if (!doc) {
         free(bodid);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    fill(xmlDocGetRootElement(doc), &s);
+    fill(lx.xmlDocGetRootElement(doc), &s);
     if (s.rc == MLC_OK)
         prune(&s);
     free(bodid);
     if (s.rc) {
-        xmlFreeDoc(doc);
+        lx.xmlFreeDoc(doc);
         return s.rc;
     }
     xmlChar *mem = NULL;
     int n = 0;
-    xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
-    xmlFreeDoc(doc);
+    lx.xmlDocDumpMemoryEnc(doc, &mem, &n, "UTF-8");
+    lx.xmlFreeDoc(doc);
     if (!mem)
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     *xml = malloc((size_t)n + 1);
@@ -563,6 +630,6 @@ mlc_err mlc_bod_build(const mlc_bod *b, const mlc_bod_fields *f, char **xml, siz
         if (len)
             *len = (size_t)n;
     }
-    xmlFree(mem);
+    lx_free(mem);
     return *xml ? MLC_OK : mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
 }

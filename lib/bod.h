@@ -1,6 +1,9 @@
 /*
  * bod.h: Infor BODs (InforOAGIS/2 XML) for goods receipts and advance ship
  * notices, built with libxml2 from a template (research: ion-bod.md).
+ * libxml2 is loaded at the first mlc_bod_new() (lib/dynlib), not linked: a run
+ * that makes no BOD does not map it; when it cannot be loaded, mlc_bod_new() is
+ * MLC_ERR_CONFIG naming libxml2.so.2.
  *
  * A template is an XML document whose text and attribute values may hold
  * placeholders `${NAME}` (see MLC_BOD_PLACEHOLDERS in bod.c and mlc.yaml(5)).

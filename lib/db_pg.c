@@ -11,17 +11,25 @@
  * naming the server and re-established (PQreset) before the next statement; the
  * statement that was cut off is never re-sent blindly (its outcome is unknown).
  * Server notices are dropped (a library does not print).
+ * libpq is not linked: it is loaded (lib/dynlib) when the first PostgreSQL URL is
+ * checked or opened, so SQLite runs do not map it; MLC_ERR_CONFIG naming
+ * libpq.so.5 when it cannot be.
  * Not here: tables and queries (lib/store), URL and password policy (lib/store),
  * SQLite (lib/db_sqlite.c, which also dispatches here).
  */
 #include "db.h"
 #include "db_impl.h"
+#include "dynlib.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+#ifndef MLC_LIBPQ_SONAME
+#define MLC_LIBPQ_SONAME "libpq.so.5"
+#endif
 
 typedef struct pg_db {
     mlc_db base;
@@ -57,6 +65,74 @@ typedef struct pg_stmt {
 
 #define BUSY_HINT " (another mlc process holds the lock)"
 
+/* libpq is loaded when a PostgreSQL state is first named (lib/dynlib): a run on
+ * SQLite does not map it. Called through this table, typed by libpq-fe.h. */
+static struct {
+    __typeof__(PQclear) *PQclear;
+    __typeof__(PQcmdTuples) *PQcmdTuples;
+    __typeof__(PQconnectdbParams) *PQconnectdbParams;
+    __typeof__(PQconninfoFree) *PQconninfoFree;
+    __typeof__(PQconninfoParse) *PQconninfoParse;
+    __typeof__(PQdb) *PQdb;
+    __typeof__(PQerrorMessage) *PQerrorMessage;
+    __typeof__(PQexec) *PQexec;
+    __typeof__(PQexecParams) *PQexecParams;
+    __typeof__(PQfinish) *PQfinish;
+    __typeof__(PQfreemem) *PQfreemem;
+    __typeof__(PQgetisnull) *PQgetisnull;
+    __typeof__(PQgetvalue) *PQgetvalue;
+    __typeof__(PQhost) *PQhost;
+    __typeof__(PQnfields) *PQnfields;
+    __typeof__(PQntuples) *PQntuples;
+    __typeof__(PQparameterStatus) *PQparameterStatus;
+    __typeof__(PQport) *PQport;
+    __typeof__(PQreset) *PQreset;
+    __typeof__(PQresultErrorField) *PQresultErrorField;
+    __typeof__(PQresultErrorMessage) *PQresultErrorMessage;
+    __typeof__(PQresultStatus) *PQresultStatus;
+    __typeof__(PQsetNoticeProcessor) *PQsetNoticeProcessor;
+    __typeof__(PQstatus) *PQstatus;
+    __typeof__(PQtransactionStatus) *PQtransactionStatus;
+    __typeof__(PQunescapeBytea) *PQunescapeBytea;
+    __typeof__(PQuser) *PQuser;
+} pq;
+static int pq_loaded;
+
+static mlc_err pq_load(mlc_error *err)
+{
+    static const mlc_dynlib_sym syms[] = {
+        {"PQclear", &pq.PQclear},
+        {"PQcmdTuples", &pq.PQcmdTuples},
+        {"PQconnectdbParams", &pq.PQconnectdbParams},
+        {"PQconninfoFree", &pq.PQconninfoFree},
+        {"PQconninfoParse", &pq.PQconninfoParse},
+        {"PQdb", &pq.PQdb},
+        {"PQerrorMessage", &pq.PQerrorMessage},
+        {"PQexec", &pq.PQexec},
+        {"PQexecParams", &pq.PQexecParams},
+        {"PQfinish", &pq.PQfinish},
+        {"PQfreemem", &pq.PQfreemem},
+        {"PQgetisnull", &pq.PQgetisnull},
+        {"PQgetvalue", &pq.PQgetvalue},
+        {"PQhost", &pq.PQhost},
+        {"PQnfields", &pq.PQnfields},
+        {"PQntuples", &pq.PQntuples},
+        {"PQparameterStatus", &pq.PQparameterStatus},
+        {"PQport", &pq.PQport},
+        {"PQreset", &pq.PQreset},
+        {"PQresultErrorField", &pq.PQresultErrorField},
+        {"PQresultErrorMessage", &pq.PQresultErrorMessage},
+        {"PQresultStatus", &pq.PQresultStatus},
+        {"PQsetNoticeProcessor", &pq.PQsetNoticeProcessor},
+        {"PQstatus", &pq.PQstatus},
+        {"PQtransactionStatus", &pq.PQtransactionStatus},
+        {"PQunescapeBytea", &pq.PQunescapeBytea},
+        {"PQuser", &pq.PQuser},
+    };
+    return mlc_dynlib_load(MLC_LIBPQ_SONAME, "a PostgreSQL state", "libpq5", syms, sizeof syms / sizeof syms[0],
+                           &pq_loaded, err);
+}
+
 static void no_notices(void *arg, const char *message)
 {
     (void)arg;
@@ -72,7 +148,7 @@ static void first_line(const char *msg, char *out, size_t cap)
 
 static void set_name(pg_db *d)
 {
-    const char *host = PQhost(d->conn), *port = PQport(d->conn), *user = PQuser(d->conn), *db = PQdb(d->conn);
+    const char *host = pq.PQhost(d->conn), *port = pq.PQport(d->conn), *user = pq.PQuser(d->conn), *db = pq.PQdb(d->conn);
     snprintf(d->base.name, sizeof d->base.name, "postgresql://%s%s%s:%s/%s", user ? user : "", user && *user ? "@" : "",
              host && *host ? host : "localhost", port && *port ? port : "5432", db ? db : "");
 }
@@ -139,15 +215,18 @@ static mlc_err url_check(const char *url, int *need_tls, mlc_error *err)
 {
     char *perr = NULL;
     *need_tls = 0;
+    mlc_err lrc = pq_load(err);
+    if (lrc)
+        return lrc;
     if (authority_has_password(url) || strstr(url, "password="))
         return mlc_error_set(err, MLC_ERR_CONFIG,
                              "the state URL holds a password: refused (a config file or a command line is no place "
                              "for it; use state_password_file or `mlc state set-password`)");
-    PQconninfoOption *opts = PQconninfoParse(url, &perr);
+    PQconninfoOption *opts = pq.PQconninfoParse(url, &perr);
     if (!opts) {
         char line[300];
         first_line(perr ? perr : "out of memory", line, sizeof line);
-        PQfreemem(perr);
+        pq.PQfreemem(perr);
         return mlc_error_set(err, MLC_ERR_CONFIG, "state URL: %s", line);
     }
     const char *host = NULL, *hostaddr = NULL, *sslmode = NULL;
@@ -177,7 +256,7 @@ static mlc_err url_check(const char *url, int *need_tls, mlc_error *err)
                            sslmode);
     else if (!loopback && !sslmode)
         *need_tls = 1;
-    PQconninfoFree(opts);
+    pq.PQconninfoFree(opts);
     return rc;
 }
 
@@ -211,16 +290,16 @@ mlc_err mlc_db_open_pg(const char *url, const char *password, int busy_ms, mlc_d
         keys[k] = "sslmode";
         vals[k] = "verify-full";
     }
-    d->conn = PQconnectdbParams(keys, vals, 1);
+    d->conn = pq.PQconnectdbParams(keys, vals, 1);
     if (!d->conn) {
         free(d);
         return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
-    PQsetNoticeProcessor(d->conn, no_notices, NULL);
+    pq.PQsetNoticeProcessor(d->conn, no_notices, NULL);
     set_name(d);
-    if (PQstatus(d->conn) != CONNECTION_OK) {
+    if (pq.PQstatus(d->conn) != CONNECTION_OK) {
         char line[400];
-        first_line(PQerrorMessage(d->conn), line, sizeof line);
+        first_line(pq.PQerrorMessage(d->conn), line, sizeof line);
         mlc_error_set(err, MLC_ERR_STORE, "%s: cannot connect: %s", d->base.name, line);
         mlc_db_pg_close(&d->base);
         return MLC_ERR_STORE;
@@ -237,32 +316,32 @@ mlc_err mlc_db_open_pg(const char *url, const char *password, int busy_ms, mlc_d
 void mlc_db_pg_close(mlc_db *db)
 {
     pg_db *d = (pg_db *)db;
-    PQfinish(d->conn);
+    pq.PQfinish(d->conn);
     free(d);
 }
 
-int mlc_db_pg_in_transaction(mlc_db *db) { return PQtransactionStatus(((pg_db *)db)->conn) != PQTRANS_IDLE; }
+int mlc_db_pg_in_transaction(mlc_db *db) { return pq.PQtransactionStatus(((pg_db *)db)->conn) != PQTRANS_IDLE; }
 void mlc_db_pg_pin(mlc_db *db, int on) { ((pg_db *)db)->pinned = on; }
 
 /* Reconnects a connection that was lost, before a new statement. */
 static mlc_err ensure_connected(pg_db *d, mlc_error *err)
 {
-    if (PQstatus(d->conn) == CONNECTION_OK)
+    if (pq.PQstatus(d->conn) == CONNECTION_OK)
         return MLC_OK;
     if (d->pinned)
         return mlc_error_set(err, MLC_ERR_STORE, "%s: connection lost while holding a lock: not re-established",
                              d->base.name);
-    PQreset(d->conn);
-    if (PQstatus(d->conn) != CONNECTION_OK) {
+    pq.PQreset(d->conn);
+    if (pq.PQstatus(d->conn) != CONNECTION_OK) {
         char line[400];
-        first_line(PQerrorMessage(d->conn), line, sizeof line);
+        first_line(pq.PQerrorMessage(d->conn), line, sizeof line);
         return mlc_error_set(err, MLC_ERR_STORE, "%s: connection lost and not re-established: %s", d->base.name, line);
     }
-    PGresult *r = PQexec(d->conn, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
-    PQclear(r);
+    PGresult *r = pq.PQexec(d->conn, "SET client_min_messages = warning; SET TIME ZONE 'UTC'");
+    pq.PQclear(r);
     char sql[64];
     snprintf(sql, sizeof sql, "SET lock_timeout = %d", d->busy_ms);
-    PQclear(PQexec(d->conn, sql));
+    pq.PQclear(pq.PQexec(d->conn, sql));
     return MLC_OK;
 }
 
@@ -282,14 +361,14 @@ static int is_retryable(const char *sqlstate)
 static mlc_err set_last(pg_db *d, PGresult *res)
 {
     char line[360];
-    if (PQstatus(d->conn) != CONNECTION_OK) {
-        first_line(PQerrorMessage(d->conn), line, sizeof line);
+    if (pq.PQstatus(d->conn) != CONNECTION_OK) {
+        first_line(pq.PQerrorMessage(d->conn), line, sizeof line);
         d->base.last_code = MLC_ERR_STORE;
         snprintf(d->base.last_msg, sizeof d->base.last_msg, "connection lost: %s", line);
         return MLC_ERR_STORE;
     }
-    const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-    first_line(res ? PQresultErrorMessage(res) : PQerrorMessage(d->conn), line, sizeof line);
+    const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+    first_line(res ? pq.PQresultErrorMessage(res) : pq.PQerrorMessage(d->conn), line, sizeof line);
     d->base.last_code = is_busy_state(state) ? MLC_ERR_BUSY : MLC_ERR_STORE;
     snprintf(d->base.last_msg, sizeof d->base.last_msg, "%s%s", line,
              d->base.last_code == MLC_ERR_BUSY ? BUSY_HINT : "");
@@ -308,11 +387,11 @@ mlc_err mlc_db_pg_exec(mlc_db *db, const char *sql, mlc_error *err)
     mlc_err rc = ensure_connected(d, err);
     if (rc)
         return rc;
-    PGresult *res = PQexec(d->conn, sql);
-    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    PGresult *res = pq.PQexec(d->conn, sql);
+    ExecStatusType st = res ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
         rc = mlc_error_set(err, set_last(d, res), "%s: %s", d->base.name, d->base.last_msg);
-    PQclear(res);
+    pq.PQclear(res);
     return rc;
 }
 
@@ -438,7 +517,7 @@ void mlc_db_pg_bind(mlc_db_stmt *st, int i, mlc_db_type t, const void *v, size_t
     case MLC_DB_T_TEXT:
     case MLC_DB_T_BYTEA: {
         size_t n = len;
-        const char *enc = PQparameterStatus(((pg_db *)st->db)->conn, "client_encoding");
+        const char *enc = pq.PQparameterStatus(((pg_db *)st->db)->conn, "client_encoding");
         if (t == MLC_DB_T_TEXT && enc && !strcmp(enc, "UTF8")) {
             p->value = utf8_text(v, len, &n);
         } else if ((p->value = malloc(len + 1)) != NULL) {
@@ -459,7 +538,7 @@ void mlc_db_pg_bind(mlc_db_stmt *st, int i, mlc_db_type t, const void *v, size_t
 static void clear_blobs(pg_stmt *s)
 {
     for (int i = 0; s->blobs && i < s->nblobs; i++)
-        PQfreemem(s->blobs[i]);
+        pq.PQfreemem(s->blobs[i]);
     free(s->blobs);
     free(s->blob_lens);
     s->blobs = NULL;
@@ -502,7 +581,7 @@ static PGresult *execute(pg_db *d, pg_stmt *s)
         lens[i] = p->len;
         formats[i] = p->type == MLC_DB_T_BYTEA ? 1 : 0;
     }
-    PGresult *res = PQexecParams(d->conn, s->sql, s->nparams, types, values, lens, formats, 0);
+    PGresult *res = pq.PQexecParams(d->conn, s->sql, s->nparams, types, values, lens, formats, 0);
     if (types != types_a) {
         free(types);
         free(values);
@@ -528,24 +607,24 @@ int mlc_db_pg_step(mlc_db_stmt *st)
         return -1;
     }
     for (int attempt = 0;; attempt++) {
-        int idle = PQtransactionStatus(d->conn) == PQTRANS_IDLE;
+        int idle = pq.PQtransactionStatus(d->conn) == PQTRANS_IDLE;
         PGresult *res = execute(d, s);
-        ExecStatusType rs = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+        ExecStatusType rs = res ? pq.PQresultStatus(res) : PGRES_FATAL_ERROR;
         if (rs == PGRES_COMMAND_OK || rs == PGRES_TUPLES_OK) {
             s->res = res;
-            s->changes = atol(PQcmdTuples(res));
-            s->nrows = rs == PGRES_TUPLES_OK ? PQntuples(res) : 0;
+            s->changes = atol(pq.PQcmdTuples(res));
+            s->nrows = rs == PGRES_TUPLES_OK ? pq.PQntuples(res) : 0;
             s->row = 0;
             return s->row < s->nrows;
         }
-        const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
-        if (idle && attempt < 3 && is_retryable(state) && PQstatus(d->conn) == CONNECTION_OK) {
-            PQclear(res);
+        const char *state = res ? pq.PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
+        if (idle && attempt < 3 && is_retryable(state) && pq.PQstatus(d->conn) == CONNECTION_OK) {
+            pq.PQclear(res);
             pause_ms(5 + attempt * 20);
             continue;
         }
         set_last(d, res);
-        PQclear(res);
+        pq.PQclear(res);
         return -1;
     }
 }
@@ -555,10 +634,10 @@ long mlc_db_pg_changes(const mlc_db_stmt *st) { return ((const pg_stmt *)st)->ch
 const char *mlc_db_pg_col_text(mlc_db_stmt *st, int i)
 {
     pg_stmt *s = (pg_stmt *)st;
-    if (!s->res || s->row < 0 || s->row >= s->nrows || i < 0 || i >= PQnfields(s->res) ||
-        PQgetisnull(s->res, s->row, i))
+    if (!s->res || s->row < 0 || s->row >= s->nrows || i < 0 || i >= pq.PQnfields(s->res) ||
+        pq.PQgetisnull(s->res, s->row, i))
         return NULL;
-    return PQgetvalue(s->res, s->row, i);
+    return pq.PQgetvalue(s->res, s->row, i);
 }
 
 const void *mlc_db_pg_col_blob(mlc_db_stmt *st, int i, size_t *len)
@@ -569,7 +648,7 @@ const void *mlc_db_pg_col_blob(mlc_db_stmt *st, int i, size_t *len)
     if (!t)
         return NULL;
     if (!s->blobs) {
-        s->nblobs = PQnfields(s->res);
+        s->nblobs = pq.PQnfields(s->res);
         s->blobs = calloc((size_t)s->nblobs, sizeof *s->blobs);
         s->blob_lens = calloc((size_t)s->nblobs, sizeof *s->blob_lens);
         if (!s->blobs || !s->blob_lens) {
@@ -578,7 +657,7 @@ const void *mlc_db_pg_col_blob(mlc_db_stmt *st, int i, size_t *len)
         }
     }
     if (!s->blobs[i])
-        s->blobs[i] = PQunescapeBytea((const unsigned char *)t, &s->blob_lens[i]);
+        s->blobs[i] = pq.PQunescapeBytea((const unsigned char *)t, &s->blob_lens[i]);
     *len = s->blobs[i] ? s->blob_lens[i] : 0;
     return s->blobs[i];
 }
@@ -587,7 +666,7 @@ void mlc_db_pg_finalize(mlc_db_stmt *st)
 {
     pg_stmt *s = (pg_stmt *)st;
     clear_blobs(s);
-    PQclear(s->res);
+    pq.PQclear(s->res);
     for (int i = 0; i < s->nparams && s->params; i++)
         free(s->params[i].value);
     free(s->params);

@@ -52,16 +52,42 @@ void mlc_product_free(mlc_product *p)
 
 int mlc_product_can_write(const mlc_product *p) { return p->ss && mlc_ss_has(p->ss, MLC_SS_V1); }
 
+/* The keys of a V2 product that mlc_item_from_product (lib/item_plan.c) reads:
+ * keep in step with it. V2 products are read-only, so nothing else of them is
+ * kept; a V1 product is kept whole (its PUT sends the whole resource back). */
+static const char *const V2_KEPT[] = {"sku", "name", "weight", "dimensions", "customs_description", "modify_date"};
+
+/* Drops the keys of a V2 product that are never read: a whole product is ~2.8 KiB
+ * as cJSON, and a run holds every product (issue 19: under 16 MiB per cron run). */
+static void slim_v2(cJSON *row)
+{
+    cJSON *k = cJSON_IsObject(row) ? row->child : NULL;
+    while (k) {
+        cJSON *next = k->next;
+        int keep = 0;
+        for (size_t i = 0; !keep && i < sizeof V2_KEPT / sizeof V2_KEPT[0]; i++)
+            keep = k->string && strcmp(k->string, V2_KEPT[i]) == 0;
+        if (!keep)
+            cJSON_Delete(cJSON_DetachItemViaPointer(row, k));
+        k = next;
+    }
+}
+
 /* Moves the rows of a list page with a non-empty "sku" to the end of to, instead
  * of copying them: a page and its copy at once were sync-items' peak memory.  The
- * page keeps the rest and is freed by its owner as before. */
-static void move_rows(cJSON *to, cJSON *page_rows)
+ * page keeps the rest and is freed by its owner as before. v1: V1 rows (kept whole),
+ * else V2 rows (slimmed). */
+static void move_rows(cJSON *to, cJSON *page_rows, int v1)
 {
     cJSON *e = cJSON_IsArray(page_rows) ? page_rows->child : NULL;
     while (e) {
         cJSON *next = e->next;
-        if (str_at(e, "sku") && *str_at(e, "sku"))
-            cJSON_AddItemToArray(to, cJSON_DetachItemViaPointer(page_rows, e));
+        if (str_at(e, "sku") && *str_at(e, "sku")) {
+            cJSON *row = cJSON_DetachItemViaPointer(page_rows, e);
+            if (!v1)
+                slim_v2(row);
+            cJSON_AddItemToArray(to, row);
+        }
         e = next;
     }
 }
@@ -94,7 +120,7 @@ mlc_err mlc_product_load(mlc_product *p, mlc_error *err)
             return mlc_error_prefix(err, "listing ShipStation products (page %d)", page);
         }
         size_t got = (size_t)cJSON_GetArraySize(items);
-        move_rows(p->products, (cJSON *)items); /* the page owns them; it is freed next */
+        move_rows(p->products, (cJSON *)items, v1); /* the page owns them; it is freed next */
         mlc_ss_response_free(&resp);
         if (!more || got == 0 || page > 100000)
             break;

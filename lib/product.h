@@ -35,7 +35,8 @@ mlc_err mlc_product_load(mlc_product *p, mlc_error *err);
 size_t mlc_product_count(const mlc_product *p);
 /* The i-th SKU in SKU order, or NULL. */
 const char *mlc_product_sku(const mlc_product *p, size_t i);
-/* The product with that SKU, or NULL. */
+/* The product with that SKU, or NULL. A V1 product is the whole resource as
+ * listed; a V2 product (read-only) only the keys mlc_item_from_product reads. */
 const cJSON *mlc_product_get(const mlc_product *p, const char *sku);
 /* PUT /products/{id}: the whole resource as listed, with the fields in mask
  * (1u << mlc_item_field) set from v; the index then holds what was written.

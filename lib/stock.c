@@ -12,19 +12,40 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One ShipStation inventory level: the three fields read of a GET /v2/inventory
+ * row (a whole row is ~800 bytes as cJSON; a run holds every level of every
+ * mapped warehouse). */
+typedef struct stock_lvl {
+    char *sku; /* NULL when the row has none */
+    char *loc; /* inventory_location_id */
+    double on_hand;
+} stock_lvl;
+
 typedef struct stock_whs {
     char whlo[16];
     char location[64];  /* inventory_location_id, may be "" */
     char warehouse[64]; /* inventory_warehouse_id, may be "" */
-    cJSON *levels;      /* GET /v2/inventory rows of this location/warehouse, loaded once */
+    stock_lvl *lv;      /* the levels of this location/warehouse, in listed order, loaded once */
+    size_t nlv, caplv;
+    int loaded;
     mlc_err load_err;
     char load_msg[MLC_ERROR_MSG_MAX];
 } stock_whs;
 
+/* One M3 balance as read by mlc_stock_prefetch: the part of an mlc_stock_level the
+ * M3 side sets, a reason only when there is one (a full level is ~320 bytes, and a
+ * prefetch holds one per SKU and warehouse). */
+typedef struct stock_bal {
+    double m3_qty;
+    mlc_stock_action action;
+    mlc_err err;
+    char *reason; /* NULL: none */
+} stock_bal;
+
 /* M3 balances of one SKU as read by mlc_stock_prefetch. */
 typedef struct stock_cached {
     char *sku;
-    mlc_stock_level *bal; /* nwhs balances */
+    stock_bal *bal; /* nwhs balances */
 } stock_cached;
 
 struct mlc_stock {
@@ -32,11 +53,14 @@ struct mlc_stock {
     mlc_ss *ss;
     mlc_item *it;
     const char *pgm; /* cloudsuite.programs.item_balance */
+    size_t bulk;     /* cloudsuite.bulk_size: transactions per item_balance call of a prefetch */
     stock_whs *whs;
     size_t nwhs;
     stock_cached *cache; /* sorted by sku */
     size_t ncache;
 };
+
+static void levels_free(stock_whs *w);
 
 static const char *str_at(const cJSON *o, const char *k)
 {
@@ -82,6 +106,8 @@ mlc_err mlc_stock_new(const mlc_config *cfg, mlc_m3 *m3, mlc_ss *ss, mlc_item *i
     s->ss = ss;
     s->it = it;
     s->pgm = mlc_config_str(cfg, "cloudsuite.programs.item_balance");
+    long bulk = mlc_config_int(cfg, "cloudsuite.bulk_size");
+    s->bulk = bulk > 0 ? (size_t)bulk : 1;
     mlc_m3_columns(m3, s->pgm, "STQT"); /* the one column read here: M3 sends only it (lib/m3) */
     mlc_err rc = load_warehouses(s, cfg, err);
     if (rc) {
@@ -97,7 +123,7 @@ void mlc_stock_free(mlc_stock *s)
     if (!s)
         return;
     for (size_t i = 0; i < s->nwhs; i++)
-        cJSON_Delete(s->whs[i].levels);
+        levels_free(&s->whs[i]);
     free(s->whs);
     mlc_stock_forget(s);
     free(s);
@@ -107,17 +133,50 @@ size_t mlc_stock_warehouses(const mlc_stock *s) { return s->nwhs; }
 
 /* ---- ShipStation side ---- */
 
+static void levels_free(stock_whs *w)
+{
+    for (size_t i = 0; i < w->nlv; i++) {
+        free(w->lv[i].sku);
+        free(w->lv[i].loc);
+    }
+    free(w->lv);
+    w->lv = NULL;
+    w->nlv = w->caplv = 0;
+    w->loaded = 0;
+}
+
+/* Appends a level (sku may be NULL); -1 when out of memory. */
+static int level_add(stock_whs *w, const char *sku, const char *loc, double on_hand)
+{
+    if (w->nlv == w->caplv) {
+        size_t cap = w->caplv ? 2 * w->caplv : 64;
+        stock_lvl *n = realloc(w->lv, cap * sizeof *n);
+        if (!n)
+            return -1;
+        w->lv = n;
+        w->caplv = cap;
+    }
+    stock_lvl *l = &w->lv[w->nlv];
+    l->sku = sku ? strdup(sku) : NULL;
+    l->loc = strdup(loc);
+    l->on_hand = on_hand;
+    if ((sku && !l->sku) || !l->loc) {
+        free(l->sku);
+        free(l->loc);
+        return -1;
+    }
+    w->nlv++;
+    return 0;
+}
+
 /* Every inventory level of the warehouse's location (or warehouse), once per run:
  * one paged list instead of a request per SKU. */
 static mlc_err load_levels(mlc_stock *s, stock_whs *w, mlc_error *err)
 {
-    if (w->levels)
+    if (w->loaded)
         return MLC_OK;
     if (w->load_err)
         return mlc_error_set(err, w->load_err, "%s", w->load_msg);
-    cJSON *all = cJSON_CreateArray();
-    if (!all)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     mlc_err rc = MLC_OK;
     /* GET /v2/inventory declares sku, inventory_warehouse_id, inventory_location_id,
      * group_by and limit, but no page: later pages are read from links.next.href
@@ -138,14 +197,19 @@ static mlc_err load_levels(mlc_stock *s, stock_whs *w, mlc_error *err)
         int next = 0;
         mlc_ss_page_info(resp.json, NULL, NULL, NULL, &next);
         int got = cJSON_GetArraySize(rows);
-        /* moved, not copied: the page is freed next */
-        for (cJSON *e = cJSON_IsArray(rows) ? rows->child : NULL, *nx; e; e = nx) {
-            nx = e->next;
-            cJSON_AddItemToArray(all, cJSON_DetachItemViaPointer(rows, e));
+        /* the fields read, not the rows: the page is freed next */
+        const cJSON *e, *arr = cJSON_IsArray(rows) ? rows : NULL;
+        cJSON_ArrayForEach(e, arr)
+        {
+            const char *l = str_at(e, "inventory_location_id");
+            if (!rc && l && level_add(w, str_at(e, "sku"), l, num_at(e, "on_hand")) != 0)
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         }
         const cJSON *href = cJSON_GetObjectItemCaseSensitive(
             cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(resp.json, "links"), "next"), "href");
-        if (next && got > 0 && !(cJSON_IsString(href) && href->valuestring[0] && strlen(href->valuestring) < sizeof path))
+        if (rc)
+            ;
+        else if (next && got > 0 && !(cJSON_IsString(href) && href->valuestring[0] && strlen(href->valuestring) < sizeof path))
             rc = mlc_error_set(err, MLC_ERR_REMOTE, "more inventory pages announced, but no links.next to read them");
         else if (next)
             snprintf(path, sizeof path, "%s", href->valuestring);
@@ -156,13 +220,13 @@ static mlc_err load_levels(mlc_stock *s, stock_whs *w, mlc_error *err)
             break;
     }
     if (rc) {
-        cJSON_Delete(all);
+        levels_free(w);
         w->load_err = rc;
         mlc_error_prefix(err, "inventory of %s", w->location[0] ? w->location : w->warehouse);
         snprintf(w->load_msg, sizeof w->load_msg, "%s", err->msg);
         return rc;
     }
-    w->levels = all;
+    w->loaded = 1;
     return MLC_OK;
 }
 
@@ -174,44 +238,29 @@ static mlc_err ss_on_hand(mlc_stock *s, const char *sku, stock_whs *w, double *q
     mlc_err rc = load_levels(s, w, err);
     if (rc)
         return rc;
-    const cJSON *e;
-    cJSON_ArrayForEach(e, w->levels)
-    {
-        const char *l = str_at(e, "inventory_location_id"), *k = str_at(e, "sku");
-        if (!l || !k || strcmp(k, sku) != 0)
+    for (size_t i = 0; i < w->nlv; i++) {
+        const stock_lvl *e = &w->lv[i];
+        if (!e->sku || strcmp(e->sku, sku) != 0)
             continue;
         if (!loc[0])
-            snprintf(loc, loccap, "%s", l);
-        if (strcmp(l, loc) == 0)
-            *qty += num_at(e, "on_hand");
+            snprintf(loc, loccap, "%s", e->loc);
+        if (strcmp(e->loc, loc) == 0)
+            *qty += e->on_hand;
     }
-    if (!loc[0]) { /* no level for this SKU yet: any location of the warehouse will do */
-        cJSON_ArrayForEach(e, w->levels) if (str_at(e, "inventory_location_id"))
-        {
-            snprintf(loc, loccap, "%s", str_at(e, "inventory_location_id"));
-            break;
-        }
-    }
+    if (!loc[0] && w->nlv) /* no level for this SKU yet: any location of the warehouse will do */
+        snprintf(loc, loccap, "%s", w->lv[0].loc);
     return MLC_OK;
 }
 
 /* Keeps the loaded levels in step with an adjust. */
 static void level_set(stock_whs *w, const char *sku, const char *loc, double q)
 {
-    cJSON *e;
-    cJSON_ArrayForEach(e, w->levels)
-    {
-        const char *l = str_at(e, "inventory_location_id"), *k = str_at(e, "sku");
-        if (l && k && strcmp(k, sku) == 0 && strcmp(l, loc) == 0) {
-            cJSON_ReplaceItemInObjectCaseSensitive(e, "on_hand", cJSON_CreateNumber(q));
+    for (size_t i = 0; i < w->nlv; i++)
+        if (w->lv[i].sku && strcmp(w->lv[i].sku, sku) == 0 && strcmp(w->lv[i].loc, loc) == 0) {
+            w->lv[i].on_hand = q;
             return;
         }
-    }
-    e = cJSON_CreateObject();
-    cJSON_AddStringToObject(e, "sku", sku);
-    cJSON_AddNumberToObject(e, "on_hand", q);
-    cJSON_AddStringToObject(e, "inventory_location_id", loc);
-    cJSON_AddItemToArray(w->levels, e);
+    (void)level_add(w, sku, loc, q); /* out of memory: a run reads each SKU's level once, the loss is harmless */
 }
 
 /* A failed ShipStation call: an unknown SKU or location is reported, the rest failed. */
@@ -347,7 +396,7 @@ static size_t m3_balances(mlc_stock *s, const char *sku, const char *itno, mlc_s
         out[i].m3_qty = c->bal[i].m3_qty;
         out[i].action = c->bal[i].action;
         out[i].err = c->bal[i].err;
-        snprintf(out[i].reason, sizeof out[i].reason, "%s", c->bal[i].reason);
+        snprintf(out[i].reason, sizeof out[i].reason, "%s", c->bal[i].reason ? c->bal[i].reason : "");
         ok += out[i].action == MLC_STOCK_UNCHANGED;
     }
     return ok;
@@ -357,11 +406,31 @@ void mlc_stock_forget(mlc_stock *s)
 {
     for (size_t i = 0; i < s->ncache; i++) {
         free(s->cache[i].sku);
+        for (size_t w = 0; s->cache[i].bal && w < s->nwhs; w++)
+            free(s->cache[i].bal[w].reason);
         free(s->cache[i].bal);
     }
     free(s->cache);
     s->cache = NULL;
     s->ncache = 0;
+}
+
+/* Keeps the M3 side of n levels (one SKU) as stock_bal; NULL when out of memory. */
+static stock_bal *keep_bal(const mlc_stock_level *l, size_t n)
+{
+    stock_bal *b = calloc(n, sizeof *b);
+    for (size_t i = 0; b && i < n; i++) {
+        b[i].m3_qty = l[i].m3_qty;
+        b[i].action = l[i].action;
+        b[i].err = l[i].err;
+        if (l[i].reason[0] && !(b[i].reason = strdup(l[i].reason))) {
+            for (size_t j = 0; j < i; j++)
+                free(b[j].reason);
+            free(b);
+            return NULL;
+        }
+    }
+    return b;
 }
 
 mlc_err mlc_stock_prefetch(mlc_stock *s, char *const *skus, size_t n, mlc_error *err)
@@ -371,19 +440,23 @@ mlc_err mlc_stock_prefetch(mlc_stock *s, char *const *skus, size_t n, mlc_error 
         return MLC_OK;
     stock_cached *c = calloc(n, sizeof *c);
     const char **known = calloc(n, sizeof *known), **itnos = calloc(n, sizeof *itnos);
+    /* bulk_size transactions (SKU x warehouse) per call, not all n SKUs at once: a
+     * GetItmWhsBal answer is ~1.2 KiB of parsed JSON per transaction (the echoed
+     * parameters, the error fields), so 300 SKUs in 3 warehouses in one call held
+     * ~1.4 MiB at once, sync-items' peak (issue 19: under 16 MiB per cron run) */
+    size_t per = s->bulk / s->nwhs ? s->bulk / s->nwhs : 1, m = 0;
     mlc_stock_level *bal = NULL;
-    size_t m = 0;
     mlc_err rc = !c || !known || !itnos ? mlc_error_set(err, MLC_ERR_NOMEM, "out of memory")
                                         : mlc_item_m3_itnos(s->it, skus, n, known, itnos, &m, err);
-    if (!rc && m && !(bal = calloc(m * s->nwhs, sizeof *bal)))
+    if (!rc && m && !(bal = malloc((m < per ? m : per) * s->nwhs * sizeof *bal)))
         rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    if (!rc && m)
-        m3_balances_many(s, itnos, m, bal);
-    for (size_t k = 0; !rc && k < m; k++) {
-        if (!(c[k].sku = strdup(known[k])) || !(c[k].bal = malloc(s->nwhs * sizeof *bal)))
-            rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-        else
-            memcpy(c[k].bal, bal + k * s->nwhs, s->nwhs * sizeof *bal);
+    for (size_t k0 = 0; !rc && k0 < m; k0 += per) {
+        size_t kn = m - k0 < per ? m - k0 : per;
+        memset(bal, 0, kn * s->nwhs * sizeof *bal);
+        m3_balances_many(s, itnos + k0, kn, bal);
+        for (size_t k = 0; !rc && k < kn; k++)
+            if (!(c[k0 + k].sku = strdup(known[k0 + k])) || !(c[k0 + k].bal = keep_bal(bal + k * s->nwhs, s->nwhs)))
+                rc = mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
     }
     free(bal);
     free(known);
