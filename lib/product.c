@@ -9,17 +9,21 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* One listed product, kept as its compact JSON text: a V1 product is ~2.8 KiB as
+ * a cJSON tree and a run holds every product (issue 19: under 16 MiB per cron
+ * run); mlc_product_get parses the one asked for. */
 typedef struct product_ref {
-    const char *sku;
-    const cJSON *p;
+    char *sku;
+    char *text;
+    size_t order; /* place in the listing */
 } product_ref;
 
 struct mlc_product {
     mlc_ss *ss;
     mlc_log *log;
-    cJSON *products; /* array of the listed products (moved out of the pages) */
-    product_ref *index;
-    size_t nindex;
+    product_ref *index; /* sorted by SKU once loaded */
+    size_t nindex, cap;
+    cJSON *cur; /* the product mlc_product_get parsed last */
 };
 
 /* The V1 product keys of the synced fields, in mlc_item_field order. */
@@ -41,12 +45,24 @@ mlc_err mlc_product_new(mlc_ss *ss, mlc_log *log, mlc_product **out, mlc_error *
     return MLC_OK;
 }
 
+static void refs_free(mlc_product *p)
+{
+    for (size_t i = 0; i < p->nindex; i++) {
+        free(p->index[i].sku);
+        free(p->index[i].text);
+    }
+    free(p->index);
+    p->index = NULL;
+    p->nindex = p->cap = 0;
+    cJSON_Delete(p->cur);
+    p->cur = NULL;
+}
+
 void mlc_product_free(mlc_product *p)
 {
     if (!p)
         return;
-    cJSON_Delete(p->products);
-    free(p->index);
+    refs_free(p);
     free(p);
 }
 
@@ -73,23 +89,35 @@ static void slim_v2(cJSON *row)
     }
 }
 
-/* Moves the rows of a list page with a non-empty "sku" to the end of to, instead
- * of copying them: a page and its copy at once were sync-items' peak memory.  The
- * page keeps the rest and is freed by its owner as before. v1: V1 rows (kept whole),
- * else V2 rows (slimmed). */
-static void move_rows(cJSON *to, cJSON *page_rows, int v1)
+/* Keeps the rows of a list page with a non-empty "sku" as text (V2 rows slimmed
+ * first); -1 when out of memory. */
+static int keep_rows(mlc_product *p, cJSON *page_rows, int v1)
 {
-    cJSON *e = cJSON_IsArray(page_rows) ? page_rows->child : NULL;
-    while (e) {
-        cJSON *next = e->next;
-        if (str_at(e, "sku") && *str_at(e, "sku")) {
-            cJSON *row = cJSON_DetachItemViaPointer(page_rows, e);
-            if (!v1)
-                slim_v2(row);
-            cJSON_AddItemToArray(to, row);
+    cJSON *e, *arr = cJSON_IsArray(page_rows) ? page_rows : NULL;
+    cJSON_ArrayForEach(e, arr)
+    {
+        const char *sku = str_at(e, "sku");
+        if (!sku || !*sku)
+            continue;
+        if (p->nindex == p->cap) {
+            size_t cap = p->cap ? 2 * p->cap : 256;
+            product_ref *n = realloc(p->index, cap * sizeof *n);
+            if (!n)
+                return -1;
+            p->index = n;
+            p->cap = cap;
         }
-        e = next;
+        if (!v1)
+            slim_v2(e);
+        product_ref r = {strdup(sku), cJSON_PrintUnformatted(e), p->nindex};
+        if (!r.sku || !r.text) {
+            free(r.sku);
+            free(r.text);
+            return -1;
+        }
+        p->index[p->nindex++] = r;
     }
+    return 0;
 }
 
 static int cmp_ref(const void *a, const void *b)
@@ -97,15 +125,17 @@ static int cmp_ref(const void *a, const void *b)
     return strcmp(((const product_ref *)a)->sku, ((const product_ref *)b)->sku);
 }
 
+/* by SKU, then in listed order (qsort is not stable) */
+static int cmp_listed(const void *a, const void *b)
+{
+    int c = cmp_ref(a, b);
+    size_t x = ((const product_ref *)a)->order, y = ((const product_ref *)b)->order;
+    return c ? c : (x > y) - (x < y);
+}
+
 mlc_err mlc_product_load(mlc_product *p, mlc_error *err)
 {
-    cJSON_Delete(p->products);
-    free(p->index);
-    p->index = NULL;
-    p->nindex = 0;
-    p->products = cJSON_CreateArray();
-    if (!p->products)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    refs_free(p);
     int v1 = mlc_ss_has(p->ss, MLC_SS_V1);
     mlc_ss_version ver = v1 ? MLC_SS_V1 : MLC_SS_V2;
     const char *path = v1 ? "/products" : "/v2/products";
@@ -120,28 +150,22 @@ mlc_err mlc_product_load(mlc_product *p, mlc_error *err)
             return mlc_error_prefix(err, "listing ShipStation products (page %d)", page);
         }
         size_t got = (size_t)cJSON_GetArraySize(items);
-        move_rows(p->products, (cJSON *)items, v1); /* the page owns them; it is freed next */
+        int kept = keep_rows(p, (cJSON *)items, v1); /* the page is freed next */
         mlc_ss_response_free(&resp);
+        if (kept != 0)
+            return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
         if (!more || got == 0 || page > 100000)
             break;
     }
-    size_t cnt = (size_t)cJSON_GetArraySize(p->products);
-    p->index = calloc(cnt + 1, sizeof *p->index);
-    if (!p->index)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
-    const cJSON *x;
-    cJSON_ArrayForEach(x, p->products)
-    {
-        p->index[p->nindex].sku = str_at(x, "sku");
-        p->index[p->nindex].p = x;
-        p->nindex++;
-    }
-    qsort(p->index, p->nindex, sizeof *p->index, cmp_ref);
+    if (p->nindex > 1)
+        qsort(p->index, p->nindex, sizeof *p->index, cmp_listed);
     size_t u = 0; /* a SKU twice: the first listed wins, the other is logged */
     for (size_t i = 0; i < p->nindex; i++) {
         if (u && strcmp(p->index[u - 1].sku, p->index[i].sku) == 0) {
             mlc_log_warn(p->log, "ShipStation has SKU %s on more than one product: using the first",
                          p->index[i].sku);
+            free(p->index[i].sku);
+            free(p->index[i].text);
             continue;
         }
         p->index[u++] = p->index[i];
@@ -154,13 +178,20 @@ size_t mlc_product_count(const mlc_product *p) { return p->nindex; }
 
 const char *mlc_product_sku(const mlc_product *p, size_t i) { return i < p->nindex ? p->index[i].sku : NULL; }
 
-const cJSON *mlc_product_get(const mlc_product *p, const char *sku)
+static product_ref *find(const mlc_product *p, const char *sku)
 {
     if (!p->index || !sku)
         return NULL;
-    product_ref key = {sku, NULL};
-    const product_ref *r = bsearch(&key, p->index, p->nindex, sizeof key, cmp_ref);
-    return r ? r->p : NULL;
+    product_ref key = {(char *)sku, NULL, 0};
+    return bsearch(&key, p->index, p->nindex, sizeof key, cmp_ref);
+}
+
+const cJSON *mlc_product_get(mlc_product *p, const char *sku)
+{
+    const product_ref *r = find(p, sku);
+    cJSON_Delete(p->cur);
+    p->cur = r ? cJSON_Parse(r->text) : NULL;
+    return p->cur;
 }
 
 mlc_err mlc_product_update(mlc_product *pr, const mlc_item_values *v, unsigned mask, mlc_error *err)
@@ -169,13 +200,14 @@ mlc_err mlc_product_update(mlc_product *pr, const mlc_item_values *v, unsigned m
         return mlc_error_set(err, MLC_ERR_CONFIG,
                              "updating product %s needs ShipStation V1 credentials (V2 products are read-only)",
                              v->sku);
-    const cJSON *p = mlc_product_get(pr, v->sku);
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(p, "productId");
-    if (!p || !id)
-        return mlc_error_set(err, MLC_ERR_NOTFOUND, "ShipStation has no V1 product with SKU %s", v->sku);
-    cJSON *body = cJSON_Duplicate(p, 1);
-    if (!body)
-        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    product_ref *r = find(pr, v->sku);
+    cJSON *body = r ? cJSON_Parse(r->text) : NULL;
+    const cJSON *id = cJSON_GetObjectItemCaseSensitive(body, "productId");
+    if (!body || !id) {
+        cJSON_Delete(body);
+        return r && !body ? mlc_error_set(err, MLC_ERR_NOMEM, "out of memory")
+                          : mlc_error_set(err, MLC_ERR_NOTFOUND, "ShipStation has no V1 product with SKU %s", v->sku);
+    }
     for (int f = 0; f < MLC_ITEM__NFIELDS; f++) {
         if (!(mask & (1u << f)))
             continue;
@@ -201,12 +233,14 @@ mlc_err mlc_product_update(mlc_product *pr, const mlc_item_values *v, unsigned m
         cJSON_Delete(body);
         return mlc_error_prefix(err, "updating product %s (PUT %s)", v->sku, path);
     }
-    /* keep the index in step with what was written */
-    cJSON_ReplaceItemViaPointer(pr->products, (cJSON *)p, body);
-    for (size_t i = 0; i < pr->nindex; i++)
-        if (pr->index[i].p == p) {
-            pr->index[i].p = body;
-            pr->index[i].sku = str_at(body, "sku");
-        }
+    /* keep the index in step with what was written (the SKU is the same: found by it) */
+    char *text = cJSON_PrintUnformatted(body);
+    cJSON_Delete(body);
+    if (!text)
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    free(r->text);
+    r->text = text;
+    cJSON_Delete(pr->cur); /* a parsed copy of the old text */
+    pr->cur = NULL;
     return MLC_OK;
 }

@@ -8,9 +8,10 @@
  * mlc_item_from_product, mlc_item_plan), stock (lib/stock), which SKUs to look
  * at and the records (lib/itemsync).
  * Ownership: mlc_product_new() -> mlc_product_free(); ss and log are borrowed
- * and must outlive it.  Products and SKUs returned are borrowed from the
- * mlc_product and stay valid until the next mlc_product_load or
- * mlc_product_update of that SKU.
+ * and must outlive it.  SKUs returned are borrowed from the mlc_product and stay
+ * valid until the next mlc_product_load; a product returned by mlc_product_get
+ * until the next mlc_product_get, mlc_product_load or mlc_product_update (products
+ * are kept as JSON text and parsed one at a time: a run holds every product).
  */
 #ifndef MLC_PRODUCT_H
 #define MLC_PRODUCT_H
@@ -37,7 +38,7 @@ size_t mlc_product_count(const mlc_product *p);
 const char *mlc_product_sku(const mlc_product *p, size_t i);
 /* The product with that SKU, or NULL. A V1 product is the whole resource as
  * listed; a V2 product (read-only) only the keys mlc_item_from_product reads. */
-const cJSON *mlc_product_get(const mlc_product *p, const char *sku);
+const cJSON *mlc_product_get(mlc_product *p, const char *sku);
 /* PUT /products/{id}: the whole resource as listed, with the fields in mask
  * (1u << mlc_item_field) set from v; the index then holds what was written.
  * MLC_ERR_CONFIG when there are no V1 credentials (V2 products are read-only),

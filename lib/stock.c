@@ -53,7 +53,7 @@ struct mlc_stock {
     mlc_ss *ss;
     mlc_item *it;
     const char *pgm; /* cloudsuite.programs.item_balance */
-    size_t bulk;     /* cloudsuite.bulk_size: transactions per item_balance call of a prefetch */
+    size_t bulk;     /* cloudsuite.bulk_size: SKUs per item_balance call of a prefetch */
     stock_whs *whs;
     size_t nwhs;
     stock_cached *cache; /* sorted by sku */
@@ -440,11 +440,11 @@ mlc_err mlc_stock_prefetch(mlc_stock *s, char *const *skus, size_t n, mlc_error 
         return MLC_OK;
     stock_cached *c = calloc(n, sizeof *c);
     const char **known = calloc(n, sizeof *known), **itnos = calloc(n, sizeof *itnos);
-    /* bulk_size transactions (SKU x warehouse) per call, not all n SKUs at once: a
+    /* bulk_size SKUs (x warehouses: transactions) per call, not all n at once: a
      * GetItmWhsBal answer is ~1.2 KiB of parsed JSON per transaction (the echoed
      * parameters, the error fields), so 300 SKUs in 3 warehouses in one call held
      * ~1.4 MiB at once, sync-items' peak (issue 19: under 16 MiB per cron run) */
-    size_t per = s->bulk / s->nwhs ? s->bulk / s->nwhs : 1, m = 0;
+    size_t per = s->bulk, m = 0;
     mlc_stock_level *bal = NULL;
     mlc_err rc = !c || !known || !itnos ? mlc_error_set(err, MLC_ERR_NOMEM, "out of memory")
                                         : mlc_item_m3_itnos(s->it, skus, n, known, itnos, &m, err);

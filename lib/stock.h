@@ -55,7 +55,7 @@ void mlc_stock_free(mlc_stock *s);
 /* Number of warehouses mapped for stock. */
 size_t mlc_stock_warehouses(const mlc_stock *s);
 /* M3 on-hand of n SKUs in every mapped warehouse, read with bulk GetItmWhsBal
- * calls of at most cloudsuite.bulk_size transactions (one per SKU and warehouse), kept
+ * calls of cloudsuite.bulk_size SKUs (one transaction per SKU and warehouse), kept
  * until the next prefetch or mlc_stock_forget; mlc_stock_sync then answers from
  * it.  A SKU M3 does not know is left out (its sync reports it).  Only running
  * out of memory or a failed SKU mapping fails the call (nothing is kept then); a
