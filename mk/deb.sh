@@ -5,7 +5,8 @@
 # man pages gzipped; the systemd units and timers of examples/systemd go to
 # /lib/systemd/system (installed, not enabled); mk/debian/postinst creates the
 # `mlc` system user (adduser) and /etc/mlc, postrm purges the state and the user.
-# Depends comes from dpkg-shlibdeps on the binary, plus adduser for postinst.
+# Depends comes from dpkg-shlibdeps on the binary and on a probe linked with the
+# libraries mlc loads with dlopen (libpq, libxml2), plus adduser for postinst.
 # Prints the path of the .deb on stdout.
 # Not here: the shared library and headers (they would be libmlc0 / libmlc-dev;
 # the tool is linked with libmlc.a), signing, uploading.
@@ -49,7 +50,24 @@ install -m 755 mk/debian/postinst mk/debian/postrm "$ROOT/DEBIAN/"
 # Depends: the shared libraries the binary links, as dpkg-shlibdeps resolves them
 printf 'Source: mlc\n\nPackage: mlc\nArchitecture: any\n' >"$W/shlibs/debian/control"
 abs_root=$(cd "$ROOT" && pwd)
-shlibs=$(cd "$W/shlibs" && dpkg-shlibdeps -O "$abs_root/usr/bin/mlc" 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
+# libpq and libxml2 are loaded with dlopen (lib/dynlib.c), so the binary does not
+# name them: a probe linked with both, calling what mlc resolves, brings their packages
+cat >"$W/shlibs/dlopen-probe.c" <<'PROBE'
+#include <libpq-fe.h>
+#include <libxml/parser.h>
+int main(int argc, char **argv)
+{
+    (void)argv;
+    if (argc > 99) { /* never run: the references are what dpkg-shlibdeps reads */
+        PQfinish(PQconnectdbParams(0, 0, 0));
+        xmlFreeDoc(xmlReadMemory("", 0, "", 0, 0));
+    }
+    return 0;
+}
+PROBE
+${CC:-cc} $(pkg-config --cflags libpq libxml-2.0) -o "$W/shlibs/dlopen-probe" "$W/shlibs/dlopen-probe.c" \
+  $(pkg-config --libs libpq libxml-2.0)
+shlibs=$(cd "$W/shlibs" && dpkg-shlibdeps -O "$abs_root/usr/bin/mlc" dlopen-probe 2>/dev/null | sed -n 's/^shlibs:Depends=//p')
 [ -n "$shlibs" ] || { echo "deb: dpkg-shlibdeps found no dependencies" >&2; exit 1; }
 
 (cd "$ROOT" && find . -type f ! -path './DEBIAN/*' -printf '%P\0' | sort -z | xargs -0 md5sum) >"$ROOT/DEBIAN/md5sums"

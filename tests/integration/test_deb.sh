@@ -45,6 +45,15 @@ for lib in $(objdump -p "$T/x/usr/bin/mlc" | awk '$1 == "NEEDED" {print $2}'); d
   printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$pkg" || missing="$missing $lib($pkg)"
 done
 check_eq "Depends covers every NEEDED library of usr/bin/mlc" "" "$missing"
+# and the libraries mlc loads with dlopen when a run needs them (not NEEDED)
+missing=""
+for lib in libpq.so.5 libxml2.so.2; do
+  strings "$T/x/usr/bin/mlc" | grep -qx "$lib" || { missing="$missing $lib(not named in the binary)"; continue; }
+  path=$(ldconfig -p | awk -v l="$lib" '$1 == l {print $NF; exit}')
+  pkg=$(dpkg -S "$(readlink -f "$path")" 2>/dev/null | head -n 1 | cut -d: -f1)
+  printf '%s\n' "$depends" | tr ',' '\n' | sed 's/^ *//; s/ .*//' | grep -qx "$pkg" || missing="$missing $lib($pkg)"
+done
+check_eq "Depends covers libpq.so.5 and libxml2.so.2 (dlopen)" "" "$missing"
 
 # --- files -------------------------------------------------------------------------
 (cd "$T/x" && find . ! -type d | sed 's|^\./||' | sort) >"$T/files"
