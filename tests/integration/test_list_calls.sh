@@ -63,7 +63,11 @@ c0=$(m3_calls)
 "$MLC" sync-items --direction to-shipstation --since 2000-01-01 >"$SIM_DIR/si2.jsonl" 2>"$SIM_DIR/si2.err"; rc=$?
 c=$(( $(m3_calls) - c0 ))
 check_eq "sync-items with stock: exit 0" 0 "$rc"
-check_eq "sync-items with stock: 3 M3 calls (list, bulk GetItmBasic, bulk GetItmWhsBal)" 3 "$c"
+# GetItmWhsBal: cloudsuite.bulk_size (150) items per call, each a transaction per
+# warehouse (a call for all of them held ~1.4 MiB of parsed answer: issue 19)
+bal=$(( (items + 149) / 150 ))
+check_eq "sync-items with stock: $((2 + bal)) M3 calls (list, bulk GetItmBasic, $bal bulk GetItmWhsBal of <= 150 items)" \
+  $((2 + bal)) "$c"
 check "sync-items with stock: stock compared for every item" \
   test "$(jq -r 'select(.stock != null) | .sku' "$SIM_DIR/si2.jsonl" | sort -u | wc -l)" -eq "$items"
 t_done
