@@ -10,14 +10,15 @@
 #include "testutil.h"
 
 #include <string.h>
-#include <zlib.h>
 
 START_TEST(fills_the_table_once)
 {
-    /* zlib: on every machine that builds mlc (libcurl needs it), not linked by mlc */
+    /* zlib's runtime: on every machine that runs mlc (libcurl needs it), not linked
+     * by mlc; typed from zlib's documented prototypes (its header is not a build
+     * dependency of mlc) */
     struct {
-        __typeof__(zlibVersion) *zlibVersion;
-        __typeof__(crc32) *crc32;
+        const char *(*zlibVersion)(void);
+        unsigned long (*crc32)(unsigned long crc, const unsigned char *buf, unsigned len);
     } z = {0};
     const mlc_dynlib_sym syms[] = {{"zlibVersion", &z.zlibVersion}, {"crc32", &z.crc32}};
     int loaded = 0;
@@ -25,7 +26,7 @@ START_TEST(fills_the_table_once)
     ck_assert_msg(mlc_dynlib_load("libz.so.1", "a test", "zlib1g", syms, 2, &loaded, &e) == MLC_OK, "%s", e.msg);
     ck_assert_int_eq(loaded, 1);
     ck_assert_ptr_nonnull(z.zlibVersion);
-    ck_assert_int_eq(z.zlibVersion()[0], ZLIB_VERSION[0]);
+    ck_assert_int_eq(z.zlibVersion()[0], '1'); /* zlib 1.x */
     ck_assert_uint_eq(z.crc32(0, (const unsigned char *)"123456789", 9), 0xCBF43926u);
     /* loaded: the table is left as it is */
     z.crc32 = NULL;
