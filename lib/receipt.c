@@ -1006,7 +1006,13 @@ static mlc_err read_trace(mlc_receipt *r, mlc_store_receipt **rows, size_t n, tr
  * numbers agree in the 20 characters SUDO keeps: the quantity tells most of those
  * apart). With receipts.over_shipment: cap the quantity sent may have been the open
  * quantity, so a smaller one matches too. -1: no trace to go by (no delivery note,
- * or the trace could not be read); *matches: how many transactions matched. */
+ * or the trace could not be read); *matches: how many transactions matched.
+ * 2: carried, but more often than the ledger can account for: more matching
+ * transactions than this row plus every other row of the line and note that may
+ * have reached M3 (any state but pending and voided). M3 counted the receipt
+ * twice (on the BOD route a redelivered message that M3 did not refuse, which
+ * ion-bod.md cannot confirm M3 does); the callers that settle a row send it to
+ * needs_review, the others take it as carried. */
 static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *ts, int *matches)
 {
     char sudo[SUDO_MAX + 1];
@@ -1024,12 +1030,11 @@ static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *
     }
     if (*matches == 0)
         return 0;
-    mlc_store_receipt_filter f = {.state_mask = 1u << MLC_RECEIPT_POSTED | 1u << MLC_RECEIPT_ALREADY_POSTED,
-                                  .po = row->po};
+    mlc_store_receipt_filter f = {.po = row->po};
     mlc_store_receipt **others = NULL;
     size_t n = 0;
     mlc_error e;
-    int used = 0;
+    int used = 0, maybe = 0;
     if (mlc_store_receipt_list(r->st, &f, &others, &n, &e) != MLC_OK) {
         mlc_log_error(r->log, "%s", e.msg);
         return -1;
@@ -1037,12 +1042,30 @@ static int in_m3(mlc_receipt *r, const mlc_store_receipt *row, const trace_set *
     for (size_t i = 0; i < n; i++) {
         char os[SUDO_MAX + 1];
         row_sudo(others[i], os);
-        if (others[i]->id != row->id && others[i]->line == row->line && others[i]->subline == row->subline &&
-            !strcmp(os, sudo) && (fabs(others[i]->qty - row->qty) < 1e-6 || cap))
+        if (others[i]->id == row->id || others[i]->line != row->line || others[i]->subline != row->subline ||
+            strcmp(os, sudo) || !(fabs(others[i]->qty - row->qty) < 1e-6 || cap))
+            continue;
+        if (others[i]->state == MLC_RECEIPT_POSTED || others[i]->state == MLC_RECEIPT_ALREADY_POSTED)
             used++;
+        if (others[i]->state != MLC_RECEIPT_PENDING && others[i]->state != MLC_RECEIPT_VOIDED)
+            maybe++;
     }
     mlc_store_receipts_free(others, n);
+    if (*matches > maybe + 1)
+        return 2;
     return *matches > used;
+}
+
+/* The needs_review reason of a row M3 counted more often than it was sent (in_m3 == 2). */
+static void over_count_msg(const mlc_store_receipt *row, const char *sudo, int matches, const char *message_id,
+                           char *msg, size_t n)
+{
+    snprintf(msg, n,
+             "M3 shows this receipt %d times (delivery note %s, quantity %g on PO line %s/%d/%d), more than the "
+             "ledger sent it%s%s%s: M3 counted it twice; check the line's receipts in M3 and reverse the extra "
+             "one, then `mlc replay --force --reason` records it",
+             matches, sudo, row->qty, row->po, row->line, row->subline, message_id ? " (BOD " : "",
+             message_id ? message_id : "", message_id ? ", probably delivered twice by ION and applied twice)" : "");
 }
 
 /* ------------------------------------------------------------------ reconcile */
@@ -1110,14 +1133,24 @@ static mlc_err settle_rows(mlc_receipt *r, mlc_store_receipt **rows, size_t n, c
             fb[nfb++] = rows[i];
     if (nfb && (rc = read_lines(r, fb, nfb, ls, err)) != MLC_OK)
         goto out; /* rows stay in doubt: the next run settles them */
-    char esc[600], dn[64];
+    char esc[800], dn[64];
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         mlc_store_receipt *row = rows[i];
         char sudo[SUDO_MAX + 1];
         row_sudo(row, sudo);
         const char *status;
-        if (verdict[i] == 1) {
+        if (verdict[i] == 2) {
+            char msg[500];
+            over_count_msg(row, sudo, matches[i], NULL, msg, sizeof msg);
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
+            audit(r, row->id, "needs_review",
+                  "{\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,\"matches\":%d,"
+                  "\"double_count\":true,\"error\":%s}",
+                  r->trace_table, jesc(sudo, dn, sizeof dn), matches[i], jesc(msg, esc, sizeof esc));
+            r->stats.needs_review++;
+            status = "needs_review";
+        } else if (verdict[i] == 1) {
             set_state(r, row, MLC_RECEIPT_POSTED, row->attempts, 0, NULL);
             audit(r, row->id, "posted",
                   "{\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,\"matches\":%d,\"after\":%s}",
@@ -1453,7 +1486,7 @@ static mlc_err post_batch(mlc_receipt *r, mlc_store_receipt **rows, size_t n, un
         char esc[600];
         int matches = 0;
         (*handled)++;
-        if (ls[i].ok && in_m3(r, row, &ts, &matches) == 1) {
+        if (ls[i].ok && in_m3(r, row, &ts, &matches) >= 1) { /* 2: more than once, carried all the same */
             char sudo[SUDO_MAX + 1], dn[64];
             row_sudo(row, sudo);
             set_state(r, row, MLC_RECEIPT_ALREADY_POSTED, row->attempts, 0, NULL);
@@ -1611,7 +1644,7 @@ static mlc_err carried_by_m3(mlc_receipt *r, mlc_store_receipt *row, int *carrie
     mlc_err rc = read_trace(r, &row, 1, &ts, err);
     if (rc)
         return rc;
-    if (in_m3(r, row, &ts, &matches) == 1) {
+    if (in_m3(r, row, &ts, &matches) >= 1) { /* 2 (more than once): carried all the same */
         *carried = 1;
         if (!dry_run) {
             char sudo[SUDO_MAX + 1], dn[64];
@@ -1953,7 +1986,7 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         mlc_store_receipt *row = rows[i];
         mlc_store_bod *m = NULL;
         mlc_error e;
-        char esc[600], msg[400], by[700], sudo[SUDO_MAX + 1], dn[64];
+        char esc[800], msg[500], by[700], sudo[SUDO_MAX + 1], dn[64];
         if (mlc_store_bod_get(r->st, row->id, &m, &e) != MLC_OK) {
             set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, "sent without a message record");
             r->stats.needs_review++;
@@ -1966,6 +1999,19 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
         row_sudo(row, sudo);
         /* shown: 1 yes, 0 no, -1 cannot tell (RVQA moved by another amount, or unread) */
         int shown;
+        if (verdict == 2) {
+            over_count_msg(row, sudo, matches, m->message_id, msg, sizeof msg);
+            set_state(r, row, MLC_RECEIPT_NEEDS_REVIEW, row->attempts, 0, msg);
+            audit(r, row->id, "needs_review",
+                  "{\"message_id\":\"%s\",\"settled_by\":\"delivery_note\",\"trace\":\"%s\",\"delivery_note\":%s,"
+                  "\"matches\":%d,\"double_count\":true,\"sends\":%d,\"error\":%s}",
+                  m->message_id, r->trace_table, jesc(sudo, dn, sizeof dn), matches, m->sends,
+                  jesc(msg, esc, sizeof esc));
+            r->stats.needs_review++;
+            report(r, cb, ud, row->id, "needs_review");
+            mlc_store_bod_free(m);
+            continue;
+        }
         if (verdict >= 0) {
             shown = verdict;
             snprintf(by, sizeof by,

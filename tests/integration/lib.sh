@@ -70,6 +70,7 @@ secret_scan() {
   [ -n "$SIM_DIR" ] && [ -f "$SIM_DIR/tenant.ionapi" ] || return 0
   _t_sec="$SIM_DIR/.secrets"
   jq -r '.cs, .saak, .sask' "$SIM_DIR/tenant.ionapi" >"$_t_sec" 2>/dev/null
+  [ -f "$SIM_DIR/second.ionapi" ] && jq -r '.cs, .saak, .sask' "$SIM_DIR/second.ionapi" >>"$_t_sec" 2>/dev/null
   cat "$SIM_DIR/shipstation-v2.key" >>"$_t_sec" 2>/dev/null
   tr ':' '\n' <"$SIM_DIR/shipstation-v1.key" >>"$_t_sec" 2>/dev/null
   [ -f "$SIM_DIR/hook.token" ] && cat "$SIM_DIR/hook.token" >>"$_t_sec"

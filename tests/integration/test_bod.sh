@@ -235,6 +235,67 @@ check_eq "lost send: posted" posted "$(state_sql "select state from receipt wher
 check_eq "timeouts: M3 received each receipt once" "2|1" "$(received)|$(exactly_once)"
 admin DELETE faults >/dev/null
 
+# ==== b20bod: double count: M3 counts a redelivered BOD twice -> needs_review ====
+# The sim's M3 duplicate check off (duplicate_check: false): ION delivers the BOD
+# twice and M3 applies it twice. The trace shows the delivery note twice for one
+# receipt sent once: needs_review with the reason, never posted.
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 12
+bod_config
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"delay_s":0,"duplicate_probability":1,"duplicate_check":false}' >/dev/null
+shipments_from_pos 0.3 | head -n 1 | jq -c '.items = [.items[0]]' >"$SIM_DIR/dbl.jsonl"
+"$MLC" post-receipts <"$SIM_DIR/dbl.jsonl" >"$SIM_DIR/dbl1.jsonl" 2>/dev/null
+check_eq "double count: sent once" "sent|1" "$(jq -r .status "$SIM_DIR/dbl1.jsonl")|$(state_sql "select sends from bod_message")"
+state '.ims.messages | length' >/dev/null # the processor runs before every request:
+state '.ims.messages | length' >/dev/null # the message, then its redelivery
+check_eq "double count: the sim's M3 applied the one message twice" "2|1|2" \
+  "$(received)|$(state '[.ims.messages[].messageId] | unique | length')|$(state '[.ims.messages[] | select(.status == "applied")] | length')"
+"$MLC" post-receipts </dev/null >"$SIM_DIR/dbl2.jsonl" 2>/dev/null; rc=$?
+check_eq "double count: needs_review, not posted" needs_review "$(state_sql "select state from receipt where id=1")"
+check_eq "double count: the run exits 1" 1 "$rc"
+check "double count: the reason says M3 shows it twice, with the messageId" \
+  grep -q "M3 shows this receipt 2 times.*$(state_sql "select message_id from bod_message")" "$SIM_DIR/dbl2.jsonl"
+check "double count: audited as a double count" sh -c "\"$MLC\" audit 1 | grep needs_review | grep -q '\"double_count\":true'"
+check "double count: mlc queue shows it with the reason" \
+  sh -c "\"$MLC\" queue --state needs_review | jq -r .last_error | grep -q 'counted it twice'"
+# ==== end b20bod: double count ====
+
+# ==== b20bod: second client: the connection point's own .ionapi (mlc creds add bod) ====
+# mlc-sim --second-client: a second authorized app (second.ionapi). The connection
+# point is tied to it (client_id); the profile's own .ionapi is not its client.
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 13 --second-client
+bod_config
+DB="$MLC_STATE_DIR/sim.db"
+ci2=$(jq -r .ci "$SIM_DIR/second.ionapi")
+check "second client: a different client id" test "$ci2" != "$(jq -r .ci "$SIM_DIR/tenant.ionapi")"
+admin POST ims "{\"delay_s\":0,\"connection_points\":{\"lid://infor.ims.mlc\":{\"active\":true,\"client_id\":\"$ci2\",\"accepted\":[\"Process.ReceiveDelivery\",\"Sync.AdvanceShipNotice\"]}}}" >/dev/null
+"$MLC" ping >"$SIM_DIR/c2ping1.out" 2>&1; rc=$?
+check_eq "second client: ping with only the profile's .ionapi: exit 78" 78 "$rc"
+check "second client: ping says the client id is not the connection point's (403)" \
+  grep -q "403.*client id of the .ionapi is not the one on the connection point" "$SIM_DIR/c2ping1.out"
+shipments_from_pos 1 | head -n 1 | jq -c '.items = [.items[0]]' >"$SIM_DIR/c2.jsonl"
+"$MLC" post-receipts <"$SIM_DIR/c2.jsonl" >"$SIM_DIR/c2a.jsonl" 2>"$SIM_DIR/c2a.err"; rc=$?
+check_eq "second client: a send with the wrong client: exit 78, queued, nothing in ION" "78|queued|0" \
+  "$rc|$(state_sql "select state from receipt where id=1")|$(state '.ims.messages | length')"
+check "second client: the send's error names the 403" grep -q "403" "$SIM_DIR/c2a.err"
+"$MLC" creds add bod --ionapi "$SIM_DIR/second.ionapi" >/dev/null 2>"$SIM_DIR/c2creds.err"; rc=$?
+check_eq "second client: mlc creds add bod stores it" 0 "$rc"
+"$MLC" ping --json >"$SIM_DIR/c2ping2.json" 2>"$SIM_DIR/c2ping2.err"; rc=$?
+check_eq "second client: ping with the connection point's .ionapi: exit 0, ion-ims ok" "0|true" \
+  "$rc|$(jq -r 'select(.system=="ion-ims") | .ok' "$SIM_DIR/c2ping2.json")"
+"$MLC" post-receipts </dev/null >"$SIM_DIR/c2b.jsonl" 2>/dev/null; rc=$?
+check_eq "second client: the queued receipt is sent with it" "0|sent" "$rc|$(state_sql "select state from receipt where id=1")"
+check_eq "second client: IMS queued it once, sent with the second client's token" "1|$ci2" \
+  "$(state '.ims.messages | length')|$(state '.ims.messages[0].client_id')"
+drain 10
+check_eq "second client: posted, M3 received it once" "posted|1" "$(state_sql "select state from receipt where id=1")|$(received)"
+"$MLC" creds rm bod >/dev/null 2>&1
+"$MLC" ping >/dev/null 2>&1; rc=$?
+check_eq "second client: after creds rm bod, ping fails again (exit 78)" 78 "$rc"
+# ==== end b20bod: second client ====
+
 # ---- 20% faults on IMS and the reads, and 50 kill -9 ----
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 9

@@ -81,6 +81,10 @@ typedef struct sim {
     long token_lifetime;
     long refresh_lifetime;
     char ci[96], cs[96], saak[96], sask[96], v2key[64], v1key[64], v1secret[64];
+    /* --second-client: a second authorized app (its own service account), written
+     * to second.ionapi; an IMS connection point may be tied to either (client_id) */
+    int second_client;
+    char ci2[96], cs2[96], saak2[96], sask2[96];
     /* virtual clock: virt = virt_base + (real - real_base) * time_scale */
     double virt_base, real_base;
     /* faults */
@@ -196,6 +200,7 @@ int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen);
 
 /* sim_ion.c */
 int ion_bearer_ok(sim_req *rq, sim_resp *rs); /* 0 = answered 401 */
+const char *ion_bearer_client(sim_req *rq);   /* the client id a valid bearer token was issued to, or NULL */
 void ion_expire_once(void);
 
 /* sim_m3.c */

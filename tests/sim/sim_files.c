@@ -36,16 +36,17 @@ static int write_file(const char *name, const char *text, int mode)
     return 0;
 }
 
-static int write_ionapi(void)
+/* tenant.ionapi (the profile's app); with --second-client also second.ionapi */
+static int write_ionapi(int second)
 {
     cJSON *j = cJSON_CreateObject();
     char pu[160];
     snprintf(pu, sizeof pu, "%s/%s/as/", SIM->base_url, SIM_TENANT);
     jset_str(j, "ti", SIM_TENANT);
-    jset_str(j, "cn", "mlc-sim");
+    jset_str(j, "cn", second ? "mlc-sim-ims" : "mlc-sim");
     jset_str(j, "dt", "12");
-    jset_str(j, "ci", SIM->ci);
-    jset_str(j, "cs", SIM->cs);
+    jset_str(j, "ci", second ? SIM->ci2 : SIM->ci);
+    jset_str(j, "cs", second ? SIM->cs2 : SIM->cs);
     jset_str(j, "iu", SIM->base_url);
     jset_str(j, "pu", pu);
     jset_str(j, "oa", "authorization.oauth2");
@@ -53,11 +54,11 @@ static int write_ionapi(void)
     jset_str(j, "or", "revoke_token.oauth2");
     jset_str(j, "ev", "U1");
     jset_str(j, "v", "1.0");
-    jset_str(j, "saak", SIM->saak);
-    jset_str(j, "sask", SIM->sask);
+    jset_str(j, "saak", second ? SIM->saak2 : SIM->saak);
+    jset_str(j, "sask", second ? SIM->sask2 : SIM->sask);
     char *txt = cJSON_Print(j);
     cJSON_Delete(j);
-    int rc = write_file("tenant.ionapi", txt, 0600);
+    int rc = write_file(second ? "second.ionapi" : "tenant.ionapi", txt, 0600);
     free(txt);
     return rc;
 }
@@ -166,7 +167,7 @@ static int write_yaml(void)
 int files_write(void)
 {
     char line[200];
-    if (write_ionapi() != 0)
+    if (write_ionapi(0) != 0 || (SIM->second_client && write_ionapi(1) != 0))
         return -1;
     snprintf(line, sizeof line, "%s\n", SIM->v2key);
     if (write_file("shipstation-v2.key", line, 0600) != 0)

@@ -14,6 +14,13 @@
  * real code is not public), and the acceptedDocuments body shape
  * [{"documentName":"Process.ReceiveDelivery"}].
  *
+ * A connection point may name its "ION API Client Id" (client_id, set through
+ * POST /admin/ims; mlc-sim --second-client makes a second app to tie it to): IMS
+ * calls for it with another client's token get 403 (Infor: "principal not
+ * authorized, or fromLogicalId does not match the principal's logical id"), and
+ * ping gets 403 when no connection point accepts the token's client. Without a
+ * client_id (the default) any client of the tenant may use it.
+ *
  * The processor (ims_tick, run before every request) applies queued documents whose
  * virtual time has come: Process/Sync ReceiveDelivery -> the PPS001MI/Receipt logic
  * (RVQA grows, m3.receipts gets a row with route "BOD" and the messageId),
@@ -22,7 +29,9 @@
  * delivered a second time. M3's duplicate check is INFERRED: a document whose
  * noun + DocumentID was applied before is not applied again (state
  * ims.duplicates_ignored counts them) - the analogue of MHS850's "message number
- * must be unique". reject_probability / reject_next reject a document with a
+ * must be unique". duplicate_check: false turns that check off, so a redelivered
+ * document really counts twice (what mlc must notice if real M3 does not refuse
+ * it); a redelivery is then not delivered a third time. reject_probability / reject_next reject a document with a
  * reason (as an Acknowledge Rejected would say), visible in ims.messages[].
  *
  * Not here: mlc's client code (lib/bod, lib/ims); the sim reads the XML itself.
@@ -57,6 +66,7 @@ static cJSON *ims(void)
     cJSON_AddItemToArray(acc, cJSON_CreateString("Sync.AdvanceShipNotice"));
     jset_num(s, "delay_s", 5);
     jset_num(s, "duplicate_probability", 0);
+    jset_bool(s, "duplicate_check", 1);
     jset_num(s, "reject_probability", 0);
     jset_num(s, "reject_next", 0);
     jset_str(s, "reject_reason", "Acknowledge Rejected: M3 inbound mapping failed (simulated)");
@@ -81,6 +91,13 @@ static cJSON *cp_find(const char *lid)
     return lid ? cJSON_GetObjectItem(cps, lid) : NULL;
 }
 
+/* whether the token's client may use this connection point */
+static int cp_client_ok(const cJSON *cp, const char *client)
+{
+    const char *want = jstr(cp, "client_id");
+    return !want || !want[0] || (client && !strcmp(want, client));
+}
+
 static void ims_error(sim_resp *rs, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static void ims_error(sim_resp *rs, int status, const char *fmt, ...)
 {
@@ -101,9 +118,19 @@ static int h_ping(sim_req *rq, sim_resp *rs)
 {
     if (!ion_bearer_ok(rq, rs))
         return 0;
-    int any = 0;
+    int any = 0, mine = 0;
     cJSON *cp;
-    cJSON_ArrayForEach(cp, cJSON_GetObjectItem(ims(), "connection_points")) any |= jbool(cp, "active", 0);
+    const char *client = ion_bearer_client(rq);
+    cJSON_ArrayForEach(cp, cJSON_GetObjectItem(ims(), "connection_points"))
+    {
+        any |= jbool(cp, "active", 0);
+        mine |= cp_client_ok(cp, client);
+    }
+    if (!mine) {
+        ims_error(rs, 403, "principal not authorized: client %s is the ION API Client Id of no connection point",
+                  client ? client : "?");
+        return 0;
+    }
     if (!any) {
         ims_error(rs, 503, "no active document flow uses this connection point");
         return 0;
@@ -123,6 +150,12 @@ static int h_accepted(sim_req *rq, sim_resp *rs)
     char lid[300];
     snprintf(lid, sizeof lid, "lid://%.*s", (int)strcspn(p, "/"), p);
     cJSON *cp = cp_find(lid);
+    if (cp && !cp_client_ok(cp, ion_bearer_client(rq))) {
+        ims_error(rs, 403, "principal not authorized: the token's client is not the ION API Client Id of connection "
+                           "point %s",
+                  lid);
+        return 0;
+    }
     if (!cp || !jbool(cp, "active", 0)) {
         ims_error(rs, 412, "connection point %s is %s", lid, cp ? "inactive" : "unknown");
         return 0;
@@ -337,7 +370,13 @@ static int h_send(sim_req *rq, sim_resp *rs)
         snprintf(why, sizeof why, "ParameterRequest needs documentName, messageId and fromLogicalId");
     else if (strlen(msgid) > 128 + 200)
         snprintf(why, sizeof why, "messageId too long");
-    else if (!(cp = cp_find(from)) || !jbool(cp, "active", 0)) {
+    else if ((cp = cp_find(from)) && !cp_client_ok(cp, ion_bearer_client(rq))) {
+        status = 403;
+        snprintf(why, sizeof why,
+                 "principal not authorized: fromLogicalId %s does not match the principal's logical id (the token's "
+                 "client is not the connection point's ION API Client Id)",
+                 from);
+    } else if (!cp || !jbool(cp, "active", 0)) {
         status = 412;
         snprintf(why, sizeof why, "connection point %s is %s", from, cp ? "inactive" : "unknown");
     } else {
@@ -377,6 +416,7 @@ static int h_send(sim_req *rq, sim_resp *rs)
         jset_str(m, "SUDO", f.sudo ? f.sudo : "");
         jset_str(m, "noun", f.noun);
         jset_str(m, "accountingEntity", f.ae);
+        jset_str(m, "client_id", ion_bearer_client(rq));
         cJSON_AddItemToArray(jarr(ims(), "messages"), m);
         cJSON *j = cJSON_CreateObject();
         jset_str(j, "status", "Accepted");
@@ -398,7 +438,7 @@ static void apply(cJSON *m)
     char key[400];
     snprintf(key, sizeof key, "%s:%s", jstrs(m, "noun"), jstrs(m, "documentId"));
     cJSON *applied = jobj(s, "applied");
-    if (cJSON_GetObjectItem(applied, key)) {
+    if (jbool(s, "duplicate_check", 1) && cJSON_GetObjectItem(applied, key)) {
         /* [INF] M3 does not apply the same document twice */
         jset_str(m, "status", "duplicate_ignored");
         jset_num(s, "duplicates_ignored", jnum(s, "duplicates_ignored", 0) + 1);
@@ -469,8 +509,10 @@ void ims_tick(void)
         if (strcmp(jstrs(m, "status"), "queued") || jnum(m, "_due", 0) > now)
             continue;
         apply(m);
-        /* at least once: sometimes delivered again */
-        if (rng_unit(ims_rng()) < jnum(s, "duplicate_probability", 0)) {
+        /* at least once: sometimes delivered again (without M3's duplicate check,
+         * a redelivery is not redelivered: each document counts at most twice) */
+        if ((jbool(s, "duplicate_check", 1) || !jbool(m, "redelivery", 0)) &&
+            rng_unit(ims_rng()) < jnum(s, "duplicate_probability", 0)) {
             cJSON *again = cJSON_Duplicate(m, 1);
             jset_str(again, "status", "queued");
             jset_bool(again, "redelivery", 1);
@@ -483,8 +525,9 @@ void ims_tick(void)
     }
 }
 
-/* POST /admin/ims: merges delay_s, duplicate_probability, reject_probability,
- * reject_next, reject_reason, seed, connection_points into state.ims. */
+/* POST /admin/ims: merges delay_s, duplicate_probability, duplicate_check,
+ * reject_probability, reject_next, reject_reason, seed, connection_points into
+ * state.ims. */
 int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
 {
     cJSON *s = ims();
@@ -502,6 +545,13 @@ int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
         uint64_t *r = ims_rng();
         *r = (uint64_t)jnum(s, "seed", 1) * 0x9E3779B97F4A7C15ull + 1;
     }
+    cJSON *dc = cJSON_GetObjectItem(req, "duplicate_check");
+    if (dc && !cJSON_IsBool(dc)) {
+        snprintf(err, errlen, "duplicate_check must be true or false");
+        return -1;
+    }
+    if (dc)
+        jset_bool(s, "duplicate_check", cJSON_IsTrue(dc));
     if (jstr(req, "reject_reason"))
         jset_str(s, "reject_reason", jstr(req, "reject_reason"));
     cJSON *cps = cJSON_GetObjectItem(req, "connection_points"), *cp;

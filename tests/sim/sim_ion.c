@@ -4,6 +4,9 @@
  * grant; client credentials in the form body or HTTP Basic) and
  * POST /{ti}/as/revoke_token.oauth2 (Basic ci:cs), with RFC 6749 error bodies, plus
  * the bearer check every M3 path uses. Token lifetimes are virtual seconds.
+ * With --second-client a second authorized app (ci2/cs2, its own service account
+ * saak2/sask2) gets tokens too; each grant remembers its client id (the IMS
+ * connection point checks it: sim_ims.c).
  *
  * Not here: M3 itself (sim_m3.c); the tokens are JWT-shaped but not verifiable.
  */
@@ -31,14 +34,14 @@ static void b64url(const char *in, char *out, size_t outlen)
     out[o] = 0;
 }
 
-static void make_jwt(char *out, size_t outlen, double exp)
+static void make_jwt(char *out, size_t outlen, double exp, const char *ci, const char *saak)
 {
     char payload[512], h64[128], p64[800], sig[48], jti[37];
     make_uuid(jti);
     snprintf(payload, sizeof payload,
              "{\"scope\":\"null\",\"client_id\":\"%s\",\"jti\":\"%s\",\"ServiceAccount\":\"%s\","
              "\"Identity2\":\"sim-%s\",\"Tenant\":\"%s\",\"EnforceScopesForClient\":\"0\",\"exp\":%.0f}",
-             SIM->ci, jti, SIM->saak, jti, SIM_TENANT, exp);
+             ci, jti, saak, jti, SIM_TENANT, exp);
     b64url("{\"alg\":\"RS256\",\"kid\":\"SimAccessTokenSigningCertificate-1\"}", h64, sizeof h64);
     b64url(payload, p64, sizeof p64);
     char raw[40];
@@ -59,8 +62,8 @@ static void oauth_error(sim_resp *rs, int status, const char *err, const char *d
         resp_header(rs, "WWW-Authenticate", "Basic realm=\"%s\"", SIM_TENANT);
 }
 
-/* client authentication: 1 ok, 0 answered */
-static int client_ok(sim_req *rq, sim_resp *rs, int basic_only)
+/* client authentication: 1 ok (*second: the second client), 0 answered */
+static int client_ok(sim_req *rq, sim_resp *rs, int basic_only, int *second)
 {
     char id[128] = "", secret[128] = "";
     int have = req_basic_auth(rq, id, sizeof id, secret, sizeof secret);
@@ -71,7 +74,8 @@ static int client_ok(sim_req *rq, sim_resp *rs, int basic_only)
         oauth_error(rs, 401, "invalid_client", "Client authentication is required");
         return 0;
     }
-    if (strcmp(id, SIM->ci) != 0 || strcmp(secret, SIM->cs) != 0) {
+    *second = SIM->second_client && strcmp(id, SIM->ci2) == 0 && strcmp(secret, SIM->cs2) == 0;
+    if (!*second && (strcmp(id, SIM->ci) != 0 || strcmp(secret, SIM->cs) != 0)) {
         oauth_error(rs, 401, "invalid_client", "Invalid client or client credentials");
         return 0;
     }
@@ -93,7 +97,9 @@ static void issue(sim_resp *rs, cJSON *grant)
 {
     double now = sim_now();
     char at[1200];
-    make_jwt(at, sizeof at, now + (double)SIM->token_lifetime);
+    int second = jbool(grant, "second", 0);
+    make_jwt(at, sizeof at, now + (double)SIM->token_lifetime, second ? SIM->ci2 : SIM->ci,
+             second ? SIM->saak2 : SIM->saak);
     jset_str(grant, "access", at);
     jset_num(grant, "exp", now + (double)SIM->token_lifetime);
     cJSON *j = cJSON_CreateObject();
@@ -112,7 +118,8 @@ static int h_token(sim_req *rq, sim_resp *rs)
         oauth_error(rs, 405, "invalid_request", "Only POST is supported");
         return 0;
     }
-    if (!client_ok(rq, rs, 0))
+    int second = 0;
+    if (!client_ok(rq, rs, 0, &second))
         return 0;
     if (!form_get(rq->body, "grant_type", gt, sizeof gt)) {
         oauth_error(rs, 400, "invalid_request", "Missing grant_type parameter");
@@ -123,7 +130,7 @@ static int h_token(sim_req *rq, sim_resp *rs)
     if (strcmp(gt, "password") == 0) {
         form_get(rq->body, "username", user, sizeof user);
         form_get(rq->body, "password", pass, sizeof pass);
-        if (strcmp(user, SIM->saak) != 0 || strcmp(pass, SIM->sask) != 0) {
+        if (strcmp(user, second ? SIM->saak2 : SIM->saak) != 0 || strcmp(pass, second ? SIM->sask2 : SIM->sask) != 0) {
             oauth_error(rs, 400, "invalid_grant", "Invalid resource owner credentials");
             return 0;
         }
@@ -141,6 +148,8 @@ static int h_token(sim_req *rq, sim_resp *rs)
         jset_str(g, "refresh", r);
         jset_num(g, "rexp", now + (double)SIM->refresh_lifetime);
         jset_bool(g, "revoked", 0);
+        if (second)
+            jset_bool(g, "second", 1);
         cJSON_AddItemToArray(SIM->tokens, g);
         issue(rs, g);
         return 0;
@@ -153,7 +162,7 @@ static int h_token(sim_req *rq, sim_resp *rs)
             if (r && rt[0] && strcmp(r, rt) == 0)
                 break;
         }
-        if (!g || jbool(g, "revoked", 0) || jnum(g, "rexp", 0) <= now) {
+        if (!g || jbool(g, "revoked", 0) || jnum(g, "rexp", 0) <= now || jbool(g, "second", 0) != second) {
             oauth_error(rs, 400, "invalid_grant", "Refresh token is invalid, expired or revoked");
             return 0;
         }
@@ -172,7 +181,8 @@ static int h_revoke(sim_req *rq, sim_resp *rs)
         oauth_error(rs, 405, "invalid_request", "Only POST is supported");
         return 0;
     }
-    if (!client_ok(rq, rs, 1))
+    int second = 0;
+    if (!client_ok(rq, rs, 1, &second))
         return 0;
     if (!form_get(rq->body, "token", tok, sizeof tok) || !tok[0]) {
         oauth_error(rs, 400, "invalid_request", "Missing token parameter");
@@ -211,25 +221,40 @@ sim_handler route_ion(sim_req *rq)
     return NULL;
 }
 
-int ion_bearer_ok(sim_req *rq, sim_resp *rs)
+static cJSON *bearer_grant(sim_req *rq, const char **why)
 {
     const char *h = req_header(rq, "Authorization");
-    const char *why = "Bearer token is missing";
+    *why = "Bearer token is missing";
     if (h && strncasecmp(h, "Bearer ", 7) == 0) {
         const char *tok = h + 7;
         double now = sim_now();
         cJSON *g;
-        why = "Bearer token is invalid";
+        *why = "Bearer token is invalid";
         cJSON_ArrayForEach(g, SIM->tokens) {
             const char *a = jstr(g, "access");
             if (a && strcmp(a, tok) == 0) {
                 if (!jbool(g, "revoked", 0) && jnum(g, "exp", 0) > now)
-                    return 1;
-                why = "Bearer token is expired or revoked";
+                    return g;
+                *why = "Bearer token is expired or revoked";
                 break;
             }
         }
     }
+    return NULL;
+}
+
+const char *ion_bearer_client(sim_req *rq)
+{
+    const char *why;
+    cJSON *g = bearer_grant(rq, &why);
+    return !g ? NULL : jbool(g, "second", 0) ? SIM->ci2 : SIM->ci;
+}
+
+int ion_bearer_ok(sim_req *rq, sim_resp *rs)
+{
+    const char *why;
+    if (bearer_grant(rq, &why))
+        return 1;
     cJSON *j = cJSON_CreateObject();
     jset_str(j, "error", "invalid_token");
     jset_str(j, "error_description", why);

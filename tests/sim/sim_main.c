@@ -23,7 +23,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: mlc-sim --listen 127.0.0.1:PORT --dir DIR [--seed FILE] [--time-scale N]\n"
                "               [--token-lifetime SECONDS] [--fault-seed N] [--log-requests]\n"
-               "               [--record FILE] [--contract FILE|none]\n"
+               "               [--record FILE] [--contract FILE|none] [--second-client]\n"
                "               [--replay FILE.har]\n"
                "       mlc-sim --gen-seed N\n"
                "See mlc-sim(1).\n");
@@ -105,7 +105,7 @@ typedef struct opts {
     double scale;
     long lifetime;
     unsigned long long fault_seed;
-    int log_requests;
+    int log_requests, second_client;
 } opts;
 
 static int parse_opts(int argc, char **argv, opts *o)
@@ -124,6 +124,10 @@ static int parse_opts(int argc, char **argv, opts *o)
             exit(gen_seed(v));
         if (strcmp(a, "--log-requests") == 0) {
             o->log_requests = 1;
+            continue;
+        }
+        if (strcmp(a, "--second-client") == 0) {
+            o->second_client = 1;
             continue;
         }
         if (!v) {
@@ -202,6 +206,15 @@ static void init_sim(sim_t *s, const opts *o)
     snprintf(s->saak, sizeof s->saak, "%s#", SIM_TENANT);
     random_token(s->saak + strlen(s->saak), sizeof s->saak - strlen(s->saak), "");
     random_token(s->sask, sizeof s->sask, "");
+    s->second_client = o->second_client;
+    if (s->second_client) {
+        snprintf(s->ci2, sizeof s->ci2, "%s~ims-", SIM_TENANT);
+        random_token(s->ci2 + strlen(s->ci2), sizeof s->ci2 - strlen(s->ci2), "");
+        random_token(s->cs2, sizeof s->cs2, "");
+        snprintf(s->saak2, sizeof s->saak2, "%s#", SIM_TENANT);
+        random_token(s->saak2 + strlen(s->saak2), sizeof s->saak2 - strlen(s->saak2), "");
+        random_token(s->sask2, sizeof s->sask2, "");
+    }
     random_token(s->v2key, sizeof s->v2key, "");
     random_token(s->v1key, sizeof s->v1key, "");
     random_token(s->v1secret, sizeof s->v1secret, "");
