@@ -296,6 +296,74 @@ check_eq "second client: posted, M3 received it once" "posted|1" "$(state_sql "s
 check_eq "second client: after creds rm bod, ping fails again (exit 78)" 78 "$rc"
 # ==== end b20bod: second client ====
 
+# ==== b20bod: template: bod.receipt_template and bod.warehouses.* from the config ====
+# A receipt template file named relative to mlc.yaml (mlc runs from elsewhere), with
+# an element the built-in one lacks, and a per-warehouse accounting entity and
+# location: the sim keeps the BOD as received (keep_payloads).
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 14
+DB="$MLC_STATE_DIR/sim.db"
+mkdir -p "$SIM_DIR/bods"
+cat >"$SIM_DIR/bods/receipt.xml" <<'XML'
+<?xml version="1.0" encoding="UTF-8"?>
+<ProcessReceiveDelivery xmlns="http://schema.infor.com/InforOAGIS/2" releaseID="9.2">
+  <ApplicationArea>
+    <Sender><LogicalID>${LOGICAL_ID}</LogicalID><ComponentID>mlc</ComponentID></Sender>
+    <CreationDateTime>${CREATION_TIME}</CreationDateTime>
+    <BODID>${BODID}</BODID>
+  </ApplicationArea>
+  <DataArea>
+    <Process>
+      <TenantID>${TENANT_ID}</TenantID>
+      <AccountingEntityID>${ACCOUNTING_ENTITY}</AccountingEntityID>
+      <LocationID>${LOCATION}</LocationID>
+      <ActionCriteria><ActionExpression actionCode="${ACTION_CODE}"/></ActionCriteria>
+    </Process>
+    <ReceiveDelivery>
+      <ReceiveDeliveryHeader>
+        <DocumentID><ID>${DOCUMENT_ID}</ID></DocumentID>
+        <WarehouseLocation><ID>${WAREHOUSE}</ID></WarehouseLocation>
+        <PackingSlip>${DELIVERY_NOTE}</PackingSlip>
+        <UserArea><Property><NameValue name="customer.dock">north-gate ${PUNO}</NameValue></Property></UserArea>
+      </ReceiveDeliveryHeader>
+      <ReceiveDeliveryItem>
+        <ItemID><ID>${ITEM}</ID></ItemID>
+        <PurchaseOrderReference>
+          <DocumentID><ID>${PUNO}</ID></DocumentID>
+          <LineNumber>${PNLI}</LineNumber>
+          <SubLineNumber>${PNLS}</SubLineNumber>
+        </PurchaseOrderReference>
+        <ReceivedQuantity unitCode="${UNIT}">${QTY}</ReceivedQuantity>
+      </ReceiveDeliveryItem>
+    </ReceiveDelivery>
+  </DataArea>
+</ProcessReceiveDelivery>
+XML
+shipments_from_pos 1 | head -n 2 | jq -c '.items = [.items[0]]' >"$SIM_DIR/tpl.jsonl"
+po1=$(head -n 1 "$SIM_DIR/tpl.jsonl" | jq -r .po); po2=$(tail -n 1 "$SIM_DIR/tpl.jsonl" | jq -r .po)
+wh1=$(state ".m3.pos[] | select(.PUNO == \"$po1\") | .WHLO"); wh2=$(state ".m3.pos[] | select(.PUNO == \"$po2\") | .WHLO")
+check "template: the two receipts go to two warehouses" test "$wh1" != "$wh2"
+bod_config "" ", receipt_template: bods/receipt.xml, warehouses: {$wh1: {accounting_entity: 100_EU1, location: DOCK7}}"
+admin POST ims '{"delay_s":0,"keep_payloads":true}' >/dev/null
+"$MLC" post-receipts <"$SIM_DIR/tpl.jsonl" >"$SIM_DIR/tpl1.jsonl" 2>"$SIM_DIR/tpl1.err"; rc=$?
+check_eq "template: both sent" "0|2" "$rc|$(jq -r 'select(.status == "sent") | .receipt_id' "$SIM_DIR/tpl1.jsonl" | wc -l)"
+m1=".ims.messages[] | select(.PUNO == \"$po1\")"; m2=".ims.messages[] | select(.PUNO == \"$po2\")"
+check_eq "template: the profile's template was used (its own element arrived in IMS)" 1 \
+  "$(state "$m1 | .payload" | grep -c "<NameValue name=\"customer.dock\">north-gate $po1</NameValue>")"
+check_eq "template: for every receipt, with its values" 1 \
+  "$(state "$m2 | .payload" | grep -c "<NameValue name=\"customer.dock\">north-gate $po2</NameValue>")"
+check_eq "template: and not the built-in one (no CarrierParty)" 0 "$(state "[$m1 | .payload] | join(\"\")" | grep -c CarrierParty)"
+check_eq "warehouse override: $wh1's AccountingEntityID and LocationID in the BOD" "1|1" \
+  "$(state "$m1 | .payload" | grep -c '<AccountingEntityID>100_EU1</AccountingEntityID>')|$(state "$m1 | .payload" | grep -c '<LocationID>DOCK7</LocationID>')"
+check_eq "warehouse override: and in IMS's accountingEntity/location" "100_EU1|DOCK7|100_EU1|DOCK7" \
+  "$(state "$m1 | \"\(.accountingEntity)|\(.location)\"")|$(state "$m1 | .parameters | fromjson | \"\(.accountingEntity)|\(.location)\"")"
+check_eq "warehouse override: only for $wh1 ($wh2 keeps CONO_DIVI and its warehouse)" \
+  "$(grep -m 1 ' cono:' "$MLC_CONFIG" | tr -dc 0-9)_$(grep -m 1 ' divi:' "$MLC_CONFIG" | sed 's/.*divi: *//' | tr -dc A-Z0-9)|$wh2" \
+  "$(state "$m2 | \"\(.accountingEntity)|\(.location)\"")"
+drain 10
+check_eq "template: M3 applied both" "2|2" "$(state_sql "select count(*) from receipt where state='posted'")|$(received)"
+# ==== end b20bod: template ====
+
 # ---- 20% faults on IMS and the reads, and 50 kill -9 ----
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 9

@@ -67,6 +67,7 @@ static cJSON *ims(void)
     jset_num(s, "delay_s", 5);
     jset_num(s, "duplicate_probability", 0);
     jset_bool(s, "duplicate_check", 1);
+    jset_bool(s, "keep_payloads", 0);
     jset_num(s, "reject_probability", 0);
     jset_num(s, "reject_next", 0);
     jset_str(s, "reject_reason", "Acknowledge Rejected: M3 inbound mapping failed (simulated)");
@@ -416,6 +417,11 @@ static int h_send(sim_req *rq, sim_resp *rs)
         jset_str(m, "SUDO", f.sudo ? f.sudo : "");
         jset_str(m, "noun", f.noun);
         jset_str(m, "accountingEntity", f.ae);
+        jset_str(m, "location", f.loc);
+        if (jbool(ims(), "keep_payloads", 0)) {
+            cJSON_AddItemToObject(m, "payload", cJSON_CreateString(p.payload.s ? p.payload.s : ""));
+            jset_str(m, "parameters", p.param.s);
+        }
         jset_str(m, "client_id", ion_bearer_client(rq));
         cJSON_AddItemToArray(jarr(ims(), "messages"), m);
         cJSON *j = cJSON_CreateObject();
@@ -526,7 +532,7 @@ void ims_tick(void)
 }
 
 /* POST /admin/ims: merges delay_s, duplicate_probability, duplicate_check,
- * reject_probability, reject_next, reject_reason, seed, connection_points into
+ * keep_payloads, reject_probability, reject_next, reject_reason, seed, connection_points into
  * state.ims. */
 int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
 {
@@ -545,13 +551,16 @@ int ims_admin(cJSON *req, cJSON *out, char *err, size_t errlen)
         uint64_t *r = ims_rng();
         *r = (uint64_t)jnum(s, "seed", 1) * 0x9E3779B97F4A7C15ull + 1;
     }
-    cJSON *dc = cJSON_GetObjectItem(req, "duplicate_check");
-    if (dc && !cJSON_IsBool(dc)) {
-        snprintf(err, errlen, "duplicate_check must be true or false");
-        return -1;
+    static const char *bools[] = {"duplicate_check", "keep_payloads"};
+    for (size_t i = 0; i < sizeof bools / sizeof bools[0]; i++) {
+        cJSON *v = cJSON_GetObjectItem(req, bools[i]);
+        if (v && !cJSON_IsBool(v)) {
+            snprintf(err, errlen, "%s must be true or false", bools[i]);
+            return -1;
+        }
+        if (v)
+            jset_bool(s, bools[i], cJSON_IsTrue(v));
     }
-    if (dc)
-        jset_bool(s, "duplicate_check", cJSON_IsTrue(dc));
     if (jstr(req, "reject_reason"))
         jset_str(s, "reject_reason", jstr(req, "reject_reason"));
     cJSON *cps = cJSON_GetObjectItem(req, "connection_points"), *cp;
