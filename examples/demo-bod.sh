@@ -56,7 +56,8 @@ admin POST ims '{"delay_s":0,"duplicate_probability":0.5,"seed":3}' >/dev/null
 step "1. Is ION set up? (the connection point, its documents, an active flow)"
 admin POST ims '{"connection_points":{"lid://infor.ims.mlc":{"active":true,"accepted":["Sync.AdvanceShipNotice"]}}}' >/dev/null
 run "mlc ping    # the ION admin forgot ReceiveDelivery on the Documents tab"
-"$MLC" ping 2>&1 | grep ion-ims; echo "   exit $?"
+"$MLC" ping >"$DIR/ping.out" 2>&1; rc=$?
+grep ion-ims "$DIR/ping.out"; echo "   exit $rc"
 admin POST ims '{"connection_points":{"lid://infor.ims.mlc":{"active":true,"accepted":["Process.ReceiveDelivery","Sync.AdvanceShipNotice"]}}}' >/dev/null
 run "mlc ping    # fixed"
 "$MLC" ping | sed 's/^/   /' || exit 1

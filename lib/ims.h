@@ -32,8 +32,13 @@
 
 typedef struct mlc_ims mlc_ims;
 
-/* [DOC] "Integration Maximum Message Size ... 5 MB" (Infor OS usage limits). */
-#define MLC_IMS_MAX_MESSAGE (5u * 1024u * 1024u)
+/* [DOC] "Integration Maximum Message Size ... 5 MB" (Infor OS usage limits).
+ * [INF] the limit is on the message ION stores and routes, the BOD itself (the
+ * MessagePayload part), not on the multipart request around it (ParameterRequest
+ * and framing, a few hundred bytes); Infor does not say whether MB means 10^6 or
+ * 2^20 bytes: the smaller, 5,000,000, is used, so mlc never sends what either
+ * reading refuses. mlc-sim's 413 applies the same rule. */
+#define MLC_IMS_MAX_MESSAGE 5000000u
 
 /* logical_id: the connection point's "lid://..." (fromLogicalId);
  * to_logical_id: NULL = "lid://default". */

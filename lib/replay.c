@@ -140,6 +140,12 @@ mlc_err mlc_replay_set_check(mlc_replay_set *s, mlc_store *st, int force, mlc_lo
                          "settles it by its trace in M3 once it cannot be",
                          id);
             break;
+        case MLC_RECEIPT_SENT:
+            mlc_log_warn(log,
+                         "receipt %lld: sent to ION, waiting for M3: not replayed; `mlc post-receipts` settles it "
+                         "(posted once M3 shows it, needs_review after bod.visible_within)",
+                         id);
+            break;
         case MLC_RECEIPT_VOIDED:
             mlc_log_warn(log, "receipt %lld: voided (its shipment was voided before posting), nothing to replay", id);
             break;

@@ -364,6 +364,55 @@ drain 10
 check_eq "template: M3 applied both" "2|2" "$(state_sql "select count(*) from receipt where state='posted'")|$(received)"
 # ==== end b20bod: template ====
 
+# ==== b20bod: small paths: ping and the ASN document, queue --state sent, replay of a sent receipt, 5 MB ====
+sim_stop; rm -rf "$SIM_DIR"
+sim_start --fault-seed 15
+bod_config "" ", advance_ship_notice: true"
+DB="$MLC_STATE_DIR/sim.db"
+admin POST ims '{"connection_points":{"lid://infor.ims.mlc":{"active":true,"accepted":["Process.ReceiveDelivery"]}}}' >/dev/null
+"$MLC" ping >"$SIM_DIR/sp_ping.out" 2>&1; rc=$?
+check_eq "ping: advance ship notices on, Sync.AdvanceShipNotice not accepted: exit 78" 78 "$rc"
+check "ping: names the advance ship notice document" grep -q "does not accept Sync.AdvanceShipNotice" "$SIM_DIR/sp_ping.out"
+admin POST ims '{"delay_s":3600,"connection_points":{"lid://infor.ims.mlc":{"active":true,"accepted":["Process.ReceiveDelivery","Sync.AdvanceShipNotice"]}}}' >/dev/null
+"$MLC" ping >/dev/null 2>&1; rc=$?
+check_eq "ping: both documents accepted: exit 0" 0 "$rc"
+shipments_from_pos 1 | head -n 1 | jq -c '.items = [.items[0]]' >"$SIM_DIR/sp.jsonl"
+"$MLC" post-receipts <"$SIM_DIR/sp.jsonl" >/dev/null 2>&1
+mid=$(state_sql "select message_id from bod_message")
+"$MLC" queue --state sent >"$SIM_DIR/sp_q.jsonl" 2>/dev/null; rc=$?
+check_eq "queue --state sent: the receipt waiting for M3, with its messageId" "0|1|sent|$mid" \
+  "$rc|$(wc -l <"$SIM_DIR/sp_q.jsonl" | tr -d ' ')|$(jq -r .status "$SIM_DIR/sp_q.jsonl")|$(jq -r .message_id "$SIM_DIR/sp_q.jsonl")"
+check_eq "queue --state posted: none yet" 0 "$("$MLC" queue --state posted 2>/dev/null | wc -l | tr -d ' ')"
+n0=$(state '[.ims.messages[] | select(.documentName == "Process.ReceiveDelivery")] | length')
+"$MLC" replay 1 >"$SIM_DIR/sp_rep.jsonl" 2>"$SIM_DIR/sp_rep.err"; rc=$?
+check_eq "replay of a sent receipt: left alone, nothing sent again" "sent|1|$n0" \
+  "$(jq -r .status "$SIM_DIR/sp_rep.jsonl")|$(state_sql "select sends from bod_message")|$(state '[.ims.messages[] | select(.documentName == "Process.ReceiveDelivery")] | length')"
+check "replay of a sent receipt: says it waits for M3 and is not replayed" grep -q "sent to ION, waiting for M3: not replayed" "$SIM_DIR/sp_rep.err"
+"$MLC" replay --force --reason "operator impatient" 1 >"$SIM_DIR/sp_rep2.jsonl" 2>/dev/null
+check_eq "replay --force of a sent receipt: still left alone" "sent|1|sent" \
+  "$(jq -r .status "$SIM_DIR/sp_rep2.jsonl")|$(state_sql "select sends from bod_message")|$(state_sql "select state from receipt where id=1")"
+check_eq "replay of a sent receipt: no replay in the audit" 0 "$(state_sql "select count(*) from audit where event like 'replay%'")"
+# the 5 MB limit applies to the BOD (MessagePayload), as in mlc (lib/ims.h), read as 5,000,000 bytes
+ION="$SIM_DIR/tenant.ionapi"
+tok=$(curl -sS -X POST "$(jq -r '.pu + .ot' "$ION")" \
+  --data-urlencode grant_type=password --data-urlencode "username=$(jq -r .saak "$ION")" \
+  --data-urlencode "password=$(jq -r .sask "$ION")" --data-urlencode "client_id=$(jq -r .ci "$ION")" \
+  --data-urlencode "client_secret=$(jq -r .cs "$ION")" | jq -r .access_token)
+IMS="$(jq -r '.iu + "/" + .ti' "$ION")/IONSERVICES/api/ion/messaging/service/v3/multipartMessage"
+printf '{"documentName":"Process.ReceiveDelivery","messageId":"t5","fromLogicalId":"lid://infor.ims.mlc","toLogicalId":"lid://default"}' >"$SIM_DIR/p5.json"
+head -c 5000000 /dev/zero | tr '\0' 'x' >"$SIM_DIR/at.xml"
+head -c 5000001 /dev/zero | tr '\0' 'x' >"$SIM_DIR/over.xml"
+st=$(curl -sS -o "$SIM_DIR/r5a" -w '%{http_code}|%{size_upload}' -H "Authorization: Bearer $tok" \
+  -F "ParameterRequest=@$SIM_DIR/p5.json;type=application/json" -F "MessagePayload=@$SIM_DIR/at.xml" "$IMS")
+check "5 MB: a 5,000,000-byte BOD in a larger multipart body is not refused for its size (400: not XML)" \
+  sh -c "[ '${st%%|*}' = 400 ] && [ '${st#*|}' -gt 5000000 ]"
+st=$(curl -sS -o "$SIM_DIR/r5b" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+  -F "ParameterRequest=@$SIM_DIR/p5.json;type=application/json" -F "MessagePayload=@$SIM_DIR/over.xml" "$IMS")
+check_eq "5 MB: a 5,000,001-byte BOD is refused (413)" 413 "$st"
+check "5 MB: and the answer says it is the MessagePayload" grep -q "MessagePayload" "$SIM_DIR/r5b"
+rm -f "$SIM_DIR/at.xml" "$SIM_DIR/over.xml"
+# ==== end b20bod: small paths ====
+
 # ---- 20% faults on IMS and the reads, and 50 kill -9 ----
 sim_stop; rm -rf "$SIM_DIR"
 sim_start --fault-seed 9

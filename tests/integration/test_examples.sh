@@ -3,7 +3,7 @@
 # ExecStart commands run against mlc-sim (paths swapped for the sandbox's), the CI
 # script runs, and the sandbox demo (make demo) runs to its summary, showing stock
 # (M3 and ShipStation on-hand before and after the receipts and the item sync) and a
-# PO line in transit before its delivery.
+# PO line in transit before its delivery; the BOD demo (make demo-bod) too.
 # (examples/mlc.yaml is loaded and validated by tests/unit/test_config.c.)
 . tests/integration/lib.sh
 sim_start
@@ -88,4 +88,23 @@ check "the demo names its sandbox" test -n "$demo_dir"
 check "the demo removes its sandbox" test ! -e "$demo_dir"
 printf '%s\n' "$demo_dir" >"$SIM_DIR/demo.pat"   # a pattern file: no cmdline carries the path
 check_eq "the demo leaves no sandbox running" "" "$(grep -l -a -F -f "$SIM_DIR/demo.pat" /proc/[0-9]*/cmdline 2>/dev/null)"
+
+# the BOD demo, as `make demo-bod` runs it
+sh examples/demo-bod.sh "$BUILD" >"$SIM_DIR/demo-bod.out" 2>&1; rc=$?
+check_eq "demo-bod runs to the end" 0 "$rc"
+[ "$rc" = 0 ] || sed 's/^/#   /' "$SIM_DIR/demo-bod.out" | tail -n 30
+check "demo-bod: ping fails (exit 78) while the receipt document is not accepted" \
+  sh -c "grep -q 'ion-ims .*FAIL.*does not accept Process.ReceiveDelivery' '$SIM_DIR/demo-bod.out' && grep -q '^   exit 78\$' '$SIM_DIR/demo-bod.out'"
+check "demo-bod: then ping says ion-ims ok" grep -q "^   ion-ims *ok" "$SIM_DIR/demo-bod.out"
+check "demo-bod: advance ship notices applied, lines in transit" \
+  grep -q "[1-9][0-9]* Sync.AdvanceShipNotice BODs applied; in transit: [1-9]" "$SIM_DIR/demo-bod.out"
+sent=$(grep -c "^   receipt [0-9]*: PO .*: sent as mlc-rcv-" "$SIM_DIR/demo-bod.out")
+check "demo-bod: receipts sent as BODs" test "$sent" -gt 0
+check "demo-bod: the rejected one needs review, with its messageId and OneView" \
+  grep -q "needs_review .*sent to ION as messageId mlc-rcv-.*OneView" "$SIM_DIR/demo-bod.out"
+check "demo-bod: the operator's replay sends it again" grep -q "^   receipt [0-9]*: sent again as mlc-rcv-" "$SIM_DIR/demo-bod.out"
+check "demo-bod: every receipt posted, each PO line once in M3, nothing left" sh -c \
+  "grep -q 'receipts posted through ION: *$sent\$' '$SIM_DIR/demo-bod.out' && grep -q 'M3 receipts from BODs: *$sent (each PO line once: true)' '$SIM_DIR/demo-bod.out' && grep -q 'left for an operator: *0\$' '$SIM_DIR/demo-bod.out'"
+bod_dir=$(sed -n 's/.*Starting the sandbox (mlc-sim) in \([^ ]*\).*/\1/p' "$SIM_DIR/demo-bod.out" | head -n 1)
+check "demo-bod: removes its sandbox" sh -c "test -n '$bod_dir' && test ! -e '$bod_dir'"
 t_done

@@ -48,7 +48,10 @@
 #include <string.h>
 
 #define IMS_PATH "/" SIM_TENANT "/IONSERVICES/api/ion/messaging/service/"
-#define IMS_MAX_MESSAGE (5u * 1024u * 1024u)
+/* [INF] as mlc's MLC_IMS_MAX_MESSAGE (lib/ims.h): ION's "5 MB" on the message,
+ * i.e. the BOD (the MessagePayload part, not the multipart body around it), read
+ * as 5,000,000 bytes */
+#define IMS_MAX_MESSAGE 5000000u
 #define BOD_NS "http://schema.infor.com/InforOAGIS/2"
 
 /* state.ims, created with defaults on first use */
@@ -336,10 +339,6 @@ static int h_send(sim_req *rq, sim_resp *rs)
 {
     if (!ion_bearer_ok(rq, rs))
         return 0;
-    if (rq->body_len > IMS_MAX_MESSAGE) {
-        ims_error(rs, 413, "the message is %zu bytes, over the 5 MB limit", rq->body_len);
-        return 0;
-    }
     const char *ct = req_header(rq, "Content-Type");
     if (!ct || strncasecmp(ct, "multipart/form-data", 19)) {
         ims_error(rs, 400, "Content-Type must be multipart/form-data");
@@ -356,6 +355,12 @@ static int h_send(sim_req *rq, sim_resp *rs)
         return 0;
     }
     MHD_destroy_post_processor(pp);
+    if (p.payload.n > IMS_MAX_MESSAGE) {
+        ims_error(rs, 413, "the message (MessagePayload) is %zu bytes, over the 5 MB (5000000-byte) limit", p.payload.n);
+        free(p.param.s);
+        free(p.payload.s);
+        return 0;
+    }
     cJSON *prm = p.nparam == 1 && p.param.s ? cJSON_Parse(p.param.s) : NULL;
     char why[400] = "";
     bod_facts f = {0};
