@@ -1758,7 +1758,9 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
  *    trace readable) goes by its line's RVQA (PPS200MI/GetLine), and the audit
  *    says which rule decided (settled_by). Shown -> `posted`; not shown ->
  *    wait; after bod.visible_within -> `needs_review` with the messageId (look
- *    it up in ION OneView); RVQA moved by another amount -> `needs_review`.
+ *    it up in ION OneView); RVQA moved by another amount -> `needs_review`;
+ *    the trace showing it more often than the ledger sent it (a redelivered
+ *    BOD that M3 applied again: in_m3 == 2) -> `needs_review`.
  *  - no answer to a send (timeout, reset, 500/502/504) or a crash during it:
  *    the row is `sent` and in doubt; it is never re-sent blindly: only when M3
  *    still does not show it after bod.resend_grace, with the same messageId.
