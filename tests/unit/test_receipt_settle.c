@@ -174,6 +174,48 @@ START_TEST(in_doubt_settled_by_delivery_note)
 }
 END_TEST
 
+START_TEST(in_doubt_shown_twice_needs_review)
+{
+    /* M3 shows the receipt twice, the ledger sent it once: M3 counted it twice
+     * (on the BOD route a redelivery M3 applied again); never posted */
+    fx f;
+    mlc_error e = {0};
+    fx_init(&f);
+    accept_one(&f, "1ZTRACK");
+    post_into_doubt(&f, 1);
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = TRACE("{\"REPL\":\"P1;10;0;5;1ZTRACK\"},{\"REPL\":\"P1;10;0;5;1ZTRACK\"}")});
+    ck_assert_int_eq(mlc_receipt_recover(f.r, on_status, &f, &e), MLC_OK);
+    ck_assert_str_eq(f.last, "needs_review");
+    mlc_store_receipt *row = row1(&f);
+    ck_assert_int_eq(row->state, MLC_RECEIPT_NEEDS_REVIEW);
+    ck_assert_ptr_nonnull(row->last_error);
+    ck_assert_ptr_nonnull(strstr(row->last_error, "M3 shows this receipt 2 times"));
+    mlc_store_receipt_free(row);
+    ck_assert(audit_has(&f, "needs_review", "\"double_count\":true"));
+    ck_assert(!audit_has(&f, "posted", NULL));
+    fx_free(&f);
+}
+END_TEST
+
+START_TEST(already_in_m3_twice_is_already_posted)
+{
+    /* before a first send, M3 carrying it (even twice) means: not posted again */
+    fx f;
+    mlc_error e = {0};
+    fx_init(&f);
+    accept_one(&f, "1ZTRACK");
+    stub_push(f.s, (stub_reply){.status = 200, .body = HEAD});
+    stub_push(f.s, (stub_reply){.status = 200, .body = LINE("10")});
+    stub_push(f.s, (stub_reply){.status = 200,
+                                .body = TRACE("{\"REPL\":\"P1;10;0;5;1ZTRACK\"},{\"REPL\":\"P1;10;0;5;1ZTRACK\"}")});
+    ck_assert_int_eq(mlc_receipt_post_due(f.r, on_status, &f, &e), MLC_OK);
+    ck_assert_str_eq(f.last, "already_posted");
+    ck_assert_int_eq(stub_count(f.s), 4);
+    fx_free(&f);
+}
+END_TEST
+
 START_TEST(in_doubt_not_applied_is_queued)
 {
     fx f;
@@ -307,6 +349,8 @@ static Suite *suite(void)
     tcase_set_timeout(tc, 30);
     tcase_add_test(tc, in_doubt_settled_by_delivery_note);
     tcase_add_test(tc, in_doubt_not_applied_is_queued);
+    tcase_add_test(tc, in_doubt_shown_twice_needs_review);
+    tcase_add_test(tc, already_in_m3_twice_is_already_posted);
     tcase_add_test(tc, no_delivery_note_falls_back_on_rvqa);
     tcase_add_test(tc, already_in_m3_is_not_posted);
     tcase_add_test(tc, killed_before_the_call_is_not_in_doubt);
