@@ -70,7 +70,9 @@ check_eq "bod: delivery notes are the tracking numbers" 0 \
 check_eq "bod: the M3 receipt names the messageId" "$(jq -r 'select(.po_line? // true) | .message_id' "$SIM_DIR/out1.jsonl" | head -n 1)" \
   "$(state '.m3.receipts[0].messageId')"
 check_eq "bod: messageIds unique in the ledger" "$lines" "$(state_sql "select count(distinct message_id) from bod_message")"
-check "bod: queue shows the messageId" sh -c "\"$MLC\" queue --state posted | jq -e 'select(.message_id != null)' >/dev/null"
+# counted, so that an empty listing fails too (jq -e on no output passes)
+check_eq "bod: queue shows the messageId of every posted receipt" "$lines" \
+  "$("$MLC" queue --state posted | jq -s 'map(select(.message_id != null)) | length')"
 "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >"$SIM_DIR/out3.jsonl" 2>/dev/null
 check_eq "bod: a rerun reports duplicates and sends nothing" "$lines" "$(state '.ims.messages | length')"
 
