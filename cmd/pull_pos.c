@@ -4,7 +4,9 @@
  *
  * Which POs are emitted and when the cursor moves is lib/popull's (the cursor
  * advances only after the records were written); this file parses the options,
- * writes the records (cmd/run) and reports.
+ * writes the records (cmd/run) and reports. Records written before that
+ * push-shipments never linked (its reader died) are written again first
+ * (redelivery, lib/popull).
  * Not here: M3 calls (lib/po, lib/m3), state (lib/store), the protocol (lib/popull).
  */
 #include "builtin.h"
@@ -20,21 +22,25 @@
 
 static const char usage[] =
     "usage: mlc pull-pos [--since DATE] [--po PUNO] [--status LO-HI] [--limit N] [--no-cursor]\n"
+    "                    [--no-redeliver]\n"
     "\n"
     "Emits a purchase_order record (JSON line) for each CloudSuite PO changed since the\n"
-    "last run. The cursor advances only after the records are written.\n"
+    "last run. The cursor advances only after the records are written. Records written\n"
+    "before that push-shipments has not linked yet (its reader died) come first, written\n"
+    "again (source \"redeliver\"; cloudsuite.redeliver_hours).\n"
     "\n"
     "  --since DATE     poll from this day (YYYY-MM-DD or RFC 3339) instead of the cursor\n"
     "  --po PUNO        emit this one PO (cursor and hashes untouched)\n"
     "  --status LO-HI   lowest-status range of POs open for shipping (default cloudsuite.po_statuses)\n"
     "  --limit N        emit at most N records (the cursor then stays where it was)\n"
     "  --no-cursor      neither read nor move the cursor or the hashes: emit every match\n"
+    "  --no-redeliver   write nothing again this run (what is kept stays kept)\n"
     "  -h, --help       this help\n";
 
 typedef struct pull_opts {
     const char *since, *po, *status;
     long long limit;
-    int no_cursor;
+    int no_cursor, no_redeliver;
 } pull_opts;
 
 static int parse_opts(int argc, char **argv, pull_opts *o)
@@ -42,7 +48,8 @@ static int parse_opts(int argc, char **argv, pull_opts *o)
     static const struct option longopts[] = {
         {"since", required_argument, 0, 's'}, {"po", required_argument, 0, 'p'},
         {"status", required_argument, 0, 't'}, {"limit", required_argument, 0, 'l'},
-        {"no-cursor", no_argument, 0, 'n'},   {"help", no_argument, 0, 'h'},
+        {"no-cursor", no_argument, 0, 'n'},   {"no-redeliver", no_argument, 0, 'R'},
+        {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
     memset(o, 0, sizeof *o);
@@ -54,6 +61,7 @@ static int parse_opts(int argc, char **argv, pull_opts *o)
         case 'p': o->po = optarg; break;
         case 't': o->status = optarg; break;
         case 'n': o->no_cursor = 1; break;
+        case 'R': o->no_redeliver = 1; break;
         case 'l':
             if ((o->limit = cmd_parse_count(optarg)) < 0)
                 return cmd_usage_error(usage, "--limit needs a number, not '%s'", optarg);
@@ -108,13 +116,17 @@ static int poll(cmd_run *r, mlc_m3 *m3, const mlc_config *cfg, mlc_store *st, co
         return 0;
     }
     mlc_popull_stop_on(p, r->ctx);
-    if (mlc_popull_poll(p, emit, failed, r, &e) ||
+    /* first what earlier runs wrote and push-shipments never linked (a reader that
+     * died): in order, before any newer version of the same PO */
+    if ((!o->no_redeliver && mlc_popull_redeliver(p, emit, r, &e)) || mlc_popull_poll(p, emit, failed, r, &e) ||
         mlc_popull_commit(p, cmd_run_flush(r) == 0, &e)) { /* the records are out before the cursor moves */
         cmd_run_fail(r, &e);
     } else {
         const mlc_popull_stats *s = mlc_popull_stats_get(p);
-        mlc_log_info(r->log, "%ld emitted, %ld unchanged, %ld not open, %ld failed", s->emitted, s->unchanged,
-                     s->closed_skipped, s->failed);
+        mlc_log_info(r->log,
+                     "%ld emitted, %ld unchanged, %ld not open, %ld failed, %ld written again (not linked by "
+                     "push-shipments yet), %ld given up",
+                     s->emitted, s->unchanged, s->closed_skipped, s->failed, s->redelivered, s->given_up);
     }
     mlc_popull_free(p);
     return 0;

@@ -73,6 +73,7 @@ static const setting schema[] = {
     {"cloudsuite.receipt_trace_prefix", T_STR, "IC"},
     {"cloudsuite.po_statuses", T_STR, "15-50"},
     {"cloudsuite.poll_overlap_days", T_INT, "1"},
+    {"cloudsuite.redeliver_hours", T_INT, "24"}, /* POs written again until push-shipments links them; 0 = off */
     /* Rows asked of one EXPORTMI/Select (its maxrecs); a full answer is split by
      * change day. [UNVERIFIED] a tenant's own cap: none is documented. */
     {"cloudsuite.export_max_rows", T_INT, "10000"},
@@ -186,6 +187,7 @@ static const struct {
     {"cloudsuite.token_margin", 0, 86400},
     {"cloudsuite.timeout", 1, 3600},
     {"cloudsuite.poll_overlap_days", 0, 3650},
+    {"cloudsuite.redeliver_hours", 0, 8760},
     {"cloudsuite.initial_lookback_days", 1, 36500},
     {"cloudsuite.export_max_rows", 1, 100000000},
     {"cloudsuite.bulk_size", 1, 10000},

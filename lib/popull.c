@@ -6,12 +6,17 @@
 #include "popull.h"
 
 #include "dates.h"
+#include "map.h"
 #include "po.h"
+#include "push.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define CURSOR "pull-pos"
+#define OUTBOX "po"      /* the outbox namespace of records awaiting push-shipments */
+#define OUTBOX_MAX 2000  /* records looked at per run (the rest: the next run) */
 
 struct mlc_popull {
     mlc_m3 *m3;
@@ -27,6 +32,9 @@ struct mlc_popull {
     char max_day[9]; /* the latest change day of this poll, "" before one */
     int stop;        /* the output refused a record, or the limit is reached */
     int limited;
+    int64_t redeliver_s;    /* written again until taken in, this long (0 = never) */
+    mlc_map *map;           /* push-shipments' mapping and options, to judge as it does */
+    mlc_push_options push;
 };
 
 mlc_err mlc_popull_new(mlc_m3 *m3, const mlc_config *cfg, mlc_store *st, mlc_log *log, const mlc_popull_opts *o,
@@ -43,11 +51,30 @@ mlc_err mlc_popull_new(mlc_m3 *m3, const mlc_config *cfg, mlc_store *st, mlc_log
     p->st = st;
     p->log = log;
     p->o = *o;
+    if (st && !o->no_cursor && cfg)
+        p->redeliver_s = (int64_t)mlc_config_int(cfg, "cloudsuite.redeliver_hours") * 3600;
+    mlc_error me;
+    if (p->redeliver_s > 0 &&
+        (mlc_push_options_from_config(cfg, &p->push, &me) || mlc_map_new(cfg, &p->map, &me))) {
+        /* push-shipments refuses to run with this mapping too: nothing to wait for */
+        mlc_log_warn(log, "no redelivery of purchase orders (%s)", me.msg);
+        p->redeliver_s = 0;
+    }
     *out = p;
     return MLC_OK;
 }
 
-void mlc_popull_free(mlc_popull *p) { free(p); }
+void mlc_popull_free(mlc_popull *p)
+{
+    if (p)
+        mlc_map_free(p->map);
+    free(p);
+}
+
+void mlc_popull_redeliver_within(mlc_popull *p, int64_t seconds)
+{
+    p->redeliver_s = p->map && seconds > 0 ? seconds : 0;
+}
 
 void mlc_popull_stop_on(mlc_popull *p, mlc_ctx *ctx) { p->stop_ctx = ctx; }
 
@@ -57,7 +84,7 @@ const mlc_popull_stats *mlc_popull_stats_get(const mlc_popull *p) { return &p->s
 
 static int limit_reached(mlc_popull *p)
 {
-    if (p->o.limit >= 0 && p->s.emitted >= p->o.limit)
+    if (p->o.limit >= 0 && p->s.emitted + p->s.redelivered >= p->o.limit)
         p->stop = p->limited = 1;
     return p->limited;
 }
@@ -84,6 +111,27 @@ static int emit(mlc_popull *p, cJSON *rec)
     return 0;
 }
 
+/* The text to keep in the outbox for rec (*text NULL: nothing to keep), while
+ * redelivery is on: every record push-shipments would act on. Whether its link
+ * table has it is not asked here (its reader may be taking an older version in
+ * right now); the next run asks. A record push-shipments would reject is not
+ * kept: handing it over again would only be rejected again. */
+static mlc_err outbox_text(mlc_popull *p, const cJSON *rec, char **text, mlc_error *err)
+{
+    int wants = 0;
+    mlc_error ie;
+    *text = NULL;
+    if (p->redeliver_s <= 0)
+        return MLC_OK;
+    if (mlc_push_wants(p->map, &p->push, rec, &wants, &ie) != MLC_OK) {
+        mlc_log_debug(p->log, "PO not kept for redelivery (push-shipments rejects it: %s)", ie.msg);
+        return MLC_OK;
+    }
+    if (wants && !(*text = cJSON_PrintUnformatted(rec)))
+        return mlc_error_set(err, MLC_ERR_NOMEM, "out of memory");
+    return MLC_OK;
+}
+
 /* Emits the record (taken) of a changed PO unless its content hash is the one
  * already emitted (or it was never emitted and is not open for shipping). */
 static void handle_record(mlc_popull *p, const mlc_po_change *c, cJSON *rec)
@@ -99,10 +147,24 @@ static void handle_record(mlc_popull *p, const mlc_po_change *c, cJSON *rec)
     } else if (!old && (status < p->o.lo || status > p->o.hi)) {
         p->s.closed_skipped++; /* never emitted and not open for shipping */
     } else {
+        char *keep = NULL;
         cJSON *out = rec;
         rec = NULL;
-        if (emit(p, out) == 0 && !p->o.no_cursor && mlc_store_seen_set(p->st, "po", c->po, hash, &e) != MLC_OK)
+        if (outbox_text(p, out, &keep, &e) != MLC_OK) {
             failed(p, &e, 1);
+            cJSON_Delete(out);
+        } else if (emit(p, out) == 0 && !p->o.no_cursor) {
+            /* kept before the hash is: a death in between writes it again, never
+             * loses it; a version that needs no keeping drops an older one kept */
+            mlc_err rc = MLC_OK;
+            if (keep)
+                rc = mlc_store_outbox_put(p->st, OUTBOX, c->po, keep, (int64_t)time(NULL), &e);
+            else if (p->redeliver_s > 0)
+                rc = mlc_store_outbox_delete(p->st, OUTBOX, c->po, &e);
+            if (rc || mlc_store_seen_set(p->st, "po", c->po, hash, &e) != MLC_OK)
+                failed(p, &e, 1);
+        }
+        free(keep);
     }
     cJSON_Delete(rec);
     free(old);
@@ -136,6 +198,66 @@ static void pull_many(mlc_popull *p, const mlc_po_change *changes, size_t k)
     free(errs);
 }
 
+/* ------------------------------------------------------------ redelivery */
+
+mlc_err mlc_popull_redeliver(mlc_popull *p, mlc_popull_emit_fn emit_fn, void *ud, mlc_error *err)
+{
+    mlc_store_outbox_item *items = NULL;
+    size_t n = 0;
+    if (p->redeliver_s <= 0)
+        return MLC_OK;
+    mlc_err rc = mlc_store_outbox_list(p->st, OUTBOX, OUTBOX_MAX, &items, &n, err);
+    int64_t now = (int64_t)time(NULL);
+    for (size_t i = 0; !rc && i < n && !p->stop && !stopping(p); i++) {
+        const mlc_store_outbox_item *it = &items[i];
+        cJSON *rec = cJSON_Parse(it->record);
+        int taken = 1;
+        mlc_error ie;
+        mlc_err tr = rec ? mlc_push_taken_in(p->st, p->map, &p->push, rec, &taken, &ie) : MLC_ERR_INPUT;
+        if (tr && tr != MLC_ERR_INPUT) {
+            if (err)
+                *err = ie;
+            rc = tr;
+        } else if (tr || taken) {
+            p->s.taken_in++; /* in push-shipments' link table now (or never to be): forgotten */
+            rc = mlc_store_outbox_delete(p->st, OUTBOX, it->key, err);
+        } else if (now - it->emitted_at > p->redeliver_s) {
+            char since[32], detail[300];
+            mlc_dates_format_rfc3339((time_t)it->emitted_at, since);
+            p->s.given_up++;
+            mlc_log_warn(p->log,
+                         "PO %s was written %d times since %s and push-shipments never took it in (no shipment "
+                         "link with its content): not written again (cloudsuite.redeliver_hours); if it should "
+                         "have a shipment, see mlc-pull-pos(1), REDELIVERY",
+                         it->key, it->sends, since);
+            snprintf(detail, sizeof detail, "{\"po\":\"%.80s\",\"emitted_at\":\"%s\",\"sends\":%d}", it->key,
+                     since, it->sends);
+            if ((rc = mlc_store_audit(p->st, 0, "redelivery_expired", detail, err)) == MLC_OK)
+                rc = mlc_store_outbox_delete(p->st, OUTBOX, it->key, err);
+        } else if (limit_reached(p)) {
+            /* --limit: the rest waits for the next run */
+        } else {
+            /* written, never taken in (the reader died, or has not linked it yet):
+             * again, as it was; push-shipments' intent and link make a second copy
+             * change nothing */
+            cJSON_ReplaceItemInObjectCaseSensitive(rec, "source", cJSON_CreateString("redeliver"));
+            if (!cJSON_GetObjectItemCaseSensitive(rec, "source"))
+                cJSON_AddStringToObject(rec, "source", "redeliver");
+            mlc_err er = emit_fn(ud, rec);
+            rec = NULL; /* the callback's now */
+            if (er) {
+                p->stop = 1; /* the reader went away (reported by emit): no poll, the cursor stays */
+            } else {
+                p->s.redelivered++;
+                rc = mlc_store_outbox_sent(p->st, OUTBOX, it->key, now, err);
+            }
+        }
+        cJSON_Delete(rec);
+    }
+    mlc_store_outbox_free(items, n);
+    return rc;
+}
+
 /* The day this poll starts from. */
 static mlc_err from_day(mlc_popull *p, char from[9], mlc_error *err)
 {
@@ -164,6 +286,8 @@ mlc_err mlc_popull_poll(mlc_popull *p, mlc_popull_emit_fn emit_fn, mlc_popull_fa
     p->emit = emit_fn;
     p->fail = fail_fn;
     p->ud = ud;
+    if (p->stop && !p->limited)
+        return MLC_OK; /* the reader went away during the redelivery */
     mlc_err rc = from_day(p, from, err);
     if (!rc)
         rc = mlc_po_changed(p->m3, p->cfg, from, &changes, &n, p->max_day, err);

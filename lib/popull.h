@@ -8,7 +8,10 @@
  * neither missed nor re-emitted. A PO never emitted whose lowest line status is
  * outside the open range is skipped. Hashes are written after each record is
  * out; the cursor moves only when every changed PO was handled and written
- * (mlc_popull_commit).
+ * (mlc_popull_commit). A record written is also kept (store outbox, namespace
+ * "po") until push-shipments' link table reflects it, and written again first by
+ * the next runs (redelivery, below): a reader that dies before linking a PO does
+ * not lose it to its content hash.
  *
  * Not here: M3 calls and the record's shape (lib/po), SQL (lib/store), writing
  * records (the caller's emit callback), option parsing (cmd/pull_pos.c).
@@ -37,6 +40,7 @@ typedef struct mlc_popull_opts {
 
 typedef struct mlc_popull_stats {
     long changed, emitted, unchanged, closed_skipped, failed;
+    long redelivered, taken_in, given_up; /* the outbox (mlc_popull_redeliver), this run */
 } mlc_popull_stats;
 
 /* Writes rec (the callback's). MLC_OK when it is out; any other code: nothing
@@ -64,5 +68,20 @@ mlc_err mlc_popull_poll(mlc_popull *p, mlc_popull_emit_fn emit, mlc_popull_fail_
  * record. Does nothing otherwise, or with no_cursor. */
 mlc_err mlc_popull_commit(mlc_popull *p, int written, mlc_error *err);
 const mlc_popull_stats *mlc_popull_stats_get(const mlc_popull *p);
+
+/* Redelivery (mlc-pull-pos(1), REDELIVERY), the twin of pull-shipments': each
+ * record push-shipments would act on (mlc_push_wants) is kept in the store's
+ * outbox (namespace "po", key the PO number) when written. mlc_popull_redeliver()
+ * looks at every record kept: taken in (mlc_push_taken_in: linked with the same
+ * content, or rejected by push-shipments' checks) -> forgotten; kept longer than
+ * the window -> forgotten with a warning and an audit event redelivery_expired;
+ * else written again, as it was, with "source":"redeliver" (counted against
+ * --limit). The window is cloudsuite.redeliver_hours (0: nothing is kept or
+ * written again; also off with no_cursor or when the mapping cannot be read), or
+ * mlc_popull_redeliver_within(seconds). An emit error stops it, as in the poll
+ * (which then emits nothing; mlc_popull_commit does not move the cursor); the
+ * error returned is the store's. Run it before mlc_popull_poll (same emit). */
+void mlc_popull_redeliver_within(mlc_popull *p, int64_t seconds);
+mlc_err mlc_popull_redeliver(mlc_popull *p, mlc_popull_emit_fn emit, void *ud, mlc_error *err);
 
 #endif

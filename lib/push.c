@@ -664,6 +664,83 @@ static void handle_po(mlc_push *p, const cJSON *rec, const char *source, unsigne
     mlc_store_link_free(link);
 }
 
+/* ---- what push-shipments makes of a record (pull-pos's redelivery) ---- */
+
+/* The checks of handle_po, without ShipStation or the store: MLC_ERR_INPUT when
+ * it would reject the record; *closed for a closed PO; else *payload (the
+ * caller's) when it has items to ship, NULL when nothing is left to ship. */
+static mlc_err judge(const mlc_map *map, const mlc_push_options *o, const cJSON *rec, int *closed, cJSON **payload,
+                     mlc_error *err)
+{
+    *closed = 0;
+    *payload = NULL;
+    mlc_err rc = mlc_record_check(rec, o->cono, err);
+    if (rc)
+        return rc;
+    if (mlc_po_status(rec) >= o->closed_status) {
+        *closed = 1;
+        return mlc_map_check_po(rec, err);
+    }
+    rc = o->api == MLC_SS_V1 ? mlc_map_po_to_v1(map, rec, payload, err) : mlc_map_po_to_v2(map, rec, payload, err);
+    if (rc)
+        return rc;
+    if (cJSON_GetArraySize(cJSON_GetObjectItem(*payload, "items")) <= 0) {
+        cJSON_Delete(*payload);
+        *payload = NULL;
+    }
+    return MLC_OK;
+}
+
+mlc_err mlc_push_wants(const mlc_map *map, const mlc_push_options *o, const cJSON *rec, int *wants, mlc_error *err)
+{
+    int closed;
+    cJSON *payload;
+    *wants = 0;
+    mlc_err rc = judge(map, o, rec, &closed, &payload, err);
+    if (rc)
+        return rc;
+    *wants = payload != NULL || (closed && o->cancel_closed);
+    cJSON_Delete(payload);
+    return MLC_OK;
+}
+
+mlc_err mlc_push_taken_in(mlc_store *st, const mlc_map *map, const mlc_push_options *o, const cJSON *rec, int *taken,
+                          mlc_error *err)
+{
+    int closed;
+    cJSON *payload;
+    char hash[65];
+    *taken = 0;
+    mlc_err rc = judge(map, o, rec, &closed, &payload, err);
+    if (rc)
+        return rc;
+    if (!closed && !payload) {
+        *taken = 1; /* nothing left to ship: push-shipments leaves ShipStation as it is */
+        return MLC_OK;
+    }
+    if (payload)
+        mlc_map_hash(payload, hash);
+    cJSON_Delete(payload);
+    const char *po = rec_str(rec, "po");
+    if (!po)
+        return mlc_error_set(err, MLC_ERR_INPUT, "field 'po' is missing");
+    mlc_store_link *link = NULL;
+    rc = mlc_store_link_get(st, po, &link, err);
+    if (rc == MLC_ERR_NOTFOUND) {
+        *taken = closed; /* closed and never pushed: nothing to cancel */
+        return MLC_OK;
+    }
+    if (rc)
+        return rc;
+    int open = strcmp(link->status, "open") == 0;
+    if (closed) /* cancelled, or not to be cancelled */
+        *taken = !(open && link->shipstation_id && o->cancel_closed);
+    else /* an intent alone is not enough: the create may never have been sent */
+        *taken = open && link->shipstation_id && link->hash && strcmp(link->hash, hash) == 0;
+    mlc_store_link_free(link);
+    return MLC_OK;
+}
+
 /* ---- the engine ---- */
 
 mlc_err mlc_push_new(const mlc_push_options *o, mlc_ss *ss, mlc_store *st, const mlc_map *map, mlc_log *log,

@@ -111,6 +111,21 @@ typedef void (*mlc_push_cb)(void *ud, const mlc_push_outcome *o);
 
 /* A V2 run (not a dry run) on a store without any V2 link is a fresh state: said
  * in the log and the audit trail, and every key is looked up first. */
+/* pull-pos's redelivery (mlc-pull-pos(1), REDELIVERY) asks what push-shipments
+ * makes of a purchase_order record, with the same checks and mapping as the real
+ * run and no ShipStation call. MLC_ERR_INPUT (the message names the field) when
+ * push-shipments would reject it (company, shape, mapping): never taken in.
+ * mlc_push_wants: *wants = 1 when pushing it would create, change or cancel a
+ * shipment (items left to ship, or closed with mapping.closed_po: cancel); no
+ * store needed. mlc_push_taken_in: *taken = 1 when the link table in st (borrowed)
+ * already reflects it: an open link with a ShipStation id whose payload hash is
+ * the record's (an intent alone is not: its create may never have been sent);
+ * for a closed PO, no open linked shipment left to cancel; nothing left to ship:
+ * 1 at once. */
+mlc_err mlc_push_wants(const mlc_map *map, const mlc_push_options *o, const cJSON *rec, int *wants, mlc_error *err);
+mlc_err mlc_push_taken_in(mlc_store *st, const mlc_map *map, const mlc_push_options *o, const cJSON *rec, int *taken,
+                          mlc_error *err);
+
 mlc_err mlc_push_new(const mlc_push_options *o, mlc_ss *ss, mlc_store *st, const mlc_map *map, mlc_log *log,
                      mlc_push **out, mlc_error *err);
 void mlc_push_free(mlc_push *p);
