@@ -12,6 +12,8 @@
  * PostgreSQL too (tcase "postgresql": a fresh database per case). Without it the
  * PostgreSQL cases are not run and tests/run.sh reports them as skipped. The
  * "url" tcase checks the URL rules (no server needed). */
+#include "map.h"
+#include "push.h"
 #include "receipt.h"
 #include "store.h"
 #include "testutil.h"
@@ -1142,9 +1144,129 @@ START_TEST(outbox_and_the_ledger_acknowledgement)
 }
 END_TEST
 
+/* pull-pos's outbox (namespace "po") beside pull-shipments', and push-shipments'
+ * acknowledgement from the link table (mlc_push_taken_in / mlc_push_wants). */
+static const char *PO_YAML = "profiles:\n  p:\n"
+                             "    cloudsuite: {cono: 100}\n"
+                             "    shipstation: {api: v2}\n"
+                             "    mapping:\n"
+                             "      warehouses:\n"
+                             "        WH1: {ship_to: {name: Dock, street1: 1 Main St, city: Austin, state: TX,"
+                             " postal_code: '78701', country: US, phone: '5550100'}}\n"
+                             "      suppliers:\n"
+                             "        S1: {ship_from: {name: Acme, street1: 2 Side St, city: Dallas, state: TX,"
+                             " postal_code: '75201', country: US, phone: '5550101'}}\n";
+
+static cJSON *po_rec(int cono, const char *wh, const char *status, double ordered, double received)
+{
+    char t[700];
+    snprintf(t, sizeof t,
+             "{\"kind\":\"purchase_order\",\"cono\":%d,\"po\":\"P1\",\"order_type\":\"PP1\",\"warehouse\":\"%s\","
+             "\"supplier\":{\"id\":\"S1\",\"name\":\"Acme\"},\"status\":\"%s\",\"lines\":["
+             "{\"line\":10,\"subline\":0,\"item\":\"A\",\"qty_ordered\":%g,\"qty_received\":%g}]}",
+             cono, wh, status, ordered, received);
+    cJSON *r = cJSON_Parse(t);
+    ck_assert_ptr_nonnull(r);
+    return r;
+}
+
+static int po_taken(mlc_store *st, const mlc_map *map, const mlc_push_options *o, cJSON *rec)
+{
+    int t = -1;
+    mlc_error e;
+    ck_assert_msg(mlc_push_taken_in(st, map, o, rec, &t, &e) == MLC_OK, "%s", e.msg);
+    cJSON_Delete(rec);
+    return t;
+}
+
+START_TEST(outbox_po_and_the_link_acknowledgement)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    mlc_config *cfg = NULL;
+    mlc_map *map = NULL;
+    mlc_push_options o;
+    ck_assert_msg(mlc_config_load_string(PO_YAML, strlen(PO_YAML), "t.yaml", NULL, &cfg, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_msg(mlc_map_new(cfg, &map, &e) == MLC_OK, "%s", e.msg);
+    ck_assert_int_eq(mlc_push_options_from_config(cfg, &o, &e), MLC_OK);
+    ck_assert_int_eq(mlc_config_int(cfg, "cloudsuite.redeliver_hours"), 24); /* the default */
+
+    /* the namespaces are apart: a PO number and a shipment id never meet */
+    mlc_store_outbox_item *it;
+    size_t n;
+    ck_assert_int_eq(mlc_store_outbox_put(st, "po", "P1", "{\"po\":\"P1\"}", 100, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_put(st, "shipment", "P1", "{\"s\":1}", 50, &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "po", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1);
+    ck_assert_str_eq(it[0].record, "{\"po\":\"P1\"}");
+    mlc_store_outbox_free(it, n);
+    ck_assert_int_eq(mlc_store_outbox_delete(st, "po", "P1", &e), MLC_OK);
+    ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
+    ck_assert_int_eq(n, 1); /* pull-shipments' record stays */
+    mlc_store_outbox_free(it, n);
+
+    /* what push-shipments would act on */
+    int w = -1;
+    cJSON *rec = po_rec(100, "WH1", "20", 5, 0);
+    ck_assert_int_eq(mlc_push_wants(map, &o, rec, &w, &e), MLC_OK);
+    ck_assert_int_eq(w, 1); /* items to ship */
+    cJSON_Delete(rec);
+    rec = po_rec(100, "WH1", "20", 5, 5);
+    ck_assert_int_eq(mlc_push_wants(map, &o, rec, &w, &e), MLC_OK);
+    ck_assert_int_eq(w, 0); /* all received: nothing to ship */
+    cJSON_Delete(rec);
+    rec = po_rec(100, "WH1", "85", 5, 0);
+    ck_assert_int_eq(mlc_push_wants(map, &o, rec, &w, &e), MLC_OK);
+    ck_assert_int_eq(w, 1); /* closed: its shipment is to be cancelled (mapping.closed_po: cancel) */
+    cJSON_Delete(rec);
+    rec = po_rec(200, "WH1", "20", 5, 0);
+    ck_assert_int_eq(mlc_push_wants(map, &o, rec, &w, &e), MLC_ERR_INPUT); /* another company */
+    int t = -1;
+    ck_assert_int_eq(mlc_push_taken_in(st, map, &o, rec, &t, &e), MLC_ERR_INPUT);
+    cJSON_Delete(rec);
+    rec = po_rec(100, "WH404", "20", 5, 0);
+    ck_assert_int_eq(mlc_push_wants(map, &o, rec, &w, &e), MLC_ERR_INPUT); /* unmapped warehouse */
+    cJSON_Delete(rec);
+
+    /* the link table's acknowledgement */
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "20", 5, 0)), 0); /* no link */
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "20", 5, 5)), 1); /* nothing to ship */
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "85", 5, 0)), 1); /* closed, never pushed */
+    cJSON *payload = NULL;
+    rec = po_rec(100, "WH1", "20", 5, 0);
+    ck_assert_int_eq(mlc_map_po_to_v2(map, rec, &payload, &e), MLC_OK);
+    cJSON_Delete(rec);
+    char hash[65];
+    mlc_map_hash(payload, hash);
+    cJSON_Delete(payload);
+    mlc_store_link l = {.po = "P1", .order_key = "mlc-100-P1", .api = "v2", .hash = hash, .status = "open"};
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "20", 5, 0)), 0); /* an intent alone: not yet */
+    l.shipstation_id = "se-1";
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "20", 5, 0)), 1); /* linked, same content */
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "20", 6, 0)), 0); /* changed since */
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "85", 5, 0)), 0); /* closed: still to cancel */
+    l.status = "cancelled";
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "85", 5, 0)), 1); /* cancelled */
+    o.cancel_closed = 0;
+    l.status = "open";
+    ck_assert_int_eq(mlc_store_link_put(st, &l, &e), MLC_OK);
+    ck_assert_int_eq(po_taken(st, map, &o, po_rec(100, "WH1", "85", 5, 0)), 1); /* closed_po: ignore */
+
+    mlc_map_free(map);
+    mlc_config_free(cfg);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
 static void add_cases(TCase *tc)
 {
     tcase_add_test(tc, outbox_and_the_ledger_acknowledgement);
+    tcase_add_test(tc, outbox_po_and_the_link_acknowledgement);
     tcase_add_test(tc, migrates_and_reopens);
     tcase_add_test(tc, links_seen_and_rejected);
     tcase_add_test(tc, inbox_retry_and_quarantine);
