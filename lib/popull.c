@@ -240,6 +240,8 @@ mlc_err mlc_popull_redeliver(mlc_popull *p, mlc_popull_emit_fn emit_fn, void *ud
             /* written, never taken in (the reader died, or has not linked it yet):
              * again, as it was; push-shipments' intent and link make a second copy
              * change nothing */
+            char hash[65];
+            mlc_po_hash(rec, hash);
             cJSON_ReplaceItemInObjectCaseSensitive(rec, "source", cJSON_CreateString("redeliver"));
             if (!cJSON_GetObjectItemCaseSensitive(rec, "source"))
                 cJSON_AddStringToObject(rec, "source", "redeliver");
@@ -250,6 +252,11 @@ mlc_err mlc_popull_redeliver(mlc_popull *p, mlc_popull_emit_fn emit_fn, void *ud
             } else {
                 p->s.redelivered++;
                 rc = mlc_store_outbox_sent(p->st, OUTBOX, it->key, now, err);
+                /* written with this content: the poll below does not write the same
+                 * PO again in this run (push-shipments forgot its hash when a stop
+                 * kept it from pushing the PO: mlc-push-shipments(1)) */
+                if (!rc)
+                    rc = mlc_store_seen_set(p->st, "po", it->key, hash, err);
             }
         }
         cJSON_Delete(rec);

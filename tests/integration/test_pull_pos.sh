@@ -4,6 +4,9 @@
 # selection (cloudsuite.select_columns) and mlc-sim's returncols/selectedColumns.
 . tests/integration/lib.sh
 sim_start
+# the output goes to no push-shipments here: nothing is kept or written again
+# (REDELIVERY has its own test, test_redeliver_pos)
+sim_config_under cloudsuite "redeliver_hours: 0"
 
 out=$("$MLC" pull-pos 2>"$SIM_DIR/err"); rc=$?
 check_eq "first poll exits 0" 0 "$rc"

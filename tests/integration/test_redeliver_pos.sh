@@ -52,6 +52,20 @@ check_eq "and each has exactly one shipment ($3 POs)" "0 0" "$1 $2"
 "$MLC" pull-pos 2>/dev/null >"$SIM_DIR/p3.jsonl"
 check_eq "once linked they are forgotten: the next run writes nothing" "0 0" "$(wc -l <"$SIM_DIR/p3.jsonl") $(kept)"
 
+# ---- a PO written again is not written twice in one run ----
+# push-shipments forgets a PO's content hash when a stop kept it from pushing it
+# (mlc-push-shipments(1)); the next pull-pos writes it again from the outbox and its
+# poll must not write it a second time (two copies in one push-shipments run)
+new_po
+"$MLC" pull-pos 2>/dev/null | sleep 2
+spo=$(state_sql "select key from outbox where ns='po'")
+state_sql "delete from seen where ns='po' and key='$spo'" >/dev/null
+"$MLC" pull-pos 2>/dev/null | tee "$SIM_DIR/s.jsonl" | "$MLC" push-shipments >/dev/null 2>&1
+check_eq "its hash forgotten by push-shipments: written once, from the outbox" "$spo redeliver" \
+  "$(jq -r '"\(.po) \(.source)"' "$SIM_DIR/s.jsonl" | paste -sd '|')"
+set -- $(per_po)
+check_eq "and it has one shipment" "0 0" "$1 $2"
+
 # ---- a PO already linked is not written again ----
 new_po; new_po
 "$MLC" pull-pos >"$SIM_DIR/f.jsonl" 2>/dev/null
