@@ -1,7 +1,9 @@
 /*
  * popull.c: the pull-pos protocol (see popull.h): content hashes, the open
- * range, the limit, and when the cursor may move.
- * Not here: M3 calls (lib/po), writing records (the caller).
+ * range, the limit, when the cursor may move, and the redelivery of records
+ * push-shipments has not taken in (the outbox).
+ * Not here: M3 calls (lib/po), writing records (the caller), push-shipments'
+ * judgement of a record (lib/push).
  */
 #include "popull.h"
 
@@ -69,11 +71,6 @@ void mlc_popull_free(mlc_popull *p)
     if (p)
         mlc_map_free(p->map);
     free(p);
-}
-
-void mlc_popull_redeliver_within(mlc_popull *p, int64_t seconds)
-{
-    p->redeliver_s = p->map && seconds > 0 ? seconds : 0;
 }
 
 void mlc_popull_stop_on(mlc_popull *p, mlc_ctx *ctx) { p->stop_ctx = ctx; }

@@ -14,7 +14,8 @@
  * not lose it to its content hash.
  *
  * Not here: M3 calls and the record's shape (lib/po), SQL (lib/store), writing
- * records (the caller's emit callback), option parsing (cmd/pull_pos.c).
+ * records (the caller's emit callback), option parsing (cmd/pull_pos.c), what
+ * push-shipments makes of a record (lib/push: mlc_push_wants, mlc_push_taken_in).
  * Ownership: m3, cfg, st and log are borrowed and must outlive the poller;
  * records passed to emit belong to the callback.
  */
@@ -77,11 +78,9 @@ const mlc_popull_stats *mlc_popull_stats_get(const mlc_popull *p);
  * the window -> forgotten with a warning and an audit event redelivery_expired;
  * else written again, as it was, with "source":"redeliver" (counted against
  * --limit). The window is cloudsuite.redeliver_hours (0: nothing is kept or
- * written again; also off with no_cursor or when the mapping cannot be read), or
- * mlc_popull_redeliver_within(seconds). An emit error stops it, as in the poll
+ * written again; also off with no_cursor or when the mapping cannot be read). An emit error stops it, as in the poll
  * (which then emits nothing; mlc_popull_commit does not move the cursor); the
  * error returned is the store's. Run it before mlc_popull_poll (same emit). */
-void mlc_popull_redeliver_within(mlc_popull *p, int64_t seconds);
 mlc_err mlc_popull_redeliver(mlc_popull *p, mlc_popull_emit_fn emit, void *ud, mlc_error *err);
 
 #endif

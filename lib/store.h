@@ -99,7 +99,8 @@ void mlc_store_keys_free(char **keys, size_t n);
 
 /* ---- outbox: records a command wrote to its output (a pipe) and keeps until
  * their consumer has taken them in (pull-shipments: until post-receipts' ledger
- * holds them), per namespace ("shipment") and key (the shipment_id). ---- */
+ * holds them; pull-pos: until push-shipments' link table does), per namespace
+ * ("shipment", "po") and key (the shipment_id, the PO number). ---- */
 typedef struct mlc_store_outbox_item {
     char *key;
     char *record;        /* the record as written (JSON text) */

@@ -139,7 +139,7 @@ while [ $j -lt 60 ]; do
     on_host $h post-receipts >/dev/null 2>>"$SIM_DIR/$h/err"
   prc=$(cat "$SIM_DIR/prc")
   left=$(ledger "select count(*) from receipt where state in ('pending','queued','in_flight','in_doubt')")
-  kept=$(ledger "select count(*) from outbox")
+  kept=$(ledger "select count(*) from outbox where ns = 'shipment'")   # pull-shipments' (pull-pos keeps its own until its next run)
   [ "$left" = 0 ] && [ "$kept" = 0 ] && [ $prc = 0 ] && break
   sleep 0.5; j=$((j + 1))
 done
