@@ -1767,6 +1767,9 @@ mlc_err mlc_receipt_replay(mlc_receipt *r, const int64_t *ids, size_t n, int for
  *  - refused before queueing (400 bad message: exhausted, permanent; 412/403
  *    configuration: queued, the run fails with exit 78; 429/503/unreachable:
  *    queued with backoff).
+ *  - clean stop (SIGTERM/SIGINT): the send in flight finishes and is recorded;
+ *    no new send, re-send or advance ship notice starts; rows claimed and not
+ *    sent go back to their earlier state (bod_send_rows, as post_route).
  * While a row of a PO line is `sent`, no other row of that line is sent, so a
  * reading of RVQA always decides (as for in_flight rows on the REST route).
  * [INF] that a 503 from the gateway means "not queued" and a 500/502/504 "may
@@ -1934,8 +1937,23 @@ static mlc_err bod_send_rows(mlc_receipt *r, mlc_store_receipt **rows, const lin
                              mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     mlc_error cfg_err = {0};
-    for (size_t i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++) {
+        if (stopping(r)) {
+            /* clean stop, as post_route: the send in flight (if any) has finished and
+             * is recorded; the rows claimed but not sent go back to their earlier
+             * state, never left in flight (that would make them `sent` in doubt) */
+            for (size_t j = i; j < n; j++) {
+                mlc_store_receipt *row = rows[j];
+                mlc_error e;
+                if (mlc_store_receipt_update(r->st, row->id, row->state, row->attempts, row->next_attempt_at,
+                                             row->last_error, -1, 0, &e))
+                    mlc_log_error(r->log, "receipt %lld: %s", (long long)row->id, e.msg);
+                audit(r, row->id, "unclaimed", "{\"reason\":\"stop signal before the send\",\"transport\":\"bod\"}");
+            }
+            break;
+        }
         report(r, cb, ud, rows[i]->id, bod_send_one(r, rows[i], ls[i], &cfg_err));
+    }
     if (cfg_err.code) {
         if (err)
             *err = cfg_err;
@@ -2041,8 +2059,10 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
                   jesc(msg, esc, sizeof esc));
             r->stats.needs_review++;
             report(r, cb, ud, row->id, "needs_review");
-        } else if (m->in_doubt && age >= r->resend_grace && ls[i].ok && row->attempts < r->max_attempts) {
-            /* M3 does not show it and the last send got no answer: same messageId again */
+        } else if (m->in_doubt && age >= r->resend_grace && ls[i].ok && row->attempts < r->max_attempts &&
+                   !stopping(r)) {
+            /* M3 does not show it and the last send got no answer: same messageId again
+             * (not after a stop signal: no new send starts, the next run re-sends) */
             audit(r, row->id, "resend", "{\"message_id\":\"%s\",\"after_s\":%lld,%s}", m->message_id, (long long)age,
                   by);
             report(r, cb, ud, row->id, bod_send_one(r, row, &ls[i], &cfg_err));
@@ -2112,8 +2132,8 @@ static mlc_err bod_recover(mlc_receipt *r, mlc_store_receipt **rows, size_t n, m
  * the REST route's dispatch advice: a failure is audited, never blocks the receipt. */
 static void bod_advise(mlc_receipt *r, mlc_store_receipt *rows, size_t n)
 {
-    if (!r->bod_asn || n == 0)
-        return;
+    if (!r->bod_asn || n == 0 || stopping(r))
+        return; /* informational: after a stop signal no new send starts for it */
     mlc_store_receipt **ptrs = calloc(n, sizeof *ptrs);
     line_state *ls = calloc(n, sizeof *ls);
     mlc_error e = {0};
@@ -2128,7 +2148,7 @@ static void bod_advise(mlc_receipt *r, mlc_store_receipt *rows, size_t n)
         mlc_log_warn(r->log, "advance ship notices not sent (%s): the receipts go on", e.msg);
         goto out;
     }
-    for (size_t i = 0; i < n; i++) {
+    for (size_t i = 0; i < n && !stopping(r); i++) {
         char msgid[80], docid[48], ae[32], loc[32], *xml = NULL;
         size_t len = 0;
         long status = 0;

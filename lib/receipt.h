@@ -71,8 +71,9 @@ mlc_err mlc_receipt_new(mlc_m3 *m3, mlc_store *st, const mlc_config *cfg, mlc_lo
                         mlc_receipt **out, mlc_error *err);
 void mlc_receipt_free(mlc_receipt *r);
 
-/* Clean stop: between M3 calls the engine asks mlc_ctx_stopping(ctx) and, once
- * a stop was asked, starts no new call: rows claimed for a call not made go back
+/* Clean stop: between M3 calls (BOD route: IMS sends) the engine asks
+ * mlc_ctx_stopping(ctx) and, once a stop was asked, starts no new call (nor a
+ * BOD re-send or advance ship notice): rows claimed for a call not made go back
  * to their earlier state (nothing is left in flight on purpose), and the post
  * and replay loops return MLC_OK with the rest still due. ctx is borrowed. */
 void mlc_receipt_stop_on(mlc_receipt *r, mlc_ctx *ctx);
