@@ -4,7 +4,8 @@
 # finishes and is recorded posted, no new call starts, the rows not sent go back
 # to pending (none left in flight), exit 143 (130 for SIGINT); the next run
 # posts the rest; M3 has every receipt exactly once. push-shipments: a stop
-# pushes nothing new and leaves its POs for the next pull-pos.
+# pushes nothing new and leaves its POs for the next pull-pos. The BOD route
+# (transport: bod): the BOD send in flight finishes, no new one starts.
 . tests/integration/lib.sh
 sim_start
 DB="$MLC_STATE_DIR/sim.db"
@@ -81,4 +82,72 @@ check_eq "the next pull-pos | push-shipments pushes the rest, one shipment per P
   "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled") | .external_shipment_id] | unique | length')" \
   "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled")] | length')"
 check "and more than the one" test "$(state '[.shipstation.v2.shipments[] | select(.shipment_status != "cancelled")] | length')" -gt 1
+
+# ---- BOD route (receipts.transport: bod): SIGTERM while a BOD send waits on a slow IMS ----
+# The send in flight finishes and is recorded sent; no new BOD starts (the rows
+# claimed and not sent go back to pending, none left in flight, no write-ahead for
+# them); exit 143; the next runs send the rest, each messageId once, and M3 has
+# every line once.
+sim_stop; rm -rf "$SIM_DIR"
+sim_start
+DB="$MLC_STATE_DIR/sim.db"
+sim_config_add "    receipts: {base_ms: 1, cap_ms: 20, max_attempts: 50, transport: bod}" \
+  "    bod: {logical_id: lid://infor.ims.mlc, resend_grace: 0}"
+admin POST ims '{"delay_s":0}' >/dev/null
+shipments_from_pos 1 >"$SIM_DIR/bod_all.jsonl"
+head -n 2 "$SIM_DIR/bod_all.jsonl" >"$SIM_DIR/bod.jsonl"
+nb=$(jq '.items | length' "$SIM_DIR/bod.jsonl" | awk '{s += $1} END {print s}')
+check "bod: the shipments have several lines ($nb)" test "$nb" -ge 3
+admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"latency","probability":1,"ms":2000}]}' >/dev/null
+"$MLC" post-receipts "$SIM_DIR/bod.jsonl" >"$SIM_DIR/bod_out.jsonl" 2>"$SIM_DIR/bod_err" &
+pid=$!
+wait_until 20 at_least 1 "select count(*) from bod_message"
+sleep 0.3   # the first BOD send is now waiting in the sim
+t0=$(date +%s%N)
+kill -TERM $pid
+wait $pid; rc=$?
+elapsed=$((($(date +%s%N) - t0) / 1000000))
+admin DELETE faults >/dev/null
+check_eq "bod SIGTERM: exit 143" 143 "$rc"
+check "bod SIGTERM: the send in flight was let finish (${elapsed} ms after the signal)" test "$elapsed" -ge 1000
+check_eq "bod SIGTERM: the BOD in flight is in ION, no other sent after the signal" 1 "$(state '.ims.messages | length')"
+check_eq "bod SIGTERM: and recorded sent" 1 "$(db_count "select count(*) from receipt where state='sent'")"
+check_eq "bod SIGTERM: reported sent on standard output" 1 "$(jq -r 'select(.status == "sent")' "$SIM_DIR/bod_out.jsonl" | jq -s length)"
+check_eq "bod SIGTERM: the others back to pending, none in flight" "$((nb - 1))|0" \
+  "$(db_count "select count(*) from receipt where state='pending'")|$(db_count "select count(*) from receipt where state='in_flight'")"
+check_eq "bod SIGTERM: no send was begun for them (one message record)" 1 "$(db_count "select count(*) from bod_message")"
+check_eq "bod SIGTERM: audited unclaimed" "$((nb - 1))" "$(db_count "select count(*) from audit where event='unclaimed'")"
+"$MLC" post-receipts </dev/null >/dev/null 2>&1; rc=$?
+"$MLC" post-receipts </dev/null >/dev/null 2>&1
+check_eq "bod: the next run sends the rest, exit 0" 0 "$rc"
+check_eq "bod: every line posted" "$nb" "$(db_count "select count(*) from receipt where state='posted'")"
+check_eq "bod: each messageId sent once" "$nb|$nb" \
+  "$(state '.ims.messages | length')|$(state '[.ims.messages[].messageId] | unique | length')"
+check_eq "bod: M3 received every line exactly once" "$nb|1" \
+  "$(state '.m3.receipts | length')|$(state '[.m3.receipts[] | "\(.PUNO)/\(.PNLI)/\(.PNLS)"] | group_by(.) | map(length) | max')"
+
+# re-sends stop too: two sends lost (IMS dropped them unqueued), so both receipts
+# are `sent` in doubt; the next run re-sends them (bod.resend_grace 0) on a slow
+# IMS; SIGTERM during the first re-send: it finishes, the second is not re-sent
+sed -n 3p "$SIM_DIR/bod_all.jsonl" | jq -c '.items = .items[0:2]' >"$SIM_DIR/bod2.jsonl"
+check_eq "bod re-send: a shipment of two lines" 2 "$(jq '.items | length' "$SIM_DIR/bod2.jsonl")"
+admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"timeout","next":2,"ms":200}]}' >/dev/null
+"$MLC" post-receipts "$SIM_DIR/bod2.jsonl" >/dev/null 2>&1
+check_eq "bod re-send: both sends in doubt, nothing in ION" "2|$nb" \
+  "$(db_count "select count(*) from audit where event='send_in_doubt'")|$(state '.ims.messages | length')"
+admin POST faults '{"rules":[{"match":"IMS multipartMessage","kind":"latency","probability":1,"ms":2000}]}' >/dev/null
+"$MLC" post-receipts </dev/null >/dev/null 2>&1 &
+pid=$!
+wait_until 20 at_least 1 "select count(*) from audit where event='resend'"
+sleep 0.3   # the first re-send is now waiting in the sim
+kill -TERM $pid
+wait $pid; rc=$?
+admin DELETE faults >/dev/null
+check_eq "bod re-send SIGTERM: exit 143" 143 "$rc"
+check_eq "bod re-send SIGTERM: the re-send in flight reached ION, the other was not re-sent" "$((nb + 1))|1|2 1" \
+  "$(state '.ims.messages | length')|$(db_count "select count(*) from audit where event='resend'")|$(state_sql "select sends from bod_message where sends > 0 and receipt_id in (select id from receipt where state != 'posted') order by sends desc" | tr '\n' ' ' | sed 's/ $//')"
+"$MLC" post-receipts </dev/null >/dev/null 2>&1
+"$MLC" post-receipts </dev/null >/dev/null 2>&1
+check_eq "bod re-send: the next runs re-send the other and post both, M3 has each line once" "$((nb + 2))|$((nb + 2))|1" \
+  "$(db_count "select count(*) from receipt where state='posted'")|$(state '.m3.receipts | length')|$(state '[.m3.receipts[] | "\(.PUNO)/\(.PNLI)/\(.PNLS)"] | group_by(.) | map(length) | max')"
 t_done
