@@ -142,6 +142,9 @@ while [ $n -lt 50 ]; do
   n=$((n + 1))
 done
 slow=$(state '[.counters.requests | to_entries[] | select(.key | test("^M3")) | .value] | add // 0')
+# how many receipt calls each route's slow rules (1.5 s and 4 s, commit after) delayed
+slow_po=$(state '[.faults[] | select(.kind == "latency" and .ms >= 1500 and .match == "M3 PPS001MI/Receipt") | .fired] | add // 0')
+slow_wh=$(state '[.faults[] | select(.kind == "latency" and .ms >= 1500 and .match == "M3 MHS850MI/AddPOReceipt") | .fired] | add // 0')
 admin DELETE faults >/dev/null
 i=0
 while [ $i -lt 60 ]; do
@@ -164,7 +167,8 @@ check_eq "after 50 kill -9 with slow M3: 0 lines short in M3 (lost)" 0 "$lost"
 check_eq "after 50 kill -9 with slow M3: 0 lines over in M3 (double)" 0 "$double"
 check_eq "after 50 kill -9 with slow M3: every line posted or found already posted" "$lines" \
   "$(state_sql "select count(*) from receipt where state in ('posted','already_posted')")"
-check "both routes were slowed and received" test "$(state '[.m3.receipts[].route] | unique | length')" = 2
+check "both routes were slowed (PPS001MI $slow_po, MHS850MI $slow_wh slow calls)" test "$slow_po" -gt 0 -a "$slow_wh" -gt 0
+check "both routes received" test "$(state '[.m3.receipts[].route] | unique | length')" = 2
 check "calls were in doubt and settled by their delivery note ($settled)" test "$settled" -gt 0
-echo "# kill -9 with slow M3: 50 runs, $lines lines, lost $lost, double $double, $review for review, $settled settled by delivery note, $slow M3 requests"
+echo "# kill -9 with slow M3: 50 runs, $lines lines, lost $lost, double $double, $review for review, $settled settled by delivery note, $slow M3 requests, slow receipt calls: $slow_po PPS001MI, $slow_wh MHS850MI"
 t_done

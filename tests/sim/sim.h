@@ -65,6 +65,7 @@ typedef struct sim_fault_rule {
     int next;  /* >0: fault the next N matching requests */
     long ms;
     int commit_first;  /* latency: 1 = apply the operation, then wait; 0 = wait, then apply */
+    long fired;        /* requests this rule faulted (GET /admin/state "faults") */
 } sim_fault_rule;
 
 typedef struct sim {

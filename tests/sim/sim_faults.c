@@ -12,6 +12,9 @@
  * client's timeout, this is an M3 call that keeps executing after its client (or the
  * ION gateway, 504 at its 60 s) has given up on it.
  *
+ * Each rule counts the requests it faulted ("fired" in GET /admin/state), so a test
+ * can tell its faults really hit the calls it meant to slow or break.
+ *
  * Not here: sleeping, dropping and commit-then-drop (sim_http.c carries them out).
  */
 #include "sim.h"
@@ -105,6 +108,7 @@ cJSON *faults_dump(void)
         jset_num(r, "ms", (double)SIM->rules[i].ms);
         if (strcmp(SIM->rules[i].kind, "latency") == 0)
             jset_str(r, "commit", SIM->rules[i].commit_first ? "before" : "after");
+        jset_num(r, "fired", (double)SIM->rules[i].fired);
         cJSON_AddItemToArray(a, r);
     }
     return a;
@@ -142,6 +146,7 @@ int faults_pick(sim_req *rq, sim_fault *f)
             r->next--;
         int fire = r->probability > 0 ? rng_unit(&SIM->fault_rng) < r->probability : 1;
         if (fire) {
+            r->fired++;
             snprintf(f->kind, sizeof f->kind, "%s", r->kind);
             f->ms = r->ms;
             f->commit_first = r->commit_first;
