@@ -2092,9 +2092,12 @@ static mlc_err bod_settle(mlc_receipt *r, mlc_receipt_cb cb, void *ud, mlc_error
     return rc;
 }
 
-/* in_flight rows after a crash on the BOD route: the send may have happened, so
- * each becomes `sent` in doubt from now (re-sent only if M3 still does not show
- * it after the grace). */
+/* in_flight rows after a crash on the BOD route. A row whose message is not
+ * marked in doubt was claimed, but the run died before the write-ahead of its
+ * send (bod_send_one): nothing of this claim reached ION, so it is queued again
+ * at once (as the REST route's claimed rows with no call recorded). Otherwise the
+ * send may have happened: the row becomes `sent` in doubt from now (re-sent only
+ * if M3 still does not show it after the grace). */
 static mlc_err bod_recover(mlc_receipt *r, mlc_store_receipt **rows, size_t n, mlc_receipt_cb cb, void *ud,
                            mlc_error *err)
 {
@@ -2106,6 +2109,13 @@ static mlc_err bod_recover(mlc_receipt *r, mlc_store_receipt **rows, size_t n, m
             continue;
         bod_ids(r, row, "rcv", msgid, docid);
         mlc_err rc = mlc_store_bod_get_or_create(r->st, row->id, msgid, docid, &m, err);
+        if (!rc && !m->in_doubt) {
+            audit(r, row->id, "not_sent", "{\"after\":\"recovery after an interrupted run\",\"transport\":\"bod\"}");
+            report(r, cb, ud, row->id, retry_later(r, row, row->attempts, "interrupted before the BOD was sent"));
+            row->state = MLC_RECEIPT_SENT; /* decided: the REST recovery must not touch it */
+            mlc_store_bod_free(m);
+            continue;
+        }
         if (!rc)
             rc = mlc_store_bod_update(r->st, row->id, now_s(), m->sends, 1, err);
         if (rc) {
