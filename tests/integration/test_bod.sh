@@ -527,6 +527,7 @@ review=$(state_sql "select count(*) from receipt where state='needs_review'")
 in_doubt=$(state_sql "select count(*) from audit where event='send_in_doubt'")
 recovered=$(state_sql "select count(*) from audit where event='send_in_doubt' and detail like '%\"recovered\":true%'")
 resends=$(state_sql "select count(*) from audit where event='resend'")
+unsent=$(state_sql "select count(*) from audit where event='not_sent'")
 settled=$(state_sql "select count(*) from audit where event='posted' and detail like '%\"settled_by\":\"delivery_note\"%' and receipt_id in (select receipt_id from audit where event='send_in_doubt')")
 msgs=$(state '.ims.messages | length')
 check_eq "bod kill -9 with slow IMS: the queue drains" 0 "$left"
@@ -539,9 +540,10 @@ check_eq "bod kill -9 with slow IMS: ION got each messageId once (no blind re-se
 check "bod kill -9 with slow IMS: the faults really fired ($slow slow, $dropped answers dropped, $reset lost)" \
   test "$slow" -gt 0 -a "$dropped" -gt 0 -a "$reset" -gt 0
 check "bod kill -9 with slow IMS: sends cut by a kill were recovered in doubt ($recovered)" test "$recovered" -gt 0
+check "bod kill -9 with slow IMS: rows claimed and killed before their send were queued again at once ($unsent)" test "$unsent" -gt 0
 check "bod kill -9 with slow IMS: sends in doubt settled by their delivery note in M3 ($settled)" test "$settled" -gt 0
 check "bod kill -9 with slow IMS: sends in doubt M3 did not show were re-sent after the grace ($resends)" test "$resends" -gt 0
-echo "# bod kill -9 with slow IMS: 50 runs, $lines lines, lost $lost, double $double, $review for review, $msgs IMS messages, $slow slow sends, $dropped dropped answers, $reset lost sends, $in_doubt sends in doubt ($recovered recovered after a kill), $settled settled by delivery note, $resends re-sent"
+echo "# bod kill -9 with slow IMS: 50 runs, $lines lines, lost $lost, double $double, $review for review, $msgs IMS messages, $slow slow sends, $dropped dropped answers, $reset lost sends, $in_doubt sends in doubt ($recovered recovered after a kill), $settled settled by delivery note, $resends re-sent, $unsent claims queued again unsent"
 # ---- end of the kill -9 with slow IMS section ----
 
 # ---- deleted state directory on the BOD route (b17bod: issue 17) ----
