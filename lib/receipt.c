@@ -1898,8 +1898,11 @@ static const char *bod_send_one(mlc_receipt *r, mlc_store_receipt *row, const li
     free(xml);
     const char *out;
     if (rc == MLC_OK) {
-        mlc_store_bod_update(r->st, row->id, t, m->sends + 1, 0, NULL);
+        /* `sent` first, then the message out of doubt: a crash between the two
+         * leaves it sent in doubt (settled by M3), never in flight with its message
+         * out of doubt, which bod_recover takes for a send never begun */
         set_state(r, row, MLC_RECEIPT_SENT, attempts, 0, NULL);
+        mlc_store_bod_update(r->st, row->id, t, m->sends + 1, 0, NULL);
         audit(r, row->id, "sent", "{\"message_id\":\"%s\",\"http_status\":%ld,\"queued_in_ion\":true}", m->message_id,
               status);
         r->stats.sent++;
