@@ -125,7 +125,11 @@ DB="$MLC_STATE_DIR/sim.db"
 # M3's over-receipt check cannot hide a double post
 shipments_from_pos 0.5 >"$SIM_DIR/ship.jsonl"
 lines=$(jq '.items | length' "$SIM_DIR/ship.jsonl" | awk '{s += $1} END {print s}')
+# the first receipt call of each route is slow for sure (a loaded machine makes few
+# calls before the kills), the rest by chance
 admin POST faults '{"seed":5,"rules":[
+  {"match":"M3 PPS001MI/Receipt","kind":"latency","next":1,"ms":4000,"commit":"after"},
+  {"match":"M3 MHS850MI/AddPOReceipt","kind":"latency","next":1,"ms":4000,"commit":"after"},
   {"match":"M3 PPS001MI/Receipt","kind":"latency","probability":0.12,"ms":4000,"commit":"after"},
   {"match":"M3 PPS001MI/Receipt","kind":"latency","probability":0.14,"ms":1500,"commit":"after"},
   {"match":"M3 MHS850MI/AddPOReceipt","kind":"latency","probability":0.12,"ms":4000,"commit":"after"},
