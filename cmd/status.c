@@ -114,7 +114,8 @@ static void print_text(const cJSON *doc, FILE *out)
     }
     const cJSON *tok = cJSON_GetObjectItemCaseSensitive(doc, "ion_token");
     const char *ts = jstr(tok, "state");
-    fputs("\nION token: ", out);
+    const char *where = jstr(tok, "cache");
+    fprintf(out, "\nION token%s: ", where && !strcmp(where, "state") ? " (shared state)" : "");
     if (ts && (!strcmp(ts, "valid") || !strcmp(ts, "expired"))) {
         double in = jnum(tok, "expires_in_s", 0);
         fmt_age(in, a, sizeof a);

@@ -15,6 +15,7 @@
 #include <openssl/evp.h>
 #include <openssl/kdf.h>
 #include <openssl/rand.h>
+#include <stdint.h>
 #include <strings.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -437,8 +438,17 @@ static mlc_err set_token(mlc_ionapi *ion, const char *access, const char *refres
 
 /* ---- the token cache shared between hosts ------------------------------ */
 
-#define SEAL_MAGIC "mlct1"
+/* The sealed value: magic | expires_at (8 bytes, big-endian) | nonce | tag |
+ * ciphertext. The expiry stands in clear so that `mlc status` reads it without
+ * opening the token (an expiry is no secret); it is authenticated with the
+ * value's name as associated data, so a changed expiry fails the decryption
+ * like a changed token. "mlct1" values (no expiry header: mlc before it) are
+ * still opened. */
+#define SEAL_MAGIC "mlct2"
+#define SEAL_MAGIC_V1 "mlct1"
 #define SEAL_MAGIC_LEN 5
+#define SEAL_EXPIRY 8
+#define SEAL_HEAD (SEAL_MAGIC_LEN + SEAL_EXPIRY)
 #define SEAL_NONCE 12
 #define SEAL_TAG 16
 #define SEAL_SALT "mlc ion token cache 1"
@@ -494,21 +504,27 @@ static int seal_key(const mlc_ionapi *ion, const char *name, unsigned char key[3
     return ok;
 }
 
-/* plain -> magic | nonce | tag | ciphertext (name as associated data). */
-static int seal(const mlc_ionapi *ion, const char *name, const char *plain, unsigned char **out, size_t *outlen)
+/* plain -> magic | expiry | nonce | tag | ciphertext (name and the header as
+ * associated data). */
+static int seal(const mlc_ionapi *ion, const char *name, const char *plain, long long expires_at,
+                unsigned char **out, size_t *outlen)
 {
     unsigned char key[32];
-    size_t pn = strlen(plain), n = SEAL_MAGIC_LEN + SEAL_NONCE + SEAL_TAG + pn;
+    size_t pn = strlen(plain), n = SEAL_HEAD + SEAL_NONCE + SEAL_TAG + pn;
     unsigned char *b = malloc(n);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int len = 0, ok = b && c && pn <= INT32_MAX && seal_key(ion, name, key);
     if (ok) {
-        unsigned char *nonce = b + SEAL_MAGIC_LEN, *tag = nonce + SEAL_NONCE, *ct = tag + SEAL_TAG;
+        unsigned char *nonce = b + SEAL_HEAD, *tag = nonce + SEAL_NONCE, *ct = tag + SEAL_TAG;
+        unsigned long long ex = expires_at > 0 ? (unsigned long long)expires_at : 0;
         memcpy(b, SEAL_MAGIC, SEAL_MAGIC_LEN);
+        for (int i = 0; i < SEAL_EXPIRY; i++)
+            b[SEAL_MAGIC_LEN + i] = (unsigned char)(ex >> (8 * (SEAL_EXPIRY - 1 - i)));
         ok = RAND_bytes(nonce, SEAL_NONCE) == 1 && EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, NULL, NULL) == 1 &&
              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) == 1 &&
              EVP_EncryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
              EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)name, (int)strlen(name)) == 1 &&
+             EVP_EncryptUpdate(c, NULL, &len, b, SEAL_HEAD) == 1 &&
              EVP_EncryptUpdate(c, ct, &len, (const unsigned char *)plain, (int)pn) == 1 &&
              EVP_EncryptFinal_ex(c, ct + len, &len) == 1 &&
              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, SEAL_TAG, tag) == 1;
@@ -524,16 +540,33 @@ static int seal(const mlc_ionapi *ion, const char *name, const char *plain, unsi
     return 1;
 }
 
+/* The expiry in a sealed value's clear header: > 0; 0 when it has none (an
+ * "mlct1" value); -1 when it is not a sealed value at all. Nothing is decrypted
+ * (and nothing verified: the header is authenticated only when opened). */
+static long long sealed_expiry(const unsigned char *b, size_t n)
+{
+    if (n >= SEAL_MAGIC_LEN && memcmp(b, SEAL_MAGIC_V1, SEAL_MAGIC_LEN) == 0)
+        return 0;
+    if (n < SEAL_HEAD + SEAL_NONCE + SEAL_TAG || memcmp(b, SEAL_MAGIC, SEAL_MAGIC_LEN) != 0)
+        return -1;
+    unsigned long long ex = 0;
+    for (int i = 0; i < SEAL_EXPIRY; i++)
+        ex = (ex << 8) | b[SEAL_MAGIC_LEN + i];
+    return ex > 0 && ex <= (unsigned long long)INT64_MAX ? (long long)ex : -1;
+}
+
 /* The plain text of a sealed value (NUL-terminated, malloc'd), or NULL when it
  * is not one of ours or does not verify. */
 static char *unseal(const mlc_ionapi *ion, const char *name, const unsigned char *b, size_t n)
 {
-    if (n < SEAL_MAGIC_LEN + SEAL_NONCE + SEAL_TAG || n > MLC_IONAPI_MAX_FILE ||
-        memcmp(b, SEAL_MAGIC, SEAL_MAGIC_LEN) != 0)
+    int v1 = n >= SEAL_MAGIC_LEN && memcmp(b, SEAL_MAGIC_V1, SEAL_MAGIC_LEN) == 0;
+    size_t head = v1 ? SEAL_MAGIC_LEN : SEAL_HEAD;
+    if (n < head + SEAL_NONCE + SEAL_TAG || n > MLC_IONAPI_MAX_FILE ||
+        (!v1 && memcmp(b, SEAL_MAGIC, SEAL_MAGIC_LEN) != 0))
         return NULL;
     unsigned char key[32];
-    const unsigned char *nonce = b + SEAL_MAGIC_LEN, *tag = nonce + SEAL_NONCE, *ct = tag + SEAL_TAG;
-    size_t cn = n - (SEAL_MAGIC_LEN + SEAL_NONCE + SEAL_TAG);
+    const unsigned char *nonce = b + head, *tag = nonce + SEAL_NONCE, *ct = tag + SEAL_TAG;
+    size_t cn = n - (head + SEAL_NONCE + SEAL_TAG);
     char *plain = malloc(cn + 1);
     EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
     int len = 0, fin = 0;
@@ -542,6 +575,7 @@ static char *unseal(const mlc_ionapi *ion, const char *name, const unsigned char
              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_IVLEN, SEAL_NONCE, NULL) == 1 &&
              EVP_DecryptInit_ex(c, NULL, NULL, key, nonce) == 1 &&
              EVP_DecryptUpdate(c, NULL, &len, (const unsigned char *)name, (int)strlen(name)) == 1 &&
+             (v1 || EVP_DecryptUpdate(c, NULL, &len, b, SEAL_HEAD) == 1) &&
              EVP_DecryptUpdate(c, (unsigned char *)plain, &len, ct, (int)cn) == 1 &&
              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_SET_TAG, SEAL_TAG, (void *)tag) == 1 &&
              EVP_DecryptFinal_ex(c, (unsigned char *)plain + len, &fin) == 1;
@@ -593,7 +627,8 @@ static void shared_put(mlc_ionapi *ion, const cJSON *e)
         char *plain = cJSON_PrintUnformatted(e);
         unsigned char *b = NULL;
         size_t n = 0;
-        if (!plain || !seal(ion, ion->cache_name, plain, &b, &n))
+        const cJSON *ex = cJSON_GetObjectItemCaseSensitive(e, "expires_at");
+        if (!plain || !seal(ion, ion->cache_name, plain, cJSON_IsNumber(ex) ? (long long)ex->valuedouble : 0, &b, &n))
             rc = mlc_error_set(&err, MLC_ERR_CRYPTO, "cannot encrypt the token");
         else
             rc = ion->cache.save(ion->cache.ud, ion->cache_name, b, n, &err);
@@ -602,6 +637,38 @@ static void shared_put(mlc_ionapi *ion, const cJSON *e)
     }
     if (rc != MLC_OK && ion->log)
         mlc_log_warn(ion->log, "token not cached: %s", err.msg);
+}
+
+long long mlc_ionapi_shared_expiry(mlc_ionapi *ion, mlc_error *err)
+{
+    if (!ion->has_cache) {
+        mlc_error_set(err, MLC_ERR_USAGE, "ionapi: no shared token cache attached");
+        return -1;
+    }
+    unsigned char *data = NULL;
+    size_t n = 0;
+    if (ion->cache.load(ion->cache.ud, ion->cache_name, &data, &n, err) != MLC_OK)
+        return -1;
+    if (!data || n == 0) {
+        free(data);
+        return 0;
+    }
+    long long ex = sealed_expiry(data, n);
+    if (ex == 0) {
+        /* written before the clear header: open it for expires_at alone (the
+         * next login or refresh rewrites it with the header) */
+        char *plain = unseal(ion, ion->cache_name, data, n);
+        cJSON *e = plain ? cJSON_Parse(plain) : NULL;
+        const cJSON *x = cJSON_GetObjectItemCaseSensitive(e, "expires_at");
+        ex = cJSON_IsNumber(x) && x->valuedouble > 0 ? (long long)x->valuedouble : -1;
+        mlc_secret_json_free(e);
+        mlc_secret_free_str(plain);
+    }
+    free(data);
+    if (ex < 0)
+        mlc_error_set(err, MLC_ERR_CRYPTO, "the cached token in %s is not one these credentials sealed",
+                      ion->cache_name);
+    return ex;
 }
 
 /* Cached token from the vault (or the shared cache) if it belongs to these

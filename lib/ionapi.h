@@ -121,8 +121,9 @@ void mlc_ionapi_attach(mlc_ionapi *ion, mlc_http *http, mlc_vault *vault, mlc_lo
  * token encrypted: AES-256-GCM under a key derived (HKDF-SHA256) from the
  * credentials' secrets (cs, and sask when present), which every host running
  * the profile holds, with a fresh random nonce per write and the value's name
- * as associated data. A value that does not decrypt (other credentials,
- * tampering) is ignored and replaced by the next login. */
+ * as associated data. The token's expiry stands in clear before the sealed
+ * part (authenticated with it), for `mlc status`. A value that does not decrypt
+ * (other credentials, tampering) is ignored and replaced by the next login. */
 typedef struct mlc_ionapi_cache {
     void *ud;
     /* Takes the named lock, waiting at most timeout_s (MLC_ERR_BUSY after). */
@@ -157,6 +158,12 @@ long long mlc_ionapi_token_expiry(const mlc_ionapi *ion);
 /* Expiry (epoch seconds) of the token cached in the vault entry
  * "cloudsuite.token", 0 if none; reads expires_at only, never the token. */
 long long mlc_ionapi_cached_expiry(const mlc_vault *vault);
+/* Expiry (epoch seconds) of the token in the shared cache (mlc_ionapi_set_cache):
+ * 0 if none, -1 with err set if the cache is unreadable or its value is not one
+ * of ours. Reads the sealed value's clear expiry header only (the token stays
+ * sealed and is not verified); a value written by mlc before that header is
+ * opened for its expires_at, wiped with the rest. */
+long long mlc_ionapi_shared_expiry(mlc_ionapi *ion, mlc_error *err);
 /* Password-grant logins / refresh grants this object performed (diagnostics, tests). */
 int mlc_ionapi_login_count(const mlc_ionapi *ion);
 int mlc_ionapi_refresh_count(const mlc_ionapi *ion);

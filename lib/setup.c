@@ -76,10 +76,6 @@ mlc_err mlc_setup_m3_opts(const mlc_config *cfg, mlc_log *log, struct mlc_trace 
             return rc;
         }
     }
-    if (!vault)
-        mlc_log_warn(log, "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE): the ION token "
-                          "cannot be cached, so every run logs in again (Infor allows about "
-                          "1,000 logins a day)");
     mlc_ionapi *ion = NULL;
     rc = mlc_ionapi_resolve(cfg, vault, &ion, &out->source, err);
     if (rc) {
@@ -122,6 +118,10 @@ mlc_err mlc_m3_new(mlc_ctx *ctx, mlc_vault *vault, mlc_m3 **out, mlc_error *err)
     mlc_store *shared = rc ? NULL : mlc_sharing_store(ctx);
     if (shared)
         mlc_sharing_ionapi_cache(mlc_m3_ionapi(*out), shared);
+    else if (!rc && !s.opts.vault)
+        mlc_log_warn(mlc_ctx_log(ctx), "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE): the ION token "
+                                       "cannot be cached, so every run logs in again (Infor allows about "
+                                       "1,000 logins a day)");
     mlc_setup_m3_release(&s);
     return rc;
 }

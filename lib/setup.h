@@ -42,7 +42,9 @@ typedef struct mlc_setup_m3 {
 /* cloudsuite.cono, .divi, .timeout, .token_margin, .select_columns, .bulk_company, retry.base_ms,
  * .cap_ms, .max_attempts, and the credentials: vault entry "cloudsuite" (vault
  * borrowed; NULL: the profile's vault is opened, created when a key is at hand, for
- * the token cache) else cloudsuite.ionapi. log and trace borrowed, may be NULL. */
+ * the token cache) else cloudsuite.ionapi. log and trace borrowed, may be NULL.
+ * mlc_m3_new() warns when the token will not be cached at all (no vault and no
+ * state shared between hosts). */
 mlc_err mlc_setup_m3_opts(const mlc_config *cfg, mlc_log *log, struct mlc_trace *trace, mlc_vault *vault,
                           mlc_setup_m3 *out, mlc_error *err);
 /* Frees source, and ion/vault when mlc_m3_new_with() was not given them (call

@@ -1,12 +1,14 @@
 /*
  * status.c: a profile's health from local state (see status.h): run records,
- * cursors, the receipt ledger, the ION token cache's expiry, ShipStation's shared
+ * cursors, the receipt ledger, the ION token cache's expiry (the vault's, or the
+ * shared state's on a state shared between hosts), ShipStation's shared
  * rate budget; and the Prometheus textfile form of it.
  * Not here: SQL (lib/store), the text form and options (cmd/status.c).
  */
 #include "status.h"
 #include "dates.h"
 #include "ionapi.h"
+#include "sharing.h"
 #include "shipstation.h"
 #include "store.h"
 #include "vault.h"
@@ -212,25 +214,8 @@ static mlc_err collect_receipts(mlc_store *st, long long now, cJSON *doc, cJSON 
     return MLC_OK;
 }
 
-static void collect_token(mlc_ctx *ctx, const mlc_config *cfg, long long now, cJSON *doc)
+static void token_expiry(cJSON *o, long long exp, long long now)
 {
-    cJSON *o = cJSON_AddObjectToObject(doc, "ion_token");
-    mlc_vault *v = NULL;
-    mlc_error e = {0};
-    if (!mlc_vault_key_available()) {
-        cJSON_AddStringToObject(o, "state", "unknown");
-        cJSON_AddStringToObject(o, "reason", "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE)");
-        return;
-    }
-    mlc_err rc = mlc_vault_open_profile(cfg, mlc_ctx_log(ctx), 0, &v, &e);
-    if (rc) {
-        cJSON_AddStringToObject(o, "state", rc == MLC_ERR_NOTFOUND ? "none" : "unknown");
-        if (rc != MLC_ERR_NOTFOUND)
-            cJSON_AddStringToObject(o, "reason", e.msg);
-        return;
-    }
-    long long exp = mlc_ionapi_cached_expiry(v);
-    mlc_vault_free(v);
     if (exp <= 0) {
         cJSON_AddStringToObject(o, "state", "none");
         return;
@@ -238,6 +223,76 @@ static void collect_token(mlc_ctx *ctx, const mlc_config *cfg, long long now, cJ
     cJSON_AddStringToObject(o, "state", exp > now ? "valid" : "expired");
     add_time(o, "expires_at", exp);
     cJSON_AddNumberToObject(o, "expires_in_s", (double)(exp - now));
+}
+
+static void token_unknown(cJSON *o, const char *reason)
+{
+    cJSON_AddStringToObject(o, "state", "unknown");
+    cJSON_AddStringToObject(o, "reason", reason);
+}
+
+/* A state shared between hosts holds the token (lib/sharing), sealed under the
+ * credentials, in a value named after their fingerprint: the credentials are
+ * read for that name only; the expiry comes from the value's clear header. */
+static void collect_shared_token(mlc_ctx *ctx, const mlc_config *cfg, mlc_store *st, long long now, cJSON *o)
+{
+    mlc_vault *v = NULL;
+    mlc_ionapi *ion = NULL;
+    char *src = NULL;
+    mlc_error e = {0};
+    int key = mlc_vault_key_available();
+    if (key) {
+        mlc_err rc = mlc_vault_open_profile(cfg, mlc_ctx_log(ctx), 0, &v, &e);
+        if (rc && rc != MLC_ERR_NOTFOUND) {
+            token_unknown(o, e.msg);
+            return;
+        }
+    }
+    mlc_err rc = mlc_ionapi_resolve(cfg, v, &ion, &src, &e);
+    mlc_vault_free(v);
+    free(src);
+    if (rc) {
+        char reason[600];
+        snprintf(reason, sizeof reason, "%s%s", key ? "" : "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE): ",
+                 e.msg);
+        token_unknown(o, reason);
+        return;
+    }
+    mlc_sharing_ionapi_cache(ion, st);
+    long long exp = mlc_ionapi_shared_expiry(ion, &e);
+    mlc_ionapi_free(ion);
+    if (exp < 0)
+        token_unknown(o, e.msg);
+    else
+        token_expiry(o, exp, now);
+}
+
+static void collect_token(mlc_ctx *ctx, const mlc_config *cfg, mlc_store *st, long long now, cJSON *doc)
+{
+    cJSON *o = cJSON_AddObjectToObject(doc, "ion_token");
+    if (mlc_store_is_shared(st)) {
+        cJSON_AddStringToObject(o, "cache", "state");
+        collect_shared_token(ctx, cfg, st, now, o);
+        return;
+    }
+    cJSON_AddStringToObject(o, "cache", "vault");
+    mlc_vault *v = NULL;
+    mlc_error e = {0};
+    if (!mlc_vault_key_available()) {
+        token_unknown(o, "no vault key (MLC_VAULT_KEY or MLC_VAULT_KEY_FILE)");
+        return;
+    }
+    mlc_err rc = mlc_vault_open_profile(cfg, mlc_ctx_log(ctx), 0, &v, &e);
+    if (rc) {
+        if (rc == MLC_ERR_NOTFOUND)
+            cJSON_AddStringToObject(o, "state", "none");
+        else
+            token_unknown(o, e.msg);
+        return;
+    }
+    long long exp = mlc_ionapi_cached_expiry(v);
+    mlc_vault_free(v);
+    token_expiry(o, exp, now);
 }
 
 static void collect_rate(mlc_ctx *ctx, const mlc_config *cfg, cJSON *doc)
@@ -330,7 +385,7 @@ mlc_err mlc_status_collect(mlc_ctx *ctx, const mlc_status_max_age *ma, size_t nm
         cJSON_Delete(doc);
         return rc;
     }
-    collect_token(ctx, cfg, now, doc);
+    collect_token(ctx, cfg, st, now, doc);
     collect_rate(ctx, cfg, doc);
     cJSON_AddStringToObject(doc, "status", status_names[worst]);
     cJSON_AddNumberToObject(doc, "exit_code", worst);

@@ -36,8 +36,9 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-# the exactly-once suites (kill -9, faults, the sim's books) re-run on PostgreSQL
-PG_TESTS="test_post_receipts test_in_doubt test_stop test_bod test_push_shipments test_operator test_pull_shipments test_redeliver test_redeliver_pos"
+# the exactly-once suites (kill -9, faults, the sim's books) re-run on PostgreSQL,
+# and test_status (on a shared state the ION token is cached in the state)
+PG_TESTS="test_post_receipts test_in_doubt test_stop test_bod test_push_shipments test_operator test_pull_shipments test_redeliver test_redeliver_pos test_status"
 pg_skip=
 if [ -n "${MLC_TEST_NO_PG:-}" ]; then
   pg_skip="MLC_TEST_NO_PG is set"

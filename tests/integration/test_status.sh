@@ -4,11 +4,14 @@
 # HAR files (HAR 1.2 structure checked with jq, no secret in them, mlc-sim --replay
 # answers a second mlc identically); the progress line on a pseudo-terminal only
 # (script(1)), never in a pipe, with TERM=dumb or --no-progress.
+# It runs on both state backends (tests/run.sh re-runs it with
+# MLC_TEST_STATE=postgresql): on PostgreSQL the state is shared between hosts, so
+# the ION token is cached in the state (sealed, lib/sharing), not in the vault, and
+# status must read its expiry from there.
 . "$(dirname "$0")/lib.sh"
 
 command -v script >/dev/null || t_skip_all "no script(1) (util-linux)"
 sim_start
-DB="$MLC_STATE_DIR/sim.db"
 OUT=$SIM_DIR/out
 
 # ---- status before any run
@@ -25,7 +28,7 @@ check_eq "--max-age banana: usage error (64)" 64 "$rc"
 check_eq "pull-pos --trace: exit 0" 0 "$rc"
 check "pull-pos emitted POs" test -s "$SIM_DIR/pos.jsonl"
 check_eq "one run row, finished, exit 0" "pull-pos|0|1" \
-  "$(sqlite3 "$DB" "select command, exit_code, ended_at >= started_at from run")"
+  "$(state_sql "select command, exit_code, case when ended_at >= started_at then 1 else 0 end from run")"
 "$MLC" status --json >"$SIM_DIR/st1.json"; rc=$?
 check_eq "after a good run: exit 0" 0 "$rc"
 check_eq "json: pull-pos last success set, age small, exit 0" "true true 0" \
@@ -37,10 +40,39 @@ check_eq "json: the pull-pos cursor and how far behind it is" "true" \
 check_eq "json: the ION token's expiry from the cache (never the token)" "valid true" \
   "$(jq -r '.ion_token | "\(.state) \(.expires_in_s > 0)"' "$SIM_DIR/st1.json")"
 check "json: no token in the output" sh -c "! grep -qi 'access_token\|bearer' '$SIM_DIR/st1.json'"
+if [ -n "$T_PG_DB" ]; then cache=state; else cache=vault; fi
+check_eq "json: the token is read where it is cached ($cache)" "$cache" "$(jq -r '.ion_token.cache' "$SIM_DIR/st1.json")"
+# the sealed value's clear expiry header is the one status reports
+if [ -n "$T_PG_DB" ]; then
+  hdr=$(state_sql "select encode(substring(value from 6 for 8), 'hex') from shared where name like 'ion-token:cloudsuite.token:%'")
+  check_eq "json: the expiry is the shared value's (its clear header)" "$(printf '%d' "0x$hdr")" \
+    "$(jq -r '.ion_token.expires_at | fromdateiso8601' "$SIM_DIR/st1.json")"
+fi
+"$MLC" status >"$SIM_DIR/st1.txt" 2>&1
+check "text: the token's expiry" grep -Eq "^ION token( \(shared state\))?: expires [0-9-]+T" "$SIM_DIR/st1.txt"
+# without a vault key: on a shared state the credentials come from the .ionapi
+# file (they name the sealed value) and the expiry is still known; with the
+# vault as the cache it is not
+( unset MLC_VAULT_KEY_FILE; "$MLC" status --json >"$SIM_DIR/nokey.json" 2>"$SIM_DIR/nokey.err" )
+if [ -n "$T_PG_DB" ]; then
+  check_eq "no vault key, shared state: the token's expiry still known" "valid" "$(jq -r '.ion_token.state' "$SIM_DIR/nokey.json")"
+else
+  check_eq "no vault key, local state: the token's expiry is unknown, says why" "unknown no vault key" \
+    "$(jq -r '.ion_token | "\(.state) \(.reason)"' "$SIM_DIR/nokey.json" | cut -d' ' -f1-4)"
+fi
+check "no vault key: no token in the output" sh -c "! grep -qi 'access_token\|bearer' '$SIM_DIR/nokey.json'"
+# and a run without a vault key warns that every run logs in only where that is true
+( unset MLC_VAULT_KEY_FILE; "$MLC" pull-pos --no-cursor >/dev/null 2>"$SIM_DIR/nokey-run.err" )
+if [ -n "$T_PG_DB" ]; then
+  check "no vault key, shared state: no 'cannot be cached' warning (the state caches it)" \
+    sh -c "! grep -q 'cannot be cached' '$SIM_DIR/nokey-run.err'"
+else
+  check "no vault key, local state: warns the token cannot be cached" grep -q 'cannot be cached' "$SIM_DIR/nokey-run.err"
+fi
 check_eq "json: every receipt state is listed (sent: the BOD route)" 10 "$(jq -r '.receipts | length' "$SIM_DIR/st1.json")"
 "$MLC" status --max-age 1h >/dev/null 2>&1; rc=$?
 check_eq "--max-age 1h after a fresh success: exit 0" 0 "$rc"
-sqlite3 "$DB" "update run set started_at = started_at - 7200, ended_at = ended_at - 7200"
+state_sql "update run set started_at = started_at - 7200, ended_at = ended_at - 7200"
 "$MLC" status --max-age 1h >"$SIM_DIR/st2.txt" 2>&1; rc=$?
 check_eq "--max-age 1h when the last success is 2 h old: CRITICAL (2)" 2 "$rc"
 check "the text names the stale command" grep -q "CRITICAL: pull-pos has not succeeded within 3600s" "$SIM_DIR/st2.txt"
@@ -62,10 +94,10 @@ check_eq "status into a closed pipe: still WARNING (1), nothing on stderr" "1|" 
 # ---- receipts exhausted / needing review: CRITICAL
 shipments_from_pos 1 | head -n 2 >"$SIM_DIR/ship.jsonl"
 "$MLC" post-receipts <"$SIM_DIR/ship.jsonl" >/dev/null 2>&1
-nrec=$(sqlite3 "$DB" "select count(*) from receipt")
+nrec=$(state_sql "select count(*) from receipt")
 check "post-receipts recorded receipts ($nrec)" test "$nrec" -ge 2
-sqlite3 "$DB" "update receipt set state='exhausted' where id = (select min(id) from receipt)"
-sqlite3 "$DB" "update receipt set state='needs_review' where id = (select max(id) from receipt)"
+state_sql "update receipt set state='exhausted' where id = (select min(id) from receipt)"
+state_sql "update receipt set state='needs_review' where id = (select max(id) from receipt)"
 "$MLC" status --json >"$SIM_DIR/st4.json"; rc=$?
 check_eq "exhausted and needs_review receipts: CRITICAL (2)" 2 "$rc"
 check_eq "json: counts and the oldest of each" "1 true 1 true" \
@@ -103,11 +135,11 @@ check "every metric is documented in man/mlc-status.1" test -z "$undoc"
 [ -z "$undoc" ] || echo "# undocumented: $undoc"
 "$MLC" status --prometheus /nonexistent-dir/x.prom >/dev/null 2>&1; rc=$?
 check_eq "--prometheus into a missing directory: UNKNOWN (3)" 3 "$rc"
-check_eq "status itself is not recorded as a run" 0 "$(sqlite3 "$DB" "select count(*) from run where command='status'")"
-before=$(sqlite3 "$DB" "select count(*) from run")
+check_eq "status itself is not recorded as a run" 0 "$(state_sql "select count(*) from run where command='status'")"
+before=$(state_sql "select count(*) from run")
 "$MLC" pull-pos --help >/dev/null 2>&1
 "$MLC" pull-pos --bogus >/dev/null 2>&1
-check_eq "nor are --help and usage errors" "$before" "$(sqlite3 "$DB" "select count(*) from run")"
+check_eq "nor are --help and usage errors" "$before" "$(state_sql "select count(*) from run")"
 
 # ---- the HAR file
 HAR=$SIM_DIR/pos.har

@@ -620,8 +620,17 @@ START_TEST(shared_cache_two_hosts_log_in_once)
     fclose(fp);
     ck_assert_ptr_null(memmem(dbbuf, dn, "AT_shared", 9));
 
+    /* its expiry reads from the clear header (mlc status), as the token holds it */
+    ck_assert(mlc_ionapi_token_expiry(b) > 0);
+    ck_assert_int_eq(mlc_ionapi_shared_expiry(b, &err), mlc_ionapi_token_expiry(b));
+    ck_assert(memcmp(buf, "mlct2", 5) == 0);
+    /* the header is authenticated: a changed expiry does not open (host C below
+     * logs in again); status, which does not open it, reads what it says */
+    buf[5 + 7] ^= 1;
+    ck_assert(raw_value(f.dir, buf, sizeof buf, &n, "write"));
+    ck_assert_int_eq(mlc_ionapi_shared_expiry(b, &err), mlc_ionapi_token_expiry(b) ^ 1);
+
     /* a tampered value is not used: host C logs in again (and replaces it) */
-    buf[n - 1] ^= 1;
     ck_assert(raw_value(f.dir, buf, sizeof buf, &n, "write"));
     mlc_ionapi *c = second_instance(&f);
     mlc_ionapi_attach(c, f.http, NULL, NULL, 300);
