@@ -211,4 +211,66 @@ check_eq "replay: pull-pos exit 0" 0 "$rc"
 check "replay: the same records as the recorded run" cmp -s "$KEEP_HAR.out" "$SIM_DIR/replayed.jsonl"
 check "replay: every request found its recorded exchange" sh -c "! grep -q 'no recorded exchange' '$SIM_DIR/sim.err'"
 rm -f "$KEEP_HAR" "$KEEP_HAR.out"
+
+# ---- every command records its run: start, end, outcome (its exit code) and counts
+sim_stop; rm -rf "$SIM_DIR"
+sim_start
+printf 'hooktoken-%s\n' "$$" >"$SIM_DIR/hook.token"; chmod 600 "$SIM_DIR/hook.token"
+sim_config_under shipstation "webhook_secret_file: hook.token"
+: >"$SIM_DIR/ran"
+# ran NAME CMD...: runs CMD (stdin from $SIM_DIR/in), notes "NAME|exit code|start|end"
+ran() {
+  _n=$1; shift; _s=$(date +%s)
+  "$@" <"$SIM_DIR/in" >"$SIM_DIR/ran.out" 2>>"$SIM_DIR/ran.err"; _rc=$?
+  echo "$_n|$_rc|$_s|$(date +%s)" >>"$SIM_DIR/ran"
+}
+: >"$SIM_DIR/in"
+ran pull-pos "$MLC" pull-pos
+cp "$SIM_DIR/ran.out" "$SIM_DIR/in"
+ran push-shipments "$MLC" push-shipments
+: >"$SIM_DIR/in"
+admin POST ship '{"all":true}' >/dev/null
+ran pull-shipments "$MLC" pull-shipments
+cp "$SIM_DIR/ran.out" "$SIM_DIR/in"
+ran post-receipts "$MLC" post-receipts
+: >"$SIM_DIR/in"
+ran sync-items "$MLC" sync-items --dry-run
+ran replay "$MLC" replay --exhausted
+ran ping "$MLC" ping
+ran queue "$MLC" queue
+ran audit "$MLC" audit 1
+ran "creds list" "$MLC" creds list
+ran "webhook subscribe" "$MLC" webhook subscribe --url https://hooks.example.com
+"$MLC" webhook serve --listen 127.0.0.1:0 >"$SIM_DIR/serve.out" 2>>"$SIM_DIR/ran.err" &
+spid=$!; _s=$(date +%s)
+wait_until 5 grep -q listening "$SIM_DIR/serve.out"
+kill "$spid"; wait "$spid"; echo "webhook serve|$?|$_s|$(date +%s)" >>"$SIM_DIR/ran"
+check_eq "every recorded command ran (12 runs, their outcomes vary)" 12 "$(wc -l <"$SIM_DIR/ran")"
+check "and some failed (push-shipments with unmapped POs)" grep -q '^push-shipments|1|' "$SIM_DIR/ran"
+bad=""
+while IFS='|' read -r name rc s e; do
+  row=$(state_sql "select exit_code, started_at, ended_at, counts from run where command = '$name'")
+  if [ "$(printf '%s\n' "$row" | grep -c .)" != 1 ]; then bad="$bad
+$name: $(printf '%s\n' "$row" | grep -c .) rows"; continue; fi
+  code=${row%%|*}; rest=${row#*|}; st=${rest%%|*}; rest=${rest#*|}; en=${rest%%|*}; counts=${rest#*|}
+  [ "$code" = "$rc" ] || bad="$bad
+$name: exit code $code recorded, $rc returned"
+  [ "$st" -ge "$s" ] && [ "$st" -le "$e" ] && [ "$en" -ge "$st" ] && [ "$en" -le "$e" ] || bad="$bad
+$name: started $st, ended $en, outside the run ($s-$e)"
+  printf '%s' "$counts" | jq -e '(.errors | type) == "number" and (.warnings | type) == "number" and (.http_requests | type) == "number"' >/dev/null ||
+    bad="$bad
+$name: counts $counts"
+done <"$SIM_DIR/ran"
+check_eq "each run row: the command, its exit code, start and end within the run, counts" "" "$bad"
+check_eq "the commands that called the services counted their HTTP exchanges" "" \
+  "$(for c in pull-pos push-shipments pull-shipments post-receipts sync-items ping; do
+       [ "$(state_sql "select counts from run where command = '$c'" | jq -r .http_requests)" -gt 0 ] || printf '%s ' "$c"; done)"
+check_eq "a failed run: its error count and last error" "true true" \
+  "$(state_sql "select counts, error from run where command = 'push-shipments'" | { IFS='|' read -r c er; printf '%s %s' "$(printf '%s' "$c" | jq -r '.errors > 0')" "$([ -n "$er" ] && echo true)"; })"
+check_eq "status lists every one of them" "" \
+  "$(cut -d'|' -f1 "$SIM_DIR/ran" | while read -r n; do
+       "$MLC" status --json | jq -e --arg n "$n" 'any(.commands[]; .command == $n and .last_run_started != null)' >/dev/null || printf '%s ' "$n"; done)"
+check_eq "status and version record no run" 0 \
+  "$("$MLC" status >/dev/null 2>&1; "$MLC" version >/dev/null 2>&1
+     state_sql "select count(*) from run where command in ('status', 'version')")"
 t_done
