@@ -5,9 +5,10 @@
 # mlc` against the shared library (and runs, finding libmlc.so.0 by its soname) and
 # statically against libmlc.a with `pkg-config --static` (Requires.private /
 # Libs.private complete); `man -M` finds mlc(1) and mlc.yaml(5); the bash completion
-# loads and completes a command, an action and profile names (the zsh one passes
-# `zsh -n` when zsh is there); the installed mlc runs; `make uninstall` removes
-# every file it installed and leaves no directory of its own.
+# loads and completes a command, an action and profile names, and so does the zsh
+# one when zsh is there; the installed mlc runs; `make uninstall` removes every
+# file it installed and leaves no directory of its own; PREFIX=/opt/mlc installs
+# under it only, with mlc.pc's prefix /opt/mlc.
 # DESTDIR and pkg-config: mlc.pc names PREFIX, not DESTDIR (the staged tree is not
 # where it will live); the test points pkg-config at the staged .pc and overrides
 # its prefix (--define-variable=prefix=DESTDIR/PREFIX). PKG_CONFIG_SYSROOT_DIR would
@@ -147,8 +148,30 @@ check_eq "bash completes options: mlc queue --s<TAB>" "--shipment --since --stat
 check_eq "bash completes profile names from the config" "acme globex initech " \
   "$(comp mlc --config "$T/multi.yaml" --profile '')"
 check_eq "bash completes profile names from \$MLC_CONFIG" "globex " "$(MLC_CONFIG="$T/multi.yaml" comp mlc --profile g)"
+# zsh: the installed _mlc autoloaded from its fpath directory and called as the
+# completion system calls it (words, CURRENT), with compadd and _files captured
+# (they exist only inside a completion widget); what it offers is filtered by the
+# word's prefix, as zsh's matching does
+zcomp() { # zcomp WORD...: what the installed zsh completion offers for the last word
+  PATH="$R/bin:$PATH" zsh -f -c '
+    compadd() { local -a w; while (( $# )); do case $1 in --) shift; w+=("$@"); break ;; *) w+=("$1"); shift ;; esac; done; reply+=($w) }
+    _files() { reply+=("<files>") }
+    reply=(); fpath=("$1" $fpath); autoload -Uz _mlc; shift
+    words=("$@"); CURRENT=$#
+    _mlc
+    print -rl -- ${(M)reply:#${words[CURRENT]}*} | sort -u | tr "\n" " "' zcomp "$R/share/zsh/site-functions" "$@"
+}
 if command -v zsh >/dev/null 2>&1; then
   check "the zsh completion parses (zsh -n)" zsh -n "$R/share/zsh/site-functions/_mlc"
+  check_eq "zsh completes a command: mlc pu<TAB>" "pull-pos pull-shipments push-shipments " "$(zcomp mlc pu)"
+  check_eq "zsh completes an action: mlc creds <TAB>" "add list rm rotate-key " "$(zcomp mlc creds '')"
+  check_eq "zsh completes options: mlc queue --s<TAB>" "--shipment --since --state " "$(zcomp mlc queue --s)"
+  check_eq "zsh completes profile names from the config" "acme globex initech " \
+    "$(zcomp mlc --config "$T/multi.yaml" --profile '')"
+  check_eq "zsh completes profile names from \$MLC_CONFIG" "globex " "$(MLC_CONFIG="$T/multi.yaml" zcomp mlc --profile g)"
+  check_eq "zsh completes files after --config" "<files> " "$(zcomp mlc --config '')"
+else
+  echo "# skip: no zsh (Debian package zsh): the zsh completion is not run"
 fi
 
 # --- uninstall ----------------------------------------------------------------------
@@ -157,4 +180,22 @@ check_eq "make uninstall: exit 0" "0" "$?"
 check_eq "uninstall removed every file it installed" "" "$(cd "$D" && find . ! -type d)"
 check_eq "and the directories only mlc uses" "" \
   "$(cd "$D" && find . -type d \( -name mlc -o -path '*/doc/mlc*' \))"
+
+# --- another prefix: PREFIX=/opt/mlc -------------------------------------------------
+D2="$T/dest-opt"; P2=/opt/mlc; R2="$D2$P2"
+make -s BUILD="$BUILD" DESTDIR="$D2" PREFIX="$P2" install >"$T/install-opt.log" 2>&1
+check_eq "make install PREFIX=$P2: exit 0" "0" "$?"
+check_eq "everything under $P2" "" "$(cd "$D2" && find . ! -type d | grep -v "^\./${P2#/}/")"
+for f in bin/mlc lib/libmlc.so.0 lib/pkgconfig/mlc.pc include/mlc/store.h share/man/man1/mlc.1 \
+         share/zsh/site-functions/_mlc share/doc/mlc/examples/mlc.yaml; do
+  check "installed: $P2/$f" test -e "$R2/$f"
+done
+check_eq "mlc.pc: prefix=$P2, libdir and includedir under it" "prefix=$P2 libdir=\${prefix}/lib includedir=\${prefix}/include" \
+  "$(grep -E '^(prefix|libdir|includedir)=' "$R2/lib/pkgconfig/mlc.pc" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "pkg-config reads it as $P2 (-I$P2/include, -L$P2/lib)" "-I$P2/include -L$P2/lib -lmlc" \
+  "$(PKG_CONFIG_PATH="$R2/lib/pkgconfig" pkg-config --cflags --libs mlc | tr ' ' '\n' | grep -E "^-I$P2|^-L$P2|^-lmlc$" | tr '\n' ' ' | sed 's/ $//')"
+check_eq "no staging path (DESTDIR) in the installed files" "" "$(grep -rl -F "$D2" "$D2" 2>/dev/null)"
+check_eq "man -M finds mlc(1) under $P2" "$R2/share/man/man1/mlc.1" "$(man -M "$R2/share/man" -w 1 mlc 2>&1)"
+make -s BUILD="$BUILD" DESTDIR="$D2" PREFIX="$P2" uninstall >/dev/null 2>&1
+check_eq "make uninstall PREFIX=$P2 removes it all" "" "$(cd "$D2" && find . ! -type d)"
 t_done
