@@ -2,7 +2,9 @@
 # tests/run.sh: runs mlc's tests and prints one summary line "N passed, N failed".
 #   unit tests:        build/tests/test_*   (check; counts come from check's summary)
 #   integration tests: tests/integration/test_*.sh (TAP-like "ok"/"not ok" lines;
-#                      exit 77 means skipped as a whole, which is counted and shown);
+#                      exit 77 means skipped as a whole, which is counted and shown;
+#                      a part skipped for a missing tool is a "# skip: ..." line in
+#                      the test's log, shown under its "ok" line);
 #                      test_contracts.sh runs last: it checks the traffic the others
 #                      recorded (MLC_CONTRACT_DIR) against the published contracts;
 #                      its skip (no node or npm packages) is a failure under CI (CI
@@ -131,6 +133,8 @@ if [ "$unit_only" = 0 ]; then
       echo "FAIL $name: $ok ok, $notok not ok, exit $rc (${secs} s)"; grep -v '^ok ' "$logdir/$name.log" | sed 's/^/    /' | tail -n 40
     else
       echo "ok   $name: $ok checks (${secs} s)"
+      # the parts a test skipped (a tool missing): shown, never counted as passed
+      grep '^# skip' "$logdir/$name.log" | sed 's/^# /     /'
     fi
   done
 fi

@@ -6,7 +6,8 @@
 # the systemd units and timers in /lib/systemd/system and none enabled), the
 # maintainer scripts (the `mlc` system user the units run as, purge), unpacks it
 # with dpkg-deb -x and runs `mlc --version` and `mlc help` from it; lintian, when
-# installed, must report no error (E:). With MLC_TEST_DEB_INSTALL=1 (CI, root) it is
+# installed, must run to the end (exit 0 with --fail-on error, nothing but tags on
+# its output) and report no error (E:); without it the skip is shown. With MLC_TEST_DEB_INSTALL=1 (CI, root) it is
 # also installed with dpkg -i (user, directories, tool) and purged (all gone).
 # Not here: make install (test_install.sh).
 . "$(dirname "$0")/lib.sh"
@@ -100,15 +101,21 @@ if [ "${MLC_TEST_DEB_INSTALL:-}" = 1 ] && [ "$(id -u)" = 0 ] && ! dpkg -s mlc >/
   check_eq "purge removed the user, /etc/mlc, /var/lib/mlc and the tool" "" \
     "$(getent passwd mlc; ls -d /etc/mlc /var/lib/mlc /usr/bin/mlc 2>/dev/null)"
 else
-  echo "# not installed on this machine (MLC_TEST_DEB_INSTALL=1, as root, without an mlc user or package)"
+  echo "# skip: not installed on this machine (MLC_TEST_DEB_INSTALL=1, as root, without an mlc user or package)"
 fi
 
 # --- lintian ------------------------------------------------------------------------
+# --fail-on error: exit 2 when it finds an error; any other failure of lintian itself
+# (a crash, an unreadable package) is a nonzero exit or a line that is not a tag
+# (X: or an N: explanation): each fails the check, not only E: lines
 if command -v lintian >/dev/null 2>&1; then
-  lintian --allow-root "$deb" >"$T/lintian.out" 2>&1
+  lintian --allow-root --fail-on error "$deb" >"$T/lintian.out" 2>&1; rc=$?
+  check_eq "lintian ran to the end and found no error (exit 0)" "0" "$rc" || sed 's/^/# /' "$T/lintian.out" | tail -n 20
   check_eq "lintian reports no error (E:)" "" "$(grep '^E:' "$T/lintian.out")"
+  check_eq "lintian printed nothing but tags (no crash or complaint of its own)" "" \
+    "$(grep -Ev '^([EWIPXOC]: [^ ]+: |N:)' "$T/lintian.out")"
   grep -E '^[WI]:' "$T/lintian.out" | sed 's/^/# lintian: /'
 else
-  echo "# lintian not installed: not run"
+  echo "# skip: lintian not installed (Debian package lintian): the package is not linted"
 fi
 t_done
