@@ -65,7 +65,8 @@ t_skip_all() { echo "skip: $1"; exit 77; }
 # secret_scan: every file this run left in the sandbox directory (mlc's outputs,
 # logs, state database and audit trail, webhook inbox...) must be free of the
 # secrets: the .ionapi client secret and service-account keys, the ShipStation
-# keys, the webhook token. Only the files that hold them on purpose are skipped.
+# keys, the webhook token, and every ION access and refresh token the sim issued
+# (its sim.tokens). Only the files that hold them on purpose are skipped.
 secret_scan() {
   [ -n "$SIM_DIR" ] && [ -f "$SIM_DIR/tenant.ionapi" ] || return 0
   _t_sec="$SIM_DIR/.secrets"
@@ -74,6 +75,7 @@ secret_scan() {
   cat "$SIM_DIR/shipstation-v2.key" >>"$_t_sec" 2>/dev/null
   tr ':' '\n' <"$SIM_DIR/shipstation-v1.key" >>"$_t_sec" 2>/dev/null
   [ -f "$SIM_DIR/hook.token" ] && cat "$SIM_DIR/hook.token" >>"$_t_sec"
+  [ -f "$SIM_DIR/sim.tokens" ] && grep . "$SIM_DIR/sim.tokens" >>"$_t_sec"
   _t_hits=$(find "$SIM_DIR" -type f ! -name '*.ionapi*' ! -name 'shipstation-v?.key' ! -name hook.token \
       ! -name .secrets ! -name 'sim.*' ! -name '*.vault' ! -name 'vault.key' ! -path '*/evil/*' \
       -exec grep -a -l -F -f "$_t_sec" {} + 2>/dev/null)

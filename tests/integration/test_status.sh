@@ -171,6 +171,15 @@ check_eq "nor the token response" "null" \
 check_eq "Authorization headers are masked" "0" \
   "$(jq -r '[.log.entries[].request.headers[] | select(.name | ascii_downcase == "authorization") | select(.value | test("^Bearer \\*\\*\\*$") | not)] | length' "$HAR")"
 check "the HAR holds no access token" sh -c "! grep -q 'access_token' '$HAR'"
+# the secret scan (lib.sh, run at every sim_stop) knows the tokens the sim issued:
+# one planted in a file is found, access and refresh alike
+check "the sim noted the ION tokens it issued (access and refresh)" test "$(grep -c . "$SIM_DIR/sim.tokens")" -ge 2
+for n in 1 2; do
+  printf 'left behind: %s\n' "$(sed -n "${n}p" "$SIM_DIR/sim.tokens")" >"$SIM_DIR/planted.txt"
+  check "the secret scan finds an issued ION token (line $n of sim.tokens) left in a file" \
+    sh -c 'printf "%s\n" "$1" | grep -q "^not ok .*a secret leaked" && printf "%s\n" "$1" | grep -q planted.txt' sh "$(secret_scan)"
+done
+rm -f "$SIM_DIR/planted.txt"
 
 # ShipStation calls traced too (api-key masked), and --trace into a bad path
 "$MLC" --trace "$SIM_DIR/ss.har" pull-shipments >/dev/null 2>&1

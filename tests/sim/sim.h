@@ -252,6 +252,8 @@ cJSON *seed_generate(int npos);
 
 /* sim_files.c */
 int files_write(void);
+/* Appends an issued ION token to DIR/sim.tokens (for the tests' secret scan). */
+void files_note_token(const char *value);
 
 /* sim_replay.c: --replay FILE.har */
 int replay_load(const char *path);

@@ -1,7 +1,8 @@
 /*
  * sim_files.c: the files mlc-sim writes into --dir at start: tenant.ionapi,
  * shipstation-v2.key, shipstation-v1.key (all 0600), sim.json and mlc.yaml (a ready
- * mlc profile against this sandbox, values from the seed).
+ * mlc profile against this sandbox, values from the seed); and sim.tokens, every
+ * ION token it issues, appended as issued (for the tests' secret scan).
  *
  * Not here: reading any of them back (the sim never does).
  */
@@ -181,4 +182,22 @@ int files_write(void)
     if (rc != 0)
         return -1;
     return write_simjson();
+}
+
+/* Appends an issued token (access or refresh) to DIR/sim.tokens (0600), one a
+ * line: the integration tests' secret scan looks for these values in whatever mlc
+ * left behind. Best effort: a write that fails only weakens that scan. */
+void files_note_token(const char *value)
+{
+    if (!value || !*value || !SIM->dir[0])
+        return;
+    char path[1200];
+    snprintf(path, sizeof path, "%s/sim.tokens", SIM->dir);
+    int fd = open(path, O_WRONLY | O_CREAT | O_APPEND, 0600);
+    if (fd < 0)
+        return;
+    size_t n = strlen(value);
+    if (write(fd, value, n) != (ssize_t)n || write(fd, "\n", 1) != 1)
+        fprintf(stderr, "mlc-sim: %s: cannot note an issued token\n", path);
+    close(fd);
 }

@@ -107,6 +107,8 @@ static void issue(sim_resp *rs, cJSON *grant)
     jset_str(j, "token_type", "Bearer");
     jset_num(j, "expires_in", (double)SIM->token_lifetime);
     jset_str(j, "refresh_token", jstr(grant, "refresh"));
+    files_note_token(at);
+    files_note_token(jstr(grant, "refresh"));
     resp_json(rs, 200, j);
     resp_header(rs, "Cache-Control", "no-store");
 }
