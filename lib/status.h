@@ -12,8 +12,9 @@
  * "last_counts", "runs", "failures"}], "cursors": [{"stream", "value",
  * "updated_at", "behind_s"}], "receipts": {STATE: {"count", "oldest",
  * "oldest_age_s"}}, "ion_token": {"cache": vault|state, "state":
- * valid|expired|none|unknown, "expires_at", "expires_in_s", "reason"}, "shipstation_rate": [{"api", "limit",
- * "remaining", "used" | "state", "reason"}], "last_error": {"at", "command",
+ * valid|expired|none|unknown, "expires_at", "expires_in_s", "reason"},
+ * "shipstation_rate": [{"api", "limit", "remaining", "used" | "state",
+ * "reason"}], "last_error": {"at", "command",
  * "exit_code", "message"} | null, "status", "exit_code", "problems": [{"level",
  * "message"}]}.
  *

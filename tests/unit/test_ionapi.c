@@ -18,6 +18,9 @@
 #include "testutil.h"
 
 #include <curl/curl.h>
+#include <openssl/core_names.h>
+#include <openssl/evp.h>
+#include <openssl/kdf.h>
 #include <libpq-fe.h>
 #include <sqlite3.h>
 #include <sys/stat.h>
@@ -671,6 +674,87 @@ START_TEST(shared_cache_two_hosts_log_in_once)
 }
 END_TEST
 
+/* An "mlct1" value, as mlc wrote it before the clear expiry header: magic | nonce |
+ * tag | ciphertext, AES-256-GCM under HKDF-SHA256 (key cs \0 sask, salt "mlc ion
+ * token cache 1", info the value's name), the name as associated data. */
+static size_t seal_v1(const char *name, const char *plain, unsigned char *out)
+{
+    unsigned char ikm[] = CS "\0" SASK, key[32];
+    EVP_KDF *k = EVP_KDF_fetch(NULL, "HKDF", NULL);
+    EVP_KDF_CTX *kc = EVP_KDF_CTX_new(k);
+    OSSL_PARAM p[5] = {OSSL_PARAM_construct_utf8_string(OSSL_KDF_PARAM_DIGEST, (char *)"SHA256", 0),
+                       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_KEY, ikm, sizeof ikm - 1),
+                       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_SALT, (void *)"mlc ion token cache 1", 21),
+                       OSSL_PARAM_construct_octet_string(OSSL_KDF_PARAM_INFO, (void *)name, strlen(name)),
+                       OSSL_PARAM_construct_end()};
+    ck_assert_int_eq(EVP_KDF_derive(kc, key, 32, p), 1);
+    EVP_KDF_CTX_free(kc);
+    EVP_KDF_free(k);
+    unsigned char *nonce = out + 5, *tag = nonce + 12, *ct = tag + 16;
+    memcpy(out, "mlct1", 5);
+    memset(nonce, 7, 12);
+    EVP_CIPHER_CTX *c = EVP_CIPHER_CTX_new();
+    int len = 0, fin = 0;
+    ck_assert(EVP_EncryptInit_ex(c, EVP_aes_256_gcm(), NULL, key, nonce) == 1 &&
+              EVP_EncryptUpdate(c, NULL, &len, (const unsigned char *)name, (int)strlen(name)) == 1 &&
+              EVP_EncryptUpdate(c, ct, &len, (const unsigned char *)plain, (int)strlen(plain)) == 1 &&
+              EVP_EncryptFinal_ex(c, ct + len, &fin) == 1 &&
+              EVP_CIPHER_CTX_ctrl(c, EVP_CTRL_GCM_GET_TAG, 16, tag) == 1);
+    EVP_CIPHER_CTX_free(c);
+    return 5 + 12 + 16 + (size_t)(len + fin);
+}
+
+typedef struct raw_put {
+    const unsigned char *b;
+    size_t n;
+} raw_put;
+
+static int put_raw(void *ud, const unsigned char *old, size_t old_len, unsigned char **newv, size_t *new_len)
+{
+    const raw_put *r = ud;
+    (void)old;
+    (void)old_len;
+    *newv = malloc(r->n);
+    memcpy(*newv, r->b, r->n);
+    *new_len = r->n;
+    return 1;
+}
+
+/* A value an older mlc wrote (no clear expiry header) still serves: its token is
+ * adopted without a login, and its expiry is read (status) by opening it. */
+START_TEST(shared_cache_reads_values_of_older_mlc)
+{
+    fixture f;
+    fx_init(&f);
+    mlc_store *st = open_store(f.dir);
+    mlc_ionapi_attach(f.ion, f.http, NULL, NULL, 300);
+    mlc_sharing_ionapi_cache(f.ion, st);
+    long long now = (long long)time(NULL);
+    char name[128], plain[512];
+    snprintf(name, sizeof name, "ion-token:%s:%s", MLC_IONAPI_TOKEN_ENTRY, mlc_ionapi_fingerprint(f.ion));
+    snprintf(plain, sizeof plain,
+             "{\"fingerprint\":\"%s\",\"tenant\":\"TENANT_X\",\"access_token\":\"AT_older_1\",\"refresh_token\":"
+             "\"RT_older_1\",\"token_type\":\"Bearer\",\"expires_at\":%lld,\"refresh_at\":%lld,\"obtained_at\":%lld}",
+             mlc_ionapi_fingerprint(f.ion), now + 3600, now + 3000, now);
+    unsigned char b[1024];
+    raw_put r = {b, seal_v1(name, plain, b)};
+    mlc_error err = {0};
+    ck_assert_msg(mlc_store_shared_update(st, name, put_raw, &r, &err) == MLC_OK, "%s", err.msg);
+    ck_assert_int_eq(mlc_ionapi_shared_expiry(f.ion, &err), now + 3600);
+    const char *h = NULL;
+    ck_assert_int_eq(mlc_ionapi_authorization(f.ion, &h, &err), MLC_OK);
+    ck_assert_str_eq(h, "Authorization: Bearer AT_older_1");
+    ck_assert_int_eq(stub_count(f.s), 0);
+    /* a value that is not ours at all: the expiry is unknown, with a reason */
+    raw_put junk = {(const unsigned char *)"not a sealed value", 18};
+    ck_assert_int_eq(mlc_store_shared_update(st, name, put_raw, &junk, &err), MLC_OK);
+    ck_assert_int_eq(mlc_ionapi_shared_expiry(f.ion, &err), -1);
+    ck_assert_ptr_nonnull(strstr(err.msg, "not one these credentials sealed"));
+    mlc_store_close(st);
+    fx_free(&f);
+}
+END_TEST
+
 /* Three processes (hosts) need a token at once while the login is slow: the
  * store's login lock lets one log in, the others wait and take its token. */
 static void concurrent_logins(void)
@@ -752,6 +836,7 @@ static Suite *suite(void)
     tcase_add_test(tc, vault_entry_round_trip);
     tcase_add_test(tc, read_file_flags);
     tcase_add_test(tc, shared_cache_two_hosts_log_in_once);
+    tcase_add_test(tc, shared_cache_reads_values_of_older_mlc);
     tcase_add_test(tc, shared_cache_concurrent_logins_serialised);
     if (getenv("MLC_TEST_PG_HOST"))
         tcase_add_test(tc, shared_cache_concurrent_logins_pg);
