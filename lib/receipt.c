@@ -509,6 +509,39 @@ static int release_delivered(mlc_receipt *r, int64_t id)
     return waited;
 }
 
+/* Whether a record's label is another one than the voided row's: its tracking
+ * number differs (a label bought after the void has its own). The voided label's
+ * own record coming again (a replayed file, a late notification) is not. */
+static int new_label(const char *voided_tracking, const char *tracking)
+{
+    return tracking && *tracking && (!voided_tracking || strcmp(voided_tracking, tracking) != 0);
+}
+
+/* A voided row (the label voided before its receipt was posted) and a record of the
+ * same shipment line under a new label: the shipment was shipped again, so the row
+ * starts over with the new label (*created = 1, as a new row). The same label's
+ * record again leaves it voided (a duplicate). */
+static mlc_err relabel(mlc_receipt *r, mlc_store_receipt *row, int *created, mlc_error *err)
+{
+    mlc_store_receipt *old = NULL;
+    mlc_err rc = mlc_store_receipt_get(r->st, row->id, &old, err);
+    if (rc)
+        return rc;
+    int revived = 0;
+    if (old->state == MLC_RECEIPT_VOIDED && new_label(old->tracking, row->tracking))
+        rc = mlc_store_receipt_relabel(r->st, row->id, row->tracking, row->carrier, row->ship_date,
+                                       row->shipment_json, &revived, err);
+    if (!rc && revived) {
+        char a[160], b[160];
+        audit(r, row->id, "relabelled", "{\"voided_tracking\":%s,\"tracking\":%s}",
+              jesc(old->tracking ? old->tracking : "", a, sizeof a), jesc(row->tracking, b, sizeof b));
+        row->state = MLC_RECEIPT_PENDING;
+        *created = 1;
+    }
+    mlc_store_receipt_free(old);
+    return rc;
+}
+
 mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, void *ud, mlc_error *err)
 {
     mlc_err rc = check_shipment(s, err);
@@ -554,6 +587,8 @@ mlc_err mlc_receipt_accept(mlc_receipt *r, const cJSON *s, mlc_receipt_cb cb, vo
         };
         int created;
         if ((rc = mlc_store_receipt_add(r->st, &row, &created, err)) != MLC_OK)
+            break;
+        if (!created && row.state == MLC_RECEIPT_VOIDED && (rc = relabel(r, &row, &created, err)) != MLC_OK)
             break;
         int delivered = cJSON_IsTrue(cJSON_GetObjectItem(s, "delivered"));
         if (created && r->at_delivery && !delivered) {
@@ -646,6 +681,8 @@ mlc_err mlc_receipt_taken_in(mlc_store *st, const cJSON *s, long long cono, int 
         mlc_receipt_state rs = rows[i]->state;
         if (voided)
             yes = rs != MLC_RECEIPT_PENDING && rs != MLC_RECEIPT_QUEUED && rs != MLC_RECEIPT_EXHAUSTED;
+        else if (rs == MLC_RECEIPT_VOIDED) /* shipped again under a new label: accept revives it */
+            yes = !new_label(rows[i]->tracking, jstr(s, "tracking_number"));
         else if (delivered)
             yes = !(rs == MLC_RECEIPT_PENDING && rows[i]->next_attempt_at == WAIT_FOR_DELIVERY);
     }

@@ -1168,6 +1168,35 @@ static void state_in_list(unsigned mask, char *in, size_t cap)
         }
 }
 
+mlc_err mlc_store_receipt_relabel(mlc_store *st, int64_t id, const char *tracking, const char *carrier,
+                                  const char *ship_date, const char *shipment_json, int *revived, mlc_error *err)
+{
+    mlc_db_stmt *s;
+    char now[32];
+    mlc_store_now(now);
+    *revived = 0;
+    mlc_err rc = prep(st,
+                      "UPDATE receipt SET tracking=?, carrier=?, ship_date=?, shipment_json=?, state='pending',"
+                      " attempts=0, next_attempt_at=0, last_error=NULL, has_before=0, rvqa_before=NULL,"
+                      " call_started_at=0, settle_after=0, updated_at=? WHERE id=? AND state='voided' RETURNING id",
+                      &s, err);
+    if (rc)
+        return rc;
+    bind_text(s, 1, tracking);
+    bind_text(s, 2, carrier);
+    bind_text(s, 3, ship_date);
+    bind_text(s, 4, shipment_json);
+    bind_text(s, 5, now);
+    mlc_db_bind_int64(s, 6, id);
+    int step = mlc_db_step(s);
+    if (step == 1)
+        *revived = 1;
+    else if (step < 0)
+        rc = db_error(st, err, "relabel receipt");
+    mlc_db_finalize(s);
+    return rc;
+}
+
 mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err)
 {
     mlc_db_stmt *s;

@@ -229,6 +229,12 @@ mlc_err mlc_store_receipt_get(mlc_store *st, int64_t id, mlc_store_receipt **out
 mlc_err mlc_store_receipt_update(mlc_store *st, int64_t id, mlc_receipt_state state, int attempts,
                                  int64_t next_attempt_at, const char *last_error, int has_before,
                                  double rvqa_before, mlc_error *err);
+/* A voided receipt whose shipment was shipped again under a new label: takes the
+ * new label's tracking, carrier, ship date and record, and starts over as pending
+ * (attempts, errors, the RVQA before and the call window cleared). Only a row still
+ * in state voided changes; *revived says whether this one did. */
+mlc_err mlc_store_receipt_relabel(mlc_store *st, int64_t id, const char *tracking, const char *carrier,
+                                  const char *ship_date, const char *shipment_json, int *revived, mlc_error *err);
 /* Sets the receipt route once it is known. */
 mlc_err mlc_store_receipt_set_route(mlc_store *st, int64_t id, const char *route, mlc_error *err);
 /* Atomically claims a receipt for posting: moves it from one of the states in

@@ -48,6 +48,34 @@ check_eq "every shipped line received once in the end" "$n" "$(state '.m3.receip
 check_eq "nothing waits any more" 0 "$(sqlite3 "$DB" "select count(*) from receipt where state != 'posted'")"
 check "the wait is in the audit" test "$(sqlite3 "$DB" "select count(*) from audit where event='delivered'")" -eq "$n"
 
+# a label voided before its receipt, and the shipment shipped again under a new label:
+# the new label is received (once); the voided label's own record coming again is not
+c=$3
+admin POST ship "{\"ids\":[\"$c\"]}" >/dev/null
+"$MLC" pull-shipments 2>/dev/null | tee "$SIM_DIR/c1.ship" | "$MLC" post-receipts >/dev/null 2>&1
+nc=$(state "[.shipstation.v2.shipments[] | select(.shipment_id == \"$c\") | .items[]] | length")
+r0=$(state '.m3.receipts | length')
+check_eq "relabel: the third shipment's lines wait for delivery" "$nc" \
+  "$(sqlite3 "$DB" "select count(*) from receipt where shipment_id='$c' and state='pending'")"
+admin POST void "{\"ids\":[\"$c\"]}" >/dev/null
+"$MLC" pull-shipments 2>/dev/null | "$MLC" post-receipts >/dev/null 2>&1
+check_eq "relabel: the void voids them" "$nc" "$(sqlite3 "$DB" "select count(*) from receipt where shipment_id='$c' and state='voided'")"
+admin POST ship "{\"ids\":[\"$c\"]}" >/dev/null
+tn2=$(state "[.shipstation.v2.labels[] | select(.shipment_id == \"$c\" and (.voided | not)) | .tracking_number][0]")
+check "relabel: a new label with its own tracking number" test -n "$tn2" -a "$tn2" != null -a \
+  "$tn2" != "$(jq -r 'select(.shipment_id == "'"$c"'") | .tracking_number' "$SIM_DIR/c1.ship" | head -n 1)"
+"$MLC" pull-shipments 2>/dev/null | "$MLC" post-receipts >"$SIM_DIR/c3.jsonl" 2>/dev/null
+check_eq "relabel: the new label's record starts the lines over, waiting for delivery" "$nc|$nc" \
+  "$(sqlite3 "$DB" "select count(*) from receipt where shipment_id='$c' and state='pending' and tracking='$tn2'")|$(sqlite3 "$DB" "select count(*) from audit where event='relabelled'")"
+"$MLC" post-receipts <"$SIM_DIR/c1.ship" >"$SIM_DIR/c4.jsonl" 2>/dev/null
+check_eq "relabel: the voided label's record again is a duplicate and changes nothing" "$nc|$nc" \
+  "$(jq -r 'select(.status == "duplicate")' "$SIM_DIR/c4.jsonl" | jq -s length)|$(sqlite3 "$DB" "select count(*) from receipt where shipment_id='$c' and tracking='$tn2'")"
+admin POST deliver "{\"ids\":[\"$c\"]}" >/dev/null
+"$MLC" pull-shipments 2>/dev/null | "$MLC" post-receipts >/dev/null 2>&1
+# (M3's delivery note holds the tracking number's first 20 characters)
+check_eq "relabel: delivered, each line received once, under the new label" "$((r0 + nc))|$nc" \
+  "$(state '.m3.receipts | length')|$(state "[.m3.receipts[] | select(.SUDO == (\"$tn2\"[0:20]))] | length")"
+
 sed -i 's/^      api: v2$/      api: v1/' "$MLC_CONFIG"
 echo '{"kind":"shipment","shipment_id":"v1-1","po":"1","items":[]}' | "$MLC" post-receipts >/dev/null 2>"$SIM_DIR/v1.err"; rc=$?
 check_eq "post_at deliver with V1 is a configuration error" 78 "$rc"

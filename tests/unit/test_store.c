@@ -1179,6 +1179,47 @@ static int po_taken(mlc_store *st, const mlc_map *map, const mlc_push_options *o
     return t;
 }
 
+/* A receipt voided before it was posted, and its shipment shipped again under a new
+ * label: the row starts over with the new label; the voided label's record again is
+ * taken in as it is (a duplicate), the new label's is not until accept revives it. */
+START_TEST(relabel_revives_a_voided_receipt)
+{
+    char *d, path[512];
+    mlc_store *st = open_tmp(&d, path, sizeof path);
+    mlc_error e;
+    int created, revived = -1;
+    mlc_store_receipt r = {.idem_key = "se-9/1000123/10/0", .shipment_id = "se-9", .po = "1000123", .line = 10,
+                           .qty = 2, .route = "po_receipt", .tracking = "1Z9"};
+    ck_assert_int_eq(mlc_store_receipt_add(st, &r, &created, &e), MLC_OK);
+    /* only a voided row changes */
+    ck_assert_int_eq(mlc_store_receipt_relabel(st, r.id, "1Z10", "ups", "2026-12-01", "{}", &revived, &e), MLC_OK);
+    ck_assert_int_eq(revived, 0);
+    ck_assert_int_eq(mlc_store_receipt_update(st, r.id, MLC_RECEIPT_VOIDED, 3, 99, "voided", 1, 5, &e), MLC_OK);
+    cJSON *old = ship_rec("se-9", 0, 0, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]"); /* tracking 1Z9 */
+    ck_assert_int_eq(taken(st, old), 1);
+    cJSON *fresh = ship_rec("se-9", 0, 0, "[{\"qty\":2,\"po_line\":\"1000123/10/0\"}]");
+    cJSON_ReplaceItemInObject(fresh, "tracking_number", cJSON_CreateString("1Z10"));
+    ck_assert_int_eq(taken(st, fresh), 0);
+    ck_assert_int_eq(mlc_store_receipt_relabel(st, r.id, "1Z10", "ups", "2026-12-01", "{}", &revived, &e), MLC_OK);
+    ck_assert_int_eq(revived, 1);
+    mlc_store_receipt *got = NULL;
+    ck_assert_int_eq(mlc_store_receipt_get(st, r.id, &got, &e), MLC_OK);
+    ck_assert_int_eq(got->state, MLC_RECEIPT_PENDING);
+    ck_assert_str_eq(got->tracking, "1Z10");
+    ck_assert_int_eq(got->attempts, 0);
+    ck_assert_int_eq(got->next_attempt_at, 0);
+    ck_assert_ptr_null(got->last_error);
+    mlc_store_receipt_free(got);
+    ck_assert_int_eq(taken(st, fresh), 1);
+    ck_assert_int_eq(mlc_store_receipt_relabel(st, r.id, "1Z11", "ups", "2026-12-01", "{}", &revived, &e), MLC_OK);
+    ck_assert_int_eq(revived, 0); /* no longer voided: a third label does not reset it */
+    cJSON_Delete(old);
+    cJSON_Delete(fresh);
+    mlc_store_close(st);
+    free(d);
+}
+END_TEST
+
 START_TEST(outbox_po_and_the_link_acknowledgement)
 {
     char *d, path[512];
@@ -1267,6 +1308,7 @@ static void add_cases(TCase *tc)
 {
     tcase_add_test(tc, outbox_and_the_ledger_acknowledgement);
     tcase_add_test(tc, outbox_po_and_the_link_acknowledgement);
+    tcase_add_test(tc, relabel_revives_a_voided_receipt);
     tcase_add_test(tc, migrates_and_reopens);
     tcase_add_test(tc, links_seen_and_rejected);
     tcase_add_test(tc, inbox_retry_and_quarantine);
