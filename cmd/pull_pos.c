@@ -126,7 +126,7 @@ static int poll(cmd_run *r, mlc_m3 *m3, const mlc_config *cfg, mlc_store *st, co
         mlc_log_info(r->log,
                      "%ld emitted, %ld unchanged, %ld not open, %ld failed, %ld written again (not linked by "
                      "push-shipments yet), %ld given up",
-                     s->emitted, s->unchanged, s->closed_skipped, s->failed, s->redelivered, s->given_up);
+                     s->emitted, s->unchanged, s->closed_skipped, s->failed, s->outbox.redelivered, s->outbox.given_up);
     }
     mlc_popull_free(p);
     return 0;

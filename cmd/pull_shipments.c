@@ -175,7 +175,7 @@ int cmd_pull_shipments(int argc, char **argv, mlc_ctx *ctx)
                  "%ld refused URLs, %ld API calls, %ld orders cancelled in ShipStation, %ld written again (not in "
                  "the ledger yet), %ld given up",
                  s->seen, s->emitted, s->unchanged, s->skipped, s->inbox, s->webhooks_failed, s->webhooks_retry,
-                 s->refused_urls, s->api_calls, s->cancelled, s->redelivered, s->given_up);
+                 s->refused_urls, s->api_calls, s->cancelled, s->outbox.redelivered, s->outbox.given_up);
     /* a quarantined notification needs a look (mlc queue --webhooks): 1; one to
      * be fetched again later: 75; neither stopped the poll */
     p.run.out.failed += s->webhooks_failed;

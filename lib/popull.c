@@ -81,7 +81,7 @@ const mlc_popull_stats *mlc_popull_stats_get(const mlc_popull *p) { return &p->s
 
 static int limit_reached(mlc_popull *p)
 {
-    if (p->o.limit >= 0 && p->s.emitted + p->s.redelivered >= p->o.limit)
+    if (p->o.limit >= 0 && p->s.emitted + p->s.outbox.redelivered >= p->o.limit)
         p->stop = p->limited = 1;
     return p->limited;
 }
@@ -197,69 +197,61 @@ static void pull_many(mlc_popull *p, const mlc_po_change *changes, size_t k)
 
 /* ------------------------------------------------------------ redelivery */
 
+typedef struct popull_walk {
+    mlc_popull *p;
+    mlc_popull_emit_fn emit;
+    void *ud;
+} popull_walk;
+
+static mlc_err walk_taken(void *ud, const cJSON *rec, int *taken, mlc_error *err)
+{
+    mlc_popull *p = ((popull_walk *)ud)->p;
+    return mlc_push_taken_in(p->st, p->map, &p->push, rec, taken, err);
+}
+
+static int walk_hold(void *ud)
+{
+    mlc_popull *p = ((popull_walk *)ud)->p;
+    return p->stop || stopping(p) || limit_reached(p); /* --limit: the rest waits for the next run */
+}
+
+/* Written again: the poll below does not write the same PO again in this run
+ * (push-shipments forgot its hash when a stop kept it from pushing the PO:
+ * mlc-push-shipments(1)). The reader gone (reported by emit): no poll, the
+ * cursor stays. */
+static mlc_err walk_emit(void *ud, const mlc_store_outbox_item *it, cJSON *rec, mlc_error *err)
+{
+    popull_walk *w = ud;
+    char hash[65];
+    cJSON *kept = cJSON_Parse(it->record); /* the hash is the record's as written, before "source" */
+    mlc_po_hash(kept ? kept : rec, hash);
+    cJSON_Delete(kept);
+    if (w->emit(w->ud, rec)) {
+        w->p->stop = 1;
+        return MLC_ERR_PIPE;
+    }
+    return mlc_store_seen_set(w->p->st, "po", it->key, hash, err);
+}
+
 mlc_err mlc_popull_redeliver(mlc_popull *p, mlc_popull_emit_fn emit_fn, void *ud, mlc_error *err)
 {
-    mlc_store_outbox_item *items = NULL;
-    size_t n = 0;
-    if (p->redeliver_s <= 0)
-        return MLC_OK;
-    mlc_err rc = mlc_store_outbox_list(p->st, OUTBOX, OUTBOX_MAX, &items, &n, err);
-    int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; !rc && i < n && !p->stop && !stopping(p); i++) {
-        const mlc_store_outbox_item *it = &items[i];
-        cJSON *rec = cJSON_Parse(it->record);
-        int taken = 1;
-        mlc_error ie;
-        mlc_err tr = rec ? mlc_push_taken_in(p->st, p->map, &p->push, rec, &taken, &ie) : MLC_ERR_INPUT;
-        if (tr && tr != MLC_ERR_INPUT) {
-            if (err)
-                *err = ie;
-            rc = tr;
-        } else if (tr || taken) {
-            p->s.taken_in++; /* in push-shipments' link table now (or never to be): forgotten */
-            rc = mlc_store_outbox_delete(p->st, OUTBOX, it->key, err);
-        } else if (now - it->emitted_at > p->redeliver_s) {
-            char since[32], detail[300];
-            mlc_dates_format_rfc3339((time_t)it->emitted_at, since);
-            p->s.given_up++;
-            mlc_log_warn(p->log,
-                         "PO %s was written %d times since %s and push-shipments never took it in (no shipment "
-                         "link with its content): not written again (cloudsuite.redeliver_hours); if it should "
-                         "have a shipment, see mlc-pull-pos(1), REDELIVERY",
-                         it->key, it->sends, since);
-            snprintf(detail, sizeof detail, "{\"po\":\"%.80s\",\"emitted_at\":\"%s\",\"sends\":%d}", it->key,
-                     since, it->sends);
-            if ((rc = mlc_store_audit(p->st, 0, "redelivery_expired", detail, err)) == MLC_OK)
-                rc = mlc_store_outbox_delete(p->st, OUTBOX, it->key, err);
-        } else if (limit_reached(p)) {
-            /* --limit: the rest waits for the next run */
-        } else {
-            /* written, never taken in (the reader died, or has not linked it yet):
-             * again, as it was; push-shipments' intent and link make a second copy
-             * change nothing */
-            char hash[65];
-            mlc_po_hash(rec, hash);
-            cJSON_ReplaceItemInObjectCaseSensitive(rec, "source", cJSON_CreateString("redeliver"));
-            if (!cJSON_GetObjectItemCaseSensitive(rec, "source"))
-                cJSON_AddStringToObject(rec, "source", "redeliver");
-            mlc_err er = emit_fn(ud, rec);
-            rec = NULL; /* the callback's now */
-            if (er) {
-                p->stop = 1; /* the reader went away (reported by emit): no poll, the cursor stays */
-            } else {
-                p->s.redelivered++;
-                rc = mlc_store_outbox_sent(p->st, OUTBOX, it->key, now, err);
-                /* written with this content: the poll below does not write the same
-                 * PO again in this run (push-shipments forgot its hash when a stop
-                 * kept it from pushing the PO: mlc-push-shipments(1)) */
-                if (!rc)
-                    rc = mlc_store_seen_set(p->st, "po", it->key, hash, err);
-            }
-        }
-        cJSON_Delete(rec);
-    }
-    mlc_store_outbox_free(items, n);
-    return rc;
+    popull_walk pw = {p, emit_fn, ud};
+    mlc_outbox_walk w = {.st = p->st,
+                         .ns = OUTBOX,
+                         .max = OUTBOX_MAX,
+                         .redeliver_s = p->redeliver_s,
+                         .log = p->log,
+                         .what = "PO",
+                         .audit_key = "po",
+                         .expired_msg = "and push-shipments never took it in (no shipment link with its content): "
+                                        "not written again (cloudsuite.redeliver_hours); if it should have a "
+                                        "shipment, see mlc-pull-pos(1), REDELIVERY",
+                         .taken = walk_taken,
+                         .hold = walk_hold,
+                         .emit = walk_emit,
+                         .ud = &pw};
+    mlc_err rc = mlc_outbox_redeliver(&w, &p->s.outbox, err);
+    return rc == MLC_ERR_PIPE && p->stop ? MLC_OK : rc;
 }
 
 /* The day this poll starts from. */

@@ -27,6 +27,7 @@
 #include "error.h"
 #include "log.h"
 #include "m3.h"
+#include "outbox.h"
 #include "store.h"
 #include <cjson/cJSON.h>
 
@@ -41,7 +42,7 @@ typedef struct mlc_popull_opts {
 
 typedef struct mlc_popull_stats {
     long changed, emitted, unchanged, closed_skipped, failed;
-    long redelivered, taken_in, given_up; /* the outbox (mlc_popull_redeliver), this run */
+    mlc_outbox_counts outbox; /* the outbox (mlc_popull_redeliver), this run */
 } mlc_popull_stats;
 
 /* Writes rec (the callback's). MLC_OK when it is out; any other code: nothing

@@ -386,55 +386,43 @@ static int seen_before(mlc_shipment *s, const char *id)
 
 /* ------------------------------------------------------------ redelivery */
 
+typedef struct shipment_walk {
+    mlc_shipment *s;
+    mlc_shipment_emit emit;
+    void *ud;
+} shipment_walk;
+
+static mlc_err walk_taken(void *ud, const cJSON *rec, int *taken, mlc_error *err)
+{
+    mlc_shipment *s = ((shipment_walk *)ud)->s;
+    return mlc_receipt_taken_in(s->st, rec, s->cono, taken, err);
+}
+
+static mlc_err walk_emit(void *ud, const mlc_store_outbox_item *it, cJSON *rec, mlc_error *err)
+{
+    (void)it;
+    (void)err;
+    shipment_walk *w = ud;
+    return w->emit(w->ud, rec);
+}
+
 mlc_err mlc_shipment_redeliver(mlc_shipment *s, mlc_shipment_emit emit, void *ud, mlc_error *err)
 {
-    mlc_store_outbox_item *items = NULL;
-    size_t n = 0;
-    if (s->redeliver_s <= 0)
-        return MLC_OK;
-    mlc_err rc = mlc_store_outbox_list(s->st, OUTBOX, OUTBOX_MAX, &items, &n, err);
-    int64_t now = (int64_t)time(NULL);
-    for (size_t i = 0; !rc && i < n; i++) {
-        const mlc_store_outbox_item *it = &items[i];
-        cJSON *rec = cJSON_Parse(it->record);
-        int taken = 1;
-        mlc_error ie;
-        mlc_err tr = rec ? mlc_receipt_taken_in(s->st, rec, s->cono, &taken, &ie) : MLC_ERR_INPUT;
-        if (tr && tr != MLC_ERR_INPUT) {
-            if (err)
-                *err = ie;
-            rc = tr;
-        } else if (tr || taken) {
-            s->stats.taken_in++; /* in the ledger now (or never to be): forgotten */
-            rc = mlc_store_outbox_delete(s->st, OUTBOX, it->key, err);
-        } else if (now - it->emitted_at > s->redeliver_s) {
-            char since[32], detail[300];
-            mlc_dates_format_rfc3339((time_t)it->emitted_at, since);
-            s->stats.given_up++;
-            mlc_log_warn(s->log,
-                         "shipment %s was written %d times since %s and no ledger took it in (no receipt rows for "
-                         "it): not written again (shipstation.redeliver_hours); if post-receipts should have it, "
-                         "see mlc-pull-shipments(1), REDELIVERY",
-                         it->key, it->sends, since);
-            snprintf(detail, sizeof detail, "{\"shipment_id\":\"%.80s\",\"emitted_at\":\"%s\",\"sends\":%d}", it->key,
-                     since, it->sends);
-            if ((rc = mlc_store_audit(s->st, 0, "redelivery_expired", detail, err)) == MLC_OK)
-                rc = mlc_store_outbox_delete(s->st, OUTBOX, it->key, err);
-        } else {
-            /* written, never taken in (the reader died, or has not stored it yet):
-             * again, as it was; the ledger's key makes a second copy a duplicate */
-            cJSON_ReplaceItemInObjectCaseSensitive(rec, "source", cJSON_CreateString("redeliver"));
-            rc = emit(ud, rec);
-            rec = NULL; /* the callback's now */
-            if (!rc) {
-                s->stats.redelivered++;
-                rc = mlc_store_outbox_sent(s->st, OUTBOX, it->key, now, err);
-            }
-        }
-        cJSON_Delete(rec);
-    }
-    mlc_store_outbox_free(items, n);
-    return rc;
+    shipment_walk sw = {s, emit, ud};
+    mlc_outbox_walk w = {.st = s->st,
+                         .ns = OUTBOX,
+                         .max = OUTBOX_MAX,
+                         .redeliver_s = s->redeliver_s,
+                         .log = s->log,
+                         .what = "shipment",
+                         .audit_key = "shipment_id",
+                         .expired_msg = "and no ledger took it in (no receipt rows for it): not written again "
+                                        "(shipstation.redeliver_hours); if post-receipts should have it, see "
+                                        "mlc-pull-shipments(1), REDELIVERY",
+                         .taken = walk_taken,
+                         .emit = walk_emit,
+                         .ud = &sw};
+    return mlc_outbox_redeliver(&w, &s->stats.outbox, err);
 }
 
 /* ------------------------------------------------------------ V2 */

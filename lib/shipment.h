@@ -38,6 +38,7 @@
 #include "error.h"
 #include "log.h"
 #include "shipstation.h"
+#include "outbox.h"
 #include "store.h"
 #include <cjson/cJSON.h>
 #include <time.h>
@@ -103,7 +104,7 @@ mlc_err mlc_shipment_from_v1_fulfillment(const cJSON *order, const cJSON *fulfil
 typedef struct mlc_shipment_stats {
     long seen, emitted, unchanged, skipped, inbox, refused_urls, api_calls, cancelled;
     long webhooks_failed, webhooks_retry; /* quarantined / to be tried again, this run */
-    long redelivered, taken_in, given_up; /* the outbox (mlc_shipment_redeliver), this run */
+    mlc_outbox_counts outbox; /* the outbox (mlc_shipment_redeliver), this run */
 } mlc_shipment_stats;
 const mlc_shipment_stats *mlc_shipment_stats_get(const mlc_shipment *s);
 

@@ -216,9 +216,9 @@ START_TEST(redelivery_until_the_ledger_has_it)
                      "2000003/10/0");
     cJSON_Delete(c.recs[0]);
     const mlc_shipment_stats *stats = mlc_shipment_stats_get(sh);
-    ck_assert_int_eq(stats->redelivered, 1);
-    ck_assert_int_eq(stats->taken_in, 1);
-    ck_assert_int_eq(stats->given_up, 1);
+    ck_assert_int_eq(stats->outbox.redelivered, 1);
+    ck_assert_int_eq(stats->outbox.taken_in, 1);
+    ck_assert_int_eq(stats->outbox.given_up, 1);
     mlc_store_outbox_item *it;
     size_t n;
     ck_assert_int_eq(mlc_store_outbox_list(st, "shipment", 10, &it, &n, &e), MLC_OK);
